@@ -1,0 +1,277 @@
+/*
+ * xt-get: read from the store. Download an object or a folder tree,
+ * verifying content hashes the store knows; list a prefix as JSON lines;
+ * cat objects to standard output.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "json.h"
+#include "name.h"
+#include "tool.h"
+#include "tree.h"
+#include "banned.h"
+
+#define CAT_CHUNK ((int64_t)1 << 20)
+
+static int quiet;
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: xt-get [-q] SOURCE [DEST]      download an object or a folder\n"
+	    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
+	    "       xt-get -c PATH...              write objects to standard output\n"
+	    "options: -s STORE  -w WORKSPACE\n"
+	    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
+	exit(EXIT_USAGE);
+}
+
+static char *
+resolve(const char *addr, int allow_root)
+{
+	char err[1024];
+	char *p = name_resolve(addr, tool_workspace(), allow_root, err, sizeof(err));
+
+	if (!p)
+		die_status(EXIT_USAGE, "%s", err);
+	return p;
+}
+
+static int
+print_entry(const struct store_entry *e, void *arg)
+{
+	cJSON *o = cJSON_CreateObject();
+	char t[32];
+
+	json_set_str(o, "path", e->path);
+	if (e->is_dir) {
+		json_set(o, "dir", cJSON_CreateTrue());
+	} else {
+		json_set_num(o, "size", (double)e->size);
+		time_iso(e->mtime_ms, t, sizeof(t));
+		json_set_str(o, "modified", t);
+	}
+	json_print_line(stdout, o);
+	cJSON_Delete(o);
+	return 0;
+}
+
+static int
+do_list(struct store *st, const char *addr, int recursive)
+{
+	char *p = addr ? resolve(addr, 1) : xstrdup("");
+	char *pre = *p ? xasprintf("%s/", p) : xstrdup("");
+	struct store_stat sst;
+	int rc, ret = 0;
+
+	/* an object lists as itself, a folder as its entries */
+	if (*p && store_stat(st, p, &sst) == 0) {
+		struct store_entry e = { p, sst.size, sst.mtime_ms, 0 };
+
+		print_entry(&e, NULL);
+	} else if ((rc = store_list(st, pre, recursive, print_entry, NULL)) < 0) {
+		warnx("cannot list '%s': %s", addr, store_error(st));
+		ret = 1;
+	}
+	free(pre);
+	free(p);
+	return ret;
+}
+
+static int
+do_cat(struct store *st, char **paths, int n)
+{
+	struct sbuf sb;
+	int i, ret = 0;
+
+	sbuf_init(&sb, (size_t)CAT_CHUNK);
+	for (i = 0; i < n; i++) {
+		char *p = resolve(paths[i], 0);
+		int64_t off = 0;
+
+		for (;;) {
+			if (store_get(st, p, off, CAT_CHUNK, &sb) < 0) {
+				warnx("%s", store_error(st));
+				ret = 1;
+				break;
+			}
+			if (fwrite(sb.buf, 1, sb.len, stdout) != sb.len)
+				die("error writing to standard output:");
+			off += (int64_t)sb.len;
+			if ((int64_t)sb.len < CAT_CHUNK)
+				break;
+		}
+		free(p);
+	}
+	sbuf_release(&sb);
+	return ret;
+}
+
+static void
+report(const char *path, const char *file, int64_t size, const char *sha)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	json_set_str(o, "path", path);
+	json_set_str(o, "file", file);
+	json_set_num(o, "size", (double)size);
+	json_set_str(o, "sha256", sha);
+	json_set_str(o, "action", "downloaded");
+	json_print_line(stdout, o);
+	cJSON_Delete(o);
+}
+
+static int
+fetch(struct store *st, const char *path, const char *file, int64_t size, struct progress *pg)
+{
+	char sha[65], *dir = xstrdup(file), *slash = strrchr(dir, '/');
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir) < 0) {
+			warnx("cannot create folder '%s':", dir);
+			free(dir);
+			return 1;
+		}
+	}
+	free(dir);
+	if (store_get_file(st, path, file, sha, quiet ? NULL : progress_cb, pg) < 0) {
+		progress_end(pg);
+		warnx("%s", store_error(st));
+		return 1;
+	}
+	progress_add(pg, size);
+	report(path, file, size, sha);
+	return 0;
+}
+
+static int
+collect(const struct store_entry *e, void *arg)
+{
+	struct tree *t = arg;
+
+	if (t->n == t->cap)
+		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
+	memset(&t->files[t->n], 0, sizeof(t->files[t->n]));
+	t->files[t->n].rel = xstrdup(e->path);
+	t->files[t->n].size = e->size;
+	t->n++;
+	return 0;
+}
+
+static int
+is_dir(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+}
+
+static int
+do_get(struct store *st, const char *src, const char *dest)
+{
+	char *p = resolve(src, 1), *pre, *base;
+	struct store_stat sst;
+	struct progress pg;
+	struct tree t;
+	int64_t total = 0;
+	size_t i;
+	int ret = 0;
+
+	base = strrchr(p, '/') ? xstrdup(strrchr(p, '/') + 1) : xstrdup(*p ? p : ".");
+	if (*p && store_stat(st, p, &sst) == 0) {
+		char *file;
+
+		if (!dest)
+			file = xstrdup(base);
+		else if (is_dir(dest) || dest[strlen(dest) - 1] == '/')
+			file = path_join(dest, base);
+		else
+			file = xstrdup(dest);
+		progress_init(&pg, "get", sst.size);
+		ret = fetch(st, p, file, sst.size, &pg);
+		progress_end(&pg);
+		free(file);
+		free(base);
+		free(p);
+		return ret;
+	}
+	tree_init(&t);
+	pre = *p ? xasprintf("%s/", p) : xstrdup("");
+	if (store_list(st, pre, 1, collect, &t) < 0) {
+		warnx("cannot list '%s': %s", src, store_error(st));
+		ret = 1;
+	} else if (t.n == 0) {
+		warnx("'%s': no such object or folder in the store", src);
+		ret = 1;
+	}
+	for (i = 0; i < t.n; i++)
+		total += t.files[i].size;
+	progress_init(&pg, "get", total);
+	for (i = 0; i < t.n; i++) {
+		char *file = path_join(dest ? dest : base, t.files[i].rel + strlen(pre));
+
+		ret |= fetch(st, t.files[i].rel, file, t.files[i].size, &pg);
+		free(file);
+	}
+	progress_end(&pg);
+	tree_release(&t);
+	free(pre);
+	free(base);
+	free(p);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "list", no_argument, 0, 'l' },
+		{ "recursive", no_argument, 0, 'r' },
+		{ "cat", no_argument, 0, 'c' },
+		{ "store", required_argument, 0, 's' },
+		{ "workspace", required_argument, 0, 'w' },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	int c, list = 0, cat = 0, recursive = 0, ret;
+	struct store *st;
+
+	tool_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "lrcs:w:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l': list = 1; break;
+		case 'r': recursive = 1; break;
+		case 'c': cat = 1; break;
+		case 's': config_set("store", optarg); break;
+		case 'w': config_set("workspace", optarg); break;
+		case 'q': quiet = 1; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if ((list && (cat || argc > 1)) || (cat && argc < 1) || (!list && !cat && (argc < 1 ||
+	    argc > 2)) || (recursive && !list))
+		usage();
+	tool_workspace();
+	st = tool_store();
+	if (list)
+		ret = do_list(st, argc ? argv[0] : NULL, recursive);
+	else if (cat)
+		ret = do_cat(st, argv, argc);
+	else
+		ret = do_get(st, argv[0], argc > 1 ? argv[1] : NULL);
+	store_close(st);
+	config_release();
+	stdout_close();
+	return ret;
+}

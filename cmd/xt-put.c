@@ -1,0 +1,343 @@
+/*
+ * xt-put: write into the store. Upload files and folder trees, append
+ * standard input to an object, delete objects. One JSON line per object on
+ * stdout. All operands are checked before anything is written, so a bad
+ * operand changes nothing.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "hashcache.h"
+#include "json.h"
+#include "name.h"
+#include "tool.h"
+#include "tree.h"
+#include "banned.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: xt-put [-u] [-x PATTERN]... [-X] SOURCE... DEST\n"
+	    "       xt-put -a DEST            append standard input to DEST\n"
+	    "       xt-put -d [-r] PATH...    delete objects (-r: everything under PATH)\n"
+	    "options: -s STORE  -w WORKSPACE  -q (no progress)\n"
+	    "DEST and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
+	exit(EXIT_USAGE);
+}
+
+static void
+report(const char *path, int64_t size, const char *sha, const char *action)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	json_set_str(o, "path", path);
+	json_set_num(o, "size", (double)size);
+	if (sha && *sha)
+		json_set_str(o, "sha256", sha);
+	json_set_str(o, "action", action);
+	json_print_line(stdout, o);
+	cJSON_Delete(o);
+}
+
+static char *
+resolve(const char *addr, int allow_root)
+{
+	char err[1024];
+	char *p = name_resolve(addr, tool_workspace(), allow_root, err, sizeof(err));
+
+	if (!p)
+		die_status(EXIT_USAGE, "%s", err);
+	return p;
+}
+
+/* Append standard input in chunks of whole lines, each chunk one atomic append. */
+static int
+do_append(struct store *st, const char *dest)
+{
+	char *path = resolve(dest, 0);
+	struct sbuf chunk;
+	char buf[65536];
+	size_t n, total = 0;
+	int ret = 0;
+
+	sbuf_init(&chunk, (size_t)4 << 20);
+	for (;;) {
+		n = fread(buf, 1, sizeof(buf), stdin);
+		if (n == 0 || chunk.len + n > chunk.max) {
+			/* flush up to the last newline; at the end, everything */
+			size_t cut = chunk.len;
+
+			if (n) {
+				char *nl = memrchr(chunk.buf, '\n', chunk.len);
+
+				cut = nl ? (size_t)(nl - chunk.buf) + 1 : chunk.len;
+			}
+			if (cut && store_append(st, path, chunk.buf, cut) < 0) {
+				warnx("cannot append to '%s': %s", path, store_error(st));
+				ret = 1;
+				break;
+			}
+			total += cut;
+			memmove(chunk.buf, chunk.buf + cut, chunk.len - cut);
+			chunk.len -= cut;
+		}
+		if (n == 0)
+			break;
+		if (sbuf_add(&chunk, buf, n) < 0)
+			die("cannot buffer standard input");
+	}
+	if (ferror(stdin)) {
+		warnx("error reading standard input:");
+		ret = 1;
+	}
+	if (!ret)
+		report(path, (int64_t)total, NULL, "appended");
+	sbuf_release(&chunk);
+	free(path);
+	return ret;
+}
+
+static int
+collect(const struct store_entry *e, void *arg)
+{
+	struct tree *t = arg;
+	struct stat sb;
+
+	memset(&sb, 0, sizeof(sb));
+	sb.st_size = e->size;
+	if (t->n == t->cap)
+		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
+	t->files[t->n].rel = xstrdup(e->path);
+	t->files[t->n].full = NULL;
+	t->files[t->n].size = e->size;
+	t->n++;
+	return 0;
+}
+
+static int
+do_delete(struct store *st, char **argv, int argc, int recursive)
+{
+	struct tree t;
+	int i, ret = 0;
+	size_t j;
+	char **paths = xcalloc((size_t)argc, sizeof(*paths));
+
+	tree_init(&t);
+	for (i = 0; i < argc; i++)
+		paths[i] = resolve(argv[i], 0);
+	for (i = 0; i < argc; i++) {
+		struct store_stat sst;
+		char *pre;
+		size_t before = t.n;
+		int rc = store_stat(st, paths[i], &sst);
+
+		if (rc == 0) {
+			t.files = xrealloc(t.files, (t.n + 1) * sizeof(*t.files));
+			t.files[t.n].rel = xstrdup(paths[i]);
+			t.files[t.n].full = NULL;
+			t.files[t.n].size = sst.size;
+			t.n++;
+			t.cap = t.n;
+			continue;
+		}
+		if (recursive) {
+			pre = xasprintf("%s/", paths[i]);
+			if (store_list(st, pre, 1, collect, &t) < 0) {
+				warnx("cannot list '%s': %s", paths[i], store_error(st));
+				ret = 1;
+			}
+			free(pre);
+			if (t.n > before)
+				continue;
+		}
+		warnx("cannot delete '%s': no such object%s", argv[i], recursive ? " or folder" : "");
+		ret = 1;
+	}
+	for (j = 0; j < t.n; j++) {
+		if (store_delete(st, t.files[j].rel) < 0) {
+			warnx("%s", store_error(st));
+			ret = 1;
+			continue;
+		}
+		report(t.files[j].rel, t.files[j].size, NULL, "deleted");
+	}
+	for (i = 0; i < argc; i++)
+		free(paths[i]);
+	free(paths);
+	tree_release(&t);
+	return ret;
+}
+
+/* Plan the uploads: t gets every file, rel set to its store path. 0, or 1 after warnings. */
+static int
+plan(struct tree *t, char **srcs, int nsrc, const char *dest)
+{
+	char *base = resolve(dest, 1);
+	int dir_dest = nsrc > 1 || dest[strlen(dest) - 1] == '/' || !*base;
+	int i, ret = 0;
+
+	for (i = 0; i < nsrc; i++) {
+		struct stat sb;
+		char *rel;
+
+		if (!strcmp(srcs[i], "-")) {
+			warnx("'-': use xt-put -a to append standard input, or give a file");
+			ret = 1;
+			continue;
+		}
+		if (stat(srcs[i], &sb) < 0) {
+			warnx("cannot stat '%s':", srcs[i]);
+			ret = 1;
+		} else if (S_ISDIR(sb.st_mode)) {
+			if (tree_scan(t, srcs[i], base) < 0)
+				ret = 1;
+		} else {
+			const char *name = strrchr(srcs[i], '/');
+
+			name = name ? name + 1 : srcs[i];
+			rel = dir_dest ? path_join(base, name) : xstrdup(base);
+			if (tree_add(t, srcs[i], rel) < 0) {
+				warnx("cannot read '%s':", srcs[i]);
+				ret = 1;
+			}
+			free(rel);
+		}
+	}
+	free(base);
+	return ret;
+}
+
+/* Every source must be readable and every destination a valid store path. */
+static int
+verify(const struct tree *t)
+{
+	char why[256];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < t->n; i++) {
+		if (access(t->files[i].full, R_OK) < 0) {
+			warnx("cannot read '%s':", t->files[i].full);
+			ret = 1;
+		}
+		if (name_path_check(t->files[i].rel, why, sizeof(why)) < 0) {
+			warnx("'%s': store path '%s' %s", t->files[i].full, t->files[i].rel, why);
+			ret = 1;
+		}
+	}
+	return ret;
+}
+
+static int
+upload(struct store *st, const struct tree *t, int update, int quiet)
+{
+	struct hashcache *hc = update ? hashcache_load() : NULL;
+	struct progress pg;
+	int64_t total = 0;
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < t->n; i++)
+		total += t->files[i].size;
+	progress_init(&pg, "put", total);
+	for (i = 0; i < t->n; i++) {
+		const struct tree_file *f = &t->files[i];
+		char sha[65];
+
+		if (update) {
+			struct store_stat sst;
+
+			if (store_stat(st, f->rel, &sst) == 0 && sst.size == f->size && sst.sha256[0] &&
+			    hashcache_file(hc, f->full, sha) == 0 && !strcmp(sha, sst.sha256)) {
+				report(f->rel, f->size, sha, "skipped");
+				progress_add(&pg, f->size);
+				continue;
+			}
+		}
+		if (store_put_file(st, f->rel, f->full, sha, quiet ? NULL : progress_cb, &pg) < 0) {
+			progress_end(&pg);
+			warnx("%s", store_error(st));
+			ret = 1;
+			continue;
+		}
+		progress_add(&pg, f->size);
+		report(f->rel, f->size, sha, "uploaded");
+	}
+	progress_end(&pg);
+	if (hc) {
+		hashcache_save(hc);
+		hashcache_free(hc);
+	}
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "append", no_argument, 0, 'a' },
+		{ "delete", no_argument, 0, 'd' },
+		{ "recursive", no_argument, 0, 'r' },
+		{ "update", no_argument, 0, 'u' },
+		{ "omit", required_argument, 0, 'x' },
+		{ "no-default-omit", no_argument, 0, 'X' },
+		{ "store", required_argument, 0, 's' },
+		{ "workspace", required_argument, 0, 'w' },
+		{ "quiet", no_argument, 0, 'q' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	int c, append = 0, del = 0, recursive = 0, update = 0, quiet = 0, defomit = 1, ret;
+	struct tree t;
+	struct store *st;
+
+	tool_init(argv[0]);
+	tree_init(&t);
+	while ((c = getopt_long(argc, argv, "adruXx:s:w:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'a': append = 1; break;
+		case 'd': del = 1; break;
+		case 'r': recursive = 1; break;
+		case 'u': update = 1; break;
+		case 'x': tree_omit(&t, optarg); break;
+		case 'X': defomit = 0; break;
+		case 's': config_set("store", optarg); break;
+		case 'w': config_set("workspace", optarg); break;
+		case 'q': quiet = 1; break;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (append + del > 1 || (append && argc != 1) || (del && argc < 1) ||
+	    (!append && !del && argc < 2) || (recursive && !del))
+		usage();
+	if (defomit) {
+		tree_omit(&t, ".git");
+		tree_omit(&t, "__pycache__");
+	}
+	if (!append && !del) {
+		if (plan(&t, argv, argc - 1, argv[argc - 1]) || verify(&t))
+			die("nothing was put");
+	} else {
+		tool_workspace();
+	}
+	st = tool_store();
+	if (append)
+		ret = do_append(st, argv[0]);
+	else if (del)
+		ret = do_delete(st, argv, argc, recursive);
+	else
+		ret = upload(st, &t, update, quiet);
+	store_close(st);
+	tree_release(&t);
+	config_release();
+	stdout_close();
+	return ret;
+}

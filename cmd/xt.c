@@ -1,0 +1,86 @@
+/*
+ * xt: the dispatcher. "xt put ARGS" runs xt-put ARGS, looked up first
+ * beside this program and then on PATH. "xt help" lists the tools.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "banned.h"
+
+static const struct {
+	const char *name, *what;
+} tools[] = {
+	{ "put", "write into the store: upload files and trees, append, delete" },
+	{ "get", "read from the store: download files and trees, list, cat" },
+	{ "submit", "make a job and its runs and hand them to a target" },
+	{ "runq", "the run queue and executor on one machine" },
+	{ "log", "write and read a run's events, metrics and console" },
+	{ "search", "hyperparameter search and early stopping" },
+	{ "report", "query runs and jobs; tables, CSV, JSON lines, plots" },
+};
+
+static void
+help(FILE *fp)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	size_t i;
+
+	if (n > 0)
+		self[n] = '\0';
+	fprintf(fp, "usage: xt COMMAND [ARGS...]   (runs xt-COMMAND ARGS...)\n\ncommands:\n");
+	for (i = 0; i < sizeof(tools) / sizeof(tools[0]); i++) {
+		char *p = n > 0 ? xasprintf("%.*s/xt-%s", (int)(strrchr(self, '/') - self), self,
+		    tools[i].name) : NULL;
+		int here = p && access(p, X_OK) == 0;
+
+		fprintf(fp, "  %-8s %s%s\n", tools[i].name, tools[i].what, here ? "" : " (not installed)");
+		free(p);
+	}
+	fprintf(fp, "\n'xt help COMMAND' or 'man xt-COMMAND' for a command's help.\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	char self[PATH_MAX], *tool, *path;
+	ssize_t n;
+
+	util_setprog(argv[0]);
+	if (argc < 2)
+		die_status(EXIT_USAGE, "usage: xt COMMAND [ARGS...]; 'xt help' lists the commands");
+	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		if (argc > 2 && argv[1][0] != '-') {
+			char *a[] = { NULL, "--help", NULL };
+
+			tool = xasprintf("xt-%s", argv[2]);
+			a[0] = tool;
+			execvp(tool, a);
+			die("no command '%s': 'xt help' lists them", argv[2]);
+		}
+		help(stdout);
+		stdout_close();
+		return 0;
+	}
+	if (strchr(argv[1], '/') || argv[1][0] == '-')
+		die_status(EXIT_USAGE, "'%s' is not a command; 'xt help' lists them", argv[1]);
+	tool = xasprintf("xt-%s", argv[1]);
+	argv[1] = tool;
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		path = xasprintf("%s/%s", self, tool);
+		if (access(path, X_OK) == 0)
+			execv(path, argv + 1);
+		free(path);
+	}
+	execvp(tool, argv + 1);
+	if (errno == ENOENT)
+		die_status(127, "no command '%s': 'xt help' lists them", argv[1] + 3);
+	die_status(126, "cannot run '%s':", tool);
+}

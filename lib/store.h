@@ -1,0 +1,131 @@
+/*
+ * store.h: the experiment store. The only way tools touch a store.
+ *
+ * A store is named by a URL: a folder path or file:///abs/path (the folder
+ * backend, store_file.c), or az://ACCOUNT/CONTAINER (Azure Blob Storage).
+ * Paths inside a store are relative, '/'-separated, and validated by
+ * name_path_check() before any backend sees them.
+ *
+ * Every function returns 0 on success or a negative STORE_E* code, and
+ * leaves a message for humans in store_error() (it never prints). The
+ * primitives and their guarantees:
+ *
+ *   put       readers see the old object or the new one, never a part
+ *   create    create-if-absent: exactly one of many racing creators wins
+ *   append    one call's bytes land together, never interleaved with another's
+ *   get       whole or a byte range; stat; list a prefix; delete
+ */
+#ifndef XT_STORE_H
+#define XT_STORE_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+enum {
+	STORE_OK = 0,
+	STORE_ERR = -1,		/* I/O or protocol error */
+	STORE_ENOENT = -2,	/* no such object */
+	STORE_EXIST = -3,	/* create: the object exists already */
+	STORE_EINVAL = -4,	/* bad path or URL */
+	STORE_ECORRUPT = -5	/* content does not match its hash */
+};
+
+struct store;
+
+struct store_stat {
+	int64_t size;
+	int64_t mtime_ms;
+	char sha256[65];	/* the content hash when the store knows it, else "" */
+};
+
+struct store_entry {
+	const char *path;	/* full store path of the object, or of a folder ending in '/' */
+	int64_t size;
+	int64_t mtime_ms;
+	int is_dir;		/* a common prefix (only when not recursive) */
+};
+
+/* Called for each listed entry; a non-zero return stops the listing and is returned. */
+typedef int (*store_list_fn)(const struct store_entry *e, void *arg);
+/* Progress of a transfer: bytes done so far of total (-1 if unknown). */
+typedef void (*store_progress_fn)(int64_t done, int64_t total, void *arg);
+
+/*
+ * Open the store named by url (see config_store() for the default). A folder
+ * store is created when missing, with xt-store.json. Returns NULL and
+ * writes a message into err (at least 256 bytes) on failure: a malformed
+ * URL, an unreachable store, a store of an unknown format.
+ */
+struct store *store_open(const char *url, char *err, size_t errlen);
+void store_close(struct store *st);
+/* The canonical URL of the store (file:///abs/path or az://acct/cont). */
+const char *store_url(const struct store *st);
+/* The message of the last failure. Valid until the next call on st. */
+const char *store_error(const struct store *st);
+
+/* Put an object whole from memory. */
+int store_put(struct store *st, const char *path, const void *buf, size_t len);
+/*
+ * Put an object from a local file, streaming. When sha256 is not NULL it
+ * receives the content hash, which the store also keeps with the object.
+ */
+int store_put_file(struct store *st, const char *path, const char *local,
+    char sha256[65], store_progress_fn progress, void *arg);
+/* Create the object only if it does not exist: STORE_EXIST if it does. */
+int store_create(struct store *st, const char *path, const void *buf, size_t len);
+/* Append buf (typically one or more whole lines) atomically; creates the object. */
+int store_append(struct store *st, const char *path, const void *buf, size_t len);
+/*
+ * Get len bytes from offset off (len < 0: to the end) into out, which is
+ * reset first. Reading past the end gives fewer bytes, not an error.
+ */
+int store_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out);
+/*
+ * Get a whole object into a local file, streaming, written atomically
+ * (temporary file then rename). When the store knows the hash, the
+ * content is verified and a mismatch is STORE_ECORRUPT, leaving local
+ * untouched. sha256, when not NULL, receives the content hash.
+ */
+int store_get_file(struct store *st, const char *path, const char *local,
+    char sha256[65], store_progress_fn progress, void *arg);
+int store_stat(struct store *st, const char *path, struct store_stat *sst);
+/*
+ * List objects under prefix ("" for all; "a/b/" for a folder; "a/b/x" also
+ * matches "a/b/xy"). Recursive lists every object; otherwise objects
+ * directly under the prefix's folder and one is_dir entry per sub-folder.
+ * Order is sorted by path.
+ */
+int store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg);
+/* Delete one object; STORE_ENOENT when it is not there. */
+int store_delete(struct store *st, const char *path);
+
+/* Backend interface, for store_*.c only. */
+struct store_ops {
+	const char *scheme;
+	void (*close)(struct store *);
+	int (*put)(struct store *, const char *, const void *, size_t);
+	int (*put_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
+	int (*create)(struct store *, const char *, const void *, size_t);
+	int (*append)(struct store *, const char *, const void *, size_t);
+	int (*get)(struct store *, const char *, int64_t, int64_t, struct sbuf *);
+	int (*get_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
+	int (*stat)(struct store *, const char *, struct store_stat *);
+	int (*list)(struct store *, const char *, int, store_list_fn, void *);
+	int (*del)(struct store *, const char *);
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *url;
+	char err[1024];
+	void *priv;
+};
+
+/* Set st's message; returns code, so backends can write `return store_fail(...)`. */
+int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
+
+/* The folder backend: open the store rooted at the absolute path root. */
+struct store *store_file_open(const char *root, char *err, size_t errlen);
+
+#endif

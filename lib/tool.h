@@ -1,0 +1,35 @@
+/*
+ * tool.h: what every xt-* tool does first: its name in messages, the
+ * configuration, the store. Failures here are fatal (exit 1) with the
+ * message of the layer that failed.
+ */
+#ifndef XT_TOOL_H
+#define XT_TOOL_H
+
+#include "store.h"
+
+/* Set the program name and load the configuration; die on a bad config file. */
+void tool_init(const char *argv0);
+/* Open the configured store (config "store"); die when it cannot be opened. */
+struct store *tool_store(void);
+/* The configured workspace, checked as a name; die (status 2) when it is not one. */
+const char *tool_workspace(void);
+
+/* Transfer progress on stderr, shown only when stderr is a terminal and
+ * the transfer has gone on for more than half a second. */
+struct progress {
+	const char *what;
+	int64_t done_before;	/* bytes of earlier objects */
+	int64_t total;		/* bytes of all objects, or -1 */
+	double start, last;
+	int shown;
+};
+void progress_init(struct progress *p, const char *what, int64_t total);
+/* A store_progress_fn: arg is the struct progress. */
+void progress_cb(int64_t done, int64_t total, void *arg);
+/* Count an object's bytes as done (call after each object). */
+void progress_add(struct progress *p, int64_t bytes);
+/* Erase the progress line, if one was shown. */
+void progress_end(struct progress *p);
+
+#endif

@@ -1,0 +1,164 @@
+/* tree.c: see tree.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tree.h"
+#include "util.h"
+#include "banned.h"
+
+void
+tree_init(struct tree *t)
+{
+	memset(t, 0, sizeof(*t));
+}
+
+void
+tree_release(struct tree *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		free(t->files[i].rel);
+		free(t->files[i].full);
+	}
+	free(t->files);
+	for (i = 0; i < t->nomit; i++)
+		free(t->omit[i]);
+	free(t->omit);
+	tree_init(t);
+}
+
+void
+tree_omit(struct tree *t, const char *pattern)
+{
+	t->omit = xrealloc(t->omit, (t->nomit + 1) * sizeof(*t->omit));
+	t->omit[t->nomit++] = xstrdup(pattern);
+}
+
+int
+tree_omitted(const struct tree *t, const char *rel)
+{
+	const char *base = strrchr(rel, '/');
+	size_t i;
+
+	base = base ? base + 1 : rel;
+	for (i = 0; i < t->nomit; i++)
+		if (fnmatch(t->omit[i], base, 0) == 0 || fnmatch(t->omit[i], rel, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+push(struct tree *t, const char *full, const char *rel, const struct stat *sb)
+{
+	struct tree_file *f;
+
+	if (t->n == t->cap)
+		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
+	f = &t->files[t->n++];
+	f->rel = xstrdup(rel);
+	f->full = xstrdup(full);
+	f->size = sb->st_size;
+	f->mtime_ns = (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+	f->mode = sb->st_mode;
+}
+
+int
+tree_add(struct tree *t, const char *full, const char *rel)
+{
+	struct stat sb;
+
+	if (stat(full, &sb) < 0)
+		return -1;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		return -1;
+	}
+	push(t, full, rel, &sb);
+	return 0;
+}
+
+static int
+cmprel(const void *a, const void *b)
+{
+	return strcmp(((const struct tree_file *)a)->rel, ((const struct tree_file *)b)->rel);
+}
+
+static void
+push_as(struct tree *t, const char *full, const char *prefix, const char *rel,
+    const struct stat *sb)
+{
+	char *r = path_join(prefix, rel);
+
+	push(t, full, r, sb);
+	free(r);
+}
+
+/* Walk dir, whose path under the tree's root is rel; files are named prefix/rel/... */
+static int
+scan(struct tree *t, const char *dir, const char *rel, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int ret = 0;
+
+	if (!d) {
+		warnx("cannot open folder '%s':", dir);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char *full, *r;
+		struct stat sb;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		r = *rel ? xasprintf("%s/%s", rel, de->d_name) : xstrdup(de->d_name);
+		full = path_join(dir, de->d_name);
+		if (tree_omitted(t, r)) {
+			/* omitted */
+		} else if (lstat(full, &sb) < 0) {
+			warnx("cannot stat '%s':", full);
+			ret = -1;
+		} else if (S_ISDIR(sb.st_mode)) {
+			if (scan(t, full, r, prefix) < 0)
+				ret = -1;
+		} else if (S_ISLNK(sb.st_mode)) {
+			struct stat tb;
+
+			if (stat(full, &tb) < 0) {
+				warnx("'%s': dangling link", full);
+				ret = -1;
+			} else if (S_ISREG(tb.st_mode)) {
+				push_as(t, full, prefix, r, &tb);
+			} else if (S_ISDIR(tb.st_mode)) {
+				warnx("'%s': not following a link to a folder", full);
+			} else {
+				warnx("'%s': not a regular file", full);
+				ret = -1;
+			}
+		} else if (S_ISREG(sb.st_mode)) {
+			push_as(t, full, prefix, r, &sb);
+		} else {
+			warnx("'%s': not a regular file", full);
+			ret = -1;
+		}
+		free(full);
+		free(r);
+	}
+	closedir(d);
+	return ret;
+}
+
+int
+tree_scan(struct tree *t, const char *root, const char *prefix)
+{
+	size_t first = t->n;
+	int ret = scan(t, root, "", prefix);
+
+	qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
+	return ret;
+}

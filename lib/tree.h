@@ -1,0 +1,46 @@
+/*
+ * tree.h: the files of a local folder tree, minus omit patterns.
+ *
+ * Patterns are fnmatch(3) globs matched against each file's or folder's
+ * name and against its path relative to the tree's root (".git",
+ * "__pycache__", "*.pyc", "data/raw"). An omitted folder is not entered.
+ * Symbolic links to files are followed; links to folders are not entered.
+ */
+#ifndef XT_TREE_H
+#define XT_TREE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tree_file {
+	char *rel;		/* path relative to the root, '/'-separated */
+	char *full;		/* path as given plus rel */
+	int64_t size;
+	int64_t mtime_ns;
+	mode_t mode;
+};
+
+struct tree {
+	struct tree_file *files;
+	size_t n, cap;
+	char **omit;		/* patterns, owned */
+	size_t nomit;
+};
+
+void tree_init(struct tree *t);
+void tree_release(struct tree *t);
+/* Add an omit pattern (copied). */
+void tree_omit(struct tree *t, const char *pattern);
+/* True when rel (or its last part) matches an omit pattern. */
+int tree_omitted(const struct tree *t, const char *rel);
+/*
+ * Add the files under root (a folder) to t, with rel prefixed by prefix
+ * ("" for none). Files are sorted by rel. Returns 0, or -1 after warning
+ * (through warnx) about each unreadable folder or special file; the files
+ * that could be read are added all the same.
+ */
+int tree_scan(struct tree *t, const char *root, const char *prefix);
+/* Add one file (a regular file, or a link to one) as rel. 0, or -1 with errno. */
+int tree_add(struct tree *t, const char *full, const char *rel);
+
+#endif

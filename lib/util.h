@@ -1,0 +1,103 @@
+/*
+ * util.h: errors, memory, bounded buffers, numbers, time and files.
+ *
+ * Every tool calls util_setprog(argv[0]) first; messages are then prefixed
+ * with the tool's name. A format that ends in ':' gets ": strerror(errno)"
+ * appended, as sbase's eprintf does.
+ *
+ * Ownership: a function that returns heap memory says "caller frees"; one
+ * that takes a pointer's ownership says "consumes". Allocation failure is
+ * fatal everywhere (die), so no allocator returns NULL.
+ */
+#ifndef XT_UTIL_H
+#define XT_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define PRINTF(a, b) __attribute__((format(printf, a, b)))
+#define NORETURN __attribute__((noreturn))
+
+/* Exit codes shared by all tools. */
+enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
+
+/* Set the program name used in messages (the basename of argv0). */
+void util_setprog(const char *argv0);
+/* The program name set by util_setprog ("xt" before that). */
+const char *util_prog(void);
+
+/* Print "prog: message" on stderr and exit(1). */
+void die(const char *fmt, ...) PRINTF(1, 2) NORETURN;
+/* Print "prog: message" on stderr and exit(status). */
+void die_status(int status, const char *fmt, ...) PRINTF(2, 3) NORETURN;
+/* Print "prog: message" on stderr and go on. */
+void warnx(const char *fmt, ...) PRINTF(1, 2);
+void vwarnx(const char *fmt, va_list ap) PRINTF(1, 0);
+
+/* Allocation that never fails (dies instead). Caller frees. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a fresh string. Caller frees. */
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+
+/*
+ * sbuf: a growable byte buffer with a hard limit set when it is made
+ * (curl's dynbuf). buf is always NUL-terminated. The add functions return
+ * 0, or -1 when the limit would be passed (the buffer is then unchanged).
+ */
+struct sbuf {
+	char *buf;
+	size_t len, cap, max;
+};
+#define SBUF_MAX_DEFAULT ((size_t)64 << 20)
+void sbuf_init(struct sbuf *sb, size_t max);
+void sbuf_release(struct sbuf *sb);
+void sbuf_reset(struct sbuf *sb);
+int sbuf_add(struct sbuf *sb, const void *data, size_t len);
+int sbuf_addc(struct sbuf *sb, char c);
+int sbuf_adds(struct sbuf *sb, const char *s);
+int sbuf_addf(struct sbuf *sb, const char *fmt, ...) PRINTF(2, 3);
+/* Hand the buffer over and reinitialise sb. Caller frees the result. */
+char *sbuf_detach(struct sbuf *sb, size_t *len);
+
+/*
+ * Numbers parsed whole with a range check. Return 0, or -1 when s is not a
+ * number, has trailing junk, or lies outside [min, max].
+ */
+int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
+int parse_double(const char *s, double *out);
+/* Parse an option's number or die with status 2, naming the option. */
+int64_t opt_i64(const char *opt, const char *s, int64_t min, int64_t max);
+
+/* Wall clock in milliseconds since the epoch. */
+int64_t time_now_ms(void);
+/* Monotonic clock in seconds. */
+double time_mono(void);
+/* Format ms since the epoch as "2026-11-21T18:00:00.000Z" into buf (>= 25). */
+void time_iso(int64_t ms, char *buf, size_t len);
+/* Parse that form back; returns 0 or -1. */
+int time_parse_iso(const char *s, int64_t *ms);
+
+/* Create a directory and its parents (mode 0777 & ~umask); 0 or -1 with errno. */
+int mkdir_p(const char *path);
+/* Write all of buf to fd, retrying on EINTR and short writes; 0 or -1. */
+int write_all(int fd, const void *buf, size_t len);
+/* Read a whole file into sb (bounded by sb's limit); 0 or -1 with errno (EFBIG past the limit). */
+int file_read(const char *path, struct sbuf *sb);
+/* Join a and b with one '/'. Caller frees. */
+char *path_join(const char *a, const char *b);
+/* The home directory of xt: $XT_HOME, else ~/.xt. Caller frees. */
+char *xt_home(void);
+
+/* Flush and check stdout; die if writing failed (a full disk must not look like success). */
+void stdout_close(void);
+
+/* True when stderr is a terminal (progress is shown only then). */
+int stderr_isatty(void);
+
+#endif

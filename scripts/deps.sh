@@ -1,0 +1,40 @@
+#!/bin/sh
+# Install the Debian packages that the build, the tests, the demo and the
+# benchmarks need, when they are missing. Quiet and quick when all is there.
+#   scripts/deps.sh [build|check|demo|bench]...   (default: build)
+set -eu
+
+build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
+libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
+check="$build mandoc python3 jq libxml2-utils"
+demo="$build python3 python3-sklearn"
+bench="$check parallel task-spooler miller hyperfine"
+
+want=""
+[ $# -eq 0 ] && set -- build
+for set in "$@"; do
+	case $set in
+	build) want="$want $build" ;;
+	check) want="$want $check" ;;
+	demo) want="$want $demo" ;;
+	bench) want="$want $bench" ;;
+	*) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for p in $want; do
+	case " $missing " in *" $p "*) continue ;; esac
+	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$s" = installed ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "deps.sh: installing:$missing" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+if ! $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
+	$sudo apt-get update -qq >/dev/null
+	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi

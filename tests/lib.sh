@@ -1,0 +1,82 @@
+# tests/lib.sh: sourced by every shell test. TAP output, a private temp
+# folder, a private XT_HOME and store, and helpers that run a tool without
+# a pipe so its status is never hidden.
+#
+#   t_run CMD...        run CMD; stdout in $T/out, stderr in $T/err, status in $rc
+#   t_ok DESC CMD...    a test case: ok when CMD succeeds
+#   t_status N DESC     ok when the last t_run exited with N
+#   t_out_is FILE DESC  ok when the last stdout equals FILE
+#   t_err_has TEXT DESC ok when the last stderr contains TEXT
+#   t_done              print the plan; exit 1 if a case failed
+set -u
+export LC_ALL=C TZ=UTC
+: "${XT_BIN:?XT_BIN must name the folder of the built tools}"
+XT_BIN=$(cd "$XT_BIN" && pwd)
+export PATH="$XT_BIN:$PATH"
+T=$(mktemp -d "${TMPDIR:-/tmp}/xt-test.XXXXXX")
+t_cleanup_hooks=""
+t_cleanup() {
+	for h in $t_cleanup_hooks; do "$h" || true; done
+	chmod -R u+rwx "$T" 2>/dev/null
+	rm -rf "$T"
+}
+trap t_cleanup EXIT
+export XT_HOME="$T/home" HOME="$T/home"
+export XT_STORE="$T/store"
+unset XT_WORKSPACE XT_EXPERIMENT XT_CONFIG
+mkdir -p "$XT_HOME"
+cd "$T" || exit 1
+t_n=0
+t_failed=0
+rc=0
+
+t_pass() {
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1"
+}
+
+t_fail() {
+	t_n=$((t_n + 1))
+	t_failed=$((t_failed + 1))
+	echo "not ok $t_n - $1"
+	if [ -f "$T/err" ]; then sed 's/^/#   stderr: /' "$T/err" | head -n 5; fi
+}
+
+t_run() {
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+t_ok() {
+	desc=$1
+	shift
+	if "$@"; then t_pass "$desc"; else t_fail "$desc"; fi
+}
+
+t_status() {
+	if [ "$rc" -eq "$1" ]; then t_pass "$2"; else
+		t_fail "$2 (exit $rc, want $1)"
+	fi
+}
+
+t_out_is() {
+	if cmp -s "$1" "$T/out"; then t_pass "$2"; else
+		t_fail "$2"
+		diff "$1" "$T/out" | head -n 10 | sed 's/^/#   /'
+	fi
+}
+
+t_err_has() {
+	if grep -qF -- "$1" "$T/err"; then t_pass "$2"; else
+		t_fail "$2 (stderr lacks '$1')"
+	fi
+}
+
+t_err_empty() {
+	if [ ! -s "$T/err" ]; then t_pass "$1"; else t_fail "$1 (stderr not empty)"; fi
+}
+
+t_done() {
+	echo "1..$t_n"
+	[ "$t_failed" -eq 0 ]
+}

@@ -1,0 +1,67 @@
+#!/bin/sh
+# Run every unit test and shell test against each build folder given
+# (build, build-san), and end with one line: N passed, N failed.
+#   tests/run.sh BUILD... [-- PATTERN]   PATTERN picks tests by name (e.g. t10)
+cd "$(dirname "$0")/.." || exit 2
+builds=""
+pat=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--) shift; pat=${1:-}; break ;;
+	*) builds="$builds $1" ;;
+	esac
+	shift
+done
+[ -n "$builds" ] || builds=build
+[ -n "$pat" ] || pat=${T:-}
+passed=0
+failed=0
+logdir=$(mktemp -d "${TMPDIR:-/tmp}/xt-run.XXXXXX")
+
+run_one() { # name command...
+	name=$1
+	shift
+	log="$logdir/$(echo "$name" | tr '/' '_').log"
+	"$@" >"$log" 2>&1
+	st=$?
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# died without saying which case: count the script as one failure
+		f=1
+		echo "not ok - $name exited $st" >>"$log"
+	fi
+	if ! grep -q '^1\.\.' "$log" && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name printed no plan" >>"$log"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$f" -eq 0 ]; then
+		printf '%-44s %4d ok\n' "$name" "$p"
+	else
+		printf '%-44s %4d ok %3d FAILED\n' "$name" "$p" "$f"
+		grep -E '^(not ok|#)' "$log" | head -n 20 | sed 's/^/    /'
+	fi
+	grep '^# SKIP' "$log" | sed 's/^/    /'
+}
+
+for b in $builds; do
+	echo "== $b"
+	[ "${b#*san}" != "$b" ] && export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
+	for u in "$b"/unit/u-*; do
+		[ -x "$u" ] || continue
+		case $u in *"$pat"*) ;; *) continue ;; esac
+		run_one "$b/$(basename "$u")" "$u"
+	done
+	for t in tests/t[0-9]*.sh; do
+		[ -f "$t" ] || continue
+		case $t in *"$pat"*) ;; *) continue ;; esac
+		run_one "$b/$(basename "$t" .sh)" env XT_BIN="$b/bin" sh "$t"
+	done
+done
+rm -rf "$logdir"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
