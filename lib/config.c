@@ -149,6 +149,15 @@ number(const char *s, double *v)
 	return !*p && parse_double(s, v) == 0 && isfinite(*v);
 }
 
+static int
+is_null(const yaml_event_t *ev)
+{
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
+
+	return ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !ev->data.scalar.tag &&
+	    oneof((const char *)ev->data.scalar.value, nulls);
+}
+
 /*
  * Type a scalar. Only plain, untagged scalars get a type: quoted and block
  * scalars are strings, as the user asked. yes/no/on/off stay strings (YAML
@@ -157,7 +166,6 @@ number(const char *s, double *v)
 static cJSON *
 scalar(const yaml_event_t *ev, const char **raw)
 {
-	static const char *const nulls[] = { "", "~", "null", "Null", "NULL", NULL };
 	static const char *const trues[] = { "true", "True", "TRUE", NULL };
 	static const char *const falses[] = { "false", "False", "FALSE", NULL };
 	const char *s = (const char *)ev->data.scalar.value;
@@ -166,7 +174,7 @@ scalar(const yaml_event_t *ev, const char **raw)
 	*raw = s;
 	if (ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || ev->data.scalar.tag)
 		return must(cJSON_CreateString(s));
-	if (oneof(s, nulls))
+	if (is_null(ev))
 		return must(cJSON_CreateNull());
 	if (oneof(s, trues) || oneof(s, falses)) {
 		*raw = oneof(s, trues) ? "true" : "false";
@@ -239,12 +247,11 @@ mapping(struct parse *p, int depth, int record)
 		if (v) {
 			p->creds |= oneof(key, credkeys);
 			cJSON_AddItemToObject(o, key, v);
-			v = NULL;
-		} else {
-			yaml_event_delete(&kev);
-			break;
 		}
 		yaml_event_delete(&kev);
+		if (!v)
+			break;
+		v = NULL;
 	}
 	cJSON_Delete(o);
 	return NULL;
@@ -296,7 +303,7 @@ parse(struct layer *l, const char *file, const char *origin, const char *text,
 {
 	struct parse p = { .file = file, .origin = origin, .l = l, .err = err, .errlen = errlen };
 	yaml_event_t ev;
-	int ndoc = 0, ret = -1;
+	int ndoc = 0, bad = 0, ret = -1;
 
 	if (!yaml_parser_initialize(&p.yp))
 		die("out of memory");
@@ -304,32 +311,32 @@ parse(struct layer *l, const char *file, const char *origin, const char *text,
 	sbuf_init(&p.path, CONFIG_MAX_PATH);
 	l->raw = must(cJSON_CreateObject());
 	l->where = must(cJSON_CreateObject());
-	/* Nested nodes are consumed by node(), so only the top level shows here. */
-	while (next(&p, &ev) == 0) {
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			ret = 0;
-		} else if (ev.type == YAML_DOCUMENT_START_EVENT && ndoc++) {
-			fail(&p, &ev.start_mark, "more than one YAML document");
-		} else if (ev.type == YAML_MAPPING_START_EVENT) {
-			if (!(l->tree = node(&p, &ev, 0, 1)))
-				break;
+	/* Nested nodes are consumed by node(): only the top level shows here. */
+	while (ret < 0 && !bad && next(&p, &ev) == 0) {
+		if (ev.type == YAML_MAPPING_START_EVENT) {
+			bad = !(l->tree = node(&p, &ev, 0, 1));
 			continue;
-		} else if (ev.type == YAML_SCALAR_EVENT || ev.type == YAML_SEQUENCE_START_EVENT ||
-		    ev.type == YAML_ALIAS_EVENT) {
-			/* An empty document ("---" alone) is an empty mapping. */
-			if (ev.type != YAML_SCALAR_EVENT || ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
-			    !oneof((const char *)ev.data.scalar.value, nulls))
-				fail(&p, &ev.start_mark, "the top level must be a mapping");
-			else
-				ndoc += 0;
 		}
+		if (ev.type == YAML_STREAM_END_EVENT)
+			ret = 0;
+		else if (ev.type == YAML_DOCUMENT_START_EVENT && ndoc++)
+			bad = fail(&p, &ev.start_mark, "more than one YAML document");
+		else if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_ALIAS_EVENT ||
+		    (ev.type == YAML_SCALAR_EVENT && !is_null(&ev)))
+			bad = fail(&p, &ev.start_mark, "the top level must be a mapping");
 		yaml_event_delete(&ev);
 	}
+	/* No document, or "---" alone, is an empty mapping. */
 	if (ret == 0 && !l->tree)
 		l->tree = must(cJSON_CreateObject());
+	if (ret < 0)
+		layer_free(l);
 	*creds = p.creds;
-	ret = 0;
+	sbuf_release(&p.path);
+	yaml_parser_delete(&p.yp);
+	return ret;
 }
+
 /* Read one file into l; a missing file leaves l empty and is fine. */
 static int
 load_file(struct layer *l, const char *file, char *err, size_t errlen)
@@ -344,11 +351,6 @@ load_file(struct layer *l, const char *file, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read '%s': %s", file, strerror(errno));
 		return -1;
 	}
-	if (st.st_size > (off_t)CONFIG_MAX_FILE) {
-		snprintf(err, errlen, "%s: bigger than 1 MiB", file);
-		return -1;
-	}
-	/* The limit holds even if the file grows after stat. */
 	sbuf_init(&sb, CONFIG_MAX_FILE);
 	if (file_read(file, &sb) < 0) {
 		if (errno == EFBIG)

@@ -66,7 +66,7 @@ compress_ni(uint32_t st[8], const unsigned char *p, size_t n)
 	/* Byte-swaps each 32-bit lane: the message words are big-endian. */
 	const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
 	    0x0405060700010203ULL);
-	__m128i abef, cdgh, abef0, cdgh0, lo, hi, t, wk, m[4];
+	__m128i abef, cdgh, abef0, cdgh0, lo, hi, t, w7, wk, m[4];
 	int i;
 
 	/* {a,b,c,d} {e,f,g,h} (a in lane 0) to {a,b,e,f} {c,d,g,h}. */
@@ -79,25 +79,24 @@ compress_ni(uint32_t st[8], const unsigned char *p, size_t n)
 		abef0 = abef;
 		cdgh0 = cdgh;
 		/*
-		 * Four rounds per pass; m[i & 3] holds W[4i..4i+3]. From
-		 * i = 4 on, m[i & 3] still holds the words of i - 4, m[(i+1)
-		 * & 3] those of i - 3, and so on, which is what W[t] needs.
-		 * Unrolled, the indexes are constants and m stays in
-		 * registers.
+		 * Four rounds per pass, on m[i & 3] = W[4i..4i+3]. From i = 4
+		 * on, M(0) still holds the words of pass i - 4, M(1) those of
+		 * i - 3, M(2) of i - 2 and M(3) of i - 1. Unrolled, the
+		 * indexes are constants and m stays in registers.
 		 */
+#define M(j) m[(i + (j)) & 3]
 #pragma GCC unroll 16
 		for (i = 0; i < 16; i++) {
 			if (i < 4) {
-				t = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+				t = _mm_loadu_si128((const __m128i *)p + i);
 				m[i] = _mm_shuffle_epi8(t, bswap);
 			} else {
-				/* W[t-16] + sigma0(W[t-15]) */
-				t = _mm_sha256msg1_epu32(m[i & 3], m[(i + 1) & 3]);
-				/* + W[t-7] */
-				t = _mm_add_epi32(t, _mm_alignr_epi8(m[(i + 3) & 3],
-				    m[(i + 2) & 3], 4));
+				/* W[t-16] + sigma0(W[t-15]) + W[t-7] */
+				t = _mm_sha256msg1_epu32(M(0), M(1));
+				w7 = _mm_alignr_epi8(M(3), M(2), 4);
+				t = _mm_add_epi32(t, w7);
 				/* + sigma1(W[t-2]) */
-				m[i & 3] = _mm_sha256msg2_epu32(t, m[(i + 3) & 3]);
+				M(0) = _mm_sha256msg2_epu32(t, M(3));
 			}
 			wk = _mm_add_epi32(m[i & 3],
 			    _mm_loadu_si128((const __m128i *)&K[4 * i]));
@@ -105,6 +104,7 @@ compress_ni(uint32_t st[8], const unsigned char *p, size_t n)
 			abef = _mm_sha256rnds2_epu32(abef, cdgh,
 			    _mm_shuffle_epi32(wk, 0x0e));
 		}
+#undef M
 		abef = _mm_add_epi32(abef, abef0);
 		cdgh = _mm_add_epi32(cdgh, cdgh0);
 	}
@@ -305,7 +305,7 @@ sha256_valid(const char *s)
 	size_t i;
 
 	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+		if (s[i] == '\0' || strchr("0123456789abcdef", s[i]) == NULL)
 			return 0;
 	return s[64] == '\0';
 }

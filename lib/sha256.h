@@ -23,10 +23,10 @@
  */
 struct sha256 {
 	int ni;
-	uint32_t state[8];		/* SHA-NI path: a..h */
-	unsigned char buf[64];		/* SHA-NI path: a partial block */
-	uint64_t count;			/* SHA-NI path: bytes hashed so far */
-	br_sha256_context br;		/* BearSSL path */
+	uint32_t state[8];	/* SHA-NI: a..h */
+	unsigned char buf[64];	/* SHA-NI: the partial block */
+	uint64_t count;		/* SHA-NI: bytes so far */
+	br_sha256_context br;	/* BearSSL */
 };
 
 /* Start a new hash in h. No release is needed: h owns no memory. */

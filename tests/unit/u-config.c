@@ -225,6 +225,12 @@ test_errors(void)
 	CHECK(streq(load_local("a: 1\n---\nb: 2\n"),
 	    "./xt.yaml:2:1: more than one YAML document"));
 	CHECK(streq(load_local("[a]: 1\n"), "./xt.yaml:1:1: a key must be a scalar"));
+	CHECK(streq(load_local("a: \xff\n"),
+	    "./xt.yaml: invalid leading UTF-8 octet at byte 3"));
+	memset(big, '[', 100);
+	memcpy(big, "a: ", 3);
+	big[100] = '\0';
+	CHECK(streq(load_local(big), "./xt.yaml:1:68: nested more than 64 deep"));
 	/* After an error only the defaults are left. */
 	CHECK(streq(config_str("a", "none"), "none"));
 	CHECK(streq(config_str("workspace", NULL), "ws1"));

@@ -21,6 +21,12 @@
 #include "banned.h"
 
 #define BENCH_SIZE ((size_t)256 << 20)
+#define DIGITS "0123456789abcdef"
+
+static const char EMPTY[] =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+static const char ABC[] =
+    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
 
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
 
@@ -84,20 +90,20 @@ test_vectors(void)
 	static const char l896[] =
 	    "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmn"
 	    "hijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu";
-	static const char *h448 =
+	static const char h448[] =
 	    "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1";
-	static const char *h896 =
+	static const char h896[] =
 	    "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1";
-	static const char *hmil =
+	static const char hmil[] =
 	    "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
 	struct sha256 h;
 	char hex[SHA256_HEX], *a;
 	size_t i;
 
 	sha256_buf(NULL, 0, hex);
-	CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+	CHECK(strcmp(hex, EMPTY) == 0);
 	sha256_buf("abc", 3, hex);
-	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+	CHECK(strcmp(hex, ABC) == 0);
 	CHECK(hash_is(l448, SIZE_MAX, h448));
 	CHECK(hash_is(l448, 1, h448));
 	CHECK(hash_is(l896, SIZE_MAX, h896));
@@ -120,7 +126,7 @@ test_vectors(void)
 	sha256_hex(&h, hex);
 	sha256_update(&h, "c", 1);
 	sha256_hex(&h, hex);
-	CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+	CHECK(strcmp(hex, ABC) == 0);
 }
 
 /*
@@ -144,7 +150,7 @@ test_random(void)
 			buf[off + i] = (unsigned char)rnd();
 		br_hex(buf + off, len, want);
 
-		/* Small pieces cross block edges often; big ones use the bulk path. */
+		/* Small pieces often cross block edges; big ones go in bulk. */
 		cap = r % 3 == 0 ? 3 : r % 3 == 1 ? 130 : MAXLEN;
 		sha256_init(&h);
 		for (i = 0; i < len; i += n) {
@@ -154,8 +160,8 @@ test_random(void)
 		}
 		sha256_hex(&h, hex);
 		if (strcmp(hex, want) != 0 && bad++ == 0)
-			printf("# round %d: length %zu offset %zu: %s, want %s\n",
-			    r, len, off, hex, want);
+			printf("# round %d: %zu bytes at offset %zu: %s, "
+			    "want %s\n", r, len, off, hex, want);
 
 		sha256_buf(buf + off, len, hex);
 		if (strcmp(hex, want) != 0 && bad++ == 0)
@@ -194,7 +200,7 @@ test_file(void)
 	/* An empty file, and no size wanted. */
 	CHECK(truncate(path, 0) == 0);
 	CHECK(sha256_file(path, hex, NULL) == 0);
-	CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+	CHECK(strcmp(hex, EMPTY) == 0);
 	unlink(path);
 
 	errno = 0;
@@ -207,17 +213,25 @@ out:
 static void
 test_valid(void)
 {
-	char hex[SHA256_HEX];
+	char s[SHA256_HEX + 1];
 
-	sha256_buf("abc", 3, hex);
-	CHECK(sha256_valid(hex));
-	CHECK(sha256_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"));
-	CHECK(!sha256_valid("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
-	CHECK(!sha256_valid("0123456789abcdeg0123456789abcdef0123456789abcdef0123456789abcdef"));
-	CHECK(!sha256_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde"));
-	CHECK(!sha256_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0"));
-	CHECK(!sha256_valid("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde "));
+	CHECK(sha256_valid(ABC));
+	CHECK(sha256_valid(DIGITS DIGITS DIGITS DIGITS));
 	CHECK(!sha256_valid(""));
+	memcpy(s, ABC, SHA256_HEX);
+	s[10] = 'F';
+	CHECK(!sha256_valid(s));
+	s[10] = 'g';
+	CHECK(!sha256_valid(s));
+	s[10] = ' ';
+	CHECK(!sha256_valid(s));
+	memcpy(s, ABC, SHA256_HEX);
+	s[63] = '\0';
+	CHECK(!sha256_valid(s));	/* 63 digits */
+	s[63] = ABC[63];
+	s[64] = 'a';
+	s[65] = '\0';
+	CHECK(!sha256_valid(s));	/* 65 digits */
 }
 
 /*

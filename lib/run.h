@@ -1,0 +1,60 @@
+/*
+ * run.h: run records and run event logs in the store.
+ *
+ *   ws/<ws>/runs/<run>/run.json     the record, latest state (put whole)
+ *   ws/<ws>/runs/<run>/log.jsonl    events, append-only
+ *   ws/<ws>/runs/<run>/output.txt   console, append-only
+ *   ws/<ws>/index/runs.jsonl        the whole record, appended at each state change
+ *
+ * A log line: {"time":"2026-11-21T18:00:01.234Z","event":"metrics","step":10,
+ * "data":{"acc":0.9}}; "step" only on metrics that have one.
+ */
+#ifndef XT_RUN_H
+#define XT_RUN_H
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+
+/* Store path of a run's file ("run.json", "log.jsonl", ...). Caller frees. */
+char *run_path(const char *ws, const char *run, const char *file);
+/* Store path of the workspace's run index. Caller frees. */
+char *run_index_path(const char *ws);
+
+/* The run's record, or NULL with the store's error set (STORE_ENOENT: no such run). Caller frees. */
+cJSON *run_load(struct store *st, const char *ws, const char *run, int *rc);
+/*
+ * Save a record: put run.json, then append it to the index. rec must have
+ * "ws" and "run". 0 or a STORE_E* code.
+ */
+int run_save(struct store *st, const cJSON *rec);
+/* Put run.json only (for progress that is not a state change: metrics). */
+int run_save_quiet(struct store *st, const cJSON *rec);
+
+/*
+ * Append an event to the run's log: {"time","event",["step"],"data"}.
+ * data is consumed (NULL: no data); step < 0: none. 0 or a STORE_E* code.
+ */
+int run_event(struct store *st, const char *ws, const char *run, const char *event, long step,
+    cJSON *data);
+
+/*
+ * Check one log line written by a user or a run and return it normalised
+ * (caller frees): it must be a JSON object with a string "event" (a name:
+ * letters, digits, "._-"); "data", when present, an object; "step", when
+ * present, a whole number >= 0; "time" is added when missing. Returns NULL
+ * with a reason in err.
+ */
+cJSON *run_check_line(const char *text, size_t len, char *err, size_t errlen);
+
+/*
+ * Fold an event into a record: "hparams" data merge into rec.hparams,
+ * "metrics" data set rec.metrics (the last value of each) and rec.step,
+ * "tags" data merge into rec.tags. Other events leave rec as it is.
+ */
+void run_fold(cJSON *rec, const cJSON *line);
+
+/* True for the end states: completed, failed, cancelled, pruned. */
+int run_status_final(const char *status);
+
+#endif

@@ -1,0 +1,41 @@
+#!/bin/sh
+# xt-put killed with SIGKILL in the middle of a 200 MB upload leaves the old
+# object or none, never a part, and no temporary file visible to xt-get -l.
+. "$(dirname "$0")/lib.sh"
+
+head -c 200000000 /dev/urandom >big
+echo old >old
+xt-put old :m/big >/dev/null
+
+# wait until the temporary file has data, then kill; bounded by a count, not a clock
+kill_midway() {
+	xt-put -q big :m/big >/dev/null 2>&1 &
+	pid=$!
+	i=0
+	while [ $i -lt 100000 ]; do
+		s=$(find "$XT_STORE/.tmp" -type f -size +1M 2>/dev/null | head -n 1)
+		[ -n "$s" ] && break
+		i=$((i + 1))
+	done
+	kill -9 $pid
+	wait $pid 2>/dev/null
+	[ -n "$s" ]
+}
+
+t_ok "xt-put was caught mid-upload" kill_midway
+t_run xt-get -c :m/big
+t_status 0 "the object is readable"
+t_out_is old "it is the old object, whole"
+t_run xt-get -l -r
+t_ok "no temporary file is listed" test "$(grep -c '"path":"xt-store.json"\|"path":"m/big"' "$T/out")" -eq 2
+t_ok "only the store marker and the object" [ "$(wc -l <"$T/out")" -eq 2 ]
+
+xt-put -d :m/big >/dev/null
+t_ok "killed again with no old object" kill_midway
+t_run xt-get -c :m/big
+t_status 1 "there is no object, not a part"
+t_run xt-put -q big :m/big
+t_status 0 "a later put succeeds"
+t_run xt-get -c :m/big
+t_ok "and the object is whole" cmp -s big "$T/out"
+t_done
