@@ -1,4 +1,5 @@
 /* run.c: see run.h. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,13 +110,21 @@ run_event(struct store *st, const char *ws, const char *run, const char *event, 
 cJSON *
 run_check_line(const char *text, size_t len, char *err, size_t errlen)
 {
-	cJSON *o = cJSON_ParseWithLength(text, len), *step, *data;
+	const char *end = NULL;
+	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, 0), *step, *data;
 	const char *ev;
 	char why[256], t[32];
 
 	if (!o) {
 		snprintf(err, errlen, "malformed JSON");
 		return NULL;
+	}
+	/* one value per line: "{...} junk" and "{...}{...}" are not lines */
+	while (end && end < text + len && strchr(" \t\r\n", *end) && *end)
+		end++;
+	if (end && end < text + len) {
+		snprintf(err, errlen, "junk after the JSON value");
+		goto bad;
 	}
 	if (!cJSON_IsObject(o)) {
 		snprintf(err, errlen, "expected a JSON object");
@@ -136,8 +145,10 @@ run_check_line(const char *text, size_t len, char *err, size_t errlen)
 		goto bad;
 	}
 	step = cJSON_GetObjectItemCaseSensitive(o, "step");
+	/* compare with floor(): a cast of a huge double to an integer is undefined */
 	if (step && (!cJSON_IsNumber(step) || step->valuedouble < 0 ||
-	    step->valuedouble != (double)(long long)step->valuedouble)) {
+	    step->valuedouble > 9007199254740992.0 ||
+	    step->valuedouble != floor(step->valuedouble))) {
 		snprintf(err, errlen, "\"step\" must be a whole number >= 0");
 		goto bad;
 	}

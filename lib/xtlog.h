@@ -16,9 +16,9 @@
  *   ENOENT    XT_LOG is unset or empty: the program does not run under xt.
  *             Programs that also run outside xt may ignore this (it is
  *             cheap: the environment is read once).
- *   EINVAL    a bad argument: an empty or NULL name, an event name that is
- *             not 1-128 letters, digits and "._-" (not starting with '.' or
- *             '-'), data that is not a JSON object.
+ *   EINVAL    a bad argument: an empty or NULL name, an event or tag name
+ *             that is not 1-128 letters, digits and "._-" (not starting
+ *             with '.' or '-'), data that is not a JSON object.
  *   EMSGSIZE  the line would be longer than XTLOG_LINE_MAX bytes.
  *   other     from open(2) or write(2) (ENOSPC, EACCES, ...).
  *

@@ -1,0 +1,402 @@
+/*
+ * xt-log: write a run's events (metrics, hparams, tags, any event) and
+ * read them back. Inside a run the lines go to $XT_LOG, which xt-runq
+ * forwards into the store; outside, -r RUN appends them to the run's log in
+ * the store and folds them into its record. show and out print a run's
+ * event log and console, and follow them (-f) until the run ends.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "config.h"
+#include "json.h"
+#include "name.h"
+#include "run.h"
+#include "tool.h"
+#include "xtlog.h"
+#include "banned.h"
+
+#define CHUNK ((int64_t)1 << 20)
+#define STEP_MAX ((int64_t)1 << 53)
+#define MAX_BAD 20		/* bad input lines reported one by one */
+#define POLL_NS 150000000L	/* between polls of a followed run */
+
+static const char usage_text[] =
+    "usage: xt-log [-r RUN] metric [--step N] NAME=NUMBER...\n"
+    "       xt-log [-r RUN] hparam NAME=VALUE...\n"
+    "       xt-log [-r RUN] tag NAME[=VALUE]...\n"
+    "       xt-log [-r RUN] event EVENT [NAME=VALUE...]\n"
+    "       xt-log [-r RUN] - | raw         JSON lines from standard input\n"
+    "       xt-log show RUN [-e EVENT]... [-f]\n"
+    "       xt-log out RUN [-f]\n"
+    "options: -s STORE  -w WORKSPACE  -f (follow until the run ends)\n"
+    "Inside a run events go to $XT_LOG; elsewhere -r RUN names the run.\n";
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(EXIT_USAGE);
+}
+
+static void
+check_name(const char *what, const char *s)
+{
+	char why[256];
+
+	if (name_check(s, why, sizeof(why)) < 0)
+		die_status(EXIT_USAGE, "%s '%s' %s", what, s, why);
+}
+
+/* A new line {"time","event",["step"]} for the batch; the caller adds "data". */
+static cJSON *
+line_new(cJSON *batch, const char *event, int64_t step)
+{
+	cJSON *o = cJSON_CreateObject();
+	char t[32];
+
+	time_iso(time_now_ms(), t, sizeof(t));
+	json_set_str(o, "time", t);
+	json_set_str(o, "event", event);
+	if (step >= 0)
+		json_set_num(o, "step", (double)step);
+	cJSON_AddItemToArray(batch, o);
+	return o;
+}
+
+/* The data of NAME=VALUE operands: numbers only for metrics, NAME alone for tags. */
+static cJSON *
+assigns(char **argv, int argc, const char *kind)
+{
+	cJSON *data = cJSON_CreateObject(), *v;
+	char *name;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(kind, "tags") && !strchr(argv[i], '=')) {
+			check_name("tag", argv[i]);
+			json_set(data, argv[i], cJSON_CreateTrue());
+			continue;
+		}
+		if (!(v = json_parse_assign(argv[i], &name)))
+			die_status(EXIT_USAGE, "expected NAME=VALUE, not '%s'", argv[i]);
+		if (!strcmp(kind, "tags"))
+			check_name("tag", name);
+		if (!strcmp(kind, "metrics") && (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)))
+			die_status(EXIT_USAGE, "metric '%s': '%s' is not a number", name,
+			    strchr(argv[i], '=') + 1);
+		json_set(data, name, v);
+		free(name);
+	}
+	return data;
+}
+
+/* Read standard input whole; every line must pass run_check_line. */
+static void
+read_stdin(cJSON *batch)
+{
+	struct jsonl_reader r;
+	char err[512];
+	long bad = 0;
+	cJSON *o;
+	int rc;
+
+	jsonl_init(&r, stdin, "<stdin>", 0);
+	while ((rc = jsonl_getline(&r)) != 0) {
+		if (rc < 0) {
+			warnx("%s", r.err);
+			bad++;
+			break;
+		}
+		if (r.line.buf[strspn(r.line.buf, " \t")] == '\0')
+			continue;
+		if ((o = run_check_line(r.line.buf, r.line.len, err, sizeof(err)))) {
+			cJSON_AddItemToArray(batch, o);
+		} else if (++bad <= MAX_BAD) {
+			warnx("<stdin>:%ld: %s", r.lineno, err);
+		}
+	}
+	jsonl_release(&r);
+	if (bad > MAX_BAD)
+		warnx("<stdin>: %ld more bad lines", bad - MAX_BAD);
+	if (bad)
+		die("nothing appended: %ld bad line%s", bad, bad == 1 ? "" : "s");
+}
+
+/* The batch as JSON lines. Caller frees. */
+static char *
+batch_text(const cJSON *batch, size_t *len)
+{
+	struct sbuf sb;
+	const cJSON *o;
+	size_t n;
+	char *s;
+
+	sbuf_init(&sb, SBUF_MAX_DEFAULT);
+	cJSON_ArrayForEach(o, batch) {
+		s = json_line(o, &n);
+		if (sbuf_add(&sb, s, n) < 0)
+			die("input larger than %zu bytes: nothing appended", sb.max);
+		free(s);
+	}
+	return sbuf_detach(&sb, len);
+}
+
+/* Append to the run's log in the store, then fold the lines into its record. */
+static void
+to_store(const char *run, const cJSON *batch, const char *text, size_t len)
+{
+	struct store *st = tool_store();
+	const char *ws = tool_workspace(), *ev;
+	const cJSON *o;
+	cJSON *rec;
+	char *p;
+	int rc, index = 0, save = 0;
+
+	if (!(rec = run_load(st, ws, run, &rc)))
+		die("%s", store_error(st));
+	cJSON_Delete(rec);
+	p = run_path(ws, run, "log.jsonl");
+	if (store_append(st, p, text, len) < 0)
+		die("%s", store_error(st));
+	free(p);
+	/* load again: keep the window against other writers of run.json small */
+	if (!(rec = run_load(st, ws, run, &rc)))
+		die("%s", store_error(st));
+	cJSON_ArrayForEach(o, batch) {
+		run_fold(rec, o);
+		ev = json_str(o, "event");
+		save |= !strcmp(ev, "metrics");
+		index |= !strcmp(ev, "hparams") || !strcmp(ev, "tags");
+	}
+	if ((index || save) && (index ? run_save(st, rec) : run_save_quiet(st, rec)) < 0)
+		die("%s", store_error(st));
+	cJSON_Delete(rec);
+	store_close(st);
+}
+
+static int
+do_write(const char *cmd, char **argv, int argc, const char *run, int64_t step)
+{
+	cJSON *batch = cJSON_CreateArray();
+	const char *xl = getenv("XT_LOG");
+	size_t len;
+	char *text;
+
+	if (!run && (!xl || !*xl))
+		die_status(EXIT_USAGE, "no run to log to: use -r RUN, or run inside xt-runq "
+		    "(which sets XT_LOG)");
+	if (run)
+		check_name("run", run);
+	if (!strcmp(cmd, "-") || !strcmp(cmd, "raw")) {
+		if (argc)
+			usage();
+		read_stdin(batch);
+	} else if (!strcmp(cmd, "event")) {
+		if (argc < 1)
+			usage();
+		check_name("event", argv[0]);
+		/* an event named like a built-in one ("metrics") obeys its rules */
+		json_set(line_new(batch, argv[0], -1), "data", assigns(argv + 1, argc - 1, argv[0]));
+	} else {
+		const char *ev = !strcmp(cmd, "metric") ? "metrics" : !strcmp(cmd, "hparam")
+		    ? "hparams" : "tags";
+
+		if (argc < 1)
+			usage();
+		json_set(line_new(batch, ev, step), "data", assigns(argv, argc, ev));
+	}
+	text = batch_text(batch, &len);
+	if (len && run)
+		to_store(run, batch, text, len);
+	else if (len && xtlog_write(text, len) < 0)
+		die("cannot append to '%s':", xl);
+	xtlog_close();
+	free(text);
+	cJSON_Delete(batch);
+	return 0;
+}
+
+static int
+wanted(const char *line, size_t len, char **events, int nev, const char *path, long lineno)
+{
+	cJSON *o;
+	const char *ev;
+	int i, yes = 0;
+
+	if (!nev)
+		return 1;
+	if (!(o = cJSON_ParseWithLength(line, len)) || !(ev = json_str(o, "event"))) {
+		warnx("%s:%ld: not an event line", path, lineno);
+		cJSON_Delete(o);
+		return 0;
+	}
+	for (i = 0; i < nev && !yes; i++)
+		yes = !strcmp(ev, events[i]);
+	cJSON_Delete(o);
+	return yes;
+}
+
+struct reader {
+	struct store *st;
+	char *path;
+	int lines;		/* the log: print whole lines only, filtered */
+	char **events;
+	int nev;
+	int64_t off;		/* what was read so far */
+	long lineno;
+	struct sbuf pend;	/* read, not yet printed: the start of a line */
+};
+
+/* Print the whole lines of pend (at the end, also a last unfinished one). */
+static void
+print_lines(struct reader *rd, int end)
+{
+	char *s = rd->pend.buf, *e = s + rd->pend.len, *nl;
+
+	while (s < e && ((nl = memchr(s, '\n', (size_t)(e - s))) || end)) {
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s);
+
+		rd->lineno++;
+		if (wanted(s, n, rd->events, rd->nev, rd->path, rd->lineno) &&
+		    (fwrite(s, 1, n, stdout) != n || putchar('\n') == EOF))
+			die("error writing to standard output:");
+		s += n + (nl != NULL);
+	}
+	memmove(rd->pend.buf, s, (size_t)(e - s));
+	rd->pend.len = (size_t)(e - s);
+}
+
+/* Print what the object holds past the last read. Missing means empty. 0 or -1. */
+static int
+drain(struct reader *rd, struct sbuf *sb)
+{
+	int rc;
+
+	do {
+		rc = store_get(rd->st, rd->path, rd->off, CHUNK, sb);
+		if (rc == STORE_ENOENT)
+			return 0;
+		if (rc < 0) {
+			warnx("%s", store_error(rd->st));
+			return -1;
+		}
+		rd->off += (int64_t)sb->len;
+		if (!rd->lines) {
+			if (fwrite(sb->buf, 1, sb->len, stdout) != sb->len)
+				die("error writing to standard output:");
+			continue;
+		}
+		if (sbuf_add(&rd->pend, sb->buf, sb->len) < 0)
+			die("'%s': a line longer than %zu bytes", rd->path, JSONL_MAX_LINE);
+		print_lines(rd, 0);
+	} while ((int64_t)sb->len == CHUNK);
+	return 0;
+}
+
+static int
+do_read(const char *cmd, const char *run, char **events, int nev, int follow)
+{
+	struct timespec pause = { 0, POLL_NS };
+	struct reader rd;
+	struct sbuf sb;
+	const char *ws = tool_workspace();
+	cJSON *rec;
+	int rc, final, ret = 0;
+
+	check_name("run", run);
+	memset(&rd, 0, sizeof(rd));
+	rd.st = tool_store();
+	rd.lines = !strcmp(cmd, "show");
+	rd.path = run_path(ws, run, rd.lines ? "log.jsonl" : "output.txt");
+	rd.events = events;
+	rd.nev = nev;
+	sbuf_init(&rd.pend, JSONL_MAX_LINE + CHUNK);
+	sbuf_init(&sb, CHUNK);
+	for (;;) {
+		/* the status first: what was written before the run ended is then read below */
+		if (!(rec = run_load(rd.st, ws, run, &rc))) {
+			warnx("%s", store_error(rd.st));
+			ret = 1;
+			break;
+		}
+		final = run_status_final(json_str(rec, "status"));
+		cJSON_Delete(rec);
+		if (drain(&rd, &sb) < 0) {
+			ret = 1;
+			break;
+		}
+		if (!follow || final)
+			break;
+		if (fflush(stdout) != 0)
+			die("error writing to standard output:");
+		nanosleep(&pause, NULL);
+	}
+	print_lines(&rd, 1);
+	sbuf_release(&sb);
+	sbuf_release(&rd.pend);
+	free(rd.path);
+	store_close(rd.st);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "run", required_argument, 0, 'r' },
+		{ "store", required_argument, 0, 's' },
+		{ "workspace", required_argument, 0, 'w' },
+		{ "step", required_argument, 0, 'n' },
+		{ "event", required_argument, 0, 'e' },
+		{ "follow", no_argument, 0, 'f' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	char **events = xcalloc((size_t)argc, sizeof(*events)), *run = NULL, *cmd;
+	int c, nev = 0, follow = 0, ret;
+	int64_t step = -1;
+
+	tool_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "r:s:w:e:fh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'r': run = optarg; break;
+		case 's': config_set("store", optarg); break;
+		case 'w': config_set("workspace", optarg); break;
+		case 'n': step = opt_i64("--step", optarg, 0, STEP_MAX); break;
+		case 'e': check_name("event", optarg); events[nev++] = optarg; break;
+		case 'f': follow = 1; break;
+		case 'h':
+			fputs(usage_text, stdout);
+			stdout_close();
+			return 0;
+		default: usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	cmd = *argv++;
+	argc--;
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "out")) {
+		if (step >= 0 || (nev && cmd[0] == 'o') || argc > 1 || (argc == 1) == (run != NULL))
+			usage();
+		ret = do_read(cmd, argc ? argv[0] : run, events, nev, follow);
+	} else if (!strcmp(cmd, "metric") || !strcmp(cmd, "hparam") || !strcmp(cmd, "tag") ||
+	    !strcmp(cmd, "event") || !strcmp(cmd, "raw") || !strcmp(cmd, "-")) {
+		if (nev || follow || (step >= 0 && strcmp(cmd, "metric") != 0))
+			usage();
+		ret = do_write(cmd, argv, argc, run, step);
+	} else {
+		die_status(EXIT_USAGE, "unknown command '%s'; 'xt-log --help' lists them", cmd);
+	}
+	free(events);
+	config_release();
+	stdout_close();
+	return ret;
+}

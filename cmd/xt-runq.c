@@ -1,0 +1,367 @@
+/*
+ * xt-runq: the run queue and run executor of one machine. Drain the local
+ * queue with at most N runs at once; run one run now; list the queue;
+ * stop runs. Runs whose executor died are found and requeued or failed.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "json.h"
+#include "name.h"
+#include "queue.h"
+#include "run.h"
+#include "runexec.h"
+#include "tool.h"
+#include "banned.h"
+
+static struct runexec_opts ropts;
+static char node[256];
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
+	    "       xt-runq exec RUN               run one run now, in the foreground\n"
+	    "       xt-runq ls                     the queue as JSON lines\n"
+	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
+	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)\n");
+	exit(status);
+}
+
+static struct store *
+store_of(const cJSON *entry, struct store *def)
+{
+	const char *url = json_str(entry, "store");
+	char err[1024];
+	struct store *st;
+
+	if (!url || !strcmp(url, store_url(def)))
+		return def;
+	if (!(st = store_open(url, err, sizeof(err))))
+		warnx("%s", err);
+	return st;
+}
+
+/* Executor child: run the claimed entry, then settle its queue entry. */
+static void
+execute(struct queue *q, struct queue_entry *e, struct store *def)
+{
+	struct store *st = store_of(e->data, def);
+	const char *ws = json_str(e->data, "ws"), *run = json_str(e->data, "run");
+	int code;
+	enum runexec_result r;
+
+	queue_set_pid(q, e, (long)getpid());
+	if (!st || !ws || !run)
+		_exit(1);
+	r = runexec(st, ws, run, &ropts, &code);
+	if (r == RUNEXEC_RETRY)
+		queue_requeue(q, e);
+	else if (r == RUNEXEC_ENDED)
+		queue_done(q, e);
+	/* on RUNEXEC_ERROR the entry stays: the next xt-runq sees an orphan and settles it */
+	_exit(r == RUNEXEC_ERROR ? 1 : 0);
+}
+
+static void
+recover(struct queue *q, struct store *def)
+{
+	struct queue_entry e;
+
+	while (queue_orphan(q, &e) == 1) {
+		struct store *st = store_of(e.data, def);
+		const char *ws = json_str(e.data, "ws"), *run = json_str(e.data, "run");
+		int r = st && ws && run ? runexec_recover(st, ws, run, node) : 0;
+
+		if (r == 1)
+			queue_requeue(q, &e);
+		else if (r == 0)
+			queue_done(q, &e);
+		else
+			warnx("cannot settle run '%s': %s", run ? run : "?", st ? store_error(st) : "");
+		if (st && st != def)
+			store_close(st);
+		queue_entry_release(&e);
+	}
+}
+
+static int
+drain(struct store *st, int jobs, int follow)
+{
+	struct queue q;
+	int mine = 0;
+	sigset_t set;
+
+	queue_open(&q, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	recover(&q, st);
+	for (;;) {
+		struct queue_entry e;
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		int claimed = 0;
+
+		while (mine < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
+			pid_t pid;
+
+			fflush(stdout);
+			pid = fork();
+			if (pid == 0) {
+				sigprocmask(SIG_UNBLOCK, &set, NULL);
+				execute(&q, &e, st);
+			}
+			if (pid < 0)
+				warnx("cannot fork:");
+			else
+				mine++;
+			queue_entry_release(&e);
+			claimed++;
+		}
+		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			mine--;
+		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0)
+			break;
+		if (!claimed) {
+			/* wake when a run ends, or poll for new runs and orphans */
+			sigtimedwait(&set, NULL, &ts);
+			if (follow || mine == 0)
+				recover(&q, st);
+		}
+	}
+	queue_close(&q);
+	return 0;
+}
+
+static int
+do_exec(struct store *st, const char *ws, const char *run)
+{
+	struct queue q;
+	struct queue_entry e;
+	cJSON *m = cJSON_CreateObject();
+	int code, have;
+	enum runexec_result r;
+
+	json_set_str(m, "ws", ws);
+	json_set_str(m, "run", run);
+	queue_open(&q, NULL);
+	/* a queued run is taken out of the queue so that nobody else starts it */
+	have = queue_claim(&q, 0, m, &e) == 1;
+	cJSON_Delete(m);
+	r = runexec(st, ws, run, &ropts, &code);
+	if (have) {
+		if (r == RUNEXEC_RETRY)
+			queue_requeue(&q, &e);
+		else
+			queue_done(&q, &e);
+		queue_entry_release(&e);
+	}
+	queue_close(&q);
+	if (r == RUNEXEC_ERROR)
+		return 1;
+	return code < 0 ? 1 : code;
+}
+
+static int
+print_entry(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	cJSON *o = cJSON_Duplicate(data, 1);
+
+	json_set_str(o, "state", state);
+	if (pid > 0)
+		json_set_num(o, "pid", (double)pid);
+	json_print_line(stdout, o);
+	cJSON_Delete(o);
+	return 0;
+}
+
+struct killarg {
+	const char *ws;
+	char **targets;
+	int n;
+	int *found;
+	cJSON *queued;		/* names of matching waiting runs */
+};
+
+/* A run matches a target that names it, its job, or its parent run. */
+static int
+matches(const struct killarg *k, const cJSON *data)
+{
+	const char *run = json_str(data, "run"), *job = json_str(data, "job");
+	const char *ws = json_str(data, "ws");
+	int i, hit = 0;
+
+	if (!ws || !run || strcmp(ws, k->ws))
+		return 0;
+	for (i = 0; i < k->n; i++) {
+		size_t l = strlen(k->targets[i]);
+
+		if (!strcmp(run, k->targets[i]) || (job && !strcmp(job, k->targets[i])) ||
+		    (!strncmp(run, k->targets[i], l) && run[l] == '.')) {
+			k->found[i] = 1;
+			hit = 1;
+		}
+	}
+	return hit;
+}
+
+static int
+kill_each(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	struct killarg *k = arg;
+
+	if (!matches(k, data))
+		return 0;
+	if (!strcmp(state, "running") && pid > 0)
+		kill((pid_t)pid, SIGTERM);
+	else if (!strcmp(state, "queued"))
+		cJSON_AddItemToArray(k->queued, cJSON_CreateString(json_str(data, "run")));
+	return 0;
+}
+
+static void
+cancel_queued(struct store *st, const char *ws, const char *run)
+{
+	cJSON *rec = run_load(st, ws, run, NULL), *d;
+	char t[32];
+
+	if (!rec)
+		return;
+	json_set_str(rec, "status", "cancelled");
+	time_iso(time_now_ms(), t, sizeof(t));
+	json_set_str(rec, "ended", t);
+	if (run_save(st, rec) < 0)
+		warnx("run %s: %s", run, store_error(st));
+	run_event(st, ws, run, "cancelled", -1, NULL);
+	d = cJSON_CreateObject();
+	json_set_str(d, "status", "cancelled");
+	run_event(st, ws, run, "ended", -1, d);
+	cJSON_Delete(rec);
+}
+
+static int
+do_kill(struct store *st, const char *ws, char **targets, int n)
+{
+	struct queue q;
+	struct killarg k = { ws, targets, n, xcalloc((size_t)n, sizeof(int)), cJSON_CreateArray() };
+	const cJSON *it;
+	int i, ret = 0;
+
+	queue_open(&q, NULL);
+	queue_each(&q, kill_each, &k);
+	/* waiting runs are taken out of the queue (if nobody started them meanwhile) */
+	cJSON_ArrayForEach(it, k.queued) {
+		cJSON *m = cJSON_CreateObject();
+		struct queue_entry e;
+
+		json_set_str(m, "ws", ws);
+		json_set_str(m, "run", it->valuestring);
+		if (queue_claim(&q, 0, m, &e) == 1) {
+			cancel_queued(st, ws, it->valuestring);
+			queue_done(&q, &e);
+			queue_entry_release(&e);
+		}
+		cJSON_Delete(m);
+	}
+	for (i = 0; i < n; i++)
+		if (!k.found[i]) {
+			warnx("'%s': no such run or job in the local queue", targets[i]);
+			ret = 1;
+		}
+	cJSON_Delete(k.queued);
+	free(k.found);
+	queue_close(&q);
+	return ret;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "jobs", required_argument, 0, 'j' },
+		{ "follow", no_argument, 0, 'f' },
+		{ "store", required_argument, 0, 's' },
+		{ "workspace", required_argument, 0, 'w' },
+		{ "target", required_argument, 0, 't' },
+		{ "grace", required_argument, 0, 'g' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	int c, jobs = 0, follow = 0, ret = 0;
+	const char *target = NULL, *cmd;
+	struct store *st;
+	char key[300];
+
+	tool_init(argv[0]);
+	ropts.grace = 10;
+	while ((c = getopt_long(argc, argv, "+j:fs:w:t:g:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j': jobs = (int)opt_i64("-j", optarg, 1, 100000); break;
+		case 'f': follow = 1; break;
+		case 's': config_set("store", optarg); break;
+		case 'w': config_set("workspace", optarg); break;
+		case 't': target = optarg; break;
+		case 'g':
+			if (parse_double(optarg, &ropts.grace) < 0 || ropts.grace < 0)
+				die_status(EXIT_USAGE, "option '-g': '%s' is not a number of seconds", optarg);
+			break;
+		case 'h': usage(0); break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	cmd = argc ? argv[0] : "";
+	if (gethostname(node, sizeof(node)) < 0)
+		snprintf(node, sizeof(node), "localhost");
+	ropts.node = node;
+	if (!target)
+		target = config_str("target", "local");
+	snprintf(key, sizeof(key), "targets.%s.max-runs", target);
+	if (!jobs) {
+		const char *mr = config_str(key, "1");
+		int64_t v;
+
+		if (parse_i64(mr, 1, 100000, &v) < 0)
+			die_status(EXIT_USAGE, "%s: max-runs '%s' is not a whole number >= 1",
+			    config_origin(key) ? config_origin(key) : key, mr);
+		jobs = (int)v;
+	}
+	if (!strcmp(cmd, "exec") && argc == 2) {
+		long a, b;
+		const char *ws = tool_workspace();
+
+		if (!name_parse_run(argv[1], &a, &b))
+			die_status(EXIT_USAGE, "'%s' is not a run name (runN or runN.K)", argv[1]);
+		st = tool_store();
+		ret = do_exec(st, ws, argv[1]);
+	} else if (!strcmp(cmd, "ls") && argc == 1) {
+		struct queue q;
+
+		queue_open(&q, NULL);
+		queue_each(&q, print_entry, NULL);
+		queue_close(&q);
+		st = NULL;
+	} else if (!strcmp(cmd, "kill") && argc >= 2) {
+		const char *ws = tool_workspace();
+
+		st = tool_store();
+		ret = do_kill(st, ws, argv + 1, argc - 1);
+	} else if (argc == 0) {
+		st = tool_store();
+		ret = drain(st, jobs, follow);
+	} else {
+		usage(EXIT_USAGE);
+	}
+	store_close(st);
+	config_release();
+	stdout_close();
+	return ret;
+}

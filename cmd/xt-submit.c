@@ -1,0 +1,510 @@
+/*
+ * xt-submit: make a job and its runs in the store, snapshot the code, and
+ * hand the runs to a target (the local queue, drained by xt-runq). Prints
+ * one JSON line per run. Everything is checked before anything is stored.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "config.h"
+#include "json.h"
+#include "name.h"
+#include "queue.h"
+#include "run.h"
+#include "tool.h"
+#include "tree.h"
+#include "banned.h"
+
+struct opts {
+	const char *ws, *exp, *target, *desc, *codedir, *hpfile, *rerun, *parent_script;
+	const char *hp_prefix;
+	long nruns, retries;
+	double max_minutes;
+	int wait, dry_run;
+	cJSON *tags;
+	struct tree tree;
+};
+
+static void
+usage(int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: xt-submit [options] -- COMMAND [ARGS...]\n"
+	    "       xt-submit [options] --rerun RUN\n"
+	    "options:\n"
+	    "  -w WS, -e EXP, -t TARGET, -s STORE   where the job goes\n"
+	    "  -n, --runs N             N runs (with --hp: N runs per hparam set)\n"
+	    "  --hp FILE|-              hparam sets as JSON lines, one run per line\n"
+	    "  --hp-prefix P            pass hparams as P<name>=<value> (default --; '' for none)\n"
+	    "  -C, --code-dir DIR       snapshot DIR (default .); -x PATTERN omits files\n"
+	    "  --tag NAME[=VALUE]       tag the job and its runs; -d, --description TEXT\n"
+	    "  --retries N              run a failed run again up to N times\n"
+	    "  --max-minutes M          stop a run after M minutes (it fails)\n"
+	    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
+	    "  --wait                   run the local queue and wait; exit with the worst status\n"
+	    "  --dry-run                print what would be made; store nothing\n");
+	exit(status);
+}
+
+/* Read hparam sets: every line must be a JSON object; all are checked first. */
+static cJSON *
+read_hparams(const char *file)
+{
+	FILE *fp = strcmp(file, "-") ? fopen(file, "r") : stdin;
+	struct jsonl_reader r;
+	cJSON *all = cJSON_CreateArray(), *o;
+	int rc;
+
+	if (!fp)
+		die("cannot open '%s':", file);
+	jsonl_init(&r, fp, strcmp(file, "-") ? file : "<stdin>", 0);
+	while ((rc = jsonl_next(&r, &o, 1)) == 1) {
+		const cJSON *it;
+		char why[256];
+
+		cJSON_ArrayForEach(it, o)
+			if (name_check(it->string, why, sizeof(why)) < 0)
+				die("%s:%ld: hparam name '%s' %s", r.name, r.lineno, it->string, why);
+		cJSON_AddItemToArray(all, o);
+	}
+	if (rc < 0)
+		die("%s", r.err);
+	jsonl_release(&r);
+	if (fp != stdin)
+		fclose(fp);
+	if (cJSON_GetArraySize(all) == 0)
+		die("%s: no hparam sets", file);
+	return all;
+}
+
+static char *
+cmd_text(const cJSON *argv, const cJSON *hp, const char *prefix)
+{
+	struct sbuf sb;
+	const cJSON *it;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	cJSON_ArrayForEach(it, argv)
+		sbuf_addf(&sb, "%s%s", sb.len ? " " : "", it->valuestring);
+	if (*prefix && hp)
+		cJSON_ArrayForEach(it, hp) {
+			char *v = cJSON_IsString(it) ? xstrdup(it->valuestring) : cJSON_PrintUnformatted(it);
+
+			sbuf_addf(&sb, " %s%s=%s", prefix, it->string, v);
+			free(v);
+		}
+	return sbuf_detach(&sb, NULL);
+}
+
+static void
+check_target(const char *target)
+{
+	char key[300], why[256];
+	const char *type;
+
+	if (name_check(target, why, sizeof(why)) < 0)
+		die_status(EXIT_USAGE, "target name '%s' %s", target, why);
+	snprintf(key, sizeof(key), "targets.%s.type", target);
+	type = config_str(key, NULL);
+	if (!type)
+		die_status(EXIT_USAGE, "unknown target '%s' (not under 'targets' in the configuration)",
+		    target);
+	if (strcmp(type, "local") != 0)
+		die("target '%s' is of type '%s'; this xt runs local targets only", target, type);
+}
+
+/* The job and its runs as records, before any name is allocated. */
+static cJSON *
+plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
+{
+	cJSON *runs = cJSON_CreateArray(), *hp;
+	long i, k = 0;
+	char t[32];
+
+	time_iso(time_now_ms(), t, sizeof(t));
+	for (hp = hpsets ? hpsets->child : NULL; ; hp = hp ? hp->next : NULL) {
+		for (i = 0; i < o->nruns; i++) {
+			cJSON *r = cJSON_CreateObject();
+			char *c = cmd_text(argv, hp, o->hp_prefix);
+
+			json_set_str(r, "ws", o->ws);
+			json_set_str(r, "exp", o->exp);
+			json_set_str(r, "status", "queued");
+			json_set_str(r, "target", o->target);
+			json_set_str(r, "cmd", c);
+			json_set(r, "hparams", hp ? cJSON_Duplicate(hp, 1) : cJSON_CreateObject());
+			json_set(r, "tags", cJSON_Duplicate(o->tags, 1));
+			json_set_str(r, "created", t);
+			json_set_num(r, "attempt", 0);
+			cJSON_AddItemToArray(runs, r);
+			free(c);
+			k++;
+		}
+		if (!hp || !hp->next)
+			break;
+	}
+	return runs;
+}
+
+static void
+print_runs(const cJSON *runs)
+{
+	const cJSON *r;
+
+	cJSON_ArrayForEach(r, runs)
+		json_print_line(stdout, r);
+}
+
+static cJSON *
+load_job(struct store *st, const char *ws, const char *job)
+{
+	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
+	struct sbuf sb;
+	cJSON *j = NULL;
+
+	sbuf_init(&sb, (size_t)16 << 20);
+	if (store_get(st, p, 0, -1, &sb) == 0)
+		j = cJSON_ParseWithLength(sb.buf, sb.len);
+	sbuf_release(&sb);
+	free(p);
+	return j;
+}
+
+/* Allocate names, store the job, its code and its runs, and queue them. */
+static void
+store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char *from_manifest)
+{
+	char *jobsdir = xasprintf("ws/%s/jobs", o->ws), *runsdir = xasprintf("ws/%s/runs", o->ws);
+	char *jname, *mpath, *jp, *line, *parent = NULL;
+	static const char placeholder[] = "{\"status\":\"allocating\"}\n";
+	int nr = cJSON_GetArraySize(runs), k = 0;
+	long n, uploaded = 0;
+	struct queue q;
+	cJSON *r, *names = cJSON_CreateArray();
+	size_t len;
+
+	if ((n = name_alloc(st, jobsdir, "job", "job.json", placeholder, sizeof(placeholder) - 1)) < 0)
+		die("cannot make a job: %s", store_error(st));
+	jname = xasprintf("job%ld", n);
+	mpath = xasprintf("%s/%s/code.jsonl", jobsdir, jname);
+	if (from_manifest) {
+		struct sbuf sb;
+
+		sbuf_init(&sb, (size_t)1 << 30);
+		if (store_get(st, from_manifest, 0, -1, &sb) < 0 || store_put(st, mpath, sb.buf, sb.len) < 0)
+			die("cannot copy the code snapshot: %s", store_error(st));
+		sbuf_release(&sb);
+	} else if (blob_put_tree(st, NULL, &o->tree, mpath, &uploaded) < 0) {
+		die("cannot store the code snapshot: %s", store_error(st));
+	}
+	/* runN for one run; a parent runN and children runN.1..k for several */
+	if ((n = name_alloc(st, runsdir, "run", "run.json", placeholder, sizeof(placeholder) - 1)) < 0)
+		die("cannot make a run: %s", store_error(st));
+	if (nr > 1) {
+		cJSON *p = cJSON_Duplicate(runs->child, 1);
+
+		parent = xasprintf("run%ld", n);
+		json_set_str(p, "run", parent);
+		json_set_str(p, "job", jname);
+		json_set_num(p, "children", nr);
+		json_set(p, "hparams", cJSON_CreateObject());
+		cJSON_DeleteItemFromObjectCaseSensitive(p, "attempt");
+		if (run_save(st, p) < 0)
+			die("cannot store run '%s': %s", parent, store_error(st));
+		cJSON_Delete(p);
+	}
+	queue_open(&q, NULL);
+	cJSON_ArrayForEach(r, runs) {
+		char *name = parent ? xasprintf("%s.%d", parent, ++k) : xasprintf("run%ld", n);
+
+		json_set_str(r, "run", name);
+		json_set_str(r, "job", jname);
+		if (parent)
+			json_set_str(r, "parent", parent);
+		cJSON_AddItemToArray(names, cJSON_CreateString(name));
+		free(name);
+	}
+	json_set_str(job, "job", jname);
+	json_set(job, "runs", names);
+	if (parent)
+		json_set_str(job, "parent_run", parent);
+	jp = xasprintf("%s/%s/job.json", jobsdir, jname);
+	line = json_line(job, &len);
+	if (store_put(st, jp, line, len) < 0)
+		die("cannot store job '%s': %s", jname, store_error(st));
+	free(line);
+	cJSON_ArrayForEach(r, runs) {
+		const char *name = json_str(r, "run");
+		cJSON *e;
+
+		if (run_save(st, r) < 0)
+			die("cannot store run '%s': %s", name, store_error(st));
+		run_event(st, o->ws, name, "created", -1, NULL);
+		run_event(st, o->ws, name, "queued", -1, NULL);
+		e = cJSON_CreateObject();
+		json_set_str(e, "store", store_url(st));
+		json_set_str(e, "ws", o->ws);
+		json_set_str(e, "run", name);
+		json_set_str(e, "job", jname);
+		if (queue_add(&q, e) < 0)
+			die("cannot queue run '%s':", name);
+		cJSON_Delete(e);
+	}
+	queue_close(&q);
+	free(jp);
+	free(parent);
+	free(mpath);
+	free(jname);
+	free(jobsdir);
+	free(runsdir);
+}
+
+/* Run the local queue (xt-runq beside this program) and wait for our runs. */
+static int
+wait_runs(struct store *st, struct opts *o, const cJSON *runs)
+{
+	char self[4096], *runq;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	pid_t pid;
+	int status, worst = 0;
+	const cJSON *r;
+
+	fflush(stdout);
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		runq = xasprintf("%s/xt-runq", self);
+	} else {
+		runq = xstrdup("xt-runq");
+	}
+	if ((pid = fork()) == 0) {
+		dup2(2, 1);
+		execlp(runq, "xt-runq", "-t", o->target, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0)
+		die("cannot fork:");
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	free(runq);
+	cJSON_ArrayForEach(r, runs) {
+		const char *name = json_str(r, "run");
+		cJSON *rec;
+
+		/* another xt-runq may still be running it: wait for the end */
+		for (;;) {
+			rec = run_load(st, o->ws, name, NULL);
+			if (!rec || run_status_final(json_str(rec, "status")))
+				break;
+			cJSON_Delete(rec);
+			usleep(100000);
+		}
+		if (rec) {
+			const char *s = json_str(rec, "status");
+			int code = (int)json_num(rec, "exit_code", 1);
+
+			if (strcmp(s, "completed") != 0 && code == 0)
+				code = 1;
+			if (code > worst)
+				worst = code;
+			cJSON_Delete(rec);
+		}
+	}
+	return worst > 255 ? 255 : worst;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "workspace", required_argument, 0, 'w' },
+		{ "experiment", required_argument, 0, 'e' },
+		{ "target", required_argument, 0, 't' },
+		{ "store", required_argument, 0, 's' },
+		{ "runs", required_argument, 0, 'n' },
+		{ "hp", required_argument, 0, 'H' },
+		{ "hp-prefix", required_argument, 0, 'P' },
+		{ "code-dir", required_argument, 0, 'C' },
+		{ "omit", required_argument, 0, 'x' },
+		{ "tag", required_argument, 0, 'T' },
+		{ "description", required_argument, 0, 'd' },
+		{ "retries", required_argument, 0, 'R' },
+		{ "max-minutes", required_argument, 0, 'M' },
+		{ "parent-script", required_argument, 0, 'S' },
+		{ "rerun", required_argument, 0, 'r' },
+		{ "wait", no_argument, 0, 'W' },
+		{ "dry-run", no_argument, 0, 'D' },
+		{ "help", no_argument, 0, 'h' },
+		{ 0, 0, 0, 0 }
+	};
+	struct opts o;
+	struct store *st = NULL;
+	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
+	char why[256], t[32], *from_manifest = NULL;
+	int c, i, ret = 0;
+	struct stat sb;
+
+	tool_init(argv[0]);
+	memset(&o, 0, sizeof(o));
+	o.nruns = 1;
+	o.codedir = ".";
+	o.hp_prefix = "--";
+	o.tags = cJSON_CreateObject();
+	tree_init(&o.tree);
+	while ((c = getopt_long(argc, argv, "+w:e:t:s:n:C:x:d:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'w': config_set("workspace", optarg); break;
+		case 'e': config_set("experiment", optarg); break;
+		case 't': o.target = optarg; break;
+		case 's': config_set("store", optarg); break;
+		case 'n': o.nruns = (long)opt_i64("--runs", optarg, 1, 100000); break;
+		case 'H': o.hpfile = optarg; break;
+		case 'P': o.hp_prefix = optarg; break;
+		case 'C': o.codedir = optarg; break;
+		case 'x': tree_omit(&o.tree, optarg); break;
+		case 'd': o.desc = optarg; break;
+		case 'R': o.retries = (long)opt_i64("--retries", optarg, 0, 1000); break;
+		case 'M':
+			if (parse_double(optarg, &o.max_minutes) < 0 || !(o.max_minutes > 0) ||
+			    !isfinite(o.max_minutes))
+				die_status(EXIT_USAGE, "option '--max-minutes': '%s' is not a number > 0", optarg);
+			break;
+		case 'S': o.parent_script = optarg; break;
+		case 'r': o.rerun = optarg; break;
+		case 'W': o.wait = 1; break;
+		case 'D': o.dry_run = 1; break;
+		case 'T': {
+			char *name = NULL;
+			cJSON *v = json_parse_assign(optarg, &name);
+
+			if (!v) {
+				name = xstrdup(optarg);
+				v = cJSON_CreateTrue();
+			}
+			if (name_check(name, why, sizeof(why)) < 0)
+				die_status(EXIT_USAGE, "tag name '%s' %s", name, why);
+			json_set(o.tags, name, v);
+			free(name);
+			break;
+		}
+		case 'h': usage(0); break;
+		default: usage(EXIT_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc > 0 && !strcmp(argv[0], "--")) {
+		argc--;
+		argv++;
+	}
+	if (o.rerun ? argc > 0 : argc == 0) {
+		warnx(o.rerun ? "--rerun takes no command" : "missing command (after --)");
+		usage(EXIT_USAGE);
+	}
+	o.ws = tool_workspace();
+	o.exp = config_experiment();
+	if (name_check(o.exp, why, sizeof(why)) < 0)
+		die_status(EXIT_USAGE, "experiment '%s' %s", o.exp, why);
+	if (!o.target)
+		o.target = config_str("target", "local");
+	check_target(o.target);
+	tree_omit(&o.tree, ".git");
+	tree_omit(&o.tree, "__pycache__");
+	if (o.hpfile)
+		hpsets = read_hparams(o.hpfile);
+
+	cmd = cJSON_CreateArray();
+	if (o.rerun) {
+		long a, b;
+
+		if (!name_parse_run(o.rerun, &a, &b))
+			die_status(EXIT_USAGE, "--rerun: '%s' is not a run name", o.rerun);
+		st = tool_store();
+		if (!(orig = run_load(st, o.ws, o.rerun, NULL)))
+			die("--rerun: %s", store_error(st));
+		if (!json_str(orig, "job") || !(orig_job = load_job(st, o.ws, json_str(orig, "job"))))
+			die("--rerun: run '%s' has no job record", o.rerun);
+		if (json_num(orig, "children", 0) > 0)
+			die("--rerun: '%s' is a parent run; rerun one of its children", o.rerun);
+		cJSON_Delete(cmd);
+		cmd = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(orig_job, "argv"), 1);
+		if (json_str(orig_job, "hp_prefix"))
+			o.hp_prefix = json_str(orig_job, "hp_prefix");
+		if (!hpsets) {
+			hpsets = cJSON_CreateArray();
+			cJSON_AddItemToArray(hpsets, cJSON_Duplicate(
+			    cJSON_GetObjectItemCaseSensitive(orig, "hparams"), 1));
+		}
+		from_manifest = xasprintf("ws/%s/jobs/%s/code.jsonl", o.ws, json_str(orig, "job"));
+		if (!o.parent_script && json_str(orig_job, "parent_script"))
+			o.parent_script = json_str(orig_job, "parent_script");
+	} else {
+		for (i = 0; i < argc; i++)
+			cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
+		if (stat(o.codedir, &sb) < 0 || !S_ISDIR(sb.st_mode))
+			die("code folder '%s': %s", o.codedir, errno ? strerror(errno) : "not a folder");
+		if (tree_scan(&o.tree, o.codedir, "") < 0)
+			die("cannot snapshot the code in '%s'", o.codedir);
+		if (o.parent_script) {
+			size_t k;
+			int found = 0;
+
+			for (k = 0; k < o.tree.n; k++)
+				found |= !strcmp(o.tree.files[k].rel, o.parent_script);
+			if (!found)
+				die("--parent-script: '%s' is not in the code folder '%s'", o.parent_script,
+				    o.codedir);
+		}
+	}
+
+	job = cJSON_CreateObject();
+	json_set_str(job, "ws", o.ws);
+	json_set_str(job, "exp", o.exp);
+	json_set_str(job, "target", o.target);
+	json_set(job, "argv", cJSON_Duplicate(cmd, 1));
+	json_set_str(job, "hp_prefix", o.hp_prefix);
+	json_set(job, "tags", cJSON_Duplicate(o.tags, 1));
+	if (o.desc)
+		json_set_str(job, "description", o.desc);
+	json_set_num(job, "retries", (double)o.retries);
+	if (o.max_minutes > 0)
+		json_set_num(job, "max_minutes", o.max_minutes);
+	if (o.parent_script)
+		json_set_str(job, "parent_script", o.parent_script);
+	if (o.rerun)
+		json_set_str(job, "rerun_of", o.rerun);
+	time_iso(time_now_ms(), t, sizeof(t));
+	json_set_str(job, "created", t);
+	runs = plan_runs(&o, cmd, hpsets);
+
+	if (o.dry_run) {
+		print_runs(runs);
+	} else {
+		if (!st)
+			st = tool_store();
+		store_job(st, &o, job, runs, from_manifest);
+		print_runs(runs);
+		if (o.wait)
+			ret = wait_runs(st, &o, runs);
+	}
+	cJSON_Delete(runs);
+	cJSON_Delete(job);
+	cJSON_Delete(cmd);
+	cJSON_Delete(hpsets);
+	cJSON_Delete(orig);
+	cJSON_Delete(orig_job);
+	cJSON_Delete(o.tags);
+	free(from_manifest);
+	tree_release(&o.tree);
+	store_close(st);
+	config_release();
+	stdout_close();
+	return ret;
+}

@@ -1,0 +1,66 @@
+/*
+ * queue.h: the durable local run queue (the spool) under $XT_HOME/spool.
+ *
+ *   queue/<ms>.<pid>.<seq>.json   runs waiting, oldest name first
+ *   running/<same name>           runs claimed by an executor
+ *   running/<same name>.pid       the executor's pid (for kill)
+ *   lock                          taken while counting and claiming
+ *
+ * An entry holds {"store":URL,"ws":WS,"run":RUN,"job":JOB}. A claim locks
+ * the entry with flock(2) and renames it from queue/ to running/: only one
+ * claimer can win the rename. The executor keeps the lock until the run
+ * has ended and the entry is removed, so an unlocked entry in running/
+ * is an orphan: its executor died.
+ */
+#ifndef XT_QUEUE_H
+#define XT_QUEUE_H
+
+#include <cjson/cJSON.h>
+
+struct queue {
+	char *dir, *qdir, *rdir, *lockpath;
+	unsigned seq;
+};
+
+struct queue_entry {
+	char *name;		/* file name in queue/ or running/ */
+	cJSON *data;		/* its content */
+	int fd;			/* the locked file, or -1 */
+};
+
+/* Open (creating) the spool at $XT_HOME/spool, or at dir when not NULL. Dies on failure. */
+void queue_open(struct queue *q, const char *dir);
+void queue_close(struct queue *q);
+
+/* Add an entry (data is not consumed). Returns 0 or -1 with errno. */
+int queue_add(struct queue *q, const cJSON *data);
+/*
+ * Claim the oldest waiting entry if fewer than max entries are running
+ * (locked) now, and if match is not NULL only an entry whose "ws" and
+ * "run" are those of match. Returns 1 with *e filled (its fd holds the
+ * lock), 0 when nothing can be claimed now, -1 on error.
+ */
+int queue_claim(struct queue *q, int max, const cJSON *match, struct queue_entry *e);
+/* Entries now running (locked). */
+int queue_nrunning(struct queue *q);
+/* Entries waiting. */
+int queue_nwaiting(struct queue *q);
+/*
+ * Orphans: entries in running/ whose lock is free. Each is returned locked,
+ * one per call: 1 with *e, 0 when there are none left.
+ */
+int queue_orphan(struct queue *q, struct queue_entry *e);
+/* Put a claimed entry back at the end of the queue (it stays locked until released). */
+int queue_requeue(struct queue *q, struct queue_entry *e);
+/* Remove a claimed entry from running/ (and its pid file). */
+int queue_done(struct queue *q, struct queue_entry *e);
+/* Close the entry's lock and free it. */
+void queue_entry_release(struct queue_entry *e);
+/* Record the executor's pid for a running entry. */
+int queue_set_pid(struct queue *q, const struct queue_entry *e, long pid);
+
+/* Call fn for every entry, waiting and running: state is "queued" or "running", pid 0 if unknown. */
+int queue_each(struct queue *q, int (*fn)(const char *state, const cJSON *data, long pid,
+    const char *name, void *arg), void *arg);
+
+#endif

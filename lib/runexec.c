@@ -1,0 +1,779 @@
+/* runexec.c: see runexec.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "blob.h"
+#include "json.h"
+#include "run.h"
+#include "runexec.h"
+#include "tree.h"
+#include "banned.h"
+
+#define OUT_CHUNK ((size_t)256 << 10)
+#define LOG_CHUNK ((size_t)1 << 20)
+
+extern char **environ;
+
+struct rx {
+	struct store *st;
+	const char *ws, *run, *node;
+	cJSON *rec, *job;
+	char *dir, *code, *outdir, *logpath;
+	struct sbuf out, logpart, logbatch;
+	int outfd, logfd;
+	double last_flush, last_save;
+	int dirty;
+};
+
+static volatile sig_atomic_t cancel_req;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	cancel_req = 1;
+}
+
+static void
+save(struct rx *x, int index)
+{
+	int rc = index ? run_save(x->st, x->rec) : run_save_quiet(x->st, x->rec);
+
+	if (rc < 0)
+		warnx("run %s: cannot save its record: %s", x->run, store_error(x->st));
+	x->dirty = 0;
+	x->last_save = time_mono();
+}
+
+static void
+event(struct rx *x, const char *ev, cJSON *data)
+{
+	if (run_event(x->st, x->ws, x->run, ev, -1, data) < 0)
+		warnx("run %s: cannot log '%s': %s", x->run, ev, store_error(x->st));
+}
+
+static void
+now_iso(char *t, size_t len)
+{
+	time_iso(time_now_ms(), t, len);
+}
+
+/* Console: append what was read to the store in chunks. */
+static void
+flush_out(struct rx *x)
+{
+	char *p;
+
+	if (!x->out.len)
+		return;
+	p = run_path(x->ws, x->run, "output.txt");
+	if (store_append(x->st, p, x->out.buf, x->out.len) < 0)
+		warnx("run %s: cannot save its console: %s", x->run, store_error(x->st));
+	free(p);
+	sbuf_reset(&x->out);
+	x->last_flush = time_mono();
+}
+
+static void
+note_out(struct rx *x, const char *fmt, const char *a, const char *b)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), fmt, a, b);
+	sbuf_add(&x->out, line, strlen(line));
+}
+
+/* $XT_LOG: forward whole new lines into the store's log, folding them into the record. */
+static void
+pump_log(struct rx *x, int final)
+{
+	char buf[65536], err[256];
+	ssize_t n;
+	char *line, *nl;
+	size_t used = 0;
+
+	while ((n = read(x->logfd, buf, sizeof(buf))) > 0)
+		if (sbuf_add(&x->logpart, buf, (size_t)n) < 0)
+			break;
+	if (final && x->logpart.len && x->logpart.buf[x->logpart.len - 1] != '\n')
+		sbuf_addc(&x->logpart, '\n');
+	for (line = x->logpart.buf; (nl = memchr(line, '\n', x->logpart.len - used)); line = nl + 1) {
+		size_t len = (size_t)(nl - line);
+		cJSON *o;
+
+		used += len + 1;
+		if (len == 0)
+			continue;
+		o = run_check_line(line, len, err, sizeof(err));
+		if (!o) {
+			cJSON *d = cJSON_CreateObject();
+			char *bad = xstrndup(line, len < 200 ? len : 200);
+
+			json_set_str(d, "line", bad);
+			json_set_str(d, "error", err);
+			free(bad);
+			o = cJSON_CreateObject();
+			now_iso(buf, sizeof(buf));
+			json_set_str(o, "time", buf);
+			json_set_str(o, "event", "invalid");
+			json_set(o, "data", d);
+		}
+		run_fold(x->rec, o);
+		x->dirty = 1;
+		{
+			size_t l;
+			char *s = json_line(o, &l);
+
+			if (sbuf_add(&x->logbatch, s, l) < 0) {
+				free(s);
+				cJSON_Delete(o);
+				break;
+			}
+			free(s);
+		}
+		cJSON_Delete(o);
+		if (x->logbatch.len >= LOG_CHUNK) {
+			char *p = run_path(x->ws, x->run, "log.jsonl");
+
+			store_append(x->st, p, x->logbatch.buf, x->logbatch.len);
+			free(p);
+			sbuf_reset(&x->logbatch);
+		}
+	}
+	memmove(x->logpart.buf, x->logpart.buf + used, x->logpart.len - used);
+	x->logpart.len -= used;
+	x->logpart.buf[x->logpart.len] = '\0';
+	if (x->logbatch.len) {
+		char *p = run_path(x->ws, x->run, "log.jsonl");
+
+		if (store_append(x->st, p, x->logbatch.buf, x->logbatch.len) < 0)
+			warnx("run %s: cannot save its log: %s", x->run, store_error(x->st));
+		free(p);
+		sbuf_reset(&x->logbatch);
+	}
+	if (x->dirty && (final || time_mono() - x->last_save > 1.0))
+		save(x, 0);
+}
+
+static char *
+hp_value(const cJSON *v)
+{
+	if (cJSON_IsString(v))
+		return xstrdup(v->valuestring);
+	return cJSON_PrintUnformatted(v);
+}
+
+/* argv of the run: the job's command, then --name=value per hparam. Caller frees. */
+static char **
+make_argv(struct rx *x)
+{
+	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(x->job, "argv"), *it;
+	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(x->rec, "hparams");
+	const char *prefix = json_str(x->job, "hp_prefix");
+	size_t n = 0, cap = (size_t)cJSON_GetArraySize(cmd) + (size_t)cJSON_GetArraySize(hp) + 1;
+	char **argv = xcalloc(cap, sizeof(*argv));
+
+	cJSON_ArrayForEach(it, cmd)
+		if (cJSON_IsString(it))
+			argv[n++] = xstrdup(it->valuestring);
+	if (!prefix)
+		prefix = "--";
+	if (*prefix && cJSON_IsObject(hp))
+		cJSON_ArrayForEach(it, hp) {
+			char *v = hp_value(it);
+
+			argv[n++] = xasprintf("%s%s=%s", prefix, it->string, v);
+			free(v);
+		}
+	argv[n] = NULL;
+	return argv;
+}
+
+/* The run's environment: ours minus any XT_* of an outer run, plus its own. Caller frees. */
+static char **
+make_env(struct rx *x)
+{
+	size_t n = 0, i;
+	char **env, *hp;
+	const cJSON *hpj = cJSON_GetObjectItemCaseSensitive(x->rec, "hparams");
+
+	for (i = 0; environ[i]; i++)
+		n++;
+	env = xcalloc(n + 16, sizeof(*env));
+	n = 0;
+	for (i = 0; environ[i]; i++)
+		if (strncmp(environ[i], "XT_", 3) != 0 || !strncmp(environ[i], "XT_HOME=", 8))
+			env[n++] = xstrdup(environ[i]);
+	hp = hpj ? cJSON_PrintUnformatted(hpj) : xstrdup("{}");
+	env[n++] = xasprintf("XT_STORE=%s", store_url(x->st));
+	env[n++] = xasprintf("XT_WS=%s", x->ws);
+	env[n++] = xasprintf("XT_EXP=%s", json_str(x->rec, "exp") ? json_str(x->rec, "exp") : "");
+	env[n++] = xasprintf("XT_JOB=%s", json_str(x->rec, "job") ? json_str(x->rec, "job") : "");
+	env[n++] = xasprintf("XT_RUN=%s", x->run);
+	env[n++] = xasprintf("XT_NODE=%s", x->node);
+	env[n++] = xasprintf("XT_RUN_DIR=%s", x->code);
+	env[n++] = xasprintf("XT_OUTPUT_DIR=%s", x->outdir);
+	env[n++] = xasprintf("XT_LOG=%s", x->logpath);
+	env[n++] = xasprintf("XT_HPARAMS=%s", hp);
+	env[n] = NULL;
+	free(hp);
+	return env;
+}
+
+static void
+free_vec(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* Start argv in dir with env, its console on a pipe. Returns the pid (its own group). */
+static pid_t
+spawn(char **argv, char **env, const char *dir, int *outfd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	pid = fork();
+	if (pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		int nul = open("/dev/null", O_RDONLY);
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = SIG_DFL;
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGINT, &sa, NULL);
+		setpgid(0, 0);
+		/* if the executor dies, the run dies with it: it must never run twice */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(nul, 0);
+		dup2(p[1], 1);
+		dup2(p[1], 2);
+		if (chdir(dir) < 0) {
+			dprintf(2, "xt-runq: cannot enter '%s': %s\n", dir, strerror(errno));
+			_exit(126);
+		}
+		environ = env;
+		execvp(argv[0], argv);
+		dprintf(2, "xt-runq: cannot run '%s': %s\n", argv[0], strerror(errno));
+		_exit(errno == ENOENT ? 127 : 126);
+	}
+	setpgid(pid, pid);
+	close(p[1]);
+	*outfd = p[0];
+	return pid;
+}
+
+static int
+shell_status(int status)
+{
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return 1;
+}
+
+/* The parent script: once per job on this machine; later runs reuse its result. */
+static int
+parent_script(struct rx *x, const char *script)
+{
+	char *home = xt_home();
+	const char *job = json_str(x->rec, "job");
+	char *lock = xasprintf("%s/work/%s/%s.parent", home, x->ws, job);
+	char *done = xasprintf("%s.status", lock), *dir = xasprintf("%s/work/%s", home, x->ws);
+	struct sbuf sb;
+	int fd, status = -1;
+	int64_t v;
+
+	mkdir_p(dir);
+	sbuf_init(&sb, 64);
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+		warnx("cannot lock '%s':", lock);
+	} else if (file_read(done, &sb) == 0 && parse_i64(sb.buf, 0, 255, &v) == 0) {
+		status = (int)v;
+	} else {
+		char *argv[] = { "/bin/sh", (char *)script, NULL }, **env = make_env(x);
+		char *p = xasprintf("ws/%s/jobs/%s/parent-%s.txt", x->ws, job, x->node), buf[65536];
+		int ofd, st;
+		pid_t pid = spawn(argv, env, x->code, &ofd);
+		ssize_t n;
+		FILE *fp;
+
+		if (pid > 0) {
+			struct sbuf all;
+
+			sbuf_init(&all, (size_t)64 << 20);
+			while ((n = read(ofd, buf, sizeof(buf))) != 0) {
+				if (n < 0 && errno == EINTR)
+					continue;
+				if (n < 0)
+					break;
+				sbuf_add(&all, buf, (size_t)n);
+			}
+			close(ofd);
+			while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+				;
+			status = shell_status(st);
+			store_put(x->st, p, all.buf, all.len);
+			sbuf_release(&all);
+		}
+		if (status >= 0 && (fp = fopen(done, "w"))) {
+			fprintf(fp, "%d\n", status);
+			fclose(fp);
+		}
+		{
+			cJSON *d = cJSON_CreateObject();
+
+			json_set_str(d, "script", script);
+			json_set_num(d, "exit_code", status);
+			event(x, "parent_script", d);
+		}
+		free(p);
+		free_vec(env);
+	}
+	if (fd >= 0)
+		close(fd);
+	sbuf_release(&sb);
+	free(lock);
+	free(done);
+	free(dir);
+	free(home);
+	return status;
+}
+
+/* Copy output/ into the store and write files.jsonl. */
+static void
+capture(struct rx *x)
+{
+	struct tree t;
+	struct sbuf man;
+	size_t i;
+
+	tree_init(&t);
+	tree_scan(&t, x->outdir, "");
+	sbuf_init(&man, (size_t)64 << 20);
+	for (i = 0; i < t.n; i++) {
+		char *rel = xasprintf("output/%s", t.files[i].rel);
+		char *p = run_path(x->ws, x->run, rel), sha[65];
+		cJSON *o;
+		char *line;
+
+		if (store_put_file(x->st, p, t.files[i].full, sha, NULL, NULL) < 0) {
+			warnx("run %s: cannot capture '%s': %s", x->run, t.files[i].rel, store_error(x->st));
+		} else {
+			o = cJSON_CreateObject();
+			json_set_str(o, "path", rel);
+			json_set_num(o, "size", (double)t.files[i].size);
+			json_set_str(o, "sha256", sha);
+			line = json_line(o, NULL);
+			sbuf_adds(&man, line);
+			free(line);
+			cJSON_Delete(o);
+		}
+		free(p);
+		free(rel);
+	}
+	if (t.n) {
+		char *p = run_path(x->ws, x->run, "files.jsonl");
+
+		store_put(x->st, p, man.buf, man.len);
+		free(p);
+	}
+	sbuf_release(&man);
+	tree_release(&t);
+}
+
+static void
+rm_rf(const char *dir)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		execlp("rm", "rm", "-rf", dir, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+/* When every child of the run's parent has ended, end the parent too. */
+static void
+settle_parent(struct rx *x)
+{
+	const char *parent = json_str(x->rec, "parent");
+	cJSON *prec, *c;
+	int k, n, done = 1, failed = 0, cancelled = 0;
+	char t[32];
+
+	if (!parent || !(prec = run_load(x->st, x->ws, parent, NULL)))
+		return;
+	n = (int)json_num(prec, "children", 0);
+	for (k = 1; k <= n && done; k++) {
+		char *name = xasprintf("%s.%d", parent, k);
+		const char *s;
+
+		c = run_load(x->st, x->ws, name, NULL);
+		s = c ? json_str(c, "status") : NULL;
+		if (!run_status_final(s))
+			done = 0;
+		else if (!strcmp(s, "failed"))
+			failed++;
+		else if (!strcmp(s, "cancelled"))
+			cancelled++;
+		cJSON_Delete(c);
+		free(name);
+	}
+	if (done && !run_status_final(json_str(prec, "status"))) {
+		json_set_str(prec, "status", failed ? "failed" : cancelled == n ? "cancelled" : "completed");
+		now_iso(t, sizeof(t));
+		json_set_str(prec, "ended", t);
+		run_save(x->st, prec);
+	}
+	cJSON_Delete(prec);
+}
+
+static cJSON *
+load_job(struct store *st, const char *ws, const char *job)
+{
+	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
+	struct sbuf sb;
+	cJSON *j = NULL;
+
+	sbuf_init(&sb, (size_t)16 << 20);
+	if (store_get(st, p, 0, -1, &sb) == 0)
+		j = cJSON_ParseWithLength(sb.buf, sb.len);
+	sbuf_release(&sb);
+	free(p);
+	return j;
+}
+
+/* Record the end (or the retry) of the run. */
+static enum runexec_result
+finish(struct rx *x, const char *status, int code, const char *error, int64_t t0)
+{
+	int attempt = (int)json_num(x->rec, "attempt", 1);
+	int retries = (int)json_num(x->job, "retries", 0);
+	cJSON *d = cJSON_CreateObject();
+	char t[32];
+	int64_t t1 = time_now_ms();
+
+	now_iso(t, sizeof(t));
+	json_set_str(x->rec, "ended", t);
+	json_set_num(x->rec, "duration", (t1 - t0) / 1000.0);
+	if (code >= 0)
+		json_set_num(x->rec, "exit_code", code);
+	else
+		json_set(x->rec, "exit_code", cJSON_CreateNull());
+	if (error)
+		json_set_str(x->rec, "error", error);
+	cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "pid");
+	if (!strcmp(status, "failed") && attempt <= retries) {
+		json_set_num(d, "attempt", attempt);
+		json_set_num(d, "exit_code", code);
+		event(x, "retry", d);
+		json_set_str(x->rec, "status", "queued");
+		save(x, 1);
+		return RUNEXEC_RETRY;
+	}
+	json_set_str(x->rec, "status", status);
+	json_set_str(d, "status", status);
+	json_set_num(d, "exit_code", code);
+	json_set_num(d, "duration", (t1 - t0) / 1000.0);
+	save(x, 1);
+	event(x, "ended", d);
+	settle_parent(x);
+	return RUNEXEC_ENDED;
+}
+
+static int
+prepare(struct rx *x)
+{
+	char *home = xt_home(), *cache = xasprintf("%s/cache/blobs", home);
+	char *man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
+	int fd, rc = 0;
+
+	x->dir = xasprintf("%s/work/%s/%s", home, x->ws, x->run);
+	x->code = path_join(x->dir, "code");
+	x->outdir = path_join(x->dir, "output");
+	x->logpath = path_join(x->dir, "log.jsonl");
+	rm_rf(x->dir);
+	if (mkdir_p(x->code) < 0 || mkdir_p(x->outdir) < 0) {
+		warnx("cannot create '%s':", x->dir);
+		rc = -1;
+	} else if (blob_get_tree(x->st, man, x->code, cache) < 0) {
+		warnx("run %s: cannot restore its code: %s", x->run, store_error(x->st));
+		rc = -1;
+	} else if ((fd = open(x->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
+	    close(fd) < 0 || (x->logfd = open(x->logpath, O_RDONLY | O_CLOEXEC)) < 0) {
+		warnx("cannot create '%s':", x->logpath);
+		rc = -1;
+	}
+	free(home);
+	free(cache);
+	free(man);
+	return rc;
+}
+
+static void
+rx_release(struct rx *x)
+{
+	cJSON_Delete(x->rec);
+	cJSON_Delete(x->job);
+	free(x->dir);
+	free(x->code);
+	free(x->outdir);
+	free(x->logpath);
+	sbuf_release(&x->out);
+	sbuf_release(&x->logpart);
+	sbuf_release(&x->logbatch);
+	if (x->logfd >= 0)
+		close(x->logfd);
+}
+
+enum runexec_result
+runexec(struct store *st, const char *ws, const char *run, const struct runexec_opts *o,
+    int *exit_code)
+{
+	struct rx x;
+	struct sigaction sa, old;
+	char t[32], **argv = NULL, **env = NULL, buf[65536];
+	const char *script, *status = "completed", *error = NULL;
+	double max_min, deadline = 0, kill_at = 0;
+	int64_t t0 = time_now_ms();
+	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1;
+	enum runexec_result res;
+	pid_t pid;
+
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	x.ws = ws;
+	x.run = run;
+	x.node = o->node;
+	x.logfd = -1;
+	*exit_code = -1;
+	sbuf_init(&x.out, OUT_CHUNK * 4);
+	sbuf_init(&x.logpart, (size_t)16 << 20);
+	sbuf_init(&x.logbatch, LOG_CHUNK * 2);
+	if (!(x.rec = run_load(st, ws, run, &rc))) {
+		warnx("%s", store_error(st));
+		rx_release(&x);
+		return RUNEXEC_ERROR;
+	}
+	if (run_status_final(json_str(x.rec, "status"))) {
+		rx_release(&x);
+		return RUNEXEC_ENDED;
+	}
+	if (!json_str(x.rec, "job") || !(x.job = load_job(st, ws, json_str(x.rec, "job")))) {
+		warnx("run %s: its job record is missing", run);
+		rx_release(&x);
+		return RUNEXEC_ERROR;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_term;
+	sigaction(SIGTERM, &sa, &old);
+	cancel_req = 0;
+
+	json_set_str(x.rec, "status", "running");
+	now_iso(t, sizeof(t));
+	json_set_str(x.rec, "started", t);
+	json_set_str(x.rec, "node", o->node);
+	json_set_num(x.rec, "attempt", json_num(x.rec, "attempt", 0) + 1);
+	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "ended");
+	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "exit_code");
+	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "error");
+	if (prepare(&x) < 0) {
+		res = finish(&x, "failed", -1, "the executor could not prepare the run", t0);
+		goto out;
+	}
+	if ((script = json_str(x.job, "parent_script")) && (rc = parent_script(&x, script)) != 0) {
+		note_out(&x, "xt-runq: the parent script '%s' failed%s\n", script, "");
+		flush_out(&x);
+		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0);
+		goto out;
+	}
+	argv = make_argv(&x);
+	env = make_env(&x);
+	t0 = time_now_ms();
+	if ((pid = spawn(argv, env, x.code, &x.outfd)) < 0) {
+		warnx("run %s: cannot start it:", run);
+		res = finish(&x, "failed", -1, "the executor could not start it", t0);
+		goto out;
+	}
+	json_set_num(x.rec, "pid", pid);
+	save(&x, 1);
+	event(&x, "started", NULL);
+	max_min = json_num(x.job, "max_minutes", 0);
+	if (max_min > 0)
+		deadline = time_mono() + max_min * 60;
+	x.last_flush = time_mono();
+
+	for (;;) {
+		struct pollfd pfd = { x.outfd, POLLIN, 0 };
+		double now;
+
+		if (open_out) {
+			int pr = poll(&pfd, 1, 100);
+
+			if (pr > 0) {
+				ssize_t n = read(x.outfd, buf, sizeof(buf));
+
+				if (n > 0) {
+					if (sbuf_add(&x.out, buf, (size_t)n) < 0) {
+						flush_out(&x);
+						sbuf_add(&x.out, buf, (size_t)n);
+					}
+				} else if (n == 0 || errno != EINTR) {
+					open_out = 0;
+				}
+			}
+		} else {
+			usleep(20000);
+		}
+		now = time_mono();
+		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
+			flush_out(&x);
+		pump_log(&x, 0);
+		if (cancel_req && !killed) {
+			killed = 1;
+			kill(-pid, SIGTERM);
+			kill_at = now + o->grace;
+		}
+		if (deadline && now > deadline && !killed) {
+			killed = timed_out = 1;
+			note_out(&x, "\nxt-runq: time limit of %s minutes reached: stopping the run%s\n",
+			    json_str(x.job, "max_minutes_text") ? json_str(x.job, "max_minutes_text") : "the",
+			    "");
+			kill(-pid, SIGTERM);
+			kill_at = now + o->grace;
+		}
+		if (killed && kill_at && now > kill_at) {
+			kill(-pid, SIGKILL);
+			kill_at = 0;
+		}
+		if (!open_out) {
+			pid_t w = waitpid(pid, &wst, WNOHANG);
+
+			if (w == pid)
+				break;
+		}
+	}
+	/* the command is gone; anything it started in its group goes too */
+	kill(-pid, SIGKILL);
+	close(x.outfd);
+	flush_out(&x);
+	pump_log(&x, 1);
+	code = shell_status(wst);
+	*exit_code = code;
+	capture(&x);
+	if (timed_out) {
+		status = "failed";
+		error = "time limit";
+	} else if (killed) {
+		status = "cancelled";
+	} else if (code != 0) {
+		status = "failed";
+	}
+	if (!strcmp(status, "cancelled"))
+		event(&x, "cancelled", NULL);
+	res = finish(&x, status, code, error, t0);
+out:
+	sigaction(SIGTERM, &old, NULL);
+	free_vec(argv);
+	free_vec(env);
+	rx_release(&x);
+	return res;
+}
+
+/* True when pid is a process of run (its environment says so). */
+static int
+is_run_process(long pid, const char *run)
+{
+	char *p = xasprintf("/proc/%ld/environ", pid), *want = xasprintf("XT_RUN=%s", run);
+	struct sbuf sb;
+	size_t off;
+	int ret = 0;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	if (file_read(p, &sb) == 0)
+		for (off = 0; off < sb.len; off += strlen(sb.buf + off) + 1)
+			if (!strcmp(sb.buf + off, want))
+				ret = 1;
+	sbuf_release(&sb);
+	free(p);
+	free(want);
+	return ret;
+}
+
+int
+runexec_recover(struct store *st, const char *ws, const char *run, const char *node)
+{
+	int rc, attempt, retries = 0;
+	cJSON *rec = run_load(st, ws, run, &rc), *job, *d;
+	const char *status;
+	long pid;
+	char t[32];
+
+	if (!rec)
+		return rc == STORE_ENOENT ? 0 : -1;
+	status = json_str(rec, "status");
+	if (run_status_final(status)) {
+		cJSON_Delete(rec);
+		return 0;
+	}
+	pid = (long)json_num(rec, "pid", 0);
+	if (pid > 0 && json_str(rec, "node") && !strcmp(json_str(rec, "node"), node) &&
+	    is_run_process(pid, run))
+		kill(-(pid_t)pid, SIGKILL);
+	if (status && !strcmp(status, "queued")) {
+		cJSON_Delete(rec);
+		return 1;
+	}
+	job = json_str(rec, "job") ? load_job(st, ws, json_str(rec, "job")) : NULL;
+	retries = (int)json_num(job, "retries", 0);
+	attempt = (int)json_num(rec, "attempt", 1);
+	cJSON_Delete(job);
+	cJSON_DeleteItemFromObjectCaseSensitive(rec, "pid");
+	d = cJSON_CreateObject();
+	json_set_num(d, "attempt", attempt);
+	json_set_str(d, "reason", "its executor died");
+	if (attempt <= retries) {
+		json_set_str(rec, "status", "queued");
+		run_event(st, ws, run, "retry", -1, d);
+		rc = run_save(st, rec) < 0 ? -1 : 1;
+	} else {
+		json_set_str(rec, "status", "failed");
+		json_set_str(rec, "error", "lost: its executor died");
+		json_set(rec, "exit_code", cJSON_CreateNull());
+		time_iso(time_now_ms(), t, sizeof(t));
+		json_set_str(rec, "ended", t);
+		rc = run_save(st, rec) < 0 ? -1 : 0;
+		json_set_str(d, "status", "failed");
+		run_event(st, ws, run, "ended", -1, d);
+		d = NULL;
+	}
+	cJSON_Delete(d);
+	cJSON_Delete(rec);
+	return rc;
+}

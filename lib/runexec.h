@@ -1,0 +1,46 @@
+/*
+ * runexec.h: run one run on this machine, start to end (xt-runq's executor).
+ *
+ * The run gets a folder $XT_HOME/work/<ws>/<run>/ with code/ (the job's code
+ * snapshot, hard-linked from the blob cache $XT_HOME/cache/blobs), output/
+ * and log.jsonl (its $XT_LOG). The executor starts the command there in a
+ * process group of its own, with the environment of xt.7; copies its
+ * console into the store's output.txt as it goes; forwards the lines the
+ * run appends to $XT_LOG into the store's log.jsonl and folds them into the
+ * record; enforces the job's time limit; on SIGTERM stops the run (TERM,
+ * then KILL after the grace period) and marks it cancelled; at the end
+ * captures output/ into the store, records the end, and retries a failed
+ * run while the job's retry budget lasts.
+ */
+#ifndef XT_RUNEXEC_H
+#define XT_RUNEXEC_H
+
+#include "queue.h"
+#include "store.h"
+
+enum runexec_result {
+	RUNEXEC_ENDED,		/* the run reached a final status */
+	RUNEXEC_RETRY,		/* it failed and goes back to the queue */
+	RUNEXEC_ERROR		/* the executor could not do its job (message printed) */
+};
+
+struct runexec_opts {
+	double grace;		/* seconds between TERM and KILL (default 10) */
+	const char *node;	/* this machine's name */
+};
+
+/*
+ * Run ws/run from the store. *exit_code receives the run's exit status in
+ * the shell's form (126, 127, 128+signal) or -1 when it never ran.
+ */
+enum runexec_result runexec(struct store *st, const char *ws, const char *run,
+    const struct runexec_opts *o, int *exit_code);
+
+/*
+ * Settle a run whose executor died (an orphan of the queue): kill what is
+ * left of its process group, then requeue it (1) if its retries allow,
+ * else mark it failed (0). -1 on error.
+ */
+int runexec_recover(struct store *st, const char *ws, const char *run, const char *node);
+
+#endif

@@ -1,0 +1,246 @@
+/* Unit tests of run records and event lines (lib/run.c). */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "json.h"
+#include "run.h"
+#include "util.h"
+
+static char err[512];
+
+/* run_check_line on a C string; 1 when accepted (the line is freed). */
+static int
+accepts(const char *s)
+{
+	cJSON *o = run_check_line(s, strlen(s), err, sizeof(err));
+
+	cJSON_Delete(o);
+	return o != NULL;
+}
+
+static int
+rejects(const char *s, const char *why)
+{
+	cJSON *o = run_check_line(s, strlen(s), err, sizeof(err));
+
+	cJSON_Delete(o);
+	return o == NULL && strstr(err, why) != NULL;
+}
+
+/* The line compact, with its time replaced by "T". Caller frees. */
+static char *
+masked(const cJSON *o)
+{
+	cJSON *c = cJSON_Duplicate(o, 1);
+	char *s;
+
+	if (cJSON_HasObjectItem(c, "time"))
+		json_set_str(c, "time", "T");
+	s = cJSON_PrintUnformatted(c);
+	cJSON_Delete(c);
+	return s;
+}
+
+static int
+same(const cJSON *o, const char *want)
+{
+	char *s = masked(o);
+	int ok = s && !strcmp(s, want);
+
+	if (!ok)
+		printf("# got  %s\n# want %s\n", s ? s : "(null)", want);
+	free(s);
+	return ok;
+}
+
+static void
+fold(cJSON *rec, const char *line)
+{
+	cJSON *o = run_check_line(line, strlen(line), err, sizeof(err));
+
+	CHECK(o != NULL);
+	run_fold(rec, o);
+	cJSON_Delete(o);
+}
+
+static void
+test_check_line(void)
+{
+	const char *s = "{\"event\":\"metrics\",\"step\":3,\"data\":{\"acc\":0.5}}";
+	cJSON *o;
+	int64_t ms;
+
+	CHECK(accepts("{\"event\":\"started\"}"));
+	CHECK(accepts("{\"event\":\"x.y_z-1\",\"data\":{}}"));
+	CHECK(accepts("  {\"event\":\"e\",\"step\":0}  "));
+	CHECK(accepts("{\"event\":\"e\",\"step\":9007199254740992}"));
+	CHECK(accepts("{\"event\":\"e\",\"step\":1e3}"));
+	CHECK(rejects("", "malformed JSON"));
+	CHECK(rejects("{\"event\":", "malformed JSON"));
+	CHECK(rejects("event", "malformed JSON"));
+	CHECK(rejects("{\"event\":\"a\"} junk", "junk after"));
+	CHECK(rejects("{\"event\":\"a\"}{\"event\":\"b\"}", "junk after"));
+	CHECK(rejects("[1,2]", "expected a JSON object"));
+	CHECK(rejects("\"event\"", "expected a JSON object"));
+	CHECK(rejects("{}", "expected a string \"event\""));
+	CHECK(rejects("{\"event\":5}", "expected a string \"event\""));
+	CHECK(rejects("{\"event\":\"\"}", "is empty"));
+	CHECK(rejects("{\"event\":\"a b\"}", "event name 'a b' contains ' '"));
+	CHECK(rejects("{\"event\":\"-a\"}", "starts with '-'"));
+	CHECK(rejects("{\"event\":\"a/b\"}", "contains '/'"));
+	CHECK(rejects("{\"event\":\"e\",\"data\":5}", "\"data\" must be an object"));
+	CHECK(rejects("{\"event\":\"e\",\"data\":[1]}", "\"data\" must be an object"));
+	CHECK(rejects("{\"event\":\"e\",\"data\":null}", "\"data\" must be an object"));
+	CHECK(rejects("{\"event\":\"e\",\"step\":-1}", "\"step\" must be a whole number"));
+	CHECK(rejects("{\"event\":\"e\",\"step\":1.5}", "\"step\" must be a whole number"));
+	CHECK(rejects("{\"event\":\"e\",\"step\":\"3\"}", "\"step\" must be a whole number"));
+	CHECK(rejects("{\"event\":\"e\",\"step\":1e300}", "\"step\" must be a whole number"));
+
+	/* the length is honoured: what follows it is not part of the line */
+	o = run_check_line("{\"event\":\"a\"}XYZ", 13, err, sizeof(err));
+	CHECK(o != NULL);
+	cJSON_Delete(o);
+
+	/* time is added first, and the rest keeps its order */
+	o = run_check_line(s, strlen(s), err, sizeof(err));
+	CHECK(o != NULL && o->child && !strcmp(o->child->string, "time"));
+	CHECK(o && time_parse_iso(json_str(o, "time"), &ms) == 0 &&
+	    llabs(ms - time_now_ms()) < 60000);
+	CHECK(o && same(o, "{\"time\":\"T\",\"event\":\"metrics\",\"step\":3,\"data\":{\"acc\":0.5}}"));
+	cJSON_Delete(o);
+
+	/* a time that is there is kept */
+	s = "{\"event\":\"e\",\"time\":\"2020-01-02T03:04:05.678Z\"}";
+	o = run_check_line(s, strlen(s), err, sizeof(err));
+	CHECK(o && !strcmp(json_str(o, "time"), "2020-01-02T03:04:05.678Z"));
+	CHECK(o && o->child && !strcmp(o->child->string, "event"));
+	cJSON_Delete(o);
+}
+
+static void
+test_fold(void)
+{
+	cJSON *rec = cJSON_Parse("{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\"}");
+
+	fold(rec, "{\"event\":\"hparams\",\"data\":{\"lr\":0.1,\"opt\":\"sgd\"}}");
+	fold(rec, "{\"event\":\"hparams\",\"data\":{\"lr\":0.01,\"bs\":[32,64]}}");
+	CHECK(same(rec, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\","
+	    "\"hparams\":{\"lr\":0.01,\"opt\":\"sgd\",\"bs\":[32,64]}}"));
+
+	fold(rec, "{\"event\":\"metrics\",\"step\":1,\"data\":{\"acc\":0.5,\"loss\":2}}");
+	fold(rec, "{\"event\":\"metrics\",\"step\":2,\"data\":{\"acc\":0.75}}");
+	CHECK(json_num(cJSON_GetObjectItem(rec, "metrics"), "acc", -1) == 0.75);
+	CHECK(json_num(cJSON_GetObjectItem(rec, "metrics"), "loss", -1) == 2);
+	CHECK(json_num(rec, "step", -1) == 2);
+	/* metrics without a step keep the last step */
+	fold(rec, "{\"event\":\"metrics\",\"data\":{\"loss\":1.5}}");
+	CHECK(json_num(rec, "step", -1) == 2);
+	CHECK(json_num(cJSON_GetObjectItem(rec, "metrics"), "loss", -1) == 1.5);
+	fold(rec, "{\"event\":\"metrics\",\"step\":10,\"data\":{\"acc\":0.9}}");
+	CHECK(json_num(rec, "step", -1) == 10);
+
+	fold(rec, "{\"event\":\"tags\",\"data\":{\"top5\":true}}");
+	fold(rec, "{\"event\":\"tags\",\"data\":{\"note\":\"x\",\"top5\":false}}");
+	/* other events, and events without data, change nothing */
+	fold(rec, "{\"event\":\"checkpoint\",\"data\":{\"acc\":0}}");
+	fold(rec, "{\"event\":\"metrics\",\"step\":99}");
+	CHECK(same(rec, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\","
+	    "\"hparams\":{\"lr\":0.01,\"opt\":\"sgd\",\"bs\":[32,64]},"
+	    "\"metrics\":{\"acc\":0.9,\"loss\":1.5},\"step\":10,"
+	    "\"tags\":{\"top5\":false,\"note\":\"x\"}}"));
+	cJSON_Delete(rec);
+
+	/* a record whose metrics is not an object gets one */
+	rec = cJSON_Parse("{\"metrics\":5}");
+	fold(rec, "{\"event\":\"metrics\",\"data\":{\"a\":1}}");
+	CHECK(same(rec, "{\"metrics\":{\"a\":1}}"));
+	cJSON_Delete(rec);
+
+	CHECK(run_status_final("completed") && run_status_final("failed") &&
+	    run_status_final("cancelled") && run_status_final("pruned"));
+	CHECK(!run_status_final("running") && !run_status_final("queued") &&
+	    !run_status_final(NULL) && !run_status_final(""));
+}
+
+static void
+test_store(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	cJSON *rec, *back, *line;
+	struct sbuf sb;
+	char *p;
+	int rc;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	sbuf_init(&sb, 1 << 20);
+	CHECK(!strcmp(p = run_path("ws1", "run7.2", "log.jsonl"), "ws/ws1/runs/run7.2/log.jsonl"));
+	free(p);
+	CHECK(!strcmp(p = run_index_path("ws1"), "ws/ws1/index/runs.jsonl"));
+	free(p);
+
+	CHECK(run_load(st, "ws1", "run1", &rc) == NULL && rc == STORE_ENOENT &&
+	    !strcmp(store_error(st), "no run 'run1' in workspace 'ws1'"));
+	rec = cJSON_Parse("{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"queued\"}");
+	CHECK(run_save(st, rec) == 0);
+	CHECK(store_get(st, "ws/ws1/runs/run1/run.json", 0, -1, &sb) == 0 &&
+	    !strcmp(sb.buf, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"queued\"}\n"));
+	json_set_str(rec, "status", "running");
+	CHECK(run_save(st, rec) == 0);
+	json_set_num(rec, "step", 3);
+	CHECK(run_save_quiet(st, rec) == 0);
+	CHECK(store_get(st, "ws/ws1/index/runs.jsonl", 0, -1, &sb) == 0 &&
+	    !strcmp(sb.buf, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"queued\"}\n"
+	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\"}\n"));
+	back = run_load(st, "ws1", "run1", &rc);
+	CHECK(back && rc == 0 && same(back,
+	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\",\"step\":3}"));
+	cJSON_Delete(back);
+	cJSON_Delete(rec);
+
+	rec = cJSON_Parse("{\"run\":\"run2\"}");
+	CHECK(run_save(st, rec) == STORE_EINVAL);
+	cJSON_Delete(rec);
+	CHECK(store_put(st, "ws/ws1/runs/run3/run.json", "[1]", 3) == 0);
+	CHECK(run_load(st, "ws1", "run3", &rc) == NULL && rc == STORE_ECORRUPT);
+
+	/* run_event: {"time","event",["step"],["data"]} lines, appended */
+	CHECK(run_event(st, "ws1", "run1", "started", -1, NULL) == 0);
+	CHECK(run_event(st, "ws1", "run1", "metrics", 5,
+	    cJSON_Parse("{\"acc\":0.5}")) == 0);
+	CHECK(store_get(st, "ws/ws1/runs/run1/log.jsonl", 0, -1, &sb) == 0);
+	p = strchr(sb.buf, '\n');
+	CHECK(p != NULL && p[1] && strchr(p + 1, '\n') && strchr(p + 1, '\n')[1] == '\0');
+	if (p) {
+		line = run_check_line(sb.buf, (size_t)(p - sb.buf), err, sizeof(err));
+		CHECK(line && same(line, "{\"time\":\"T\",\"event\":\"started\"}"));
+		CHECK(line && line->child && !strcmp(line->child->string, "time"));
+		cJSON_Delete(line);
+		line = run_check_line(p + 1, strlen(p + 1), err, sizeof(err));
+		CHECK(line && same(line,
+		    "{\"time\":\"T\",\"event\":\"metrics\",\"step\":5,\"data\":{\"acc\":0.5}}"));
+		cJSON_Delete(line);
+	}
+	sbuf_release(&sb);
+	store_close(st);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/u-run.XXXXXX", *root, *cmd;
+
+	test_check_line();
+	test_fold();
+	CHECK(mkdtemp(dir) != NULL);
+	root = path_join(dir, "s");
+	test_store(root);
+	cmd = xasprintf("rm -rf '%s'", dir);
+	CHECK(system(cmd) == 0);
+	free(cmd);
+	free(root);
+	return check_done();
+}
