@@ -21,7 +21,7 @@ if [ $# -ne 1 ] || [ ! -x "$1/xt-put" ] || [ ! -x "$1/xt-get" ]; then
 	echo "usage: bench/b-putget.sh BINDIR   (BINDIR holds xt-put and xt-get)" >&2
 	exit 2
 fi
-BIN=$(cd "$1" && pwd)
+SRCBIN=$(cd "$1" && pwd)
 OUT=$(mkdir -p "$(dirname "$0")/out" && cd "$(dirname "$0")/out" && pwd)
 RUNS=${BENCH_RUNS:-3}
 SRUNS=${BENCH_STARTUP_RUNS:-300}
@@ -54,6 +54,14 @@ export XT_STORE="$W/store"
 unset XT_WORKSPACE XT_EXPERIMENT
 cd "$W" || exit 1
 : >"$ROWS"
+# A private copy of the tools, so that a rebuild meanwhile does not disturb the runs.
+mkdir -p "$W/bin"
+for t in "$SRCBIN"/xt "$SRCBIN"/xt-*; do
+	if [ -f "$t" ] && [ -x "$t" ]; then
+		cp "$t" "$W/bin/" || die "cannot copy '$t'"
+	fi
+done
+BIN=$W/bin
 
 # Numbers are computed by awk; the shell only holds integers (ns) and strings.
 calc() {
@@ -72,7 +80,9 @@ row() {
 		if (op == "") print "-"; else if (op == ">=") print (r >= g ? "yes" : "NO"); else print (r <= g ? "yes" : "NO") }')
 	goal="$8 $9"
 	[ -n "$8" ] || goal="(info)"
-	printf '  %-36s %9.2f %-4s  %-12s %9.2f %-4s  %7.2f  %-7s %-4s %s\n' "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
+	f=%9.2f
+	[ "$4" = s ] && f=%9.3f
+	printf "  %-36s $f %-4s  %-12s $f %-4s  %7.2f  %-7s %-4s %s\\n" "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
 	    "$goal" "$met" "${10}"
 	jm=null
 	[ "$met" = yes ] && jm=true
@@ -338,7 +348,7 @@ ns_list() {
 }
 {
 	printf '{"bench":"putget","issue":2,"date":"%s","host":"%s","cpus":%s,"bin":"%s",\n' \
-	    "$(date '+%Y-%m-%dT%H:%M:%SZ')" "$(uname -n)" "$(nproc)" "$BIN"
+	    "$(date '+%Y-%m-%dT%H:%M:%SZ')" "$(uname -n)" "$(nproc)" "$SRCBIN"
 	printf ' "startup_method":"%s",\n' "$STARTUP_HOW"
 	printf ' "tree":{"spec":"%s","files":%s,"bytes":%s},"runs":%s,\n' "$SPEC" "$FILES" "$BYTES" "$RUNS"
 	printf ' "times_ns":{"xt_put":[%s],"cp":[%s],"cp_sync":[%s],"xt_get":[%s],"cp_get":[%s],"xt_put_u":[%s],"xt_put_u_cold":[%s]},\n' \

@@ -22,15 +22,15 @@
 static int quiet;
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 	    "usage: xt-get [-q] SOURCE [DEST]      download an object or a folder\n"
 	    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
 	    "       xt-get -c PATH...              write objects to standard output\n"
 	    "options: -s STORE  -w WORKSPACE\n"
 	    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
 static char *
@@ -195,7 +195,7 @@ do_get(struct store *st, const char *src, const char *dest)
 			file = path_join(dest, base);
 		else
 			file = xstrdup(dest);
-		progress_init(&pg, "get", sst.size);
+		progress_init(&pg, quiet ? NULL : "get", sst.size);
 		ret = fetch(st, p, file, sst.size, &pg);
 		progress_end(&pg);
 		free(file);
@@ -214,7 +214,7 @@ do_get(struct store *st, const char *src, const char *dest)
 	}
 	for (i = 0; i < t.n; i++)
 		total += t.files[i].size;
-	progress_init(&pg, "get", total);
+	progress_init(&pg, quiet ? NULL : "get", total);
 	for (i = 0; i < t.n; i++) {
 		char *file = path_join(dest ? dest : base, t.files[i].rel + strlen(pre));
 
@@ -254,14 +254,15 @@ main(int argc, char **argv)
 		case 's': config_set("store", optarg); break;
 		case 'w': config_set("workspace", optarg); break;
 		case 'q': quiet = 1; break;
-		default: usage();
+		case 'h': usage(0); break;
+		default: usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if ((list && (cat || argc > 1)) || (cat && argc < 1) || (!list && !cat && (argc < 1 ||
 	    argc > 2)) || (recursive && !list))
-		usage();
+		usage(EXIT_USAGE);
 	tool_workspace();
 	st = tool_store();
 	if (list)

@@ -20,15 +20,15 @@
 #include "banned.h"
 
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 	    "usage: xt-put [-u] [-x PATTERN]... [-X] SOURCE... DEST\n"
 	    "       xt-put -a DEST            append standard input to DEST\n"
 	    "       xt-put -d [-r] PATH...    delete objects (-r: everything under PATH)\n"
 	    "options: -s STORE  -w WORKSPACE  -q (no progress)\n"
 	    "DEST and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
-	exit(EXIT_USAGE);
+	exit(status);
 }
 
 static void
@@ -78,7 +78,7 @@ do_append(struct store *st, const char *dest)
 
 				cut = nl ? (size_t)(nl - chunk.buf) + 1 : chunk.len;
 			}
-			if (cut && store_append(st, path, chunk.buf, cut) < 0) {
+			if ((cut || (n == 0 && total == 0)) && store_append(st, path, chunk.buf, cut) < 0) {
 				warnx("cannot append to '%s': %s", path, store_error(st));
 				ret = 1;
 				break;
@@ -159,6 +159,8 @@ do_delete(struct store *st, char **argv, int argc, int recursive)
 		warnx("cannot delete '%s': no such object%s", argv[i], recursive ? " or folder" : "");
 		ret = 1;
 	}
+	if (ret)
+		die("nothing was deleted");
 	for (j = 0; j < t.n; j++) {
 		if (store_delete(st, t.files[j].rel) < 0) {
 			warnx("%s", store_error(st));
@@ -245,7 +247,7 @@ upload(struct store *st, const struct tree *t, int update, int quiet)
 
 	for (i = 0; i < t->n; i++)
 		total += t->files[i].size;
-	progress_init(&pg, "put", total);
+	progress_init(&pg, quiet ? NULL : "put", total);
 	for (i = 0; i < t->n; i++) {
 		const struct tree_file *f = &t->files[i];
 		char sha[65];
@@ -310,14 +312,15 @@ main(int argc, char **argv)
 		case 's': config_set("store", optarg); break;
 		case 'w': config_set("workspace", optarg); break;
 		case 'q': quiet = 1; break;
-		default: usage();
+		case 'h': usage(0); break;
+		default: usage(EXIT_USAGE);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (append + del > 1 || (append && argc != 1) || (del && argc < 1) ||
 	    (!append && !del && argc < 2) || (recursive && !del))
-		usage();
+		usage(EXIT_USAGE);
 	if (defomit) {
 		tree_omit(&t, ".git");
 		tree_omit(&t, "__pycache__");

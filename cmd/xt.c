@@ -44,12 +44,31 @@ help(FILE *fp)
 	fprintf(fp, "\n'xt help COMMAND' or 'man xt-COMMAND' for a command's help.\n");
 }
 
+/* Run xt-NAME with argv (argv[0] replaced): beside this program first, then on PATH. */
+static void
+run_tool(const char *name, char **argv)
+{
+	char self[PATH_MAX], *tool = xasprintf("xt-%s", name), *path;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	argv[0] = tool;
+	if (n > 0) {
+		self[n] = '\0';
+		*strrchr(self, '/') = '\0';
+		path = xasprintf("%s/%s", self, tool);
+		if (access(path, X_OK) == 0)
+			execv(path, argv);
+		free(path);
+	}
+	execvp(tool, argv);
+	if (errno == ENOENT)
+		die_status(127, "no command '%s': 'xt help' lists them", name);
+	die_status(126, "cannot run '%s':", tool);
+}
+
 int
 main(int argc, char **argv)
 {
-	char self[PATH_MAX], *tool, *path;
-	ssize_t n;
-
 	util_setprog(argv[0]);
 	if (argc < 2)
 		die_status(EXIT_USAGE, "usage: xt COMMAND [ARGS...]; 'xt help' lists the commands");
@@ -57,10 +76,9 @@ main(int argc, char **argv)
 		if (argc > 2 && argv[1][0] != '-') {
 			char *a[] = { NULL, "--help", NULL };
 
-			tool = xasprintf("xt-%s", argv[2]);
-			a[0] = tool;
-			execvp(tool, a);
-			die("no command '%s': 'xt help' lists them", argv[2]);
+			if (strchr(argv[2], '/'))
+				die_status(EXIT_USAGE, "'%s' is not a command", argv[2]);
+			run_tool(argv[2], a);
 		}
 		help(stdout);
 		stdout_close();
@@ -68,19 +86,6 @@ main(int argc, char **argv)
 	}
 	if (strchr(argv[1], '/') || argv[1][0] == '-')
 		die_status(EXIT_USAGE, "'%s' is not a command; 'xt help' lists them", argv[1]);
-	tool = xasprintf("xt-%s", argv[1]);
-	argv[1] = tool;
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		path = xasprintf("%s/%s", self, tool);
-		if (access(path, X_OK) == 0)
-			execv(path, argv + 1);
-		free(path);
-	}
-	execvp(tool, argv + 1);
-	if (errno == ENOENT)
-		die_status(127, "no command '%s': 'xt help' lists them", argv[1] + 3);
-	die_status(126, "cannot run '%s':", tool);
+	run_tool(argv[1], argv + 1);
+	return 127;
 }

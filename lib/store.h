@@ -94,7 +94,8 @@ int store_stat(struct store *st, const char *path, struct store_stat *sst);
  * List objects under prefix ("" for all; "a/b/" for a folder; "a/b/x" also
  * matches "a/b/xy"). Recursive lists every object; otherwise objects
  * directly under the prefix's folder and one is_dir entry per sub-folder.
- * Order is sorted by path.
+ * Entries of one folder come sorted by name, a sub-folder's entries where
+ * the sub-folder sorts (so 'a/x' comes before 'a.txt').
  */
 int store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg);
 /* Delete one object; STORE_ENOENT when it is not there. */

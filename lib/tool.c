@@ -70,7 +70,7 @@ show(struct progress *p, int64_t done)
 	double now = time_mono(), el = now - p->start;
 	char a[32], b[32], r[32];
 
-	if (el < 0.5 || now - p->last < 0.2 || !stderr_isatty())
+	if (!p->what || el < 0.5 || now - p->last < 0.2 || !stderr_isatty())
 		return;
 	p->last = now;
 	p->shown = 1;

@@ -24,6 +24,7 @@ struct progress {
 	double start, last;
 	int shown;
 };
+/* what NULL: never show anything (the tools' -q). */
 void progress_init(struct progress *p, const char *what, int64_t total);
 /* A store_progress_fn: arg is the struct progress. */
 void progress_cb(int64_t done, int64_t total, void *arg);

@@ -9,7 +9,6 @@
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
-#include "name.h"
 #include "xtlog.h"
 #include "banned.h"
 
@@ -320,12 +319,23 @@ einval(void)
 	return -1;
 }
 
+/*
+ * Not a name in the sense of name_check() (name.h): 1-128 letters, digits,
+ * "._-", not starting with '.' or '-'. Repeated here so that a program
+ * linking this file needs nothing of the store.
+ */
 static int
 bad_name(const char *s)
 {
-	char why[128];
+	size_t n;
 
-	return !s || name_check(s, why, sizeof(why)) < 0;
+	if (!s || !*s || *s == '.' || *s == '-')
+		return 1;
+	for (n = 0; s[n]; n++)
+		if (n >= 128 || !((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '.' || s[n] == '_' || s[n] == '-'))
+			return 1;
+	return 0;
 }
 
 int

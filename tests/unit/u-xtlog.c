@@ -1,0 +1,342 @@
+/*
+ * Unit tests of the C logging API (lib/xtlog.c): line format, numbers,
+ * escaping, errors, and many writers (processes and threads) on one file.
+ *
+ *   u-xtlog                    run the tests
+ *   u-xtlog write N TAG        append N lines {"event":"metrics","step":i,
+ *                              "data":{"p":TAG}} to $XT_LOG, one call each
+ *                              (for tests/t5020-log-concurrent.sh)
+ */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "json.h"
+#include "util.h"
+#include "xtlog.h"
+
+#define PROCS 8
+#define PER_PROC 10000
+#define THREADS 4
+#define PER_THREAD 5000
+
+static char logpath[512];
+
+/* Start the log file afresh and point XT_LOG at it. */
+static void
+fresh(void)
+{
+	xtlog_close();
+	unlink(logpath);
+	setenv("XT_LOG", logpath, 1);
+}
+
+/* The log's lines into sb. */
+static void
+slurp(struct sbuf *sb)
+{
+	sbuf_reset(sb);
+	if (file_read(logpath, sb) < 0)
+		sbuf_reset(sb);
+}
+
+/* The log's only line, with the time replaced by "T", is want. */
+static int
+line_is(const char *want)
+{
+	struct sbuf sb;
+	char *p;
+	int ok;
+
+	sbuf_init(&sb, 1 << 20);
+	slurp(&sb);
+	p = strstr(sb.buf, "\"time\":\"");
+	ok = p == sb.buf + 1 && sb.len > 34 && p[32] == '"' && p[31] == 'Z' &&
+	    sb.buf[sb.len - 1] == '\n' && memchr(sb.buf, '\n', sb.len) == sb.buf + sb.len - 1;
+	if (ok) {
+		memmove(p + 8, "T", 1);
+		memmove(p + 9, p + 32, strlen(p + 32) + 1);
+		sb.len = strlen(sb.buf);
+		ok = !strcmp(sb.buf, want);
+	}
+	if (!ok)
+		printf("# got  %s# want %s", sb.buf, want);
+	sbuf_release(&sb);
+	fresh();
+	return ok;
+}
+
+static void
+test_format(void)
+{
+	const char *names[] = { "acc", "loss", "lr" };
+	double vals[] = { 0.93, 0.25, 1e-4 };
+	char big[XTLOG_LINE_MAX + 10];
+	const char *s;
+	struct sbuf sb;
+	int64_t ms;
+	cJSON *o;
+
+	xtlog_close();
+	unsetenv("XT_LOG");
+	errno = 0;
+	CHECK(xtlog_metric("acc", 1, 1) == -1 && errno == ENOENT);
+	CHECK(xtlog_open() == -1 && errno == ENOENT);
+	setenv("XT_LOG", "", 1);
+	xtlog_close();
+	CHECK(xtlog_event("x", NULL) == -1 && errno == ENOENT);
+	setenv("XT_LOG", "/nonexistent-dir/log", 1);
+	xtlog_close();
+	CHECK(xtlog_metric("acc", 1, 1) == -1 && errno == ENOENT);
+
+	fresh();
+	CHECK(xtlog_open() >= 0 && xtlog_open() == xtlog_open());
+	CHECK(xtlog_metric("acc", 0.5, 10) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":10,\"data\":{\"acc\":0.5}}\n"));
+	CHECK(xtlog_metric("acc", 0.5, -1) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"metrics\",\"data\":{\"acc\":0.5}}\n"));
+	CHECK(xtlog_metrics(0, 3, names, vals) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,"
+	    "\"data\":{\"acc\":0.93,\"loss\":0.25,\"lr\":0.0001}}\n"));
+	CHECK(xtlog_hparam_num("lr", 0.01) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"hparams\",\"data\":{\"lr\":0.01}}\n"));
+	CHECK(xtlog_hparam_str("opt", "adam") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"hparams\",\"data\":{\"opt\":\"adam\"}}\n"));
+	CHECK(xtlog_tag("top5", NULL) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"tags\",\"data\":{\"top5\":true}}\n"));
+	CHECK(xtlog_tag("note", "a \"b\"") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"tags\",\"data\":{\"note\":\"a \\\"b\\\"\"}}\n"));
+	CHECK(xtlog_event("checkpoint", "{\n  \"path\": \"/x\",\n  \"n\": [1, 2]\n}\n") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"checkpoint\",\"data\":{\"path\":\"/x\",\"n\":[1,2]}}\n"));
+	CHECK(xtlog_event("done", NULL) == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"done\"}\n"));
+
+	/* names and strings are escaped */
+	CHECK(xtlog_hparam_str("a\"b\\c\n", "t\tab\x01\x1f") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"hparams\","
+	    "\"data\":{\"a\\\"b\\\\c\\n\":\"t\\tab\\u0001\\u001f\"}}\n"));
+
+	/* the shortest number that reads back; null for what JSON cannot hold */
+	CHECK(xtlog_metric("v", 1, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1}}\n"));
+	CHECK(xtlog_metric("v", -2.5, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":-2.5}}\n"));
+	CHECK(xtlog_metric("v", 0.1, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.1}}\n"));
+	CHECK(xtlog_metric("v", -0.0, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0}}\n"));
+	CHECK(xtlog_metric("v", 1e-7, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.0000001}}\n"));
+	CHECK(xtlog_metric("v", 1e300, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1e+300}}\n"));
+	CHECK(xtlog_metric("v", 1.0 / 3, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.3333333333333333}}\n"));
+	CHECK(xtlog_metric("v", 9007199254740993.0, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":9007199254740992}}\n"));
+	CHECK(xtlog_metric("v", NAN, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":null}}\n"));
+	CHECK(xtlog_metric("v", -INFINITY, 123456789012L) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":123456789012,\"data\":{\"v\":null}}\n"));
+
+	/* bad arguments write nothing */
+	CHECK(xtlog_metric("", 1, 0) == -1 && errno == EINVAL);
+	CHECK(xtlog_metric(NULL, 1, 0) == -1 && errno == EINVAL);
+	CHECK(xtlog_metrics(0, 0, names, vals) == -1 && errno == EINVAL);
+	CHECK(xtlog_hparam_str("x", NULL) == -1 && errno == EINVAL);
+	CHECK(xtlog_tag("bad tag", NULL) == -1 && errno == EINVAL);
+	CHECK(xtlog_event("bad/event", NULL) == -1 && errno == EINVAL);
+	CHECK(xtlog_event("", NULL) == -1 && errno == EINVAL);
+	CHECK(xtlog_event("e", "[1,2]") == -1 && errno == EINVAL);
+	CHECK(xtlog_event("e", "{\"a\":") == -1 && errno == EINVAL);
+	memset(big, 'n', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	CHECK(xtlog_metric(big, 1, 0) == -1 && errno == EMSGSIZE);
+	sbuf_init(&sb, 1 << 20);
+	slurp(&sb);
+	CHECK(sb.len == 0);
+
+	/* a line longer than the stack buffer goes through the heap, whole */
+	big[5000] = '\0';
+	CHECK(xtlog_hparam_str("long", big) == 0);
+	slurp(&sb);
+	o = cJSON_ParseWithLength(sb.buf, sb.len);
+	CHECK(o && strlen(json_str(cJSON_GetObjectItem(o, "data"), "long")) == 5000);
+	CHECK(o && time_parse_iso(json_str(o, "time"), &ms) == 0 &&
+	    llabs(ms - time_now_ms()) < 60000);
+	cJSON_Delete(o);
+	sbuf_release(&sb);
+	fresh();
+
+	/* raw lines go in as they are */
+	s = "{\"event\":\"a\"}\n{\"event\":\"b\"}\n";
+	CHECK(xtlog_write(s, strlen(s)) == 0 && xtlog_write("", 0) == 0);
+	sbuf_init(&sb, 1 << 20);
+	slurp(&sb);
+	CHECK(!strcmp(sb.buf, "{\"event\":\"a\"}\n{\"event\":\"b\"}\n"));
+	sbuf_release(&sb);
+	fresh();
+}
+
+/* Random doubles of every magnitude come back exactly from their JSON. */
+static void
+test_roundtrip(void)
+{
+	struct sbuf sb;
+	unsigned long long x = 88172645463325252ULL;
+	double want[3000];
+	int i, bad = 0, n = 0;
+	char *s, *nl;
+
+	for (i = 0; i < 3000; i++) {
+		union { unsigned long long u; double d; } v;
+
+		/* xorshift64: bit patterns, then some decimal-looking values */
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v.u = x;
+		if (i % 3 == 1)
+			v.d = (double)(x % 100000) / 1000;
+		else if (i % 3 == 2)
+			v.d = (double)(x % 1000000007) * 1e-9;
+		if (!isfinite(v.d))
+			v.d = 1.5;
+		want[i] = v.d;
+		if (xtlog_metric("v", v.d, i) < 0)
+			bad++;
+	}
+	CHECK(bad == 0);
+	sbuf_init(&sb, 16 << 20);
+	slurp(&sb);
+	for (s = sb.buf; (nl = strchr(s, '\n')); s = nl + 1, n++) {
+		cJSON *o = cJSON_ParseWithLength(s, (size_t)(nl - s));
+		double got = json_num(cJSON_GetObjectItem(o, "data"), "v", NAN);
+
+		if (n >= 3000 || memcmp(&got, &want[n], sizeof(got)) != 0) {
+			if (bad++ < 3)
+				printf("# line %d: %.*s (want %.17g)\n", n, (int)(nl - s), s,
+				    n < 3000 ? want[n] : 0.0);
+		}
+		cJSON_Delete(o);
+	}
+	CHECK(n == 3000 && bad == 0);
+	sbuf_release(&sb);
+	fresh();
+}
+
+/*
+ * Check the lines of the log: total lines, every one whole and valid,
+ * from writers named by "p" (0..writers-1) each with steps 0..per-1 in order.
+ */
+static int
+verify(int writers, int per)
+{
+	struct sbuf sb;
+	long *next = xcalloc((size_t)writers, sizeof(*next));
+	long n = 0, bad = 0;
+	char *s, *nl;
+	int i, ok;
+
+	sbuf_init(&sb, (size_t)1 << 30);
+	slurp(&sb);
+	for (s = sb.buf; (nl = memchr(s, '\n', (size_t)(sb.buf + sb.len - s))); s = nl + 1) {
+		cJSON *o = cJSON_ParseWithLength(s, (size_t)(nl - s));
+		double p = json_num(cJSON_GetObjectItem(o, "data"), "p", -1);
+		double step = json_num(o, "step", -1);
+
+		n++;
+		if (!o || !json_str(o, "time") || p < 0 || p >= writers || step != next[(int)p]) {
+			if (bad++ < 3)
+				printf("# bad line %ld: %.*s\n", n, (int)(nl - s), s);
+		} else {
+			next[(int)p]++;
+		}
+		cJSON_Delete(o);
+	}
+	ok = bad == 0 && n == (long)writers * per && s == sb.buf + sb.len;
+	for (i = 0; i < writers; i++)
+		ok = ok && next[i] == per;
+	if (!ok)
+		printf("# %ld lines, %ld bad, %zu bytes after the last newline\n", n, bad,
+		    (size_t)(sb.buf + sb.len - s));
+	free(next);
+	sbuf_release(&sb);
+	return ok;
+}
+
+static int
+writer(long n, double tag)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (xtlog_metric("p", tag, i) < 0)
+			return 1;
+	return 0;
+}
+
+static void *
+thread_main(void *arg)
+{
+	return (void *)(long)writer(PER_THREAD, (double)(long)arg);
+}
+
+static void
+test_many(void)
+{
+	pthread_t th[THREADS];
+	int i, st, failed = 0;
+	void *res;
+	pid_t pid[PROCS];
+
+	fresh();
+	for (i = 0; i < PROCS; i++) {
+		pid[i] = fork();
+		if (pid[i] == 0)
+			_exit(writer(PER_PROC, i));
+		CHECK(pid[i] > 0);
+	}
+	for (i = 0; i < PROCS; i++)
+		if (pid[i] > 0 && (waitpid(pid[i], &st, 0) != pid[i] || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != 0))
+			failed++;
+	CHECK(failed == 0);
+	CHECK(verify(PROCS, PER_PROC));
+
+	/* threads share one descriptor, opened by whichever is first */
+	fresh();
+	for (i = 0; i < THREADS; i++)
+		CHECK(pthread_create(&th[i], NULL, thread_main, (void *)(long)i) == 0);
+	for (i = 0; i < THREADS; i++)
+		if (pthread_join(th[i], &res) != 0 || res != NULL)
+			failed++;
+	CHECK(failed == 0);
+	CHECK(verify(THREADS, PER_THREAD));
+	fresh();
+}
+
+int
+main(int argc, char **argv)
+{
+	char dir[] = "/tmp/u-xtlog.XXXXXX";
+	int64_t n;
+	double tag;
+
+	if (argc == 4 && !strcmp(argv[1], "write")) {
+		if (parse_i64(argv[2], 0, 1000000000, &n) < 0 || parse_double(argv[3], &tag) < 0) {
+			fprintf(stderr, "usage: u-xtlog write N TAG\n");
+			return 2;
+		}
+		if (writer((long)n, tag) != 0) {
+			perror("u-xtlog: xtlog_metric");
+			return 1;
+		}
+		return 0;
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	snprintf(logpath, sizeof(logpath), "%s/log", dir);
+	test_format();
+	fresh();
+	test_roundtrip();
+	test_many();
+	xtlog_close();
+	unlink(logpath);
+	rmdir(dir);
+	return check_done();
+}
