@@ -310,7 +310,8 @@ parent_script(struct rx *x, const char *script)
 	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0 || flock(fd, LOCK_EX) < 0) {
 		warnx("cannot lock '%s':", lock);
-	} else if (file_read(done, &sb) == 0 && parse_i64(sb.buf, 0, 255, &v) == 0) {
+	} else if (file_read(done, &sb) == 0 && (sb.len && sb.buf[sb.len - 1] == '\n' ?
+	    (sb.buf[--sb.len] = '\0', 1) : 1) && parse_i64(sb.buf, 0, 255, &v) == 0) {
 		status = (int)v;
 	} else {
 		char *argv[] = { "/bin/sh", (char *)script, NULL }, **env = make_env(x);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,71 +193,285 @@ put_str(struct line *l, const char *s)
 	PUTS(l, "\"");
 }
 
-/* The decimal digits of u, with a '.' before the last point digits when point > 0. */
-static void
-put_digits(struct line *l, int neg, unsigned long long u, int point)
-{
-	char d[48], *p = d + sizeof(d);
-	int i = 0;
+/*
+ * Shortest round-trip doubles with Grisu2 (Florian Loitsch, "Printing
+ * floating-point numbers quickly and accurately with integers", PLDI 2010),
+ * as in nlohmann/json's to_chars: the digits always read back as the same
+ * double, and are the shortest such in about 99.9% of cases (else one digit
+ * more). printf("%.17g") plus strtod checks cost four times as much, and
+ * the number is most of the cost of a metric line.
+ */
+struct diyfp {
+	uint64_t f;
+	int e;
+};
 
-	do {
-		if (point > 0 && i == point)
-			*--p = '.';
-		*--p = (char)('0' + u % 10);
-		u /= 10;
-		i++;
-	} while (u || (point > 0 && i <= point));
-	if (neg)
-		*--p = '-';
-	put(l, p, (size_t)(d + sizeof(d) - p));
+/* 10^k ~ f * 2^e with f normalised, for k = -300, -292, ..., 324 (rounded to nearest). */
+static const struct {
+	uint64_t f;
+	int e, k;
+} pow10_cache[] = {
+	{ 0xAB70FE17C79AC6CAULL, -1060, -300 },
+	{ 0xFF77B1FCBEBCDC4FULL, -1034, -292 },
+	{ 0xBE5691EF416BD60CULL, -1007, -284 },
+	{ 0x8DD01FAD907FFC3CULL, -980, -276 },
+	{ 0xD3515C2831559A83ULL, -954, -268 },
+	{ 0x9D71AC8FADA6C9B5ULL, -927, -260 },
+	{ 0xEA9C227723EE8BCBULL, -901, -252 },
+	{ 0xAECC49914078536DULL, -874, -244 },
+	{ 0x823C12795DB6CE57ULL, -847, -236 },
+	{ 0xC21094364DFB5637ULL, -821, -228 },
+	{ 0x9096EA6F3848984FULL, -794, -220 },
+	{ 0xD77485CB25823AC7ULL, -768, -212 },
+	{ 0xA086CFCD97BF97F4ULL, -741, -204 },
+	{ 0xEF340A98172AACE5ULL, -715, -196 },
+	{ 0xB23867FB2A35B28EULL, -688, -188 },
+	{ 0x84C8D4DFD2C63F3BULL, -661, -180 },
+	{ 0xC5DD44271AD3CDBAULL, -635, -172 },
+	{ 0x936B9FCEBB25C996ULL, -608, -164 },
+	{ 0xDBAC6C247D62A584ULL, -582, -156 },
+	{ 0xA3AB66580D5FDAF6ULL, -555, -148 },
+	{ 0xF3E2F893DEC3F126ULL, -529, -140 },
+	{ 0xB5B5ADA8AAFF80B8ULL, -502, -132 },
+	{ 0x87625F056C7C4A8BULL, -475, -124 },
+	{ 0xC9BCFF6034C13053ULL, -449, -116 },
+	{ 0x964E858C91BA2655ULL, -422, -108 },
+	{ 0xDFF9772470297EBDULL, -396, -100 },
+	{ 0xA6DFBD9FB8E5B88FULL, -369, -92 },
+	{ 0xF8A95FCF88747D94ULL, -343, -84 },
+	{ 0xB94470938FA89BCFULL, -316, -76 },
+	{ 0x8A08F0F8BF0F156BULL, -289, -68 },
+	{ 0xCDB02555653131B6ULL, -263, -60 },
+	{ 0x993FE2C6D07B7FACULL, -236, -52 },
+	{ 0xE45C10C42A2B3B06ULL, -210, -44 },
+	{ 0xAA242499697392D3ULL, -183, -36 },
+	{ 0xFD87B5F28300CA0EULL, -157, -28 },
+	{ 0xBCE5086492111AEBULL, -130, -20 },
+	{ 0x8CBCCC096F5088CCULL, -103, -12 },
+	{ 0xD1B71758E219652CULL, -77, -4 },
+	{ 0x9C40000000000000ULL, -50, 4 },
+	{ 0xE8D4A51000000000ULL, -24, 12 },
+	{ 0xAD78EBC5AC620000ULL, 3, 20 },
+	{ 0x813F3978F8940984ULL, 30, 28 },
+	{ 0xC097CE7BC90715B3ULL, 56, 36 },
+	{ 0x8F7E32CE7BEA5C70ULL, 83, 44 },
+	{ 0xD5D238A4ABE98068ULL, 109, 52 },
+	{ 0x9F4F2726179A2245ULL, 136, 60 },
+	{ 0xED63A231D4C4FB27ULL, 162, 68 },
+	{ 0xB0DE65388CC8ADA8ULL, 189, 76 },
+	{ 0x83C7088E1AAB65DBULL, 216, 84 },
+	{ 0xC45D1DF942711D9AULL, 242, 92 },
+	{ 0x924D692CA61BE758ULL, 269, 100 },
+	{ 0xDA01EE641A708DEAULL, 295, 108 },
+	{ 0xA26DA3999AEF774AULL, 322, 116 },
+	{ 0xF209787BB47D6B85ULL, 348, 124 },
+	{ 0xB454E4A179DD1877ULL, 375, 132 },
+	{ 0x865B86925B9BC5C2ULL, 402, 140 },
+	{ 0xC83553C5C8965D3DULL, 428, 148 },
+	{ 0x952AB45CFA97A0B3ULL, 455, 156 },
+	{ 0xDE469FBD99A05FE3ULL, 481, 164 },
+	{ 0xA59BC234DB398C25ULL, 508, 172 },
+	{ 0xF6C69A72A3989F5CULL, 534, 180 },
+	{ 0xB7DCBF5354E9BECEULL, 561, 188 },
+	{ 0x88FCF317F22241E2ULL, 588, 196 },
+	{ 0xCC20CE9BD35C78A5ULL, 614, 204 },
+	{ 0x98165AF37B2153DFULL, 641, 212 },
+	{ 0xE2A0B5DC971F303AULL, 667, 220 },
+	{ 0xA8D9D1535CE3B396ULL, 694, 228 },
+	{ 0xFB9B7CD9A4A7443CULL, 720, 236 },
+	{ 0xBB764C4CA7A44410ULL, 747, 244 },
+	{ 0x8BAB8EEFB6409C1AULL, 774, 252 },
+	{ 0xD01FEF10A657842CULL, 800, 260 },
+	{ 0x9B10A4E5E9913129ULL, 827, 268 },
+	{ 0xE7109BFBA19C0C9DULL, 853, 276 },
+	{ 0xAC2820D9623BF429ULL, 880, 284 },
+	{ 0x80444B5E7AA7CF85ULL, 907, 292 },
+	{ 0xBF21E44003ACDD2DULL, 933, 300 },
+	{ 0x8E679C2F5E44FF8FULL, 960, 308 },
+	{ 0xD433179D9C8CB841ULL, 986, 316 },
+	{ 0x9E19DB92B4E31BA9ULL, 1013, 324 },
+};
+
+static struct diyfp
+diy_mul(struct diyfp x, struct diyfp y)
+{
+	uint64_t a = x.f >> 32, b = x.f & 0xffffffffu, c = y.f >> 32, d = y.f & 0xffffffffu;
+	uint64_t ac = a * c, bc = b * c, ad = a * d, bd = b * d;
+	uint64_t mid = (bd >> 32) + (ad & 0xffffffffu) + (bc & 0xffffffffu) + (1u << 31);
+	struct diyfp r = { ac + (ad >> 32) + (bc >> 32) + (mid >> 32), x.e + y.e + 64 };
+
+	return r;
 }
 
-/*
- * v as the shortest JSON number that reads back as v. The fast path finds
- * the fewest decimals k such that v == m / 10^k for a whole m < 2^53: the
- * division is correctly rounded, like strtod, so "m with k decimals" reads
- * back as v. Other values (very large or small, 16-17 digits) go through
- * printf with increasing precision.
- */
+static struct diyfp
+diy_norm(struct diyfp x)
+{
+	while (!(x.f >> 63)) {
+		x.f <<= 1;
+		x.e--;
+	}
+	return x;
+}
+
+/* Move the last digit down while that brings it closer to the value, inside the range. */
+static void
+grisu_round(char *buf, int len, uint64_t dist, uint64_t delta, uint64_t rest, uint64_t ten_k)
+{
+	while (rest < dist && delta - rest >= ten_k &&
+	    (rest + ten_k < dist || dist - rest > rest + ten_k - dist)) {
+		buf[len - 1]--;
+		rest += ten_k;
+	}
+}
+
+/* The digits of v > 0 (finite) into buf, v = digits * 10^*exp10; returns their count. */
+static int
+grisu2(double v, char *buf, int *exp10)
+{
+	union { double d; uint64_t u; } bits = { v };
+	uint64_t F = bits.u & (((uint64_t)1 << 52) - 1), E = bits.u >> 52;
+	struct diyfp w = E ? (struct diyfp){ F | (uint64_t)1 << 52, (int)E - 1075 }
+	    : (struct diyfp){ F, -1074 };
+	struct diyfp mp = diy_norm((struct diyfp){ 2 * w.f + 1, w.e - 1 }), mm, c, one;
+	uint64_t delta, dist, p2, rest;
+	uint32_t p1, pow10;
+	int f, k, i, n, len = 0;
+
+	/* the boundaries m- and m+ halfway to the neighbours, m- at m+'s exponent */
+	if (F == 0 && E > 1)
+		mm = (struct diyfp){ 4 * w.f - 1, w.e - 2 };
+	else
+		mm = (struct diyfp){ 2 * w.f - 1, w.e - 1 };
+	mm.f <<= mm.e - mp.e;
+	mm.e = mp.e;
+	w = diy_norm(w);
+
+	/* scale by a cached 10^-k so that m+'s exponent lands in [-60, -32] */
+	f = -60 - mp.e - 1;
+	k = f * 78913 / (1 << 18) + (f > 0);
+	i = (300 + k + 7) / 8;
+	c = (struct diyfp){ pow10_cache[i].f, pow10_cache[i].e };
+	*exp10 = -pow10_cache[i].k;
+	w = diy_mul(w, c);
+	mm = diy_mul(mm, c);
+	mp = diy_mul(mp, c);
+	mm.f++;
+	mp.f--;
+
+	delta = mp.f - mm.f;
+	dist = mp.f - w.f;
+	one = (struct diyfp){ (uint64_t)1 << -mp.e, mp.e };
+	p1 = (uint32_t)(mp.f >> -one.e);
+	p2 = mp.f & (one.f - 1);
+	for (pow10 = 1000000000, n = 10; pow10 > p1 && n > 1; pow10 /= 10)
+		n--;
+	/* the integral part's digits, stopping as soon as the rest is in range */
+	while (n > 0) {
+		buf[len++] = (char)('0' + p1 / pow10);
+		p1 %= pow10;
+		n--;
+		rest = ((uint64_t)p1 << -one.e) + p2;
+		if (rest <= delta) {
+			*exp10 += n;
+			grisu_round(buf, len, dist, delta, rest, (uint64_t)pow10 << -one.e);
+			return len;
+		}
+		pow10 /= 10;
+	}
+	/* then the fraction's */
+	for (;;) {
+		p2 *= 10;
+		buf[len++] = (char)('0' + (p2 >> -one.e));
+		p2 &= one.f - 1;
+		delta *= 10;
+		dist *= 10;
+		n--;
+		if (p2 <= delta)
+			break;
+	}
+	*exp10 += n;
+	grisu_round(buf, len, dist, delta, p2, one.f);
+	return len;
+}
+
+size_t
+xtlog_dtoa(double v, char *buf)
+{
+	char d[20], *p = buf;
+	int n, e, point, i;
+
+	if (!isfinite(v)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	if (v == 0) {
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	if (v < 0) {
+		*p++ = '-';
+		v = -v;
+	}
+	n = grisu2(v, d, &e);
+	point = n + e;		/* digits before the decimal point */
+	if (n <= point && point <= 17) {
+		/* 1234000 */
+		memcpy(p, d, (size_t)n);
+		memset(p + n, '0', (size_t)(point - n));
+		p += point;
+	} else if (0 < point && point <= 17) {
+		/* 12.34 */
+		memcpy(p, d, (size_t)point);
+		p[point] = '.';
+		memcpy(p + point + 1, d + point, (size_t)(n - point));
+		p += n + 1;
+	} else if (-6 < point && point <= 0) {
+		/* 0.001234 */
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)-point);
+		memcpy(p - point, d, (size_t)n);
+		p += n - point;
+	} else {
+		/* 1.234e-7, 1e+300 */
+		*p++ = d[0];
+		if (n > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, (size_t)(n - 1));
+			p += n - 1;
+		}
+		e = point - 1;
+		*p++ = 'e';
+		*p++ = e < 0 ? '-' : '+';
+		e = e < 0 ? -e : e;
+		for (i = e >= 100 ? 100 : e >= 10 ? 10 : 1; i; i /= 10)
+			*p++ = (char)('0' + e / i % 10);
+	}
+	*p = '\0';
+	return (size_t)(p - buf);
+}
+
 static void
 put_num(struct line *l, double v)
 {
-	static const double p10[] = { 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
-		1e10, 1e11, 1e12, 1e13, 1e14, 1e15 };
-	double a = fabs(v);
-	char buf[40];
-	int k, n;
+	char buf[32];
 
-	if (!isfinite(v)) {
-		PUTS(l, "null");
-		return;
-	}
-	if (a < 1e15) {
-		for (k = 0; k < 16; k++) {
-			double x = a * p10[k];
-			double m;
-
-			if (x >= 9007199254740992.0)
-				break;
-			m = nearbyint(x);
-			if (m / p10[k] == a) {
-				put_digits(l, v < 0 && m != 0, (unsigned long long)m, k);
-				return;
-			}
-		}
-	}
-	for (k = 15; k <= 17; k++) {
-		n = snprintf(buf, sizeof(buf), "%.*g", k, v);
-		if (k == 17 || strtod(buf, NULL) == v)
-			break;
-	}
-	put(l, buf, (size_t)n);
+	put(l, buf, xtlog_dtoa(v, buf));
 }
 
 static void
 put_long(struct line *l, long v)
 {
-	put_digits(l, v < 0, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 0);
+	char d[24], *p = d + sizeof(d);
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	put(l, p, (size_t)(d + sizeof(d) - p));
 }
 
 /* "time" (now, UTC, milliseconds) and "event": the head of every line. */

@@ -80,4 +80,12 @@ int xtlog_tag(const char *name, const char *value);
  */
 int xtlog_event(const char *event, const char *json_data);
 
+/*
+ * Write v into buf (at least 32 bytes) as the JSON number this API writes:
+ * the shortest decimal that reads back as v in nearly all cases, never
+ * more than 17 digits, "null" for NaN and the infinities. Returns the
+ * length; buf is NUL-terminated.
+ */
+size_t xtlog_dtoa(double v, char *buf);
+
 #endif

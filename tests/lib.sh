@@ -80,3 +80,28 @@ t_done() {
 	echo "1..$t_n"
 	[ "$t_failed" -eq 0 ]
 }
+
+# xt-specific helpers for run tests.
+# rec RUN FIELD: a field of a run's record (python3 reads the JSON)
+rec() {
+	xt-get -c "$1/run.json" 2>/dev/null | python3 -c 'import json,sys
+r=json.load(sys.stdin)
+for k in sys.argv[1].split("."):
+    r = r.get(k) if isinstance(r, dict) else None
+print("" if r is None else (json.dumps(r) if isinstance(r,(dict,list)) else r))' "$2"
+}
+# wait_status RUN STATUS: poll (bounded by a count) until the run's status is STATUS
+wait_status() {
+	i=0
+	while [ $i -lt 3000 ]; do
+		[ "$(rec "$1" status)" = "$2" ] && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	return 1
+}
+# events RUN: the run's event names, one per line
+events() {
+	xt-get -c "$1/log.jsonl" | python3 -c 'import json,sys
+for l in sys.stdin: print(json.loads(l)["event"])'
+}

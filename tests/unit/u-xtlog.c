@@ -126,7 +126,7 @@ test_format(void)
 	CHECK(xtlog_metric("v", -2.5, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":-2.5}}\n"));
 	CHECK(xtlog_metric("v", 0.1, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.1}}\n"));
 	CHECK(xtlog_metric("v", -0.0, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0}}\n"));
-	CHECK(xtlog_metric("v", 1e-7, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.0000001}}\n"));
+	CHECK(xtlog_metric("v", 1e-7, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1e-7}}\n"));
 	CHECK(xtlog_metric("v", 1e300, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1e+300}}\n"));
 	CHECK(xtlog_metric("v", 1.0 / 3, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.3333333333333333}}\n"));
 	CHECK(xtlog_metric("v", 9007199254740993.0, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":9007199254740992}}\n"));

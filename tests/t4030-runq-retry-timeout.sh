@@ -1,0 +1,38 @@
+#!/bin/sh
+# --retries runs a failed run again; --max-minutes stops a run that is too long.
+. "$(dirname "$0")/lib.sh"
+
+mkdir code
+cat >code/flaky.sh <<EOS
+n=\$(cat "$T/count" 2>/dev/null || echo 0)
+echo \$((n + 1)) >"$T/count"
+[ \$n -ge 1 ] || { echo "attempt \$((n + 1)) fails"; exit 5; }
+echo "attempt \$((n + 1)) works"
+EOS
+xt-submit -C code --retries 2 -- sh flaky.sh >/dev/null
+t_run xt-runq
+t_ok "a run that fails once completes on its retry" [ "$(rec run1 status)" = completed ]
+t_ok "on attempt 2" [ "$(rec run1 attempt)" = 2 ]
+events run1 >ev
+t_ok "a retry event is logged" grep -qx retry ev
+t_ok "ended once" [ "$(grep -cx ended ev)" -eq 1 ]
+t_run xt-get -c run1/output.txt
+printf 'attempt 1 fails\nattempt 2 works\n' >want
+t_out_is want "the console holds both attempts"
+
+xt-submit -C code --retries 1 -- sh -c 'exit 4' >/dev/null
+t_run xt-runq
+t_ok "a run that always fails is failed" [ "$(rec run2 status)" = failed ]
+t_ok "after 1 + 1 attempts" [ "$(rec run2 attempt)" = 2 ]
+t_ok "with its exit code" [ "$(rec run2 exit_code)" = 4 ]
+
+xt-submit -C code --max-minutes 0.01 -- sh -c 'echo begin; exec sleep 100' >/dev/null
+t_run xt-runq -g 0.2
+t_ok "a run over its time limit fails" [ "$(rec run3 status)" = failed ]
+t_ok "the record says why" [ "$(rec run3 error)" = "time limit" ]
+t_run xt-get -c run3/output.txt
+t_ok "and so does its console" grep -q "time limit of" "$T/out"
+xt-submit -C code --max-minutes 0.01 --retries 1 -- sh -c 'exec sleep 100' >/dev/null
+t_run xt-runq -g 0.2
+t_ok "a timed-out run is retried by its policy" [ "$(rec run4 attempt)" = 2 ]
+t_done
