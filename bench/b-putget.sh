@@ -9,7 +9,8 @@
 # The page cache is left warm on both sides: each command runs once as a
 # warm-up, then BENCH_RUNS times; the median counts. Dirty pages are
 # flushed between runs, outside the timing, so that no run pays for the
-# previous one's writes. Table on stdout, JSON in bench/out/results-putget.json.
+# previous one's writes. Table on stdout, JSON in bench/out/results-putget.json,
+# hyperfine's own export in bench/out/startup-putget.json.
 #
 # Environment: BENCH_KEEP=1 keeps the generated tree (bench/out/tree) for
 # the next run. For quick trials: BENCH_RUNS (3), BENCH_STARTUP_RUNS (300),
@@ -82,7 +83,7 @@ row() {
 	[ -n "$8" ] || goal="(info)"
 	f=%9.2f
 	[ "$4" = s ] && f=%9.3f
-	printf "  %-36s $f %-4s  %-12s $f %-4s  %7.2f  %-7s %-4s %s\\n" "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
+	printf "  %-36s $f %-4s  %-12s $f %-4s  %7.3f  %-7s %-4s %s\\n" "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
 	    "$goal" "$met" "${10}"
 	jm=null
 	[ "$met" = yes ] && jm=true
@@ -135,8 +136,7 @@ if [ -x "$BIN/xt" ]; then
 '$BIN/xt' get -l nonexistent-prefix"
 fi
 
-startup_ms() {	# fills $W/startup.tsv: name<TAB>mean ms<TAB>command
-	: >"$W/startup.tsv"
+startup_ms() {	# fills $W/means: name<TAB>mean ms, one line per command
 	if command -v hyperfine >/dev/null 2>&1; then
 		set --
 		i=0
@@ -266,7 +266,8 @@ same_tree() {
 	[ "$s" = "$FILES $BYTES" ] || die "'$1' has $s (files bytes), the tree $FILES $BYTES"
 }
 
-echo "tree: $FILES files, $MB MB ($SPEC); page cache warm; median of $RUNS runs after a warm-up" >&2
+echo
+echo "tree: $FILES files, $MB MB ($SPEC); page cache warm; median of $RUNS runs after a warm-up"
 put_t=""
 cp_t=""
 cps_t=""

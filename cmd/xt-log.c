@@ -143,7 +143,9 @@ batch_text(const cJSON *batch, size_t *len)
 			die("input larger than %zu bytes: nothing appended", sb.max);
 		free(s);
 	}
-	return sbuf_detach(&sb, len);
+	s = sbuf_detach(&sb, len);
+	sbuf_release(&sb);
+	return s;
 }
 
 /* Append to the run's log in the store, then fold the lines into its record. */
@@ -372,6 +374,8 @@ main(int argc, char **argv)
 		case 'f': follow = 1; break;
 		case 'h':
 			fputs(usage_text, stdout);
+			free(events);
+			config_release();
 			stdout_close();
 			return 0;
 		default: usage();

@@ -762,6 +762,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 	if (attempt <= retries) {
 		json_set_str(rec, "status", "queued");
 		run_event(st, ws, run, "retry", -1, d);
+		d = NULL;
 		rc = run_save(st, rec) < 0 ? -1 : 1;
 	} else {
 		json_set_str(rec, "status", "failed");
