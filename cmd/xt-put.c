@@ -56,45 +56,53 @@ resolve(const char *addr, int allow_root)
 	return p;
 }
 
-/* Append standard input in chunks of whole lines, each chunk one atomic append. */
+/*
+ * Append standard input as it comes: after each read, the whole lines read
+ * so far go in one atomic append (a pipe from a running program is shipped
+ * line by line); a last line without a newline goes at the end.
+ */
 static int
 do_append(struct store *st, const char *dest)
 {
 	char *path = resolve(dest, 0);
 	struct sbuf chunk;
 	char buf[65536];
-	size_t n, total = 0;
-	int ret = 0;
+	ssize_t n;
+	size_t total = 0;
+	int ret = 0, first = 1;
 
 	sbuf_init(&chunk, (size_t)4 << 20);
 	for (;;) {
-		n = fread(buf, 1, sizeof(buf), stdin);
-		if (n == 0 || chunk.len + n > chunk.max) {
-			/* flush up to the last newline; at the end, everything */
-			size_t cut = chunk.len;
+		size_t cut;
+		char *nl;
 
-			if (n) {
-				char *nl = memrchr(chunk.buf, '\n', chunk.len);
-
-				cut = nl ? (size_t)(nl - chunk.buf) + 1 : chunk.len;
-			}
-			if ((cut || (n == 0 && total == 0)) && store_append(st, path, chunk.buf, cut) < 0) {
-				warnx("cannot append to '%s': %s", path, store_error(st));
-				ret = 1;
-				break;
-			}
-			total += cut;
-			memmove(chunk.buf, chunk.buf + cut, chunk.len - cut);
-			chunk.len -= cut;
+		n = read(0, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			warnx("error reading standard input:");
+			ret = 1;
+			break;
 		}
+		if (n > 0 && sbuf_add(&chunk, buf, (size_t)n) < 0) {
+			warnx("a line of standard input is longer than %zu bytes", chunk.max);
+			ret = 1;
+			break;
+		}
+		nl = chunk.len ? memrchr(chunk.buf, '\n', chunk.len) : NULL;
+		cut = n == 0 ? chunk.len : nl ? (size_t)(nl - chunk.buf) + 1 : 0;
+		/* an empty input still makes the object */
+		if ((cut || (n == 0 && first)) && store_append(st, path, chunk.buf, cut) < 0) {
+			warnx("cannot append to '%s': %s", path, store_error(st));
+			ret = 1;
+			break;
+		}
+		first = 0;
+		total += cut;
+		memmove(chunk.buf, chunk.buf + cut, chunk.len - cut);
+		chunk.len -= cut;
 		if (n == 0)
 			break;
-		if (sbuf_add(&chunk, buf, n) < 0)
-			die("cannot buffer standard input");
-	}
-	if (ferror(stdin)) {
-		warnx("error reading standard input:");
-		ret = 1;
 	}
 	if (!ret)
 		report(path, (int64_t)total, NULL, "appended");

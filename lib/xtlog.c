@@ -64,7 +64,7 @@ xtlog_close(void)
 int
 xtlog_write(const char *buf, size_t len)
 {
-	int fd = xtlog_open();
+	int fd = len ? xtlog_open() : 0;
 
 	if (fd < 0)
 		return -1;
