@@ -35,6 +35,22 @@ usage(int status)
 	exit(status);
 }
 
+/* The target's max-runs from the configuration (default 1). */
+static int
+max_runs(const char *target)
+{
+	char key[300];
+	const char *mr;
+	int64_t v;
+
+	snprintf(key, sizeof(key), "targets.%s.max-runs", target);
+	mr = config_str(key, "1");
+	if (parse_i64(mr, 1, 100000, &v) < 0)
+		die_status(EXIT_USAGE, "%s: max-runs '%s' is not a whole number >= 1",
+		    config_origin(key) ? config_origin(key) : key, mr);
+	return (int)v;
+}
+
 static struct store *
 store_of(const cJSON *entry, struct store *def)
 {
@@ -140,21 +156,50 @@ drain(struct store *st, int jobs, int follow)
 	return 0;
 }
 
+struct findarg {
+	const char *ws, *run;
+	int running;
+};
+
+static int
+find_running(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	struct findarg *f = arg;
+	const char *ws = json_str(data, "ws"), *run = json_str(data, "run");
+
+	if (!strcmp(state, "running") && ws && run && !strcmp(ws, f->ws) && !strcmp(run, f->run))
+		f->running = 1;
+	return 0;
+}
+
 static int
 do_exec(struct store *st, const char *ws, const char *run)
 {
 	struct queue q;
 	struct queue_entry e;
-	cJSON *m = cJSON_CreateObject();
-	int code, have;
+	cJSON *m = cJSON_CreateObject(), *rec;
+	struct findarg f = { ws, run, 0 };
+	int code, have, rc;
 	enum runexec_result r;
 
+	if (!(rec = run_load(st, ws, run, &rc)))
+		die("%s", store_error(st));
+	if (run_status_final(json_str(rec, "status")))
+		die("run '%s' has ended already (%s)", run, json_str(rec, "status"));
+	cJSON_Delete(rec);
 	json_set_str(m, "ws", ws);
 	json_set_str(m, "run", run);
 	queue_open(&q, NULL);
 	/* a queued run is taken out of the queue so that nobody else starts it */
 	have = queue_claim(&q, 0, m, &e) == 1;
 	cJSON_Delete(m);
+	if (have) {
+		queue_set_pid(&q, &e, (long)getpid());
+	} else {
+		queue_each(&q, find_running, &f);
+		if (f.running)
+			die("run '%s' is running already (see xt-runq ls)", run);
+	}
 	r = runexec(st, ws, run, &ropts, &code);
 	if (have) {
 		if (r == RUNEXEC_RETRY)
@@ -183,6 +228,7 @@ print_entry(const char *state, const cJSON *data, long pid, const char *name, vo
 }
 
 struct killarg {
+	int grace_ms;		/* -1: the executor's own */
 	const char *ws;
 	char **targets;
 	int n;
@@ -219,8 +265,12 @@ kill_each(const char *state, const cJSON *data, long pid, const char *name, void
 
 	if (!matches(k, data))
 		return 0;
-	if (!strcmp(state, "running") && pid > 0)
-		kill((pid_t)pid, SIGTERM);
+	if (!strcmp(state, "running") && pid > 0) {
+		union sigval v;
+
+		v.sival_int = k->grace_ms;
+		sigqueue((pid_t)pid, SIGTERM, v);
+	}
 	else if (!strcmp(state, "queued"))
 		cJSON_AddItemToArray(k->queued, cJSON_CreateString(json_str(data, "run")));
 	return 0;
@@ -243,14 +293,16 @@ cancel_queued(struct store *st, const char *ws, const char *run)
 	d = cJSON_CreateObject();
 	json_set_str(d, "status", "cancelled");
 	run_event(st, ws, run, "ended", -1, d);
+	run_settle_parent(st, ws, json_str(rec, "parent"));
 	cJSON_Delete(rec);
 }
 
 static int
-do_kill(struct store *st, const char *ws, char **targets, int n)
+do_kill(struct store *st, const char *ws, char **targets, int n, double grace)
 {
 	struct queue q;
-	struct killarg k = { ws, targets, n, xcalloc((size_t)n, sizeof(int)), cJSON_CreateArray() };
+	struct killarg k = { grace < 0 ? -1 : (int)(grace * 1000), ws, targets, n,
+	    xcalloc((size_t)n, sizeof(int)), cJSON_CreateArray() };
 	const cJSON *it;
 	int i, ret = 0;
 
@@ -294,14 +346,12 @@ main(int argc, char **argv)
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	int c, jobs = 0, follow = 0, ret = 0;
+	int c, jobs = 0, follow = 0, ret = 0, grace_given = 0;
 	const char *target = NULL, *cmd;
 	struct store *st;
-	char key[300];
-
 	tool_init(argv[0]);
 	ropts.grace = 10;
-	while ((c = getopt_long(argc, argv, "+j:fs:w:t:g:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:fs:w:t:g:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': jobs = (int)opt_i64("-j", optarg, 1, 100000); break;
 		case 'f': follow = 1; break;
@@ -311,6 +361,7 @@ main(int argc, char **argv)
 		case 'g':
 			if (parse_double(optarg, &ropts.grace) < 0 || ropts.grace < 0)
 				die_status(EXIT_USAGE, "option '-g': '%s' is not a number of seconds", optarg);
+			grace_given = 1;
 			break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
@@ -324,16 +375,6 @@ main(int argc, char **argv)
 	ropts.node = node;
 	if (!target)
 		target = config_str("target", "local");
-	snprintf(key, sizeof(key), "targets.%s.max-runs", target);
-	if (!jobs) {
-		const char *mr = config_str(key, "1");
-		int64_t v;
-
-		if (parse_i64(mr, 1, 100000, &v) < 0)
-			die_status(EXIT_USAGE, "%s: max-runs '%s' is not a whole number >= 1",
-			    config_origin(key) ? config_origin(key) : key, mr);
-		jobs = (int)v;
-	}
 	if (!strcmp(cmd, "exec") && argc == 2) {
 		long a, b;
 		const char *ws = tool_workspace();
@@ -353,8 +394,10 @@ main(int argc, char **argv)
 		const char *ws = tool_workspace();
 
 		st = tool_store();
-		ret = do_kill(st, ws, argv + 1, argc - 1);
+		ret = do_kill(st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
 	} else if (argc == 0) {
+		if (!jobs)
+			jobs = max_runs(target);
 		st = tool_store();
 		ret = drain(st, jobs, follow);
 	} else {

@@ -76,11 +76,11 @@ read_hparams(const char *file)
 	}
 	if (rc < 0)
 		die("%s", r.err);
+	if (cJSON_GetArraySize(all) == 0)
+		die("%s: no hparam sets", r.name);
 	jsonl_release(&r);
 	if (fp != stdin)
 		fclose(fp);
-	if (cJSON_GetArraySize(all) == 0)
-		die("%s: no hparam sets", file);
 	return all;
 }
 
@@ -215,6 +215,12 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 		json_set_str(p, "job", jname);
 		json_set_num(p, "children", nr);
 		json_set(p, "hparams", cJSON_CreateObject());
+		{
+			char *c = cmd_text(cJSON_GetObjectItemCaseSensitive(job, "argv"), NULL, "");
+
+			json_set_str(p, "cmd", c);
+			free(c);
+		}
 		cJSON_DeleteItemFromObjectCaseSensitive(p, "attempt");
 		if (run_save(st, p) < 0)
 			die("cannot store run '%s': %s", parent, store_error(st));
@@ -293,6 +299,9 @@ wait_runs(struct store *st, struct opts *o, const cJSON *runs)
 		die("cannot fork:");
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		die("'%s' failed (status %d): the runs stay queued", runq, WIFEXITED(status) ?
+		    WEXITSTATUS(status) : 128 + WTERMSIG(status));
 	free(runq);
 	cJSON_ArrayForEach(r, runs) {
 		const char *name = json_str(r, "run");
@@ -348,7 +357,7 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
 	char why[256], t[32], *from_manifest = NULL;
-	int c, i, ret = 0;
+	int c, i, ret = 0, prefix_given = 0, exp_given = 0;
 	struct stat sb;
 
 	tool_init(argv[0]);
@@ -361,12 +370,12 @@ main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+w:e:t:s:n:C:x:d:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'w': config_set("workspace", optarg); break;
-		case 'e': config_set("experiment", optarg); break;
+		case 'e': config_set("experiment", optarg); exp_given = 1; break;
 		case 't': o.target = optarg; break;
 		case 's': config_set("store", optarg); break;
 		case 'n': o.nruns = (long)opt_i64("--runs", optarg, 1, 100000); break;
 		case 'H': o.hpfile = optarg; break;
-		case 'P': o.hp_prefix = optarg; break;
+		case 'P': o.hp_prefix = optarg; prefix_given = 1; break;
 		case 'C': o.codedir = optarg; break;
 		case 'x': tree_omit(&o.tree, optarg); break;
 		case 'd': o.desc = optarg; break;
@@ -435,8 +444,10 @@ main(int argc, char **argv)
 			die("--rerun: '%s' is a parent run; rerun one of its children", o.rerun);
 		cJSON_Delete(cmd);
 		cmd = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(orig_job, "argv"), 1);
-		if (json_str(orig_job, "hp_prefix"))
+		if (json_str(orig_job, "hp_prefix") && !prefix_given)
 			o.hp_prefix = json_str(orig_job, "hp_prefix");
+		if (json_str(orig, "exp") && !exp_given)
+			o.exp = json_str(orig, "exp");
 		if (!hpsets) {
 			hpsets = cJSON_CreateArray();
 			cJSON_AddItemToArray(hpsets, cJSON_Duplicate(
@@ -448,8 +459,10 @@ main(int argc, char **argv)
 	} else {
 		for (i = 0; i < argc; i++)
 			cJSON_AddItemToArray(cmd, cJSON_CreateString(argv[i]));
-		if (stat(o.codedir, &sb) < 0 || !S_ISDIR(sb.st_mode))
-			die("code folder '%s': %s", o.codedir, errno ? strerror(errno) : "not a folder");
+		if (stat(o.codedir, &sb) < 0)
+			die("code folder '%s':", o.codedir);
+		if (!S_ISDIR(sb.st_mode))
+			die("code folder '%s': not a folder", o.codedir);
 		if (tree_scan(&o.tree, o.codedir, "") < 0)
 			die("cannot snapshot the code in '%s'", o.codedir);
 		if (o.parent_script) {

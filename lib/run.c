@@ -211,3 +211,37 @@ run_status_final(const char *s)
 	return s && (!strcmp(s, "completed") || !strcmp(s, "failed") || !strcmp(s, "cancelled") ||
 	    !strcmp(s, "pruned"));
 }
+
+void
+run_settle_parent(struct store *st, const char *ws, const char *parent)
+{
+	cJSON *prec, *c;
+	int k, n, done = 1, failed = 0, cancelled = 0;
+	char t[32];
+
+	if (!parent || !(prec = run_load(st, ws, parent, NULL)))
+		return;
+	n = (int)json_num(prec, "children", 0);
+	for (k = 1; k <= n && done; k++) {
+		char *name = xasprintf("%s.%d", parent, k);
+		const char *s;
+
+		c = run_load(st, ws, name, NULL);
+		s = c ? json_str(c, "status") : NULL;
+		if (!run_status_final(s))
+			done = 0;
+		else if (!strcmp(s, "failed"))
+			failed++;
+		else if (!strcmp(s, "cancelled"))
+			cancelled++;
+		cJSON_Delete(c);
+		free(name);
+	}
+	if (done && n > 0 && !run_status_final(json_str(prec, "status"))) {
+		json_set_str(prec, "status", failed ? "failed" : cancelled == n ? "cancelled" : "completed");
+		time_iso(time_now_ms(), t, sizeof(t));
+		json_set_str(prec, "ended", t);
+		run_save(st, prec);
+	}
+	cJSON_Delete(prec);
+}

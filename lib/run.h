@@ -54,6 +54,13 @@ cJSON *run_check_line(const char *text, size_t len, char *err, size_t errlen);
  */
 void run_fold(cJSON *rec, const cJSON *line);
 
+/*
+ * When every child of the parent run has ended, end the parent: failed if
+ * any child failed, cancelled if all were cancelled, else completed.
+ * parent may be NULL (nothing to do).
+ */
+void run_settle_parent(struct store *st, const char *ws, const char *parent);
+
 /* True for the end states: completed, failed, cancelled, pruned. */
 int run_status_final(const char *status);
 

@@ -1,6 +1,7 @@
 /* runexec.c: see runexec.h. */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -35,11 +36,16 @@ struct rx {
 };
 
 static volatile sig_atomic_t cancel_req;
+static volatile sig_atomic_t cancel_grace_ms = -1;
 
+/* SIGTERM: stop the run. xt-runq kill -g sends the grace period along (sigqueue). */
 static void
-on_term(int sig)
+on_term(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
+	(void)uc;
+	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int >= 0)
+		cancel_grace_ms = si->si_value.sival_int;
 	cancel_req = 1;
 }
 
@@ -405,54 +411,21 @@ capture(struct rx *x)
 	tree_release(&t);
 }
 
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+/* Remove a folder tree (what is left of an earlier attempt). */
 static void
 rm_rf(const char *dir)
 {
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		execlp("rm", "rm", "-rf", dir, (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
-}
-
-/* When every child of the run's parent has ended, end the parent too. */
-static void
-settle_parent(struct rx *x)
-{
-	const char *parent = json_str(x->rec, "parent");
-	cJSON *prec, *c;
-	int k, n, done = 1, failed = 0, cancelled = 0;
-	char t[32];
-
-	if (!parent || !(prec = run_load(x->st, x->ws, parent, NULL)))
-		return;
-	n = (int)json_num(prec, "children", 0);
-	for (k = 1; k <= n && done; k++) {
-		char *name = xasprintf("%s.%d", parent, k);
-		const char *s;
-
-		c = run_load(x->st, x->ws, name, NULL);
-		s = c ? json_str(c, "status") : NULL;
-		if (!run_status_final(s))
-			done = 0;
-		else if (!strcmp(s, "failed"))
-			failed++;
-		else if (!strcmp(s, "cancelled"))
-			cancelled++;
-		cJSON_Delete(c);
-		free(name);
-	}
-	if (done && !run_status_final(json_str(prec, "status"))) {
-		json_set_str(prec, "status", failed ? "failed" : cancelled == n ? "cancelled" : "completed");
-		now_iso(t, sizeof(t));
-		json_set_str(prec, "ended", t);
-		run_save(x->st, prec);
-	}
-	cJSON_Delete(prec);
+	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static cJSON *
@@ -495,6 +468,8 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 		json_set_num(d, "exit_code", code);
 		event(x, "retry", d);
 		json_set_str(x->rec, "status", "queued");
+		cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "ended");
+		cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "duration");
 		save(x, 1);
 		return RUNEXEC_RETRY;
 	}
@@ -504,7 +479,7 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 	json_set_num(d, "duration", (t1 - t0) / 1000.0);
 	save(x, 1);
 	event(x, "ended", d);
-	settle_parent(x);
+	run_settle_parent(x->st, x->ws, json_str(x->rec, "parent"));
 	return RUNEXEC_ENDED;
 }
 
@@ -592,7 +567,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		return RUNEXEC_ERROR;
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
+	sa.sa_sigaction = on_term;
+	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGTERM, &sa, &old);
 	cancel_req = 0;
 
@@ -652,6 +628,19 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		} else {
 			usleep(20000);
 		}
+		/* the run has ended: take what is left of its console, without waiting for
+		 * anything it left behind that still holds the pipe */
+		if (waitpid(pid, &wst, WNOHANG) == pid) {
+			ssize_t n;
+
+			fcntl(x.outfd, F_SETFL, O_NONBLOCK);
+			while (open_out && (n = read(x.outfd, buf, sizeof(buf))) > 0)
+				if (sbuf_add(&x.out, buf, (size_t)n) < 0) {
+					flush_out(&x);
+					sbuf_add(&x.out, buf, (size_t)n);
+				}
+			break;
+		}
 		now = time_mono();
 		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
 			flush_out(&x);
@@ -659,25 +648,21 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		if (cancel_req && !killed) {
 			killed = 1;
 			kill(-pid, SIGTERM);
-			kill_at = now + o->grace;
+			kill_at = now + (cancel_grace_ms >= 0 ? cancel_grace_ms / 1000.0 : o->grace);
 		}
 		if (deadline && now > deadline && !killed) {
 			killed = timed_out = 1;
+			char lim[64];
+
+			snprintf(lim, sizeof(lim), "%g", max_min);
 			note_out(&x, "\nxt-runq: time limit of %s minutes reached: stopping the run%s\n",
-			    json_str(x.job, "max_minutes_text") ? json_str(x.job, "max_minutes_text") : "the",
-			    "");
+			    lim, "");
 			kill(-pid, SIGTERM);
 			kill_at = now + o->grace;
 		}
 		if (killed && kill_at && now > kill_at) {
 			kill(-pid, SIGKILL);
 			kill_at = 0;
-		}
-		if (!open_out) {
-			pid_t w = waitpid(pid, &wst, WNOHANG);
-
-			if (w == pid)
-				break;
 		}
 	}
 	/* the command is gone; anything it started in its group goes too */
@@ -774,6 +759,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		json_set_str(d, "status", "failed");
 		run_event(st, ws, run, "ended", -1, d);
 		d = NULL;
+		run_settle_parent(st, ws, json_str(rec, "parent"));
 	}
 	cJSON_Delete(d);
 	cJSON_Delete(rec);

@@ -227,7 +227,8 @@ sbuf_detach(struct sbuf *sb, size_t *len)
 
 	if (len)
 		*len = sb->len;
-	sbuf_init(sb, sb->max);
+	sb->buf = NULL;
+	sb->len = sb->cap = 0;
 	return p;
 }
 

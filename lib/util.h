@@ -62,7 +62,7 @@ int sbuf_add(struct sbuf *sb, const void *data, size_t len);
 int sbuf_addc(struct sbuf *sb, char c);
 int sbuf_adds(struct sbuf *sb, const char *s);
 int sbuf_addf(struct sbuf *sb, const char *fmt, ...) PRINTF(2, 3);
-/* Hand the buffer over and reinitialise sb. Caller frees the result. */
+/* Hand the buffer over; sb is left released (sbuf_init it to use it again). Caller frees the result. */
 char *sbuf_detach(struct sbuf *sb, size_t *len);
 
 /*

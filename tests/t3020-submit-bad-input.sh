@@ -28,6 +28,12 @@ t_err_has "missing command" "says so"
 t_run xt-submit -C nodir -- true
 t_status 1 "a missing code folder"
 t_err_has "code folder 'nodir'" "names the folder"
+t_run xt-submit -C code/a -- true
+t_status 1 "a code folder that is a file"
+t_err_has "code folder 'code/a': not a folder" "says so"
+t_run xt-submit -C code --hp - -- true </dev/null
+t_status 1 "no hparam sets on stdin"
+t_err_has "<stdin>: no hparam sets" "names stdin"
 t_run xt-submit -C code -w 'a/b' -- true
 t_status 2 "a workspace name that is not allowed"
 t_err_has "workspace 'a/b' contains '/'" "says why"

@@ -34,4 +34,29 @@ t_ok "a cancelled event is logged" grep -qx cancelled ev
 t_run xt-runq kill run1
 t_status 1 "killing a run that is not in the queue"
 t_err_has "'run1': no such run or job in the local queue" "says so"
+
+# kill -g: the grace period goes along with the signal
+xt-submit -C code -- sh stubborn.sh >/dev/null
+xt-runq >/dev/null 2>&1 &
+runq=$!
+t_ok "run4 starts under an xt-runq with the default grace of 10 s" wait_status run4 running
+t_run xt-runq exec run4
+t_status 1 "exec refuses a run that is running already"
+t_err_has "run 'run4' is running already" "and says so"
+t_run xt-runq kill -g 0.2 run4
+t_status 0 "kill -g 0.2"
+t_ok "the run is killed after 0.2 s, not 10 s" wait_status run4 cancelled
+wait $runq
+t_ok "by SIGKILL" [ "$(rec run4 exit_code)" = 137 ]
+t_run xt-runq exec run4
+t_status 1 "exec of a run that has ended"
+t_err_has "run 'run4' has ended already (cancelled)" "says so"
+
+# a parent whose children are all cancelled while queued is cancelled too
+printf '{"a":1}\n{"a":2}\n' >hp
+xt-submit -C code --hp hp -- sh long.sh >/dev/null
+t_run xt-runq kill run5
+t_status 0 "kill a parent run's waiting children"
+t_ok "the children are cancelled" [ "$(rec run5.1 status)$(rec run5.2 status)" = cancelledcancelled ]
+t_ok "and so is the parent" [ "$(rec run5 status)" = cancelled ]
 t_done

@@ -31,7 +31,7 @@ t_run xt-runq -g 0.2
 t_ok "a run over its time limit fails" [ "$(rec run3 status)" = failed ]
 t_ok "the record says why" [ "$(rec run3 error)" = "time limit" ]
 t_run xt-get -c run3/output.txt
-t_ok "and so does its console" grep -q "time limit of" "$T/out"
+t_ok "and so does its console" grep -q "time limit of 0.01 minutes reached" "$T/out"
 xt-submit -C code --max-minutes 0.01 --retries 1 -- sh -c 'exec sleep 100' >/dev/null
 t_run xt-runq -g 0.2
 t_ok "a timed-out run is retried by its policy" [ "$(rec run4 attempt)" = 2 ]
