@@ -146,7 +146,10 @@ drain(struct store *st, int jobs, int follow)
 		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0)
 			break;
 		if (!claimed) {
-			/* wake when a run ends, or poll for new runs and orphans */
+			/* wake when a run ends, or poll for new runs and orphans; while
+			 * executors run, poll often too: a SIGCHLD may have been merged */
+			if (mine > 0)
+				ts.tv_nsec = 5 * 1000 * 1000;
 			sigtimedwait(&set, NULL, &ts);
 			if (follow || mine == 0)
 				recover(&q, st);

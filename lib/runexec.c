@@ -539,6 +539,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	double max_min, deadline = 0, kill_at = 0;
 	int64_t t0 = time_now_ms();
 	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1;
+	useconds_t quiet_us = 100;
 	enum runexec_result res;
 	pid_t pid;
 
@@ -626,7 +627,10 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 				}
 			}
 		} else {
-			usleep(20000);
+			/* the console closed: the run is ending (soon reaped) or went quiet */
+			usleep(quiet_us);
+			if (quiet_us < 20000)
+				quiet_us *= 2;
 		}
 		/* the run has ended: take what is left of its console, without waiting for
 		 * anything it left behind that still holds the pipe */
