@@ -244,18 +244,52 @@ verify(const struct tree *t)
 	return ret;
 }
 
+#define BATCH_FILES 1000
+#define BATCH_BYTES ((int64_t)256 << 20)
+
+/* Make the batch's objects visible, then report them: a line means the object is in. */
+static int
+commit(struct store *st, cJSON *lines)
+{
+	const cJSON *it;
+	int rc = store_commit(st);
+
+	if (rc < 0)
+		warnx("%s", store_error(st));
+	else
+		cJSON_ArrayForEach(it, lines)
+			json_print_line(stdout, it);
+	while (cJSON_GetArraySize(lines))
+		cJSON_DeleteItemFromArray(lines, 0);
+	return rc < 0;
+}
+
+static cJSON *
+line(const char *path, int64_t size, const char *sha, const char *action)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	json_set_str(o, "path", path);
+	json_set_num(o, "size", (double)size);
+	json_set_str(o, "sha256", sha);
+	json_set_str(o, "action", action);
+	return o;
+}
+
 static int
 upload(struct store *st, const struct tree *t, int update, int quiet)
 {
 	struct hashcache *hc = update ? hashcache_load() : NULL;
 	struct progress pg;
-	int64_t total = 0;
+	int64_t total = 0, batch_bytes = 0;
+	cJSON *lines = cJSON_CreateArray();
 	size_t i;
 	int ret = 0;
 
 	for (i = 0; i < t->n; i++)
 		total += t->files[i].size;
 	progress_init(&pg, quiet ? NULL : "put", total);
+	store_batch_begin(st);
 	for (i = 0; i < t->n; i++) {
 		const struct tree_file *f = &t->files[i];
 		char sha[65];
@@ -265,21 +299,29 @@ upload(struct store *st, const struct tree *t, int update, int quiet)
 
 			if (store_stat(st, f->rel, &sst) == 0 && sst.size == f->size && sst.sha256[0] &&
 			    hashcache_file(hc, f->full, sha) == 0 && !strcmp(sha, sst.sha256)) {
-				report(f->rel, f->size, sha, "skipped");
+				cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "skipped"));
 				progress_add(&pg, f->size);
 				continue;
 			}
 		}
-		if (store_put_file(st, f->rel, f->full, sha, quiet ? NULL : progress_cb, &pg) < 0) {
+		if (store_put_file(st, f->rel, f->full, sha, progress_cb, &pg) < 0) {
 			progress_end(&pg);
 			warnx("%s", store_error(st));
 			ret = 1;
 			continue;
 		}
 		progress_add(&pg, f->size);
-		report(f->rel, f->size, sha, "uploaded");
+		cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "uploaded"));
+		batch_bytes += f->size;
+		if (cJSON_GetArraySize(lines) >= BATCH_FILES || batch_bytes >= BATCH_BYTES) {
+			ret |= commit(st, lines);
+			batch_bytes = 0;
+			store_batch_begin(st);
+		}
 	}
+	ret |= commit(st, lines);
 	progress_end(&pg);
+	cJSON_Delete(lines);
 	if (hc) {
 		hashcache_save(hc);
 		hashcache_free(hc);

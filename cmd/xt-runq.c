@@ -143,8 +143,13 @@ drain(struct store *st, int jobs, int follow)
 		}
 		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
 			mine--;
-		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0)
-			break;
+		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0) {
+			/* an executor of ours that died leaves an orphan: settle it first */
+			recover(&q, st);
+			if (queue_nwaiting(&q) == 0)
+				break;
+			continue;
+		}
 		if (!claimed) {
 			/* wake when a run ends, or poll for new runs and orphans; while
 			 * executors run, poll often too: a SIGCHLD may have been merged */

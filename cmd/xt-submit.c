@@ -272,6 +272,35 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 	free(runsdir);
 }
 
+struct findarg {
+	const char *ws, *run;
+	int found;
+};
+
+static int
+find_entry(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	struct findarg *f = arg;
+	const char *ws = json_str(data, "ws"), *run = json_str(data, "run");
+
+	if (ws && run && !strcmp(ws, f->ws) && !strcmp(run, f->run))
+		f->found = 1;
+	return 0;
+}
+
+/* True when the local queue holds the run, waiting or running. */
+static int
+in_queue(const char *ws, const char *run)
+{
+	struct queue q;
+	struct findarg f = { ws, run, 0 };
+
+	queue_open(&q, NULL);
+	queue_each(&q, find_entry, &f);
+	queue_close(&q);
+	return f.found;
+}
+
 /* Run the local queue (xt-runq beside this program) and wait for our runs. */
 static int
 wait_runs(struct store *st, struct opts *o, const cJSON *runs)
@@ -307,11 +336,20 @@ wait_runs(struct store *st, struct opts *o, const cJSON *runs)
 		const char *name = json_str(r, "run");
 		cJSON *rec;
 
-		/* another xt-runq may still be running it: wait for the end */
+		/* another xt-runq may still be running it: wait for the end, while
+		 * the run is still in the local queue */
 		for (;;) {
 			rec = run_load(st, o->ws, name, NULL);
 			if (!rec || run_status_final(json_str(rec, "status")))
 				break;
+			if (!in_queue(o->ws, name)) {
+				warnx("run '%s' is %s but no longer in the local queue", name,
+				    json_str(rec, "status"));
+				cJSON_Delete(rec);
+				rec = NULL;
+				worst = worst ? worst : 1;
+				break;
+			}
 			cJSON_Delete(rec);
 			usleep(100000);
 		}

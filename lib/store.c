@@ -169,3 +169,16 @@ store_delete(struct store *st, const char *path)
 {
 	return check(st, path) ? STORE_EINVAL : st->ops->del(st, path);
 }
+
+void
+store_batch_begin(struct store *st)
+{
+	st->batch = 1;
+}
+
+int
+store_commit(struct store *st)
+{
+	st->batch = 0;
+	return st->ops->commit ? st->ops->commit(st) : 0;
+}

@@ -101,6 +101,18 @@ int store_list(struct store *st, const char *prefix, int recursive, store_list_f
 /* Delete one object; STORE_ENOENT when it is not there. */
 int store_delete(struct store *st, const char *path);
 
+/*
+ * Batches, for many puts in a row (a tree): between store_batch_begin and
+ * store_commit, store_put and store_put_file write their objects but may
+ * make them visible, durably, only at store_commit, which makes all of
+ * them visible with one flush of the store's disk instead of one per
+ * object. Each object still appears whole or not at all. Reads in the
+ * meantime may not see them. store_commit ends the batch; store_close
+ * commits what is pending.
+ */
+void store_batch_begin(struct store *st);
+int store_commit(struct store *st);
+
 /* Backend interface, for store_*.c only. */
 struct store_ops {
 	const char *scheme;
@@ -114,12 +126,14 @@ struct store_ops {
 	int (*stat)(struct store *, const char *, struct store_stat *);
 	int (*list)(struct store *, const char *, int, store_list_fn, void *);
 	int (*del)(struct store *, const char *);
+	int (*commit)(struct store *);
 };
 
 struct store {
 	const struct store_ops *ops;
 	char *url;
 	char err[1024];
+	int batch;		/* between store_batch_begin and store_commit */
 	void *priv;
 };
 

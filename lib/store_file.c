@@ -31,6 +31,9 @@ struct fstore {
 	char *root;
 	char *tmp;
 	unsigned long seq;
+	/* batch mode: written temporaries waiting for one syncfs and their renames */
+	char **pend_tmp, **pend_dst;
+	size_t npend, cappend;
 };
 
 static struct fstore *
@@ -132,7 +135,8 @@ static int
 finish_tmp(struct store *st, int fd, char *tmp, const char *hex)
 {
 	xattr_set(fd, hex);
-	if (fdatasync(fd) < 0 || close(fd) < 0) {
+	/* in a batch, one syncfs at the commit stands for every fdatasync */
+	if ((!st->batch && fdatasync(fd) < 0) || close(fd) < 0) {
 		int e = errno;
 
 		unlink(tmp);
@@ -141,10 +145,61 @@ finish_tmp(struct store *st, int fd, char *tmp, const char *hex)
 	return 0;
 }
 
+/* Rename tmp to dst now, or at the batch's commit. Consumes tmp. */
+static int
+place_or_defer(struct store *st, char *tmp, const char *path)
+{
+	struct fstore *fs = priv(st);
+	char *dst = full(st, path);
+	int rc = 0;
+
+	if (st->batch) {
+		if (fs->npend == fs->cappend) {
+			fs->cappend = fs->cappend * 2 + 64;
+			fs->pend_tmp = xrealloc(fs->pend_tmp, fs->cappend * sizeof(char *));
+			fs->pend_dst = xrealloc(fs->pend_dst, fs->cappend * sizeof(char *));
+		}
+		fs->pend_tmp[fs->npend] = tmp;
+		fs->pend_dst[fs->npend++] = dst;
+		return 0;
+	}
+	if ((rc = place(st, tmp, dst)) < 0)
+		unlink(tmp);
+	free(dst);
+	free(tmp);
+	return rc;
+}
+
+static int
+f_commit(struct store *st)
+{
+	struct fstore *fs = priv(st);
+	size_t i;
+	int rc = 0, fd;
+
+	if (!fs->npend)
+		return 0;
+	fd = open(fs->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot sync the store: %s", strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < fs->npend; i++) {
+		if (rc == 0 && place(st, fs->pend_tmp[i], fs->pend_dst[i]) < 0)
+			rc = STORE_ERR;
+		if (rc < 0)
+			unlink(fs->pend_tmp[i]);
+		free(fs->pend_tmp[i]);
+		free(fs->pend_dst[i]);
+	}
+	fs->npend = 0;
+	return rc;
+}
+
 static int
 f_put(struct store *st, const char *path, const void *buf, size_t len)
 {
-	char *tmp, *dst, hex[65];
+	char *tmp, hex[65];
 	int fd, rc;
 
 	if ((fd = tmp_open(st, &tmp)) < 0)
@@ -161,12 +216,7 @@ f_put(struct store *st, const char *path, const void *buf, size_t len)
 		free(tmp);
 		return rc;
 	}
-	dst = full(st, path);
-	if ((rc = place(st, tmp, dst)) < 0)
-		unlink(tmp);
-	free(dst);
-	free(tmp);
-	return rc;
+	return place_or_defer(st, tmp, path);
 }
 
 /* Copy src to dst while hashing; 0 or -1 with errno. */
@@ -204,7 +254,7 @@ static int
 f_put_file(struct store *st, const char *path, const char *local, char sha256[65],
     store_progress_fn progress, void *arg)
 {
-	char *tmp, *dst, hex[65];
+	char *tmp, hex[65];
 	struct stat sb;
 	int src, fd, rc;
 
@@ -235,13 +285,8 @@ f_put_file(struct store *st, const char *path, const char *local, char sha256[65
 		free(tmp);
 		return rc;
 	}
-	dst = full(st, path);
-	if ((rc = place(st, tmp, dst)) < 0)
-		unlink(tmp);
-	else if (sha256)
+	if ((rc = place_or_defer(st, tmp, path)) == 0 && sha256)
 		memcpy(sha256, hex, 65);
-	free(dst);
-	free(tmp);
 	return rc;
 }
 
@@ -487,7 +532,8 @@ walk(struct store *st, const char *rel, const char *match, int recursive, store_
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), cmpstr);
+	if (n)
+		qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n; i++) {
 		char *p = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		char *fp = path_join(dir, names[i]);
@@ -568,6 +614,10 @@ f_close(struct store *st)
 {
 	struct fstore *fs = priv(st);
 
+	st->batch = 0;
+	f_commit(st);
+	free(fs->pend_tmp);
+	free(fs->pend_dst);
 	free(fs->root);
 	free(fs->tmp);
 	free(fs);
@@ -575,7 +625,7 @@ f_close(struct store *st)
 
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del,
+	f_list, f_del, f_commit,
 };
 
 struct store *

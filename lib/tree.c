@@ -159,6 +159,7 @@ tree_scan(struct tree *t, const char *root, const char *prefix)
 	size_t first = t->n;
 	int ret = scan(t, root, "", prefix);
 
-	qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
+	if (t->n > first)
+		qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
 	return ret;
 }

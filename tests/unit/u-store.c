@@ -63,6 +63,16 @@ main(void)
 	CHECK(store_put(st, "a/\nb", "x", 1) == STORE_EINVAL);
 	CHECK(store_get(st, "a/./b", 0, -1, &sb) == STORE_EINVAL);
 
+	/* a batch: objects appear at the commit, whole */
+	store_batch_begin(st);
+	CHECK(store_put(st, "b/one", "1", 1) == 0);
+	CHECK(store_put(st, "b/two", "22", 2) == 0);
+	CHECK(store_stat(st, "b/one", &sst) == STORE_ENOENT);
+	CHECK(store_commit(st) == 0);
+	CHECK(store_stat(st, "b/one", &sst) == 0 && sst.size == 1);
+	CHECK(store_get(st, "b/two", 0, -1, &sb) == 0 && sb.len == 2);
+	CHECK(store_delete(st, "b/one") == 0 && store_delete(st, "b/two") == 0);
+
 	/* create-if-absent */
 	CHECK(store_create(st, "c/one", "1", 1) == 0);
 	CHECK(store_create(st, "c/one", "2", 1) == STORE_EXIST);
