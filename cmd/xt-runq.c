@@ -301,7 +301,7 @@ cancel_queued(struct store *st, const char *ws, const char *run)
 	d = cJSON_CreateObject();
 	json_set_str(d, "status", "cancelled");
 	run_event(st, ws, run, "ended", -1, d);
-	run_settle_parent(st, ws, json_str(rec, "parent"));
+	run_settle_parent(st, ws, rec);
 	cJSON_Delete(rec);
 }
 

@@ -212,36 +212,52 @@ run_status_final(const char *s)
 	    !strcmp(s, "pruned"));
 }
 
+#define ENDED_LINE 64
+
 void
-run_settle_parent(struct store *st, const char *ws, const char *parent)
+run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 {
-	cJSON *prec, *c;
-	int k, n, done = 1, failed = 0, cancelled = 0;
-	char t[32];
+	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
+	const char *status = json_str(child, "status");
+	char line[ENDED_LINE + 1], t[32], *p;
+	struct store_stat sst;
+	struct sbuf sb;
+	cJSON *prec;
+	int64_t n, k, failed = 0, cancelled = 0;
 
-	if (!parent || !(prec = run_load(st, ws, parent, NULL)))
+	if (!parent || !run || !status)
 		return;
-	n = (int)json_num(prec, "children", 0);
-	for (k = 1; k <= n && done; k++) {
-		char *name = xasprintf("%s.%d", parent, k);
-		const char *s;
-
-		c = run_load(st, ws, name, NULL);
-		s = c ? json_str(c, "status") : NULL;
-		if (!run_status_final(s))
-			done = 0;
-		else if (!strcmp(s, "failed"))
-			failed++;
-		else if (!strcmp(s, "cancelled"))
-			cancelled++;
-		cJSON_Delete(c);
-		free(name);
+	/* one fixed-width line per ended child: the count is the size over the width */
+	snprintf(line, ENDED_LINE, "%s %s", run, status);
+	memset(line + strlen(line), ' ', ENDED_LINE - 1 - strlen(line));
+	line[ENDED_LINE - 1] = '\n';
+	line[ENDED_LINE] = '\0';
+	p = run_path(ws, parent, "ended.txt");
+	if (store_append(st, p, line, ENDED_LINE) < 0 || store_stat(st, p, &sst) < 0 ||
+	    !(prec = run_load(st, ws, parent, NULL))) {
+		free(p);
+		return;
 	}
-	if (done && n > 0 && !run_status_final(json_str(prec, "status"))) {
-		json_set_str(prec, "status", failed ? "failed" : cancelled == n ? "cancelled" : "completed");
-		time_iso(time_now_ms(), t, sizeof(t));
-		json_set_str(prec, "ended", t);
-		run_save(st, prec);
+	n = (int64_t)json_num(prec, "children", 0);
+	if (n > 0 && sst.size / ENDED_LINE >= n && !run_status_final(json_str(prec, "status"))) {
+		sbuf_init(&sb, (size_t)(n + 16) * ENDED_LINE * 2);
+		if (store_get(st, p, 0, -1, &sb) == 0) {
+			for (k = 0; (k + 1) * ENDED_LINE <= (int64_t)sb.len; k++) {
+				const char *l = sb.buf + k * ENDED_LINE, *sp = memchr(l, ' ', ENDED_LINE);
+
+				if (sp && !strncmp(sp + 1, "failed ", 7))
+					failed++;
+				else if (sp && !strncmp(sp + 1, "cancelled ", 10))
+					cancelled++;
+			}
+			json_set_str(prec, "status", failed ? "failed" : cancelled >= n ? "cancelled" :
+			    "completed");
+			time_iso(time_now_ms(), t, sizeof(t));
+			json_set_str(prec, "ended", t);
+			run_save(st, prec);
+		}
+		sbuf_release(&sb);
 	}
 	cJSON_Delete(prec);
+	free(p);
 }

@@ -55,11 +55,13 @@ cJSON *run_check_line(const char *text, size_t len, char *err, size_t errlen);
 void run_fold(cJSON *rec, const cJSON *line);
 
 /*
- * When every child of the parent run has ended, end the parent: failed if
- * any child failed, cancelled if all were cancelled, else completed.
- * parent may be NULL (nothing to do).
+ * Call once when a child run has reached its final status (rec is its
+ * record, already saved): counts it in its parent's ended.txt, one line of
+ * 64 bytes per child, so that the count is one stat. When every child has
+ * ended, end the parent: failed if any child failed, cancelled if all were
+ * cancelled, else completed. A record without "parent" is left alone.
  */
-void run_settle_parent(struct store *st, const char *ws, const char *parent);
+void run_settle_parent(struct store *st, const char *ws, const cJSON *rec);
 
 /* True for the end states: completed, failed, cancelled, pruned. */
 int run_status_final(const char *status);

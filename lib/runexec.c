@@ -479,7 +479,7 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 	json_set_num(d, "duration", (t1 - t0) / 1000.0);
 	save(x, 1);
 	event(x, "ended", d);
-	run_settle_parent(x->st, x->ws, json_str(x->rec, "parent"));
+	run_settle_parent(x->st, x->ws, x->rec);
 	return RUNEXEC_ENDED;
 }
 
@@ -763,7 +763,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		json_set_str(d, "status", "failed");
 		run_event(st, ws, run, "ended", -1, d);
 		d = NULL;
-		run_settle_parent(st, ws, json_str(rec, "parent"));
+		run_settle_parent(st, ws, rec);
 	}
 	cJSON_Delete(d);
 	cJSON_Delete(rec);
