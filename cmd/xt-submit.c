@@ -162,21 +162,6 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
-static cJSON *
-load_job(struct store *st, const char *ws, const char *job)
-{
-	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
-	struct sbuf sb;
-	cJSON *j = NULL;
-
-	sbuf_init(&sb, (size_t)16 << 20);
-	if (store_get(st, p, 0, -1, &sb) == 0)
-		j = cJSON_ParseWithLength(sb.buf, sb.len);
-	sbuf_release(&sb);
-	free(p);
-	return j;
-}
-
 /* Allocate names, store the job, its code and its runs, and queue them. */
 static void
 store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char *from_manifest)
@@ -476,7 +461,7 @@ main(int argc, char **argv)
 		st = tool_store();
 		if (!(orig = run_load(st, o.ws, o.rerun, NULL)))
 			die("--rerun: %s", store_error(st));
-		if (!json_str(orig, "job") || !(orig_job = load_job(st, o.ws, json_str(orig, "job"))))
+		if (!json_str(orig, "job") || !(orig_job = run_job_load(st, o.ws, json_str(orig, "job"))))
 			die("--rerun: run '%s' has no job record", o.rerun);
 		if (json_num(orig, "children", 0) > 0)
 			die("--rerun: '%s' is a parent run; rerun one of its children", o.rerun);

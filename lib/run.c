@@ -47,6 +47,21 @@ run_load(struct store *st, const char *ws, const char *run, int *rcp)
 	return rec;
 }
 
+cJSON *
+run_job_load(struct store *st, const char *ws, const char *job)
+{
+	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
+	struct sbuf sb;
+	cJSON *j = NULL;
+
+	sbuf_init(&sb, (size_t)16 << 20);
+	if (store_get(st, p, 0, -1, &sb) == 0)
+		j = cJSON_ParseWithLength(sb.buf, sb.len);
+	sbuf_release(&sb);
+	free(p);
+	return j;
+}
+
 static int
 save(struct store *st, const cJSON *rec, int index)
 {

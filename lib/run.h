@@ -23,6 +23,9 @@ char *run_index_path(const char *ws);
 
 /* The run's record, or NULL with the store's error set (STORE_ENOENT: no such run). Caller frees. */
 cJSON *run_load(struct store *st, const char *ws, const char *run, int *rc);
+/* The record of a job (ws/<ws>/jobs/<job>/job.json), or NULL. Caller frees. */
+cJSON *run_job_load(struct store *st, const char *ws, const char *job);
+
 /*
  * Save a record: put run.json, then append it to the index. rec must have
  * "ws" and "run". 0 or a STORE_E* code.

@@ -428,21 +428,6 @@ rm_rf(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static cJSON *
-load_job(struct store *st, const char *ws, const char *job)
-{
-	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
-	struct sbuf sb;
-	cJSON *j = NULL;
-
-	sbuf_init(&sb, (size_t)16 << 20);
-	if (store_get(st, p, 0, -1, &sb) == 0)
-		j = cJSON_ParseWithLength(sb.buf, sb.len);
-	sbuf_release(&sb);
-	free(p);
-	return j;
-}
-
 /* Record the end (or the retry) of the run. */
 static enum runexec_result
 finish(struct rx *x, const char *status, int code, const char *error, int64_t t0)
@@ -562,7 +547,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		rx_release(&x);
 		return RUNEXEC_ENDED;
 	}
-	if (!json_str(x.rec, "job") || !(x.job = load_job(st, ws, json_str(x.rec, "job")))) {
+	if (!json_str(x.rec, "job") || !(x.job = run_job_load(st, ws, json_str(x.rec, "job")))) {
 		warnx("run %s: its job record is missing", run);
 		rx_release(&x);
 		return RUNEXEC_ERROR;
@@ -740,7 +725,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		cJSON_Delete(rec);
 		return 1;
 	}
-	job = json_str(rec, "job") ? load_job(st, ws, json_str(rec, "job")) : NULL;
+	job = json_str(rec, "job") ? run_job_load(st, ws, json_str(rec, "job")) : NULL;
 	retries = (int)json_num(job, "retries", 0);
 	attempt = (int)json_num(rec, "attempt", 1);
 	cJSON_Delete(job);
