@@ -81,6 +81,14 @@ t_ok "and says so in the console" grep -q "cannot run 'no-such-command'" "$T/out
 t_run xt-runq exec run99
 t_status 1 "exec of a run that does not exist"
 t_err_has "no run 'run99'" "names it"
+# -f keeps waiting for new runs
+xt-runq -f >/dev/null 2>&1 &
+follower=$!
+xt-submit -C code -- sh -c 'echo late' >/dev/null
+t_ok "a follower runs a run submitted after it started" wait_status run4 completed
+t_ok "and is still waiting" kill -0 $follower
+kill $follower
+wait $follower 2>/dev/null
 t_run xt-runq -j 0
 t_status 2 "-j 0 is a usage error"
 t_run xt-runq bogus
