@@ -131,14 +131,19 @@ report(const char *path, const char *file, int64_t size, const char *sha)
 static int
 fetch(struct store *st, const char *path, const char *file, int64_t size, struct progress *pg)
 {
+	static char *made;	/* the last folder made: a tree's files come folder by folder */
 	char sha[65], *dir = xstrdup(file), *slash = strrchr(dir, '/');
 
 	if (slash && slash != dir) {
 		*slash = '\0';
-		if (mkdir_p(dir) < 0) {
-			warnx("cannot create folder '%s':", dir);
-			free(dir);
-			return 1;
+		if (!made || strcmp(made, dir) != 0) {
+			if (mkdir_p(dir) < 0) {
+				warnx("cannot create folder '%s':", dir);
+				free(dir);
+				return 1;
+			}
+			free(made);
+			made = xstrdup(dir);
 		}
 	}
 	free(dir);

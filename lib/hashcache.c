@@ -192,8 +192,18 @@ hashcache_file(struct hashcache *hc, const char *path, char out[65])
 		return -1;
 	if (!hc)
 		return sha256_file(path, out, NULL);
-	if (!realpath(path, abs))
-		return -1;
+	/* the key is the path made absolute, not resolved: realpath would cost a
+	 * stat per component of every file */
+	if (path[0] == '/') {
+		snprintf(abs, sizeof(abs), "%s", path);
+	} else {
+		static char cwd[PATH_MAX];
+
+		if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
+			return sha256_file(path, out, NULL);
+		if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs))
+			return sha256_file(path, out, NULL);
+	}
 	mt = (unsigned long long)sb.st_mtim.tv_sec * 1000000000ULL + sb.st_mtim.tv_nsec;
 	ct = (unsigned long long)sb.st_ctim.tv_sec * 1000000000ULL + sb.st_ctim.tv_nsec;
 	e = find(hc, abs);

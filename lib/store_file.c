@@ -34,6 +34,7 @@ struct fstore {
 	/* batch mode: written temporaries waiting for one syncfs and their renames */
 	char **pend_tmp, **pend_dst;
 	size_t npend, cappend;
+	char *buf;		/* CHUNK bytes for copies, made once */
 };
 
 static struct fstore *
@@ -219,11 +220,11 @@ f_put(struct store *st, const char *path, const void *buf, size_t len)
 	return place_or_defer(st, tmp, path);
 }
 
-/* Copy src to dst while hashing; 0 or -1 with errno. */
+/* Copy src to dst while hashing, through buf (CHUNK bytes); 0 or -1 with errno. */
 static int
-copy_hash(int src, int dst, char hex[65], int64_t total, store_progress_fn progress, void *arg)
+copy_hash(char *buf, int src, int dst, char hex[65], int64_t total, store_progress_fn progress,
+    void *arg)
 {
-	char *buf = xmalloc(CHUNK);
 	struct sha256 h;
 	int64_t done = 0;
 	ssize_t n;
@@ -233,21 +234,27 @@ copy_hash(int src, int dst, char hex[65], int64_t total, store_progress_fn progr
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			free(buf);
 			return -1;
 		}
 		sha256_update(&h, buf, (size_t)n);
-		if (write_all(dst, buf, (size_t)n) < 0) {
-			free(buf);
+		if (write_all(dst, buf, (size_t)n) < 0)
 			return -1;
-		}
 		done += n;
 		if (progress)
 			progress(done, total, arg);
 	}
-	free(buf);
 	sha256_hex(&h, hex);
 	return 0;
+}
+
+static char *
+copybuf(struct store *st)
+{
+	struct fstore *fs = priv(st);
+
+	if (!fs->buf)
+		fs->buf = xmalloc(CHUNK);
+	return fs->buf;
 }
 
 static int
@@ -271,7 +278,7 @@ f_put_file(struct store *st, const char *path, const char *local, char sha256[65
 		close(src);
 		return fd;
 	}
-	if (copy_hash(src, fd, hex, sb.st_size, progress, arg) < 0) {
+	if (copy_hash(copybuf(st), src, fd, hex, sb.st_size, progress, arg) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot copy '%s' to '%s': %s", local, path,
 		    strerror(errno));
 		close(src);
@@ -442,7 +449,7 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
 		rc = store_fail(st, STORE_ERR, "cannot create '%s': %s", local, strerror(errno));
 		goto out;
 	}
-	if (copy_hash(src, dst, hex, sb.st_size, progress, arg) < 0 || close(dst) < 0) {
+	if (copy_hash(copybuf(st), src, dst, hex, sb.st_size, progress, arg) < 0 || close(dst) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot copy '%s' to '%s': %s", path, local,
 		    strerror(errno));
 		unlink(tmp);
@@ -618,6 +625,7 @@ f_close(struct store *st)
 	f_commit(st);
 	free(fs->pend_tmp);
 	free(fs->pend_dst);
+	free(fs->buf);
 	free(fs->root);
 	free(fs->tmp);
 	free(fs);
