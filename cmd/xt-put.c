@@ -259,7 +259,7 @@ commit(struct store *st, cJSON *lines)
 	else
 		cJSON_ArrayForEach(it, lines)
 			json_print_line(stdout, it);
-	while (cJSON_GetArraySize(lines))
+	while (lines->child)
 		cJSON_DeleteItemFromArray(lines, 0);
 	return rc < 0;
 }
@@ -282,6 +282,7 @@ upload(struct store *st, const struct tree *t, int update, int quiet)
 	struct hashcache *hc = update ? hashcache_load() : NULL;
 	struct progress pg;
 	int64_t total = 0, batch_bytes = 0;
+	long nlines = 0;	/* cJSON_GetArraySize walks the list: keep count here */
 	cJSON *lines = cJSON_CreateArray();
 	size_t i;
 	int ret = 0;
@@ -300,6 +301,7 @@ upload(struct store *st, const struct tree *t, int update, int quiet)
 			if (store_stat(st, f->rel, &sst) == 0 && sst.size == f->size && sst.sha256[0] &&
 			    hashcache_file(hc, f->full, sha) == 0 && !strcmp(sha, sst.sha256)) {
 				cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "skipped"));
+				nlines++;
 				progress_add(&pg, f->size);
 				continue;
 			}
@@ -313,9 +315,10 @@ upload(struct store *st, const struct tree *t, int update, int quiet)
 		progress_add(&pg, f->size);
 		cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "uploaded"));
 		batch_bytes += f->size;
-		if (cJSON_GetArraySize(lines) >= BATCH_FILES || batch_bytes >= BATCH_BYTES) {
+		if (++nlines >= BATCH_FILES || batch_bytes >= BATCH_BYTES) {
 			ret |= commit(st, lines);
 			batch_bytes = 0;
+			nlines = 0;
 			store_batch_begin(st);
 		}
 	}
