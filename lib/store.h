@@ -82,10 +82,11 @@ int store_append(struct store *st, const char *path, const void *buf, size_t len
  */
 int store_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out);
 /*
- * Get a whole object into a local file, streaming, written atomically
- * (temporary file then rename). When the store knows the hash, the
- * content is verified and a mismatch is STORE_ECORRUPT, leaving local
- * untouched. sha256, when not NULL, receives the content hash.
+ * Get a whole object into a local file, streaming. A file that exists is
+ * replaced whole (temporary file then rename); a new one is written in
+ * place. When the store knows the hash, the content is verified and a
+ * mismatch is STORE_ECORRUPT, leaving an existing local file untouched and
+ * no new one. sha256, when not NULL, receives the content hash.
  */
 int store_get_file(struct store *st, const char *path, const char *local,
     char sha256[65], store_progress_fn progress, void *arg);

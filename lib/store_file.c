@@ -443,8 +443,12 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
 	obj = full(st, path);
 	xattr_get(obj, &sb, known);
 	free(obj);
-	tmp = xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
-	dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	/* A new file is written in place (and removed if it goes wrong); an
+	 * existing one is replaced whole, through a temporary file. */
+	dst = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	tmp = dst >= 0 ? xstrdup(local) : xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
+	if (dst < 0 && errno == EEXIST)
+		dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
 	if (dst < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot create '%s': %s", local, strerror(errno));
 		goto out;
@@ -461,7 +465,7 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
 		unlink(tmp);
 		goto out;
 	}
-	if (rename(tmp, local) < 0) {
+	if (strcmp(tmp, local) != 0 && rename(tmp, local) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot rename to '%s': %s", local, strerror(errno));
 		unlink(tmp);
 		goto out;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -121,6 +122,25 @@ main(void)
 		fputs("abd", fp);
 		fclose(fp);
 		CHECK(store_stat(st, "v/x", &sst) == 0 && sst.sha256[0] == '\0');
+		free(obj);
+		free(local);
+	}
+
+	/* a stored hash that does not match the bytes: the download is refused */
+	{
+		char *obj = path_join(root, "v/y"), *local = path_join(dir, "y.out"), val[160];
+		ssize_t n;
+
+		CHECK(store_put(st, "v/y", "xyz", 3) == 0);
+		n = getxattr(obj, "user.xt.sha256", val, sizeof(val) - 1);
+		CHECK(n > 64);
+		if (n > 64) {
+			memset(val, '0', 64);
+			CHECK(setxattr(obj, "user.xt.sha256", val, (size_t)n, 0) == 0);
+			CHECK(store_get_file(st, "v/y", local, hex, NULL, NULL) == STORE_ECORRUPT);
+			CHECK(strstr(store_error(st), "does not match") != NULL);
+			CHECK(access(local, F_OK) < 0);
+		}
 		free(obj);
 		free(local);
 	}
