@@ -312,9 +312,9 @@ cps_m=$(echo "$cps_t" | median)
 get_m=$(echo "$get_t" | median)
 cpg_m=$(echo "$cpg_t" | median)
 header "throughput (MB/s, $MB MB)"
-row put "xt-put TREE (durable)   " "$(mbs "$put_m")" MB/s "cp -r" "$(mbs "$cp_m")" \
+row put "xt-put TREE (durable)" "$(mbs "$put_m")" MB/s "cp -r" "$(mbs "$cp_m")" \
     "$(calc "$cp_m / $put_m")" ">=" 0.90 "cp leaves the data dirty in memory"
-row put "xt-put TREE (durable)   " "$(mbs "$put_m")" MB/s "cp -r; sync" "$(mbs "$cps_m")" \
+row put "xt-put TREE (durable)" "$(mbs "$put_m")" MB/s "cp -r; sync" "$(mbs "$cps_m")" \
     "$(calc "$cps_m / $put_m")" ">=" 0.90 "apples to apples: both durable"
 row get "xt-get TREE (sha256 checked)" "$(mbs "$get_m")" MB/s "cp -r" "$(mbs "$cpg_m")" \
     "$(calc "$cpg_m / $get_m")" ">=" 0.90 "apples to apples: neither syncs"

@@ -289,6 +289,16 @@ spawn(char **argv, char **env, const char *dir, int *outfd)
 	return pid;
 }
 
+/* True when pid has exited; it stays a zombie (not reaped) until waitpid. */
+static int
+exited(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid;
+}
+
 static int
 shell_status(int status)
 {
@@ -618,8 +628,9 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 				quiet_us *= 2;
 		}
 		/* the run has ended: take what is left of its console, without waiting for
-		 * anything it left behind that still holds the pipe */
-		if (waitpid(pid, &wst, WNOHANG) == pid) {
+		 * anything it left behind that still holds the pipe. It is not reaped yet
+		 * (WNOWAIT), so its process group cannot be reused before we kill it. */
+		if (exited(pid)) {
 			ssize_t n;
 
 			fcntl(x.outfd, F_SETFL, O_NONBLOCK);
@@ -654,8 +665,11 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 			kill_at = 0;
 		}
 	}
-	/* the command is gone; anything it started in its group goes too */
+	/* the command is gone; anything it started in its group goes too, and
+	 * only then is it reaped */
 	kill(-pid, SIGKILL);
+	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+		;
 	close(x.outfd);
 	flush_out(&x);
 	pump_log(&x, 1);

@@ -41,8 +41,11 @@ for k in range(1, 9):
             steps.append(e["step"])
     if steps != list(range(10000)):
         bad += 1
+        miss = sorted(set(range(10000)) - set(steps))
+        sys.stderr.write("run3.%d: %d steps, %d missing (first %s), %d repeated\n" % (k, len(steps), len(miss), miss[:5], len(steps) - len(set(steps))))
 print(bad)' "$XT_STORE"
 t_status 0 "every log parses, line by line"
 t_ok "every run has all 10,000 lines, in order" [ "$(cat "$T/out")" = 0 ]
 t_ok "the record has the last step" [ "$(rec run3.5 step)" = 9999 ]
+t_ok "all 8 completed" [ "$(cat "$XT_STORE"/ws/ws1/runs/run3.*/run.json | grep -c '"status":"completed"')" -eq 8 ]
 t_done
