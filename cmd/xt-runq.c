@@ -164,29 +164,12 @@ drain(struct store *st, int jobs, int follow)
 	return 0;
 }
 
-struct findarg {
-	const char *ws, *run;
-	int running;
-};
-
-static int
-find_running(const char *state, const cJSON *data, long pid, const char *name, void *arg)
-{
-	struct findarg *f = arg;
-	const char *ws = json_str(data, "ws"), *run = json_str(data, "run");
-
-	if (!strcmp(state, "running") && ws && run && !strcmp(ws, f->ws) && !strcmp(run, f->run))
-		f->running = 1;
-	return 0;
-}
-
 static int
 do_exec(struct store *st, const char *ws, const char *run)
 {
 	struct queue q;
 	struct queue_entry e;
 	cJSON *m = cJSON_CreateObject(), *rec;
-	struct findarg f = { ws, run, 0 };
 	int code, have, rc;
 	enum runexec_result r;
 
@@ -204,8 +187,7 @@ do_exec(struct store *st, const char *ws, const char *run)
 	if (have) {
 		queue_set_pid(&q, &e, (long)getpid());
 	} else {
-		queue_each(&q, find_running, &f);
-		if (f.running)
+		if (queue_find(&q, ws, run) == QUEUE_RUNNING)
 			die("run '%s' is running already (see xt-runq ls)", run);
 	}
 	r = runexec(st, ws, run, &ropts, &code);

@@ -257,33 +257,17 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 	free(runsdir);
 }
 
-struct findarg {
-	const char *ws, *run;
-	int found;
-};
-
-static int
-find_entry(const char *state, const cJSON *data, long pid, const char *name, void *arg)
-{
-	struct findarg *f = arg;
-	const char *ws = json_str(data, "ws"), *run = json_str(data, "run");
-
-	if (ws && run && !strcmp(ws, f->ws) && !strcmp(run, f->run))
-		f->found = 1;
-	return 0;
-}
-
 /* True when the local queue holds the run, waiting or running. */
 static int
 in_queue(const char *ws, const char *run)
 {
 	struct queue q;
-	struct findarg f = { ws, run, 0 };
+	int where;
 
 	queue_open(&q, NULL);
-	queue_each(&q, find_entry, &f);
+	where = queue_find(&q, ws, run);
 	queue_close(&q);
-	return f.found;
+	return where != QUEUE_NONE;
 }
 
 /* Run the local queue (xt-runq beside this program) and wait for our runs. */

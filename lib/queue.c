@@ -339,3 +339,28 @@ queue_each(struct queue *q, int (*fn)(const char *, const cJSON *, long, const c
 	}
 	return ret;
 }
+
+struct findarg {
+	const char *ws, *run;
+	int where;
+};
+
+static int
+find_one(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	struct findarg *f = arg;
+	const char *ws = json_str(data, "ws"), *run = json_str(data, "run");
+
+	if (ws && run && !strcmp(ws, f->ws) && !strcmp(run, f->run))
+		f->where = !strcmp(state, "running") ? QUEUE_RUNNING : QUEUE_WAITING;
+	return f->where == QUEUE_RUNNING;
+}
+
+int
+queue_find(struct queue *q, const char *ws, const char *run)
+{
+	struct findarg f = { ws, run, QUEUE_NONE };
+
+	queue_each(q, find_one, &f);
+	return f.where;
+}

@@ -59,6 +59,10 @@ void queue_entry_release(struct queue_entry *e);
 /* Record the executor's pid for a running entry. */
 int queue_set_pid(struct queue *q, const struct queue_entry *e, long pid);
 
+/* Where the run ws/run is: QUEUE_NONE, QUEUE_WAITING or QUEUE_RUNNING (an entry in running/). */
+enum { QUEUE_NONE, QUEUE_WAITING, QUEUE_RUNNING };
+int queue_find(struct queue *q, const char *ws, const char *run);
+
 /* Call fn for every entry, waiting and running: state is "queued" or "running", pid 0 if unknown. */
 int queue_each(struct queue *q, int (*fn)(const char *state, const cJSON *data, long pid,
     const char *name, void *arg), void *arg);
