@@ -160,14 +160,7 @@ fetch(struct store *st, const char *path, const char *file, int64_t size, struct
 static int
 collect(const struct store_entry *e, void *arg)
 {
-	struct tree *t = arg;
-
-	if (t->n == t->cap)
-		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
-	memset(&t->files[t->n], 0, sizeof(t->files[t->n]));
-	t->files[t->n].rel = xstrdup(e->path);
-	t->files[t->n].size = e->size;
-	t->n++;
+	tree_add_entry(arg, e->path, e->size);
 	return 0;
 }
 

@@ -31,8 +31,10 @@ usage(int status)
 	exit(status);
 }
 
-static void
-report(const char *path, int64_t size, const char *sha, const char *action)
+
+/* One JSON line of output: what happened to an object. */
+static cJSON *
+line(const char *path, int64_t size, const char *sha, const char *action)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -41,6 +43,14 @@ report(const char *path, int64_t size, const char *sha, const char *action)
 	if (sha && *sha)
 		json_set_str(o, "sha256", sha);
 	json_set_str(o, "action", action);
+	return o;
+}
+
+static void
+report(const char *path, int64_t size, const char *sha, const char *action)
+{
+	cJSON *o = line(path, size, sha, action);
+
 	json_print_line(stdout, o);
 	cJSON_Delete(o);
 }
@@ -114,17 +124,7 @@ do_append(struct store *st, const char *dest)
 static int
 collect(const struct store_entry *e, void *arg)
 {
-	struct tree *t = arg;
-	struct stat sb;
-
-	memset(&sb, 0, sizeof(sb));
-	sb.st_size = e->size;
-	if (t->n == t->cap)
-		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
-	t->files[t->n].rel = xstrdup(e->path);
-	t->files[t->n].full = NULL;
-	t->files[t->n].size = e->size;
-	t->n++;
+	tree_add_entry(arg, e->path, e->size);
 	return 0;
 }
 
@@ -146,12 +146,7 @@ do_delete(struct store *st, char **argv, int argc, int recursive)
 		int rc = store_stat(st, paths[i], &sst);
 
 		if (rc == 0) {
-			t.files = xrealloc(t.files, (t.n + 1) * sizeof(*t.files));
-			t.files[t.n].rel = xstrdup(paths[i]);
-			t.files[t.n].full = NULL;
-			t.files[t.n].size = sst.size;
-			t.n++;
-			t.cap = t.n;
+			tree_add_entry(&t, paths[i], sst.size);
 			continue;
 		}
 		if (recursive) {
@@ -264,17 +259,6 @@ commit(struct store *st, cJSON *lines)
 	return rc < 0;
 }
 
-static cJSON *
-line(const char *path, int64_t size, const char *sha, const char *action)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	json_set_str(o, "path", path);
-	json_set_num(o, "size", (double)size);
-	json_set_str(o, "sha256", sha);
-	json_set_str(o, "action", action);
-	return o;
-}
 
 static int
 upload(struct store *st, const struct tree *t, int update, int quiet)

@@ -95,10 +95,10 @@ cmd_text(const cJSON *argv, const cJSON *hp, const char *prefix)
 		sbuf_addf(&sb, "%s%s", sb.len ? " " : "", it->valuestring);
 	if (*prefix && hp)
 		cJSON_ArrayForEach(it, hp) {
-			char *v = cJSON_IsString(it) ? xstrdup(it->valuestring) : cJSON_PrintUnformatted(it);
+			char *a = run_hp_arg(prefix, it);
 
-			sbuf_addf(&sb, " %s%s=%s", prefix, it->string, v);
-			free(v);
+			sbuf_addf(&sb, " %s", a);
+			free(a);
 		}
 	return sbuf_detach(&sb, NULL);
 }
@@ -125,7 +125,7 @@ static cJSON *
 plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
 {
 	cJSON *runs = cJSON_CreateArray(), *hp;
-	long i, k = 0;
+	long i;
 	char t[32];
 
 	time_iso(time_now_ms(), t, sizeof(t));
@@ -145,7 +145,6 @@ plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
 			json_set_num(r, "attempt", 0);
 			cJSON_AddItemToArray(runs, r);
 			free(c);
-			k++;
 		}
 		if (!hp || !hp->next)
 			break;

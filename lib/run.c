@@ -220,6 +220,16 @@ run_fold(cJSON *rec, const cJSON *line)
 	}
 }
 
+char *
+run_hp_arg(const char *prefix, const cJSON *item)
+{
+	char *v = cJSON_IsString(item) ? xstrdup(item->valuestring) : cJSON_PrintUnformatted(item);
+	char *arg = xasprintf("%s%s=%s", prefix, item->string, v);
+
+	free(v);
+	return arg;
+}
+
 int
 run_status_final(const char *s)
 {

@@ -66,6 +66,13 @@ void run_fold(cJSON *rec, const cJSON *line);
  */
 void run_settle_parent(struct store *st, const char *ws, const cJSON *rec);
 
+/*
+ * The argument that passes one hparam to a run: prefix, the name, '=' and
+ * the value (a string as it is, anything else as compact JSON):
+ * "--lr=0.01", "--opt=adam", "--layers=[1,2]". Caller frees.
+ */
+char *run_hp_arg(const char *prefix, const cJSON *item);
+
 /* True for the end states: completed, failed, cancelled, pruned. */
 int run_status_final(const char *status);
 

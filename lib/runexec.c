@@ -4,6 +4,7 @@
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -89,12 +90,18 @@ flush_out(struct rx *x)
 	x->last_flush = time_mono();
 }
 
+/* A line of xt's own in the run's console. */
+static void note_out(struct rx *x, const char *fmt, ...) PRINTF(2, 3);
+
 static void
-note_out(struct rx *x, const char *fmt, const char *a, const char *b)
+note_out(struct rx *x, const char *fmt, ...)
 {
 	char line[1024];
+	va_list ap;
 
-	snprintf(line, sizeof(line), fmt, a, b);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	sbuf_add(&x->out, line, strlen(line));
 }
 
@@ -170,14 +177,6 @@ pump_log(struct rx *x, int final)
 		save(x, 0);
 }
 
-static char *
-hp_value(const cJSON *v)
-{
-	if (cJSON_IsString(v))
-		return xstrdup(v->valuestring);
-	return cJSON_PrintUnformatted(v);
-}
-
 /* argv of the run: the job's command, then --name=value per hparam. Caller frees. */
 static char **
 make_argv(struct rx *x)
@@ -194,12 +193,8 @@ make_argv(struct rx *x)
 	if (!prefix)
 		prefix = "--";
 	if (*prefix && cJSON_IsObject(hp))
-		cJSON_ArrayForEach(it, hp) {
-			char *v = hp_value(it);
-
-			argv[n++] = xasprintf("%s%s=%s", prefix, it->string, v);
-			free(v);
-		}
+		cJSON_ArrayForEach(it, hp)
+			argv[n++] = run_hp_arg(prefix, it);
 	argv[n] = NULL;
 	return argv;
 }
@@ -581,7 +576,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		goto out;
 	}
 	if ((script = json_str(x.job, "parent_script")) && (rc = parent_script(&x, script)) != 0) {
-		note_out(&x, "xt-runq: the parent script '%s' failed%s\n", script, "");
+		note_out(&x, "xt-runq: the parent script '%s' failed\n", script);
 		flush_out(&x);
 		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0);
 		goto out;
@@ -652,11 +647,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		}
 		if (deadline && now > deadline && !killed) {
 			killed = timed_out = 1;
-			char lim[64];
-
-			snprintf(lim, sizeof(lim), "%g", max_min);
-			note_out(&x, "\nxt-runq: time limit of %s minutes reached: stopping the run%s\n",
-			    lim, "");
+			note_out(&x, "\nxt-runq: time limit of %g minutes reached: stopping the run\n",
+			    max_min);
 			kill(-pid, SIGTERM);
 			kill_at = now + o->grace;
 		}

@@ -15,7 +15,6 @@
 #ifndef XT_RUNEXEC_H
 #define XT_RUNEXEC_H
 
-#include "queue.h"
 #include "store.h"
 
 enum runexec_result {

@@ -52,14 +52,32 @@ tree_omitted(const struct tree *t, const char *rel)
 	return 0;
 }
 
-static void
-push(struct tree *t, const char *full, const char *rel, const struct stat *sb)
+static struct tree_file *
+grow(struct tree *t)
 {
 	struct tree_file *f;
 
 	if (t->n == t->cap)
 		t->files = xrealloc(t->files, (t->cap = t->cap * 2 + 64) * sizeof(*t->files));
 	f = &t->files[t->n++];
+	memset(f, 0, sizeof(*f));
+	return f;
+}
+
+void
+tree_add_entry(struct tree *t, const char *rel, int64_t size)
+{
+	struct tree_file *f = grow(t);
+
+	f->rel = xstrdup(rel);
+	f->size = size;
+}
+
+static void
+push(struct tree *t, const char *full, const char *rel, const struct stat *sb)
+{
+	struct tree_file *f = grow(t);
+
 	f->rel = xstrdup(rel);
 	f->full = xstrdup(full);
 	f->size = sb->st_size;

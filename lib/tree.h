@@ -40,6 +40,8 @@ int tree_omitted(const struct tree *t, const char *rel);
  * that could be read are added all the same.
  */
 int tree_scan(struct tree *t, const char *root, const char *prefix);
+/* Add a store object (no local file: full is NULL) of the given size, as rel. */
+void tree_add_entry(struct tree *t, const char *rel, int64_t size);
 /* Add one file (a regular file, or a link to one) as rel. 0, or -1 with errno. */
 int tree_add(struct tree *t, const char *full, const char *rel);
 
