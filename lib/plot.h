@@ -1,0 +1,76 @@
+/*
+ * plot.h: charts of metric series, drawn as SVG or as text for a terminal.
+ * Rendering and series arithmetic only: no store, no JSON. xt-report
+ * gathers the series from runs' logs and calls these.
+ */
+#ifndef XT_PLOT_H
+#define XT_PLOT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/*
+ * One line of a chart: n points, x ascending (or a cloud of points on a
+ * scatter panel). lo and hi, when not NULL, bound a band drawn around y
+ * (aggregates). The caller owns the memory.
+ */
+struct plot_series {
+	const char *label;
+	const double *x, *y;
+	const double *lo, *hi;
+	size_t n;
+};
+
+/* One chart of a layout. */
+struct plot_panel {
+	const char *title;
+	const char *xlabel, *ylabel;
+	const struct plot_series *s;
+	size_t ns;
+	int scatter;		/* points, not lines */
+};
+
+/* A figure: panels laid out rows x cols (0, 0: chosen from np). */
+struct plot {
+	const char *title;
+	const struct plot_panel *p;
+	size_t np;
+	int rows, cols;
+	int width, height;	/* SVG: pixels of the figure; terminal: columns and lines; 0: default */
+	int ascii;		/* terminal: plain ASCII instead of Unicode braille */
+	int color;		/* terminal: ANSI colours */
+};
+
+/*
+ * Write a standalone SVG document: per panel axes, ticks, tick labels,
+ * axis labels and a legend; one <path> element per line series (with a
+ * band drawn as a separate filled polygon), one <g> of circles per
+ * scatter series. Non-finite points are skipped. 0, or -1 on a write error.
+ */
+int plot_svg(FILE *f, const struct plot *pl);
+
+/* Write the figure as text: frame, tick labels, one glyph or colour per series, a legend. 0 or -1. */
+int plot_term(FILE *f, const struct plot *pl);
+
+/*
+ * Smooth y in place with TensorBoard's exponential moving average, weight w
+ * in [0, 1) (0: unchanged), debiased so that the first points are not
+ * pulled toward zero. Non-finite values are left as they are and skipped.
+ */
+void plot_smooth(double *y, size_t n, double w);
+
+enum plot_agg { PLOT_MEAN, PLOT_MEDIAN };
+enum plot_band { PLOT_BAND_NONE, PLOT_BAND_STD, PLOT_BAND_MINMAX, PLOT_BAND_SEM };
+
+/*
+ * Aggregate n series into one over the union of their x values: at each x,
+ * the mean or median of the series that have a point at that x, and the
+ * band (mean +- std, min..max, mean +- standard error; none: lo = hi =
+ * NULL). out's arrays are allocated (free with plot_series_free); out->label
+ * is left to the caller. 0, or -1 when no series has a point.
+ */
+int plot_aggregate(const struct plot_series *in, size_t n, enum plot_agg agg,
+    enum plot_band band, struct plot_series *out);
+void plot_series_free(struct plot_series *s);
+
+#endif
