@@ -5,9 +5,11 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -65,18 +67,37 @@ store_of(const cJSON *entry, struct store *def)
 	return st;
 }
 
+struct ending {
+	struct queue *q;
+	struct queue_entry *e;
+	int wake;		/* tells xt-runq that a slot is free, or -1 */
+};
+
+/* The command has ended: its entry stops counting toward -j, and xt-runq may start the next. */
+static void
+on_ended(void *arg)
+{
+	struct ending *d = arg;
+
+	if (queue_ending(d->q, d->e) == 0 && d->wake >= 0)
+		send(d->wake, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 /* Executor child: run the claimed entry, then settle its queue entry. */
 static void
-execute(struct queue *q, struct queue_entry *e, struct store *def)
+execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 {
 	struct store *st = store_of(e->data, def);
 	const char *ws = json_str(e->data, "ws"), *run = json_str(e->data, "run");
+	struct ending d = { q, e, wake };
 	int code;
 	enum runexec_result r;
 
 	queue_set_pid(q, e, (long)getpid());
 	if (!st || !ws || !run)
 		_exit(1);
+	ropts.ended = on_ended;
+	ropts.arg = &d;
 	r = runexec(st, ws, run, &ropts, &code);
 	if (r == RUNEXEC_RETRY)
 		queue_requeue(q, e);
@@ -108,34 +129,57 @@ recover(struct queue *q, struct store *def)
 	}
 }
 
+/* A SIGCHLD only interrupts the wait for it */
+static void
+on_chld(int sig)
+{
+	(void)sig;
+}
+
 static int
 drain(struct store *st, int jobs, int follow)
 {
 	struct queue q;
-	int mine = 0;
-	sigset_t set;
+	int mine = 0, sv[2];
+	sigset_t set, waitmask;
+	struct sigaction sa;
 
 	queue_open(&q, NULL);
+	/* executors write a byte to sv[1] when their command has ended */
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		die("cannot make a socket pair:");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld;
+	sigaction(SIGCHLD, &sa, NULL);
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigprocmask(SIG_BLOCK, &set, &waitmask);
+	sigdelset(&waitmask, SIGCHLD);
 	recover(&q, st);
 	for (;;) {
 		struct queue_entry e;
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		struct pollfd pfd = { sv[0], POLLIN, 0 };
+		char buf[64];
 		int claimed = 0;
 
-		/* reap first, so that a slot freed by an ended run is filled at once */
+		/* reap first, and take the wake-ups: a slot freed by a run that
+		 * ended is filled at once */
 		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
 			mine--;
-		while (mine < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
+		while (recv(sv[0], buf, sizeof(buf), 0) > 0)
+			;
+		/* queue_claim counts every run whose command runs, ours included */
+		while (queue_claim(&q, jobs, NULL, &e) == 1) {
 			pid_t pid;
 
 			fflush(stdout);
 			pid = fork();
 			if (pid == 0) {
+				close(sv[0]);
 				sigprocmask(SIG_UNBLOCK, &set, NULL);
-				execute(&q, &e, st);
+				signal(SIGCHLD, SIG_DFL);
+				execute(&q, &e, st, sv[1]);
 			}
 			if (pid < 0)
 				warnx("cannot fork:");
@@ -151,13 +195,15 @@ drain(struct store *st, int jobs, int follow)
 				break;
 			continue;
 		}
-		/* wake when a run of ours ends (every ended child is reaped above, so
-		 * merged SIGCHLDs lose nothing), or poll for new runs, runs of other
-		 * xt-runq that end, and orphans */
-		sigtimedwait(&set, NULL, &ts);
+		/* wake when a command of ours ends or an executor exits (every ended
+		 * child is reaped above, so merged SIGCHLDs lose nothing), or poll for
+		 * new runs, runs of other xt-runq that end, and orphans */
+		ppoll(&pfd, 1, &ts, &waitmask);
 		if (follow || mine == 0)
 			recover(&q, st);
 	}
+	close(sv[0]);
+	close(sv[1]);
 	queue_close(&q);
 	return 0;
 }

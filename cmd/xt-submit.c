@@ -161,6 +161,26 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
+/* Runs stored and queued with one flush of the disk */
+#define SUBMIT_CHUNK 1000
+
+/* Queue run r: 0 or -1 with errno. */
+static int
+enqueue(struct queue *q, struct store *st, const struct opts *o, const cJSON *r,
+    const char *jname)
+{
+	cJSON *e = cJSON_CreateObject();
+	int rc;
+
+	json_set_str(e, "store", store_url(st));
+	json_set_str(e, "ws", o->ws);
+	json_set_str(e, "run", json_str(r, "run"));
+	json_set_str(e, "job", jname);
+	rc = queue_add(q, e);
+	cJSON_Delete(e);
+	return rc;
+}
+
 /* Allocate names, store the job, its code and its runs, and queue them. */
 static void
 store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char *from_manifest)
@@ -173,6 +193,8 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 	struct queue q;
 	cJSON *r, *names = cJSON_CreateArray();
 	size_t len;
+	struct sbuf idx;
+	char *ip;
 
 	if ((n = name_alloc(st, jobsdir, "job", "job.json", placeholder, sizeof(placeholder) - 1)) < 0)
 		die("cannot make a job: %s", store_error(st));
@@ -225,28 +247,65 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 	json_set(job, "runs", names);
 	if (parent)
 		json_set_str(job, "parent_run", parent);
+	sbuf_init(&idx, (size_t)1 << 30);
 	jp = xasprintf("%s/%s/job.json", jobsdir, jname);
 	line = json_line(job, &len);
 	if (store_put(st, jp, line, len) < 0)
 		die("cannot store job '%s': %s", jname, store_error(st));
 	free(line);
-	cJSON_ArrayForEach(r, runs) {
-		const char *name = json_str(r, "run");
-		cJSON *e;
+	/* runs are stored in chunks: their records (and, for many runs, their
+	 * queue entries) are written, made durable with one flush of the disk and
+	 * then visible; the index lines and events follow, the entries last */
+	r = runs->child;
+	while (r) {
+		cJSON *first = r, *end;
+		int batch = nr > 1;
 
-		if (run_save(st, r) < 0)
-			die("cannot store run '%s': %s", name, store_error(st));
-		run_event(st, o->ws, name, "created", -1, NULL);
-		run_event(st, o->ws, name, "queued", -1, NULL);
-		e = cJSON_CreateObject();
-		json_set_str(e, "store", store_url(st));
-		json_set_str(e, "ws", o->ws);
-		json_set_str(e, "run", name);
-		json_set_str(e, "job", jname);
-		if (queue_add(&q, e) < 0)
-			die("cannot queue run '%s':", name);
-		cJSON_Delete(e);
+		if (batch) {
+			store_batch_begin(st);
+			queue_batch_begin(&q);
+		}
+		sbuf_reset(&idx);
+		for (k = 0; r && k < SUBMIT_CHUNK; r = r->next, k++) {
+			const char *name = json_str(r, "run");
+			char *p = run_path(o->ws, name, "run.json");
+
+			line = json_line(r, &len);
+			if (store_put(st, p, line, len) < 0)
+				die("cannot store run '%s': %s", name, store_error(st));
+			if (sbuf_add(&idx, line, len) < 0)
+				die("cannot store run '%s': out of memory", name);
+			free(line);
+			free(p);
+			if (batch && enqueue(&q, st, o, r, jname) < 0)
+				die("cannot queue run '%s':", name);
+		}
+		end = r;
+		if (store_commit(st) < 0)
+			die("cannot store the runs: %s", store_error(st));
+		ip = run_index_path(o->ws);
+		if (store_append(st, ip, idx.buf, idx.len) < 0)
+			die("cannot append to the run index: %s", store_error(st));
+		free(ip);
+		for (r = first; r != end; r = r->next) {
+			const char *name = json_str(r, "run");
+			char *p = run_path(o->ws, name, "log.jsonl"), *l1, *l2;
+			size_t n1, n2;
+
+			l1 = run_event_line("created", -1, NULL, &n1);
+			l2 = run_event_line("queued", -1, NULL, &n2);
+			l1 = xrealloc(l1, n1 + n2 + 1);
+			memcpy(l1 + n1, l2, n2 + 1);
+			if (store_append(st, p, l1, n1 + n2) < 0)
+				warnx("run '%s': %s", name, store_error(st));
+			free(l1);
+			free(l2);
+			free(p);
+		}
+		if (batch ? queue_commit(&q) < 0 : enqueue(&q, st, o, first, jname) < 0)
+			die("cannot queue the runs:");
 	}
+	sbuf_release(&idx);
 	queue_close(&q);
 	free(jp);
 	free(parent);

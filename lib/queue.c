@@ -5,11 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "json.h"
 #include "queue.h"
 #include "banned.h"
+
+#define PID_XATTR "user.xt.pid"
+
+/* Which entries names() lists. */
+enum { QN_JSON = 1, QN_END = 2 };
 
 void
 queue_open(struct queue *q, const char *dir)
@@ -27,13 +33,23 @@ queue_open(struct queue *q, const char *dir)
 	q->rdir = path_join(q->dir, "running");
 	q->lockpath = path_join(q->dir, "lock");
 	q->seq = 0;
+	q->waiting = NULL;
+	q->nwaiting = q->next = 0;
+	q->batch = 0;
+	q->pend = NULL;
+	q->npend = q->cappend = 0;
 	if (mkdir_p(q->qdir) < 0 || mkdir_p(q->rdir) < 0)
 		die("cannot create the run queue in '%s':", q->dir);
 }
 
+static void free_names(char **v, size_t n);
+
 void
 queue_close(struct queue *q)
 {
+	queue_commit(q);
+	free(q->pend);
+	free_names(q->waiting, q->nwaiting);
 	free(q->dir);
 	free(q->qdir);
 	free(q->rdir);
@@ -51,10 +67,21 @@ queue_add(struct queue *q, const cJSON *data)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644), ret = -1;
 
 	if (fd >= 0) {
-		if (write_all(fd, line, len) == 0 && fsync(fd) == 0 && close(fd) == 0)
-			ret = rename(tmp, dst);
-		else
+		/* in a batch, one syncfs at the commit stands for every fsync */
+		if (write_all(fd, line, len) == 0 && (q->batch || fsync(fd) == 0) && close(fd) == 0) {
+			if (q->batch) {
+				if (q->npend == q->cappend)
+					q->pend = xrealloc(q->pend, (q->cappend = q->cappend * 2 + 64) *
+					    sizeof(*q->pend));
+				q->pend[q->npend++] = name;
+				name = NULL;
+				ret = 0;
+			} else {
+				ret = rename(tmp, dst);
+			}
+		} else {
 			close(fd);
+		}
 		if (ret < 0)
 			unlink(tmp);
 	}
@@ -65,15 +92,64 @@ queue_add(struct queue *q, const cJSON *data)
 	return ret;
 }
 
+void
+queue_batch_begin(struct queue *q)
+{
+	q->batch = 1;
+}
+
+int
+queue_commit(struct queue *q)
+{
+	size_t i;
+	int ret = 0, fd, e = 0;
+
+	q->batch = 0;
+	if (!q->npend)
+		return 0;
+	fd = open(q->qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || syncfs(fd) < 0) {
+		e = errno;
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < q->npend; i++) {
+		char *tmp = xasprintf("%s/.%s", q->qdir, q->pend[i]);
+		char *dst = path_join(q->qdir, q->pend[i]);
+
+		if (ret == 0 && rename(tmp, dst) < 0) {
+			e = errno;
+			ret = -1;
+		}
+		if (ret < 0)
+			unlink(tmp);
+		free(tmp);
+		free(dst);
+		free(q->pend[i]);
+	}
+	q->npend = 0;
+	errno = e;
+	return ret;
+}
+
 static int
 cmpstr(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Sorted entry names of a spool folder. Caller frees each and the array. */
+static int
+has_suffix(const char *s, size_t l, const char *suf)
+{
+	size_t k = strlen(suf);
+
+	return l > k && !strcmp(s + l - k, suf);
+}
+
+/* Sorted entry names of a spool folder (QN_* in want). Caller frees each and the array. */
 static char **
-names(const char *dir, size_t *n)
+names(const char *dir, size_t *n, int want)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -86,7 +162,8 @@ names(const char *dir, size_t *n)
 	while ((de = readdir(d))) {
 		size_t l = strlen(de->d_name);
 
-		if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".json"))
+		if (de->d_name[0] == '.' || !((want & QN_JSON && has_suffix(de->d_name, l, ".json")) ||
+		    (want & QN_END && has_suffix(de->d_name, l, ".json.end"))))
 			continue;
 		if (*n == cap)
 			v = xrealloc(v, (cap = cap * 2 + 32) * sizeof(*v));
@@ -135,7 +212,7 @@ int
 queue_nrunning(struct queue *q)
 {
 	size_t n, i;
-	char **v = names(q->rdir, &n);
+	char **v = names(q->rdir, &n, QN_JSON);
 	int count = 0;
 
 	for (i = 0; i < n; i++) {
@@ -152,7 +229,7 @@ int
 queue_nwaiting(struct queue *q)
 {
 	size_t n;
-	char **v = names(q->qdir, &n);
+	char **v = names(q->qdir, &n, QN_JSON);
 
 	free_names(v, n);
 	return (int)n;
@@ -167,10 +244,36 @@ same_run(const cJSON *a, const cJSON *b)
 	return wa && wb && ra && rb && !strcmp(wa, wb) && !strcmp(ra, rb);
 }
 
+/* Lock and take queue/name into running/: 1 with *e, else 0. */
+static int
+take(struct queue *q, const char *name, const cJSON *match, struct queue_entry *e)
+{
+	char *src = path_join(q->qdir, name), *dst = path_join(q->rdir, name);
+	int fd = open(src, O_RDONLY | O_CLOEXEC), ret = 0;
+	cJSON *data;
+
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && (data = read_entry(fd))) {
+		if ((!match || same_run(match, data)) && rename(src, dst) == 0) {
+			e->name = xstrdup(name);
+			e->data = data;
+			e->fd = fd;
+			fd = -1;
+			ret = 1;
+		} else {
+			cJSON_Delete(data);
+		}
+	}
+	if (fd >= 0)
+		close(fd);
+	free(src);
+	free(dst);
+	return ret;
+}
+
 int
 queue_claim(struct queue *q, int max, const cJSON *match, struct queue_entry *e)
 {
-	int lk = open(q->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = 0;
+	int lk = open(q->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0644), ret = 0, look;
 	size_t n, i;
 	char **v;
 
@@ -183,29 +286,28 @@ queue_claim(struct queue *q, int max, const cJSON *match, struct queue_entry *e)
 		close(lk);
 		return 0;
 	}
-	v = names(q->qdir, &n);
-	for (i = 0; i < n && !ret; i++) {
-		char *src = path_join(q->qdir, v[i]), *dst = path_join(q->rdir, v[i]);
-		int fd = open(src, O_RDONLY | O_CLOEXEC);
-		cJSON *data;
-
-		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && (data = read_entry(fd))) {
-			if ((!match || same_run(match, data)) && rename(src, dst) == 0) {
-				e->name = xstrdup(v[i]);
-				e->data = data;
-				e->fd = fd;
-				fd = -1;
-				ret = 1;
-			} else {
-				cJSON_Delete(data);
-			}
-		}
-		if (fd >= 0)
-			close(fd);
-		free(src);
-		free(dst);
+	if (match) {
+		/* one run: a fresh look, leaving the remembered order alone */
+		v = names(q->qdir, &n, QN_JSON);
+		for (i = 0; i < n && !ret; i++)
+			ret = take(q, v[i], match, e);
+		free_names(v, n);
+		close(lk);
+		return ret;
 	}
-	free_names(v, n);
+	/* the oldest first, from the names seen at the last look of the folder;
+	 * a name that another claimer took is skipped, and when they are all
+	 * used up the folder is looked at again (once a call) */
+	for (look = 0; !ret && look < 2; look++) {
+		if (q->next >= q->nwaiting) {
+			free_names(q->waiting, q->nwaiting);
+			q->waiting = names(q->qdir, &q->nwaiting, QN_JSON);
+			q->next = 0;
+			look = 1;
+		}
+		while (!ret && q->next < q->nwaiting)
+			ret = take(q, q->waiting[q->next++], NULL, e);
+	}
 	close(lk);
 	return ret;
 }
@@ -214,13 +316,14 @@ int
 queue_orphan(struct queue *q, struct queue_entry *e)
 {
 	size_t n, i;
-	char **v = names(q->rdir, &n);
+	char **v = names(q->rdir, &n, QN_JSON | QN_END);
 	int ret = 0;
 
 	for (i = 0; i < n && !ret; i++) {
 		char *p = path_join(q->rdir, v[i]);
 		int fd = open(p, O_RDONLY | O_CLOEXEC);
 
+		/* still there under this name once locked: not renamed or removed meanwhile */
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && access(p, F_OK) == 0) {
 			e->name = xstrdup(v[i]);
 			e->data = read_entry(fd);
@@ -238,25 +341,40 @@ queue_orphan(struct queue *q, struct queue_entry *e)
 	return ret;
 }
 
-int
-queue_requeue(struct queue *q, struct queue_entry *e)
+/* The pid file of a running entry (its name without ".end"). Caller frees. */
+static char *
+pid_path(struct queue *q, const char *name)
 {
-	char *src = path_join(q->rdir, e->name), *pid = xasprintf("%s.pid", src);
-	int ret = queue_add(q, e->data);
+	size_t l = strlen(name);
 
-	if (ret == 0) {
-		unlink(pid);
-		ret = unlink(src);
-	}
-	free(src);
-	free(pid);
-	return ret;
+	if (has_suffix(name, l, ".end"))
+		l -= 4;
+	return xasprintf("%s/%.*s.pid", q->rdir, (int)l, name);
 }
 
 int
-queue_done(struct queue *q, struct queue_entry *e)
+queue_ending(struct queue *q, struct queue_entry *e)
 {
-	char *p = path_join(q->rdir, e->name), *pid = xasprintf("%s.pid", p);
+	char *src = path_join(q->rdir, e->name), *name = xasprintf("%s.end", e->name);
+	char *dst = path_join(q->rdir, name);
+	int ret = rename(src, dst);
+
+	if (ret == 0) {
+		free(e->name);
+		e->name = name;
+		name = NULL;
+	}
+	free(src);
+	free(dst);
+	free(name);
+	return ret;
+}
+
+/* Remove a claimed entry from running/, with its pid file if it has one. */
+static int
+drop(struct queue *q, struct queue_entry *e)
+{
+	char *p = path_join(q->rdir, e->name), *pid = pid_path(q, e->name);
 	int ret;
 
 	unlink(pid);
@@ -264,6 +382,20 @@ queue_done(struct queue *q, struct queue_entry *e)
 	free(p);
 	free(pid);
 	return ret;
+}
+
+int
+queue_requeue(struct queue *q, struct queue_entry *e)
+{
+	int ret = queue_add(q, e->data);
+
+	return ret == 0 ? drop(q, e) : ret;
+}
+
+int
+queue_done(struct queue *q, struct queue_entry *e)
+{
+	return drop(q, e);
 }
 
 void
@@ -281,12 +413,16 @@ queue_entry_release(struct queue_entry *e)
 int
 queue_set_pid(struct queue *q, const struct queue_entry *e, long pid)
 {
-	char *p = xasprintf("%s/%s.pid", q->rdir, e->name);
-	char buf[32];
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644), ret = -1;
+	char buf[32], *p;
+	int fd, ret = -1;
 
+	snprintf(buf, sizeof(buf), "%ld\n", pid);
+	/* an xattr of the entry: no file to make and remove for each run */
+	if (e->fd >= 0 && fsetxattr(e->fd, PID_XATTR, buf, strlen(buf), 0) == 0)
+		return 0;
+	p = pid_path(q, e->name);
+	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
-		snprintf(buf, sizeof(buf), "%ld\n", pid);
 		ret = write_all(fd, buf, strlen(buf));
 		close(fd);
 	}
@@ -294,20 +430,30 @@ queue_set_pid(struct queue *q, const struct queue_entry *e, long pid)
 	return ret;
 }
 
+/* The executor's pid of the running entry at path (name in running/), 0 if unknown. */
 static long
-read_pid(const char *path)
+read_pid(struct queue *q, const char *path, const char *name)
 {
-	struct sbuf sb;
+	char buf[64];
+	ssize_t n = getxattr(path, PID_XATTR, buf, sizeof(buf) - 1);
 	int64_t v = 0;
 
-	sbuf_init(&sb, 64);
-	if (file_read(path, &sb) == 0) {
-		if (sb.len && sb.buf[sb.len - 1] == '\n')
-			sb.buf[--sb.len] = '\0';
-		if (parse_i64(sb.buf, 1, 1L << 30, &v) < 0)
-			v = 0;
+	if (n <= 0) {
+		char *pp = pid_path(q, name);
+		int fd = open(pp, O_RDONLY | O_CLOEXEC);
+
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		free(pp);
 	}
-	sbuf_release(&sb);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if (buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	if (parse_i64(buf, 1, 1L << 30, &v) < 0)
+		v = 0;
 	return (long)v;
 }
 
@@ -320,20 +466,19 @@ queue_each(struct queue *q, int (*fn)(const char *, const cJSON *, long, const c
 
 	for (k = 0; k < 2 && !ret; k++) {
 		size_t n, i;
-		char **v = names(dirs[k], &n);
+		char **v = names(dirs[k], &n, k == 0 ? QN_JSON | QN_END : QN_JSON);
 
 		for (i = 0; i < n && !ret; i++) {
-			char *p = path_join(dirs[k], v[i]), *pp = xasprintf("%s.pid", p);
+			char *p = path_join(dirs[k], v[i]);
 			int fd = open(p, O_RDONLY | O_CLOEXEC);
 			cJSON *data = fd >= 0 ? read_entry(fd) : NULL;
 
 			if (fd >= 0)
 				close(fd);
 			if (data)
-				ret = fn(state[k], data, k == 0 ? read_pid(pp) : 0, v[i], arg);
+				ret = fn(state[k], data, k == 0 ? read_pid(q, p, v[i]) : 0, v[i], arg);
 			cJSON_Delete(data);
 			free(p);
-			free(pp);
 		}
 		free_names(v, n);
 	}

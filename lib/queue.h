@@ -3,14 +3,18 @@
  *
  *   queue/<ms>.<pid>.<seq>.json   runs waiting, oldest name first
  *   running/<same name>           runs claimed by an executor
- *   running/<same name>.pid       the executor's pid (for kill)
+ *   running/<same name>.end       runs whose command has ended, being recorded
+ *   running/<same name>.pid       the executor's pid (for kill), where the
+ *                                 file system has no user xattrs; else the
+ *                                 entry's xattr user.xt.pid holds it
  *   lock                          taken while counting and claiming
  *
  * An entry holds {"store":URL,"ws":WS,"run":RUN,"job":JOB}. A claim locks
  * the entry with flock(2) and renames it from queue/ to running/: only one
  * claimer can win the rename. The executor keeps the lock until the run
  * has ended and the entry is removed, so an unlocked entry in running/
- * is an orphan: its executor died.
+ * is an orphan: its executor died. Only the .json entries of running/ count
+ * toward a claim's limit: an .end entry's command is gone.
  */
 #ifndef XT_QUEUE_H
 #define XT_QUEUE_H
@@ -20,10 +24,16 @@
 struct queue {
 	char *dir, *qdir, *rdir, *lockpath;
 	unsigned seq;
+	int lockfd;		/* the open lock file, or -1 */
+	char **waiting;		/* queue/ names from the last look, oldest first */
+	size_t nwaiting, next;	/* how many, and the next one to try */
+	int batch;		/* between queue_batch_begin and queue_commit */
+	char **pend;		/* batch: written entries (temporary names) to rename */
+	size_t npend, cappend;
 };
 
 struct queue_entry {
-	char *name;		/* file name in queue/ or running/ */
+	char *name;		/* file name in queue/ or running/ (.json or .json.end) */
 	cJSON *data;		/* its content */
 	int fd;			/* the locked file, or -1 */
 };
@@ -34,6 +44,15 @@ void queue_close(struct queue *q);
 
 /* Add an entry (data is not consumed). Returns 0 or -1 with errno. */
 int queue_add(struct queue *q, const cJSON *data);
+/*
+ * Batches of adds: between queue_batch_begin and queue_commit, queue_add
+ * writes its entries under hidden names; queue_commit flushes the spool's
+ * disk once (syncfs) and then renames them all into the queue, so each
+ * entry appears whole, after its content is on disk. queue_commit ends
+ * the batch; 0 or -1 with errno (the entries not renamed are removed).
+ */
+void queue_batch_begin(struct queue *q);
+int queue_commit(struct queue *q);
 /*
  * Claim the oldest waiting entry if fewer than max entries are running
  * (locked) now, and if match is not NULL only an entry whose "ws" and
@@ -50,6 +69,12 @@ int queue_nwaiting(struct queue *q);
  * one per call: 1 with *e, 0 when there are none left.
  */
 int queue_orphan(struct queue *q, struct queue_entry *e);
+/*
+ * The claimed entry's command has ended and its run is being recorded:
+ * rename it to running/<name>.end, so that it no longer counts toward the
+ * limit of queue_claim. It stays locked, and an orphan if its executor dies.
+ */
+int queue_ending(struct queue *q, struct queue_entry *e);
 /* Put a claimed entry back at the end of the queue (it stays locked until released). */
 int queue_requeue(struct queue *q, struct queue_entry *e);
 /* Remove a claimed entry from running/ (and its pid file). */
@@ -59,11 +84,14 @@ void queue_entry_release(struct queue_entry *e);
 /* Record the executor's pid for a running entry. */
 int queue_set_pid(struct queue *q, const struct queue_entry *e, long pid);
 
-/* Where the run ws/run is: QUEUE_NONE, QUEUE_WAITING or QUEUE_RUNNING (an entry in running/). */
+/* Where the run ws/run is: QUEUE_NONE, QUEUE_WAITING or QUEUE_RUNNING (an entry in running/, .end too). */
 enum { QUEUE_NONE, QUEUE_WAITING, QUEUE_RUNNING };
 int queue_find(struct queue *q, const char *ws, const char *run);
 
-/* Call fn for every entry, waiting and running: state is "queued" or "running", pid 0 if unknown. */
+/*
+ * Call fn for every entry, waiting and running (.end entries too): state is
+ * "queued" or "running", pid 0 if unknown.
+ */
 int queue_each(struct queue *q, int (*fn)(const char *state, const cJSON *data, long pid,
     const char *name, void *arg), void *arg);
 

@@ -97,14 +97,11 @@ run_save_quiet(struct store *st, const cJSON *rec)
 	return save(st, rec, 0);
 }
 
-int
-run_event(struct store *st, const char *ws, const char *run, const char *event, long step,
-    cJSON *data)
+char *
+run_event_line(const char *event, long step, cJSON *data, size_t *len)
 {
 	cJSON *o = cJSON_CreateObject();
-	char t[32], *p, *line;
-	size_t len;
-	int rc;
+	char t[32], *line;
 
 	time_iso(time_now_ms(), t, sizeof(t));
 	json_set_str(o, "time", t);
@@ -113,10 +110,19 @@ run_event(struct store *st, const char *ws, const char *run, const char *event, 
 		json_set_num(o, "step", (double)step);
 	if (data)
 		json_set(o, "data", data);
-	line = json_line(o, &len);
+	line = json_line(o, len);
 	cJSON_Delete(o);
-	p = run_path(ws, run, "log.jsonl");
-	rc = store_append(st, p, line, len);
+	return line;
+}
+
+int
+run_event(struct store *st, const char *ws, const char *run, const char *event, long step,
+    cJSON *data)
+{
+	size_t len;
+	char *line = run_event_line(event, step, data, &len), *p = run_path(ws, run, "log.jsonl");
+	int rc = store_append(st, p, line, len);
+
 	free(p);
 	free(line);
 	return rc;

@@ -41,6 +41,9 @@ int run_save_quiet(struct store *st, const cJSON *rec);
 int run_event(struct store *st, const char *ws, const char *run, const char *event, long step,
     cJSON *data);
 
+/* One log line for run_event, '\n' included (caller frees); data is consumed. */
+char *run_event_line(const char *event, long step, cJSON *data, size_t *len);
+
 /*
  * Check one log line written by a user or a run and return it normalised
  * (caller frees): it must be a JSON object with a string "event" (a name:

@@ -173,7 +173,8 @@ pump_log(struct rx *x, int final)
 		free(p);
 		sbuf_reset(&x->logbatch);
 	}
-	if (x->dirty && (final || time_mono() - x->last_save > 1.0))
+	/* the final pump is followed by the end record */
+	if (x->dirty && !final && time_mono() - x->last_save > 1.0)
 		save(x, 0);
 }
 
@@ -435,15 +436,14 @@ rm_rf(const char *dir)
 
 /* Record the end (or the retry) of the run. */
 static enum runexec_result
-finish(struct rx *x, const char *status, int code, const char *error, int64_t t0)
+finish(struct rx *x, const char *status, int code, const char *error, int64_t t0, int64_t t1)
 {
 	int attempt = (int)json_num(x->rec, "attempt", 1);
 	int retries = (int)json_num(x->job, "retries", 0);
 	cJSON *d = cJSON_CreateObject();
 	char t[32];
-	int64_t t1 = time_now_ms();
 
-	now_iso(t, sizeof(t));
+	time_iso(t1, t, sizeof(t));
 	json_set_str(x->rec, "ended", t);
 	json_set_num(x->rec, "duration", (t1 - t0) / 1000.0);
 	if (code >= 0)
@@ -527,7 +527,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	char t[32], **argv = NULL, **env = NULL, buf[65536];
 	const char *script, *status = "completed", *error = NULL;
 	double max_min, deadline = 0, kill_at = 0;
-	int64_t t0 = time_now_ms();
+	int64_t t0 = time_now_ms(), t1;
 	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1;
 	useconds_t quiet_us = 100;
 	enum runexec_result res;
@@ -572,13 +572,13 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "exit_code");
 	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "error");
 	if (prepare(&x) < 0) {
-		res = finish(&x, "failed", -1, "the executor could not prepare the run", t0);
+		res = finish(&x, "failed", -1, "the executor could not prepare the run", t0, time_now_ms());
 		goto out;
 	}
 	if ((script = json_str(x.job, "parent_script")) && (rc = parent_script(&x, script)) != 0) {
 		note_out(&x, "xt-runq: the parent script '%s' failed\n", script);
 		flush_out(&x);
-		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0);
+		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0, time_now_ms());
 		goto out;
 	}
 	argv = make_argv(&x);
@@ -586,7 +586,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	t0 = time_now_ms();
 	if ((pid = spawn(argv, env, x.code, &x.outfd)) < 0) {
 		warnx("run %s: cannot start it:", run);
-		res = finish(&x, "failed", -1, "the executor could not start it", t0);
+		res = finish(&x, "failed", -1, "the executor could not start it", t0, time_now_ms());
 		goto out;
 	}
 	json_set_num(x.rec, "pid", pid);
@@ -662,6 +662,9 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	kill(-pid, SIGKILL);
 	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
 		;
+	t1 = time_now_ms();
+	if (o->ended)
+		o->ended(o->arg);
 	close(x.outfd);
 	flush_out(&x);
 	pump_log(&x, 1);
@@ -678,7 +681,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	}
 	if (!strcmp(status, "cancelled"))
 		event(&x, "cancelled", NULL);
-	res = finish(&x, status, code, error, t0);
+	res = finish(&x, status, code, error, t0, t1);
 out:
 	sigaction(SIGTERM, &old, NULL);
 	free_vec(argv);

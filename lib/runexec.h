@@ -26,6 +26,14 @@ enum runexec_result {
 struct runexec_opts {
 	double grace;		/* seconds between TERM and KILL (default 10) */
 	const char *node;	/* this machine's name */
+	/*
+	 * When not NULL, called once the run's command has ended (and what is
+	 * left of its process group is killed) and its end time is taken,
+	 * before its end is recorded: from then on it no longer counts as
+	 * running.
+	 */
+	void (*ended)(void *arg);
+	void *arg;
 };
 
 /*

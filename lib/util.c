@@ -340,8 +340,13 @@ time_parse_iso(const char *s, int64_t *ms)
 int
 mkdir_p(const char *path)
 {
-	char *p = xstrdup(path), *s;
+	char *p, *s;
 	int ret = 0;
+
+	/* mostly only the last folder is missing, or none */
+	if (mkdir(path, 0777) == 0 || errno == EEXIST)
+		return 0;
+	p = xstrdup(path);
 
 	for (s = p + 1; ; s++) {
 		if (*s != '/' && *s != '\0')
