@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -145,6 +146,7 @@ drain(struct store *st, int jobs, int follow)
 	struct sigaction sa;
 
 	queue_open(&q, NULL);
+	tzset();	/* once, not in every executor */
 	/* executors write a byte to sv[1] when their command has ended */
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		die("cannot make a socket pair:");

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -34,6 +35,12 @@ struct rx {
 	int outfd, logfd;
 	double last_flush, last_save;
 	int dirty;
+	/* the start record, saved by a thread while the command runs */
+	pthread_t saver;
+	int saving, save_rc;
+	struct store *st2;
+	char *startline, err[1024];
+	size_t startlen;
 };
 
 static volatile sig_atomic_t cancel_req;
@@ -50,15 +57,85 @@ on_term(int sig, siginfo_t *si, void *uc)
 	cancel_req = 1;
 }
 
+/* Wait for the start record's thread, if one is saving it. */
+static void
+save_wait(struct rx *x)
+{
+	if (!x->saving)
+		return;
+	pthread_join(x->saver, NULL);
+	x->saving = 0;
+	if (x->save_rc < 0)
+		warnx("run %s: cannot save its record: %s", x->run, x->err);
+	store_close(x->st2);
+	x->st2 = NULL;
+	free(x->startline);
+	x->startline = NULL;
+}
+
 static void
 save(struct rx *x, int index)
 {
-	int rc = index ? run_save(x->st, x->rec) : run_save_quiet(x->st, x->rec);
+	int rc;
 
+	/* one record at a time, the newest last */
+	save_wait(x);
+	rc = index ? run_save(x->st, x->rec) : run_save_quiet(x->st, x->rec);
 	if (rc < 0)
 		warnx("run %s: cannot save its record: %s", x->run, store_error(x->st));
 	x->dirty = 0;
 	x->last_save = time_mono();
+}
+
+/* The start record's thread: put run.json (durably), then append it to the index. */
+static void *
+save_start(void *arg)
+{
+	struct rx *x = arg;
+	char *p = run_path(x->ws, x->run, "run.json");
+
+	x->save_rc = store_put(x->st2, p, x->startline, x->startlen);
+	free(p);
+	if (x->save_rc == 0) {
+		p = run_index_path(x->ws);
+		x->save_rc = store_append(x->st2, p, x->startline, x->startlen);
+		free(p);
+	}
+	if (x->save_rc < 0)
+		snprintf(x->err, sizeof(x->err), "%s", store_error(x->st2));
+	return NULL;
+}
+
+/*
+ * Save the start record while the command runs: a short run must not wait
+ * for the disk twice. The thread has a store handle of its own; every later
+ * save waits for it. Where no thread can be made, the record is saved here.
+ */
+static void
+save_started(struct rx *x)
+{
+	sigset_t all, old;
+	char err[256];
+
+	x->last_save = time_mono();
+	x->dirty = 0;
+	if (!(x->st2 = store_open(store_url(x->st), err, sizeof(err)))) {
+		save(x, 1);
+		return;
+	}
+	x->startline = json_line(x->rec, &x->startlen);
+	/* signals are for the main thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	x->saving = pthread_create(&x->saver, NULL, save_start, x) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!x->saving) {
+		store_close(x->st2);
+		x->st2 = NULL;
+		free(x->startline);
+		x->startline = NULL;
+		save(x, 1);
+	}
 }
 
 static void
@@ -241,46 +318,67 @@ free_vec(char **v)
 	free(v);
 }
 
+/*
+ * The child of spawn(), sharing the executor's memory until it execs
+ * (vfork): it only makes system calls and writes nothing but its own stack.
+ */
+static void __attribute__((noinline, noreturn))
+spawn_child(char **argv, char **env, const char *dir, int out, int nul, const sigset_t *mask)
+{
+	struct sigaction sa;
+	int e;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGPIPE, &sa, NULL);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	setpgid(0, 0);
+	/* if the executor dies, the run dies with it: it must never run twice */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	dup2(nul, 0);
+	dup2(out, 1);
+	dup2(out, 2);
+	if (chdir(dir) < 0) {
+		dprintf(2, "xt-runq: cannot enter '%s': %s\n", dir, strerror(errno));
+		_exit(126);
+	}
+	execvpe(argv[0], argv, env);
+	e = errno;
+	dprintf(2, "xt-runq: cannot run '%s': %s\n", argv[0], strerror(e));
+	_exit(e == ENOENT ? 127 : 126);
+}
+
 /* Start argv in dir with env, its console on a pipe. Returns the pid (its own group). */
 static pid_t
 spawn(char **argv, char **env, const char *dir, int *outfd)
 {
-	int p[2];
+	int p[2], nul;
 	pid_t pid;
+	sigset_t all, old;
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
-	pid = fork();
-	if (pid < 0) {
+	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
 		close(p[0]);
 		close(p[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		int nul = open("/dev/null", O_RDONLY);
-		struct sigaction sa;
-
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = SIG_DFL;
-		sigaction(SIGTERM, &sa, NULL);
-		sigaction(SIGINT, &sa, NULL);
-		setpgid(0, 0);
-		/* if the executor dies, the run dies with it: it must never run twice */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(nul, 0);
-		dup2(p[1], 1);
-		dup2(p[1], 2);
-		if (chdir(dir) < 0) {
-			dprintf(2, "xt-runq: cannot enter '%s': %s\n", dir, strerror(errno));
-			_exit(126);
-		}
-		environ = env;
-		execvp(argv[0], argv);
-		dprintf(2, "xt-runq: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(errno == ENOENT ? 127 : 126);
+	/* no handler of ours may run in the child while it shares our memory */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	pid = vfork();
+	if (pid == 0)
+		spawn_child(argv, env, dir, p[1], nul, &old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	close(nul);
+	close(p[1]);
+	if (pid < 0) {
+		close(p[0]);
+		return -1;
 	}
 	setpgid(pid, pid);
-	close(p[1]);
 	*outfd = p[0];
 	return pid;
 }
@@ -505,6 +603,7 @@ prepare(struct rx *x)
 static void
 rx_release(struct rx *x)
 {
+	save_wait(x);
 	cJSON_Delete(x->rec);
 	cJSON_Delete(x->job);
 	free(x->dir);
@@ -590,7 +689,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		goto out;
 	}
 	json_set_num(x.rec, "pid", pid);
-	save(&x, 1);
+	save_started(&x);
 	event(&x, "started", NULL);
 	max_min = json_num(x.job, "max_minutes", 0);
 	if (max_min > 0)

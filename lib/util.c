@@ -340,28 +340,28 @@ time_parse_iso(const char *s, int64_t *ms)
 int
 mkdir_p(const char *path)
 {
-	char *p, *s;
-	int ret = 0;
+	char *parent;
+	size_t n = strlen(path);
+	int ret;
 
-	/* mostly only the last folder is missing, or none */
+	/* mostly only the last folder is missing, or none: make the parents only when needed */
 	if (mkdir(path, 0777) == 0 || errno == EEXIST)
 		return 0;
-	p = xstrdup(path);
-
-	for (s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-			ret = -1;
-			break;
-		}
-		*s = c;
-		if (!c)
-			break;
-	}
-	free(p);
+	if (errno != ENOENT)
+		return -1;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	while (n > 0 && path[n - 1] != '/')
+		n--;
+	while (n > 1 && path[n - 1] == '/')
+		n--;
+	if (n == 0 || (n == 1 && path[0] == '/'))
+		return -1;
+	parent = xstrndup(path, n);
+	ret = mkdir_p(parent);
+	free(parent);
+	if (ret == 0 && mkdir(path, 0777) < 0 && errno != EEXIST)
+		ret = -1;
 	return ret;
 }
 
