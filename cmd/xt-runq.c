@@ -80,8 +80,10 @@ on_ended(void *arg)
 {
 	struct ending *d = arg;
 
+	pid_t self = getpid();
+
 	if (queue_ending(d->q, d->e) == 0 && d->wake >= 0)
-		send(d->wake, "x", 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		send(d->wake, &self, sizeof(self), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Executor child: run the claimed entry, then settle its queue entry. */
@@ -130,6 +132,33 @@ recover(struct queue *q, struct store *def)
 	}
 }
 
+/* The executors of this xt-runq, and whether their command still runs. */
+struct kids {
+	pid_t *pid;
+	char *running;
+	int n, cap, nrunning;
+};
+
+/* The command of executor pid has ended (it said so, or it exited): its slot is free. */
+static void
+kid_ended(struct kids *k, pid_t pid, int exited)
+{
+	int i;
+
+	for (i = 0; i < k->n && k->pid[i] != pid; i++)
+		;
+	if (i == k->n)
+		return;
+	if (k->running[i]) {
+		k->running[i] = 0;
+		k->nrunning--;
+	}
+	if (exited) {
+		k->pid[i] = k->pid[--k->n];
+		k->running[i] = k->running[k->n];
+	}
+}
+
 /* A SIGCHLD only interrupts the wait for it */
 static void
 on_chld(int sig)
@@ -141,13 +170,14 @@ static int
 drain(struct store *st, int jobs, int follow)
 {
 	struct queue q;
-	int mine = 0, sv[2];
+	struct kids k = { NULL, NULL, 0, 0, 0 };
+	int sv[2];
 	sigset_t set, waitmask;
 	struct sigaction sa;
 
 	queue_open(&q, NULL);
 	tzset();	/* once, not in every executor */
-	/* executors write a byte to sv[1] when their command has ended */
+	/* executors send their pid on sv[1] when their command has ended */
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		die("cannot make a socket pair:");
 	memset(&sa, 0, sizeof(sa));
@@ -162,19 +192,18 @@ drain(struct store *st, int jobs, int follow)
 		struct queue_entry e;
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		struct pollfd pfd = { sv[0], POLLIN, 0 };
-		char buf[64];
+		pid_t pid;
 		int claimed = 0;
 
-		/* reap first, and take the wake-ups: a slot freed by a run that
-		 * ended is filled at once */
-		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			mine--;
-		while (recv(sv[0], buf, sizeof(buf), 0) > 0)
-			;
-		/* queue_claim counts every run whose command runs, ours included */
-		while (queue_claim(&q, jobs, NULL, &e) == 1) {
-			pid_t pid;
-
+		/* reap first, and take the messages: a slot freed by a command
+		 * that ended is filled at once */
+		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			kid_ended(&k, pid, 1);
+		while (recv(sv[0], &pid, sizeof(pid), 0) == (ssize_t)sizeof(pid))
+			kid_ended(&k, pid, 0);
+		/* queue_claim counts every command running on this spool; ours
+		 * are known here, so a claim that must fail is not tried */
+		while (k.nrunning < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
 			fflush(stdout);
 			pid = fork();
 			if (pid == 0) {
@@ -183,14 +212,22 @@ drain(struct store *st, int jobs, int follow)
 				signal(SIGCHLD, SIG_DFL);
 				execute(&q, &e, st, sv[1]);
 			}
-			if (pid < 0)
+			if (pid < 0) {
 				warnx("cannot fork:");
-			else
-				mine++;
+			} else {
+				if (k.n == k.cap) {
+					k.cap = k.cap * 2 + 16;
+					k.pid = xrealloc(k.pid, (size_t)k.cap * sizeof(*k.pid));
+					k.running = xrealloc(k.running, (size_t)k.cap);
+				}
+				k.pid[k.n] = pid;
+				k.running[k.n++] = 1;
+				k.nrunning++;
+			}
 			queue_entry_release(&e);
 			claimed++;
 		}
-		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0) {
+		if (!claimed && k.n == 0 && !follow && queue_nwaiting(&q) == 0) {
 			/* an executor of ours that died leaves an orphan: settle it first */
 			recover(&q, st);
 			if (queue_nwaiting(&q) == 0)
@@ -201,9 +238,11 @@ drain(struct store *st, int jobs, int follow)
 		 * child is reaped above, so merged SIGCHLDs lose nothing), or poll for
 		 * new runs, runs of other xt-runq that end, and orphans */
 		ppoll(&pfd, 1, &ts, &waitmask);
-		if (follow || mine == 0)
+		if (follow || k.n == 0)
 			recover(&q, st);
 	}
+	free(k.pid);
+	free(k.running);
 	close(sv[0]);
 	close(sv[1]);
 	queue_close(&q);
