@@ -271,8 +271,10 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 			char *p = run_path(o->ws, name, "run.json");
 
 			line = json_line(r, &len);
-			if (store_put(st, p, line, len) < 0)
+			if (store_put(st, p, line, len) < 0) {
+				queue_close(&q);
 				die("cannot store run '%s': %s", name, store_error(st));
+			}
 			if (sbuf_add(&idx, line, len) < 0)
 				die("cannot store run '%s': out of memory", name);
 			free(line);
@@ -281,8 +283,10 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 				die("cannot queue run '%s':", name);
 		}
 		end = r;
-		if (store_commit(st) < 0)
+		if (store_commit(st) < 0) {
+			queue_close(&q);
 			die("cannot store the runs: %s", store_error(st));
+		}
 		ip = run_index_path(o->ws);
 		if (store_append(st, ip, idx.buf, idx.len) < 0)
 			die("cannot append to the run index: %s", store_error(st));

@@ -47,7 +47,16 @@ static void free_names(char **v, size_t n);
 void
 queue_close(struct queue *q)
 {
-	queue_commit(q);
+	size_t i;
+
+	/* an uncommitted batch is dropped */
+	for (i = 0; i < q->npend; i++) {
+		char *tmp = xasprintf("%s/.%s", q->qdir, q->pend[i]);
+
+		unlink(tmp);
+		free(tmp);
+		free(q->pend[i]);
+	}
 	free(q->pend);
 	free_names(q->waiting, q->nwaiting);
 	free(q->dir);

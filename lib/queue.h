@@ -40,6 +40,7 @@ struct queue_entry {
 
 /* Open (creating) the spool at $XT_HOME/spool, or at dir when not NULL. Dies on failure. */
 void queue_open(struct queue *q, const char *dir);
+/* Close the queue; the entries of a batch not committed are removed. */
 void queue_close(struct queue *q);
 
 /* Add an entry (data is not consumed). Returns 0 or -1 with errno. */
