@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -107,17 +108,25 @@ queue_batch_begin(struct queue *q)
 	q->batch = 1;
 }
 
+dev_t
+queue_dev(const struct queue *q)
+{
+	struct stat sb;
+
+	return stat(q->qdir, &sb) == 0 ? sb.st_dev : 0;
+}
+
 int
-queue_commit(struct queue *q)
+queue_commit(struct queue *q, int synced)
 {
 	size_t i;
-	int ret = 0, fd, e = 0;
+	int ret = 0, fd = -1, e = 0;
 
 	q->batch = 0;
 	if (!q->npend)
 		return 0;
-	fd = open(q->qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || syncfs(fd) < 0) {
+	if (!synced && ((fd = open(q->qdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+	    syncfs(fd) < 0)) {
 		e = errno;
 		ret = -1;
 	}

@@ -19,6 +19,8 @@
 #ifndef XT_QUEUE_H
 #define XT_QUEUE_H
 
+#include <sys/types.h>
+
 #include <cjson/cJSON.h>
 
 struct queue {
@@ -48,12 +50,15 @@ int queue_add(struct queue *q, const cJSON *data);
 /*
  * Batches of adds: between queue_batch_begin and queue_commit, queue_add
  * writes its entries under hidden names; queue_commit flushes the spool's
- * disk once (syncfs) and then renames them all into the queue, so each
- * entry appears whole, after its content is on disk. queue_commit ends
- * the batch; 0 or -1 with errno (the entries not renamed are removed).
+ * disk once (syncfs), unless synced says the caller has flushed it since
+ * the entries were written, and then renames them all into the queue, so
+ * each entry appears whole, after its content is on disk. queue_commit
+ * ends the batch; 0 or -1 with errno (the entries not renamed are removed).
  */
 void queue_batch_begin(struct queue *q);
-int queue_commit(struct queue *q);
+int queue_commit(struct queue *q, int synced);
+/* The file system (st_dev) of the spool, for callers that flush it themselves. */
+dev_t queue_dev(const struct queue *q);
 /*
  * Claim the oldest waiting entry if fewer than max entries are running
  * (locked) now, and if match is not NULL only an entry whose "ws" and
