@@ -79,7 +79,6 @@ static void
 on_ended(void *arg)
 {
 	struct ending *d = arg;
-
 	pid_t self = getpid();
 
 	if (queue_ending(d->q, d->e) == 0 && d->wake >= 0)
@@ -195,14 +194,15 @@ drain(struct store *st, int jobs, int follow)
 		pid_t pid;
 		int claimed = 0;
 
-		/* reap first, and take the messages: a slot freed by a command
-		 * that ended is filled at once */
-		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0)
-			kid_ended(&k, pid, 1);
+		/* take the messages, then reap: a slot freed by a command that
+		 * ended is filled at once */
 		while (recv(sv[0], &pid, sizeof(pid), 0) == (ssize_t)sizeof(pid))
 			kid_ended(&k, pid, 0);
-		/* queue_claim counts every command running on this spool; ours
-		 * are known here, so a claim that must fail is not tried */
+		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0)
+			kid_ended(&k, pid, 1);
+		/* queue_claim counts every command running on this spool and so
+		 * keeps -j; ours are known here, so a claim that must fail is not
+		 * even tried */
 		while (k.nrunning < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
 			fflush(stdout);
 			pid = fork();
