@@ -435,28 +435,118 @@ svg_band(FILE *f, const struct svg_box *b, const struct plot_series *s, const ch
 	fputs("</g>\n", f);
 }
 
+/* A path's d attribute being written: a pen that moves, draws, and lifts. */
+struct pen {
+	FILE *f;
+	int started;
+	size_t seg;		/* points since the last move */
+};
+
+static void
+pen_to(struct pen *p, double x, double y)
+{
+	fprintf(p->f, "%s%.1f %.1f", p->seg ? " L" : p->started ? " M" : "M", x, y);
+	p->started = 1;
+	p->seg++;
+}
+
+/* Lift the pen; a stretch of one point becomes a dot (a zero-length round-capped segment). */
+static void
+pen_up(struct pen *p)
+{
+	if (p->seg == 1)
+		fputs(" h0", p->f);
+	p->seg = 0;
+}
+
 /*
- * The line of s as one path; a non-finite point breaks it, and a point
- * alone between breaks is drawn as a dot (a zero-length round-capped segment).
+ * The points of a series that fall in one pixel column, when a series has
+ * many more points than the plot has pixels: the first, the lowest, the
+ * highest and the last are enough to draw the same line.
+ */
+struct column {
+	double col;
+	size_t n, first, last, min, max;
+	double y[4][2];		/* pixel positions of first, min, max, last */
+};
+
+static void
+column_flush(struct column *c, struct pen *p)
+{
+	if (!c->n)
+		return;
+	pen_to(p, c->y[0][0], c->y[0][1]);
+	if (c->min != c->first && c->min != c->last && c->min < c->max)
+		pen_to(p, c->y[1][0], c->y[1][1]);
+	if (c->max != c->first && c->max != c->last)
+		pen_to(p, c->y[2][0], c->y[2][1]);
+	if (c->min != c->first && c->min != c->last && c->min > c->max)
+		pen_to(p, c->y[1][0], c->y[1][1]);
+	if (c->last != c->first)
+		pen_to(p, c->y[3][0], c->y[3][1]);
+	c->n = 0;
+}
+
+static void
+column_add(struct column *c, size_t i, double x, double y)
+{
+	if (!c->n) {
+		c->col = floor(x);
+		c->first = c->min = c->max = i;
+		c->y[0][0] = c->y[1][0] = c->y[2][0] = x;
+		c->y[0][1] = c->y[1][1] = c->y[2][1] = y;
+	}
+	/* Pixel y grows downward: the lowest value has the largest y. */
+	if (y > c->y[1][1]) {
+		c->min = i;
+		c->y[1][0] = x;
+		c->y[1][1] = y;
+	}
+	if (y < c->y[2][1]) {
+		c->max = i;
+		c->y[2][0] = x;
+		c->y[2][1] = y;
+	}
+	c->last = i;
+	c->y[3][0] = x;
+	c->y[3][1] = y;
+	c->n++;
+}
+
+/*
+ * The line of s as one path; a non-finite point breaks it. A series with
+ * more than 4 points per pixel of width is drawn through each column's
+ * first, lowest, highest and last points.
  */
 static void
 svg_line(FILE *f, const struct svg_box *b, const struct plot_series *s, const char *color)
 {
+	struct pen pen = { f, 0, 0 };
+	struct column col = { 0 };
+	int thin = (double)s->n > 4 * (b->x1 - b->x0);
+	double x, y;
 	size_t i;
-	int pen = 0;
 
 	fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
 	    "stroke-linejoin=\"round\" stroke-linecap=\"round\" d=\"", color);
 	for (i = 0; i < s->n; i++) {
 		if (!finite_point(s, i)) {
-			pen = 0;
+			column_flush(&col, &pen);
+			pen_up(&pen);
 			continue;
 		}
-		fprintf(f, "%s%.1f %.1f", pen ? " L" : (i ? " M" : "M"), svg_px(b, s->x[i]), svg_py(b, s->y[i]));
-		if (!pen && (i + 1 == s->n || !finite_point(s, i + 1)))
-			fputs(" h0", f);
-		pen = 1;
+		x = svg_px(b, s->x[i]);
+		y = svg_py(b, s->y[i]);
+		if (!thin) {
+			pen_to(&pen, x, y);
+			continue;
+		}
+		if (col.n && floor(x) != col.col)
+			column_flush(&col, &pen);
+		column_add(&col, i, x, y);
 	}
+	column_flush(&col, &pen);
+	pen_up(&pen);
 	fputs("\">", f);
 	if (s->label) {
 		fputs("<title>", f);
@@ -696,7 +786,8 @@ struct cell {
 struct canvas {
 	struct cell *c;
 	int w, h;
-	int ascii;
+	int ascii, color;
+	int marks;	/* braille without colour: series told apart by glyphs */
 };
 
 static struct cell *
@@ -812,12 +903,24 @@ dot_line(struct canvas *cv, const struct term_box *b, int x0, int y0, int x1, in
 	}
 }
 
-/* The dots of one array of values against s->x: a line, or points. */
+/* The cell of a dot gets the series' glyph (canvas marks). */
+static void
+set_mark(struct canvas *cv, const struct term_box *b, int dx, int dy, int series)
+{
+	char g[2] = { ascii_glyphs[series % NGLYPHS], '\0' };
+
+	put_char(cv, b->x + dx / 2, b->y + dy / 4, g, 1 + series % NTERMCOLORS);
+}
+
+/*
+ * The dots of one array of values against s->x: a line, or points. With
+ * marks, points are glyphs and a line ends with its glyph.
+ */
 static void
 term_values(struct canvas *cv, const struct term_box *b, const struct plot_series *s,
     const double *y, int series, int points, int step)
 {
-	int px = 0, py = 0, pen = 0, dx, dy;
+	int px = 0, py = 0, pen = 0, drawn = 0, dx, dy;
 	size_t i;
 
 	for (i = 0; i < s->n; i++) {
@@ -827,12 +930,16 @@ term_values(struct canvas *cv, const struct term_box *b, const struct plot_serie
 		}
 		if (pen && !points)
 			dot_line(cv, b, px, py, dx, dy, series, step);
+		else if (points && cv->marks)
+			set_mark(cv, b, dx, dy, series);
 		else
 			set_dot(cv, b, dx, dy, series, step > 1);
 		px = dx;
 		py = dy;
-		pen = 1;
+		pen = drawn = 1;
 	}
+	if (drawn && !points && step == 1 && cv->marks)
+		set_mark(cv, b, px, py, series);
 }
 
 static void
@@ -848,6 +955,7 @@ term_panel(struct canvas *cv, const struct plot_panel *p, int X, int Y, int W, i
 	size_t k;
 
 	panel_range(p, &dx0, &dx1, &dy0, &dy1);
+	cv->marks = !cv->ascii && !cv->color && p->ns > 1;
 	if (p->title && *p->title)
 		put_centered(cv, X, W, Y + head++, p->title);
 	if (p->ylabel && *p->ylabel)
@@ -934,7 +1042,7 @@ term_panel(struct canvas *cv, const struct plot_panel *p, int X, int Y, int W, i
 			put_text(cv, b.x + 1, y + i, buf, W, 0);
 			break;
 		}
-		if (cv->ascii)
+		if (cv->ascii || cv->marks)
 			snprintf(g, sizeof(g), "%c", ascii_glyphs[k % NGLYPHS]);
 		else
 			snprintf(g, sizeof(g), "%s", "\xe2\xa3\xbf");
@@ -946,7 +1054,7 @@ term_panel(struct canvas *cv, const struct plot_panel *p, int X, int Y, int W, i
 
 /* Write the canvas: trailing blanks cut, colours switched only when they change. */
 static void
-canvas_write(FILE *f, struct canvas *cv, int color)
+canvas_write(FILE *f, struct canvas *cv)
 {
 	struct cell *c;
 	char buf[8];
@@ -968,7 +1076,7 @@ canvas_write(FILE *f, struct canvas *cv, int color)
 		cur = 0;
 		for (x = 0; x < end; x++) {
 			c = cell_at(cv, x, y);
-			if (color && c->color != cur && c->s[0] && c->s[0] != ' ') {
+			if (cv->color && c->color != cur && c->s[0] && c->s[0] != ' ') {
 				if (c->color)
 					fprintf(f, "\033[%dm", term_colors[c->color - 1]);
 				else
@@ -1007,6 +1115,7 @@ plot_term(FILE *f, const struct plot *pl)
 	cv.w = pw * cols > w ? pw * cols : w;
 	cv.h = top + ph * rows > h ? top + ph * rows : h;
 	cv.ascii = pl->ascii;
+	cv.color = pl->color;
 	cv.c = xcalloc((size_t)cv.w * cv.h, sizeof(*cv.c));
 	if (top)
 		put_centered(&cv, 0, cv.w, 0, pl->title);
@@ -1015,7 +1124,7 @@ plot_term(FILE *f, const struct plot *pl)
 		c = (int)(i % cols);
 		term_panel(&cv, &pl->p[i], c * pw, top + r * ph, pw - (c + 1 < cols ? 2 : 0), ph);
 	}
-	canvas_write(f, &cv, pl->color);
+	canvas_write(f, &cv);
 	free(cv.c);
 	if (fflush(f) || ferror(f))
 		return -1;

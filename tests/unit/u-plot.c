@@ -308,6 +308,37 @@ test_svg(void)
 		fclose(full);
 }
 
+/* A long series is drawn through each pixel column's extremes, breaks kept. */
+static void
+test_svg_long(void)
+{
+	size_t n = 200000, i;
+	double *x = xmalloc(n * sizeof(*x)), *y = xmalloc(n * sizeof(*y));
+	struct plot_series s = { "long", x, y, NULL, NULL, n };
+	struct plot_panel p = { NULL, NULL, NULL, &s, 1, 0 };
+	struct plot pl = { NULL, &p, 1, 0, 0, 0, 0, 0, 0 };
+	char *svg, *shape, *d;
+	int rc = -1;
+
+	for (i = 0; i < n; i++) {
+		x[i] = (double)i;
+		y[i] = i % 2 ? 1 : 0;
+	}
+	y[n / 2] = NAN;
+	svg = render(&pl, 1, &rc);
+	CHECK(rc == 0 && svg && strlen(svg) < 100000);
+	shape = svg ? svg_shape(svg) : NULL;
+	CHECK(shape && strcmp(shape, "1/0/0") == 0);
+	d = svg ? strstr(svg, " d=\"M") : NULL;
+	CHECK(d && count(d, " M") == 1 && count(d, " L") > 500 && count(d, " L") < 4 * 640);
+	/* Both extremes are drawn: y 0 and y 1 at the bottom (400 - 26) and top (12) of the plot. */
+	CHECK(d && strstr(d, " 374.0") && strstr(d, " 12.0"));
+	free(shape);
+	free(svg);
+	free(x);
+	free(y);
+}
+
 /* Compare text with tests/data/NAME, or write it there when asked. */
 static int
 golden(const char *name, const char *text)
@@ -359,6 +390,7 @@ test_term(void)
 	pl.color = 1;
 	out = render(&pl, 0, &rc);
 	CHECK(rc == 0 && out && strstr(out, "\033[34m") && strstr(out, "\033[33m"));
+	CHECK(rc == 0 && out && golden("plot-term-color.txt", out));
 	CHECK(out && count(out, "\033[0m\n") >= 1 && count(out, "\033[") >= 4);
 	free(out);
 
@@ -475,6 +507,7 @@ main(void)
 	test_aggregate();
 	test_ticks();
 	test_svg();
+	test_svg_long();
 	test_term();
 	test_degenerate();
 	return check_done();
