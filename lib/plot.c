@@ -450,12 +450,12 @@ pen_to(struct pen *p, double x, double y)
 	p->seg++;
 }
 
-/* Lift the pen; a stretch of one point becomes a dot (a zero-length round-capped segment). */
+/* Lift the pen; a stretch of one point is drawn as a small ring around it. */
 static void
 pen_up(struct pen *p)
 {
 	if (p->seg == 1)
-		fputs(" h0", p->f);
+		fputs(" m-2.5 0 a2.5 2.5 0 1 0 5 0 a2.5 2.5 0 1 0 -5 0", p->f);
 	p->seg = 0;
 }
 
@@ -962,9 +962,10 @@ term_panel(struct canvas *cv, const struct plot_panel *p, int X, int Y, int W, i
 		put_text(cv, X, Y + head++, p->ylabel, W, 0);
 	foot = 2 + (p->xlabel && *p->xlabel ? 1 : 0);
 	avail = H - head - foot;
+	/* The legend takes at most a third of the lines, and its last says how many it left out. */
 	shown = nl;
-	if (shown > avail - 3)
-		shown = avail - 3 > 1 ? avail - 3 : nl ? 1 : 0;
+	if (shown > avail / 3)
+		shown = avail / 3 > 1 ? avail / 3 : nl ? 1 : 0;
 	b.h = avail - shown;
 	if (b.h < 1)
 		b.h = 1;

@@ -285,13 +285,13 @@ test_svg(void)
 	CHECK(strstr(svg, "sweep &quot;A&amp;B&quot;"));
 	CHECK(strstr(svg, ">loss &amp; more</text>"));
 	CHECK(!strstr(svg, "<lr>") && !strstr(svg, "<train>"));
-	/* Distinct colours, the NaN breaks run2's line into two pieces, a lone point is a dot. */
+	/* Distinct colours, the NaN breaks run2's line into two pieces, a lone point is a ring. */
 	CHECK(strstr(svg, "stroke=\"#4e79a7\"") && strstr(svg, "stroke=\"#f28e2b\"") && strstr(svg, "stroke=\"#e15759\""));
 	d = strstr(svg, "stroke=\"#f28e2b\" stroke-width=\"1.5\"");
 	CHECK(d && (d = strstr(d, "d=\"")) && count(d, " M") >= 1 && strchr(d, '"') && strchr(d + 3, '"') &&
 	    count(d, " M") - count(strchr(d + 3, '"'), " M") == 1);
 	d = strstr(svg, "stroke=\"#e15759\" stroke-width=\"1.5\"");
-	CHECK(d && strstr(d, " h0\">"));
+	CHECK(d && strstr(d, " a2.5 2.5 0 1 0 -5 0\">"));
 	/* Ticks: x 0..7 by 1, y 0..1 by 0.2 */
 	CHECK(strstr(svg, ">0.2</text>") && strstr(svg, ">0</text>") && !strstr(svg, ">-0</text>"));
 	CHECK(!strstr(svg, "nan") && !strstr(svg, "inf"));
