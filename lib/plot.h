@@ -53,6 +53,15 @@ int plot_svg(FILE *f, const struct plot *pl);
 int plot_term(FILE *f, const struct plot *pl);
 
 /*
+ * The ticks of an axis over [lo, hi] (finite; one value or lo > hi are
+ * widened around it or to 0..1): the finest step of 1, 2 or 5 times a
+ * power of ten that needs at most maxticks ticks (>= 2) once the range is
+ * widened to the first and last tick. Writes up to max values to t and
+ * returns how many ticks there are. Both renderers place their ticks so.
+ */
+int plot_ticks(double lo, double hi, int maxticks, double *t, size_t max);
+
+/*
  * Smooth y in place with TensorBoard's exponential moving average, weight w
  * in [0, 1) (0: unchanged), debiased so that the first points are not
  * pulled toward zero. Non-finite values are left as they are and skipped.
