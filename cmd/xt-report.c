@@ -13,6 +13,7 @@
 
 #include "chart.h"
 #include "config.h"
+#include "json.h"
 #include "index.h"
 #include "report.h"
 #include "run.h"
@@ -90,7 +91,7 @@ read_stream(struct report *r, FILE *fp, const char *name)
 			if (strspn(line, " \t") >= len)
 				continue;
 			if (report_line(r, line, len) < 0)
-				die("%s:%ld:%s", name, lineno, r->err + strlen("column"));
+				die("%s:%ld:%s", name, lineno, r->err + strlen("column "));
 		}
 		if (got == 0)
 			break;
@@ -120,7 +121,7 @@ read_index(struct report *r, struct store *st, const char *ws, int compact)
 		warnx("%s", err);	/* the report itself is still right */
 	for (i = 0; i < n; i++)
 		if (report_line(r, sb.buf + l[i].off, l[i].len) < 0)
-			die("%s:%ld:%s", path, l[i].lineno, r->err + strlen("column"));
+			die("%s:%ld:%s", path, l[i].lineno, r->err + strlen("column "));
 	free(l);
 	sbuf_release(&sb);
 	free(path);

@@ -194,7 +194,7 @@ value_text(const struct report *r, const struct report_row *row, const char *fie
 
 	sbuf_init(&sb, (size_t)1 << 20);
 	if (id >= 0 && (size_t)id < row->nv)
-		report_format(r, &row->v[id], NULL, &sb);
+		jv_text(&row->v[id], &sb);
 	return sbuf_detach(&sb, NULL);
 }
 

@@ -588,7 +588,9 @@ row_copy(struct report *r, const char *line, size_t len)
 	row->v = xmalloc((row->nv ? row->nv : 1) * sizeof(*row->v));
 	memcpy(row->v, r->scratch, row->nv * sizeof(*row->v));
 	for (i = 0; i < row->nv; i++)
-		if (row->v[i].s)
+		if (row->v[i].type == JV_NONE)
+			row->v[i].s = NULL;
+		else if (row->v[i].s)
 			row->v[i].s = row->line + (row->v[i].s - line);
 	row->seq = r->seq;
 	return row;
@@ -870,8 +872,10 @@ cell_of(const struct jv *v)
 	struct jv c = *v;
 	struct sbuf sb;
 
-	if (v->type == JV_NONE)
+	if (v->type == JV_NONE) {
+		c.s = NULL;
 		return c;
+	}
 	sbuf_init(&sb, (size_t)64 << 20);
 	jv_text(v, &sb);
 	c.esc = 0;
@@ -1219,10 +1223,10 @@ display(const struct report *r, const struct jv *c, const char *fmt, int cut)
 }
 
 static void
-pad(FILE *fp, size_t n)
+pad(struct sbuf *sb, size_t n)
 {
 	while (n--)
-		putc(' ', fp);
+		sbuf_addc(sb, ' ');
 }
 
 static void
@@ -1232,6 +1236,7 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 	size_t *w = xcalloc(nc + 1, sizeof(*w));
 	int *right = xcalloc(nc + 1, sizeof(*right));
 	char **txt = xcalloc(nc * t->nrows + 1, sizeof(*txt));
+	struct sbuf sb;
 
 	for (k = 0; k < nc; k++) {
 		w[k] = width(t->head[k]);
@@ -1248,39 +1253,41 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 		if (md && w[k] < 3)
 			w[k] = 3;
 	}
+	sbuf_init(&sb, (size_t)64 << 20);
 	for (i = 0; i <= t->nrows + (md != 0); i++) {
+		sbuf_reset(&sb);
 		for (k = 0; k < nc; k++) {
 			const char *s;
 			size_t sw;
 
+			sbuf_adds(&sb, md ? (k ? " | " : "| ") : (k ? "  " : ""));
 			if (md && i == 1) {
-				fputs(k ? " | " : "| ", fp);
 				for (sw = 0; sw < w[k] - (right[k] != 0); sw++)
-					putc('-', fp);
+					sbuf_addc(&sb, '-');
 				if (right[k])
-					putc(':', fp);
-				if (k == nc - 1)
-					fputs(" |", fp);
-				continue;
+					sbuf_addc(&sb, ':');
+			} else {
+				s = i == 0 ? t->head[k] : txt[(i - 1 - (md && i > 1)) * nc + k];
+				sw = width(s);
+				if (right[k])
+					pad(&sb, w[k] - sw);
+				for (; *s; s++) {
+					if (md && *s == '|')
+						sbuf_addc(&sb, '\\');
+					sbuf_addc(&sb, *s);
+				}
+				if (!right[k])
+					pad(&sb, w[k] - sw);
 			}
-			s = i == 0 ? t->head[k] : txt[(i - 1 - (md && i > 1)) * nc + k];
-			sw = width(s);
-			fputs(md ? (k ? " | " : "| ") : (k ? "  " : ""), fp);
-			if (md) {
-				for (; *s; s++)
-					fputs(*s == '|' ? "\\|" : (char[2]){ *s, 0 }, fp);
-				s = "";
-			}
-			if (right[k])
-				pad(fp, w[k] - sw);
-			fputs(s, fp);
-			if (!right[k] && (md || k < nc - 1))
-				pad(fp, w[k] - sw);
 			if (md && k == nc - 1)
-				fputs(" |", fp);
+				sbuf_adds(&sb, " |");
 		}
+		while (sb.len && sb.buf[sb.len - 1] == ' ')
+			sb.buf[--sb.len] = '\0';
+		fputs(sb.buf, fp);
 		putc('\n', fp);
 	}
+	sbuf_release(&sb);
 	for (i = 0; i < nc * t->nrows; i++)
 		free(txt[i]);
 	free(txt);
