@@ -992,7 +992,7 @@ agg_cell(const struct report_group *g, const struct report_col *c)
 	case AGG_MIN: return cell_num(a->min);
 	case AGG_MAX: return cell_num(a->max);
 	case AGG_SUM: return cell_num(a->sum);
-	case AGG_STD: return cell_num(a->n > 1 ? sqrt(a->m2 / (double)(a->n - 1)) : 0);
+	case AGG_STD: return a->n > 1 ? cell_num(sqrt(a->m2 / (double)(a->n - 1))) : cell_str(NULL);
 	default: return cell_num(a->mean);
 	}
 }
@@ -1200,7 +1200,7 @@ width(const char *s)
 
 /* The cell's text for a table: formatted, one line, cut to max code points with "...". */
 static char *
-display(const struct report *r, const struct jv *c, const char *fmt, int cut)
+display(const struct report *r, const struct jv *c, const char *fmt, int md)
 {
 	struct sbuf sb;
 	size_t i, n = 0;
@@ -1210,7 +1210,19 @@ display(const struct report *r, const struct jv *c, const char *fmt, int cut)
 	for (i = 0; i < sb.len; i++)
 		if (sb.buf[i] == '\n' || sb.buf[i] == '\t' || sb.buf[i] == '\r')
 			sb.buf[i] = ' ';
-	if (cut && r->maxwidth > 3 && c->type != JV_NUM && width(sb.buf) > (size_t)r->maxwidth) {
+	if (md) {
+		struct sbuf esc;
+
+		sbuf_init(&esc, (size_t)128 << 20);
+		for (i = 0; i < sb.len; i++) {
+			if (sb.buf[i] == '|')
+				sbuf_addc(&esc, '\\');
+			sbuf_addc(&esc, sb.buf[i]);
+		}
+		sbuf_release(&sb);
+		return sbuf_detach(&esc, NULL);
+	}
+	if (r->maxwidth > 3 && c->type != JV_NUM && width(sb.buf) > (size_t)r->maxwidth) {
 		for (i = 0; i < sb.len; i++) {
 			if (((unsigned char)sb.buf[i] & 0xc0) != 0x80 && n++ == (size_t)r->maxwidth - 3)
 				break;
@@ -1235,6 +1247,7 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 	size_t nc = t->ncols, i, k;
 	size_t *w = xcalloc(nc + 1, sizeof(*w));
 	int *right = xcalloc(nc + 1, sizeof(*right));
+	char *isnum = xcalloc(nc * t->nrows + 1, 1);
 	char **txt = xcalloc(nc * t->nrows + 1, sizeof(*txt));
 	struct sbuf sb;
 
@@ -1244,7 +1257,8 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 		for (i = 0; i < t->nrows; i++) {
 			const struct jv *c = &t->cell[i * nc + k];
 
-			txt[i * nc + k] = display(r, c, t->fmt[k], !md);
+			txt[i * nc + k] = display(r, c, t->fmt[k], md);
+			isnum[i * nc + k] = c->type == JV_NUM;
 			if (width(txt[i * nc + k]) > w[k])
 				w[k] = width(txt[i * nc + k]);
 			if (c->type != JV_NUM && c->type != JV_NONE)
@@ -1267,16 +1281,15 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 				if (right[k])
 					sbuf_addc(&sb, ':');
 			} else {
-				s = i == 0 ? t->head[k] : txt[(i - 1 - (md && i > 1)) * nc + k];
+				size_t cell = (i - 1 - (md && i > 1)) * nc + k;
+				int rt = i == 0 ? right[k] : isnum[cell];
+
+				s = i == 0 ? t->head[k] : txt[cell];
 				sw = width(s);
-				if (right[k])
+				if (rt)
 					pad(&sb, w[k] - sw);
-				for (; *s; s++) {
-					if (md && *s == '|')
-						sbuf_addc(&sb, '\\');
-					sbuf_addc(&sb, *s);
-				}
-				if (!right[k])
+				sbuf_adds(&sb, s);
+				if (!rt)
 					pad(&sb, w[k] - sw);
 			}
 			if (md && k == nc - 1)
@@ -1291,6 +1304,7 @@ write_table(struct report *r, struct table *t, FILE *fp, int md)
 	for (i = 0; i < nc * t->nrows; i++)
 		free(txt[i]);
 	free(txt);
+	free(isnum);
 	free(w);
 	free(right);
 }
