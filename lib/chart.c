@@ -294,7 +294,7 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
     struct lines *ls)
 {
 	char *ws = value_text(r, row, "ws"), *run = value_text(r, row, "run"), *p;
-	struct line **mine = xcalloc(co->nmetrics, sizeof(*mine));
+	size_t *mine = xcalloc(co->nmetrics, sizeof(*mine));	/* indices: ls->v moves as it grows */
 	struct sbuf sb;
 	const char *s, *nl;
 	int64_t t0 = -1;
@@ -312,7 +312,8 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 		char *panel, *label;
 
 		names(co, r, row, run, co->metrics[i], &panel, &label);
-		mine[i] = line_new(ls, panel, label);
+		line_new(ls, panel, label);
+		mine[i] = ls->n - 1;
 	}
 	for (s = sb.buf; *s; s = nl + (*nl == '\n')) {
 		cJSON *o, *data, *v;
@@ -333,14 +334,14 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 
 			for (i = 0; i < co->nmetrics; i++)
 				if (cJSON_IsNumber(v = cJSON_GetObjectItem(data, co->metrics[i])))
-					point(mine[i], x, v->valuedouble);
+					point(&ls->v[mine[i]], x, v->valuedouble);
 			k++;
 		}
 		cJSON_Delete(o);
 	}
 	for (i = 0; i < co->nmetrics; i++) {
-		sort_points(mine[i]);
-		plot_smooth(mine[i]->y, mine[i]->n, co->smooth);
+		sort_points(&ls->v[mine[i]]);
+		plot_smooth(ls->v[mine[i]].y, ls->v[mine[i]].n, co->smooth);
 	}
 out:
 	free(mine);
