@@ -8,6 +8,14 @@
 #define MAX_DEPTH 64
 #define MAX_PATH 1024
 
+/* A node of the paths' tree: one segment ("metrics", "acc"), its field if one ends here. */
+struct jnode {
+	const char *seg;
+	size_t len;
+	long id;		/* the field ending here, or -1 */
+	long child, next;	/* first child, next sibling; -1: none */
+};
+
 void
 jfields_init(struct jfields *f)
 {
@@ -25,6 +33,7 @@ jfields_release(struct jfields *f)
 		free(f->wild[i]);
 	free(f->path);
 	free(f->wild);
+	free(f->trie);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -69,6 +78,55 @@ jfields_add_wild(struct jfields *f, const char *prefix)
 	f->wild[f->nwild++] = xstrdup(prefix);
 }
 
+static long
+trie_node(struct jfields *f, const char *seg, size_t len, long id)
+{
+	if (f->ntrie % 64 == 0)
+		f->trie = xrealloc(f->trie, (f->ntrie + 64) * sizeof(*f->trie));
+	f->trie[f->ntrie].seg = seg;
+	f->trie[f->ntrie].len = len;
+	f->trie[f->ntrie].id = id;
+	f->trie[f->ntrie].child = f->trie[f->ntrie].next = -1;
+	return (long)f->ntrie++;
+}
+
+/* Build the tree of the wanted paths (node 0 is the root) when the paths changed. */
+static void
+trie_build(struct jfields *f)
+{
+	size_t i;
+
+	if (f->trie && f->trie_for == f->n)
+		return;
+	f->ntrie = 0;
+	trie_node(f, "", 0, -1);
+	for (i = 0; i < f->n; i++) {
+		const char *p = f->path[i];
+		long at = 0;
+
+		for (;;) {
+			size_t len = strcspn(p, ".");
+			long c;
+
+			for (c = f->trie[at].child; c >= 0; c = f->trie[c].next)
+				if (f->trie[c].len == len && !memcmp(f->trie[c].seg, p, len))
+					break;
+			if (c < 0) {
+				c = trie_node(f, p, len, -1);
+				f->trie[c].next = f->trie[at].child;
+				f->trie[at].child = c;
+			}
+			at = c;
+			if (!p[len]) {
+				f->trie[at].id = (long)i;
+				break;
+			}
+			p += len + 1;
+		}
+	}
+	f->trie_for = f->n;
+}
+
 struct scan {
 	struct jfields *f;
 	const char *p, *end;
@@ -77,6 +135,7 @@ struct scan {
 	char path[MAX_PATH + 2];
 	size_t plen;
 	int depth;
+	int fast;		/* no wildcards: match keys on the tree, build no paths */
 };
 
 static void
@@ -223,10 +282,10 @@ leaf(struct scan *s)
 	return -1;
 }
 
-static int value(struct scan *s, int active);
+static int value(struct scan *s, int active, long node);
 
 static int
-object(struct scan *s, int active)
+object(struct scan *s, int active, long node)
 {
 	size_t base = s->plen;
 	const char *key;
@@ -252,7 +311,14 @@ object(struct scan *s, int active)
 			return -1;
 		s->p++;
 		ws(s);
-		if (active) {
+		if (active && s->fast) {
+			for (sub = (int)s->f->trie[node].child; sub >= 0; sub = (int)s->f->trie[sub].next)
+				if (s->f->trie[sub].len == klen && !memcmp(s->f->trie[sub].seg, key, klen))
+					break;
+			if (value(s, sub >= 0, sub) < 0)
+				return -1;
+			sub = -2;
+		} else if (active) {
 			size_t dot = base ? 1 : 0;
 
 			if (base + dot + klen > MAX_PATH)
@@ -264,7 +330,7 @@ object(struct scan *s, int active)
 			s->path[s->plen] = '\0';
 			sub = 1;
 		}
-		if (value(s, sub) < 0)
+		if (sub != -2 && value(s, sub, -1) < 0)
 			return -1;
 		s->plen = base;
 		ws(s);
@@ -295,7 +361,7 @@ array(struct scan *s)
 		return 0;
 	}
 	for (;;) {
-		if (value(s, 0) < 0)
+		if (value(s, 0, -1) < 0)
 			return -1;
 		ws(s);
 		if (s->p < s->end && *s->p == ',') {
@@ -314,7 +380,7 @@ array(struct scan *s)
 
 /* A value at s->p; when active, s->path names it and it is recorded if wanted. */
 static int
-value(struct scan *s, int active)
+value(struct scan *s, int active, long node)
 {
 	const char *start = s->p;
 	struct jv v = { JV_NONE, 0, 0, NULL, 0 };
@@ -323,13 +389,19 @@ value(struct scan *s, int active)
 
 	if (s->p >= s->end)
 		return -1;
-	if (active && *s->p != '{')
+	if (active && s->fast)
+		id = s->f->trie[node].id;
+	else if (active && *s->p != '{')
 		id = leaf(s);
 	switch (*s->p) {
 	case '{':
-		if (active)
-			id = jfields_find(s->f, s->path, s->plen);
-		rc = object(s, active && descend(s));
+		if (active && s->fast)
+			rc = object(s, s->f->trie[node].child >= 0, node);
+		else {
+			if (active)
+				id = jfields_find(s->f, s->path, s->plen);
+			rc = object(s, active && descend(s), -1);
+		}
 		v.type = JV_RAW;
 		break;
 	case '[':
@@ -386,11 +458,14 @@ jscan(struct jfields *f, const char *line, size_t len, struct jv **v, size_t *ca
 	s.plen = 0;
 	s.path[0] = '\0';
 	s.depth = 0;
+	s.fast = f->nwild == 0;
+	if (s.fast)
+		trie_build(f);
 	grow(&s);
 	for (i = 0; i < f->n; i++)
 		(*v)[i].type = JV_NONE;
 	ws(&s);
-	if (s.p >= s.end || *s.p != '{' || object(&s, 1) < 0)
+	if (s.p >= s.end || *s.p != '{' || object(&s, 1, 0) < 0)
 		goto bad;
 	ws(&s);
 	if (s.p != s.end)

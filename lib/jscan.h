@@ -32,6 +32,8 @@ struct jfields {
 	size_t n, cap;
 	char **wild;
 	size_t nwild, capwild;
+	struct jnode *trie;	/* the paths as a tree of segments, built by jscan */
+	size_t ntrie, trie_for;
 };
 
 void jfields_init(struct jfields *f);
