@@ -180,6 +180,7 @@ node(int kind)
 }
 
 static struct expr *parse_or(struct parser *ps);
+static struct expr *parse_and(struct parser *ps);
 
 static int
 literal(struct parser *ps, struct expr *e, const char *opat)
@@ -289,16 +290,18 @@ parse_not(struct parser *ps)
 	return e;
 }
 
+/* A chain of operands joined by tok (T_AND or T_OR), left-associative. */
 static struct expr *
-parse_and(struct parser *ps)
+parse_chain(struct parser *ps, int tok)
 {
-	struct expr *e = parse_not(ps), *n;
+	struct expr *(*operand)(struct parser *) = tok == T_OR ? parse_and : parse_not;
+	struct expr *e = operand(ps), *n;
 
-	while (e && ps->tok == T_AND) {
+	while (e && ps->tok == tok) {
 		next(ps);
-		n = node(E_AND);
+		n = node(tok == T_OR ? E_OR : E_AND);
 		n->a = e;
-		n->b = parse_not(ps);
+		n->b = operand(ps);
 		e = n;
 		if (!n->b) {
 			expr_free(e);
@@ -309,22 +312,15 @@ parse_and(struct parser *ps)
 }
 
 static struct expr *
+parse_and(struct parser *ps)
+{
+	return parse_chain(ps, T_AND);
+}
+
+static struct expr *
 parse_or(struct parser *ps)
 {
-	struct expr *e = parse_and(ps), *n;
-
-	while (e && ps->tok == T_OR) {
-		next(ps);
-		n = node(E_OR);
-		n->a = e;
-		n->b = parse_and(ps);
-		e = n;
-		if (!n->b) {
-			expr_free(e);
-			return NULL;
-		}
-	}
-	return e;
+	return parse_chain(ps, T_OR);
 }
 
 struct expr *
