@@ -43,7 +43,7 @@ jfields_find(const struct jfields *f, const char *path, size_t len)
 	size_t i;
 
 	for (i = 0; i < f->n; i++)
-		if (!memcmp(f->path[i], path, len) && f->path[i][len] == '\0')
+		if (!strncmp(f->path[i], path, len) && f->path[i][len] == '\0')
 			return (long)i;
 	return -1;
 }
@@ -250,7 +250,7 @@ descend(const struct scan *s)
 	size_t i, n = s->plen;
 
 	for (i = 0; i < f->n; i++)
-		if (!memcmp(f->path[i], s->path, n) && f->path[i][n] == '.')
+		if (!strncmp(f->path[i], s->path, n) && f->path[i][n] == '.')
 			return 1;
 	for (i = 0; i < f->nwild; i++) {
 		size_t w = strlen(f->wild[i]);
