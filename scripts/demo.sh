@@ -54,9 +54,9 @@ xt get -c "$(sed -n '1s/.*"run":"\([^"]*\)".*/\1/p' runs.jsonl)/output.txt" | ta
 echo
 echo "== 4. a report of the sweep, best first, and its training curves"
 xt report -e digits -c 'run,status,hparams.lr=lr,hparams.hidden=hidden,metrics.acc=acc,metrics.loss=loss' \
-    --where 'status = completed' --sort -metrics.acc
+    --where 'status = completed and metrics.acc' --sort -metrics.acc
 echo
-xt report --group hparams.hidden -c 'count,mean(metrics.acc),max(metrics.acc)' -e digits
+xt report --group hparams.hidden -c 'count,mean(metrics.acc),max(metrics.acc)' -e digits --where metrics.acc
 echo
 xt report plot acc -e digits --term --legend '{run} lr={hparams.lr} h={hparams.hidden}' --size 78x24
 xt report plot acc loss -e digits --smooth 0.3 --legend 'lr={hparams.lr} h={hparams.hidden}' -o sweep.svg
