@@ -249,6 +249,11 @@ layout(const struct plot *pl, int *rows, int *cols)
 	int np = pl->np > 4096 ? 4096 : (int)pl->np;
 	int r = pl->rows > 0 ? pl->rows : 0, c = pl->cols > 0 ? pl->cols : 0;
 
+	if (r > 64)
+		r = 64;
+	if (c > 64)
+		c = 64;
+
 	if (np < 1)
 		np = 1;
 	if (!r && !c) {

@@ -91,6 +91,16 @@ svg_shape(const char *svg)
 	return xstrdup(line);
 }
 
+/* svg_shape of pl's SVG; NULL when it was not written. Caller frees. */
+static char *
+render_shape(const struct plot *pl, int *rc)
+{
+	char *svg = render(pl, 1, rc), *shape = svg ? svg_shape(svg) : NULL;
+
+	free(svg);
+	return shape;
+}
+
 static void
 test_smooth(void)
 {
@@ -482,22 +492,18 @@ test_degenerate(void)
 
 	/* No panel at all, and a layout too small for its panels. */
 	pl.np = 0;
-	out = render(&pl, 1, &rc);
-	shape = out ? svg_shape(out) : NULL;
+	shape = render_shape(&pl, &rc);
 	CHECK(rc == 0 && shape && strcmp(shape, "") == 0);
 	free(shape);
-	free(out);
 	out = render(&pl, 0, &rc);
 	CHECK(rc == 0 && out && count(out, "\n") == 24);
 	free(out);
 	pl.np = 10;
 	pl.rows = 2;
 	pl.cols = 2;
-	out = render(&pl, 1, &rc);
-	shape = out ? svg_shape(out) : NULL;
+	shape = render_shape(&pl, &rc);
 	CHECK(rc == 0 && shape && count(shape, "/") == 20);
 	free(shape);
-	free(out);
 }
 
 int
