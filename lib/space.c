@@ -426,28 +426,21 @@ load_map(struct space *sp, yaml_document_t *doc, yaml_node_t *m, const char *pat
 }
 
 int
-space_load(struct space *sp, const char *path, char *err, size_t errlen)
+space_load_text(struct space *sp, const char *path, const char *text, size_t len, char *err,
+    size_t errlen)
 {
-	struct sbuf sb;
 	yaml_parser_t yp;
 	yaml_document_t doc;
 	yaml_node_t *root, *m = NULL;
 	int ret = -1;
 
-	sbuf_init(&sb, SPACE_MAX_FILE);
-	if (file_read(path, &sb) < 0) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
-		sbuf_release(&sb);
-		return -1;
-	}
 	if (!yaml_parser_initialize(&yp))
 		die("out of memory");
-	yaml_parser_set_input_string(&yp, (const unsigned char *)sb.buf, sb.len);
+	yaml_parser_set_input_string(&yp, (const unsigned char *)text, len);
 	if (!yaml_parser_load(&yp, &doc)) {
 		snprintf(err, errlen, "%s:%zu:%zu: %s", path, yp.problem_mark.line + 1,
 		    yp.problem_mark.column + 1, yp.problem ? yp.problem : "bad YAML");
 		yaml_parser_delete(&yp);
-		sbuf_release(&sb);
 		return -1;
 	}
 	root = yaml_document_get_root_node(&doc);
@@ -470,6 +463,22 @@ space_load(struct space *sp, const char *path, char *err, size_t errlen)
 		ret = load_map(sp, &doc, m, path, err, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
+	return ret;
+}
+
+int
+space_load(struct space *sp, const char *path, char *err, size_t errlen)
+{
+	struct sbuf sb;
+	int ret;
+
+	sbuf_init(&sb, SPACE_MAX_FILE);
+	if (file_read(path, &sb) < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		sbuf_release(&sb);
+		return -1;
+	}
+	ret = space_load_text(sp, path, sb.buf, sb.len, err, errlen);
 	sbuf_release(&sb);
 	return ret;
 }

@@ -81,6 +81,9 @@ int space_add_arg(struct space *sp, const char *arg, char *err, size_t errlen);
  * spec, a value that is neither a scalar nor a list of scalars).
  */
 int space_load(struct space *sp, const char *path, char *err, size_t errlen);
+/* The same from len bytes of text; path names it in messages. */
+int space_load_text(struct space *sp, const char *path, const char *text, size_t len, char *err,
+    size_t errlen);
 
 /* The search view of h. */
 void hparam_dim(const struct hparam *h, struct hp_dim *d);
