@@ -311,6 +311,9 @@ struct parzen {
 	double *mu;		/* n x D->n */
 	double *logz;		/* n x D->n: log of each truncated kernel's mass */
 	double *sigma;		/* per dimension */
+	double *inv;		/* n x D->n: 1 / each kernel's sigma */
+	double *base;		/* n: log weight and normalising terms of each component */
+	double *lp;		/* n: scratch */
 	double logw;		/* log of each component's weight (all equal) */
 };
 
@@ -320,12 +323,18 @@ parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, 
 	int nd = D->n;
 	double bw = 0.2 * pow(n > 1 ? n : 1, -1.0 / (nd + 4));
 	double minbw = 1.0 / (n + 1 < 100 ? n + 1 : 100);
+	size_t cells = (size_t)(n + 1) * nd + 1;
 
 	P->n = n + 1;
-	P->mu = xcalloc((size_t)P->n * nd + 1, sizeof(double));
-	P->logz = xcalloc((size_t)P->n * nd + 1, sizeof(double));
+	P->mu = xcalloc(cells, sizeof(double));
+	P->logz = xcalloc(cells, sizeof(double));
+	P->inv = xcalloc(cells, sizeof(double));
 	P->sigma = xcalloc((size_t)nd + 1, sizeof(double));
+	P->base = xcalloc((size_t)P->n, sizeof(double));
+	P->lp = xcalloc((size_t)P->n, sizeof(double));
 	P->logw = -log(n + TPE_PRIOR_WEIGHT);
+	for (int i = 0; i < P->n; i++)
+		P->base[i] = P->logw;
 	for (int j = 0; j < nd; j++) {
 		const struct hp_dim *d = &D->d[j];
 		double range = d->bounded ? 1 : UNBOUNDED_RANGE;
@@ -336,9 +345,17 @@ parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, 
 			double sg = i < n ? P->sigma[j] : range;
 
 			P->mu[i * nd + j] = m;
-			if (!d->ncat && d->bounded)
+			P->inv[i * nd + j] = 1 / sg;
+			if (d->ncat) {
+				/* A prior component spreads evenly; the others as Optuna smooths. */
+				if (i == n)
+					P->base[i] -= log(d->ncat);
+				continue;
+			}
+			if (d->bounded)
 				P->logz[i * nd + j] = log(fmax(phi_cdf((1 - m) / sg) - phi_cdf(-m / sg),
 				    1e-300));
+			P->base[i] += -log(sg) - 0.5 * log(2 * M_PI) - P->logz[i * nd + j];
 		}
 	}
 }
@@ -348,7 +365,10 @@ parzen_release(struct parzen *P)
 {
 	free(P->mu);
 	free(P->logz);
+	free(P->inv);
 	free(P->sigma);
+	free(P->base);
+	free(P->lp);
 }
 
 /* log density of P at the normalised point u. */
@@ -357,38 +377,31 @@ parzen_logpdf(const struct parzen *P, const struct dims *D, const double *u)
 {
 	int nd = D->n;
 	double best = -DBL_MAX, sum = 0;
-	double *lp = xmalloc((size_t)P->n * sizeof(double));
 
 	for (int i = 0; i < P->n; i++) {
-		double l = 0;
-		int prior = i == P->n - 1;
+		double l = P->base[i];
+		const double *mu = P->mu + (size_t)i * nd, *inv = P->inv + (size_t)i * nd;
 
 		for (int j = 0; j < nd; j++) {
 			const struct hp_dim *d = &D->d[j];
-			double m = P->mu[i * nd + j];
 
 			if (d->ncat) {
-				/* Optuna's smoothing: the prior's weight spread over the choices. */
-				if (prior)
-					l -= log(d->ncat);
-				else
-					l += log(((u[j] == m) + TPE_PRIOR_WEIGHT / d->ncat) /
+				if (i < P->n - 1)
+					l += log(((u[j] == mu[j]) + TPE_PRIOR_WEIGHT / d->ncat) /
 					    (1 + TPE_PRIOR_WEIGHT));
 			} else {
-				double sg = prior ? (d->bounded ? 1 : UNBOUNDED_RANGE) : P->sigma[j];
-				double z = (u[j] - m) / sg;
+				double z = (u[j] - mu[j]) * inv[j];
 
-				l += -0.5 * z * z - log(sg) - 0.5 * log(2 * M_PI) - P->logz[i * nd + j];
+				l -= 0.5 * z * z;
 			}
 		}
-		lp[i] = l;
+		P->lp[i] = l;
 		if (l > best)
 			best = l;
 	}
 	for (int i = 0; i < P->n; i++)
-		sum += exp(lp[i] - best);
-	free(lp);
-	return best + log(sum) + P->logw;
+		sum += exp(P->lp[i] - best);
+	return best + log(sum);
 }
 
 /* Draw a normalised point from P into u. */
