@@ -8,7 +8,7 @@ build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
 check="$build mandoc python3 jq libxml2-utils"
 demo="$build python3 python3-sklearn"
-bench="$check parallel task-spooler miller hyperfine"
+bench="$check parallel task-spooler miller hyperfine python3-optuna"
 
 want=""
 [ $# -eq 0 ] && set -- build
