@@ -16,7 +16,7 @@
 #include "util.h"
 #include "banned.h"
 
-#define TPE_CANDIDATES 48
+#define TPE_CANDIDATES 24
 #define TPE_PRIOR_WEIGHT 1.0
 #define GP_MAX_POINTS 256
 #define GP_RANDOM 1000
@@ -344,6 +344,27 @@ parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, 
 			double m = i < n ? to_unit(d, pts[i]->x[D->hp[j]]) : d->bounded ? 0.5 : 0;
 			double sg = i < n ? P->sigma[j] : range;
 
+			/* Optuna's univariate rule: the wider gap to a neighbour (the
+			 * prior's centre and the ends count), clipped. */
+			if (i < n && !d->ncat) {
+				double lo = d->bounded ? 0 : -range, hi = d->bounded ? 1 : range;
+				double left = m - lo, right = hi - m, c = d->bounded ? 0.5 : 0;
+
+				for (int k = 0; k < n; k++) {
+					double o = to_unit(d, pts[k]->x[D->hp[j]]);
+
+					if (k != i && o < m && m - o < left)
+						left = m - o;
+					if (k != i && o >= m && o - m < right && (o > m || k > i))
+						right = o - m;
+				}
+				if (c < m && m - c < left)
+					left = m - c;
+				if (c >= m && c - m < right)
+					right = c - m;
+				sg = fmin(fmax(fmax(left, right), range * minbw), range);
+			}
+
 			P->mu[i * nd + j] = m;
 			P->inv[i * nd + j] = 1 / sg;
 			if (d->ncat) {
@@ -420,7 +441,7 @@ parzen_sample(const struct parzen *P, const struct dims *D, struct rng *r, doubl
 
 			u[j] = prior || pick >= 1 ? (double)rng_below(r, (uint64_t)d->ncat) : m;
 		} else {
-			double sg = prior ? (d->bounded ? 1 : UNBOUNDED_RANGE) : P->sigma[j], v = m;
+			double sg = 1 / P->inv[i * nd + j], v = m;
 
 			for (int t = 0; t < 100; t++) {
 				v = m + sg * rng_normal(r);
@@ -450,6 +471,29 @@ unit_to_x(const struct dims *D, const double *u, double *x, int n)
 		x[D->hp[j]] = from_unit(&D->d[j], u[j]);
 }
 
+/*
+ * The highest-scoring of n candidates (rows of cand, sp->n + 1 doubles
+ * each) not tried yet, into x: 0, or -1 when all were tried. Spends score.
+ */
+static int
+best_untried(const struct search *s, double *score, const double *cand, int n, double *x)
+{
+	for (int t = 0; t < n; t++) {
+		int bi = -1;
+
+		for (int c = 0; c < n; c++)
+			if (score[c] > -DBL_MAX && (bi < 0 || score[c] > score[bi]))
+				bi = c;
+		if (bi < 0)
+			break;
+		memcpy(x, cand + (size_t)bi * (s->sp->n + 1), (size_t)s->sp->n * sizeof(double));
+		if (!was_tried(s, x, 0))
+			return 0;
+		score[bi] = -DBL_MAX;
+	}
+	return -1;
+}
+
 static int
 tpe_point(struct search *s, const struct dims *D, double *x)
 {
@@ -458,7 +502,7 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 	int nd = 0, nb = 0, ngood, found = -1;
 	double *u = xcalloc((size_t)D->n + 1, sizeof(double));
 	double *cand = xcalloc((size_t)TPE_CANDIDATES * (D->n + 1), sizeof(double));
-	double *score = xcalloc(TPE_CANDIDATES, sizeof(double));
+	double *score = xcalloc(TPE_CANDIDATES, sizeof(double)), *cx;
 	struct parzen good, worse;
 
 	for (int i = 0; i < s->npt; i++)
@@ -480,20 +524,11 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 		parzen_sample(&good, D, &s->rng, cu);
 		score[c] = parzen_logpdf(&good, D, cu) - parzen_logpdf(&worse, D, cu);
 	}
-	/* The best-scoring candidate not tried yet. */
-	for (int t = 0; t < TPE_CANDIDATES && found < 0; t++) {
-		int bi = -1;
-
-		for (int c = 0; c < TPE_CANDIDATES; c++)
-			if (score[c] > -DBL_MAX && (bi < 0 || score[c] > score[bi]))
-				bi = c;
-		if (bi < 0)
-			break;
-		unit_to_x(D, cand + (size_t)bi * (D->n + 1), x, s->sp->n);
-		if (!was_tried(s, x, 0))
-			found = 0;
-		score[bi] = -DBL_MAX;
-	}
+	cx = xmalloc((size_t)TPE_CANDIDATES * (s->sp->n + 1) * sizeof(double));
+	for (int c = 0; c < TPE_CANDIDATES; c++)
+		unit_to_x(D, cand + (size_t)c * (D->n + 1), cx + (size_t)c * (s->sp->n + 1), s->sp->n);
+	found = best_untried(s, score, cx, TPE_CANDIDATES, x);
+	free(cx);
 	parzen_release(&good);
 	parzen_release(&worse);
 	free(done);
@@ -831,19 +866,7 @@ gp_point(struct search *s, const struct dims *D, double *x)
 		}
 		free(top);
 	}
-	for (int t = 0; t < ncand && found < 0; t++) {
-		int bi = -1;
-
-		for (int c = 0; c < ncand; c++)
-			if (ei[c] > -DBL_MAX && (bi < 0 || ei[c] > ei[bi]))
-				bi = c;
-		if (bi < 0)
-			break;
-		memcpy(x, cx + (size_t)bi * (s->sp->n + 1), (size_t)s->sp->n * sizeof(double));
-		if (!was_tried(s, x, 0))
-			found = 0;
-		ei[bi] = -DBL_MAX;
-	}
+	found = best_untried(s, ei, cx, ncand, x);
 	free(use);
 	free(done);
 	free(loss);
