@@ -125,6 +125,9 @@ drain(struct store *st, int jobs, int follow)
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		int claimed = 0;
 
+		/* reap first, so that a slot freed by an ended run is filled at once */
+		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
+			mine--;
 		while (mine < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
 			pid_t pid;
 
@@ -141,8 +144,6 @@ drain(struct store *st, int jobs, int follow)
 			queue_entry_release(&e);
 			claimed++;
 		}
-		while (mine > 0 && waitpid(-1, NULL, WNOHANG) > 0)
-			mine--;
 		if (!claimed && mine == 0 && !follow && queue_nwaiting(&q) == 0) {
 			/* an executor of ours that died leaves an orphan: settle it first */
 			recover(&q, st);
@@ -150,15 +151,12 @@ drain(struct store *st, int jobs, int follow)
 				break;
 			continue;
 		}
-		if (!claimed) {
-			/* wake when a run ends, or poll for new runs and orphans; while
-			 * executors run, poll often too: a SIGCHLD may have been merged */
-			if (mine > 0)
-				ts.tv_nsec = 5 * 1000 * 1000;
-			sigtimedwait(&set, NULL, &ts);
-			if (follow || mine == 0)
-				recover(&q, st);
-		}
+		/* wake when a run of ours ends (every ended child is reaped above, so
+		 * merged SIGCHLDs lose nothing), or poll for new runs, runs of other
+		 * xt-runq that end, and orphans */
+		sigtimedwait(&set, NULL, &ts);
+		if (follow || mine == 0)
+			recover(&q, st);
 	}
 	queue_close(&q);
 	return 0;

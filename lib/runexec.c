@@ -17,6 +17,7 @@
 #include "json.h"
 #include "run.h"
 #include "runexec.h"
+#include "searchjob.h"
 #include "tree.h"
 #include "banned.h"
 
@@ -526,9 +527,9 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	struct sigaction sa, old;
 	char t[32], **argv = NULL, **env = NULL, buf[65536];
 	const char *script, *status = "completed", *error = NULL;
-	double max_min, deadline = 0, kill_at = 0;
+	double max_min, deadline = 0, kill_at = 0, prune_at = 0;
 	int64_t t0 = time_now_ms();
-	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1;
+	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1, pruned = 0;
 	useconds_t quiet_us = 100;
 	enum runexec_result res;
 	pid_t pid;
@@ -579,6 +580,10 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		note_out(&x, "xt-runq: the parent script '%s' failed\n", script);
 		flush_out(&x);
 		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0);
+		goto out;
+	}
+	if (searchjob_assign(st, ws, x.job, x.rec) < 0) {
+		res = finish(&x, "failed", -1, "the job's search proposed no hparams", t0);
 		goto out;
 	}
 	argv = make_argv(&x);
@@ -640,6 +645,11 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
 			flush_out(&x);
 		pump_log(&x, 0);
+		if (!killed && searchjob_prune(st, ws, x.job, run, &prune_at)) {
+			killed = pruned = 1;
+			kill(-pid, SIGTERM);
+			kill_at = now + o->grace;
+		}
 		if (cancel_req && !killed) {
 			killed = 1;
 			kill(-pid, SIGTERM);
@@ -671,6 +681,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	if (timed_out) {
 		status = "failed";
 		error = "time limit";
+	} else if (pruned) {
+		status = "pruned";
 	} else if (killed) {
 		status = "cancelled";
 	} else if (code != 0) {

@@ -30,14 +30,7 @@ echo
 echo "== 2. a sweep: 6 hparam sets, 2 runs at a time"
 mkdir code
 cp "$top/demo/train.py" code/
-cat >hparams.jsonl <<'HP'
-{"lr":0.01,"hidden":16}
-{"lr":0.01,"hidden":64}
-{"lr":0.003,"hidden":16}
-{"lr":0.003,"hidden":64}
-{"lr":0.001,"hidden":16}
-{"lr":0.001,"hidden":64}
-HP
+xt search grid 'lr=[0.01,0.003,0.001]' 'hidden=[16,64]' >hparams.jsonl
 xt submit -e digits -C code --hp hparams.jsonl -- python3 train.py >runs.jsonl
 echo "submitted $(wc -l <runs.jsonl) runs"
 xt runq -j 2

@@ -8,7 +8,7 @@ build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
 check="$build mandoc python3 jq libxml2-utils"
 demo="$build python3 python3-sklearn"
-bench="$check parallel task-spooler miller hyperfine"
+bench="$check parallel task-spooler miller hyperfine python3-optuna"
 # make static: musl, and what scripts/static-deps.sh builds the libraries with
 static="$check musl-tools cmake dpkg-dev perl patch file linux-libc-dev binutils
 ca-certificates openssl util-linux"
