@@ -40,10 +40,11 @@ san:
 	    $(addprefix build-san/unit/,$(UNITS))
 
 check:
-	@scripts/deps.sh build check
+	@scripts/deps.sh build check static
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory san
-	@tests/run.sh build build-san
+	@$(MAKE) --no-print-directory static
+	@tests/run.sh build build-san build-static
 
 # One build only, quicker while working: make test [T=t1010]
 test: all
@@ -64,13 +65,58 @@ lint:
 	mandoc -T lint -W warning $(MAN)
 
 install: all
+	@$(MAKE) --no-print-directory install-files
+
+clean:
+	rm -rf build build-san build-static
+
+.PHONY: all deps san check test demo bench lint install clean
+
+# make static: every tool as a fully static x86-64 binary (musl), stripped,
+# into build-static/bin. The libraries come from scripts/static-deps.sh,
+# which builds them from Debian's source packages into a cache outside the
+# tree (it prints the prefix). CA_BUNDLE is embedded as the last resort of
+# lib/ca.c. make install-static and make dist install or pack these.
+SO = build-static
+CA_BUNDLE = /etc/ssl/certs/ca-certificates.crt
+STATIC_PCS = libcurl libcjson libssh2 libmongoc-static-1.0
+STATIC_PC = PKG_CONFIG_LIBDIR=$(SP)/lib/pkgconfig PKG_CONFIG_PATH= pkg-config --static
+STATIC_VARS = O=$(SO) CC=musl-gcc \
+	CPPFLAGS='-D_GNU_SOURCE -Ilib -DXT_CA_EMBED=\"$(CA_BUNDLE)\" $(shell $(STATIC_PC) --cflags $(STATIC_PCS))' \
+	CFLAGS='-std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -ffunction-sections -fdata-sections' \
+	LDFLAGS='-static -s -Wl,--gc-sections' \
+	LDLIBS='$(shell $(STATIC_PC) --libs $(STATIC_PCS)) -lyaml -lm'
+VERSION = $(shell git describe --always --dirty 2>/dev/null || echo 0)
+
+static:
+	@scripts/deps.sh static
+	@sp=$$(scripts/static-deps.sh) && \
+	    if [ "$$(cat $(SO)/prefix 2>/dev/null)" != "$$sp" ]; then \
+	        rm -rf $(SO) && mkdir -p $(SO) && echo "$$sp" >$(SO)/prefix; fi && \
+	    $(MAKE) --no-print-directory static-bins SP="$$sp"
+
+# (used by static, with SP set to the prefix of the libraries)
+static-bins:
+	@test -n "$(SP)"
+	@$(MAKE) --no-print-directory $(STATIC_VARS) $(addprefix $(SO)/bin/,$(TOOLS))
+	@cd $(SO)/bin && for f in $(TOOLS); do printf '%-12s %9d bytes\n' $$f $$(stat -c %s $$f); done
+
+install-static: static
+	@$(MAKE) --no-print-directory install-files BINS="$(addprefix $(SO)/bin/,$(TOOLS))"
+
+install-files:
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 $(DESTDIR)$(MANPREFIX)/man7
 	cp -f $(BINS) $(DESTDIR)$(PREFIX)/bin/
 	cp -f man/*.1 $(DESTDIR)$(MANPREFIX)/man1/
 	cp -f man/*.7 $(DESTDIR)$(MANPREFIX)/man7/
 
-clean:
-	rm -rf build build-san
+# a tarball of the static tools and the man pages: build-static/xt-VERSION-x86_64-linux.tar.gz
+dist: static
+	@rm -rf $(SO)/dist && mkdir -p $(SO)/dist
+	@$(MAKE) --no-print-directory install-files BINS="$(addprefix $(SO)/bin/,$(TOOLS))" \
+	    DESTDIR=$(CURDIR)/$(SO)/dist/xt-$(VERSION)-x86_64-linux PREFIX= MANPREFIX=/man >/dev/null
+	tar -C $(SO)/dist -czf $(SO)/xt-$(VERSION)-x86_64-linux.tar.gz xt-$(VERSION)-x86_64-linux
+	@echo $(SO)/xt-$(VERSION)-x86_64-linux.tar.gz
 
-.PHONY: all deps san check test demo bench lint install clean
+.PHONY: static static-bins install-static install-files dist
 .SECONDARY:

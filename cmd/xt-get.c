@@ -1,7 +1,7 @@
 /*
  * xt-get: read from the store. Download an object or a folder tree,
  * verifying content hashes the store knows; list a prefix as JSON lines;
- * cat objects to standard output.
+ * cat objects to standard output. Also downloads http:// and https:// URLs.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,15 +11,17 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "http.h"
 #include "json.h"
 #include "name.h"
+#include "sha256.h"
 #include "tool.h"
 #include "tree.h"
 #include "banned.h"
 
 #define CAT_CHUNK ((int64_t)1 << 20)
 
-static int quiet;
+static int quiet, verbose;
 
 static void
 usage(int status)
@@ -28,7 +30,8 @@ usage(int status)
 	    "usage: xt-get [-q] SOURCE [DEST]      download an object or a folder\n"
 	    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
 	    "       xt-get -c PATH...              write objects to standard output\n"
-	    "options: -s STORE  -w WORKSPACE\n"
+	    "       xt-get [-v] URL [FILE]         download an http(s):// URL (-c: to stdout)\n"
+	    "options: -s STORE  -w WORKSPACE  --ca-file FILE\n"
 	    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
 	exit(status);
 }
@@ -227,6 +230,140 @@ do_get(struct store *st, const char *src, const char *dest)
 	return ret;
 }
 
+struct url_out {
+	FILE *fp;
+	struct sha256 h;
+};
+
+static int
+url_write(const void *data, size_t len, void *arg)
+{
+	struct url_out *o = arg;
+
+	sha256_update(&o->h, data, len);
+	return fwrite(data, 1, len, o->fp) == len ? 0 : -1;
+}
+
+/* FILE for a URL: dest, or dest/NAME when dest is a folder, or NAME, where
+ * NAME is the last segment of the URL's path; NULL when there is none. */
+static char *
+url_file(const char *url, const char *dest)
+{
+	const char *path = strchr(strstr(url, "://") + 3, '/');
+	size_t n = path ? strcspn(path, "?#") : 0;
+	char *seg = NULL, *file;
+
+	if (n > 1) {
+		char *p = xstrndup(path, n), *slash = strrchr(p, '/');
+
+		if (slash[1])
+			seg = xstrdup(slash + 1);
+		free(p);
+	}
+	if (dest && !is_dir(dest) && dest[strlen(dest) - 1] != '/')
+		file = xstrdup(dest);
+	else if (!seg)
+		file = NULL;
+	else
+		file = dest ? path_join(dest, seg) : xstrdup(seg);
+	free(seg);
+	return file;
+}
+
+static void
+url_note(const char *url, const struct http_result *r, int ok)
+{
+	if (!verbose)
+		return;
+	warnx("%s: CA certificates %s (%s)", url, r->ca.path ? r->ca.path : "built in",
+	    r->ca.origin ? r->ca.origin : "none");
+	if (ok)
+		warnx("%s: status %ld, %lld bytes, TLS handshake done at %.1f ms, all in %.1f ms",
+		    url, r->status, (long long)r->bytes, r->tls_ms, r->total_ms);
+}
+
+/* Download url to file (NULL: standard output). A file appears whole, by
+ * rename, or not at all. */
+static int
+do_url(const char *url, const char *file)
+{
+	struct url_out o = { stdout, { 0 } };
+	struct http_result r;
+	char err[1024], sha[SHA256_HEX], *tmp = NULL;
+	int fd, ok;
+
+	sha256_init(&o.h);
+	if (file) {
+		tmp = xasprintf("%s.xt-XXXXXX", file);
+		if ((fd = mkstemp(tmp)) < 0 || !(o.fp = fdopen(fd, "w"))) {
+			warnx("cannot create '%s':", tmp);
+			if (fd >= 0) {
+				close(fd);
+				unlink(tmp);
+			}
+			free(tmp);
+			return 1;
+		}
+	}
+	ok = http_get(url, url_write, &o, &r, err, sizeof(err)) == 0;
+	url_note(url, &r, ok);
+	if (!ok)
+		warnx("%s", err);
+	if (file) {
+		if (fclose(o.fp) != 0 && ok) {
+			warnx("cannot write '%s':", file);
+			ok = 0;
+		}
+		if (ok && rename(tmp, file) < 0) {
+			warnx("cannot rename '%s' to '%s':", tmp, file);
+			ok = 0;
+		}
+		if (!ok)
+			unlink(tmp);
+		free(tmp);
+	} else if (!ok && ferror(stdout)) {
+		die("error writing to standard output:");
+	}
+	if (ok && file) {
+		cJSON *j = cJSON_CreateObject();
+
+		sha256_hex(&o.h, sha);
+		json_set_str(j, "url", url);
+		json_set_str(j, "file", file);
+		json_set_num(j, "size", (double)r.bytes);
+		json_set_str(j, "sha256", sha);
+		json_set_str(j, "action", "downloaded");
+		json_set_num(j, "status", (double)r.status);
+		json_set_num(j, "tls_ms", r.tls_ms);
+		json_set_num(j, "ms", r.total_ms);
+		json_print_line(stdout, j);
+		cJSON_Delete(j);
+	}
+	return !ok;
+}
+
+static int
+do_urls(char **urls, int n, int cat)
+{
+	int i, ret = 0;
+
+	if (!cat) {
+		char *file = url_file(urls[0], n > 1 ? urls[1] : NULL);
+
+		if (!file)
+			die_status(EXIT_USAGE, "%s: no file name in the URL: give FILE", urls[0]);
+		ret = do_url(urls[0], file);
+		free(file);
+		return ret;
+	}
+	for (i = 0; i < n; i++) {
+		if (!http_is_url(urls[i]))
+			die_status(EXIT_USAGE, "'%s': not an http:// or https:// URL", urls[i]);
+		ret |= do_url(urls[i], NULL);
+	}
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,6 +374,8 @@ main(int argc, char **argv)
 		{ "store", required_argument, 0, 's' },
 		{ "workspace", required_argument, 0, 'w' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "verbose", no_argument, 0, 'v' },
+		{ "ca-file", required_argument, 0, 'C' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -244,7 +383,7 @@ main(int argc, char **argv)
 	struct store *st;
 
 	tool_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "lrcs:w:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lrcs:w:qvh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list = 1; break;
 		case 'r': recursive = 1; break;
@@ -252,6 +391,8 @@ main(int argc, char **argv)
 		case 's': config_set("store", optarg); break;
 		case 'w': config_set("workspace", optarg); break;
 		case 'q': quiet = 1; break;
+		case 'v': verbose = 1; break;
+		case 'C': config_set("ca-file", optarg); break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -261,6 +402,12 @@ main(int argc, char **argv)
 	if ((list && (cat || argc > 1)) || (cat && argc < 1) || (!list && !cat && (argc < 1 ||
 	    argc > 2)) || (recursive && !list))
 		usage(EXIT_USAGE);
+	if (!list && http_is_url(argv[0])) {
+		ret = do_urls(argv, argc, cat);
+		config_release();
+		stdout_close();
+		return ret;
+	}
 	tool_workspace();
 	st = tool_store();
 	if (list)

@@ -14,10 +14,12 @@
 
 #include "blob.h"
 #include "config.h"
+#include "index.h"
 #include "json.h"
 #include "name.h"
 #include "queue.h"
 #include "run.h"
+#include "searchjob.h"
 #include "tool.h"
 #include "tree.h"
 #include "banned.h"
@@ -49,7 +51,9 @@ usage(int status)
 	    "  --max-minutes M          stop a run after M minutes (it fails)\n"
 	    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
 	    "  --wait                   run the local queue and wait; exit with the worst status\n"
-	    "  --dry-run                print what would be made; store nothing\n");
+	    "  --dry-run                print what would be made; store nothing\n"
+	    "  --search ALGO --space FILE  each run gets its hparams when it starts (xt-search(1))\n"
+	    "  --prune POLICY           stop runs early; --search-opt NAME=VALUE sets metric, goal, ...\n");
 	exit(status);
 }
 
@@ -194,7 +198,6 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 	cJSON *r, *names = cJSON_CreateArray();
 	size_t len;
 	struct sbuf idx;
-	char *ip;
 	struct stat sb;
 	int same_disk;
 
@@ -292,10 +295,8 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 			queue_close(&q);
 			die("cannot store the runs: %s", store_error(st));
 		}
-		ip = run_index_path(o->ws);
-		if (store_append(st, ip, idx.buf, idx.len) < 0)
+		if (index_append(st, o->ws, idx.buf, idx.len) < 0)
 			die("cannot append to the run index: %s", store_error(st));
-		free(ip);
 		for (r = first; r != end; r = r->next) {
 			const char *name = json_str(r, "run");
 			char *p = run_path(o->ws, name, "log.jsonl"), *l1, *l2;
@@ -424,6 +425,10 @@ main(int argc, char **argv)
 		{ "rerun", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'W' },
 		{ "dry-run", no_argument, 0, 'D' },
+		{ "search", required_argument, 0, 'A' },
+		{ "space", required_argument, 0, 'A' },
+		{ "prune", required_argument, 0, 'A' },
+		{ "search-opt", required_argument, 0, 'A' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -431,7 +436,7 @@ main(int argc, char **argv)
 	struct store *st = NULL;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
 	char why[256], t[32], *from_manifest = NULL;
-	int c, i, ret = 0, prefix_given = 0, exp_given = 0;
+	int c, i, ret = 0, prefix_given = 0, exp_given = 0, li = 0;
 	struct stat sb;
 
 	tool_init(argv[0]);
@@ -441,7 +446,7 @@ main(int argc, char **argv)
 	o.hp_prefix = "--";
 	o.tags = cJSON_CreateObject();
 	tree_init(&o.tree);
-	while ((c = getopt_long(argc, argv, "+w:e:t:s:n:C:x:d:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+w:e:t:s:n:C:x:d:h", longopts, &li)) != -1) {
 		switch (c) {
 		case 'w': config_set("workspace", optarg); break;
 		case 'e': config_set("experiment", optarg); exp_given = 1; break;
@@ -463,6 +468,7 @@ main(int argc, char **argv)
 		case 'r': o.rerun = optarg; break;
 		case 'W': o.wait = 1; break;
 		case 'D': o.dry_run = 1; break;
+		case 'A': searchjob_option(longopts[li].name, optarg); break;
 		case 'T': {
 			char *name = NULL;
 			cJSON *v = json_parse_assign(optarg, &name);
@@ -569,6 +575,7 @@ main(int argc, char **argv)
 		json_set_str(job, "rerun_of", o.rerun);
 	time_iso(time_now_ms(), t, sizeof(t));
 	json_set_str(job, "created", t);
+	searchjob_submit(job, o.hpfile != NULL);
 	runs = plan_runs(&o, cmd, hpsets);
 
 	if (o.dry_run) {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index.h"
 #include "json.h"
 #include "name.h"
 #include "run.h"
@@ -76,11 +77,8 @@ save(struct store *st, const cJSON *rec, int index)
 	line = json_line(rec, &len);
 	rc = store_put(st, p, line, len);
 	free(p);
-	if (rc == 0 && index) {
-		p = run_index_path(ws);
-		rc = store_append(st, p, line, len);
-		free(p);
-	}
+	if (rc == 0 && index)
+		rc = index_append(st, ws, line, len);	/* safe against a compaction */
 	free(line);
 	return rc;
 }

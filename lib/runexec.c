@@ -15,9 +15,11 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "index.h"
 #include "json.h"
 #include "run.h"
 #include "runexec.h"
+#include "searchjob.h"
 #include "tree.h"
 #include "banned.h"
 
@@ -96,11 +98,8 @@ save_start(void *arg)
 
 	x->save_rc = store_put(x->st2, p, x->startline, x->startlen);
 	free(p);
-	if (x->save_rc == 0) {
-		p = run_index_path(x->ws);
-		x->save_rc = store_append(x->st2, p, x->startline, x->startlen);
-		free(p);
-	}
+	if (x->save_rc == 0)
+		x->save_rc = index_append(x->st2, x->ws, x->startline, x->startlen);
 	if (x->save_rc < 0)
 		snprintf(x->err, sizeof(x->err), "%s", store_error(x->st2));
 	return NULL;
@@ -337,7 +336,8 @@ spawn_child(char **argv, char **env, const char *dir, int out, int nul, const si
 	setpgid(0, 0);
 	/* if the executor dies, the run dies with it: it must never run twice */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	dup2(nul, 0);
+	if (nul >= 0)
+		dup2(nul, 0);
 	dup2(out, 1);
 	dup2(out, 2);
 	if (chdir(dir) < 0) {
@@ -360,11 +360,8 @@ spawn(char **argv, char **env, const char *dir, int *outfd)
 
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return -1;
-	if ((nul = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
+	/* without a /dev/null (an empty chroot) the command keeps our standard input */
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	/* no handler of ours may run in the child while it shares our memory */
 	sigfillset(&all);
 	sigprocmask(SIG_BLOCK, &all, &old);
@@ -372,7 +369,8 @@ spawn(char **argv, char **env, const char *dir, int *outfd)
 	if (pid == 0)
 		spawn_child(argv, env, dir, p[1], nul, &old);
 	sigprocmask(SIG_SETMASK, &old, NULL);
-	close(nul);
+	if (nul >= 0)
+		close(nul);
 	close(p[1]);
 	if (pid < 0) {
 		close(p[0]);
@@ -625,9 +623,9 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	struct sigaction sa, old;
 	char t[32], **argv = NULL, **env = NULL, buf[65536];
 	const char *script, *status = "completed", *error = NULL;
-	double max_min, deadline = 0, kill_at = 0;
+	double max_min, deadline = 0, kill_at = 0, prune_at = 0;
 	int64_t t0 = time_now_ms(), t1;
-	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1;
+	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1, pruned = 0;
 	useconds_t quiet_us = 100;
 	enum runexec_result res;
 	pid_t pid;
@@ -678,6 +676,11 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		note_out(&x, "xt-runq: the parent script '%s' failed\n", script);
 		flush_out(&x);
 		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0, time_now_ms());
+		goto out;
+	}
+	if (searchjob_assign(st, ws, x.job, x.rec) < 0) {
+		res = finish(&x, "failed", -1, "the job's search proposed no hparams", t0,
+		    time_now_ms());
 		goto out;
 	}
 	argv = make_argv(&x);
@@ -739,6 +742,11 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
 			flush_out(&x);
 		pump_log(&x, 0);
+		if (!killed && searchjob_prune(st, ws, x.job, run, &prune_at)) {
+			killed = pruned = 1;
+			kill(-pid, SIGTERM);
+			kill_at = now + o->grace;
+		}
 		if (cancel_req && !killed) {
 			killed = 1;
 			kill(-pid, SIGTERM);
@@ -773,6 +781,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	if (timed_out) {
 		status = "failed";
 		error = "time limit";
+	} else if (pruned) {
+		status = "pruned";
 	} else if (killed) {
 		status = "cancelled";
 	} else if (code != 0) {

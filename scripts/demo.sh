@@ -3,7 +3,8 @@
 #   1. a put/get round trip of a real tree (this project's own sources);
 #   2. a small real hyperparameter sweep: six hparam sets as JSON lines,
 #      two runs at a time, each training an MLP on scikit-learn's digits;
-#   3. each run's final metrics.
+#   3. each run's final metrics;
+#   4. a report of the sweep and a plot of its training curves.
 # Everything goes to a fresh XT_HOME under $DEMO_DIR (default /tmp/xt-demo).
 set -eu
 bin=$(cd "${1:-build/bin}" && pwd)
@@ -29,14 +30,7 @@ echo
 echo "== 2. a sweep: 6 hparam sets, 2 runs at a time"
 mkdir code
 cp "$top/demo/train.py" code/
-cat >hparams.jsonl <<'HP'
-{"lr":0.01,"hidden":16}
-{"lr":0.01,"hidden":64}
-{"lr":0.003,"hidden":16}
-{"lr":0.003,"hidden":64}
-{"lr":0.001,"hidden":16}
-{"lr":0.001,"hidden":64}
-HP
+xt search grid 'lr=[0.01,0.003,0.001]' 'hidden=[16,64]' >hparams.jsonl
 xt submit -e digits -C code --hp hparams.jsonl -- python3 train.py >runs.jsonl
 echo "submitted $(wc -l <runs.jsonl) runs"
 xt runq -j 2
@@ -49,3 +43,14 @@ done
 echo
 echo "the last lines of $(sed -n '1s/.*"run":"\([^"]*\)".*/\1/p' runs.jsonl)'s console:"
 xt get -c "$(sed -n '1s/.*"run":"\([^"]*\)".*/\1/p' runs.jsonl)/output.txt" | tail -n 3
+
+echo
+echo "== 4. a report of the sweep, best first, and its training curves"
+xt report -e digits -c 'run,status,hparams.lr=lr,hparams.hidden=hidden,metrics.acc=acc,metrics.loss=loss' \
+    --where 'status = completed and metrics.acc' --sort -metrics.acc
+echo
+xt report --group hparams.hidden -c 'count,mean(metrics.acc),max(metrics.acc)' -e digits --where metrics.acc
+echo
+xt report plot acc -e digits --term --legend '{run} lr={hparams.lr} h={hparams.hidden}' --size 78x24
+xt report plot acc loss -e digits --smooth 0.3 --legend 'lr={hparams.lr} h={hparams.hidden}' -o sweep.svg
+echo "the same curves, and the loss, as SVG: $DEMO_DIR/sweep.svg"

@@ -1,0 +1,513 @@
+/* chart.c: see chart.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chart.h"
+#include "json.h"
+#include "plot.h"
+#include "run.h"
+#include "tool.h"
+#include "banned.h"
+
+/* One drawn line before layout: a run's metric, or a scatter cloud. */
+struct line {
+	char *panel;
+	char *label;
+	double *x, *y;
+	size_t n, cap;
+};
+
+struct lines {
+	struct line *v;
+	size_t n;
+};
+
+void
+chart_opts_init(struct chart_opts *co)
+{
+	memset(co, 0, sizeof(*co));
+	co->agg = -1;
+	co->band = PLOT_BAND_STD;
+}
+
+void
+chart_opts_release(struct chart_opts *co)
+{
+	size_t i;
+
+	for (i = 0; i < co->nmetrics; i++)
+		free(co->metrics[i]);
+	free(co->metrics);
+	free(co->out);
+	free(co->break_on);
+	free(co->legend);
+	free(co->vs);
+	free(co->title);
+}
+
+void
+chart_add_metric(struct chart_opts *co, const char *name)
+{
+	co->metrics = xrealloc(co->metrics, (co->nmetrics + 1) * sizeof(*co->metrics));
+	co->metrics[co->nmetrics++] = xstrdup(strncmp(name, "metrics.", 8) ? name : name + 8);
+}
+
+static int
+bad(struct chart_opts *co, const char *opt, const char *arg, const char *want)
+{
+	snprintf(co->err, sizeof(co->err), "%s: expected %s, not '%s'", opt, want, arg);
+	return -1;
+}
+
+int
+chart_opt(struct chart_opts *co, int c, const char *arg)
+{
+	char *end;
+	long a, b;
+
+	switch (c) {
+	case 'o': free(co->out); co->out = xstrdup(arg); return 0;
+	case 't': co->term = 1; return 0;
+	case 1:
+		if (strcmp(arg, "step") && strcmp(arg, "time"))
+			return bad(co, "--x", arg, "step or time");
+		co->xtime = !strcmp(arg, "time");
+		return 0;
+	case 2:
+		if (parse_double(arg, &co->smooth) < 0 || !(co->smooth >= 0 && co->smooth < 1))
+			return bad(co, "--smooth", arg, "a number in [0, 1)");
+		return 0;
+	case 3:
+		if (!strcmp(arg, "none"))
+			co->agg = -1;
+		else if (!strcmp(arg, "mean") || !strcmp(arg, "median"))
+			co->agg = !strcmp(arg, "mean") ? PLOT_MEAN : PLOT_MEDIAN;
+		else
+			return bad(co, "--agg", arg, "mean, median or none");
+		return 0;
+	case 4:
+		if (!strcmp(arg, "std"))
+			co->band = PLOT_BAND_STD;
+		else if (!strcmp(arg, "minmax"))
+			co->band = PLOT_BAND_MINMAX;
+		else if (!strcmp(arg, "sem"))
+			co->band = PLOT_BAND_SEM;
+		else if (!strcmp(arg, "none"))
+			co->band = PLOT_BAND_NONE;
+		else
+			return bad(co, "--band", arg, "std, minmax, sem or none");
+		return 0;
+	case 5: free(co->break_on); co->break_on = xstrdup(arg); return 0;
+	case 6:
+		a = strtol(arg, &end, 10);
+		if (end == arg || (*end != 'x' && *end != 'X') || a < 1 || a > 50)
+			return bad(co, "--layout", arg, "ROWSxCOLS, e.g. 2x3");
+		b = strtol(end + 1, &end, 10);
+		if (*end || b < 1 || b > 50)
+			return bad(co, "--layout", arg, "ROWSxCOLS, e.g. 2x3");
+		co->rows = (int)a;
+		co->cols = (int)b;
+		return 0;
+	case 7: free(co->legend); co->legend = xstrdup(arg); return 0;
+	case 8: free(co->vs); co->vs = xstrdup(arg); return 0;
+	case 9: free(co->title); co->title = xstrdup(arg); return 0;
+	case 10:
+		a = strtol(arg, &end, 10);
+		if (end == arg || *end != 'x' || a < 10 || a > 20000)
+			return bad(co, "--size", arg, "WIDTHxHEIGHT");
+		b = strtol(end + 1, &end, 10);
+		if (*end || b < 5 || b > 20000)
+			return bad(co, "--size", arg, "WIDTHxHEIGHT");
+		co->width = (int)a;
+		co->height = (int)b;
+		return 0;
+	case 11: co->ascii = 1; return 0;
+	case 12: co->color = 1; return 0;
+	default: return -1;
+	}
+}
+
+/* Add each {FIELD} of a template to the report's fields; -1 on an unclosed brace. */
+static int
+template_fields(struct chart_opts *co, struct report *r, const char *t)
+{
+	const char *p = t, *q;
+
+	while ((p = strchr(p, '{'))) {
+		char *f;
+
+		if (!(q = strchr(p, '}'))) {
+			snprintf(co->err, sizeof(co->err), "--legend: column %ld: '{' is never closed",
+			    (long)(p - t) + 1);
+			return -1;
+		}
+		f = xstrndup(p + 1, (size_t)(q - p - 1));
+		jfields_add(&r->f, f);
+		free(f);
+		p = q + 1;
+	}
+	return 0;
+}
+
+int
+chart_prepare(struct chart_opts *co, struct report *r)
+{
+	size_t i;
+
+	if (co->nmetrics == 0) {
+		snprintf(co->err, sizeof(co->err), "plot: name a metric to draw (xt-report plot acc ...)");
+		return -1;
+	}
+	if (!co->out == !co->term) {
+		snprintf(co->err, sizeof(co->err), "plot: give -o FILE.svg or --term (one of them)");
+		return -1;
+	}
+	if (co->vs && co->agg >= 0) {
+		snprintf(co->err, sizeof(co->err), "plot: --vs draws points: --agg does not apply");
+		return -1;
+	}
+	r->no_parents = 1;	/* a parent run has no curve of its own */
+	jfields_add(&r->f, "ws");
+	jfields_add(&r->f, "run");
+	for (i = 0; i < co->nmetrics; i++) {
+		char *m = xasprintf("metrics.%s", co->metrics[i]);
+
+		jfields_add(&r->f, m);
+		free(m);
+	}
+	if (co->break_on && strcmp(co->break_on, "run"))
+		jfields_add(&r->f, co->break_on);
+	if (co->vs)
+		jfields_add(&r->f, co->vs);
+	if (!r->ncols)
+		report_add_columns(r, "run");
+	return co->legend ? template_fields(co, r, co->legend) : 0;
+}
+
+/* The row's value of field as text ("" when missing). Caller frees. */
+static char *
+value_text(const struct report *r, const struct report_row *row, const char *field)
+{
+	long id = jfields_find(&r->f, field, strlen(field));
+	struct sbuf sb;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	if (id >= 0 && (size_t)id < row->nv)
+		jv_text(&row->v[id], &sb);
+	return sbuf_detach(&sb, NULL);
+}
+
+char *
+chart_legend(const struct report *r, const struct report_row *row, const char *tmpl)
+{
+	struct sbuf sb;
+	const char *p = tmpl, *q;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	while (*p) {
+		if (*p == '{' && (q = strchr(p, '}'))) {
+			char *f = xstrndup(p + 1, (size_t)(q - p - 1)), *v = value_text(r, row, f);
+
+			sbuf_adds(&sb, v);
+			free(v);
+			free(f);
+			p = q + 1;
+		} else {
+			sbuf_addc(&sb, *p++);
+		}
+	}
+	return sbuf_detach(&sb, NULL);
+}
+
+static struct line *
+line_new(struct lines *ls, char *panel, char *label)
+{
+	struct line *l;
+
+	ls->v = xrealloc(ls->v, (ls->n + 1) * sizeof(*ls->v));
+	l = &ls->v[ls->n++];
+	memset(l, 0, sizeof(*l));
+	l->panel = panel;
+	l->label = label;
+	return l;
+}
+
+static void
+point(struct line *l, double x, double y)
+{
+	if (l->n == l->cap) {
+		l->cap = l->cap * 2 + 64;
+		l->x = xrealloc(l->x, l->cap * sizeof(*l->x));
+		l->y = xrealloc(l->y, l->cap * sizeof(*l->y));
+	}
+	l->x[l->n] = x;
+	l->y[l->n++] = y;
+}
+
+/* Sort a line's points by x (stable), when they are not already. */
+static void
+sort_points(struct line *l)
+{
+	size_t i, j;
+
+	for (i = 1; i < l->n; i++) {
+		double x = l->x[i], y = l->y[i];
+
+		for (j = i; j > 0 && l->x[j - 1] > x; j--) {
+			l->x[j] = l->x[j - 1];
+			l->y[j] = l->y[j - 1];
+		}
+		l->x[j] = x;
+		l->y[j] = y;
+	}
+}
+
+/* The panel and label of a run's line for metric m. */
+static void
+names(const struct chart_opts *co, const struct report *r, const struct report_row *row,
+    const char *run, const char *m, char **panel, char **label)
+{
+	char *who = co->legend ? chart_legend(r, row, co->legend) :
+	    xstrdup(co->agg >= 0 ? "" : run);
+
+	if (!co->break_on) {
+		*panel = xstrdup(m);
+		*label = who;
+	} else if (!strcmp(co->break_on, "run")) {
+		*panel = xstrdup(run);
+		*label = xstrdup(m);
+		free(who);
+	} else {
+		char *v = value_text(r, row, co->break_on);
+
+		*panel = xasprintf("%s=%s", co->break_on, v);
+		*label = co->nmetrics > 1 ? xasprintf("%s%s%s", who, *who ? " " : "", m) : xstrdup(who);
+		free(who);
+		free(v);
+	}
+}
+
+/* Read a run's log and add one line per metric. */
+static int
+run_lines(struct chart_opts *co, struct report *r, struct store *st, const struct report_row *row,
+    struct lines *ls)
+{
+	char *ws = value_text(r, row, "ws"), *run = value_text(r, row, "run"), *p;
+	size_t *mine = xcalloc(co->nmetrics, sizeof(*mine));	/* indices: ls->v moves as it grows */
+	struct sbuf sb;
+	const char *s, *nl;
+	int64_t t0 = -1;
+	size_t i, k = 0;
+	int rc = 0;
+
+	sbuf_init(&sb, (size_t)1 << 30);
+	p = run_path(*ws ? ws : tool_workspace(), run, "log.jsonl");
+	if (store_get(st, p, 0, -1, &sb) < 0) {
+		if (!strstr(store_error(st), "No such") && !strstr(store_error(st), "no such"))
+			warnx("%s", store_error(st));
+		goto out;
+	}
+	for (i = 0; i < co->nmetrics; i++) {
+		char *panel, *label;
+
+		names(co, r, row, run, co->metrics[i], &panel, &label);
+		line_new(ls, panel, label);
+		mine[i] = ls->n - 1;
+	}
+	for (s = sb.buf; *s; s = nl + (*nl == '\n')) {
+		cJSON *o, *data, *v;
+		const char *t;
+		int64_t ms = 0;
+
+		nl = s + strcspn(s, "\n");
+		o = cJSON_ParseWithLength(s, (size_t)(nl - s));
+		if (!o)
+			continue;
+		if ((t = json_str(o, "time")) && time_parse_iso(t, &ms) == 0 && t0 < 0)
+			t0 = ms;
+		data = cJSON_GetObjectItem(o, "data");
+		if (!strcmp(json_str(o, "event") ? json_str(o, "event") : "", "metrics") &&
+		    cJSON_IsObject(data)) {
+			double x = co->xtime ? (double)(ms - t0) / 1000.0 :
+			    json_num(o, "step", (double)k);
+
+			for (i = 0; i < co->nmetrics; i++)
+				if (cJSON_IsNumber(v = cJSON_GetObjectItem(data, co->metrics[i])))
+					point(&ls->v[mine[i]], x, v->valuedouble);
+			k++;
+		}
+		cJSON_Delete(o);
+	}
+	for (i = 0; i < co->nmetrics; i++) {
+		sort_points(&ls->v[mine[i]]);
+		plot_smooth(ls->v[mine[i]].y, ls->v[mine[i]].n, co->smooth);
+	}
+out:
+	free(mine);
+	free(p);
+	free(ws);
+	free(run);
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* --vs: one point per run and metric. */
+static void
+scatter_lines(struct chart_opts *co, struct report *r, struct lines *ls)
+{
+	size_t i, k;
+
+	for (i = 0; i < co->nmetrics; i++) {
+		char *m = xasprintf("metrics.%s", co->metrics[i]);
+		long idm = jfields_find(&r->f, m, strlen(m)), idx = jfields_find(&r->f, co->vs,
+		    strlen(co->vs));
+		struct line *l = line_new(ls, xstrdup(co->metrics[i]), xstrdup(co->metrics[i]));
+
+		for (k = 0; k < r->nrows; k++) {
+			const struct report_row *row = r->rows[k];
+
+			if ((size_t)idm < row->nv && (size_t)idx < row->nv &&
+			    row->v[idm].type == JV_NUM && row->v[idx].type == JV_NUM)
+				point(l, row->v[idx].num, row->v[idm].num);
+		}
+		sort_points(l);
+		free(m);
+	}
+}
+
+static void
+lines_free(struct lines *ls)
+{
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		free(ls->v[i].panel);
+		free(ls->v[i].label);
+		free(ls->v[i].x);
+		free(ls->v[i].y);
+	}
+	free(ls->v);
+}
+
+int
+chart_run(struct chart_opts *co, struct report *r, FILE *fp)
+{
+	struct lines ls = { NULL, 0 };
+	struct plot_panel *panels = NULL;
+	struct plot_series *series = NULL, *aggs = NULL;
+	char **labels = NULL;
+	size_t np = 0, ns = 0, na = 0, i, j, k, total = 0;
+	struct plot pl;
+	FILE *out = fp;
+	int rc = 0;
+
+	report_finish(r);
+	if (co->vs) {
+		scatter_lines(co, r, &ls);
+	} else {
+		struct store *st = tool_store();
+
+		for (i = 0; i < r->nrows; i++)
+			run_lines(co, r, st, r->rows[i], &ls);
+		store_close(st);
+	}
+	for (i = 0; i < ls.n; i++)
+		total += ls.v[i].n;
+	if (total == 0) {
+		warnx("plot: no points of %s%s in the %zu runs selected", co->metrics[0],
+		    co->nmetrics > 1 ? " or the other metrics" : "", r->nrows);
+		lines_free(&ls);
+		return 1;
+	}
+	/* panels in order of first appearance; each line's series in its panel */
+	series = xcalloc(ls.n + 1, sizeof(*series));
+	aggs = xcalloc(ls.n + 1, sizeof(*aggs));
+	labels = xcalloc(ls.n + 1, sizeof(*labels));
+	panels = xcalloc(ls.n + 1, sizeof(*panels));
+	for (i = 0; i < ls.n; i++) {
+		int seen = 0;
+
+		for (j = 0; j < i && !seen; j++)
+			seen = !strcmp(ls.v[j].panel, ls.v[i].panel);
+		if (seen)
+			continue;
+		panels[np].title = ls.v[i].panel;
+		panels[np].xlabel = co->vs ? co->vs : co->xtime ? "time (s)" : "step";
+		panels[np].ylabel = co->break_on && !strcmp(co->break_on, "run") ? "value" :
+		    co->nmetrics == 1 ? co->metrics[0] : "value";
+		panels[np].scatter = co->vs != NULL;
+		panels[np].s = series + ns;
+		for (j = i; j < ls.n; j++) {
+			struct line *l = &ls.v[j];
+
+			if (strcmp(l->panel, ls.v[i].panel) || l->n == 0)
+				continue;
+			if (co->agg < 0) {
+				series[ns].label = l->label;
+				series[ns].x = l->x;
+				series[ns].y = l->y;
+				series[ns++].n = l->n;
+				continue;
+			}
+			/* aggregate the lines of this panel that share a label */
+			for (k = panels[np].s - series; k < ns && strcmp(series[k].label, l->label); k++)
+				;
+			if (k < ns)
+				continue;
+			{
+				struct plot_series *grp = xcalloc(ls.n, sizeof(*grp));
+				size_t ng = 0, m;
+
+				for (m = j; m < ls.n; m++)
+					if (!strcmp(ls.v[m].panel, l->panel) && !strcmp(ls.v[m].label, l->label) &&
+					    ls.v[m].n) {
+						grp[ng].x = ls.v[m].x;
+						grp[ng].y = ls.v[m].y;
+						grp[ng++].n = ls.v[m].n;
+					}
+				if (plot_aggregate(grp, ng, (enum plot_agg)co->agg, (enum plot_band)co->band,
+				    &aggs[na]) == 0) {
+					labels[na] = xasprintf("%s%s%s (%zu runs)",
+					    co->agg == PLOT_MEAN ? "mean" : "median", *l->label ? " " : "",
+					    l->label, ng);
+					aggs[na].label = labels[na];
+					series[ns++] = aggs[na++];
+				}
+				free(grp);
+			}
+		}
+		panels[np].ns = (size_t)(series + ns - panels[np].s);
+		np++;
+	}
+	memset(&pl, 0, sizeof(pl));
+	pl.title = co->title;
+	pl.p = panels;
+	pl.np = np;
+	pl.rows = co->rows;
+	pl.cols = co->cols;
+	pl.width = co->width;
+	pl.height = co->height;
+	pl.ascii = co->ascii;
+	pl.color = co->color;
+	if (co->out && !(out = fopen(co->out, "w"))) {
+		warnx("cannot open '%s':", co->out);
+		rc = 1;
+	} else {
+		rc = (co->out ? plot_svg(out, &pl) : plot_term(out, &pl)) < 0;
+		if (co->out && fclose(out) != 0)
+			rc = 1;
+		if (rc)
+			warnx("cannot write '%s':", co->out ? co->out : "standard output");
+	}
+	for (i = 0; i < na; i++) {
+		free(labels[i]);
+		plot_series_free(&aggs[i]);
+	}
+	free(labels);
+	free(aggs);
+	free(series);
+	free(panels);
+	lines_free(&ls);
+	return rc;
+}

@@ -1,0 +1,448 @@
+/* expr.c: see expr.h. A recursive descent parser over a tokenizer that reads on demand. */
+#include <ctype.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "expr.h"
+#include "banned.h"
+
+enum { E_OR, E_AND, E_NOT, E_HAS, E_CMP };
+enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RE, OP_NRE };
+enum { L_NUM, L_STR, L_BOOL, L_NULL };
+enum { T_END, T_LP, T_RP, T_WORD, T_NUM, T_STR, T_OP, T_AND, T_OR, T_NOT, T_BAD };
+
+struct expr {
+	int kind;
+	struct expr *a, *b;
+	char *field;		/* E_HAS, E_CMP */
+	size_t id;
+	int op, lit;		/* E_CMP */
+	double num;
+	char *str;
+	size_t slen;
+	regex_t re;
+	int has_re;
+};
+
+struct parser {
+	const char *src, *p;
+	int tok, op;
+	const char *tstart;	/* where the current token starts */
+	char *text;		/* T_WORD, T_STR: its text (owned until taken) */
+	size_t tlen;
+	double num;
+	char *err;
+	size_t errlen;
+	int failed;
+};
+
+static void
+fail(struct parser *ps, const char *at, const char *fmt, const char *arg)
+{
+	char what[256];
+
+	if (ps->failed)
+		return;
+	ps->failed = 1;
+	snprintf(what, sizeof(what), fmt, arg);
+	snprintf(ps->err, ps->errlen, "column %ld: %s", (long)(at - ps->src) + 1, what);
+}
+
+static int
+wordc(int c)
+{
+	return isalnum(c) || c == '_' || c == '.' || c == '-';
+}
+
+static const char *
+tokname(const struct parser *ps)
+{
+	static char buf[40];
+	size_t n = (size_t)(ps->p - ps->tstart);
+
+	if (ps->tok == T_END)
+		return "the end";
+	if (n > 30)
+		n = 30;
+	snprintf(buf, sizeof(buf), "'%.*s'", (int)n, ps->tstart);
+	return buf;
+}
+
+/* Read the next token into ps. */
+static void
+next(struct parser *ps)
+{
+	const char *p = ps->p;
+	char *end;
+
+	free(ps->text);
+	ps->text = NULL;
+	while (isspace((unsigned char)*p))
+		p++;
+	ps->tstart = p;
+	if (!*p) {
+		ps->tok = T_END;
+	} else if (*p == '(' || *p == ')') {
+		ps->tok = *p == '(' ? T_LP : T_RP;
+		p++;
+	} else if (*p == '"' || *p == '\'') {
+		char q = *p++;
+		struct sbuf sb;
+
+		sbuf_init(&sb, (size_t)1 << 20);
+		while (*p && *p != q) {
+			if (*p == '\\' && p[1])
+				p++;
+			sbuf_addc(&sb, *p++);
+		}
+		if (!*p) {
+			fail(ps, ps->tstart, "%s", "unclosed string");
+			sbuf_release(&sb);
+			ps->tok = T_BAD;
+			ps->p = p;
+			return;
+		}
+		p++;
+		ps->tlen = sb.len;
+		ps->text = sbuf_detach(&sb, NULL);
+		ps->tok = T_STR;
+	} else if (!strncmp(p, "&&", 2) || !strncmp(p, "||", 2)) {
+		ps->tok = *p == '&' ? T_AND : T_OR;
+		p += 2;
+	} else if (strchr("=!<>~", *p)) {
+		static const struct { const char *s; int op; } ops[] = {
+			{ "==", OP_EQ }, { "!=", OP_NE }, { "<>", OP_NE }, { "<=", OP_LE },
+			{ ">=", OP_GE }, { "!~", OP_NRE }, { "=~", OP_RE }, { "=", OP_EQ },
+			{ "<", OP_LT }, { ">", OP_GT }, { "~", OP_RE },
+		};
+		size_t i;
+
+		ps->tok = T_NOT;	/* a lone '!' */
+		for (i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+			size_t n = strlen(ops[i].s);
+
+			if (!strncmp(p, ops[i].s, n)) {
+				ps->tok = T_OP;
+				ps->op = ops[i].op;
+				p += n;
+				break;
+			}
+		}
+		if (ps->tok == T_NOT)
+			p++;
+	} else if (isdigit((unsigned char)*p) || ((*p == '-' || *p == '+' || *p == '.') &&
+	    isdigit((unsigned char)p[*p != '.' && p[1] == '.' ? 2 : 1]))) {
+		ps->num = strtod(p, &end);
+		if (end == p || wordc((unsigned char)*end) || *end == ':') {
+			/* 2026-11-21, 1x: a bare word that starts with a digit */
+			end = (char *)p;
+			while (wordc((unsigned char)*end) || *end == ':')
+				end++;
+			ps->text = xstrndup(p, (size_t)(end - p));
+			ps->tlen = (size_t)(end - p);
+			ps->tok = T_WORD;
+		} else {
+			ps->tok = T_NUM;
+		}
+		p = end;
+	} else if (isalpha((unsigned char)*p) || *p == '_') {
+		const char *s = p;
+
+		while (wordc((unsigned char)*p))
+			p++;
+		ps->tlen = (size_t)(p - s);
+		if (ps->tlen == 3 && !strncasecmp(s, "and", 3))
+			ps->tok = T_AND;
+		else if (ps->tlen == 2 && !strncasecmp(s, "or", 2))
+			ps->tok = T_OR;
+		else if (ps->tlen == 3 && !strncasecmp(s, "not", 3))
+			ps->tok = T_NOT;
+		else {
+			ps->tok = T_WORD;
+			ps->text = xstrndup(s, ps->tlen);
+		}
+	} else {
+		ps->tok = T_BAD;
+		p++;
+	}
+	ps->p = p;
+}
+
+static struct expr *
+node(int kind)
+{
+	struct expr *e = xcalloc(1, sizeof(*e));
+
+	e->kind = kind;
+	return e;
+}
+
+static struct expr *parse_or(struct parser *ps);
+static struct expr *parse_and(struct parser *ps);
+
+static int
+literal(struct parser *ps, struct expr *e, const char *opat)
+{
+	if (ps->tok == T_NUM) {
+		e->lit = L_NUM;
+		e->num = ps->num;
+	} else if (ps->tok == T_STR || ps->tok == T_WORD) {
+		e->lit = L_STR;
+		if (ps->tok == T_WORD && ps->tlen == 4 && !strcasecmp(ps->text, "true")) {
+			e->lit = L_BOOL;
+			e->num = 1;
+		} else if (ps->tok == T_WORD && ps->tlen == 5 && !strcasecmp(ps->text, "false")) {
+			e->lit = L_BOOL;
+		} else if (ps->tok == T_WORD && ps->tlen == 4 && !strcasecmp(ps->text, "null")) {
+			e->lit = L_NULL;
+		} else {
+			e->str = ps->text;
+			e->slen = ps->tlen;
+			ps->text = NULL;
+		}
+	} else {
+		char op[8];
+
+		snprintf(op, sizeof(op), "%.*s", (int)(ps->tstart - opat), opat);
+		while (strlen(op) && isspace((unsigned char)op[strlen(op) - 1]))
+			op[strlen(op) - 1] = '\0';
+		fail(ps, ps->tstart, "expected a value after '%s'", op);
+		return -1;
+	}
+	if (e->op == OP_RE || e->op == OP_NRE) {
+		char why[200];
+		int rc;
+
+		if (e->lit != L_STR) {
+			fail(ps, ps->tstart, "%s", "'~' needs a string (a regular expression)");
+			return -1;
+		}
+		rc = regcomp(&e->re, e->str, REG_EXTENDED | REG_NOSUB);
+		if (rc) {
+			regerror(rc, &e->re, why, sizeof(why));
+			fail(ps, ps->tstart, "bad regular expression: %s", why);
+			return -1;
+		}
+		e->has_re = 1;
+	} else if ((e->lit == L_BOOL || e->lit == L_NULL) && e->op != OP_EQ && e->op != OP_NE) {
+		fail(ps, ps->tstart, "%s", "true, false and null compare only with = and !=");
+		return -1;
+	}
+	next(ps);
+	return 0;
+}
+
+static struct expr *
+parse_not(struct parser *ps)
+{
+	struct expr *e;
+
+	if (ps->tok == T_NOT) {
+		next(ps);
+		e = node(E_NOT);
+		e->a = parse_not(ps);
+		if (!e->a) {
+			expr_free(e);
+			return NULL;
+		}
+		return e;
+	}
+	if (ps->tok == T_LP) {
+		const char *open = ps->tstart;
+
+		next(ps);
+		e = parse_or(ps);
+		if (!e)
+			return NULL;
+		if (ps->tok != T_RP) {
+			if (ps->tok == T_END)
+				fail(ps, open, "%s", "'(' is never closed");
+			else
+				fail(ps, ps->tstart, "expected ')' or an operator, not %s", tokname(ps));
+			expr_free(e);
+			return NULL;
+		}
+		next(ps);
+		return e;
+	}
+	if (ps->tok != T_WORD) {
+		if (ps->tok != T_BAD || !ps->failed)
+			fail(ps, ps->tstart, "expected a field name, not %s", tokname(ps));
+		return NULL;
+	}
+	e = node(E_HAS);
+	e->field = ps->text;
+	ps->text = NULL;
+	next(ps);
+	if (ps->tok == T_OP) {
+		const char *opat = ps->tstart;
+
+		e->kind = E_CMP;
+		e->op = ps->op;
+		next(ps);
+		if (literal(ps, e, opat) < 0) {
+			expr_free(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+/* A chain of operands joined by tok (T_AND or T_OR), left-associative. */
+static struct expr *
+parse_chain(struct parser *ps, int tok)
+{
+	struct expr *(*operand)(struct parser *) = tok == T_OR ? parse_and : parse_not;
+	struct expr *e = operand(ps), *n;
+
+	while (e && ps->tok == tok) {
+		next(ps);
+		n = node(tok == T_OR ? E_OR : E_AND);
+		n->a = e;
+		n->b = operand(ps);
+		e = n;
+		if (!n->b) {
+			expr_free(e);
+			return NULL;
+		}
+	}
+	return e;
+}
+
+static struct expr *
+parse_and(struct parser *ps)
+{
+	return parse_chain(ps, T_AND);
+}
+
+static struct expr *
+parse_or(struct parser *ps)
+{
+	return parse_chain(ps, T_OR);
+}
+
+struct expr *
+expr_parse(const char *src, char *err, size_t errlen)
+{
+	struct parser ps;
+	struct expr *e;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.src = ps.p = src;
+	ps.err = err;
+	ps.errlen = errlen;
+	next(&ps);
+	if (ps.tok == T_END) {
+		fail(&ps, ps.tstart, "%s", "empty expression");
+		return NULL;
+	}
+	e = parse_or(&ps);
+	if (e && ps.tok != T_END) {
+		if (ps.tok == T_RP)
+			fail(&ps, ps.tstart, "%s", "')' without '('");
+		else if (ps.tok == T_OP)
+			fail(&ps, ps.tstart, "%s", "expected 'and', 'or' or the end, not another operator");
+		else
+			fail(&ps, ps.tstart, "expected 'and', 'or' or the end, not %s", tokname(&ps));
+		expr_free(e);
+		e = NULL;
+	}
+	free(ps.text);
+	return e;
+}
+
+void
+expr_free(struct expr *e)
+{
+	if (!e)
+		return;
+	expr_free(e->a);
+	expr_free(e->b);
+	free(e->field);
+	free(e->str);
+	if (e->has_re)
+		regfree(&e->re);
+	free(e);
+}
+
+void
+expr_bind(struct expr *e, struct jfields *f)
+{
+	if (!e)
+		return;
+	if (e->field)
+		e->id = jfields_add(f, e->field);
+	expr_bind(e->a, f);
+	expr_bind(e->b, f);
+}
+
+static int
+regex_eval(const struct expr *e, const struct jv *x)
+{
+	char small[256], *buf = small;
+	int m;
+
+	if (x->len >= sizeof(small))
+		buf = xmalloc(x->len + 1);
+	if (x->type == JV_STR && x->esc) {
+		jv_unescape(x, buf);
+	} else {	/* a string's text, or the JSON text of any other value */
+		memcpy(buf, x->s, x->len);
+		buf[x->len] = '\0';
+	}
+	m = regexec(&e->re, buf, 0, NULL, 0) == 0;
+	if (buf != small)
+		free(buf);
+	return e->op == OP_RE ? m : !m;
+}
+
+static int
+cmp_eval(const struct expr *e, const struct jv *x)
+{
+	int c;
+
+	if (x->type == JV_NONE)
+		return 0;
+	if (e->op == OP_RE || e->op == OP_NRE)
+		return regex_eval(e, x);
+	if (x->type == JV_NUM && e->lit == L_NUM) {
+		c = x->num < e->num ? -1 : x->num > e->num;
+	} else if (x->type == JV_STR && e->lit == L_STR) {
+		struct jv y = { JV_STR, 0, 0, e->str, e->slen };
+
+		c = jv_cmp(x, &y);
+	} else if ((x->type == JV_BOOL && e->lit == L_BOOL) || (x->type == JV_NULL && e->lit == L_NULL)) {
+		c = x->num == e->num ? 0 : 1;
+	} else {
+		return e->op == OP_NE;	/* another type: never equal, never ordered */
+	}
+	switch (e->op) {
+	case OP_EQ: return c == 0;
+	case OP_NE: return c != 0;
+	case OP_LT: return c < 0;
+	case OP_LE: return c <= 0;
+	case OP_GT: return c > 0;
+	default: return c >= 0;
+	}
+}
+
+int
+expr_eval(const struct expr *e, const struct jv *v, size_t n)
+{
+	static const struct jv none = { JV_NONE, 0, 0, NULL, 0 };
+
+	switch (e->kind) {
+	case E_OR:
+		return expr_eval(e->a, v, n) || expr_eval(e->b, v, n);
+	case E_AND:
+		return expr_eval(e->a, v, n) && expr_eval(e->b, v, n);
+	case E_NOT:
+		return !expr_eval(e->a, v, n);
+	case E_HAS:
+		return e->id < n && v[e->id].type != JV_NONE;
+	default:
+		return cmp_eval(e, e->id < n ? &v[e->id] : &none);
+	}
+}

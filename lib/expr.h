@@ -1,0 +1,42 @@
+/*
+ * expr.h: the filter language of xt-report --where.
+ *
+ *   expr   := or
+ *   or     := and { "or" and }
+ *   and    := not { "and" not }
+ *   not    := "not" not | "(" expr ")" | FIELD [ OP VALUE ]
+ *   OP     := "=" | "==" | "!=" | "<>" | "<" | "<=" | ">" | ">=" | "~" | "!~"
+ *   VALUE  := NUMBER | "string" | 'string' | true | false | null | WORD
+ *
+ * FIELD is a dotted path into the record (status, hparams.lr,
+ * metrics.test-acc); a FIELD alone is true when the record has it. Keywords
+ * are case-insensitive; "&&", "||" and "!" are accepted for and, or, not.
+ * Numbers compare as numbers, strings as strings (bytes); a value of
+ * another type is never equal, and never less or greater. A missing
+ * field makes every comparison false. "~" matches a POSIX extended
+ * regular expression against the field's text (anywhere in it; anchor with
+ * ^ and $). A bare WORD as VALUE is a string.
+ */
+#ifndef XT_EXPR_H
+#define XT_EXPR_H
+
+#include <stddef.h>
+
+#include "jscan.h"
+
+struct expr;
+
+/*
+ * Parse src. Returns the tree (free with expr_free), or NULL with err set
+ * to "column N: what", N counting bytes of src from 1.
+ */
+struct expr *expr_parse(const char *src, char *err, size_t errlen);
+void expr_free(struct expr *e);
+
+/* Register each field the expression reads with f, so that jscan reads them. */
+void expr_bind(struct expr *e, struct jfields *f);
+
+/* Evaluate against a record's values, v[id] as jscan set them (n entries). 1 or 0. */
+int expr_eval(const struct expr *e, const struct jv *v, size_t n);
+
+#endif

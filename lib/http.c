@@ -1,0 +1,111 @@
+/*
+ * http.c: downloads with libcurl, see http.h.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "http.h"
+#include "util.h"
+#include "banned.h"
+
+struct sink_ctx {
+	http_sink_fn fn;
+	void *arg;
+	int64_t bytes;
+	int stopped;
+};
+
+int
+http_is_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct sink_ctx *c = arg;
+
+	if (c->fn(data, n, c->arg) != 0) {
+		c->stopped = 1;
+		return 0;
+	}
+	c->bytes += (int64_t)n;
+	return n;
+}
+
+static void
+init_once(void)
+{
+	static int done;
+
+	if (done)
+		return;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		die("cannot initialise libcurl");
+	done = 1;
+}
+
+int
+http_get(const char *url, http_sink_fn sink, void *arg, struct http_result *res,
+    char *err, size_t errlen)
+{
+	char cerr[CURL_ERROR_SIZE] = "", caerr[512];
+	struct sink_ctx c = { sink, arg, 0, 0 };
+	struct curl_blob blob;
+	curl_off_t us = 0;
+	CURL *h;
+	CURLcode rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!http_is_url(url)) {
+		snprintf(err, errlen, "'%s': not an http:// or https:// URL", url);
+		return -1;
+	}
+	if (ca_find(&res->ca, caerr, sizeof(caerr)) < 0) {
+		snprintf(err, errlen, "%s: %s", url, caerr);
+		return -1;
+	}
+	init_once();
+	if (!(h = curl_easy_init()))
+		die("cannot make a libcurl handle");
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
+	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(h, CURLOPT_USERAGENT, "xt/" "1");
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	if (res->ca.path) {
+		curl_easy_setopt(h, CURLOPT_CAINFO, res->ca.path);
+	} else {
+		blob.data = (void *)res->ca.blob;
+		blob.len = res->ca.len;
+		blob.flags = CURL_BLOB_NOCOPY;
+		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+	}
+	rc = curl_easy_perform(h);
+	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+	if (curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK)
+		res->tls_ms = (double)us / 1000.0;
+	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+		res->total_ms = (double)us / 1000.0;
+	res->bytes = c.bytes;
+	curl_easy_cleanup(h);
+	if (rc == CURLE_OK)
+		return 0;
+	if (c.stopped)
+		snprintf(err, errlen, "%s: transfer stopped", url);
+	else
+		snprintf(err, errlen, "%s: %s%s%s", url, curl_easy_strerror(rc),
+		    *cerr ? ": " : "", cerr);
+	return -1;
+}

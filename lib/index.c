@@ -1,0 +1,230 @@
+/* index.c: see index.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hmap.h"
+#include "index.h"
+#include "jscan.h"
+#include "run.h"
+#include "banned.h"
+
+/* The local path of ws's index when st is a folder store, else NULL. Caller frees. */
+static char *
+local_path(struct store *st, const char *ws)
+{
+	char *rel, *p;
+
+	if (strcmp(st->ops->scheme, "file") || strncmp(store_url(st), "file://", 7))
+		return NULL;
+	rel = run_index_path(ws);
+	p = path_join(store_url(st) + 7, rel);
+	free(rel);
+	return p;
+}
+
+/* Open path for appending under a shared lock, on the file the path names now. */
+static int
+open_locked(const char *path, int flags, int lock)
+{
+	for (;;) {
+		struct stat a, b;
+		int fd = open(path, flags | O_CLOEXEC, 0666);
+
+		if (fd < 0)
+			return -1;
+		if (flock(fd, lock) < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+		/* a compaction may have replaced the file while we waited */
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
+		    a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+}
+
+int
+index_append(struct store *st, const char *ws, const char *line, size_t len)
+{
+	char *path = local_path(st, ws), *rel;
+	int fd, rc;
+
+	if (!path) {
+		rel = run_index_path(ws);
+		rc = store_append(st, rel, line, len);
+		free(rel);
+		return rc;
+	}
+	fd = open_locked(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
+	if (fd < 0 && errno == ENOENT) {
+		char *dir = xstrdup(path);
+
+		*strrchr(dir, '/') = '\0';
+		if (mkdir_p(dir) == 0)
+			fd = open_locked(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
+		free(dir);
+	}
+	rc = fd < 0 || write_all(fd, line, len) < 0 ? store_fail(st, STORE_ERR,
+	    "cannot append to '%s': %s", path, strerror(errno)) : STORE_OK;
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+int
+index_fold(const char *buf, size_t len, const char *name, struct index_line **out,
+    size_t *n, size_t *nlines, char *err, size_t errlen)
+{
+	struct jfields f;
+	struct jv *v = NULL;
+	size_t cap = 0, wsid, runid, i, nl = 0, pos;
+	struct index_line *all = NULL;
+	size_t nall = 0, capall = 0;
+	struct hmap m;
+	const char *p = buf, *end = buf + len;
+	char key[600];
+	long lineno = 0;
+	int rc = 0;
+
+	jfields_init(&f);
+	wsid = jfields_add(&f, "ws");
+	runid = jfields_add(&f, "run");
+	hmap_init(&m);
+	while (p < end) {
+		const char *e = memchr(p, '\n', (size_t)(end - p));
+		size_t l = e ? (size_t)(e - p) : (size_t)(end - p), kl;
+		int isnew;
+		size_t *slot;
+
+		lineno++;
+		if (strspn(p, " \t\r") >= l) {
+			p += l + 1;
+			continue;
+		}
+		nl++;
+		if (jscan(&f, p, l, &v, &cap, &pos) < 0) {
+			snprintf(err, errlen, "%s:%ld:%zu: not a JSON object", name, lineno, pos + 1);
+			rc = -1;
+			break;
+		}
+		if (v[runid].type != JV_STR || v[runid].len > 256 ||
+		    (v[wsid].type == JV_STR && v[wsid].len > 256)) {
+			snprintf(err, errlen, "%s:%ld: a run record needs \"run\"", name, lineno);
+			rc = -1;
+			break;
+		}
+		kl = v[wsid].type == JV_STR ? v[wsid].len : 0;
+		memcpy(key, v[wsid].s, kl);
+		key[kl++] = '\0';
+		memcpy(key + kl, v[runid].s, v[runid].len);
+		kl += v[runid].len;
+		if (nall == capall) {
+			capall = capall * 2 + 256;
+			all = xrealloc(all, capall * sizeof(*all));
+		}
+		all[nall].off = (size_t)(p - buf);
+		all[nall].len = l;
+		all[nall].lineno = lineno;
+		slot = hmap_put(&m, key, kl, nall, &isnew);
+		*slot = nall++;
+		p += l + 1;
+	}
+	if (rc == 0) {
+		/* keep the lines that are the latest of their run, in file order */
+		size_t k = 0;
+
+		for (i = 0; i < m.cap; i++)
+			if (m.slot[i].key)
+				all[m.slot[i].val].lineno = -all[m.slot[i].val].lineno;
+		for (i = 0; i < nall; i++)
+			if (all[i].lineno < 0) {
+				all[k] = all[i];
+				all[k++].lineno = -all[i].lineno;
+			}
+		*out = all;
+		*n = k;
+		*nlines = nl;
+	} else {
+		free(all);
+	}
+	hmap_release(&m);
+	free(v);
+	jfields_release(&f);
+	return rc;
+}
+
+int
+index_grown(size_t nlines, size_t nruns)
+{
+	return nlines >= 2 * nruns && nlines - nruns >= INDEX_SLACK;
+}
+
+int
+index_compact(struct store *st, const char *ws, char *err, size_t errlen)
+{
+	char *path = local_path(st, ws), *tmp = NULL;
+	struct index_line *keep = NULL;
+	size_t n = 0, nl, i;
+	struct sbuf sb, outb;
+	int fd, tfd = -1, tfd2, rc = -1;
+
+	if (!path)
+		return 0;
+	sbuf_init(&sb, (size_t)4 << 30);
+	sbuf_init(&outb, (size_t)4 << 30);
+	fd = open_locked(path, O_RDONLY, LOCK_EX);
+	if (fd < 0) {
+		rc = errno == ENOENT ? 0 : -1;
+		if (rc)
+			snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	/* under the lock no appender writes, and the path names this file */
+	if (file_read(path, &sb) < 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	if (index_fold(sb.buf, sb.len, path, &keep, &n, &nl, err, errlen) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (sbuf_add(&outb, sb.buf + keep[i].off, keep[i].len) < 0 || sbuf_addc(&outb, '\n') < 0) {
+			snprintf(err, errlen, "'%s' is too large to compact", path);
+			goto out;
+		}
+	}
+	tmp = xasprintf("%s.compact.%ld", path, (long)getpid());
+	tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (tfd < 0 || write_all(tfd, outb.buf, outb.len) < 0 || fsync(tfd) < 0 ||
+	    rename(tmp, path) < 0) {
+		snprintf(err, errlen, "cannot rewrite '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	*strrchr(tmp, '/') = '\0';
+	if ((tfd2 = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(tfd2);
+		close(tfd2);
+	}
+	rc = 1;
+out:
+	if (tfd >= 0)
+		close(tfd);
+	if (fd >= 0)
+		close(fd);	/* releases the lock: waiting appenders move to the new file */
+	free(keep);
+	free(tmp);
+	sbuf_release(&sb);
+	sbuf_release(&outb);
+	free(path);
+	return rc;
+}

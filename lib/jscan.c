@@ -1,0 +1,648 @@
+/* jscan.c: see jscan.h. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "jscan.h"
+#include "banned.h"
+
+#define MAX_DEPTH 64
+#define MAX_PATH 1024
+
+/* A node of the paths' tree: one segment ("metrics", "acc"), its field if one ends here. */
+struct jnode {
+	const char *seg;
+	size_t len;
+	long id;		/* the field ending here, or -1 */
+	long child, next;	/* first child, next sibling; -1: none */
+};
+
+void
+jfields_init(struct jfields *f)
+{
+	memset(f, 0, sizeof(*f));
+}
+
+void
+jfields_release(struct jfields *f)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		free(f->path[i]);
+	for (i = 0; i < f->nwild; i++)
+		free(f->wild[i]);
+	free(f->path);
+	free(f->wild);
+	free(f->trie);
+	memset(f, 0, sizeof(*f));
+}
+
+long
+jfields_find(const struct jfields *f, const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < f->n; i++)
+		if (!strncmp(f->path[i], path, len) && f->path[i][len] == '\0')
+			return (long)i;
+	return -1;
+}
+
+size_t
+jfields_add(struct jfields *f, const char *path)
+{
+	long id = jfields_find(f, path, strlen(path));
+
+	if (id >= 0)
+		return (size_t)id;
+	if (f->n == f->cap) {
+		f->cap = f->cap * 2 + 8;
+		f->path = xrealloc(f->path, f->cap * sizeof(*f->path));
+	}
+	f->path[f->n] = xstrdup(path);
+	return f->n++;
+}
+
+void
+jfields_add_wild(struct jfields *f, const char *prefix)
+{
+	size_t i;
+
+	for (i = 0; i < f->nwild; i++)
+		if (!strcmp(f->wild[i], prefix))
+			return;
+	if (f->nwild == f->capwild) {
+		f->capwild = f->capwild * 2 + 4;
+		f->wild = xrealloc(f->wild, f->capwild * sizeof(*f->wild));
+	}
+	f->wild[f->nwild++] = xstrdup(prefix);
+}
+
+static long
+trie_node(struct jfields *f, const char *seg, size_t len, long id)
+{
+	if (f->ntrie % 64 == 0)
+		f->trie = xrealloc(f->trie, (f->ntrie + 64) * sizeof(*f->trie));
+	f->trie[f->ntrie].seg = seg;
+	f->trie[f->ntrie].len = len;
+	f->trie[f->ntrie].id = id;
+	f->trie[f->ntrie].child = f->trie[f->ntrie].next = -1;
+	return (long)f->ntrie++;
+}
+
+/* Build the tree of the wanted paths (node 0 is the root) when the paths changed. */
+static void
+trie_build(struct jfields *f)
+{
+	size_t i;
+
+	if (f->trie && f->trie_for == f->n)
+		return;
+	f->ntrie = 0;
+	trie_node(f, "", 0, -1);
+	for (i = 0; i < f->n; i++) {
+		const char *p = f->path[i];
+		long at = 0;
+
+		for (;;) {
+			size_t len = strcspn(p, ".");
+			long c;
+
+			for (c = f->trie[at].child; c >= 0; c = f->trie[c].next)
+				if (f->trie[c].len == len && !memcmp(f->trie[c].seg, p, len))
+					break;
+			if (c < 0) {
+				c = trie_node(f, p, len, -1);
+				f->trie[c].next = f->trie[at].child;
+				f->trie[at].child = c;
+			}
+			at = c;
+			if (!p[len]) {
+				f->trie[at].id = (long)i;
+				break;
+			}
+			p += len + 1;
+		}
+	}
+	f->trie_for = f->n;
+}
+
+struct scan {
+	struct jfields *f;
+	const char *p, *end;
+	struct jv **v;
+	size_t *cap;
+	char path[MAX_PATH + 2];
+	size_t plen;
+	int depth;
+	int fast;		/* no wildcards: match keys on the tree, build no paths */
+};
+
+static void
+grow(struct scan *s)
+{
+	size_t i;
+
+	if (*s->cap >= s->f->n)
+		return;
+	i = *s->cap;
+	*s->cap = s->f->n * 2 + 8;
+	*s->v = xrealloc(*s->v, *s->cap * sizeof(**s->v));
+	for (; i < *s->cap; i++)
+		(*s->v)[i].type = JV_NONE;
+}
+
+static void
+ws(struct scan *s)
+{
+	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\n' || *s->p == '\r'))
+		s->p++;
+}
+
+/* A string at s->p (the opening quote): its text span and whether it has escapes. */
+static int
+string(struct scan *s, const char **text, size_t *len, int *esc)
+{
+	const char *q = s->p + 1;
+
+	*esc = 0;
+	for (;;) {
+		while (q < s->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+			q++;
+		if (q >= s->end || (unsigned char)*q < 0x20) {
+			s->p = q;
+			return -1;
+		}
+		if (*q == '"')
+			break;
+		*esc = 1;
+		if (++q >= s->end || !strchr("\"\\/bfnrtu", *q)) {
+			s->p = q;
+			return -1;
+		}
+		q++;
+	}
+	*text = s->p + 1;
+	*len = (size_t)(q - s->p - 1);
+	s->p = q + 1;
+	return 0;
+}
+
+static int
+number(struct scan *s, double *out)
+{
+	const char *q = s->p, *d;
+	char buf[64];
+
+	if (q < s->end && *q == '-')
+		q++;
+	d = q;
+	while (q < s->end && *q >= '0' && *q <= '9')
+		q++;
+	if (q == d || (*d == '0' && q - d > 1))
+		return -1;
+	if (q < s->end && *q == '.') {
+		d = ++q;
+		while (q < s->end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == d)
+			return -1;
+	}
+	if (q < s->end && (*q == 'e' || *q == 'E')) {
+		q++;
+		if (q < s->end && (*q == '+' || *q == '-'))
+			q++;
+		d = q;
+		while (q < s->end && *q >= '0' && *q <= '9')
+			q++;
+		if (q == d)
+			return -1;
+	}
+	if (out) {
+		size_t n = (size_t)(q - s->p);
+
+		if (n >= sizeof(buf))
+			n = sizeof(buf) - 1;
+		memcpy(buf, s->p, n);
+		buf[n] = '\0';
+		*out = strtod(buf, NULL);
+	}
+	s->p = q;
+	return 0;
+}
+
+static int
+literal(struct scan *s, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(s->end - s->p) < n || memcmp(s->p, word, n))
+		return -1;
+	s->p += n;
+	return 0;
+}
+
+/* Is some wanted field below the object at s->path? */
+static int
+descend(const struct scan *s)
+{
+	const struct jfields *f = s->f;
+	size_t i, n = s->plen;
+
+	for (i = 0; i < f->n; i++)
+		if (!strncmp(f->path[i], s->path, n) && f->path[i][n] == '.')
+			return 1;
+	for (i = 0; i < f->nwild; i++) {
+		size_t w = strlen(f->wild[i]);
+
+		/* the wildcard lies below this object, or this object below it */
+		if (w > n ? !memcmp(f->wild[i], s->path, n) && f->wild[i][n] == '.'
+		    : !memcmp(f->wild[i], s->path, w))
+			return 1;
+	}
+	return 0;
+}
+
+/* The id of the leaf at s->path: wanted, or under a wildcard (then added), or -1. */
+static long
+leaf(struct scan *s)
+{
+	long id = jfields_find(s->f, s->path, s->plen);
+	size_t i;
+
+	if (id >= 0 || s->f->nwild == 0)
+		return id;
+	for (i = 0; i < s->f->nwild; i++) {
+		if (!strncmp(s->f->wild[i], s->path, strlen(s->f->wild[i]))) {
+			id = (long)jfields_add(s->f, s->path);
+			grow(s);
+			return id;
+		}
+	}
+	return -1;
+}
+
+static int value(struct scan *s, int active, long node);
+
+static int
+object(struct scan *s, int active, long node)
+{
+	size_t base = s->plen;
+	const char *key;
+	size_t klen;
+	int esc;
+
+	if (++s->depth > MAX_DEPTH)
+		return -1;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == '}') {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		int sub = 0;
+
+		if (s->p >= s->end || *s->p != '"' || string(s, &key, &klen, &esc) < 0)
+			return -1;
+		ws(s);
+		if (s->p >= s->end || *s->p != ':')
+			return -1;
+		s->p++;
+		ws(s);
+		if (active && s->fast) {
+			for (sub = (int)s->f->trie[node].child; sub >= 0; sub = (int)s->f->trie[sub].next)
+				if (s->f->trie[sub].len == klen && !memcmp(s->f->trie[sub].seg, key, klen))
+					break;
+			if (value(s, sub >= 0, sub) < 0)
+				return -1;
+			sub = -2;
+		} else if (active) {
+			size_t dot = base ? 1 : 0;
+
+			if (base + dot + klen > MAX_PATH)
+				return -1;
+			if (dot)
+				s->path[base] = '.';
+			memcpy(s->path + base + dot, key, klen);
+			s->plen = base + dot + klen;
+			s->path[s->plen] = '\0';
+			sub = 1;
+		}
+		if (sub != -2 && value(s, sub, -1) < 0)
+			return -1;
+		s->plen = base;
+		ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == '}') {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+static int
+array(struct scan *s)
+{
+	if (++s->depth > MAX_DEPTH)
+		return -1;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == ']') {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	for (;;) {
+		if (value(s, 0, -1) < 0)
+			return -1;
+		ws(s);
+		if (s->p < s->end && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->end && *s->p == ']') {
+			s->p++;
+			s->depth--;
+			return 0;
+		}
+		return -1;
+	}
+}
+
+/* A value at s->p; when active, s->path names it and it is recorded if wanted. */
+static int
+value(struct scan *s, int active, long node)
+{
+	const char *start = s->p;
+	struct jv v = { JV_NONE, 0, 0, NULL, 0 };
+	long id = -1;
+	int rc;
+
+	if (s->p >= s->end)
+		return -1;
+	if (active && s->fast)
+		id = s->f->trie[node].id;
+	else if (active && *s->p != '{')
+		id = leaf(s);
+	switch (*s->p) {
+	case '{':
+		if (active && s->fast)
+			rc = object(s, s->f->trie[node].child >= 0, node);
+		else {
+			if (active)
+				id = jfields_find(s->f, s->path, s->plen);
+			rc = object(s, active && descend(s), -1);
+		}
+		v.type = JV_RAW;
+		break;
+	case '[':
+		rc = array(s);
+		v.type = JV_RAW;
+		break;
+	case '"':
+		rc = string(s, &v.s, &v.len, &v.esc);
+		v.type = JV_STR;
+		start = NULL;
+		break;
+	case 't':
+		rc = literal(s, "true");
+		v.type = JV_BOOL;
+		v.num = 1;
+		break;
+	case 'f':
+		rc = literal(s, "false");
+		v.type = JV_BOOL;
+		break;
+	case 'n':
+		rc = literal(s, "null");
+		v.type = JV_NULL;
+		break;
+	default:
+		rc = number(s, id >= 0 ? &v.num : NULL);
+		v.type = JV_NUM;
+		break;
+	}
+	if (rc < 0)
+		return -1;
+	if (id >= 0) {
+		if (start) {
+			v.s = start;
+			v.len = (size_t)(s->p - start);
+		}
+		(*s->v)[id] = v;
+	}
+	return 0;
+}
+
+int
+jscan(struct jfields *f, const char *line, size_t len, struct jv **v, size_t *cap,
+    size_t *errpos)
+{
+	struct scan s;
+	size_t i;
+
+	s.f = f;
+	s.p = line;
+	s.end = line + len;
+	s.v = v;
+	s.cap = cap;
+	s.plen = 0;
+	s.path[0] = '\0';
+	s.depth = 0;
+	s.fast = f->nwild == 0;
+	if (s.fast)
+		trie_build(f);
+	grow(&s);
+	for (i = 0; i < f->n; i++)
+		(*v)[i].type = JV_NONE;
+	ws(&s);
+	if (s.p >= s.end || *s.p != '{' || object(&s, 1, 0) < 0)
+		goto bad;
+	ws(&s);
+	if (s.p != s.end)
+		goto bad;
+	return 0;
+bad:
+	*errpos = (size_t)(s.p - line);
+	return -1;
+}
+
+static unsigned
+hex4(const char *p)
+{
+	unsigned u = 0;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		char c = p[i];
+
+		u <<= 4;
+		if (c >= '0' && c <= '9')
+			u |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			u |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			u |= (unsigned)(c - 'A' + 10);
+		else
+			return 0xfffd;
+	}
+	return u;
+}
+
+static size_t
+utf8(unsigned u, char *o)
+{
+	if (u < 0x80) {
+		o[0] = (char)u;
+		return 1;
+	}
+	if (u < 0x800) {
+		o[0] = (char)(0xc0 | (u >> 6));
+		o[1] = (char)(0x80 | (u & 0x3f));
+		return 2;
+	}
+	if (u < 0x10000) {
+		o[0] = (char)(0xe0 | (u >> 12));
+		o[1] = (char)(0x80 | ((u >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (u & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (u >> 18));
+	o[1] = (char)(0x80 | ((u >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((u >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (u & 0x3f));
+	return 4;
+}
+
+size_t
+jv_unescape(const struct jv *v, char *out)
+{
+	const char *p = v->s, *end = v->s + v->len;
+	size_t n = 0;
+
+	while (p < end) {
+		unsigned u;
+
+		if (*p != '\\') {
+			out[n++] = *p++;
+			continue;
+		}
+		p++;
+		switch (*p) {
+		case 'b': out[n++] = '\b'; p++; break;
+		case 'f': out[n++] = '\f'; p++; break;
+		case 'n': out[n++] = '\n'; p++; break;
+		case 'r': out[n++] = '\r'; p++; break;
+		case 't': out[n++] = '\t'; p++; break;
+		case 'u':
+			u = end - p >= 5 ? hex4(p + 1) : 0xfffd;
+			p += end - p >= 5 ? 5 : end - p;
+			if (u >= 0xd800 && u < 0xdc00 && end - p >= 6 && p[0] == '\\' && p[1] == 'u') {
+				unsigned lo = hex4(p + 2);
+
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+					p += 6;
+				}
+			}
+			if (u >= 0xd800 && u < 0xe000)
+				u = 0xfffd;
+			n += utf8(u, out + n);
+			break;
+		default: out[n++] = *p++; break;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+int
+jv_text(const struct jv *v, struct sbuf *sb)
+{
+	switch (v->type) {
+	case JV_NONE:
+		return 0;
+	case JV_STR:
+		if (v->esc) {
+			char *tmp = xmalloc(v->len + 1);
+			size_t n = jv_unescape(v, tmp);
+			int rc = sbuf_add(sb, tmp, n);
+
+			free(tmp);
+			return rc;
+		}
+		return sbuf_add(sb, v->s, v->len);
+	case JV_NULL:
+		return sbuf_adds(sb, "null");
+	case JV_BOOL:
+		return sbuf_adds(sb, v->num ? "true" : "false");
+	case JV_NUM:
+		if (!v->s)
+			return sbuf_addf(sb, "%.17g", v->num);
+		return sbuf_add(sb, v->s, v->len);
+	default:
+		return sbuf_add(sb, v->s, v->len);
+	}
+}
+
+static int
+rank(int type)
+{
+	switch (type) {
+	case JV_NULL: return 1;
+	case JV_BOOL: return 2;
+	case JV_NUM: return 3;
+	case JV_STR: return 4;
+	case JV_RAW: return 5;
+	default: return 6;	/* missing: last */
+	}
+}
+
+static int
+bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	if (c)
+		return c;
+	return alen < blen ? -1 : alen > blen;
+}
+
+int
+jv_cmp(const struct jv *a, const struct jv *b)
+{
+	int ra = rank(a->type), rb = rank(b->type);
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	switch (a->type) {
+	case JV_BOOL:
+	case JV_NUM:
+		return a->num < b->num ? -1 : a->num > b->num;
+	case JV_STR:
+		if (a->esc || b->esc) {
+			char *x = xmalloc(a->len + 1), *y = xmalloc(b->len + 1);
+			size_t nx = a->esc ? jv_unescape(a, x) : 0, ny = b->esc ? jv_unescape(b, y) : 0;
+			int c = bytes_cmp(a->esc ? x : a->s, a->esc ? nx : a->len,
+			    b->esc ? y : b->s, b->esc ? ny : b->len);
+
+			free(x);
+			free(y);
+			return c;
+		}
+		return bytes_cmp(a->s, a->len, b->s, b->len);
+	case JV_RAW:
+		return bytes_cmp(a->s, a->len, b->s, b->len);
+	default:
+		return 0;
+	}
+}

@@ -1,0 +1,286 @@
+/* prune.c: see prune.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "json.h"
+#include "prune.h"
+#include "run.h"
+#include "util.h"
+#include "banned.h"
+
+static const char *const policies[] = { "median", "bandit", "truncation", "asha", NULL };
+
+int
+prune_policy_parse(const char *name)
+{
+	for (int i = 0; policies[i]; i++)
+		if (!strcmp(name, policies[i]))
+			return i;
+	return -1;
+}
+
+void
+prune_opts_default(struct prune_opts *o, enum prune_policy policy, const char *metric)
+{
+	memset(o, 0, sizeof(*o));
+	o->policy = policy;
+	o->metric = metric;
+	o->maximize = 1;
+	o->delay = 10;
+	o->interval = 1;
+	o->truncation = 5;
+	o->min_resource = 1;
+	o->reduction = 3;
+	o->min_runs = 3;
+}
+
+void
+prune_init(struct prune *p, const struct prune_opts *o)
+{
+	memset(p, 0, sizeof(*p));
+	p->o = *o;
+}
+
+void
+prune_release(struct prune *p)
+{
+	for (int i = 0; i < p->nrun; i++) {
+		free(p->run[i].name);
+		free(p->run[i].v);
+		free(p->run[i].step);
+	}
+	free(p->run);
+	memset(p, 0, sizeof(*p));
+}
+
+static struct prune_run *
+find(struct prune *p, const char *name)
+{
+	struct prune_run *r;
+
+	for (int i = p->nrun - 1; i >= 0; i--)
+		if (!strcmp(p->run[i].name, name))
+			return &p->run[i];
+	if (p->nrun == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->run = xrealloc(p->run, (size_t)p->cap * sizeof(*p->run));
+	}
+	r = &p->run[p->nrun++];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrdup(name);
+	return r;
+}
+
+int
+prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen)
+{
+	const char *run = json_str(line, "run"), *event = json_str(line, "event");
+	const char *status = json_str(line, "status");
+	const cJSON *data, *v;
+	struct prune_run *r;
+
+	if (!run || !*run) {
+		snprintf(err, errlen, "expected \"run\" (the run's name)");
+		return -1;
+	}
+	if (!event) {
+		if (status && run_status_final(status))
+			find(p, run)->ended = 1;
+		return 0;
+	}
+	if (!strcmp(event, "ended") || !strcmp(event, "pruned") || !strcmp(event, "cancelled")) {
+		find(p, run)->ended = 1;
+		return 0;
+	}
+	if (strcmp(event, "metrics"))
+		return 0;
+	data = cJSON_GetObjectItemCaseSensitive(line, "data");
+	v = cJSON_GetObjectItemCaseSensitive(data, p->o.metric);
+	if (!cJSON_IsObject(data)) {
+		snprintf(err, errlen, "run '%s': a metrics event needs \"data\" (an object)", run);
+		return -1;
+	}
+	if (!v)
+		return 0;
+	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)) {
+		snprintf(err, errlen, "run '%s': metric '%s' is not a finite number", run, p->o.metric);
+		return -1;
+	}
+	r = find(p, run);
+	if (r->n == r->cap) {
+		r->cap = r->cap ? 2 * r->cap : 16;
+		r->v = xrealloc(r->v, (size_t)r->cap * sizeof(*r->v));
+		r->step = xrealloc(r->step, (size_t)r->cap * sizeof(*r->step));
+	}
+	r->v[r->n] = v->valuedouble;
+	r->step[r->n] = (long)json_num(line, "step", -1);
+	r->n++;
+	return 0;
+}
+
+int
+prune_read(struct prune *p, FILE *fp, const char *name, char *err, size_t errlen)
+{
+	struct jsonl_reader r;
+	cJSON *line;
+	int rc;
+
+	jsonl_init(&r, fp, name, 0);
+	while ((rc = jsonl_next(&r, &line, 1)) == 1) {
+		char why[256];
+		int bad = prune_add(p, line, why, sizeof(why));
+
+		cJSON_Delete(line);
+		if (bad < 0) {
+			snprintf(err, errlen, "%s:%ld: %s", name, r.lineno, why);
+			jsonl_release(&r);
+			return -1;
+		}
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "%s", r.err);
+	jsonl_release(&r);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Is a worse than b for the goal? */
+static int
+worse(const struct prune_opts *o, double a, double b)
+{
+	return o->maximize ? a < b : a > b;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The last check point run r has reached (1-based evaluation), or 0. */
+static long
+checkpoint(const struct prune_opts *o, const struct prune_run *r)
+{
+	if (o->policy == PRUNE_ASHA) {
+		double rung = (double)o->min_resource, last = 0;
+
+		while (rung <= r->n) {
+			last = rung;
+			rung *= o->reduction;
+		}
+		return (long)last;
+	}
+	long d = o->delay > 1 ? o->delay : 1;
+
+	if (r->n < d)
+		return 0;
+	return d + (r->n - d) / o->interval * o->interval;
+}
+
+/* The reason to stop run i at evaluation c, into why; 0 when it goes on. */
+static int
+judge(const struct prune *p, int i, long c, char *why, size_t len)
+{
+	const struct prune_opts *o = &p->o;
+	const struct prune_run *r = &p->run[i];
+	double v = r->v[c - 1], *vals = xmalloc((size_t)p->nrun * sizeof(double));
+	int n = 0, better = 0, stop = 0;
+
+	for (int j = 0; j < p->nrun; j++) {
+		const struct prune_run *q = &p->run[j];
+
+		if (q->n < c)
+			continue;
+		if (o->policy == PRUNE_MEDIAN) {
+			double sum = 0;
+
+			for (long k = 0; k < c; k++)
+				sum += q->v[k];
+			vals[n++] = sum / (double)c;
+		} else {
+			vals[n++] = q->v[c - 1];
+			better += worse(o, v, q->v[c - 1]);
+		}
+	}
+	switch (o->policy) {
+	case PRUNE_MEDIAN: {
+		double best = r->v[0], med;
+
+		for (long k = 1; k < c; k++)
+			if (worse(o, best, r->v[k]))
+				best = r->v[k];
+		if (n < o->min_runs)
+			break;
+		qsort(vals, (size_t)n, sizeof(*vals), cmp_double);
+		med = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+		if ((stop = worse(o, best, med)))
+			snprintf(why, len, "best %g is worse than the median %g of %d runs", best, med, n);
+		break;
+	}
+	case PRUNE_BANDIT: {
+		double best = vals[0], limit;
+
+		for (int j = 1; j < n; j++)
+			if (worse(o, best, vals[j]))
+				best = vals[j];
+		if (o->slack_factor > 0)
+			limit = o->maximize ? best / (1 + o->slack_factor) : best * (1 + o->slack_factor);
+		else
+			limit = o->maximize ? best - o->slack_amount : best + o->slack_amount;
+		if ((stop = worse(o, v, limit)))
+			snprintf(why, len, "%g is outside the slack of the best %g (limit %g)", v, best,
+			    limit);
+		break;
+	}
+	case PRUNE_TRUNCATION: {
+		long cut = (long)floor(n * o->truncation / 100);
+
+		if (n < o->min_runs)
+			break;
+		if ((stop = cut > 0 && better >= n - cut))
+			snprintf(why, len, "among the worst %g%% (%ld of %d runs)", o->truncation, cut, n);
+		break;
+	}
+	case PRUNE_ASHA: {
+		long keep = (long)floor(n / o->reduction);
+
+		keep = keep < 1 ? 1 : keep;
+		if ((stop = n >= 2 && better >= keep))
+			snprintf(why, len, "not in the best %ld of %d runs at rung %ld", keep, n, c);
+		break;
+	}
+	}
+	free(vals);
+	return stop;
+}
+
+cJSON *
+prune_decide(const struct prune *p)
+{
+	cJSON *out = cJSON_CreateArray();
+
+	if (!out)
+		die("out of memory");
+	for (int i = 0; i < p->nrun; i++) {
+		const struct prune_run *r = &p->run[i];
+		long c = r->ended ? 0 : checkpoint(&p->o, r);
+		char why[256];
+		cJSON *d;
+
+		if (c <= 0 || !judge(p, i, c, why, sizeof(why)))
+			continue;
+		if (!(d = cJSON_CreateObject()))
+			die("out of memory");
+		json_set_str(d, "run", r->name);
+		json_set_str(d, "policy", policies[p->o.policy]);
+		json_set_num(d, "eval", (double)c);
+		if (r->step[c - 1] >= 0)
+			json_set_num(d, "step", (double)r->step[c - 1]);
+		json_set_num(d, "value", r->v[c - 1]);
+		json_set_str(d, "reason", why);
+		cJSON_AddItemToArray(out, d);
+	}
+	return out;
+}

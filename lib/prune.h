@@ -1,0 +1,81 @@
+/*
+ * prune.h: early stopping: which runs to stop, from their metric series.
+ *
+ * Input: JSON lines, each with "run" (its name). A line with "event":
+ * "metrics" adds the value of the metric in its "data" (lines without
+ * that metric are skipped); a line with "event" "ended", "pruned" or
+ * "cancelled", or a run record with a final "status", marks the run
+ * ended: it is still compared with, but never stopped. Other lines are
+ * ignored. A run's lines come in the order they were logged.
+ *
+ * A run's k-th value of the metric is its evaluation k. A run is judged at
+ * the last check point it has reached: evaluation D = max(delay, 1), then
+ * every interval evaluations after (D, D + interval, ...); for asha at
+ * the rungs min_resource * reduction^i. Values are compared with the other
+ * runs' values at the same evaluation:
+ *
+ *   median      stop when the run's best value so far is worse than the
+ *               median of the running averages of the runs at that
+ *               evaluation (needs min_runs runs there)
+ *   bandit      stop when the value is worse than the best value there by
+ *               more than the slack: best/(1+slack_factor) when the factor
+ *               is set, else best - slack_amount (for max; mirrored for min)
+ *   truncation  stop when the run is among the worst truncation% of the
+ *               runs there (rounded down; needs min_runs runs)
+ *   asha        at a rung with n runs, keep the best max(1, n/reduction)
+ *               (n >= 2); stop the others
+ *
+ * Ties never stop a run.
+ */
+#ifndef XT_PRUNE_H
+#define XT_PRUNE_H
+
+#include <stdio.h>
+#include <cjson/cJSON.h>
+
+enum prune_policy { PRUNE_MEDIAN, PRUNE_BANDIT, PRUNE_TRUNCATION, PRUNE_ASHA };
+
+struct prune_opts {
+	enum prune_policy policy;
+	const char *metric;	/* not owned */
+	int maximize;
+	long delay, interval;	/* delay-evaluation (default 10), evaluation-interval (1) */
+	double slack_factor, slack_amount;	/* bandit (0, 0) */
+	double truncation;	/* truncation-percentage (5) */
+	long min_resource;	/* asha: first rung, in evaluations (1) */
+	double reduction;	/* asha: reduction factor (3) */
+	long min_runs;		/* median, truncation: runs needed to judge (3) */
+};
+
+struct prune_run {
+	char *name;
+	double *v;		/* the values, in order */
+	long *step;		/* their steps, -1 when not given */
+	int n, cap, ended;
+};
+
+struct prune {
+	struct prune_opts o;
+	struct prune_run *run;
+	int nrun, cap;
+};
+
+/* Set o to XT's defaults for policy and metric. */
+void prune_opts_default(struct prune_opts *o, enum prune_policy policy, const char *metric);
+/* Parse a policy's name; -1 when unknown. */
+int prune_policy_parse(const char *name);
+
+void prune_init(struct prune *p, const struct prune_opts *o);
+void prune_release(struct prune *p);
+/* Take one line (see above): 0, or -1 with err when it has no "run". */
+int prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen);
+/* Take every line of fp: 0, or -1 with err "NAME:LINE: what". */
+int prune_read(struct prune *p, FILE *fp, const char *name, char *err, size_t errlen);
+/*
+ * The runs to stop, in the order they first appeared: an array of
+ * {"run", "policy", "eval", "step" (when known), "value", "reason"}.
+ * Caller frees.
+ */
+cJSON *prune_decide(const struct prune *p);
+
+#endif

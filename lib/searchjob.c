@@ -1,0 +1,351 @@
+/* searchjob.c: see searchjob.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "json.h"
+#include "prune.h"
+#include "run.h"
+#include "search.h"
+#include "searchjob.h"
+#include "space.h"
+#include "util.h"
+#include "banned.h"
+
+#define SLOT_TRIES 1000
+#define PRUNE_EVERY 1.0	/* seconds between checks of a run */
+
+static cJSON *given;	/* xt-submit's search options, name -> value */
+
+static const char *const numopts[] = {
+	"seed", "startup", "delay-evaluation", "evaluation-interval", "slack-factor",
+	"slack-amount", "truncation-percentage", "min-resource", "reduction-factor", "min-runs",
+	NULL
+};
+
+static int
+is_numopt(const char *name)
+{
+	for (int i = 0; numopts[i]; i++)
+		if (!strcmp(name, numopts[i]))
+			return 1;
+	return 0;
+}
+
+void
+searchjob_option(const char *name, const char *value)
+{
+	if (!given && !(given = cJSON_CreateObject()))
+		die("out of memory");
+	if (!strcmp(name, "search-opt")) {
+		const char *eq = strchr(value, '=');
+		char *key;
+		double d;
+
+		if (!eq)
+			die_status(EXIT_USAGE, "option '--search-opt': expected NAME=VALUE, not '%s'", value);
+		key = xstrndup(value, (size_t)(eq - value));
+		if (strcmp(key, "metric") && strcmp(key, "goal") && !is_numopt(key))
+			die_status(EXIT_USAGE, "option '--search-opt': unknown name '%s'", key);
+		if (is_numopt(key) && (parse_double(eq + 1, &d) < 0 || !isfinite(d) || d < 0))
+			die_status(EXIT_USAGE, "option '--search-opt': %s '%s' is not a number >= 0", key,
+			    eq + 1);
+		json_set_str(given, key, eq + 1);
+		free(key);
+		return;
+	}
+	json_set_str(given, name, value);
+}
+
+static double
+num(const char *key, double def)
+{
+	const char *s = json_str(given, key);
+	double d;
+
+	return s && parse_double(s, &d) == 0 ? d : def;
+}
+
+void
+searchjob_submit(cJSON *job, int has_hp)
+{
+	const char *algo = json_str(given, "search"), *file = json_str(given, "space");
+	const char *policy = json_str(given, "prune"), *metric = json_str(given, "metric");
+	const char *goal = json_str(given, "goal");
+	char err[1024];
+	cJSON *o;
+
+	if (!given)
+		return;
+	if (!metric)
+		metric = config_str("search.metric", NULL);
+	if (!goal)
+		goal = config_str("search.goal", "max");
+	if (!metric)
+		die_status(EXIT_USAGE, "--search and --prune need a metric: --search-opt metric=NAME");
+	if (strcmp(goal, "max") && strcmp(goal, "min"))
+		die_status(EXIT_USAGE, "option '--search-opt': goal must be max or min, not '%s'", goal);
+	if (algo || file) {
+		struct space sp;
+		struct sbuf sb;
+
+		if (!algo || !file)
+			die_status(EXIT_USAGE, "--search ALGO and --space FILE go together");
+		if (search_algo_parse(algo) < 0)
+			die_status(EXIT_USAGE, "option '--search': unknown algorithm '%s'", algo);
+		if (has_hp)
+			die_status(EXIT_USAGE, "--search and --hp exclude each other");
+		sbuf_init(&sb, (size_t)1 << 20);
+		if (file_read(file, &sb) < 0)
+			die_status(EXIT_USAGE, "option '--space': cannot read '%s':", file);
+		space_init(&sp);
+		if (space_load_text(&sp, file, sb.buf, sb.len, err, sizeof(err)) < 0)
+			die_status(EXIT_USAGE, "%s", err);
+		space_release(&sp);
+		o = cJSON_CreateObject();
+		json_set_str(o, "algo", algo);
+		json_set_str(o, "space", sb.buf);
+		json_set_str(o, "space_file", file);
+		json_set_str(o, "metric", metric);
+		json_set_str(o, "goal", goal);
+		json_set_num(o, "seed", num("seed", 0));
+		if (json_str(given, "startup"))
+			json_set_num(o, "startup", num("startup", 10));
+		json_set(job, "search", o);
+		sbuf_release(&sb);
+	}
+	if (policy) {
+		struct prune_opts po;
+
+		if (prune_policy_parse(policy) < 0)
+			die_status(EXIT_USAGE, "option '--prune': unknown policy '%s'", policy);
+		prune_opts_default(&po, PRUNE_MEDIAN, metric);
+		o = cJSON_CreateObject();
+		json_set_str(o, "policy", policy);
+		json_set_str(o, "metric", metric);
+		json_set_str(o, "goal", goal);
+		json_set_num(o, "delay-evaluation", num("delay-evaluation", (double)po.delay));
+		json_set_num(o, "evaluation-interval", num("evaluation-interval", (double)po.interval));
+		json_set_num(o, "slack-factor", num("slack-factor", po.slack_factor));
+		json_set_num(o, "slack-amount", num("slack-amount", po.slack_amount));
+		json_set_num(o, "truncation-percentage", num("truncation-percentage", po.truncation));
+		json_set_num(o, "min-resource", num("min-resource", (double)po.min_resource));
+		json_set_num(o, "reduction-factor", num("reduction-factor", po.reduction));
+		json_set_num(o, "min-runs", num("min-runs", (double)po.min_runs));
+		if (num("evaluation-interval", 1) < 1 || num("reduction-factor", 3) <= 1)
+			die_status(EXIT_USAGE, "option '--search-opt': evaluation-interval must be >= 1 "
+			    "and reduction-factor > 1");
+		json_set(job, "prune", o);
+	}
+	cJSON_Delete(given);
+	given = NULL;
+}
+
+/* The slots' history: run records with the slots' hparams; *mine: this run's slot, if any. */
+static cJSON *
+history(struct store *st, const char *ws, const char *dir, const char *run, long *nslots,
+    cJSON **mine)
+{
+	cJSON *hist = cJSON_CreateArray();
+	struct sbuf sb;
+	long k;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	*mine = NULL;
+	for (k = 0;; k++) {
+		char *p = xasprintf("%s/%ld.json", dir, k);
+		int rc = store_get(st, p, 0, -1, &sb);
+		cJSON *slot, *rec;
+		const char *who;
+
+		free(p);
+		if (rc == STORE_ENOENT)
+			break;
+		if (rc < 0 || !(slot = cJSON_Parse(sb.buf)) || !(who = json_str(slot, "run")))
+			continue;
+		if (!strcmp(who, run) && !*mine)
+			*mine = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(slot, "hparams"), 1);
+		if (!(rec = run_load(st, ws, who, &rc))) {
+			rec = cJSON_CreateObject();
+			json_set_str(rec, "run", who);
+			json_set_str(rec, "status", "queued");
+		}
+		json_set(rec, "hparams", cJSON_DetachItemFromObjectCaseSensitive(slot, "hparams"));
+		cJSON_AddItemToArray(hist, rec);
+		cJSON_Delete(slot);
+	}
+	sbuf_release(&sb);
+	*nslots = k;
+	return hist;
+}
+
+/* Set rec's hparams to hp (consumed) and add them to its "cmd". */
+static void
+give(const cJSON *job, cJSON *rec, cJSON *hp)
+{
+	const char *prefix = json_str(job, "hp_prefix"), *cmd = json_str(rec, "cmd");
+	struct sbuf sb;
+	const cJSON *it;
+
+	sbuf_init(&sb, SBUF_MAX_DEFAULT);
+	sbuf_adds(&sb, cmd ? cmd : "");
+	if (prefix && *prefix)
+		cJSON_ArrayForEach(it, hp) {
+			char *a = run_hp_arg(prefix, it);
+
+			sbuf_addf(&sb, " %s", a);
+			free(a);
+		}
+	json_set_str(rec, "cmd", sb.buf);
+	json_set(rec, "hparams", hp);
+	sbuf_release(&sb);
+}
+
+int
+searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
+	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(rec, "hparams");
+	const char *run = json_str(rec, "run"), *text = json_str(s, "space");
+	char err[1024], *dir;
+	struct space sp;
+	int ret = -1;
+
+	if (!cJSON_IsObject(s) || (cJSON_IsObject(hp) && hp->child))
+		return 0;
+	space_init(&sp);
+	if (!text || space_load_text(&sp, json_str(s, "space_file") ? json_str(s, "space_file") :
+	    "space", text, strlen(text), err, sizeof(err)) < 0) {
+		warnx("run %s: the job's search space is bad: %s", run, text ? err : "missing");
+		space_release(&sp);
+		return -1;
+	}
+	dir = xasprintf("ws/%s/jobs/%s/search", ws, json_str(job, "job"));
+	for (int t = 0; t < SLOT_TRIES && ret < 0; t++) {
+		struct search se;
+		cJSON *mine, *out, *slot;
+		long k;
+		int rc, algo = search_algo_parse(json_str(s, "algo") ? json_str(s, "algo") : "");
+		cJSON *hist = history(st, ws, dir, run, &k, &mine);
+		char *p, *line;
+		size_t len;
+
+		if (mine) {
+			give(job, rec, mine);
+			cJSON_Delete(hist);
+			ret = 0;
+			break;
+		}
+		/* Each slot its own seed: replayable, and different from the slot before. */
+		search_init(&se, &sp, json_str(s, "metric"), !strcmp(json_str(s, "goal") ?
+		    json_str(s, "goal") : "max", "max"), (uint64_t)json_num(s, "seed", 0) * 1000003 +
+		    (uint64_t)k);
+		se.startup = (int)json_num(s, "startup", 10);
+		for (const cJSON *r = hist->child; r; r = r->next)
+			search_add(&se, r, err, sizeof(err));
+		out = cJSON_CreateArray();
+		if (algo < 0 || search_next(&se, algo, 1, out, err, sizeof(err)) != 1) {
+			warnx("run %s: the search proposed nothing: %s", run, algo < 0 ? "bad algorithm" :
+			    "the space is used up");
+			cJSON_Delete(out);
+			cJSON_Delete(hist);
+			search_release(&se);
+			break;
+		}
+		slot = cJSON_CreateObject();
+		json_set_str(slot, "run", run);
+		json_set(slot, "hparams", cJSON_DetachItemFromArray(out, 0));
+		line = json_line(slot, &len);
+		p = xasprintf("%s/%ld.json", dir, k);
+		rc = store_create(st, p, line, len);
+		if (rc == 0) {
+			give(job, rec, cJSON_DetachItemFromObjectCaseSensitive(slot, "hparams"));
+			ret = 0;
+		} else if (rc != STORE_EXIST) {
+			warnx("run %s: cannot claim search slot %ld: %s", run, k, store_error(st));
+			t = SLOT_TRIES;
+		}
+		free(p);
+		free(line);
+		cJSON_Delete(slot);
+		cJSON_Delete(out);
+		cJSON_Delete(hist);
+		search_release(&se);
+	}
+	free(dir);
+	space_release(&sp);
+	return ret;
+}
+
+/* Feed the log of run to p, each line tagged with the run's name. */
+static void
+feed_log(struct prune *p, struct store *st, const char *ws, const char *run, struct sbuf *sb)
+{
+	char *path = run_path(ws, run, "log.jsonl"), *line, *nl, err[256];
+
+	if (store_get(st, path, 0, -1, sb) == 0)
+		for (line = sb->buf; *line; line = nl + 1) {
+			cJSON *o;
+
+			if (!(nl = strchr(line, '\n')))
+				break;
+			*nl = '\0';
+			if ((o = cJSON_Parse(line))) {
+				json_set_str(o, "run", run);
+				prune_add(p, o, err, sizeof(err));
+				cJSON_Delete(o);
+			}
+		}
+	free(path);
+}
+
+int
+searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
+    double *last)
+{
+	const cJSON *po = cJSON_GetObjectItemCaseSensitive(job, "prune"), *it, *d;
+	struct prune_opts o;
+	struct prune p;
+	struct sbuf sb;
+	cJSON *dec;
+	int stop = 0, policy;
+	double now = time_mono();
+
+	if (!cJSON_IsObject(po) || now - *last < PRUNE_EVERY)
+		return 0;
+	*last = now;
+	if ((policy = prune_policy_parse(json_str(po, "policy") ? json_str(po, "policy") : "")) < 0)
+		return 0;
+	prune_opts_default(&o, policy, json_str(po, "metric"));
+	if (!o.metric)
+		return 0;
+	o.maximize = !json_str(po, "goal") || !strcmp(json_str(po, "goal"), "max");
+	o.delay = (long)json_num(po, "delay-evaluation", (double)o.delay);
+	o.interval = (long)json_num(po, "evaluation-interval", (double)o.interval);
+	o.interval = o.interval < 1 ? 1 : o.interval;
+	o.slack_factor = json_num(po, "slack-factor", 0);
+	o.slack_amount = json_num(po, "slack-amount", 0);
+	o.truncation = json_num(po, "truncation-percentage", o.truncation);
+	o.min_resource = (long)json_num(po, "min-resource", 1);
+	o.reduction = fmax(json_num(po, "reduction-factor", 3), 1.0001);
+	o.min_runs = (long)json_num(po, "min-runs", (double)o.min_runs);
+	prune_init(&p, &o);
+	sbuf_init(&sb, (size_t)64 << 20);
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs"))
+		if (cJSON_IsString(it))
+			feed_log(&p, st, ws, it->valuestring, &sb);
+	sbuf_release(&sb);
+	dec = prune_decide(&p);
+	cJSON_ArrayForEach(d, dec)
+		if (!strcmp(json_str(d, "run"), run)) {
+			cJSON *data = cJSON_Duplicate(d, 1);
+
+			cJSON_DeleteItemFromObjectCaseSensitive(data, "run");
+			run_event(st, ws, run, "pruned", -1, data);
+			stop = 1;
+		}
+	cJSON_Delete(dec);
+	prune_release(&p);
+	return stop;
+}

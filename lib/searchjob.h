@@ -1,0 +1,58 @@
+/*
+ * searchjob.h: dynamic search jobs and early stopping in xt-submit and
+ * xt-runq, as XT's controller did.
+ *
+ * A job submitted with --search ALGO --space FILE holds "search": {"algo",
+ * "space" (the YAML text), "space_file", "metric", "goal", "seed"} and runs
+ * with no hparams. When an executor starts such a run it asks the search
+ * (search.h) for one configuration, with the job's other runs as the
+ * history, and claims it as slot k: the store object
+ * ws/<ws>/jobs/<job>/search/<k>.json, made by create-if-absent. Slots are
+ * dense: an asker reads slots 0.. until one is missing, proposes knowing
+ * all of them (those not ended are pending), and creates that one; when
+ * another asker got there first it reads again. So any number of xt-runq
+ * processes, on any machines sharing the store, never take the same point
+ * from the same history. A run started again (retry, crash) keeps its slot.
+ *
+ * A job submitted with --prune POLICY holds "prune": {"policy", "metric",
+ * "goal", and XT's parameters}. While a run of it runs, its executor reads
+ * the logs of the job's runs (at most once a second) and asks prune.h
+ * whether this run should stop; if so it logs a "pruned" event and the
+ * executor stops the run (SIGTERM) with the status pruned.
+ */
+#ifndef XT_SEARCHJOB_H
+#define XT_SEARCHJOB_H
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+
+/*
+ * xt-submit's options: --search, --space, --prune, and --search-opt
+ * NAME=VALUE (metric, goal, seed, startup, delay-evaluation,
+ * evaluation-interval, slack-factor, slack-amount, truncation-percentage,
+ * min-resource, reduction-factor, min-runs). Dies (2) on a bad one.
+ */
+void searchjob_option(const char *name, const char *value);
+/*
+ * When search or prune options were given, check them all and add
+ * "search" and "prune" to the job record. has_hp: --hp was given too,
+ * which --search excludes. Dies (2) naming the option on any error.
+ */
+void searchjob_submit(cJSON *job, int has_hp);
+
+/*
+ * Give rec (a run of job) its hparams from the job's search when it has
+ * none; its "cmd" gets them too. 0 when done or nothing to do; -1 with a
+ * message printed when no configuration could be had.
+ */
+int searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec);
+/*
+ * Should run, of job, stop now under the job's prune policy? Checks at
+ * most once a second (*last holds the time of the last check, start at
+ * 0). 1: stop it (its "pruned" event is logged); 0: go on.
+ */
+int searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
+    double *last);
+
+#endif

@@ -1,0 +1,68 @@
+#!/bin/sh
+# xt-search prune: metric events tagged with their run in, the runs to stop
+# out (one JSON line each), with XT's policy parameters; bad lines named.
+. "$(dirname "$0")/lib.sh"
+
+# Three runs of five evaluations; run3 falls behind after the second.
+python3 - >events <<'EOF'
+import json
+series = {"run1": [0.5, 0.6, 0.7, 0.8, 0.85], "run2": [0.4, 0.55, 0.65, 0.75, 0.8],
+          "run3": [0.45, 0.5, 0.3, 0.2, 0.1]}
+for step in range(5):
+    for run, vs in series.items():
+        print(json.dumps({"run": run, "time": "T", "event": "metrics", "step": step * 10,
+                          "data": {"acc": vs[step], "loss": 1 - vs[step]}}))
+print(json.dumps({"run": "run1", "event": "tags", "data": {"x": 1}}))
+EOF
+
+t_run xt-search prune --policy median --metric acc --delay-evaluation 3 events
+t_status 0 "median"
+cat >want <<'EOF'
+{"run":"run3","policy":"median","eval":5,"step":40,"value":0.1,"reason":"best 0.5 is worse than the median 0.63 of 3 runs"}
+EOF
+t_out_is want "stops run3 at its last evaluation"
+t_run xt-search prune --policy median --metric acc --delay-evaluation 6 events
+t_status 0 "median before the delay"
+: >empty
+t_out_is empty "stops nothing"
+
+t_run xt-search prune --policy bandit --metric loss --goal min --slack-amount 0.1 --delay-evaluation 1 <events
+t_status 0 "bandit on a loss, from standard input"
+cat >want <<'EOF'
+{"run":"run3","policy":"bandit","eval":5,"step":40,"value":0.9,"reason":"0.9 is outside the slack of the best 0.15 (limit 0.25)"}
+EOF
+t_out_is want "stops run3"
+t_run xt-search prune --policy bandit --metric acc --slack-factor 0.2 --delay-evaluation 2 --evaluation-interval 2 events
+t_status 0 "bandit with an interval: judged at evaluation 4"
+cat >want <<'EOF'
+{"run":"run3","policy":"bandit","eval":4,"step":30,"value":0.2,"reason":"0.2 is outside the slack of the best 0.8 (limit 0.666667)"}
+EOF
+t_out_is want "at the last check point"
+
+t_run xt-search prune --policy truncation --metric acc --truncation-percentage 34 --delay-evaluation 1 events
+t_status 0 "truncation"
+t_ok "stops the worst third: run3" test "$(grep -c '^{"run":"run3","policy":"truncation"' "$T/out")" -eq 1
+t_run xt-search prune --policy asha --metric acc --min-resource 1 --reduction-factor 3 events
+t_status 0 "asha"
+t_ok "keeps the best third at rung 3: run1" \
+    test "$(grep -o '"run":"run[0-9]"' "$T/out" | tr -d '\n')" = '"run":"run2""run":"run3"'
+
+printf '{"run":"run3","event":"ended","data":{"status":"completed"}}\n' >ended
+t_run xt-search prune --policy median --metric acc --delay-evaluation 3 events ended
+t_out_is empty "an ended run is not stopped"
+
+printf '{"run":"run1","event":"metrics","data":{"acc":1}}\n{"event":"metrics","data":{"acc":1}}\n' >bad
+t_run xt-search prune --policy median --metric acc bad
+t_status 1 "a line without its run"
+t_err_has "bad:2: expected \"run\" (the run's name)" "names the line"
+t_run xt-search prune --policy median --metric acc missing
+t_status 1 "a missing file"
+t_run xt-search prune --policy hyperband --metric acc events
+t_status 2 "an unknown policy"
+t_err_has "unknown policy 'hyperband'" "names it"
+t_run xt-search prune --policy truncation --metric acc --truncation-percentage 120 events
+t_status 2 "a percentage over 100"
+t_err_has "option '--truncation-percentage'" "names the option"
+t_run xt-search prune --metric acc events
+t_status 2 "no policy"
+t_done

@@ -1,0 +1,99 @@
+#!/bin/sh
+# Dynamic search jobs: xt-submit --search makes runs that get their
+# hparams when they start; two xt-runq processes on the same job never take
+# the same point; a job with a prune policy has its losing runs stopped
+# (SIGTERM, status pruned) while they run.
+. "$(dirname "$0")/lib.sh"
+
+mkdir code
+cat >code/train.sh <<'EOS'
+# --x=N: acc is N/4 at every step; a better run logs faster
+x=${1#--x=}
+steps=${STEPS:-1}
+i=1
+while [ $i -le "$steps" ]; do
+	echo "{\"event\":\"metrics\",\"step\":$i,\"data\":{\"acc\":$(awk "BEGIN{print $x/4}")}}" >>"$XT_LOG"
+	[ "$steps" -gt 1 ] && sleep "$(awk "BEGIN{print 0.06*(5-$x)}")"
+	i=$((i + 1))
+done
+echo "done x=$x"
+EOS
+cat >space.yaml <<'EOF'
+hyperparameter-distributions:
+  x: [1, 2, 3, 4, 5, 6, 7, 8]
+EOF
+
+t_run xt-submit -C code -e dyn --search grid --space space.yaml --search-opt metric=acc --runs 8 -- sh train.sh
+t_status 0 "submit a dynamic grid job of 8 runs"
+t_ok "its runs have no hparams yet" test "$(rec run1.3 hparams)" = "{}"
+xt-runq -j 3 >q1.out 2>&1 &
+p1=$!
+xt-runq -j 3 >q2.out 2>&1 &
+p2=$!
+wait $p1
+s1=$?
+wait $p2
+s2=$?
+t_ok "two xt-runq processes drain the job" test $s1 -eq 0 -a $s2 -eq 0
+k=1
+: >xs
+while [ $k -le 8 ]; do
+	[ "$(rec run1.$k status)" = completed ] || break
+	rec run1.$k hparams.x >>xs
+	k=$((k + 1))
+done
+t_ok "every run completed" test $k -eq 9
+t_ok "each took its own point of the grid" test "$(sort -n xs | tr '\n' ' ')" = "1 2 3 4 5 6 7 8 "
+t_ok "the run's command has its hparam" test "$(rec run1.2 cmd)" = "sh train.sh --x=$(rec run1.2 hparams.x)"
+t_ok "the console shows the run got it" grep -q "done x=$(rec run1.5 hparams.x)" \
+    "$XT_STORE/ws/ws1/runs/run1.5/output.txt"
+t_ok "one claim per run in the job's search slots" \
+    test "$(ls "$XT_STORE/ws/ws1/jobs/job1/search" | wc -l)" -eq 8
+
+# Early stopping: bandit with slack 0.3 against the best (x=4, acc 1): x=1 and
+# x=2 are stopped, x=3 (0.75) is within the slack.
+printf 'hyperparameter-distributions:\n  x: [1, 2, 3, 4]\n' >space4.yaml
+export STEPS=40
+t_run xt-submit -C code -e dyn --search grid --space space4.yaml --prune bandit \
+    --search-opt metric=acc --search-opt slack-amount=0.3 --search-opt delay-evaluation=2 \
+    --runs 4 -- sh train.sh
+t_status 0 "submit a dynamic job with a bandit policy"
+t_run xt-runq -j 4
+t_status 0 "xt-runq runs it"
+: >st
+for k in 1 2 3 4; do echo "$(rec run2.$k hparams.x) $(rec run2.$k status)" >>st; done
+sort -n st >got
+cat >want <<'EOF'
+1 pruned
+2 pruned
+3 completed
+4 completed
+EOF
+t_ok "the losing runs were pruned, the others completed" cmp -s want got
+[ -s got ] && sed 's/^/# /' got
+p=$(for k in 1 2 3 4; do [ "$(rec run2.$k hparams.x)" = 1 ] && echo run2.$k; done)
+t_ok "the pruned run's log has the pruned event" test "$(events "$p" | grep -c '^pruned$')" -eq 1
+t_ok "and it was stopped before its 40 steps" test "$(events "$p" | grep -c '^metrics$')" -lt 40
+t_ok "the parent completed" test "$(rec run2 status)" = completed
+unset STEPS
+
+t_run xt-submit -C code --search tpe --search-opt metric=acc -- sh train.sh
+t_status 2 "--search without --space"
+t_err_has "--search ALGO and --space FILE go together" "says so"
+echo '{"x":1}' >hp
+t_run xt-submit -C code --search tpe --space space.yaml --hp hp --search-opt metric=acc -- sh train.sh
+t_status 2 "--search with --hp"
+t_run xt-submit -C code --search tpe --space space.yaml -- sh train.sh
+t_status 2 "no metric"
+t_err_has "need a metric" "asks for one"
+printf 'hyperparameter-distributions:\n  x: $uniform(1)\n' >bad.yaml
+t_run xt-submit -C code --search tpe --space bad.yaml --search-opt metric=acc -- sh train.sh
+t_status 2 "a bad space file"
+t_err_has "bad.yaml:2: hparam 'x': bad spec '\$uniform(1)'" "names FILE:LINE"
+t_run xt-submit -C code --prune sometimes --search-opt metric=acc -- sh train.sh
+t_status 2 "an unknown policy"
+t_run xt-submit -C code --prune median --search-opt metric=acc --search-opt delay=3 -- sh train.sh
+t_status 2 "an unknown search option"
+t_err_has "unknown name 'delay'" "names it"
+t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
+t_done

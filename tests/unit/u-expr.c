@@ -1,0 +1,193 @@
+/* Unit tests of the --where language (lib/expr.c) and the record scanner (lib/jscan.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "expr.h"
+#include "jscan.h"
+
+static const char *rec =
+    "{\"run\":\"run7.2\",\"status\":\"completed\",\"hparams\":{\"lr\":0.01,\"opt\":\"adam\","
+    "\"layers\":[1,2],\"nest\":{\"d\":3}},\"metrics\":{\"acc\":0.93,\"test-acc\":0.9,"
+    "\"loss\":1e-1},\"tags\":{\"top5\":true,\"note\":null},\"name\":\"a\\\"b\\u00e9\","
+    "\"num_str\":\"10\",\"n\":10}";
+
+/* Evaluate src against rec: 1, 0, or -1 when it does not parse. */
+static int
+eval(const char *src)
+{
+	struct jfields f;
+	struct jv *v = NULL;
+	size_t cap = 0, pos;
+	char err[256];
+	struct expr *e = expr_parse(src, err, sizeof(err));
+	int r;
+
+	if (!e) {
+		printf("# %s: %s\n", src, err);
+		return -1;
+	}
+	jfields_init(&f);
+	expr_bind(e, &f);
+	if (jscan(&f, rec, strlen(rec), &v, &cap, &pos) < 0) {
+		printf("# record does not scan at %zu\n", pos);
+		r = -2;
+	} else {
+		r = expr_eval(e, v, f.n);
+	}
+	expr_free(e);
+	free(v);
+	jfields_release(&f);
+	return r;
+}
+
+/* 1 when src fails to parse with a message that contains want. */
+static int
+bad(const char *src, const char *want)
+{
+	char err[256];
+	struct expr *e = expr_parse(src, err, sizeof(err));
+
+	if (e) {
+		expr_free(e);
+		printf("# '%s' parsed\n", src);
+		return 0;
+	}
+	if (!strstr(err, want)) {
+		printf("# '%s': got '%s', want '%s'\n", src, err, want);
+		return 0;
+	}
+	return 1;
+}
+
+/* Scan line for one field; its text in out (or "<none>"). 0, or -1 on bad syntax. */
+static int
+field(const char *line, const char *path, char *out, size_t outlen)
+{
+	struct jfields f;
+	struct jv *v = NULL;
+	size_t cap = 0, pos, id;
+	struct sbuf sb;
+	int rc;
+
+	jfields_init(&f);
+	id = jfields_add(&f, path);
+	sbuf_init(&sb, 4096);
+	rc = jscan(&f, line, strlen(line), &v, &cap, &pos);
+	if (rc == 0 && v[id].type == JV_NONE)
+		snprintf(out, outlen, "<none>");
+	else if (rc == 0 && jv_text(&v[id], &sb) == 0)
+		snprintf(out, outlen, "%s", sb.buf);
+	sbuf_release(&sb);
+	free(v);
+	jfields_release(&f);
+	return rc;
+}
+
+static int
+field_is(const char *line, const char *path, const char *want)
+{
+	char got[256] = "";
+
+	if (field(line, path, got, sizeof(got)) < 0 || strcmp(got, want)) {
+		printf("# %s in %s: got '%s', want '%s'\n", path, line, got, want);
+		return 0;
+	}
+	return 1;
+}
+
+int
+main(void)
+{
+	char out[64];
+
+	/* comparisons and types */
+	CHECK(eval("metrics.acc > 0.9") == 1);
+	CHECK(eval("metrics.acc > 0.93") == 0);
+	CHECK(eval("metrics.acc >= 0.93") == 1);
+	CHECK(eval("metrics.acc <= 0.93 and metrics.acc < 1") == 1);
+	CHECK(eval("metrics.loss == 0.1") == 1);
+	CHECK(eval("metrics.test-acc = 0.9") == 1);
+	CHECK(eval("hparams.opt = \"adam\"") == 1);
+	CHECK(eval("hparams.opt = 'adam'") == 1);
+	CHECK(eval("hparams.opt = adam") == 1);
+	CHECK(eval("hparams.opt != adam") == 0);
+	CHECK(eval("hparams.opt <> sgd") == 1);
+	CHECK(eval("hparams.opt < b") == 1);
+	CHECK(eval("status = completed and hparams.lr = 0.01") == 1);
+	/* numbers as numbers, strings as strings: "10" is not 10, and "9" > "10" */
+	CHECK(eval("num_str = 10") == 0);
+	CHECK(eval("num_str != 10") == 1);
+	CHECK(eval("num_str = \"10\"") == 1);
+	CHECK(eval("num_str < \"9\"") == 1);
+	CHECK(eval("n > 9") == 1);
+	CHECK(eval("n > \"9\"") == 0);
+	CHECK(eval("n < \"9\"") == 0);
+	CHECK(eval("tags.top5 = true") == 1);
+	CHECK(eval("tags.top5 = false") == 0);
+	CHECK(eval("tags.note = null") == 1);
+	CHECK(eval("tags.top5 = 1") == 0);
+	CHECK(eval("name = 'a\"b\xc3\xa9'") == 1);
+	CHECK(eval("hparams.nest.d = 3") == 1);
+	/* a missing field: every comparison false, and existence */
+	CHECK(eval("metrics.f1 > 0") == 0);
+	CHECK(eval("metrics.f1 != 0") == 0);
+	CHECK(eval("metrics.f1") == 0);
+	CHECK(eval("not metrics.f1") == 1);
+	CHECK(eval("metrics.acc") == 1);
+	CHECK(eval("tags.note") == 1);
+	CHECK(eval("hparams.layers") == 1);
+	/* regular expressions */
+	CHECK(eval("run ~ '^run7\\.'") == 1);
+	CHECK(eval("run ~ '^run8'") == 0);
+	CHECK(eval("run !~ '^run8'") == 1);
+	CHECK(eval("hparams.lr ~ '^0\\.0'") == 1);
+	CHECK(eval("status =~ 'compl'") == 1);
+	/* precedence: not > and > or, parentheses */
+	CHECK(eval("hparams.opt = sgd and metrics.acc > 0.9 or run = run7.2") == 1);
+	CHECK(eval("hparams.opt = sgd and (metrics.acc > 0.9 or run = run7.2)") == 0);
+	CHECK(eval("run = run7.2 or metrics.acc > 0.9 and hparams.opt = sgd") == 1);
+	CHECK(eval("(run = run7.2 or metrics.acc > 0.9) and hparams.opt = sgd") == 0);
+	CHECK(eval("not hparams.opt = sgd and n = 10") == 1);
+	CHECK(eval("not (hparams.opt = adam and n = 10)") == 0);
+	CHECK(eval("not not n = 10") == 1);
+	CHECK(eval("NOT n = 9 AND n = 10") == 1);
+	CHECK(eval("!(n = 9) && (n = 10 || n = 11)") == 1);
+	CHECK(eval("hparams.lr = 1e-2 and metrics.acc > .5 and n > -1") == 1);
+	/* errors name the column */
+	CHECK(bad("", "column 1: empty expression"));
+	CHECK(bad("metrics.acc >", "column 14: expected a value after '>'"));
+	CHECK(bad("metrics.acc > and", "column 15: expected a value after '>'"));
+	CHECK(bad("(metrics.acc > 1", "column 1: '(' is never closed"));
+	CHECK(bad("metrics.acc > 1)", "column 16: ')' without '('"));
+	CHECK(bad("metrics.acc > 1 n = 2", "column 17: expected 'and', 'or' or the end, not 'n'"));
+	CHECK(bad("a = 'x", "column 5: unclosed string"));
+	CHECK(bad("a and > 3", "column 7: expected a field name, not '>'"));
+	CHECK(bad("a ~ '('", "column 5: bad regular expression"));
+	CHECK(bad("a ~ 3", "column 5: '~' needs a string"));
+	CHECK(bad("a < true", "column 5: true, false and null compare only with = and !="));
+	CHECK(bad("a = 1 = 2", "column 7: expected 'and', 'or' or the end, not another operator"));
+	CHECK(bad("3 > a", "column 1: expected a field name, not '3'"));
+	CHECK(bad("a = 1 and", "column 10: expected a field name, not the end"));
+	CHECK(bad("a = 1 or #", "column 10: expected a field name, not '#'"));
+
+	/* the scanner: dotted paths, raw objects and arrays, escapes, bad syntax */
+	CHECK(field_is(rec, "hparams.lr", "0.01"));
+	CHECK(field_is(rec, "hparams.layers", "[1,2]"));
+	CHECK(field_is(rec, "hparams.nest", "{\"d\":3}"));
+	CHECK(field_is(rec, "metrics.loss", "1e-1"));
+	CHECK(field_is(rec, "name", "a\"b\xc3\xa9"));
+	CHECK(field_is(rec, "tags.note", "null"));
+	CHECK(field_is(rec, "metrics.nope", "<none>"));
+	CHECK(field_is(" { \"a\" : { \"b\" : \"\\ud83d\\ude00\" } } ", "a.b", "\xf0\x9f\x98\x80"));
+	CHECK(field("{\"a\":1", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":1,}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":01}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":[1,2}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":\"x\\q\"}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":tru}", "a", out, sizeof(out)) < 0);
+	CHECK(field("[1]", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":1} x", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"b\":{\"c\":[{\"d\":1,}]}}", "a", out, sizeof(out)) < 0);
+	return check_done();
+}

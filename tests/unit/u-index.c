@@ -1,0 +1,206 @@
+/* Unit tests of the run index (lib/index.c): fold, and compaction while writers append. */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "index.h"
+#include "jscan.h"
+#include "run.h"
+#include "store.h"
+#include "util.h"
+
+#define WRITERS 6
+#define LINES 1500
+
+/* The folded lines of buf joined with '|'. Caller frees. */
+static char *
+folded(const char *buf, char *err, size_t errlen)
+{
+	struct index_line *l = NULL;
+	size_t n, nl, i;
+	struct sbuf sb;
+
+	if (index_fold(buf, strlen(buf), "idx", &l, &n, &nl, err, errlen) < 0)
+		return NULL;
+	sbuf_init(&sb, 1 << 20);
+	for (i = 0; i < n; i++)
+		sbuf_addf(&sb, "%ld:%.*s|", l[i].lineno, (int)l[i].len, buf + l[i].off);
+	sbuf_addf(&sb, "%zu", nl);
+	free(l);
+	return sbuf_detach(&sb, NULL);
+}
+
+static int
+fold_is(const char *buf, const char *want)
+{
+	char err[256];
+	char *got = folded(buf, err, sizeof(err));
+	int ok = got && !strcmp(got, want);
+
+	if (!ok)
+		printf("# got  %s\n# want %s\n", got ? got : err, want);
+	free(got);
+	return ok;
+}
+
+static int
+fold_fails(const char *buf, const char *want)
+{
+	char err[256];
+	char *got = folded(buf, err, sizeof(err));
+
+	free(got);
+	if (got || !strstr(err, want)) {
+		printf("# got '%s', want '%s'\n", got ? "success" : err, want);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+writer(const char *root, int w)
+{
+	char err[256], line[128];
+	struct store *st = store_open(root, err, sizeof(err));
+	int i, n;
+
+	if (!st)
+		_exit(3);
+	for (i = 0; i < LINES; i++) {
+		n = snprintf(line, sizeof(line), "{\"ws\":\"ws1\",\"run\":\"run%d\",\"seq\":%d}\n", w, i);
+		if (index_append(st, "ws1", line, (size_t)n) < 0)
+			_exit(4);
+	}
+	store_close(st);
+	_exit(0);
+}
+
+/* Every writer's runs in the index: its lines in order, the last one there. */
+static int
+check_index(const char *file, int *compacted_seen)
+{
+	struct sbuf sb;
+	int last[WRITERS], top[WRITERS], w, ok = 1;
+	char *p;
+
+	for (w = 0; w < WRITERS; w++)
+		last[w] = top[w] = -1;
+	sbuf_init(&sb, (size_t)64 << 20);
+	if (file_read(file, &sb) < 0)
+		return 0;
+	for (p = sb.buf; *p; p = strchr(p, '\n') + 1) {
+		int seq;
+
+		if (sscanf(p, "{\"ws\":\"ws1\",\"run\":\"run%d\",\"seq\":%d}", &w, &seq) != 2 ||
+		    w < 0 || w >= WRITERS) {
+			printf("# bad line: %.60s\n", p);
+			ok = 0;
+			break;
+		}
+		if (seq <= last[w]) {
+			printf("# run%d: seq %d after %d\n", w, seq, last[w]);
+			ok = 0;
+		}
+		if (seq != last[w] + 1)
+			*compacted_seen = 1;
+		last[w] = seq;
+		top[w] = seq > top[w] ? seq : top[w];
+	}
+	for (w = 0; w < WRITERS; w++)
+		if (top[w] != LINES - 1) {
+			printf("# run%d: last seq %d, want %d\n", w, top[w], LINES - 1);
+			ok = 0;
+		}
+	sbuf_release(&sb);
+	return ok;
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/u-index.XXXXXX", err[256], *root, *file;
+	struct store *st;
+	pid_t pid[WRITERS];
+	int w, status, compactions = 0, compacted_seen = 0, all_ok = 1;
+
+	/* fold: the latest line of each run, in file order; blank lines skipped */
+	CHECK(fold_is("{\"run\":\"run1\",\"s\":1}\n{\"run\":\"run2\"}\n\n{\"run\":\"run1\",\"s\":2}\n",
+	    "2:{\"run\":\"run2\"}|4:{\"run\":\"run1\",\"s\":2}|3"));
+	CHECK(fold_is("{\"ws\":\"a\",\"run\":\"run1\"}\n{\"ws\":\"b\",\"run\":\"run1\"}",
+	    "1:{\"ws\":\"a\",\"run\":\"run1\"}|2:{\"ws\":\"b\",\"run\":\"run1\"}|2"));
+	CHECK(fold_is("", "0"));
+	CHECK(fold_fails("{\"run\":\"run1\"}\n{\"run\":\"run2\"\n", "idx:2:14: not a JSON object"));
+	CHECK(fold_fails("{\"run\":\"run1\"}\n\n{\"status\":\"x\"}\n", "idx:3: a run record needs \"run\""));
+	CHECK(fold_fails("{\"run\":7}\n", "idx:1: a run record needs"));
+	CHECK(index_grown(1000 + 10, 10) == 1);
+	CHECK(index_grown(999 + 10, 10) == 0);
+	CHECK(index_grown(20000, 15000) == 0);
+
+	CHECK(mkdtemp(dir) != NULL);
+	root = path_join(dir, "s");
+	st = store_open(root, err, sizeof(err));
+	CHECK(st != NULL);
+	if (!st)
+		return check_done();
+	file = path_join(root, "ws/ws1/index/runs.jsonl");
+	CHECK(index_compact(st, "ws1", err, sizeof(err)) == 0);	/* no index yet */
+
+	/* writers append while the index is compacted again and again */
+	for (w = 0; w < WRITERS; w++)
+		if ((pid[w] = fork()) == 0)
+			writer(root, w);
+	for (;;) {
+		int done = 1, rc;
+
+		for (w = 0; w < WRITERS; w++)
+			if (pid[w] > 0 && waitpid(pid[w], &status, WNOHANG) == pid[w]) {
+				if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+					all_ok = 0;
+				pid[w] = 0;
+			}
+		for (w = 0; w < WRITERS; w++)
+			if (pid[w] > 0)
+				done = 0;
+		rc = index_compact(st, "ws1", err, sizeof(err));
+		if (rc < 0) {
+			printf("# %s\n", err);
+			all_ok = 0;
+			break;
+		}
+		compactions += rc;
+		if (done)
+			break;
+	}
+	CHECK(all_ok);
+	CHECK(compactions > 1);
+	CHECK(check_index(file, &compacted_seen));
+	/* after the last compaction: one line a run, the last of each */
+	{
+		struct sbuf sb;
+		int n = 0;
+		char *p;
+
+		sbuf_init(&sb, 1 << 20);
+		CHECK(file_read(file, &sb) == 0);
+		for (p = sb.buf; (p = strchr(p, '\n')); p++)
+			n++;
+		CHECK(n == WRITERS);
+		CHECK(strstr(sb.buf, "\"seq\":1499}") != NULL);
+		sbuf_release(&sb);
+	}
+
+	/* a plain run_save goes through the index too */
+	{
+		cJSON *rec = cJSON_Parse("{\"ws\":\"ws1\",\"run\":\"run9\",\"status\":\"queued\"}");
+
+		CHECK(run_save(st, rec) == 0);
+		cJSON_Delete(rec);
+		CHECK(index_compact(st, "ws1", err, sizeof(err)) == 1);
+	}
+	store_close(st);
+	free(file);
+	free(root);
+	return check_done();
+}

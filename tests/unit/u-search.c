@@ -1,0 +1,182 @@
+/*
+ * Unit tests of ask/tell search: the history's bad lines, pending runs,
+ * proposals never repeated, the Bayesian methods against random search on
+ * a known function, replay by seed, and DGD's neighbourhood.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "search.h"
+#include "util.h"
+
+static void
+space_of(struct space *sp, const char *a, const char *b)
+{
+	char err[256];
+
+	space_init(sp);
+	if (space_add_arg(sp, a, err, sizeof(err)) < 0 ||
+	    (b && space_add_arg(sp, b, err, sizeof(err)) < 0))
+		printf("# %s\n", err);
+}
+
+/* Read text as history: the search_read result, err filled. */
+static int
+read_text(struct search *s, const char *text, char *err, size_t len)
+{
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	int rc = search_read(s, fp, "h", err, len);
+
+	fclose(fp);
+	return rc;
+}
+
+/* f(x, y) = (x - 0.3)^2 + (y - 0.7)^2 on [0, 1]^2 */
+static double
+bowl(const cJSON *o)
+{
+	double x = cJSON_GetObjectItem(o, "x")->valuedouble, y = cJSON_GetObjectItem(o, "y")->valuedouble;
+
+	return (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7);
+}
+
+/* Best f after n ask/tell rounds of algo with seed; each round a fresh search fed the history. */
+static double
+optimise(enum search_algo algo, uint64_t seed, int n)
+{
+	struct space sp;
+	struct search s;
+	char err[256];
+	double best = INFINITY;
+	cJSON *hist = cJSON_CreateArray();
+
+	space_of(&sp, "x=$uniform(0,1)", "y=$uniform(0,1)");
+	for (int i = 0; i < n; i++) {
+		cJSON *out = cJSON_CreateArray(), *rec = cJSON_CreateObject();
+		cJSON *m = cJSON_CreateObject(), *pt;
+		char name[32];
+
+		search_init(&s, &sp, "f", 0, seed * 1000 + (uint64_t)i);
+		for (cJSON *r = hist->child; r; r = r->next)
+			search_add(&s, r, err, sizeof(err));
+		search_next(&s, algo, 1, out, err, sizeof(err));
+		search_release(&s);
+		pt = cJSON_DetachItemFromArray(out, 0);
+		cJSON_Delete(out);
+		best = fmin(best, bowl(pt));
+		snprintf(name, sizeof(name), "run%d", i + 1);
+		cJSON_AddStringToObject(rec, "run", name);
+		cJSON_AddStringToObject(rec, "status", "completed");
+		cJSON_AddNumberToObject(m, "f", bowl(pt));
+		cJSON_AddItemToObject(rec, "hparams", pt);
+		cJSON_AddItemToObject(rec, "metrics", m);
+		cJSON_AddItemToArray(hist, rec);
+	}
+	cJSON_Delete(hist);
+	space_release(&sp);
+	return best;
+}
+
+static char *
+next_line(const struct space *sp, const char *hist, enum search_algo algo, int k, uint64_t seed,
+    int *made)
+{
+	struct search s;
+	char err[256];
+	cJSON *out = cJSON_CreateArray();
+	char *txt;
+
+	search_init(&s, sp, "acc", 1, seed);
+	read_text(&s, hist, err, sizeof(err));
+	*made = search_next(&s, algo, k, out, err, sizeof(err));
+	if (*made < 0)
+		printf("# %s\n", err);
+	txt = cJSON_PrintUnformatted(out);
+	cJSON_Delete(out);
+	search_release(&s);
+	return txt;
+}
+
+int
+main(void)
+{
+	struct space sp;
+	struct search s;
+	char err[512], *a, *b;
+	int made, wins_tpe = 0, wins_gp = 0;
+	const char *hist =
+	    "{\"run\":\"run1\",\"status\":\"completed\",\"hparams\":{\"x\":1,\"y\":\"a\"},\"metrics\":{\"acc\":0.5}}\n"
+	    "{\"run\":\"run2\",\"status\":\"completed\",\"hparams\":{\"x\":2,\"y\":\"a\"},\"metrics\":{\"acc\":0.9}}\n"
+	    "{\"run\":\"run3\",\"status\":\"running\",\"hparams\":{\"x\":3,\"y\":\"a\"}}\n"
+	    "{\"run\":\"run4\",\"status\":\"failed\",\"hparams\":{\"x\":1,\"y\":\"b\"}}\n"
+	    "{\"run\":\"run5\",\"status\":\"queued\"}\n";
+
+	/* Bad history lines are named by line. */
+	space_of(&sp, "x=[1,2,3]", "y=[a,b]");
+	search_init(&s, &sp, "acc", 1, 1);
+	CHECK(read_text(&s, "{\"run\":\"r1\",\"status\":\"completed\"}\nnot json\n", err, sizeof(err)) < 0 &&
+	    !strncmp(err, "h:2:", 4));
+	CHECK(read_text(&s, "\n{\"run\":\"r1\"}\n", err, sizeof(err)) < 0 &&
+	    strstr(err, "h:2: run 'r1': expected \"status\""));
+	CHECK(read_text(&s, "{\"status\":\"completed\"}\n", err, sizeof(err)) < 0 &&
+	    strstr(err, "h:1: expected \"run\""));
+	CHECK(read_text(&s, "[1]\n", err, sizeof(err)) < 0 && strstr(err, "h:1:"));
+	CHECK(read_text(&s, "{\"run\":\"r\",\"status\":\"completed\",\"hparams\":[1]}\n", err,
+	    sizeof(err)) < 0 && strstr(err, "\"hparams\" must be an object"));
+	CHECK(read_text(&s, "{\"run\":\"r\",\"status\":\"completed\",\"hparams\":{\"x\":1,\"y\":\"a\"},"
+	    "\"metrics\":3}\n", err, sizeof(err)) < 0 && strstr(err, "\"metrics\" must be an object"));
+	search_release(&s);
+
+	/* What counts: completed with the metric; running and queued pending; all tried. */
+	search_init(&s, &sp, "acc", 1, 1);
+	CHECK(read_text(&s, hist, err, sizeof(err)) == 4);
+	CHECK(s.ndone == 2 && s.npt == 3 && s.ntried == 4);
+	CHECK(s.ndone == 2 && s.pt[1].loss == -0.9);
+	/* A value outside the space: skipped (a warning), not an error. */
+	CHECK(read_text(&s, "{\"run\":\"r9\",\"status\":\"completed\",\"hparams\":{\"x\":7,\"y\":\"a\"}}\n",
+	    err, sizeof(err)) == 0);
+	search_release(&s);
+
+	/* Grid: the first untried points in grid order; then the space is used up. */
+	a = next_line(&sp, hist, SEARCH_GRID, 5, 1, &made);
+	CHECK(made == 2 && !strcmp(a, "[{\"x\":2,\"y\":\"b\"},{\"x\":3,\"y\":\"b\"}]"));
+	free(a);
+	a = next_line(&sp, hist, SEARCH_RANDOM, 5, 1, &made);
+	CHECK(made == 2 && strstr(a, "{\"x\":2,\"y\":\"b\"}") && strstr(a, "{\"x\":3,\"y\":\"b\"}"));
+	free(a);
+	a = next_line(&sp, hist, SEARCH_TPE, 5, 1, &made);
+	CHECK(made == 2 && strstr(a, "{\"x\":2,\"y\":\"b\"}") && strstr(a, "{\"x\":3,\"y\":\"b\"}"));
+	free(a);
+
+	/* DGD: the best setting (x 2, a) and its neighbours only; repeats allowed. */
+	a = next_line(&sp, hist, SEARCH_DGD, 40, 3, &made);
+	CHECK(made == 40 && !strstr(a, "{\"x\":1,\"y\":\"b\"}") && !strstr(a, "{\"x\":3,\"y\":\"b\"}"));
+	CHECK(strstr(a, "{\"x\":2,\"y\":\"b\"}") && strstr(a, "{\"x\":1,\"y\":\"a\"}"));
+	free(a);
+	space_release(&sp);
+	space_of(&sp, "x=$uniform(0,1)", NULL);
+	a = next_line(&sp, "", SEARCH_DGD, 1, 3, &made);
+	CHECK(made == -1);
+	free(a);
+
+	/* Same history, same seed: the same proposals (the state is the history). */
+	a = next_line(&sp, hist, SEARCH_TPE, 3, 5, &made);
+	b = next_line(&sp, hist, SEARCH_TPE, 3, 5, &made);
+	CHECK(!strcmp(a, b));
+	free(a), free(b);
+	space_release(&sp);
+
+	/* The Bayesian methods beat random search on a bowl, seed by seed. */
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		double r = optimise(SEARCH_RANDOM, seed, 40);
+
+		wins_tpe += optimise(SEARCH_TPE, seed, 40) < r;
+		wins_gp += optimise(SEARCH_GP, seed, 40) < r;
+	}
+	printf("# tpe beat random %d of 5, gp %d of 5\n", wins_tpe, wins_gp);
+	CHECK(wins_tpe >= 4);
+	CHECK(wins_gp >= 4);
+	return check_done();
+}
