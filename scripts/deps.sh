@@ -12,6 +12,9 @@ bench="$check parallel task-spooler miller hyperfine python3-optuna"
 # make static: musl, and what scripts/static-deps.sh builds the libraries with
 static="$check musl-tools cmake dpkg-dev perl patch file linux-libc-dev binutils
 ca-certificates openssl util-linux"
+# the static build's service tests (t9060, t9070): a private sshd, and node
+# with npm for the MongoDB wire-protocol server of scripts/mongo-up.sh
+static="$static openssh-server openssh-client"
 
 want=""
 [ $# -eq 0 ] && set -- build
@@ -32,6 +35,12 @@ for p in $want; do
 	s=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$s" = installed ] || missing="$missing $p"
 done
+# node and npm may come from elsewhere than Debian's packages: a command
+# that works is enough
+case " $* " in *" static "*)
+	command -v node >/dev/null && command -v npm >/dev/null ||
+	    missing="$missing nodejs npm" ;;
+esac
 [ -z "$missing" ] && exit 0
 
 echo "deps.sh: installing:$missing" >&2

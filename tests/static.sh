@@ -35,3 +35,20 @@ in_root() {
 }
 
 . "$tdir/https.sh"
+
+# probe_cc NAME PC...: compile tests/static/NAME.c into ./NAME, static
+# with musl, against the cached libraries of the static build (as the
+# tools are linked), naming their pkg-config modules; sets $sp, their
+# prefix
+probe_cc() {
+	_src=$tdir/static/$1.c _out=$T/$1
+	shift
+	sp=$(cat "$XT_BIN/../prefix" 2>/dev/null)
+	[ -n "$sp" ] && [ -f "$sp/.done" ] || return 1
+	_pc="env PKG_CONFIG_LIBDIR=$sp/lib/pkgconfig PKG_CONFIG_PATH= pkg-config --static"
+	# shellcheck disable=SC2046
+	musl-gcc -static -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra \
+	    $($_pc --cflags "$@") "$_src" -o "$_out" $($_pc --libs "$@") \
+	    >"$T/cc.log" 2>&1 || { sed 's/^/# cc: /' "$T/cc.log" | head -n 20; return 1; }
+	[ ! -s "$T/cc.log" ] || { sed 's/^/# cc warning: /' "$T/cc.log"; return 1; }
+}
