@@ -54,23 +54,6 @@ install() {
 	: >"$home/.done"
 }
 
-pid() {	# the PID of a running server, or fail
-	[ -s "$pidf" ] && p=$(cat "$pidf") && kill -0 "$p" 2>/dev/null && echo "$p"
-}
-
-stop() {
-	if p=$(pid); then
-		kill "$p"
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$p" 2>/dev/null && kill -9 "$p"
-	fi
-	rm -f "$pidf"
-}
-
 case ${1:-} in
 install) [ $# -eq 1 ] || usage; install; echo "$home"; exit 0 ;;
 start | stop | status) [ $# -eq 2 ] || usage ;;
@@ -78,12 +61,13 @@ start | stop | status) [ $# -eq 2 ] || usage ;;
 esac
 dir=$2
 pidf=$dir/mongo.pid
+. "$(dirname "$0")/svc.sh"
 case $1 in
-stop) stop; exit 0 ;;
-status) pid >/dev/null; exit ;;
+stop) svc_stop; exit 0 ;;
+status) svc_pid >/dev/null; exit ;;
 esac
 
-if p=$(pid); then
+if p=$(svc_pid); then
 	say "already running (pid $p)"
 	cat "$dir/port"
 	exit 0
@@ -95,19 +79,12 @@ install
 mkdir -p "$dir"
 rm -f "$dir/port"
 export MONGO_CERT MONGO_KEY MONGO_USER MONGO_PASSWORD
-setsid sh -c 'echo $$ >"$0"; exec node "$@"' "$pidf" "$src/server.mjs" "$home" \
-    "$dir/port" </dev/null >"$dir/mongo.log" 2>&1 &
-i=0
-while [ $i -lt 200 ]; do
-	if [ -s "$dir/port" ]; then
-		cat "$dir/port"
-		exit 0
-	fi
-	[ -s "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null && break
-	sleep 0.1
-	i=$((i + 1))
-done
-stop
+svc_start "$dir/mongo.log" node "$src/server.mjs" "$home" "$dir/port"
+if svc_wait 200 test -s "$dir/port"; then
+	cat "$dir/port"
+	exit 0
+fi
+svc_stop
 say "the server did not start; its log:"
 cat "$dir/mongo.log" >&2
 exit 1

@@ -21,25 +21,9 @@ sshd=/usr/sbin/sshd	# an absolute path: sshd re-executes itself
 cmd=$1
 dir=$2
 pidf=$dir/sshd.pid
+. "$(dirname "$0")/svc.sh"
 
 say() { echo "sshd-up: $*" >&2; }
-
-pid() {	# the PID of a running server, or fail
-	[ -s "$pidf" ] && p=$(cat "$pidf") && kill -0 "$p" 2>/dev/null && echo "$p"
-}
-
-stop() {
-	if p=$(pid); then
-		kill "$p"
-		i=0
-		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -0 "$p" 2>/dev/null && kill -9 "$p"
-	fi
-	rm -f "$pidf"
-}
 
 freeport() {
 	python3 -c 'import socket
@@ -47,14 +31,14 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 case $cmd in
-stop) stop; exit 0 ;;
-status) pid >/dev/null; exit ;;
+stop) svc_stop; exit 0 ;;
+status) svc_pid >/dev/null; exit ;;
 start) ;;
 *) echo "usage: $0 start|stop|status DIR" >&2; exit 2 ;;
 esac
 
 [ -x "$sshd" ] || { say "$sshd is missing: scripts/deps.sh static installs openssh-server"; exit 1; }
-if p=$(pid); then
+if p=$(svc_pid); then
 	say "already running (pid $p)"
 	cat "$dir/port"
 	exit 0
@@ -97,22 +81,15 @@ LogLevel VERBOSE
 EOF
 	"$sshd" -t -f "$dir/sshd_config"
 	# -D keeps sshd in the foreground, so the recorded PID is the listener's
-	setsid sh -c 'echo $$ >"$0"; exec "$@"' "$pidf" "$sshd" -D -e \
-	    -f "$dir/sshd_config" </dev/null >"$dir/sshd.log" 2>&1 &
-	i=0
-	while [ $i -lt 100 ]; do
-		if grep -q "^Server listening on 127.0.0.1 port $port" "$dir/sshd.log"; then
-			echo "$port" >"$dir/port"
-			awk -v h="[127.0.0.1]:$port" '{ print h, $1, $2 }' \
-			    "$dir/host_ed25519.pub" >"$dir/known_hosts"
-			echo "$port"
-			exit 0
-		fi
-		[ -s "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null && break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	stop
+	svc_start "$dir/sshd.log" "$sshd" -D -e -f "$dir/sshd_config"
+	if svc_wait 100 grep -q "^Server listening on 127.0.0.1 port $port" "$dir/sshd.log"; then
+		echo "$port" >"$dir/port"
+		awk -v h="[127.0.0.1]:$port" '{ print h, $1, $2 }' \
+		    "$dir/host_ed25519.pub" >"$dir/known_hosts"
+		echo "$port"
+		exit 0
+	fi
+	svc_stop
 	tries=$((tries + 1))
 	# another program may have taken the free port first: pick another
 	if [ -z "${SSHD_PORT:-}" ] && [ $tries -lt 3 ] &&
