@@ -104,25 +104,36 @@ parents(const char *path)
 	return rc;
 }
 
-/* Fill the local cache with blob sha (read-only: it is shared by links). */
+/*
+ * Fill the local cache with blob sha (read-only: it is shared by links).
+ * Other executors fill the same cache at the same time, and a name in the
+ * cache must only ever hold a whole, checked blob: the blob is written to a
+ * temporary name of this process, checked, and then linked to its name
+ * (whoever links first wins; the content is the same).
+ */
 static int
 cache_fill(struct store *st, const char *sha, const char *bp, const char *cp)
 {
-	char got[65];
+	char got[65], *tmp;
 	int rc;
 
 	if (access(cp, F_OK) == 0)
 		return 0;
 	if (parents(cp) < 0)
 		return store_fail(st, STORE_ERR, "cannot create '%s': %s", cp, strerror(errno));
-	if ((rc = store_get_file(st, bp, cp, got, NULL, NULL)) < 0)
-		return rc;
-	if (strcmp(got, sha) != 0) {
-		unlink(cp);
-		return store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
-	}
-	chmod(cp, 0555);
-	return 0;
+	tmp = xasprintf("%s.tmp.%ld", cp, (long)getpid());
+	unlink(tmp);
+	if ((rc = store_get_file(st, bp, tmp, got, NULL, NULL)) < 0)
+		goto out;
+	if (strcmp(got, sha) != 0)
+		rc = store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
+	else if (chmod(tmp, 0555) < 0 || (link(tmp, cp) < 0 && errno != EEXIST))
+		rc = store_fail(st, STORE_ERR, "cannot add '%s' to the cache: %s", cp,
+		    strerror(errno));
+out:
+	unlink(tmp);
+	free(tmp);
+	return rc;
 }
 
 static int
