@@ -18,9 +18,14 @@
 
 #define TPE_CANDIDATES 24
 #define TPE_PRIOR_WEIGHT 1.0
-#define GP_MAX_POINTS 256
-#define GP_RANDOM 1000
-#define GP_LOCAL 400
+#define TPE_FLAT_WEIGHTS 25
+#define TPE_NARROW 0.2
+#define GP_MAX_POINTS 100
+#define GP_PENDING 16
+#define GP_FIT 40
+#define GP_RANDOM 64
+#define GP_LOCAL 64
+#define GP_REFINE 32
 #define RANDOM_TRIES 1000
 #define UNBOUNDED_RANGE 1.0
 
@@ -302,164 +307,242 @@ phi_cdf(double z)
 /* ---- TPE ---- */
 
 /*
- * A Parzen estimator over the normalised coordinates: one component per
- * point plus the prior, each a product of per-dimension kernels (a
- * truncated normal for numbers, a smoothed indicator for choices).
+ * A Parzen estimator over the normalised coordinates: one weighted
+ * component per point plus the prior, each a product of per-dimension
+ * kernels (a truncated normal for numbers, a smoothed indicator for
+ * choices). Each component's kernel in each dimension is kept whole
+ * (log weight, centre, 1 / width, log normaliser), so that both the joint
+ * density and each dimension's marginal are sums over components.
  */
 struct parzen {
-	int n;			/* components; the last is the prior */
-	double *mu;		/* n x D->n */
-	double *logz;		/* n x D->n: log of each truncated kernel's mass */
-	double *sigma;		/* per dimension */
-	double *inv;		/* n x D->n: 1 / each kernel's sigma */
-	double *base;		/* n: log weight and normalising terms of each component */
+	int n, nd;		/* components (the last is the prior); dimensions */
+	double *lw;		/* n: log of each component's share of the weight */
+	double *cw;		/* n: cumulative weights, for drawing a component */
+	double *mu, *inv, *lnorm;	/* n x nd: centre, 1 / width, log normaliser */
 	double *lp;		/* n: scratch */
-	double logw;		/* log of each component's weight (all equal) */
 };
 
+struct gap {
+	double m;
+	int i;
+};
+
+static int
+gap_before(const struct gap *p, const struct gap *q)
+{
+	return p->m < q->m || (p->m == q->m && p->i < q->i);
+}
+
+/* Sort g by centre, ties by index: a bottom-up merge sort (qsort's calls cost more here). */
 static void
-parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, int n)
+gap_sort(struct gap *g, int n)
+{
+	struct gap *tmp = xmalloc((size_t)(n + 1) * sizeof(*tmp)), *a = g, *b = tmp, *t;
+
+	for (int w = 1; w < n; w *= 2) {
+		for (int lo = 0; lo < n; lo += 2 * w) {
+			int mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+			int i = lo, j = mid, k = lo;
+
+			while (i < mid && j < hi)
+				b[k++] = gap_before(&a[j], &a[i]) ? a[j++] : a[i++];
+			while (i < mid)
+				b[k++] = a[i++];
+			while (j < hi)
+				b[k++] = a[j++];
+		}
+		t = a, a = b, b = t;
+	}
+	if (a != g)
+		memcpy(g, a, (size_t)n * sizeof(*g));
+	free(tmp);
+}
+
+void
+search_tpe_widths(const double *c, int n, double range, double *w)
+{
+	struct gap *g = xmalloc((size_t)(n + 1) * sizeof(*g));
+	double lo = range / (n + 1 < 100 ? n + 1 : 100);
+
+	for (int k = 0; k < n; k++)
+		g[k].m = c[k], g[k].i = k;
+	gap_sort(g, n);
+	for (int k = 0; k < n; k++) {
+		double left = k > 0 ? g[k].m - g[k - 1].m : 0;
+		double right = k < n - 1 ? g[k + 1].m - g[k].m : 0;
+
+		w[g[k].i] = n == 1 ? range : fmin(fmax(fmax(left, right), lo), range);
+	}
+	free(g);
+}
+
+static void
+parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, const double *w,
+    int n)
 {
 	int nd = D->n;
-	double bw = 0.2 * pow(n > 1 ? n : 1, -1.0 / (nd + 4));
-	double minbw = 1.0 / (n + 1 < 100 ? n + 1 : 100);
 	size_t cells = (size_t)(n + 1) * nd + 1;
+	double *sg = xmalloc((size_t)(n + 1) * sizeof(*sg)), total = TPE_PRIOR_WEIGHT, acc = 0;
 
-	P->n = n + 1;
+	P->n = n + 1, P->nd = nd;
 	P->mu = xcalloc(cells, sizeof(double));
-	P->logz = xcalloc(cells, sizeof(double));
 	P->inv = xcalloc(cells, sizeof(double));
-	P->sigma = xcalloc((size_t)nd + 1, sizeof(double));
-	P->base = xcalloc((size_t)P->n, sizeof(double));
+	P->lnorm = xcalloc(cells, sizeof(double));
+	P->lw = xcalloc((size_t)P->n, sizeof(double));
+	P->cw = xcalloc((size_t)P->n, sizeof(double));
 	P->lp = xcalloc((size_t)P->n, sizeof(double));
-	P->logw = -log(n + TPE_PRIOR_WEIGHT);
-	for (int i = 0; i < P->n; i++)
-		P->base[i] = P->logw;
+	for (int i = 0; i < n; i++)
+		total += w[i];
+	for (int i = 0; i < P->n; i++) {
+		double wi = i < n ? w[i] : TPE_PRIOR_WEIGHT;
+
+		P->lw[i] = log(wi / total);
+		acc += wi;
+		P->cw[i] = acc / total;
+	}
 	for (int j = 0; j < nd; j++) {
 		const struct hp_dim *d = &D->d[j];
 		double range = d->bounded ? 1 : UNBOUNDED_RANGE;
 
-		P->sigma[j] = range * (bw < minbw ? minbw : bw);
+		for (int i = 0; i < P->n; i++)
+			P->mu[i * nd + j] = i < n ? to_unit(d, pts[i]->x[D->hp[j]]) : d->bounded ? 0.5 : 0;
+		if (d->ncat) {
+			for (int i = 0; i < P->n; i++)
+				P->lnorm[i * nd + j] = i < n ? -log(1 + TPE_PRIOR_WEIGHT) : -log(d->ncat);
+			continue;
+		}
+		/* The prior's centre counts as a neighbour; its own width is the range. */
+		for (int i = 0; i < P->n; i++)
+			sg[i] = P->mu[i * nd + j];
+		search_tpe_widths(sg, P->n, range, sg);
+		sg[n] = range;
 		for (int i = 0; i < P->n; i++) {
-			double m = i < n ? to_unit(d, pts[i]->x[D->hp[j]]) : d->bounded ? 0.5 : 0;
-			double sg = i < n ? P->sigma[j] : range;
+			double m = P->mu[i * nd + j], s = sg[i], z = 0;
 
-			/* Optuna's univariate rule: the wider gap to a neighbour (the
-			 * prior's centre and the ends count), clipped. */
-			if (i < n && !d->ncat) {
-				double lo = d->bounded ? 0 : -range, hi = d->bounded ? 1 : range;
-				double left = m - lo, right = hi - m, c = d->bounded ? 0.5 : 0;
-
-				for (int k = 0; k < n; k++) {
-					double o = to_unit(d, pts[k]->x[D->hp[j]]);
-
-					if (k != i && o < m && m - o < left)
-						left = m - o;
-					if (k != i && o >= m && o - m < right && (o > m || k > i))
-						right = o - m;
-				}
-				if (c < m && m - c < left)
-					left = m - c;
-				if (c >= m && c - m < right)
-					right = c - m;
-				sg = fmin(fmax(fmax(left, right), range * minbw), range);
-			}
-
-			P->mu[i * nd + j] = m;
-			P->inv[i * nd + j] = 1 / sg;
-			if (d->ncat) {
-				/* A prior component spreads evenly; the others as Optuna smooths. */
-				if (i == n)
-					P->base[i] -= log(d->ncat);
-				continue;
-			}
-			if (d->bounded)
-				P->logz[i * nd + j] = log(fmax(phi_cdf((1 - m) / sg) - phi_cdf(-m / sg),
-				    1e-300));
-			P->base[i] += -log(sg) - 0.5 * log(2 * M_PI) - P->logz[i * nd + j];
+			/* The mass inside [0, 1]; 1 to double precision when 9 widths in. */
+			if (d->bounded && (m < 9 * s || 1 - m < 9 * s))
+				z = log(fmax(phi_cdf((1 - m) / s) - phi_cdf(-m / s), 1e-300));
+			P->inv[i * nd + j] = 1 / s;
+			P->lnorm[i * nd + j] = -log(s) - 0.5 * log(2 * M_PI) - z;
 		}
 	}
+	free(sg);
 }
 
 static void
 parzen_release(struct parzen *P)
 {
 	free(P->mu);
-	free(P->logz);
 	free(P->inv);
-	free(P->sigma);
-	free(P->base);
+	free(P->lnorm);
+	free(P->lw);
+	free(P->cw);
 	free(P->lp);
+}
+
+/* log of component i's kernel in dimension j at u. */
+static double
+parzen_kernel(const struct parzen *P, const struct dims *D, int i, int j, double u)
+{
+	size_t c = (size_t)i * P->nd + j;
+
+	if (D->d[j].ncat) {
+		if (i == P->n - 1)
+			return P->lnorm[c];
+		return log((u == P->mu[c]) + TPE_PRIOR_WEIGHT / D->d[j].ncat) + P->lnorm[c];
+	}
+	return P->lnorm[c] - 0.5 * (u - P->mu[c]) * (u - P->mu[c]) * P->inv[c] * P->inv[c];
 }
 
 /* log density of P at the normalised point u. */
 static double
 parzen_logpdf(const struct parzen *P, const struct dims *D, const double *u)
 {
-	int nd = D->n;
 	double best = -DBL_MAX, sum = 0;
 
 	for (int i = 0; i < P->n; i++) {
-		double l = P->base[i];
-		const double *mu = P->mu + (size_t)i * nd, *inv = P->inv + (size_t)i * nd;
+		double l = P->lw[i];
 
-		for (int j = 0; j < nd; j++) {
-			const struct hp_dim *d = &D->d[j];
-
-			if (d->ncat) {
-				if (i < P->n - 1)
-					l += log(((u[j] == mu[j]) + TPE_PRIOR_WEIGHT / d->ncat) /
-					    (1 + TPE_PRIOR_WEIGHT));
-			} else {
-				double z = (u[j] - mu[j]) * inv[j];
-
-				l -= 0.5 * z * z;
-			}
-		}
+		for (int k = 0; k < P->nd; k++)
+			l += parzen_kernel(P, D, i, k, u[k]);
 		P->lp[i] = l;
-		if (l > best)
-			best = l;
+		best = l > best ? l : best;
 	}
 	for (int i = 0; i < P->n; i++)
 		sum += exp(P->lp[i] - best);
 	return best + log(sum);
 }
 
-/* Draw a normalised point from P into u. */
-static void
-parzen_sample(const struct parzen *P, const struct dims *D, struct rng *r, double *u)
+/* Draw a component of P by weight. */
+static int
+parzen_pick(const struct parzen *P, struct rng *r)
 {
-	int i = (int)rng_below(r, (uint64_t)P->n), nd = D->n;
-	int prior = i == P->n - 1;
+	double v = rng_uniform(r);
+	int lo = 0, hi = P->n - 1;
 
-	for (int j = 0; j < nd; j++) {
-		const struct hp_dim *d = &D->d[j];
-		double m = P->mu[i * nd + j];
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
 
-		if (d->ncat) {
-			double pick = rng_uniform(r) * (1 + TPE_PRIOR_WEIGHT);
-
-			u[j] = prior || pick >= 1 ? (double)rng_below(r, (uint64_t)d->ncat) : m;
-		} else {
-			double sg = 1 / P->inv[i * nd + j], v = m;
-
-			for (int t = 0; t < 100; t++) {
-				v = m + sg * rng_normal(r);
-				if (!d->bounded || (v >= 0 && v <= 1))
-					break;
-			}
-			u[j] = d->bounded ? fmin(fmax(v, 0), 1) : v;
-		}
+		if (P->cw[mid] > v)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
+	return lo;
 }
 
+/* Draw dimension j of component i of P. */
+static double
+parzen_draw(const struct parzen *P, const struct dims *D, int i, int j, struct rng *r)
+{
+	const struct hp_dim *d = &D->d[j];
+	double m = P->mu[(size_t)i * P->nd + j], sg = 1 / P->inv[(size_t)i * P->nd + j], v = m;
+
+	/* Half the draws from a point's kernel come from one TPE_NARROW as wide. */
+	if (i < P->n - 1 && rng_uniform(r) < 0.5)
+		sg *= TPE_NARROW;
+
+	if (d->ncat) {
+		double pick = rng_uniform(r) * (1 + TPE_PRIOR_WEIGHT);
+
+		return i == P->n - 1 || pick >= 1 ? (double)rng_below(r, (uint64_t)d->ncat) : m;
+	}
+	for (int t = 0; t < 100; t++) {
+		v = m + sg * rng_normal(r);
+		if (!d->bounded || (v >= 0 && v <= 1))
+			break;
+	}
+	return d->bounded ? fmin(fmax(v, 0), 1) : v;
+}
+
+/* By loss, ties in history order (so that the order does not depend on qsort). */
 static int
 cmp_loss(const void *a, const void *b)
 {
 	const struct search_point *p = *(struct search_point *const *)a;
 	const struct search_point *q = *(struct search_point *const *)b;
 
-	return p->loss < q->loss ? -1 : p->loss > q->loss;
+	if (p->loss != q->loss)
+		return p->loss < q->loss ? -1 : 1;
+	return p < q ? -1 : p > q;
+}
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* History order (points are kept in the order they were read). */
+static int
+cmp_age(const void *a, const void *b)
+{
+	const struct search_point *p = *(struct search_point *const *)a;
+	const struct search_point *q = *(struct search_point *const *)b;
+
+	return p < q ? -1 : p > q;
 }
 
 /* The normalised point u as internal coordinates x (fixed hparams at 0). */
@@ -494,15 +577,30 @@ best_untried(const struct search *s, double *score, const double *cand, int n, d
 	return -1;
 }
 
+/*
+ * Optuna's weights for n points in history order: equal up to 25, then
+ * the older ones less, rising linearly from 1/n to 1 (the newest 25 at 1).
+ */
+static void
+tpe_weights(double *w, int n)
+{
+	int ramp = n - TPE_FLAT_WEIGHTS;
+
+	for (int i = 0; i < n; i++)
+		w[i] = i >= ramp ? 1 :
+		    ramp == 1 ? 1.0 / n : 1.0 / n + (1 - 1.0 / n) * i / (ramp - 1);
+}
+
 static int
 tpe_point(struct search *s, const struct dims *D, double *x)
 {
 	struct search_point **done = xmalloc((size_t)s->npt * sizeof(*done));
 	struct search_point **bad = xmalloc((size_t)s->npt * sizeof(*bad));
-	int nd = 0, nb = 0, ngood, found = -1;
-	double *u = xcalloc((size_t)D->n + 1, sizeof(double));
-	double *cand = xcalloc((size_t)TPE_CANDIDATES * (D->n + 1), sizeof(double));
-	double *score = xcalloc(TPE_CANDIDATES, sizeof(double)), *cx;
+	int nd = 0, nb = 0, ngood, found, nc = TPE_CANDIDATES;
+	double *w = xmalloc((size_t)(s->npt + 1) * sizeof(*w));
+	double *cand = xcalloc((size_t)nc * (D->n + 1), sizeof(double));
+	double *score = xcalloc((size_t)nc, sizeof(double));
+	double *cx = xmalloc((size_t)nc * (s->sp->n + 1) * sizeof(double));
 	struct parzen good, worse;
 
 	for (int i = 0; i < s->npt; i++)
@@ -516,36 +614,51 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 	ngood = ngood > 25 ? 25 : ngood < 1 ? 1 : ngood;
 	for (int i = ngood; i < nd; i++)
 		bad[nb++] = done[i];
-	parzen_build(&good, D, done, ngood);
-	parzen_build(&worse, D, bad, nb);
-	for (int c = 0; c < TPE_CANDIDATES; c++) {
+	qsort(done, (size_t)ngood, sizeof(*done), cmp_age);
+	qsort(bad, (size_t)nb, sizeof(*bad), cmp_age);
+	tpe_weights(w, ngood);
+	parzen_build(&good, D, done, w, ngood);
+	tpe_weights(w, nb);
+	parzen_build(&worse, D, bad, w, nb);
+	/* Candidates from the good estimator, ranked by l(x) / g(x). */
+	for (int c = 0; c < nc; c++) {
 		double *cu = cand + (size_t)c * (D->n + 1);
+		int i = parzen_pick(&good, &s->rng);
 
-		parzen_sample(&good, D, &s->rng, cu);
+		for (int j = 0; j < D->n; j++)
+			cu[j] = parzen_draw(&good, D, i, j, &s->rng);
 		score[c] = parzen_logpdf(&good, D, cu) - parzen_logpdf(&worse, D, cu);
 	}
-	cx = xmalloc((size_t)TPE_CANDIDATES * (s->sp->n + 1) * sizeof(double));
-	for (int c = 0; c < TPE_CANDIDATES; c++)
+	for (int c = 0; c < nc; c++)
 		unit_to_x(D, cand + (size_t)c * (D->n + 1), cx + (size_t)c * (s->sp->n + 1), s->sp->n);
-	found = best_untried(s, score, cx, TPE_CANDIDATES, x);
-	free(cx);
+	found = best_untried(s, score, cx, nc, x);
 	parzen_release(&good);
 	parzen_release(&worse);
 	free(done);
 	free(bad);
-	free(u);
+	free(w);
 	free(cand);
 	free(score);
+	free(cx);
 	return found < 0 ? random_point(s, x) : 0;
 }
 
 /* ---- Gaussian process ---- */
 
+/*
+ * The GP sees at most GP_MAX_POINTS observations (search_subset: the best
+ * half and a random sample of the rest, so that the model knows both where
+ * the good region is and what the rest of the space looks like), and
+ * chooses its lengthscales and noise on at most GP_FIT of them. Targets are
+ * ranks over all observations mapped through the normal quantiles.
+ */
 struct gp {
 	int n, p;
 	double *X, *y;		/* n x p features, n targets */
-	double *L, *alpha;	/* Cholesky factor of K + noise, K^-1 y */
-	double *ls, noise;	/* lengthscale per feature, noise variance */
+	double *d2;		/* n x n x p, lower triangle: squared feature differences */
+	double *K;		/* n x n, lower triangle: the kernel without the noise */
+	double *L, *alpha;	/* Cholesky factor of K + noise, (K + noise)^-1 y */
+	double *il2, noise;	/* 1 / lengthscale^2 per feature; noise variance */
 };
 
 /* Features of internal point x into f (numbers in [0, 1]-ish, choices one-hot). */
@@ -578,18 +691,68 @@ nfeatures(const struct dims *D)
 	return p;
 }
 
-static double
-matern52(const double *a, const double *b, const double *ls, int p)
+static void
+gp_init(struct gp *g, int n, int p)
 {
-	double r2 = 0, r;
+	g->n = n, g->p = p;
+	g->X = xcalloc((size_t)n * p + 1, sizeof(double));
+	g->y = xcalloc((size_t)n + 1, sizeof(double));
+	g->d2 = xcalloc((size_t)n * n * p + 1, sizeof(double));
+	g->K = xcalloc((size_t)n * n + 1, sizeof(double));
+	g->L = xcalloc((size_t)n * n + 1, sizeof(double));
+	g->alpha = xcalloc((size_t)n + 1, sizeof(double));
+	g->il2 = xcalloc((size_t)p + 1, sizeof(double));
+}
 
-	for (int i = 0; i < p; i++) {
-		double t = (a[i] - b[i]) / ls[i];
+static void
+gp_release(struct gp *g)
+{
+	free(g->X);
+	free(g->y);
+	free(g->d2);
+	free(g->K);
+	free(g->L);
+	free(g->alpha);
+	free(g->il2);
+}
 
-		r2 += t * t;
-	}
-	r = sqrt(5 * r2);
+/* Matern 5/2 of the squared scaled distance r2. */
+static double
+matern52(double r2)
+{
+	double r = sqrt(5 * r2);
+
 	return (1 + r + r * r / 3) * exp(-r);
+}
+
+/* The squared differences of every pair of rows of X (after X is set). */
+static void
+gp_pairs(struct gp *g)
+{
+	for (int i = 0; i < g->n; i++)
+		for (int j = 0; j < i; j++)
+			for (int f = 0; f < g->p; f++) {
+				double t = g->X[(size_t)i * g->p + f] - g->X[(size_t)j * g->p + f];
+
+				g->d2[((size_t)i * g->n + j) * g->p + f] = t * t;
+			}
+}
+
+/* The kernel matrix for the current lengthscales. */
+static void
+gp_kernel(struct gp *g)
+{
+	for (int i = 0; i < g->n; i++) {
+		for (int j = 0; j < i; j++) {
+			const double *d = g->d2 + ((size_t)i * g->n + j) * g->p;
+			double r2 = 0;
+
+			for (int f = 0; f < g->p; f++)
+				r2 += d[f] * g->il2[f];
+			g->K[(size_t)i * g->n + j] = matern52(r2);
+		}
+		g->K[(size_t)i * g->n + i] = 1;
+	}
 }
 
 /* In-place lower Cholesky factor of the n x n matrix A; -1 when not positive definite. */
@@ -642,19 +805,16 @@ ltsolve(const double *L, int n, const double *b, double *v)
 	}
 }
 
-/* Factor the kernel matrix; return the log marginal likelihood (-inf when it fails). */
+/* Factor K + noise; return the log marginal likelihood (-inf when it fails). */
 static double
 gp_factor(struct gp *g)
 {
 	int n = g->n;
-	double *tmp = xmalloc((size_t)n * sizeof(double)), lml = 0;
+	double *tmp = xmalloc((size_t)(n + 1) * sizeof(double)), lml = 0;
 
 	for (int i = 0; i < n; i++)
-		for (int j = 0; j <= i; j++) {
-			double k = matern52(g->X + (size_t)i * g->p, g->X + (size_t)j * g->p, g->ls, g->p);
-
-			g->L[i * n + j] = k + (i == j ? g->noise + 1e-8 : 0);
-		}
+		for (int j = 0; j <= i; j++)
+			g->L[i * n + j] = g->K[i * n + j] + (i == j ? g->noise + 1e-8 : 0);
 	if (cholesky(g->L, n) < 0) {
 		free(tmp);
 		return -INFINITY;
@@ -667,60 +827,74 @@ gp_factor(struct gp *g)
 	return lml;
 }
 
-/* Choose the lengthscales and noise by marginal likelihood, and factor with them. */
+/*
+ * Choose the lengthscales and noise of g by marginal likelihood: a grid of
+ * one shared lengthscale by noise levels (the noise only changes the
+ * diagonal, so one kernel per lengthscale), then one round of per-feature
+ * lengthscales (ARD), a factor of 2 at a time. Leaves g->il2 and g->noise.
+ */
 static void
 gp_fit(struct gp *g)
 {
 	static const double lss[] = { 0.1, 0.2, 0.35, 0.6, 1.0 };
 	static const double noises[] = { 1e-6, 1e-3, 1e-2, 1e-1 };
-	double best = -INFINITY, bls = 0.35, bnoise = 1e-3, *ls0 = xmalloc((size_t)g->p * sizeof(double));
+	double best = -INFINITY, bls = 0.35;
 
-	for (size_t a = 0; a < sizeof(lss) / sizeof(lss[0]); a++)
+	g->noise = 1e-3;
+	for (size_t a = 0; a < sizeof(lss) / sizeof(lss[0]); a++) {
+		for (int f = 0; f < g->p; f++)
+			g->il2[f] = 1 / (lss[a] * lss[a]);
+		gp_kernel(g);
 		for (size_t b = 0; b < sizeof(noises) / sizeof(noises[0]); b++) {
-			double l;
+			double l, keep = g->noise;
 
-			for (int i = 0; i < g->p; i++)
-				g->ls[i] = lss[a];
 			g->noise = noises[b];
 			l = gp_factor(g);
 			if (l > best)
-				best = l, bls = lss[a], bnoise = noises[b];
+				best = l, bls = lss[a];
+			else
+				g->noise = keep;
 		}
-	for (int i = 0; i < g->p; i++)
-		g->ls[i] = ls0[i] = bls;
-	g->noise = bnoise;
-	/* Then one lengthscale per feature, a factor of 2 at a time (ARD). */
-	for (int round = 0; round < 2 && g->p > 1; round++)
-		for (int i = 0; i < g->p; i++)
-			for (int dir = 0; dir < 2; dir++) {
-				double old = g->ls[i], l;
+	}
+	for (int f = 0; f < g->p; f++)
+		g->il2[f] = 1 / (bls * bls);
+	for (int f = 0; f < g->p && g->p > 1; f++)
+		for (int dir = 0; dir < 2; dir++) {
+			double old = g->il2[f], ls = fmin(fmax(sqrt(1 / old) * (dir ? 2 : 0.5), 0.03), 20), l;
 
-				g->ls[i] = fmin(fmax(old * (dir ? 2 : 0.5), 0.03), 20);
-				l = gp_factor(g);
-				if (l > best)
-					best = l, ls0[i] = g->ls[i];
-				else
-					g->ls[i] = old;
-			}
-	memcpy(g->ls, ls0, (size_t)g->p * sizeof(double));
-	free(ls0);
-	gp_factor(g);
+			g->il2[f] = 1 / (ls * ls);
+			gp_kernel(g);
+			if ((l = gp_factor(g)) > best)
+				best = l;
+			else
+				g->il2[f] = old;
+		}
 }
 
-/* Posterior mean and standard deviation at features f; work holds 2n doubles. */
+/*
+ * Posterior mean at features x into *mu, and the kernel vector into work
+ * (2n doubles); then, when sd, the standard deviation (the costly part).
+ */
 static void
-gp_predict(const struct gp *g, const double *f, double *work, double *mu, double *sd)
+gp_predict(const struct gp *g, const double *x, double *work, double *mu, double *sd)
 {
 	double m = 0, v = 1;
 
 	for (int i = 0; i < g->n; i++) {
-		work[i] = matern52(f, g->X + (size_t)i * g->p, g->ls, g->p);
+		const double *xi = g->X + (size_t)i * g->p;
+		double r2 = 0;
+
+		for (int f = 0; f < g->p; f++)
+			r2 += (x[f] - xi[f]) * (x[f] - xi[f]) * g->il2[f];
+		work[i] = matern52(r2);
 		m += work[i] * g->alpha[i];
 	}
+	*mu = m;
+	if (!sd)
+		return;
 	lsolve(g->L, g->n, work, work + g->n);
 	for (int i = 0; i < g->n; i++)
 		v -= work[g->n + i] * work[g->n + i];
-	*mu = m;
 	*sd = sqrt(fmax(v, 1e-12));
 }
 
@@ -738,7 +912,7 @@ phi_inv(double p)
 {
 	double lo = -9, hi = 9;
 
-	for (int i = 0; i < 60; i++) {
+	for (int i = 0; i < 40; i++) {
 		double mid = (lo + hi) / 2;
 
 		if (phi_cdf(mid) < p)
@@ -749,19 +923,48 @@ phi_inv(double p)
 	return (lo + hi) / 2;
 }
 
+int
+search_subset(int n, int cap, struct rng *r, int *idx)
+{
+	int nbest = cap / 2, *rest;
+
+	if (n <= cap) {
+		for (int i = 0; i < n; i++)
+			idx[i] = i;
+		return n;
+	}
+	for (int i = 0; i < nbest; i++)
+		idx[i] = i;
+	/* A partial Fisher-Yates shuffle of the others. */
+	rest = xmalloc((size_t)(n - nbest) * sizeof(*rest));
+	for (int i = 0; i < n - nbest; i++)
+		rest[i] = nbest + i;
+	for (int i = 0; i < cap - nbest; i++) {
+		int j = i + (int)rng_below(r, (uint64_t)(n - nbest - i)), t = rest[i];
+
+		rest[i] = rest[j], rest[j] = t;
+	}
+	qsort(rest, (size_t)(cap - nbest), sizeof(*rest), cmp_int);
+	memcpy(idx + nbest, rest, (size_t)(cap - nbest) * sizeof(*rest));
+	free(rest);
+	return cap;
+}
+
 /*
- * Targets for the GP: ranks mapped through the normal quantiles (a
- * copula), so that a few very bad results do not flatten the rest.
+ * The targets of the n points sorted best first (loss ascending): the
+ * normal quantile of each one's mid-rank, ties sharing one.
  */
 static void
-gp_targets(double *y, const double *loss, int n)
+rank_targets(struct search_point **sorted, int n, double *t)
 {
-	for (int i = 0; i < n; i++) {
-		double below = 0, same = 0;
+	for (int i = 0; i < n;) {
+		int j = i;
 
-		for (int j = 0; j < n; j++)
-			below += loss[j] < loss[i], same += loss[j] == loss[i];
-		y[i] = phi_inv((below + same / 2) / n);
+		while (j < n && sorted[j]->loss == sorted[i]->loss)
+			j++;
+		for (int k = i; k < j; k++)
+			t[k] = (i + (j - i) / 2.0) / n;
+		i = j;
 	}
 }
 
@@ -784,100 +987,120 @@ perturb(struct search *s, const struct dims *D, double *x, double scale)
 	}
 }
 
+/*
+ * The expected improvement over ybest at the internal point xc, or
+ * -DBL_MAX when it cannot beat floor: EI grows with the posterior sd, so
+ * the mean and a cheap upper bound of the sd can rule a point out.
+ */
+static double
+gp_score(const struct gp *g, const struct dims *D, const double *xc, double ybest, double floor,
+    double *work)
+{
+	double mu, sd, kmax = 0, *f = work + 2 * g->n;
+
+	features(D, xc, f);
+	gp_predict(g, f, work, &mu, NULL);
+	/* k K^-1 k >= k_i^2 / K_ii for each i, which bounds the variance from above. */
+	for (int i = 0; i < g->n; i++)
+		kmax = fmax(kmax, work[i] * work[i]);
+	sd = sqrt(fmax(1 - kmax / (1 + g->noise + 1e-8), 1e-12));
+	if (expected_improvement(ybest, mu, sd) <= floor)
+		return -DBL_MAX;
+	gp_predict(g, f, work, &mu, &sd);
+	return expected_improvement(ybest, mu, sd);
+}
+
 static int
 gp_point(struct search *s, const struct dims *D, double *x)
 {
-	struct search_point **use = xmalloc((size_t)s->npt * sizeof(*use)), **done;
-	int n = 0, nd = 0, p = nfeatures(D), ncand = GP_RANDOM + GP_LOCAL, found = -1;
-	double worst = -DBL_MAX, bestloss = DBL_MAX, ybest = DBL_MAX, *loss, *work, *ei, *cx;
-	struct gp g = { 0 };
+	struct search_point **done = xmalloc((size_t)s->npt * sizeof(*done));
+	int nd = 0, npend = 0, n, p = nfeatures(D), m, ncand, found, row = s->sp->n + 1;
+	int *idx = xmalloc((GP_MAX_POINTS + GP_PENDING) * sizeof(*idx));
+	double *rank, ybest = DBL_MAX, top = -DBL_MAX, *work, *ei, *cx;
+	struct gp g, fit;
 
-	done = xmalloc((size_t)s->npt * sizeof(*done));
 	for (int i = 0; i < s->npt; i++)
-		if (!s->pt[i].pending) {
+		if (!s->pt[i].pending)
 			done[nd++] = &s->pt[i];
-			worst = fmax(worst, s->pt[i].loss);
-			bestloss = fmin(bestloss, s->pt[i].loss);
-		}
-	/* Past the cap: the best half and the latest others. */
-	if (nd > GP_MAX_POINTS) {
-		struct search_point **sorted = xmalloc((size_t)nd * sizeof(*sorted));
-		double cut;
-
-		memcpy(sorted, done, (size_t)nd * sizeof(*sorted));
-		qsort(sorted, (size_t)nd, sizeof(*sorted), cmp_loss);
-		cut = sorted[GP_MAX_POINTS / 2 - 1]->loss;
-		free(sorted);
-		for (int i = 0; i < nd && n < GP_MAX_POINTS / 2; i++)
-			if (done[i]->loss <= cut)
-				use[n++] = done[i];
-		for (int i = nd - 1; i >= 0 && n < GP_MAX_POINTS; i--)
-			if (done[i]->loss > cut)
-				use[n++] = done[i];
-	} else {
-		memcpy(use, done, (size_t)nd * sizeof(*use));
-		n = nd;
-	}
-	for (int i = 0; i < s->npt && n < GP_MAX_POINTS + 64; i++)
+	qsort(done, (size_t)nd, sizeof(*done), cmp_loss);
+	rank = xmalloc((size_t)(nd + 1) * sizeof(*rank));
+	rank_targets(done, nd, rank);
+	n = search_subset(nd, GP_MAX_POINTS, &s->rng, idx);
+	/* The latest pending points, as bad as the worst result (the constant liar). */
+	for (int i = s->npt - 1; i >= 0 && npend < GP_PENDING; i--)
 		if (s->pt[i].pending)
-			use[n++] = &s->pt[i];
-	g.n = n, g.p = p;
-	g.X = xmalloc((size_t)n * p * sizeof(double));
-	g.y = xmalloc((size_t)n * sizeof(double));
-	g.L = xmalloc((size_t)n * n * sizeof(double));
-	g.alpha = xmalloc((size_t)n * sizeof(double));
-	g.ls = xmalloc((size_t)p * sizeof(double));
-	loss = xmalloc((size_t)n * sizeof(double));
+			npend++;
+	gp_init(&g, n + npend, p);
 	for (int i = 0; i < n; i++) {
-		features(D, use[i]->x, g.X + (size_t)i * p);
-		/* The constant liar: a pending point looks as bad as the worst result. */
-		loss[i] = use[i]->pending ? worst : use[i]->loss;
+		features(D, done[idx[i]]->x, g.X + (size_t)i * p);
+		g.y[i] = phi_inv(rank[idx[i]]);
+		ybest = fmin(ybest, g.y[i]);
 	}
-	gp_targets(g.y, loss, n);
-	for (int i = 0; i < n; i++)
-		if (!use[i]->pending)
-			ybest = fmin(ybest, g.y[i]);
-	gp_fit(&g);
-
-	work = xmalloc((size_t)(2 * n + p + 1) * sizeof(double));
-	ei = xmalloc((size_t)ncand * sizeof(double));
-	cx = xmalloc((size_t)ncand * (s->sp->n + 1) * sizeof(double));
-	{
-		/* Candidates: random ones, then steps around the best points. */
-		struct search_point **top = xmalloc((size_t)nd * sizeof(*top));
-
-		memcpy(top, done, (size_t)nd * sizeof(*top));
-		qsort(top, (size_t)nd, sizeof(*top), cmp_loss);
-		for (int c = 0; c < ncand; c++) {
-			double *xc = cx + (size_t)c * (s->sp->n + 1), mu, sd;
-
-			if (c < GP_RANDOM) {
-				for (int k = 0; k < s->sp->n; k++)
-					xc[k] = hparam_sample(&s->sp->hp[k], &s->rng);
-			} else {
-				int t = (c - GP_RANDOM) % 5;
-
-				memcpy(xc, top[t < nd ? t : 0]->x, (size_t)s->sp->n * sizeof(double));
-				perturb(s, D, xc, (c - GP_RANDOM) < GP_LOCAL / 2 ? 0.1 : 0.02);
-			}
-			features(D, xc, work + 2 * n);
-			gp_predict(&g, work + 2 * n, work, &mu, &sd);
-			ei[c] = expected_improvement(ybest, mu, sd);
+	for (int i = s->npt - 1, k = n; k < n + npend; i--)
+		if (s->pt[i].pending) {
+			features(D, s->pt[i].x, g.X + (size_t)k * p);
+			g.y[k++] = phi_inv(rank[nd - 1]);
 		}
-		free(top);
+	/* Lengthscales and noise from an even spread (by rank) of the points. */
+	m = g.n < GP_FIT ? g.n : GP_FIT;
+	gp_init(&fit, m, p);
+	for (int i = 0; i < m; i++) {
+		int k = (int)((long)i * g.n / m);
+
+		memcpy(fit.X + (size_t)i * p, g.X + (size_t)k * p, (size_t)p * sizeof(double));
+		fit.y[i] = g.y[k];
+	}
+	gp_pairs(&fit);
+	gp_fit(&fit);
+	memcpy(g.il2, fit.il2, (size_t)p * sizeof(double));
+	g.noise = fit.noise;
+	gp_release(&fit);
+	gp_pairs(&g);
+	gp_kernel(&g);
+	if (gp_factor(&g) == -INFINITY) {
+		g.noise = 1e-2;
+		gp_factor(&g);
+	}
+
+	/* Candidates: random ones, steps around the best points, then a local search from the best. */
+	ncand = GP_RANDOM + GP_LOCAL + GP_REFINE;
+	work = xmalloc((size_t)(2 * g.n + p + 1) * sizeof(double));
+	ei = xmalloc((size_t)ncand * sizeof(double));
+	cx = xmalloc((size_t)ncand * row * sizeof(double));
+	for (int c = 0; c < GP_RANDOM + GP_LOCAL; c++) {
+		double *xc = cx + (size_t)c * row;
+
+		if (c < GP_RANDOM) {
+			for (int k = 0; k < s->sp->n; k++)
+				xc[k] = hparam_sample(&s->sp->hp[k], &s->rng);
+		} else {
+			int t = (c - GP_RANDOM) % 5;
+
+			memcpy(xc, done[t < nd ? t : 0]->x, (size_t)s->sp->n * sizeof(double));
+			perturb(s, D, xc, (c - GP_RANDOM) < GP_LOCAL / 2 ? 0.1 : 0.02);
+		}
+		ei[c] = gp_score(&g, D, xc, ybest, top, work);
+		top = fmax(top, ei[c]);
+	}
+	for (int c = GP_RANDOM + GP_LOCAL, from = 0; c < ncand; c++) {
+		double *xc = cx + (size_t)c * row;
+
+		for (int k = 0; k < c; k++)
+			if (ei[k] > ei[from])
+				from = k;
+		memcpy(xc, cx + (size_t)from * row, (size_t)s->sp->n * sizeof(double));
+		perturb(s, D, xc, 0.05 * pow(0.1, (double)(c - GP_RANDOM - GP_LOCAL) / GP_REFINE));
+		ei[c] = gp_score(&g, D, xc, ybest, top, work);
+		top = fmax(top, ei[c]);
 	}
 	found = best_untried(s, ei, cx, ncand, x);
-	free(use);
+	gp_release(&g);
 	free(done);
-	free(loss);
+	free(idx);
+	free(rank);
 	free(work);
 	free(ei);
 	free(cx);
-	free(g.X);
-	free(g.y);
-	free(g.L);
-	free(g.alpha);
-	free(g.ls);
 	return found < 0 ? random_point(s, x) : 0;
 }
 

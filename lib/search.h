@@ -70,6 +70,23 @@ int search_add(struct search *s, const cJSON *rec, char *err, size_t errlen);
 int search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char *err,
     size_t errlen);
 
+/*
+ * TPE's kernel widths in one numeric dimension, Optuna's univariate rule:
+ * of the n centres c (the prior's included), each gets the wider of the
+ * gaps to its neighbours in sorted order, the outermost ones their one
+ * inner gap, clipped to [range / min(100, n + 1), range]; one centre alone
+ * gets range. Writes n widths to w (which may be c).
+ */
+void search_tpe_widths(const double *c, int n, double range, double *w);
+
+/*
+ * The observations a Gaussian process fits when there are many: of n
+ * points sorted best first, the best cap / 2 and a random sample (drawn
+ * with r) of cap - cap / 2 of the others; all n when n <= cap. Writes the
+ * chosen positions to idx (room for cap), ascending, and returns how many.
+ */
+int search_subset(int n, int cap, struct rng *r, int *idx);
+
 /* Parse an algorithm's name; -1 when unknown. */
 int search_algo_parse(const char *name);
 
