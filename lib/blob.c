@@ -104,29 +104,42 @@ parents(const char *path)
 	return rc;
 }
 
-/* Fill the local cache with blob sha (read-only: it is shared by links). */
+/*
+ * Fill the local cache with blob sha (read-only: it is shared by links).
+ * Other executors link from the cache at any moment, so a blob appears
+ * there only whole and verified: it is written under a name of its own,
+ * then renamed into place. A cached file of the wrong size (size >= 0),
+ * which no fill of ours leaves, is replaced.
+ */
 static int
-cache_fill(struct store *st, const char *sha, const char *bp, const char *cp)
+cache_fill(struct store *st, const char *sha, const char *bp, const char *cp, int64_t size)
 {
-	char got[65];
+	static unsigned long seq;
+	struct stat sb;
+	char got[65], *tmp;
 	int rc;
 
-	if (access(cp, F_OK) == 0)
+	if (stat(cp, &sb) == 0 && (size < 0 || sb.st_size == size))
 		return 0;
 	if (parents(cp) < 0)
 		return store_fail(st, STORE_ERR, "cannot create '%s': %s", cp, strerror(errno));
-	if ((rc = store_get_file(st, bp, cp, got, NULL, NULL)) < 0)
-		return rc;
-	if (strcmp(got, sha) != 0) {
-		unlink(cp);
-		return store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
+	tmp = xasprintf("%s.tmp.%ld.%lu", cp, (long)getpid(), seq++);
+	if ((rc = store_get_file(st, bp, tmp, got, NULL, NULL)) < 0) {
+		unlink(tmp);
+	} else if (strcmp(got, sha) != 0) {
+		unlink(tmp);
+		rc = store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
+	} else if (chmod(tmp, 0555) < 0 || rename(tmp, cp) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot cache blob %s in '%s': %s", sha, cp,
+		    strerror(errno));
+		unlink(tmp);
 	}
-	chmod(cp, 0555);
-	return 0;
+	free(tmp);
+	return rc;
 }
 
 static int
-get_one(struct store *st, const char *sha, const char *dst, const char *cache)
+get_one(struct store *st, const char *sha, int64_t size, const char *dst, const char *cache)
 {
 	char *bp = blob_path(sha), got[65];
 	int rc;
@@ -134,7 +147,7 @@ get_one(struct store *st, const char *sha, const char *dst, const char *cache)
 	if (cache) {
 		char *cp = xasprintf("%s/%.2s/%s", cache, sha, sha + 2);
 
-		rc = cache_fill(st, sha, bp, cp);
+		rc = cache_fill(st, sha, bp, cp, size);
 		if (rc == 0) {
 			unlink(dst);
 			if (link(cp, dst) < 0)
@@ -176,6 +189,7 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 		cJSON *o;
 		const char *path, *sha;
 		char *dst;
+		double size;
 
 		*nl = '\0';
 		lineno++;
@@ -188,11 +202,13 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 			break;
 		}
 		dst = path_join(dir, path);
+		size = json_num(o, "size", -1);
 		if (parents(dst) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot create the folder of '%s': %s", dst,
 			    strerror(errno));
 		else
-			rc = get_one(st, sha, dst, cache);
+			rc = get_one(st, sha, size >= 0 && size < 9e18 ? (int64_t)size : -1, dst,
+			    cache);
 		if (rc == 0 && !cache)
 			chmod(dst, (mode_t)json_num(o, "mode", 0644) & 0777);
 		free(dst);
