@@ -819,6 +819,70 @@ is_run_process(long pid, const char *run)
 	return ret;
 }
 
+/* 1 when the last line of the run's log is its "ended" event. */
+static int
+log_ended(struct store *st, const char *ws, const char *run)
+{
+	char *p = run_path(ws, run, "log.jsonl");
+	struct store_stat sst;
+	struct sbuf sb;
+	int ended = 0;
+
+	sbuf_init(&sb, 1 << 16);
+	if (store_stat(st, p, &sst) == 0 && store_get(st, p, sst.size > 4096 ? sst.size - 4096 : 0,
+	    4096, &sb) == 0 && sb.len > 1) {
+		const char *end = sb.buf + sb.len - 1, *l = end;
+		cJSON *o;
+
+		while (l > sb.buf && l[-1] != '\n')
+			l--;
+		o = cJSON_ParseWithLength(l, (size_t)(end - l));
+		ended = json_str(o, "event") && !strcmp(json_str(o, "event"), "ended");
+		cJSON_Delete(o);
+	}
+	sbuf_release(&sb);
+	free(p);
+	return ended;
+}
+
+/*
+ * A run whose record has its end but whose executor died before it was
+ * all recorded: append the record to the index if its latest line there
+ * is not the end, log "ended", and count it in its parent (each of these
+ * once, however often it is recovered).
+ */
+static int
+end_again(struct store *st, const char *ws, const char *run, const cJSON *rec)
+{
+	char last[32];
+	int rc = 0;
+
+	if (!log_ended(st, ws, run)) {
+		cJSON *d = cJSON_CreateObject();
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
+
+		if ((rc = index_last_status(st, ws, run, last, sizeof(last))) == 0 &&
+		    !run_status_final(last)) {
+			size_t len;
+			char *line = json_line(rec, &len);
+
+			rc = index_append(st, ws, line, len);
+			free(line);
+		}
+		json_set_str(d, "status", json_str(rec, "status"));
+		json_set(d, "exit_code", code ? cJSON_Duplicate(code, 1) : cJSON_CreateNull());
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "duration")))
+			json_set_num(d, "duration", json_num(rec, "duration", 0));
+		if (rc == 0)
+			rc = run_event(st, ws, run, "ended", -1, d);
+		else
+			cJSON_Delete(d);
+	}
+	if (rc == 0)
+		run_settle_parent(st, ws, rec);
+	return rc;
+}
+
 int
 runexec_recover(struct store *st, const char *ws, const char *run, const char *node)
 {
@@ -832,8 +896,9 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		return rc == STORE_ENOENT ? 0 : -1;
 	status = json_str(rec, "status");
 	if (run_status_final(status)) {
+		rc = end_again(st, ws, run, rec) < 0 ? -1 : 0;
 		cJSON_Delete(rec);
-		return 0;
+		return rc;
 	}
 	pid = (long)json_num(rec, "pid", 0);
 	if (pid > 0 && json_str(rec, "node") && !strcmp(json_str(rec, "node"), node) &&

@@ -62,8 +62,15 @@ xt-runq -j 2 >/dev/null 2>&1 &
 runq=$!
 base=$(count_ended)
 t_ok "some runs of job 2 complete" wait_ended $((base + 5))
+# stop xt-runq first: an executor that exits meanwhile stays a zombie, so
+# no pid listed can be reused by another process; kill only its children
+kill -STOP $runq
 pids=$(xt-runq ls | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
-kill -9 $runq $pids 2>/dev/null
+kids=""
+for p in $pids; do
+	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "$runq" ] && kids="$kids $p"
+done
+kill -9 $runq $kids
 wait $runq 2>/dev/null
 t_run xt-runq -j 2
 t_status 0 "a restart after executors died"
