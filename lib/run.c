@@ -242,6 +242,42 @@ run_status_final(const char *s)
 	    !strcmp(s, "pruned"));
 }
 
+void
+run_start_parent(struct store *st, const char *ws, const cJSON *child)
+{
+	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
+	const char *started = json_str(child, "started");
+	struct store_stat sst;
+	char *mark;
+	cJSON *prec;
+
+	if (!parent || !run)
+		return;
+	mark = run_path(ws, parent, "started");
+	/* a stat first: every child but the first finds the marker */
+	if (store_stat(st, mark, &sst) == STORE_ENOENT &&
+	    store_create(st, mark, run, strlen(run)) == 0 &&
+	    (prec = run_load(st, ws, parent, NULL))) {
+		const char *s = json_str(prec, "status");
+
+		/* the parent cannot end before this child does: nothing else writes it now */
+		if (s && !strcmp(s, "queued")) {
+			char t[32];
+
+			if (!started) {
+				time_iso(time_now_ms(), t, sizeof(t));
+				started = t;
+			}
+			json_set_str(prec, "status", "running");
+			json_set_str(prec, "started", started);
+			if (run_save(st, prec) == 0)
+				run_event(st, ws, parent, "started", -1, NULL);
+		}
+		cJSON_Delete(prec);
+	}
+	free(mark);
+}
+
 #define ENDED_LINE 64
 
 /*

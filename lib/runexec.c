@@ -683,6 +683,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		    time_now_ms());
 		goto out;
 	}
+	/* before the command starts, so that the parent cannot have ended */
+	run_start_parent(st, ws, x.rec);
 	argv = make_argv(&x);
 	env = make_env(&x);
 	t0 = time_now_ms();
