@@ -801,24 +801,32 @@ out:
 	return res;
 }
 
-/* True when pid is a process of run (its environment says so). */
+/*
+ * True when pid is a process of this run (its environment names the run,
+ * its workspace and its store): a pid reused since, even by a run of the
+ * same name in another store, is left alone.
+ */
 static int
-is_run_process(long pid, const char *run)
+is_run_process(long pid, const char *url, const char *ws, const char *run)
 {
-	char *p = xasprintf("/proc/%ld/environ", pid), *want = xasprintf("XT_RUN=%s", run);
+	char *p = xasprintf("/proc/%ld/environ", pid);
+	char *want[3] = { xasprintf("XT_RUN=%s", run), xasprintf("XT_WS=%s", ws),
+	    xasprintf("XT_STORE=%s", url) };
 	struct sbuf sb;
 	size_t off;
-	int ret = 0;
+	int k, found = 0;
 
 	sbuf_init(&sb, (size_t)1 << 20);
 	if (file_read(p, &sb) == 0)
 		for (off = 0; off < sb.len; off += strlen(sb.buf + off) + 1)
-			if (!strcmp(sb.buf + off, want))
-				ret = 1;
+			for (k = 0; k < 3; k++)
+				if (!strcmp(sb.buf + off, want[k]))
+					found |= 1 << k;
 	sbuf_release(&sb);
 	free(p);
-	free(want);
-	return ret;
+	for (k = 0; k < 3; k++)
+		free(want[k]);
+	return found == 7;
 }
 
 /* 1 when the last line of the run's log is its "ended" event. */
@@ -904,7 +912,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 	}
 	pid = (long)json_num(rec, "pid", 0);
 	if (pid > 0 && json_str(rec, "node") && !strcmp(json_str(rec, "node"), node) &&
-	    is_run_process(pid, run))
+	    is_run_process(pid, store_url(st), ws, run))
 		kill(-(pid_t)pid, SIGKILL);
 	if (status && !strcmp(status, "queued")) {
 		cJSON_Delete(rec);
