@@ -158,6 +158,16 @@ kid_ended(struct kids *k, pid_t pid, int exited)
 	}
 }
 
+/* The pids of the executors whose command has ended. */
+static void
+take_messages(struct kids *k, int fd)
+{
+	pid_t pid;
+
+	while (recv(fd, &pid, sizeof(pid), 0) == (ssize_t)sizeof(pid))
+		kid_ended(k, pid, 0);
+}
+
 /* A SIGCHLD only interrupts the wait for it */
 static void
 on_chld(int sig)
@@ -196,10 +206,13 @@ drain(struct store *st, int jobs, int follow)
 
 		/* take the messages, then reap: a slot freed by a command that
 		 * ended is filled at once */
-		while (recv(sv[0], &pid, sizeof(pid), 0) == (ssize_t)sizeof(pid))
-			kid_ended(&k, pid, 0);
-		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0)
+		take_messages(&k, sv[0]);
+		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+			/* its message, if any, was sent before it exited: take it
+			 * now, before its pid can be another executor's */
+			take_messages(&k, sv[0]);
 			kid_ended(&k, pid, 1);
+		}
 		/* queue_claim counts every command running on this spool and so
 		 * keeps -j; ours are known here, so a claim that must fail is not
 		 * even tried */

@@ -106,38 +106,40 @@ parents(const char *path)
 
 /*
  * Fill the local cache with blob sha (read-only: it is shared by links).
- * Other executors fill the same cache at the same time, and a name in the
- * cache must only ever hold a whole, checked blob: the blob is written to a
- * temporary name of this process, checked, and then linked to its name
- * (whoever links first wins; the content is the same).
+ * Other executors link from the cache at any moment, so a blob appears
+ * there only whole and verified: it is written under a name of its own,
+ * then renamed into place. A cached file of the wrong size (size >= 0),
+ * which no fill of ours leaves, is replaced.
  */
 static int
-cache_fill(struct store *st, const char *sha, const char *bp, const char *cp)
+cache_fill(struct store *st, const char *sha, const char *bp, const char *cp, int64_t size)
 {
+	static unsigned long seq;
+	struct stat sb;
 	char got[65], *tmp;
 	int rc;
 
-	if (access(cp, F_OK) == 0)
+	if (stat(cp, &sb) == 0 && (size < 0 || sb.st_size == size))
 		return 0;
 	if (parents(cp) < 0)
 		return store_fail(st, STORE_ERR, "cannot create '%s': %s", cp, strerror(errno));
-	tmp = xasprintf("%s.tmp.%ld", cp, (long)getpid());
-	unlink(tmp);
-	if ((rc = store_get_file(st, bp, tmp, got, NULL, NULL)) < 0)
-		goto out;
-	if (strcmp(got, sha) != 0)
+	tmp = xasprintf("%s.tmp.%ld.%lu", cp, (long)getpid(), seq++);
+	if ((rc = store_get_file(st, bp, tmp, got, NULL, NULL)) < 0) {
+		unlink(tmp);
+	} else if (strcmp(got, sha) != 0) {
+		unlink(tmp);
 		rc = store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
-	else if (chmod(tmp, 0555) < 0 || (link(tmp, cp) < 0 && errno != EEXIST))
-		rc = store_fail(st, STORE_ERR, "cannot add '%s' to the cache: %s", cp,
+	} else if (chmod(tmp, 0555) < 0 || rename(tmp, cp) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot cache blob %s in '%s': %s", sha, cp,
 		    strerror(errno));
-out:
-	unlink(tmp);
+		unlink(tmp);
+	}
 	free(tmp);
 	return rc;
 }
 
 static int
-get_one(struct store *st, const char *sha, const char *dst, const char *cache)
+get_one(struct store *st, const char *sha, int64_t size, const char *dst, const char *cache)
 {
 	char *bp = blob_path(sha), got[65];
 	int rc;
@@ -145,7 +147,7 @@ get_one(struct store *st, const char *sha, const char *dst, const char *cache)
 	if (cache) {
 		char *cp = xasprintf("%s/%.2s/%s", cache, sha, sha + 2);
 
-		rc = cache_fill(st, sha, bp, cp);
+		rc = cache_fill(st, sha, bp, cp, size);
 		if (rc == 0) {
 			unlink(dst);
 			if (link(cp, dst) < 0)
@@ -187,6 +189,7 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 		cJSON *o;
 		const char *path, *sha;
 		char *dst;
+		double size;
 
 		*nl = '\0';
 		lineno++;
@@ -199,11 +202,13 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 			break;
 		}
 		dst = path_join(dir, path);
+		size = json_num(o, "size", -1);
 		if (parents(dst) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot create the folder of '%s': %s", dst,
 			    strerror(errno));
 		else
-			rc = get_one(st, sha, dst, cache);
+			rc = get_one(st, sha, size >= 0 && size < 9e18 ? (int64_t)size : -1, dst,
+			    cache);
 		if (rc == 0 && !cache)
 			chmod(dst, (mode_t)json_num(o, "mode", 0644) & 0777);
 		free(dst);

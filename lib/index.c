@@ -10,6 +10,7 @@
 #include "hmap.h"
 #include "index.h"
 #include "jscan.h"
+#include "json.h"
 #include "run.h"
 #include "banned.h"
 
@@ -77,6 +78,77 @@ index_append(struct store *st, const char *ws, const char *line, size_t len)
 	    "cannot append to '%s': %s", path, strerror(errno)) : STORE_OK;
 	if (fd >= 0)
 		close(fd);
+	free(path);
+	return rc;
+}
+
+#define BACK_CHUNK ((int64_t)64 << 10)
+
+/* Search buf[0..len) line by line from its end for run's latest line: 1 with status. */
+static int
+last_in(const char *buf, size_t len, const char *ws, const char *run, const char *want,
+    char *status, size_t slen)
+{
+	size_t end = len, start;
+
+	while (end > 0) {
+		start = end - 1;
+		while (start > 0 && buf[start - 1] != '\n')
+			start--;
+		if (memmem(buf + start, end - start, want, strlen(want))) {
+			cJSON *o = cJSON_ParseWithLength(buf + start, end - start);
+			const char *w = json_str(o, "ws"), *r = json_str(o, "run");
+			const char *s = json_str(o, "status");
+			int hit = w && r && !strcmp(w, ws) && !strcmp(r, run);
+
+			if (hit)
+				snprintf(status, slen, "%s", s ? s : "");
+			cJSON_Delete(o);
+			if (hit)
+				return 1;
+		}
+		end = start;
+	}
+	return 0;
+}
+
+int
+index_last_status(struct store *st, const char *ws, const char *run, char *status, size_t len)
+{
+	char *path = run_index_path(ws), *want = xasprintf("\"run\":\"%s\"", run);
+	struct store_stat sst;
+	struct sbuf chunk, carry;
+	int64_t end, off;
+	int rc;
+
+	status[0] = '\0';
+	sbuf_init(&chunk, (size_t)64 << 20);
+	sbuf_init(&carry, (size_t)64 << 20);
+	rc = store_stat(st, path, &sst);
+	if (rc == STORE_ENOENT)
+		rc = 0;
+	for (end = rc == 0 ? sst.size : 0; end > 0; end = off) {
+		const char *nl;
+		size_t start;
+
+		off = end > BACK_CHUNK ? end - BACK_CHUNK : 0;
+		if ((rc = store_get(st, path, off, end - off, &chunk)) < 0)
+			break;
+		if (sbuf_add(&chunk, carry.buf, carry.len) < 0) {
+			rc = store_fail(st, STORE_ERR, "'%s': a line longer than 64 MB", path);
+			break;
+		}
+		/* the chunk's first line may have begun in the chunk before */
+		nl = off > 0 ? memchr(chunk.buf, '\n', chunk.len) : NULL;
+		start = nl ? (size_t)(nl - chunk.buf) + 1 : off > 0 ? chunk.len : 0;
+		if (last_in(chunk.buf + start, chunk.len - start, ws, run, want, status, len))
+			break;
+		sbuf_reset(&carry);
+		sbuf_add(&carry, chunk.buf, start);
+	}
+	sbuf_release(&chunk);
+	sbuf_release(&carry);
+	free(want);
 	free(path);
 	return rc;
 }

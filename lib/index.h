@@ -33,6 +33,15 @@ struct index_line {
 int index_append(struct store *st, const char *ws, const char *line, size_t len);
 
 /*
+ * The status that the latest line of ws's index naming run gives it, into
+ * status (len bytes; "" when no line names it). The index is read
+ * backwards from its end, so a run that changed state lately costs a
+ * little of it. 0 or a STORE_E* code.
+ */
+int index_last_status(struct store *st, const char *ws, const char *run, char *status,
+    size_t len);
+
+/*
  * Fold the JSON lines in buf (len bytes): *out gets the line of the latest
  * record of each run (by "ws" and "run"), in file order, *n of them (caller
  * frees *out); *nlines counts the non-blank lines. A line that is not a

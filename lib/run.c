@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "index.h"
 #include "json.h"
 #include "name.h"
@@ -241,18 +242,86 @@ run_status_final(const char *s)
 	    !strcmp(s, "pruned"));
 }
 
+void
+run_start_parent(struct store *st, const char *ws, const cJSON *child)
+{
+	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
+	const char *started = json_str(child, "started");
+	struct store_stat sst;
+	char *mark;
+	cJSON *prec;
+
+	if (!parent || !run)
+		return;
+	mark = run_path(ws, parent, "started");
+	/* a stat first: every child but the first finds the marker */
+	if (store_stat(st, mark, &sst) == STORE_ENOENT &&
+	    store_create(st, mark, run, strlen(run)) == 0 &&
+	    (prec = run_load(st, ws, parent, NULL))) {
+		const char *s = json_str(prec, "status");
+
+		/* the parent cannot end before this child does: nothing else writes it now */
+		if (s && !strcmp(s, "queued")) {
+			char t[32];
+
+			if (!started) {
+				time_iso(time_now_ms(), t, sizeof(t));
+				started = t;
+			}
+			json_set_str(prec, "status", "running");
+			json_set_str(prec, "started", started);
+			if (run_save(st, prec) == 0)
+				run_event(st, ws, parent, "started", -1, NULL);
+		}
+		cJSON_Delete(prec);
+	}
+	free(mark);
+}
+
 #define ENDED_LINE 64
+
+/*
+ * Tally ended.txt (len bytes of ENDED_LINE-wide lines): each child counts
+ * once however often it was written (a recovery may write a line again).
+ * Returns the children counted, with the failed and cancelled ones.
+ */
+static int64_t
+tally_ended(const char *buf, size_t len, int64_t *failed, int64_t *cancelled)
+{
+	struct hmap seen;
+	int64_t k, n = 0;
+
+	hmap_init(&seen);
+	*failed = *cancelled = 0;
+	for (k = 0; (size_t)(k + 1) * ENDED_LINE <= len; k++) {
+		const char *l = buf + k * ENDED_LINE, *sp = memchr(l, ' ', ENDED_LINE);
+		int isnew;
+
+		if (!sp)
+			continue;
+		hmap_put(&seen, l, (size_t)(sp - l), 0, &isnew);
+		if (!isnew)
+			continue;
+		n++;
+		if (!strncmp(sp + 1, "failed ", 7))
+			(*failed)++;
+		else if (!strncmp(sp + 1, "cancelled ", 10))
+			(*cancelled)++;
+	}
+	hmap_release(&seen);
+	return n;
+}
 
 void
 run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 {
 	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
-	const char *status = json_str(child, "status");
-	char line[ENDED_LINE + 1], t[32], *p;
+	const char *status = json_str(child, "status"), *pstatus;
+	char line[ENDED_LINE + 1], t[32], *p, *mark;
 	struct store_stat sst;
 	struct sbuf sb;
 	cJSON *prec;
-	int64_t n, k, failed = 0, cancelled = 0;
+	int64_t n, failed, cancelled;
 
 	if (!parent || !run || !status)
 		return;
@@ -268,25 +337,25 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 		return;
 	}
 	n = (int64_t)json_num(prec, "children", 0);
-	if (n > 0 && sst.size / ENDED_LINE >= n && !run_status_final(json_str(prec, "status"))) {
-		sbuf_init(&sb, (size_t)(n + 16) * ENDED_LINE * 2);
-		if (store_get(st, p, 0, -1, &sb) == 0) {
-			for (k = 0; (k + 1) * ENDED_LINE <= (int64_t)sb.len; k++) {
-				const char *l = sb.buf + k * ENDED_LINE, *sp = memchr(l, ' ', ENDED_LINE);
-
-				if (sp && !strncmp(sp + 1, "failed ", 7))
-					failed++;
-				else if (sp && !strncmp(sp + 1, "cancelled ", 10))
-					cancelled++;
-			}
-			json_set_str(prec, "status", failed ? "failed" : cancelled >= n ? "cancelled" :
-			    "completed");
+	sbuf_init(&sb, (size_t)(n + 16) * ENDED_LINE * 4);
+	if (n > 0 && sst.size / ENDED_LINE >= n && !run_status_final(json_str(prec, "status")) &&
+	    store_get(st, p, 0, -1, &sb) == 0 && tally_ended(sb.buf, sb.len, &failed,
+	    &cancelled) >= n) {
+		/*
+		 * Children that end together may each count the last one: only the
+		 * one that creates the marker ends the parent, so it ends once.
+		 */
+		pstatus = failed ? "failed" : cancelled >= n ? "cancelled" : "completed";
+		mark = run_path(ws, parent, "settled");
+		if (store_create(st, mark, pstatus, strlen(pstatus)) == 0) {
+			json_set_str(prec, "status", pstatus);
 			time_iso(time_now_ms(), t, sizeof(t));
 			json_set_str(prec, "ended", t);
 			run_save(st, prec);
 		}
-		sbuf_release(&sb);
+		free(mark);
 	}
+	sbuf_release(&sb);
 	cJSON_Delete(prec);
 	free(p);
 }

@@ -61,6 +61,16 @@ cJSON *run_check_line(const char *text, size_t len, char *err, size_t errlen);
 void run_fold(cJSON *rec, const cJSON *line);
 
 /*
+ * Call when a child run starts (rec is its record, with "started"): the
+ * first child of a parent to start makes the parent "running", with the
+ * child's start time, and logs "started" in the parent's log. Only the
+ * child that creates the parent's marker "started" does, so it happens
+ * once. A record without "parent", or a parent no longer queued, is left
+ * alone.
+ */
+void run_start_parent(struct store *st, const char *ws, const cJSON *rec);
+
+/*
  * Call once when a child run has reached its final status (rec is its
  * record, already saved): counts it in its parent's ended.txt, one line of
  * 64 bytes per child, so that the count is one stat. When every child has

@@ -683,6 +683,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		    time_now_ms());
 		goto out;
 	}
+	/* before the command starts, so that the parent cannot have ended */
+	run_start_parent(st, ws, x.rec);
 	argv = make_argv(&x);
 	env = make_env(&x);
 	t0 = time_now_ms();
@@ -799,24 +801,96 @@ out:
 	return res;
 }
 
-/* True when pid is a process of run (its environment says so). */
+/*
+ * True when pid is a process of this run (its environment names the run,
+ * its workspace and its store): a pid reused since, even by a run of the
+ * same name in another store, is left alone.
+ */
 static int
-is_run_process(long pid, const char *run)
+is_run_process(long pid, const char *url, const char *ws, const char *run)
 {
-	char *p = xasprintf("/proc/%ld/environ", pid), *want = xasprintf("XT_RUN=%s", run);
+	char *p = xasprintf("/proc/%ld/environ", pid);
+	char *want[3] = { xasprintf("XT_RUN=%s", run), xasprintf("XT_WS=%s", ws),
+	    xasprintf("XT_STORE=%s", url) };
 	struct sbuf sb;
 	size_t off;
-	int ret = 0;
+	int k, found = 0;
 
 	sbuf_init(&sb, (size_t)1 << 20);
 	if (file_read(p, &sb) == 0)
 		for (off = 0; off < sb.len; off += strlen(sb.buf + off) + 1)
-			if (!strcmp(sb.buf + off, want))
-				ret = 1;
+			for (k = 0; k < 3; k++)
+				if (!strcmp(sb.buf + off, want[k]))
+					found |= 1 << k;
 	sbuf_release(&sb);
 	free(p);
-	free(want);
-	return ret;
+	for (k = 0; k < 3; k++)
+		free(want[k]);
+	return found == 7;
+}
+
+/* 1 when the last line of the run's log is its "ended" event. */
+static int
+log_ended(struct store *st, const char *ws, const char *run)
+{
+	char *p = run_path(ws, run, "log.jsonl");
+	struct store_stat sst;
+	struct sbuf sb;
+	int ended = 0;
+
+	sbuf_init(&sb, 1 << 16);
+	if (store_stat(st, p, &sst) == 0 && store_get(st, p, sst.size > 4096 ? sst.size - 4096 : 0,
+	    4096, &sb) == 0 && sb.len > 1) {
+		const char *end = sb.buf + sb.len - 1, *l = end;
+		cJSON *o;
+
+		while (l > sb.buf && l[-1] != '\n')
+			l--;
+		o = cJSON_ParseWithLength(l, (size_t)(end - l));
+		ended = json_str(o, "event") && !strcmp(json_str(o, "event"), "ended");
+		cJSON_Delete(o);
+	}
+	sbuf_release(&sb);
+	free(p);
+	return ended;
+}
+
+/*
+ * A run whose record has its end but whose executor died before it was
+ * all recorded: append the record to the index if its latest line there
+ * is not the end, log "ended", and count it in its parent (each of these
+ * once, however often it is recovered).
+ */
+static int
+end_again(struct store *st, const char *ws, const char *run, const cJSON *rec)
+{
+	char last[32];
+	int rc = 0;
+
+	if (!log_ended(st, ws, run)) {
+		cJSON *d = cJSON_CreateObject();
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
+
+		if ((rc = index_last_status(st, ws, run, last, sizeof(last))) == 0 &&
+		    !run_status_final(last)) {
+			size_t len;
+			char *line = json_line(rec, &len);
+
+			rc = index_append(st, ws, line, len);
+			free(line);
+		}
+		json_set_str(d, "status", json_str(rec, "status"));
+		json_set(d, "exit_code", code ? cJSON_Duplicate(code, 1) : cJSON_CreateNull());
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "duration")))
+			json_set_num(d, "duration", json_num(rec, "duration", 0));
+		if (rc == 0)
+			rc = run_event(st, ws, run, "ended", -1, d);
+		else
+			cJSON_Delete(d);
+	}
+	if (rc == 0)
+		run_settle_parent(st, ws, rec);
+	return rc;
 }
 
 int
@@ -832,12 +906,13 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		return rc == STORE_ENOENT ? 0 : -1;
 	status = json_str(rec, "status");
 	if (run_status_final(status)) {
+		rc = end_again(st, ws, run, rec) < 0 ? -1 : 0;
 		cJSON_Delete(rec);
-		return 0;
+		return rc;
 	}
 	pid = (long)json_num(rec, "pid", 0);
 	if (pid > 0 && json_str(rec, "node") && !strcmp(json_str(rec, "node"), node) &&
-	    is_run_process(pid, run))
+	    is_run_process(pid, store_url(st), ws, run))
 		kill(-(pid_t)pid, SIGKILL);
 	if (status && !strcmp(status, "queued")) {
 		cJSON_Delete(rec);

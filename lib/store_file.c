@@ -8,10 +8,15 @@
  * opened with O_APPEND. The content hash of every object written by xt is
  * kept in the extended attribute user.xt.sha256 together with the size and
  * mtime it belongs to, so that a file changed behind xt's back is not
- * trusted. Temporary files are never listed.
+ * trusted. Temporary files are never listed; they are named
+ * <host>.<pid>.<seq>.<random>, and the first write of a handle removes the
+ * ones older than TMP_STALE_MS whose writer, on this host, is gone (a
+ * writer that was killed leaves its temporary file behind).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,11 +31,14 @@
 #define TMPDIR ".tmp"
 #define XATTR "user.xt.sha256"
 #define CHUNK (1 << 20)
+#define TMP_STALE_MS ((int64_t)3600 * 1000)
 
 struct fstore {
 	char *root;
 	char *tmp;
 	unsigned long seq;
+	char host[256];		/* this machine's name, in temporary names */
+	int cleaned;		/* stale temporaries looked for */
 	/* batch mode: written temporaries waiting for one syncfs and their renames */
 	char **pend_tmp, **pend_dst;
 	size_t npend, cappend;
@@ -49,6 +57,63 @@ full(struct store *st, const char *path)
 	return path_join(priv(st)->root, path);
 }
 
+/*
+ * True when the temporary file name was made on this host by a process
+ * that is gone. A pid reused since is taken for the writer: its file stays.
+ */
+static int
+tmp_orphan(const char *name, const char *host)
+{
+	const char *end = name + strlen(name), *dot[3];
+	char pid[32];
+	int64_t v;
+	int k;
+
+	for (k = 0; k < 3; k++) {
+		while (end > name && end[-1] != '.')
+			end--;
+		if (end == name)
+			return 0;
+		dot[k] = --end;
+	}
+	/* dot[2] ends the host, dot[1] the pid */
+	if ((size_t)(dot[2] - name) != strlen(host) || strncmp(name, host, strlen(host)) ||
+	    dot[1] - dot[2] - 1 <= 0 || dot[1] - dot[2] - 1 >= (long)sizeof(pid))
+		return 0;
+	memcpy(pid, dot[2] + 1, (size_t)(dot[1] - dot[2] - 1));
+	pid[dot[1] - dot[2] - 1] = '\0';
+	if (parse_i64(pid, 1, INT32_MAX, &v) < 0)
+		return 0;
+	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
+}
+
+/* Remove the stale temporary files of writers that died (once a handle). */
+static void
+tmp_clean(struct fstore *fs)
+{
+	DIR *d;
+	struct dirent *de;
+	int64_t now = time_now_ms();
+
+	fs->cleaned = 1;
+	if (!(d = opendir(fs->tmp)))
+		return;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		char *p;
+
+		if (de->d_name[0] == '.' || !tmp_orphan(de->d_name, fs->host))
+			continue;
+		p = path_join(fs->tmp, de->d_name);
+		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) >
+		    TMP_STALE_MS)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
+}
+
 /* A fresh temporary file in <root>/.tmp; returns the fd and its path (caller frees). */
 static int
 tmp_open(struct store *st, char **tmppath)
@@ -56,8 +121,10 @@ tmp_open(struct store *st, char **tmppath)
 	struct fstore *fs = priv(st);
 	int fd, tries;
 
+	if (!fs->cleaned)
+		tmp_clean(fs);
 	for (tries = 0; tries < 100; tries++) {
-		*tmppath = xasprintf("%s/%ld.%lu.%lx", fs->tmp, (long)getpid(), fs->seq++,
+		*tmppath = xasprintf("%s/%s.%ld.%lu.%lx", fs->tmp, fs->host, (long)getpid(), fs->seq++,
 		    (unsigned long)random());
 		fd = open(*tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd >= 0)
@@ -671,6 +738,10 @@ store_file_open(const char *root, char *err, size_t errlen)
 		fs->root[--n] = '\0';
 	fs->tmp = path_join(fs->root, TMPDIR);
 	fs->seq = 0;
+	if (gethostname(fs->host, sizeof(fs->host)) < 0 || !fs->host[0] ||
+	    strchr(fs->host, '/'))
+		snprintf(fs->host, sizeof(fs->host), "localhost");
+	fs->host[sizeof(fs->host) - 1] = '\0';
 	srandom((unsigned)(getpid() ^ time_now_ms()));
 	st->ops = &file_ops;
 	st->priv = fs;

@@ -38,4 +38,26 @@ t_run xt-put -q big :m/big
 t_status 0 "a later put succeeds"
 t_run xt-get -c :m/big
 t_ok "and the object is whole" cmp -s big "$T/out"
+
+# stale temporary files: the first write of a store removes the ones of
+# writers gone for over an hour, and only those
+host=$(uname -n)
+tmpd="$XT_STORE/.tmp"
+left=$(ls "$tmpd" | grep -m 1 "^$host\.[0-9]*\.")
+t_ok "a killed writer left its temporary file, named with host and pid" [ -n "$left" ]
+# its pid could be reused by now: give it one no process can have (> 2^22)
+gone="$host.4194305.${left#"$host".*.}"
+mv "$tmpd/$left" "$tmpd/$gone"
+echo x >"$tmpd/$host.4194305.0.1"
+echo x >"$tmpd/$host.$$.0.2"
+echo x >"$tmpd/otherhost.4194305.0.3"
+touch -d '2 hours ago' "$tmpd/$gone" "$tmpd/$host.$$.0.2" "$tmpd/otherhost.4194305.0.3"
+t_run xt-get -c :m/big
+t_ok "a read removes nothing" [ -e "$tmpd/$gone" ]
+t_run xt-put old :m/old
+t_status 0 "a write"
+t_ok "removes the old file of a dead writer" [ ! -e "$tmpd/$gone" ]
+t_ok "keeps a fresh one" [ -e "$tmpd/$host.4194305.0.1" ]
+t_ok "keeps an old one of a live writer" [ -e "$tmpd/$host.$$.0.2" ]
+t_ok "keeps an old one of another machine" [ -e "$tmpd/otherhost.4194305.0.3" ]
 t_done

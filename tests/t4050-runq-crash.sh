@@ -54,7 +54,8 @@ wait $runq 2>/dev/null
 t_run xt-runq -j 2
 t_status 0 "a restarted xt-runq drains the rest"
 t_ok "every run ended once as completed, with its whole log" check_all run1 50
-t_ok "each ran once" [ "$(grep -c '"status":"running"' "$XT_STORE/ws/ws1/index/runs.jsonl")" -eq 50 ]
+t_ok "each ran once" [ "$(grep '"run":"run1\.' "$XT_STORE/ws/ws1/index/runs.jsonl" | grep -c '"status":"running"')" -eq 50 ]
+t_ok "and the parent started once" [ "$(grep '"run":"run1",' "$XT_STORE/ws/ws1/index/runs.jsonl" | grep -c '"status":"running"')" -eq 1 ]
 
 # kill xt-runq and its executors: the runs die with their executors and are retried
 xt-submit -C code --retries 1 --hp hp -- sh short.sh >/dev/null
@@ -62,8 +63,15 @@ xt-runq -j 2 >/dev/null 2>&1 &
 runq=$!
 base=$(count_ended)
 t_ok "some runs of job 2 complete" wait_ended $((base + 5))
+# stop xt-runq first: an executor that exits meanwhile stays a zombie, so
+# no pid listed can be reused by another process; kill only its children
+kill -STOP $runq
 pids=$(xt-runq ls | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
-kill -9 $runq $pids 2>/dev/null
+kids=""
+for p in $pids; do
+	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "$runq" ] && kids="$kids $p"
+done
+kill -9 $runq $kids
 wait $runq 2>/dev/null
 t_run xt-runq -j 2
 t_status 0 "a restart after executors died"
@@ -79,4 +87,11 @@ wait $a
 wait $b
 t_ok "two xt-runq drained job 3" check_all run3 50
 t_ok "no run was started twice" [ "$(cat "$XT_STORE"/ws/ws1/runs/run3.*/run.json | grep -c '"attempt":1,')" -eq 50 ]
+parents_once() {
+	for p in run1 run2 run3; do
+		[ "$(grep "\"run\":\"$p\"," "$XT_STORE/ws/ws1/index/runs.jsonl" |
+		    grep -c '"status":"completed"')" -eq 1 ] || { echo "# $p did not end once"; return 1; }
+	done
+}
+t_ok "each job's parent completed once" parents_once
 t_done

@@ -59,4 +59,35 @@ t_status 0 "xt-runq settles a run that was running"
 t_ok "it failed" [ "$(rec run3 status)" = failed ]
 t_ok "as lost" [ "$(rec run3 error)" = "lost: its executor died" ]
 t_ok "the spool is empty" [ -z "$(ls -A "$spool/running")$(ls -A "$spool/queue")" ]
+
+# 4. its record was put with its end, but its executor died before the
+# index, the log and the parent knew: each learns it once
+printf '{"i":1}\n{"i":2}\n' >hp
+xt-submit -C code --hp hp -- sh run.sh >/dev/null
+t_run xt-runq exec run4.1
+t_status 0 "run4.1 runs"
+name=$(ls "$spool/queue")
+mv "$spool/queue/$name" "$spool/running/$name.end"
+python3 - "$XT_STORE/ws/ws1/runs/run4.2/run.json" <<'EOP'
+import json, sys
+r = json.load(open(sys.argv[1]))
+r.update(status="completed", attempt=1, started=r["created"], ended=r["created"], exit_code=0)
+open(sys.argv[1], "w").write(json.dumps(r) + "\n")
+EOP
+# idx RUN STATUS: lines of the index giving RUN that STATUS
+idx() {
+	grep -c "\"run\":\"$1\",.*\"status\":\"$2\"\|\"status\":\"$2\".*\"run\":\"$1\"," \
+	    "$XT_STORE/ws/ws1/index/runs.jsonl"
+}
+t_run xt-runq
+t_status 0 "xt-runq settles a run whose end was half recorded"
+t_ok "the index has its end" [ "$(idx run4.2 completed)" -eq 1 ]
+t_ok "its log ends with its end" [ "$(events run4.2 | tail -n 1)" = ended ]
+t_ok "its parent ended" [ "$(rec run4 status)" = completed ]
+plant "${name%.json}" run4.2 job4
+t_run xt-runq
+t_status 0 "a second recovery of the same run"
+t_ok "adds no index line" [ "$(idx run4.2 completed)" -eq 1 ]
+t_ok "no second ended event" [ "$(events run4.2 | grep -c '^ended$')" -eq 1 ]
+t_ok "and does not end the parent again" [ "$(idx run4 completed)" -eq 1 ]
 t_done

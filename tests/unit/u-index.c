@@ -199,6 +199,34 @@ main(void)
 		cJSON_Delete(rec);
 		CHECK(index_compact(st, "ws1", err, sizeof(err)) == 1);
 	}
+
+	/* the latest status of a run, read backwards in chunks */
+	{
+		struct sbuf sb;
+		char stat[32];
+		int i;
+
+		sbuf_init(&sb, (size_t)1 << 24);
+		sbuf_addf(&sb, "{\"ws\":\"ws2\",\"run\":\"run1\",\"status\":\"queued\"}\n");
+		sbuf_addf(&sb, "{\"ws\":\"ws2\",\"run\":\"run1\",\"status\":\"running\"}\n");
+		/* a line that only mentions run1, in another field */
+		sbuf_addf(&sb, "{\"ws\":\"ws2\",\"run\":\"run3\",\"cmd\":\"\\\"run\\\":\\\"run1\\\"\",\"status\":\"failed\"}\n");
+		for (i = 0; i < 3000; i++)
+			sbuf_addf(&sb, "{\"ws\":\"ws2\",\"run\":\"run1%d\",\"status\":\"completed\",\"pad\":\"%0100d\"}\n",
+			    i, 0);
+		sbuf_addf(&sb, "{\"ws\":\"ws3\",\"run\":\"run1\",\"status\":\"completed\"}\n");
+		CHECK(store_put(st, "ws/ws2/index/runs.jsonl", sb.buf, sb.len) == 0);
+		CHECK(sb.len > 3 * 65536);
+		CHECK(index_last_status(st, "ws2", "run1", stat, sizeof(stat)) == 0 &&
+		    !strcmp(stat, "running"));
+		CHECK(index_last_status(st, "ws2", "run3", stat, sizeof(stat)) == 0 &&
+		    !strcmp(stat, "failed"));
+		CHECK(index_last_status(st, "ws2", "run12999", stat, sizeof(stat)) == 0 &&
+		    !strcmp(stat, "completed"));
+		CHECK(index_last_status(st, "ws2", "run7", stat, sizeof(stat)) == 0 && !stat[0]);
+		CHECK(index_last_status(st, "ws4", "run1", stat, sizeof(stat)) == 0 && !stat[0]);
+		sbuf_release(&sb);
+	}
 	store_close(st);
 	free(file);
 	free(root);

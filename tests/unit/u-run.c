@@ -1,6 +1,7 @@
 /* Unit tests of run records and event lines (lib/run.c). */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -228,6 +229,127 @@ test_store(const char *root)
 	store_close(st);
 }
 
+/* Lines of ws1's index naming run with status. */
+static int
+index_count(struct store *st, const char *run, const char *status)
+{
+	struct sbuf sb;
+	char *want = xasprintf("\"run\":\"%s\",", run), *st_want = xasprintf("\"status\":\"%s\"", status);
+	char *l, *nl;
+	int n = 0;
+
+	sbuf_init(&sb, (size_t)1 << 24);
+	if (store_get(st, "ws/ws1/index/runs.jsonl", 0, -1, &sb) == 0)
+		for (l = sb.buf; (nl = strchr(l, '\n')); l = nl + 1) {
+			*nl = '\0';
+			if (strstr(l, want) && strstr(l, st_want))
+				n++;
+		}
+	sbuf_release(&sb);
+	free(want);
+	free(st_want);
+	return n;
+}
+
+static cJSON *
+record(const char *run, const char *parent, const char *status, int children)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	json_set_str(r, "ws", "ws1");
+	json_set_str(r, "run", run);
+	if (parent)
+		json_set_str(r, "parent", parent);
+	json_set_str(r, "status", status);
+	if (children)
+		json_set_num(r, "children", children);
+	return r;
+}
+
+/* A parent ends once, when each of its children has ended once. */
+static void
+test_settle(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	cJSON *p, *c[8], *stale;
+	char name[64];
+	int i, round, ok;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	/* two children that end together both count the last one, and both
+	 * read the parent as running: it must end once */
+	p = record("run1", NULL, "running", 2);
+	run_save(st, p);
+	cJSON_Delete(p);
+	c[0] = record("run1.1", "run1", "completed", 0);
+	c[1] = record("run1.2", "run1", "failed", 0);
+	run_settle_parent(st, "ws1", c[0]);
+	stale = run_load(st, "ws1", "run1", NULL);
+	CHECK(stale && !strcmp(json_str(stale, "status"), "running"));
+	run_settle_parent(st, "ws1", c[1]);
+	CHECK(index_count(st, "run1", "failed") == 1);
+	/* the other child's view: the parent as it read it before */
+	if (stale)
+		run_save_quiet(st, stale);
+	run_settle_parent(st, "ws1", c[1]);
+	CHECK(index_count(st, "run1", "failed") == 1);
+	cJSON_Delete(stale);
+	cJSON_Delete(c[0]);
+	cJSON_Delete(c[1]);
+
+	/* a recovery may count a child again: it is still one child */
+	p = record("run30", NULL, "running", 3);
+	run_save(st, p);
+	cJSON_Delete(p);
+	for (i = 0; i < 3; i++) {
+		snprintf(name, sizeof(name), "run30.%d", i + 1);
+		c[i] = record(name, "run30", "completed", 0);
+	}
+	run_settle_parent(st, "ws1", c[0]);
+	run_settle_parent(st, "ws1", c[0]);
+	run_settle_parent(st, "ws1", c[1]);
+	CHECK(index_count(st, "run30", "completed") == 0);
+	run_settle_parent(st, "ws1", c[2]);
+	CHECK(index_count(st, "run30", "completed") == 1);
+	for (i = 0; i < 3; i++)
+		cJSON_Delete(c[i]);
+
+	/* 8 children ending at once, in 8 processes, 20 times */
+	ok = 1;
+	for (round = 0; round < 20; round++) {
+		char pn[32];
+
+		snprintf(pn, sizeof(pn), "run%d", round + 2);
+		p = record(pn, NULL, "running", 8);
+		run_save(st, p);
+		cJSON_Delete(p);
+		for (i = 0; i < 8; i++) {
+			snprintf(name, sizeof(name), "%s.%d", pn, i + 1);
+			c[i] = record(name, pn, "completed", 0);
+		}
+		for (i = 0; i < 8; i++)
+			if (fork() == 0) {
+				struct store *s2 = store_open(root, err, sizeof(err));
+
+				run_settle_parent(s2, "ws1", c[i]);
+				store_close(s2);
+				_exit(0);
+			}
+		for (i = 0; i < 8; i++) {
+			wait(NULL);
+			cJSON_Delete(c[i]);
+		}
+		if (index_count(st, pn, "completed") != 1) {
+			printf("# %s: ended %d times\n", pn, index_count(st, pn, "completed"));
+			ok = 0;
+		}
+	}
+	CHECK(ok);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -238,6 +360,9 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	root = path_join(dir, "s");
 	test_store(root);
+	free(root);
+	root = path_join(dir, "settle");
+	test_settle(root);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);
