@@ -4,6 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <curl/curl.h>
+#ifdef XT_CURL_DLOPEN
+#include <dlfcn.h>
+#endif
 
 #include "http.h"
 #include "util.h"
@@ -35,6 +38,49 @@ on_body(char *data, size_t size, size_t n, void *arg)
 	return n;
 }
 
+/*
+ * The dynamic build loads libcurl only when a URL is fetched
+ * (XT_CURL_DLOPEN): linked in, its 30 libraries would cost every start of
+ * xt-get several milliseconds of the loader's time. The static build calls
+ * it directly.
+ */
+#ifdef XT_CURL_DLOPEN
+static struct {
+	CURLcode (*global_init)(long);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+} cu;
+
+static void
+load(void)
+{
+	static const char *const names[] = { "curl_global_init", "curl_easy_init",
+		"curl_easy_setopt", "curl_easy_perform", "curl_easy_getinfo",
+		"curl_easy_cleanup", "curl_easy_strerror" };
+	void *fn[sizeof(names) / sizeof(names[0])];
+	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+	size_t i;
+
+	if (!h)
+		die("cannot load libcurl (Debian's package libcurl4): %s", dlerror());
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!(fn[i] = dlsym(h, names[i])))
+			die("libcurl.so.4 has no %s", names[i]);
+	memcpy(&cu, fn, sizeof(cu));
+}
+#define CU(f) cu.f
+#else
+static void
+load(void)
+{
+}
+#define CU(f) curl_##f
+#endif
+
 static void
 init_once(void)
 {
@@ -42,7 +88,8 @@ init_once(void)
 
 	if (done)
 		return;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	load();
+	if (CU(global_init)(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die("cannot initialise libcurl");
 	done = 1;
 }
@@ -68,44 +115,44 @@ http_get(const char *url, http_sink_fn sink, void *arg, struct http_result *res,
 		return -1;
 	}
 	init_once();
-	if (!(h = curl_easy_init()))
+	if (!(h = CU(easy_init)()))
 		die("cannot make a libcurl handle");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
-	curl_easy_setopt(h, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "xt/" "1");
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c);
+	CU(easy_setopt)(h, CURLOPT_URL, url);
+	CU(easy_setopt)(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	CU(easy_setopt)(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	CU(easy_setopt)(h, CURLOPT_FOLLOWLOCATION, 1L);
+	CU(easy_setopt)(h, CURLOPT_MAXREDIRS, 10L);
+	CU(easy_setopt)(h, CURLOPT_FAILONERROR, 1L);
+	CU(easy_setopt)(h, CURLOPT_NOSIGNAL, 1L);
+	CU(easy_setopt)(h, CURLOPT_CONNECTTIMEOUT, 30L);
+	CU(easy_setopt)(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	CU(easy_setopt)(h, CURLOPT_LOW_SPEED_TIME, 60L);
+	CU(easy_setopt)(h, CURLOPT_USERAGENT, "xt/" "1");
+	CU(easy_setopt)(h, CURLOPT_ERRORBUFFER, cerr);
+	CU(easy_setopt)(h, CURLOPT_WRITEFUNCTION, on_body);
+	CU(easy_setopt)(h, CURLOPT_WRITEDATA, &c);
 	if (res->ca.path) {
-		curl_easy_setopt(h, CURLOPT_CAINFO, res->ca.path);
+		CU(easy_setopt)(h, CURLOPT_CAINFO, res->ca.path);
 	} else {
 		blob.data = (void *)res->ca.blob;
 		blob.len = res->ca.len;
 		blob.flags = CURL_BLOB_NOCOPY;
-		curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &blob);
+		CU(easy_setopt)(h, CURLOPT_CAINFO_BLOB, &blob);
 	}
-	rc = curl_easy_perform(h);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-	if (curl_easy_getinfo(h, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK)
+	rc = CU(easy_perform)(h);
+	CU(easy_getinfo)(h, CURLINFO_RESPONSE_CODE, &res->status);
+	if (CU(easy_getinfo)(h, CURLINFO_APPCONNECT_TIME_T, &us) == CURLE_OK)
 		res->tls_ms = (double)us / 1000.0;
-	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
+	if (CU(easy_getinfo)(h, CURLINFO_TOTAL_TIME_T, &us) == CURLE_OK)
 		res->total_ms = (double)us / 1000.0;
 	res->bytes = c.bytes;
-	curl_easy_cleanup(h);
+	CU(easy_cleanup)(h);
 	if (rc == CURLE_OK)
 		return 0;
 	if (c.stopped)
 		snprintf(err, errlen, "%s: transfer stopped", url);
 	else
-		snprintf(err, errlen, "%s: %s%s%s", url, curl_easy_strerror(rc),
+		snprintf(err, errlen, "%s: %s%s%s", url, CU(easy_strerror)(rc),
 		    *cerr ? ": " : "", cerr);
 	return -1;
 }
