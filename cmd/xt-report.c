@@ -5,6 +5,7 @@
  * table, JSON lines, CSV, TSV or Markdown. "jobs" reports per job, "show"
  * tells one run's story, "plot" draws metrics from the runs' logs.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -142,6 +143,13 @@ read_records(struct report *r, int from_stdin, int compact)
 	store_close(st);
 }
 
+/* True for an operand that names runs rather than a metric: "runN...", or one with a '/'. */
+static int
+is_run_operand(const char *s)
+{
+	return (!strncmp(s, "run", 3) && isdigit((unsigned char)s[3])) || strchr(s, '/');
+}
+
 int
 main(int argc, char **argv)
 {
@@ -252,7 +260,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (!strcmp(cmd, "plot")) {
-		for (; argc && strncmp(argv[0], "run", 3) && strcmp(argv[0], "-"); argc--)
+		/* metrics, up to the first run address ("run7", "run5-run9", "ws/run3.*") or "-" */
+		for (; argc && !is_run_operand(argv[0]) && strcmp(argv[0], "-"); argc--)
 			chart_add_metric(&co, *argv++);
 	}
 	for (i = 0; i < argc; i++) {

@@ -53,6 +53,11 @@ t_status 0 "aggregated per panel, broken on an hparam"
 t_ok "that SVG parses" python3 -c 'import xml.etree.ElementTree as ET; ET.parse("agg.svg")'
 t_run xt-report plot acc --vs hparams.lr -o scatter.svg
 t_status 0 "a scatter of acc against lr"
+# a metric whose name begins with "run" is a metric, not a run address
+xt-log -r run1.1 metric --step 1 runtime=3 && xt-log -r run1.1 metric --step 2 runtime=5
+t_run xt-report plot runtime run1.1 --term --ascii
+t_status 0 "plot a metric named runtime of run1.1"
+t_ok "it is drawn, for run1.1 only" test "$(grep -c 'run1\.' "$T/out")" -eq 1
 t_run xt-report plot nope --term
 t_status 1 "a metric no run has: exit 1"
 t_err_has "no points of nope" "said"
