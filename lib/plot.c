@@ -592,7 +592,7 @@ labelled(const struct plot_panel *p)
 	return n;
 }
 
-#define SVG_CHAR 6.5		/* estimated width of a character at 12px */
+#define SVG_CHAR 7.4		/* width of a character at 12px, on the wide side (digits of DejaVu Sans are 7.6) */
 #define SVG_LEGEND_ROW 16
 
 /* Draw panel number idx of pl in the rectangle at (px, py) of size w x h. */
@@ -619,7 +619,7 @@ svg_panel(FILE *f, const struct plot_panel *p, size_t idx, double px, double py,
 		if (p->s[k].label && (c = utf8_len(p->s[k].label)) > maxc)
 			maxc = c;
 	if (nl) {
-		right = 36 + SVG_CHAR * maxc;
+		right = 44 + SVG_CHAR * maxc;
 		if (right > w * 0.35)
 			right = w * 0.35;
 	}
