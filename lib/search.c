@@ -20,6 +20,7 @@
 #define TPE_PRIOR_WEIGHT 1.0
 #define TPE_FLAT_WEIGHTS 25
 #define TPE_NARROW 0.2
+#define TPE_NARROW_SHARE 0.8
 #define GP_MAX_POINTS 100
 #define GP_PENDING 16
 #define GP_FIT 40
@@ -498,8 +499,8 @@ parzen_draw(const struct parzen *P, const struct dims *D, int i, int j, struct r
 	const struct hp_dim *d = &D->d[j];
 	double m = P->mu[(size_t)i * P->nd + j], sg = 1 / P->inv[(size_t)i * P->nd + j], v = m;
 
-	/* Half the draws from a point's kernel come from one TPE_NARROW as wide. */
-	if (i < P->n - 1 && rng_uniform(r) < 0.5)
+	/* Most draws from a point's kernel come from one TPE_NARROW as wide. */
+	if (i < P->n - 1 && rng_uniform(r) < TPE_NARROW_SHARE)
 		sg *= TPE_NARROW;
 
 	if (d->ncat) {
@@ -620,13 +621,16 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 	parzen_build(&good, D, done, w, ngood);
 	tpe_weights(w, nb);
 	parzen_build(&worse, D, bad, w, nb);
-	/* Candidates from the good estimator, ranked by l(x) / g(x). */
+	/*
+	 * Candidates from the good estimator, ranked by l(x) / g(x). Each
+	 * dimension draws its own component, so that a candidate can combine
+	 * good points' coordinates; the ranking is joint.
+	 */
 	for (int c = 0; c < nc; c++) {
 		double *cu = cand + (size_t)c * (D->n + 1);
-		int i = parzen_pick(&good, &s->rng);
 
 		for (int j = 0; j < D->n; j++)
-			cu[j] = parzen_draw(&good, D, i, j, &s->rng);
+			cu[j] = parzen_draw(&good, D, parzen_pick(&good, &s->rng), j, &s->rng);
 		score[c] = parzen_logpdf(&good, D, cu) - parzen_logpdf(&worse, D, cu);
 	}
 	for (int c = 0; c < nc; c++)
