@@ -1,4 +1,5 @@
 /* jscan.c: see jscan.h. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -180,6 +181,18 @@ string(struct scan *s, const char **text, size_t *len, int *esc)
 			s->p = q;
 			return -1;
 		}
+		if (*q == 'u') {
+			/* four hex digits, as JSON wants: jv_unescape may then read them */
+			const char *h = q + 1;
+
+			while (h < s->end && h - q <= 4 && isxdigit((unsigned char)*h))
+				h++;
+			if (h - q <= 4) {
+				s->p = h;
+				return -1;
+			}
+			q = h - 1;
+		}
 		q++;
 	}
 	*text = s->p + 1;
@@ -284,26 +297,51 @@ leaf(struct scan *s)
 
 static int value(struct scan *s, int active, long node);
 
+/* Step into the object or array at s->p: 1 when a member follows, 0 when it is empty (and passed), -1. */
+static int
+enter(struct scan *s, char close)
+{
+	if (++s->depth > MAX_DEPTH)
+		return -1;
+	s->p++;
+	ws(s);
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	return 1;
+}
+
+/* After a member: 1 at a ',' (passed), 0 at the close (passed: the object or array ends), -1. */
+static int
+after(struct scan *s, char close)
+{
+	ws(s);
+	if (s->p < s->end && *s->p == ',') {
+		s->p++;
+		ws(s);
+		return 1;
+	}
+	if (s->p < s->end && *s->p == close) {
+		s->p++;
+		s->depth--;
+		return 0;
+	}
+	return -1;
+}
+
 static int
 object(struct scan *s, int active, long node)
 {
 	size_t base = s->plen;
 	const char *key;
 	size_t klen;
-	int esc;
+	int esc, rc;
 
-	if (++s->depth > MAX_DEPTH)
-		return -1;
-	s->p++;
-	ws(s);
-	if (s->p < s->end && *s->p == '}') {
-		s->p++;
-		s->depth--;
-		return 0;
-	}
+	if ((rc = enter(s, '}')) <= 0)
+		return rc;
 	for (;;) {
-		int sub = 0;
-
 		if (s->p >= s->end || *s->p != '"' || string(s, &key, &klen, &esc) < 0)
 			return -1;
 		ws(s);
@@ -312,70 +350,46 @@ object(struct scan *s, int active, long node)
 		s->p++;
 		ws(s);
 		if (active && s->fast) {
-			for (sub = (int)s->f->trie[node].child; sub >= 0; sub = (int)s->f->trie[sub].next)
+			long sub;
+
+			for (sub = s->f->trie[node].child; sub >= 0; sub = s->f->trie[sub].next)
 				if (s->f->trie[sub].len == klen && !memcmp(s->f->trie[sub].seg, key, klen))
 					break;
-			if (value(s, sub >= 0, sub) < 0)
-				return -1;
-			sub = -2;
-		} else if (active) {
-			size_t dot = base ? 1 : 0;
+			rc = value(s, sub >= 0, sub);
+		} else {
+			if (active) {
+				size_t dot = base ? 1 : 0;
 
-			if (base + dot + klen > MAX_PATH)
-				return -1;
-			if (dot)
-				s->path[base] = '.';
-			memcpy(s->path + base + dot, key, klen);
-			s->plen = base + dot + klen;
-			s->path[s->plen] = '\0';
-			sub = 1;
+				if (base + dot + klen > MAX_PATH)
+					return -1;
+				if (dot)
+					s->path[base] = '.';
+				memcpy(s->path + base + dot, key, klen);
+				s->plen = base + dot + klen;
+				s->path[s->plen] = '\0';
+			}
+			rc = value(s, active, -1);
 		}
-		if (sub != -2 && value(s, sub, -1) < 0)
+		if (rc < 0)
 			return -1;
 		s->plen = base;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			ws(s);
-			continue;
-		}
-		if (s->p < s->end && *s->p == '}') {
-			s->p++;
-			s->depth--;
-			return 0;
-		}
-		return -1;
+		if ((rc = after(s, '}')) <= 0)
+			return rc;
 	}
 }
 
 static int
 array(struct scan *s)
 {
-	if (++s->depth > MAX_DEPTH)
-		return -1;
-	s->p++;
-	ws(s);
-	if (s->p < s->end && *s->p == ']') {
-		s->p++;
-		s->depth--;
-		return 0;
-	}
-	for (;;) {
+	int rc;
+
+	if ((rc = enter(s, ']')) <= 0)
+		return rc;
+	do {
 		if (value(s, 0, -1) < 0)
 			return -1;
-		ws(s);
-		if (s->p < s->end && *s->p == ',') {
-			s->p++;
-			ws(s);
-			continue;
-		}
-		if (s->p < s->end && *s->p == ']') {
-			s->p++;
-			s->depth--;
-			return 0;
-		}
-		return -1;
-	}
+	} while ((rc = after(s, ']')) > 0);
+	return rc;
 }
 
 /* A value at s->p; when active, s->path names it and it is recorded if wanted. */

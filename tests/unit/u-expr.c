@@ -185,6 +185,12 @@ main(void)
 	CHECK(field("{\"a\":01}", "a", out, sizeof(out)) < 0);
 	CHECK(field("{\"a\":[1,2}", "a", out, sizeof(out)) < 0);
 	CHECK(field("{\"a\":\"x\\q\"}", "a", out, sizeof(out)) < 0);
+	/* \u wants four hex digits */
+	CHECK(field("{\"a\":\"\\u12\"}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":\"\\u12zz\"}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":\"\\u\"}", "a", out, sizeof(out)) < 0);
+	CHECK(field("{\"a\":\"x\\u00e", "a", out, sizeof(out)) < 0);
+	CHECK(field_is("{\"a\":\"\\u00E9\\u0041\"}", "a", "\xc3\xa9" "A"));
 	CHECK(field("{\"a\":tru}", "a", out, sizeof(out)) < 0);
 	CHECK(field("[1]", "a", out, sizeof(out)) < 0);
 	CHECK(field("{\"a\":1} x", "a", out, sizeof(out)) < 0);
