@@ -237,8 +237,11 @@ main(int argc, char **argv)
 			stdout_close();
 			return 0;
 		default:
-			if (chart_opt(&co, c, optarg) < 0)
+			if (chart_opt(&co, c, optarg) < 0) {
+				if (*co.err)	/* a bad value, named */
+					die_status(EXIT_USAGE, "%s", co.err);
 				usage();
+			}
 		}
 	}
 	if (out_set > 1)

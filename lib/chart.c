@@ -60,12 +60,31 @@ bad(struct chart_opts *co, const char *opt, const char *arg, const char *want)
 	return -1;
 }
 
+/* "AxB", the x one of seps, A in [amin, amax], B in [bmin, bmax]: 0, or -1 (*a, *b untouched). */
+static int
+dims(const char *arg, const char *seps, int64_t amin, int64_t amax, int64_t bmin, int64_t bmax,
+    int *a, int *b)
+{
+	size_t n = strcspn(arg, seps);
+	char *first;
+	int64_t x, y;
+	int rc;
+
+	if (!arg[n])
+		return -1;
+	first = xstrndup(arg, n);
+	rc = parse_i64(first, amin, amax, &x) < 0 || parse_i64(arg + n + 1, bmin, bmax, &y) < 0 ? -1 : 0;
+	free(first);
+	if (rc == 0) {
+		*a = (int)x;
+		*b = (int)y;
+	}
+	return rc;
+}
+
 int
 chart_opt(struct chart_opts *co, int c, const char *arg)
 {
-	char *end;
-	long a, b;
-
 	switch (c) {
 	case 'o': free(co->out); co->out = xstrdup(arg); return 0;
 	case 't': co->term = 1; return 0;
@@ -100,27 +119,15 @@ chart_opt(struct chart_opts *co, int c, const char *arg)
 		return 0;
 	case 5: free(co->break_on); co->break_on = xstrdup(arg); return 0;
 	case 6:
-		a = strtol(arg, &end, 10);
-		if (end == arg || (*end != 'x' && *end != 'X') || a < 1 || a > 50)
+		if (dims(arg, "xX", 1, 50, 1, 50, &co->rows, &co->cols) < 0)
 			return bad(co, "--layout", arg, "ROWSxCOLS, e.g. 2x3");
-		b = strtol(end + 1, &end, 10);
-		if (*end || b < 1 || b > 50)
-			return bad(co, "--layout", arg, "ROWSxCOLS, e.g. 2x3");
-		co->rows = (int)a;
-		co->cols = (int)b;
 		return 0;
 	case 7: free(co->legend); co->legend = xstrdup(arg); return 0;
 	case 8: free(co->vs); co->vs = xstrdup(arg); return 0;
 	case 9: free(co->title); co->title = xstrdup(arg); return 0;
 	case 10:
-		a = strtol(arg, &end, 10);
-		if (end == arg || *end != 'x' || a < 10 || a > 20000)
+		if (dims(arg, "x", 10, 20000, 5, 20000, &co->width, &co->height) < 0)
 			return bad(co, "--size", arg, "WIDTHxHEIGHT");
-		b = strtol(end + 1, &end, 10);
-		if (*end || b < 5 || b > 20000)
-			return bad(co, "--size", arg, "WIDTHxHEIGHT");
-		co->width = (int)a;
-		co->height = (int)b;
 		return 0;
 	case 11: co->ascii = 1; return 0;
 	case 12: co->color = 1; return 0;

@@ -71,4 +71,13 @@ t_run xt-report - --json --csv
 t_status 2 "two output formats: exit 2"
 t_run xt-report 'run/1'
 t_status 2 "a bad run name: exit 2"
+t_run xt-report plot acc - --layout 2x0
+t_status 2 "--layout 2x0: exit 2"
+t_err_has "xt-report: --layout: expected ROWSxCOLS, e.g. 2x3, not '2x0'" "named"
+t_run xt-report plot acc - --size 640
+t_status 2 "--size without a height: exit 2"
+t_err_has "--size: expected WIDTHxHEIGHT, not '640'" "named"
+t_run xt-report plot acc - --smooth 1
+t_status 2 "--smooth 1: exit 2"
+t_err_has "--smooth: expected a number in [0, 1), not '1'" "named"
 t_done
