@@ -367,21 +367,13 @@ kill_each(const char *state, const cJSON *data, long pid, const char *name, void
 static void
 cancel_queued(struct store *st, const char *ws, const char *run)
 {
-	cJSON *rec = run_load(st, ws, run, NULL), *d;
-	char t[32];
+	cJSON *rec = run_load(st, ws, run, NULL);
 
 	if (!rec)
 		return;
-	json_set_str(rec, "status", "cancelled");
-	time_iso(time_now_ms(), t, sizeof(t));
-	json_set_str(rec, "ended", t);
-	if (run_save(st, rec) < 0)
-		warnx("run %s: %s", run, store_error(st));
 	run_event(st, ws, run, "cancelled", -1, NULL);
-	d = cJSON_CreateObject();
-	json_set_str(d, "status", "cancelled");
-	run_event(st, ws, run, "ended", -1, d);
-	run_settle_parent(st, ws, rec);
+	if (run_end(st, rec, "cancelled", NULL) < 0)
+		warnx("run %s: %s", run, store_error(st));
 	cJSON_Delete(rec);
 }
 

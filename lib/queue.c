@@ -388,9 +388,8 @@ queue_ending(struct queue *q, struct queue_entry *e)
 	return ret;
 }
 
-/* Remove a claimed entry from running/, with its pid file if it has one. */
-static int
-drop(struct queue *q, struct queue_entry *e)
+int
+queue_done(struct queue *q, struct queue_entry *e)
 {
 	char *p = path_join(q->rdir, e->name), *pid = pid_path(q, e->name);
 	int ret;
@@ -407,13 +406,7 @@ queue_requeue(struct queue *q, struct queue_entry *e)
 {
 	int ret = queue_add(q, e->data);
 
-	return ret == 0 ? drop(q, e) : ret;
-}
-
-int
-queue_done(struct queue *q, struct queue_entry *e)
-{
-	return drop(q, e);
+	return ret == 0 ? queue_done(q, e) : ret;
 }
 
 void

@@ -26,7 +26,6 @@
 struct queue {
 	char *dir, *qdir, *rdir, *lockpath;
 	unsigned seq;
-	int lockfd;		/* the open lock file, or -1 */
 	char **waiting;		/* queue/ names from the last look, oldest first */
 	size_t nwaiting, next;	/* how many, and the next one to try */
 	int batch;		/* between queue_batch_begin and queue_commit */

@@ -65,21 +65,36 @@ run_job_load(struct store *st, const char *ws, const char *job)
 }
 
 static int
+save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len,
+    int index)
+{
+	char *p = run_path(ws, run, "run.json");
+	int rc = store_put(st, p, line, len);
+
+	free(p);
+	if (rc == 0 && index)
+		rc = index_append(st, ws, line, len);	/* safe against a compaction */
+	return rc;
+}
+
+int
+run_save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len)
+{
+	return save_line(st, ws, run, line, len, 1);
+}
+
+static int
 save(struct store *st, const cJSON *rec, int index)
 {
 	const char *ws = json_str(rec, "ws"), *run = json_str(rec, "run");
-	char *p, *line;
+	char *line;
 	size_t len;
 	int rc;
 
 	if (!ws || !run)
 		return store_fail(st, STORE_EINVAL, "a run record needs \"ws\" and \"run\"");
-	p = run_path(ws, run, "run.json");
 	line = json_line(rec, &len);
-	rc = store_put(st, p, line, len);
-	free(p);
-	if (rc == 0 && index)
-		rc = index_append(st, ws, line, len);	/* safe against a compaction */
+	rc = save_line(st, ws, run, line, len, index);
 	free(line);
 	return rc;
 }
@@ -233,6 +248,33 @@ run_hp_arg(const char *prefix, const cJSON *item)
 
 	free(v);
 	return arg;
+}
+
+int
+run_end(struct store *st, cJSON *rec, const char *status, cJSON *data)
+{
+	const char *ws = json_str(rec, "ws"), *run = json_str(rec, "run");
+	char t[32];
+	int rc, erc;
+
+	json_set_str(rec, "status", status);
+	if (!json_str(rec, "ended")) {
+		time_iso(time_now_ms(), t, sizeof(t));
+		json_set_str(rec, "ended", t);
+	}
+	rc = run_save(st, rec);
+	if (!data)
+		data = cJSON_CreateObject();
+	json_set_str(data, "status", status);
+	if (ws && run) {
+		erc = run_event(st, ws, run, "ended", -1, data);
+		if (rc == 0)
+			rc = erc;
+	} else {
+		cJSON_Delete(data);
+	}
+	run_settle_parent(st, ws, rec);
+	return rc;
 }
 
 int

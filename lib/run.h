@@ -33,6 +33,17 @@ cJSON *run_job_load(struct store *st, const char *ws, const char *job);
 int run_save(struct store *st, const cJSON *rec);
 /* Put run.json only (for progress that is not a state change: metrics). */
 int run_save_quiet(struct store *st, const cJSON *rec);
+/* run_save of a record already made into its line (json_line, '\n' included). */
+int run_save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len);
+
+/*
+ * Record the end of a run: rec gets status (and "ended", now, unless it
+ * has one) and is saved (run_save), "ended" is logged with data (consumed;
+ * NULL: an empty object) holding "status" too, and the run is counted in
+ * its parent (run_settle_parent). Each step is done even when one before
+ * failed. 0 or the first STORE_E* code, with the store's error set.
+ */
+int run_end(struct store *st, cJSON *rec, const char *status, cJSON *data);
 
 /*
  * Append an event to the run's log: {"time","event",["step"],"data"}.

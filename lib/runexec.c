@@ -94,12 +94,8 @@ static void *
 save_start(void *arg)
 {
 	struct rx *x = arg;
-	char *p = run_path(x->ws, x->run, "run.json");
 
-	x->save_rc = store_put(x->st2, p, x->startline, x->startlen);
-	free(p);
-	if (x->save_rc == 0)
-		x->save_rc = index_append(x->st2, x->ws, x->startline, x->startlen);
+	x->save_rc = run_save_line(x->st2, x->ws, x->run, x->startline, x->startlen);
 	if (x->save_rc < 0)
 		snprintf(x->err, sizeof(x->err), "%s", store_error(x->st2));
 	return NULL;
@@ -559,13 +555,12 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 		save(x, 1);
 		return RUNEXEC_RETRY;
 	}
-	json_set_str(x->rec, "status", status);
-	json_set_str(d, "status", status);
+	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
 	json_set_num(d, "exit_code", code);
 	json_set_num(d, "duration", (t1 - t0) / 1000.0);
-	save(x, 1);
-	event(x, "ended", d);
-	run_settle_parent(x->st, x->ws, x->rec);
+	save_wait(x);
+	if (run_end(x->st, x->rec, status, d) < 0)
+		warnx("run %s: cannot record its end: %s", x->run, store_error(x->st));
 	return RUNEXEC_ENDED;
 }
 
@@ -900,7 +895,6 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 	cJSON *rec = run_load(st, ws, run, &rc), *job, *d;
 	const char *status;
 	long pid;
-	char t[32];
 
 	if (!rec)
 		return rc == STORE_ENOENT ? 0 : -1;
@@ -929,21 +923,12 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 	if (attempt <= retries) {
 		json_set_str(rec, "status", "queued");
 		run_event(st, ws, run, "retry", -1, d);
-		d = NULL;
 		rc = run_save(st, rec) < 0 ? -1 : 1;
 	} else {
-		json_set_str(rec, "status", "failed");
 		json_set_str(rec, "error", "lost: its executor died");
 		json_set(rec, "exit_code", cJSON_CreateNull());
-		time_iso(time_now_ms(), t, sizeof(t));
-		json_set_str(rec, "ended", t);
-		rc = run_save(st, rec) < 0 ? -1 : 0;
-		json_set_str(d, "status", "failed");
-		run_event(st, ws, run, "ended", -1, d);
-		d = NULL;
-		run_settle_parent(st, ws, rec);
+		rc = run_end(st, rec, "failed", d) < 0 ? -1 : 0;
 	}
-	cJSON_Delete(d);
 	cJSON_Delete(rec);
 	return rc;
 }

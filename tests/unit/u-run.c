@@ -266,12 +266,22 @@ record(const char *run, const char *parent, const char *status, int children)
 	return r;
 }
 
+/* Save a running parent of n children. */
+static void
+save_parent(struct store *st, const char *run, int n)
+{
+	cJSON *p = record(run, NULL, "running", n);
+
+	run_save(st, p);
+	cJSON_Delete(p);
+}
+
 /* A parent ends once, when each of its children has ended once. */
 static void
 test_settle(const char *root)
 {
 	struct store *st = store_open(root, err, sizeof(err));
-	cJSON *p, *c[8], *stale;
+	cJSON *c[8], *stale;
 	char name[64];
 	int i, round, ok;
 
@@ -280,9 +290,7 @@ test_settle(const char *root)
 		return;
 	/* two children that end together both count the last one, and both
 	 * read the parent as running: it must end once */
-	p = record("run1", NULL, "running", 2);
-	run_save(st, p);
-	cJSON_Delete(p);
+	save_parent(st, "run1", 2);
 	c[0] = record("run1.1", "run1", "completed", 0);
 	c[1] = record("run1.2", "run1", "failed", 0);
 	run_settle_parent(st, "ws1", c[0]);
@@ -300,9 +308,7 @@ test_settle(const char *root)
 	cJSON_Delete(c[1]);
 
 	/* a recovery may count a child again: it is still one child */
-	p = record("run30", NULL, "running", 3);
-	run_save(st, p);
-	cJSON_Delete(p);
+	save_parent(st, "run30", 3);
 	for (i = 0; i < 3; i++) {
 		snprintf(name, sizeof(name), "run30.%d", i + 1);
 		c[i] = record(name, "run30", "completed", 0);
@@ -322,9 +328,7 @@ test_settle(const char *root)
 		char pn[32];
 
 		snprintf(pn, sizeof(pn), "run%d", round + 2);
-		p = record(pn, NULL, "running", 8);
-		run_save(st, p);
-		cJSON_Delete(p);
+		save_parent(st, pn, 8);
 		for (i = 0; i < 8; i++) {
 			snprintf(name, sizeof(name), "%s.%d", pn, i + 1);
 			c[i] = record(name, pn, "completed", 0);
@@ -350,6 +354,54 @@ test_settle(const char *root)
 	store_close(st);
 }
 
+/* run_end: the record, its "ended" event and the parent's count; a record without "ws" fails whole. */
+static void
+test_end(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	cJSON *c, *d, *got;
+	struct sbuf sb;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	save_parent(st, "run40", 1);
+	c = record("run40.1", "run40", "running", 0);
+	json_set_str(c, "ended", "2026-11-21T18:00:00.000Z");
+	d = cJSON_CreateObject();
+	json_set_num(d, "exit_code", 3);
+	CHECK(run_end(st, c, "failed", d) == 0);
+	cJSON_Delete(c);
+	got = run_load(st, "ws1", "run40.1", NULL);
+	CHECK(got && !strcmp(json_str(got, "status"), "failed") &&
+	    !strcmp(json_str(got, "ended"), "2026-11-21T18:00:00.000Z"));
+	cJSON_Delete(got);
+	CHECK(index_count(st, "run40.1", "failed") == 1);
+	/* the only child has ended: so has its parent */
+	CHECK(index_count(st, "run40", "failed") == 1);
+	sbuf_init(&sb, 1 << 16);
+	CHECK(store_get(st, "ws/ws1/runs/run40.1/log.jsonl", 0, -1, &sb) == 0 &&
+	    strstr(sb.buf, "\"event\":\"ended\",\"data\":{\"exit_code\":3,\"status\":\"failed\"}"));
+	sbuf_release(&sb);
+
+	/* no data: the event holds the status alone; "ended" is now */
+	c = record("run41", NULL, "queued", 0);
+	CHECK(run_end(st, c, "cancelled", NULL) == 0);
+	CHECK(json_str(c, "ended") != NULL);
+	cJSON_Delete(c);
+	sbuf_init(&sb, 1 << 16);
+	CHECK(store_get(st, "ws/ws1/runs/run41/log.jsonl", 0, -1, &sb) == 0 &&
+	    strstr(sb.buf, "\"data\":{\"status\":\"cancelled\"}"));
+	sbuf_release(&sb);
+
+	/* a record that names no workspace: an error, and its data is not leaked */
+	c = cJSON_CreateObject();
+	json_set_str(c, "run", "run42");
+	CHECK(run_end(st, c, "failed", cJSON_CreateObject()) == STORE_EINVAL);
+	cJSON_Delete(c);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -363,6 +415,9 @@ main(void)
 	free(root);
 	root = path_join(dir, "settle");
 	test_settle(root);
+	free(root);
+	root = path_join(dir, "end");
+	test_end(root);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);
