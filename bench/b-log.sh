@@ -5,25 +5,12 @@
 #   xt-log    1,000 `xt-log metric` processes, one line each; goal < 2 ms a call
 # Prints a table and writes bench/out/results-log.json.
 #   bench/b-log.sh BINDIR
-set -u
-export LC_ALL=C
-if [ $# -ne 1 ] || [ ! -x "$1/xt-log" ]; then
-	echo "usage: b-log.sh BINDIR (a folder holding xt-log)" >&2
-	exit 2
-fi
-bin=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-lib=$(cd "$bin/.." && pwd)/libxt.a
+. "$here/lib.sh"
+[ $# -eq 1 ] && [ -x "$1/xt-log" ] || bench_usage "b-log.sh BINDIR (a folder holding xt-log)"
+bench_init b-log "$1"
 api_n=1000000
 cli_n=1000
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/b-log.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-	echo "b-log: $*" >&2
-	exit 1
-}
 
 [ -f "$lib" ] || fail "no '$lib': build first"
 cat >"$tmp/b.c" <<'EOF'

@@ -7,22 +7,11 @@
 # group-by < 100 MB; a 10,000-run report from a store's index < 100 ms.
 # Prints a table and writes bench/out/results-report.json.
 #   bench/b-report.sh BINDIR   (B_REPORT_N=records to use fewer)
-set -u
-export LC_ALL=C
-if [ $# -ne 1 ] || [ ! -x "$1/xt-report" ]; then
-	echo "usage: b-report.sh BINDIR (a folder holding xt-report)" >&2
-	exit 2
-fi
-bin=$(cd "$1" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+[ $# -eq 1 ] && [ -x "$1/xt-report" ] || bench_usage "b-report.sh BINDIR (a folder holding xt-report)"
+bench_init b-report "$1"
 n=${B_REPORT_N:-1000000}
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/b-report.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
-
-fail() {
-	echo "b-report: $*" >&2
-	exit 1
-}
 for t in jq mlr /usr/bin/time; do
 	command -v "$t" >/dev/null || fail "'$t' is missing (scripts/deps.sh bench installs it)"
 done

@@ -11,7 +11,7 @@ bin=$(cd "$1" && pwd)
 export PATH="$bin:$PATH"
 OUT=$(mkdir -p "$(dirname "$0")/out" && cd "$(dirname "$0")/out" && pwd)
 N=${BENCH_NRUNS:-1000}
-W=$(mktemp -d "${TMPDIR:-/tmp}/xt-bench-runq.XXXXXX")
+W=$(mktemp -d "${TMPDIR:-/tmp}/xt-bench-runq.XXXXXX") || exit 1
 trap 'rm -rf "$W"' EXIT
 export XT_HOME="$W/home" XT_STORE="$W/store"
 unset XT_WORKSPACE XT_EXPERIMENT XT_CONFIG

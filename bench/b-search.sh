@@ -17,29 +17,17 @@
 # Prints a table and writes bench/out/results-search.json. OFFSET shifts
 # the seeds (OFFSET+1 .. OFFSET+SEEDS), to check a result on fresh seeds.
 #   bench/b-search.sh BINDIR [SEEDS TRIALS OFFSET]
-set -u
-export LC_ALL=C
-if [ $# -lt 1 ] || [ ! -x "$1/xt-search" ]; then
-	echo "usage: b-search.sh BINDIR [SEEDS TRIALS OFFSET] (BINDIR holds xt-search)" >&2
-	exit 2
-fi
-bin=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+[ $# -ge 1 ] && [ -x "$1/xt-search" ] ||
+    bench_usage "b-search.sh BINDIR [SEEDS TRIALS OFFSET] (BINDIR holds xt-search)"
+bench_init b-search "$1"
 seeds=${2:-20}
 trials=${3:-100}
 offset=${4:-0}
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/.." && pwd)
-lib=$(cd "$bin/.." && pwd)/libxt.a
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/b-search.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$here/out"
 # Debian's python, where python3-optuna is installed
 py=/usr/bin/python3
-
-fail() {
-	echo "b-search: $*" >&2
-	exit 1
-}
 
 [ -f "$lib" ] || fail "no '$lib': build first"
 $py -c 'import optuna' 2>/dev/null || fail "no optuna for $py: scripts/deps.sh bench"

@@ -1,12 +1,14 @@
-# tests/https.sh: sourced by tests that download over HTTPS (after lib.sh).
+# tests/https.sh: sourced by tests that download over HTTPS (after lib.sh,
+# with $tdir the tests folder).
 #
 #   make_certs               in the current folder: a test CA (ca.pem), a
 #                            server certificate for localhost, xt-node.test
 #                            and 127.0.0.1 (srv.pem, srv.key), and an
 #                            unrelated CA (bad.pem)
 #   start_https DIR CERT KEY   serve DIR over TLS on 127.0.0.1, on a port the
-#                            kernel picks; sets $port and $srv (its PID),
-#                            and stops it by that PID when the test ends
+#                            kernel picks; sets $port, and stops the server
+#                            by its PID (in $pidf, see scripts/svc.sh) when
+#                            the test ends
 
 make_certs() {
 	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem \
@@ -20,15 +22,15 @@ make_certs() {
 	    -out srv.pem -days 2 -extfile ext.cnf 2>/dev/null
 }
 
-stop_https() {
-	[ -n "${srv:-}" ] && kill "$srv" 2>/dev/null
-	srv=
-}
+. "$tdir/../scripts/svc.sh"
 
-# Python's http.server wrapped in TLS, on a port the kernel picks
+# Python's http.server wrapped in TLS, on a port the kernel picks; started
+# and stopped as the test services of scripts/ are, by its PID in $pidf
 start_https() {
+	pidf=$T/https.pid
 	rm -f "$T/port"
-	python3 - "$1" "$2" "$3" "$T/port" <<'PY' >"$T/https.log" 2>&1 &
+	t_cleanup_hooks="$t_cleanup_hooks svc_stop"
+	svc_start "$T/https.log" python3 -c '
 import functools, http.server, os, ssl, sys
 root, cert, key, portfile = sys.argv[1:]
 h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=root)
@@ -39,15 +41,7 @@ s.socket = ctx.wrap_socket(s.socket, server_side=True)
 with open(portfile + ".new", "w") as f:
     f.write(str(s.server_address[1]))
 os.rename(portfile + ".new", portfile)
-s.serve_forever()
-PY
-	srv=$!
-	t_cleanup_hooks="$t_cleanup_hooks stop_https"
-	i=0
-	while [ ! -s "$T/port" ] && [ $i -lt 500 ] && kill -0 "$srv" 2>/dev/null; do
-		sleep 0.02
-		i=$((i + 1))
-	done
-	port=$(cat "$T/port" 2>/dev/null)
-	[ -n "$port" ]
+s.serve_forever()' "$1" "$2" "$3" "$T/port"
+	svc_wait 100 test -s "$T/port" || return 1
+	port=$(cat "$T/port")
 }

@@ -13,7 +13,7 @@ export LC_ALL=C TZ=UTC
 : "${XT_BIN:?XT_BIN must name the folder of the built tools}"
 XT_BIN=$(cd "$XT_BIN" && pwd)
 export PATH="$XT_BIN:$PATH"
-T=$(mktemp -d "${TMPDIR:-/tmp}/xt-test.XXXXXX")
+T=$(mktemp -d "${TMPDIR:-/tmp}/xt-test.XXXXXX") || exit 1
 t_cleanup_hooks=""
 t_cleanup() {
 	for h in $t_cleanup_hooks; do "$h" || true; done

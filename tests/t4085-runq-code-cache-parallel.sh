@@ -29,6 +29,6 @@ for round in 1 2 3; do
 	done
 	t_ok "round $round: every run saw its code whole" [ "$bad" -eq 0 ]
 	t_ok "round $round: the cache holds only whole blobs, no temporaries" \
-	    [ -z "$(find "$XT_HOME/cache/blobs" -type f -name '*.tmp.*')" ]
+	    test -d "$XT_HOME/cache/blobs" -a -z "$(find "$XT_HOME/cache/blobs" -type f -name '*.tmp.*')"
 done
 t_done

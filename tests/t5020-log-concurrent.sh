@@ -32,6 +32,24 @@ check() {
 	}' "$1"
 }
 
+# at_once WRITER: start $procs WRITERs at once, the i-th as `WRITER i` with
+# its output in out$i and err$i; $failed counts those that failed
+at_once() {
+	pids=""
+	i=0
+	while [ $i -lt $procs ]; do
+		"$1" $i >"out$i" 2>"err$i" &
+		pids="$pids $!"
+		i=$((i + 1))
+	done
+	failed=0
+	for p in $pids; do
+		wait "$p" || failed=$((failed + 1))
+	done
+}
+log_writer() { xt-log - <"in$1"; }
+api_writer() { "$unit" write $lines "$1"; }
+
 i=0
 while [ $i -lt $procs ]; do
 	awk -v p=$i -v n=$lines 'BEGIN {
@@ -40,36 +58,16 @@ while [ $i -lt $procs ]; do
 	i=$((i + 1))
 done
 
-pids=""
-i=0
-while [ $i -lt $procs ]; do
-	xt-log - <"in$i" >"out$i" 2>"err$i" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-failed=0
-for p in $pids; do
-	wait "$p" || failed=$((failed + 1))
-done
+at_once log_writer
 t_ok "8 xt-log - processes at once all succeed" [ "$failed" -eq 0 ]
 t_ok "and say nothing" [ -z "$(cat err0 err1 err2 err3 err4 err5 err6 err7)" ]
 t_run check "$T/log"
 echo "lines=$((procs * lines)) bad=0 order=0 short=0 runs=$procs" >want
 t_out_is want "80,000 whole lines, each batch in one piece"
 
-[ -x "$unit" ] || { echo "not ok - no $unit: build the unit tests"; t_done; exit 1; }
+[ -x "$unit" ] || { t_fail "no $unit: build the unit tests"; t_done; exit 1; }
 rm -f "$XT_LOG"
-pids=""
-i=0
-while [ $i -lt $procs ]; do
-	"$unit" write $lines $i >"out$i" 2>"err$i" &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-failed=0
-for p in $pids; do
-	wait "$p" || failed=$((failed + 1))
-done
+at_once api_writer
 t_ok "8 processes of 10,000 xtlog_metric() calls succeed" [ "$failed" -eq 0 ]
 t_run check "$T/log"
 sed 's/ runs=.*//' "$T/out" >got

@@ -63,6 +63,18 @@ t_status 1 "a metric no run has: exit 1"
 t_err_has "no points of nope" "said"
 t_run xt-report plot acc
 t_status 2 "plot without -o or --term: exit 2"
+: >empty
+for bad in "--size 0x0" "--size 100000x100000" "--smooth 2" "--agg mode" "--layout 0x1"; do
+	# shellcheck disable=SC2086
+	t_run xt-report plot acc --term $bad
+	t_status 2 "plot $bad: exit 2"
+	t_out_is empty "nothing drawn for $bad"
+	t_err_has "usage: xt-report" "the usage for $bad"
+done
+t_run xt-report plot acc -o nodir/plot.svg
+t_status 1 "an SVG that cannot be written: exit 1"
+t_err_has "nodir/plot.svg" "named"
+t_ok "and no file is left" test ! -e nodir
 
 # the index grows past its runs: the next report compacts it, and says the same
 i=0

@@ -82,6 +82,20 @@ t_status 2 "a missing file"
 t_err_has "cannot read 'missing.yaml'" "says which"
 t_run xt-search random 'x=[1]'
 t_status 2 "random without -n"
+t_run xt-search random -n x 'x=[1]'
+t_status 2 "-n that is not a number"
+t_err_has "option '-n': 'x' is not a whole number" "named"
+t_run xt-search random -n 2 --seed -1 'x=[1]'
+t_status 2 "a negative seed"
+t_err_has "option '--seed': '-1' is not a whole number" "named"
+t_run xt-search grid 'x=[]'
+t_status 2 "an empty list"
+t_err_has "hparam 'x': bad spec '[]': the list of values is empty" "named"
+t_run xt-search grid 'x=$uniform(1,0)'
+t_err_has "bad spec '\$uniform(1,0)': low must be below high" "low above high"
+t_run xt-search grid '=[1]'
+t_status 2 "an hparam without a name"
+t_err_has "argument '=[1]': expected NAME=SPEC" "named"
 t_run xt-search grid
 t_status 2 "no space"
 t_run xt-search shuffle 'x=[1]'
