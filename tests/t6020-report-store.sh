@@ -69,7 +69,7 @@ for bad in "--size 0x0" "--size 100000x100000" "--smooth 2" "--agg mode" "--layo
 	t_run xt-report plot acc --term $bad
 	t_status 2 "plot $bad: exit 2"
 	t_out_is empty "nothing drawn for $bad"
-	t_err_has "usage: xt-report" "the usage for $bad"
+	t_err_has "xt-report: ${bad%% *}: expected" "the error names the option for $bad"
 done
 t_run xt-report plot acc -o nodir/plot.svg
 t_status 1 "an SVG that cannot be written: exit 1"
