@@ -143,9 +143,7 @@ batch_text(const cJSON *batch, size_t *len)
 			die("input larger than %zu bytes: nothing appended", sb.max);
 		free(s);
 	}
-	s = sbuf_detach(&sb, len);
-	sbuf_release(&sb);
-	return s;
+	return sbuf_detach(&sb, len);
 }
 
 /* Append to the run's log in the store, then fold the lines into its record. */

@@ -502,8 +502,9 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
     store_progress_fn progress, void *arg)
 {
 	struct stat sb;
-	char known[65], hex[65], *tmp, *obj;
-	int src = open_obj(st, path, &sb), dst, rc = 0;
+	char known[65], hex[65], *tmp = NULL, *obj;
+	const char *written;
+	int src = open_obj(st, path, &sb), dst, rc;
 
 	if (src < 0)
 		return src;
@@ -511,28 +512,32 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
 	xattr_get(obj, &sb, known);
 	free(obj);
 	/* A new file is written in place (and removed if it goes wrong); an
-	 * existing one is replaced whole, through a temporary file. */
+	 * existing one is replaced whole, through a temporary file (tmp). */
 	dst = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-	tmp = dst >= 0 ? xstrdup(local) : xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
-	if (dst < 0 && errno == EEXIST)
+	if (dst < 0 && errno == EEXIST) {
+		tmp = xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
 		dst = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	}
 	if (dst < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot create '%s': %s", local, strerror(errno));
 		goto out;
 	}
-	if (copy_hash(copybuf(st), src, dst, hex, sb.st_size, progress, arg) < 0 || close(dst) < 0) {
+	written = tmp ? tmp : local;
+	/* dst is closed either way; a failed copy keeps its errno when close succeeds */
+	rc = copy_hash(copybuf(st), src, dst, hex, sb.st_size, progress, arg);
+	if (close(dst) < 0 || rc < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot copy '%s' to '%s': %s", path, local,
 		    strerror(errno));
-		unlink(tmp);
+		unlink(written);
 		goto out;
 	}
 	if (known[0] && strcmp(known, hex) != 0) {
 		rc = store_fail(st, STORE_ECORRUPT, "'%s': content does not match its sha256 %s",
 		    path, known);
-		unlink(tmp);
+		unlink(written);
 		goto out;
 	}
-	if (strcmp(tmp, local) != 0 && rename(tmp, local) < 0) {
+	if (tmp && rename(tmp, local) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot rename to '%s': %s", local, strerror(errno));
 		unlink(tmp);
 		goto out;

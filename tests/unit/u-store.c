@@ -140,6 +140,27 @@ main(void)
 			CHECK(store_get_file(st, "v/y", local, hex, NULL, NULL) == STORE_ECORRUPT);
 			CHECK(strstr(store_error(st), "does not match") != NULL);
 			CHECK(access(local, F_OK) < 0);
+			/* over an existing file: it stays as it was, and no temporary is left beside it */
+			{
+				char *tmp = xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
+				FILE *fp = fopen(local, "w");
+
+				CHECK(fp && fputs("old", fp) >= 0 && fclose(fp) == 0);
+				CHECK(store_get_file(st, "v/y", local, hex, NULL, NULL) == STORE_ECORRUPT);
+				sbuf_reset(&sb);
+				CHECK(file_read(local, &sb) == 0 && !strcmp(sb.buf, "old"));
+				CHECK(access(tmp, F_OK) < 0);
+				free(tmp);
+			}
+		}
+		/* a local folder that does not exist: an error naming the file, nothing made */
+		{
+			char *bad = path_join(dir, "no/such/y.out");
+
+			CHECK(store_get_file(st, "v/x", bad, hex, NULL, NULL) == STORE_ERR);
+			CHECK(strstr(store_error(st), "no/such/y.out") &&
+			    strstr(store_error(st), "No such file"));
+			free(bad);
 		}
 		free(obj);
 		free(local);
