@@ -295,7 +295,12 @@ do_url(const char *url, const char *file)
 	sha256_init(&o.h);
 	if (file) {
 		tmp = xasprintf("%s.xt-XXXXXX", file);
-		if ((fd = mkstemp(tmp)) < 0 || !(o.fp = fdopen(fd, "w"))) {
+		mode_t mask = umask(0);
+
+		umask(mask);
+		/* mkstemp makes the file 0600; a download gets a new file's usual mode */
+		if ((fd = mkstemp(tmp)) < 0 || fchmod(fd, 0666 & ~mask) < 0 ||
+		    !(o.fp = fdopen(fd, "w"))) {
 			warnx("cannot create '%s':", tmp);
 			if (fd >= 0) {
 				close(fd);

@@ -23,9 +23,11 @@ t_ok "one JSON line names url, file, size, hash and status" \
 t_err_empty "nothing on stderr"
 
 mkdir d
-t_run env SSL_CERT_FILE=ca.pem xt-get "$url" d
+t_run env SSL_CERT_FILE=ca.pem sh -c 'umask 022; exec xt-get "$1" d' sh "$url"
 t_status 0 "SSL_CERT_FILE is used; into a folder"
 t_ok "as d/hello.txt" cmp -s www/sub/hello.txt d/hello.txt
+t_ok "with a new file's mode under the umask (0644 under 022), not 0600" \
+    test "$(stat -c %a d/hello.txt)" = 644
 
 t_run env CURL_CA_BUNDLE=ca.pem xt-get -c "$url" "$url"
 t_status 0 "-c two URLs"
