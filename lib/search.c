@@ -21,6 +21,7 @@
 #define TPE_FLAT_WEIGHTS 25
 #define TPE_NARROW 0.2
 #define TPE_NARROW_SHARE 0.8
+#define TPE_CLIP_POWER 5.0
 #define GP_MAX_POINTS 100
 #define GP_PENDING 16
 #define GP_FIT 40
@@ -360,10 +361,13 @@ gap_sort(struct gap *g, int n)
 }
 
 void
-search_tpe_widths(const double *c, int n, double range, double *w)
+search_tpe_widths(const double *c, int n, int clip, double range, double *w)
 {
 	struct gap *g = xmalloc((size_t)(n + 1) * sizeof(*g));
-	double lo = range / (n + 1 < 100 ? n + 1 : 100);
+	double lo;
+
+	clip = clip > n + 1 ? clip : n + 1;
+	lo = range / (clip < 100 ? clip : 100);
 
 	for (int k = 0; k < n; k++)
 		g[k].m = c[k], g[k].i = k;
@@ -377,9 +381,13 @@ search_tpe_widths(const double *c, int n, double range, double *w)
 	free(g);
 }
 
+/*
+ * Build P over the n points pts with weights w (and the prior); clip is
+ * search_tpe_widths's floor on the narrowest kernel's share of a range.
+ */
 static void
 parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, const double *w,
-    int n)
+    int n, int clip)
 {
 	int nd = D->n;
 	size_t cells = (size_t)(n + 1) * nd + 1;
@@ -415,7 +423,7 @@ parzen_build(struct parzen *P, const struct dims *D, struct search_point **pts, 
 		/* The prior's centre counts as a neighbour; its own width is the range. */
 		for (int i = 0; i < P->n; i++)
 			sg[i] = P->mu[i * nd + j];
-		search_tpe_widths(sg, P->n, range, sg);
+		search_tpe_widths(sg, P->n, clip, range, sg);
 		sg[n] = range;
 		for (int i = 0; i < P->n; i++) {
 			double m = P->mu[i * nd + j], s = sg[i], z = 0;
@@ -597,7 +605,7 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 {
 	struct search_point **done = xmalloc((size_t)s->npt * sizeof(*done));
 	struct search_point **bad = xmalloc((size_t)s->npt * sizeof(*bad));
-	int nd = 0, nb = 0, ngood, found, nc = TPE_CANDIDATES;
+	int nd = 0, nb = 0, ngood, found, nc = TPE_CANDIDATES, clip;
 	double *w = xmalloc((size_t)(s->npt + 1) * sizeof(*w));
 	double *cand = xcalloc((size_t)nc * (D->n + 1), sizeof(double));
 	double *score = xcalloc((size_t)nc, sizeof(double));
@@ -617,10 +625,18 @@ tpe_point(struct search *s, const struct dims *D, double *x)
 		bad[nb++] = done[i];
 	qsort(done, (size_t)ngood, sizeof(*done), cmp_age);
 	qsort(bad, (size_t)nb, sizeof(*bad), cmp_age);
+	/*
+	 * The narrowest kernel shrinks with all the points seen, not only with
+	 * an estimator's own few: range / N^(5 / (d + 4)), the form of the
+	 * rate at which a d-dimensional kernel density's best width shrinks.
+	 * In few dimensions the good estimator then resolves the optimum's
+	 * neighbourhood; in many it stays as wide as Optuna's rule makes it.
+	 */
+	clip = (int)pow(s->npt, TPE_CLIP_POWER / (D->n + 4));
 	tpe_weights(w, ngood);
-	parzen_build(&good, D, done, w, ngood);
+	parzen_build(&good, D, done, w, ngood, clip);
 	tpe_weights(w, nb);
-	parzen_build(&worse, D, bad, w, nb);
+	parzen_build(&worse, D, bad, w, nb, clip);
 	/*
 	 * Candidates from the good estimator, ranked by l(x) / g(x). Each
 	 * dimension draws its own component, so that a candidate can combine

@@ -71,13 +71,14 @@ int search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char
     size_t errlen);
 
 /*
- * TPE's kernel widths in one numeric dimension, Optuna's univariate rule:
- * of the n centres c (the prior's included), each gets the wider of the
- * gaps to its neighbours in sorted order, the outermost ones their one
- * inner gap, clipped to [range / min(100, n + 1), range]; one centre alone
- * gets range. Writes n widths to w (which may be c).
+ * TPE's kernel widths in one numeric dimension, after Optuna's univariate
+ * rule: of the n centres c (the prior's included), each gets the wider of
+ * the gaps to its neighbours in sorted order, the outermost ones their one
+ * inner gap, clipped to [range / min(100, max(n + 1, clip)), range]; one
+ * centre alone gets range. clip <= n + 1 is Optuna's rule. Writes n widths
+ * to w (which may be c).
  */
-void search_tpe_widths(const double *c, int n, double range, double *w);
+void search_tpe_widths(const double *c, int n, int clip, double range, double *w);
 
 /*
  * The observations a Gaussian process fits when there are many: of n

@@ -126,22 +126,37 @@ test_widths(void)
 	double c[4] = { 0.1, 0.5, 0.2, 0.9 }, w[200], one = 0.4, two[2] = { 0, 5 };
 	int ok = 1;
 
-	search_tpe_widths(c, 4, 1, w);
+	search_tpe_widths(c, 4, 0, 1, w);
 	CHECK(fabs(w[0] - 0.2) < 1e-12 && fabs(w[1] - 0.4) < 1e-12 && fabs(w[2] - 0.3) < 1e-12 &&
 	    fabs(w[3] - 0.4) < 1e-12);
-	search_tpe_widths(c, 4, 1, c);	/* in place */
+	search_tpe_widths(c, 4, 0, 1, c);	/* in place */
 	CHECK(fabs(c[0] - 0.2) < 1e-12 && fabs(c[2] - 0.3) < 1e-12);
-	search_tpe_widths(&one, 1, 3, &one);
+	search_tpe_widths(&one, 1, 0, 3, &one);
 	CHECK(one == 3);
-	search_tpe_widths(two, 2, 2, two);
+	search_tpe_widths(two, 2, 0, 2, two);
 	CHECK(two[0] == 2 && two[1] == 2);
 	/* 200 centres 0.001 apart: every width clipped to range / 100. */
 	for (int i = 0; i < 200; i++)
 		w[i] = (double)((i * 37) % 200) / 1000;
-	search_tpe_widths(w, 200, 1, w);
+	search_tpe_widths(w, 200, 0, 1, w);
 	for (int i = 0; i < 200; i++)
 		ok &= fabs(w[i] - 0.01) < 1e-12;
 	CHECK(ok);
+	/*
+	 * Three centres close together: Optuna's floor (range / 4) without a
+	 * clip or a smaller one, range / clip above 4, at most range / 100.
+	 */
+	for (int clip = 0; clip <= 1000; clip += clip < 10 ? 1 : 50) {
+		double d[3] = { 0.5, 0.503, 0.51 };
+		double want = clip <= 4 ? 0.25 : clip < 100 ? 1.0 / clip : 0.01;
+
+		search_tpe_widths(d, 3, clip, 1, d);
+		ok = fabs(d[0] - want) < 1e-12 && fabs(d[1] - fmax(0.007, want)) < 1e-12 &&
+		    fabs(d[2] - fmax(0.007, want)) < 1e-12;
+		if (!ok)
+			fprintf(stderr, "clip %d: %g %g %g, want %g\n", clip, d[0], d[1], d[2], want);
+		CHECK(ok);
+	}
 }
 
 /* The GP's subset: the best half, a seeded sample of the rest, all when few. */
