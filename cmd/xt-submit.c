@@ -144,6 +144,7 @@ plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
 			json_set_str(r, "target", o->target);
 			json_set_str(r, "cmd", c);
 			json_set(r, "hparams", hp ? cJSON_Duplicate(hp, 1) : cJSON_CreateObject());
+			json_set(r, "given_hparams", hp ? cJSON_Duplicate(hp, 1) : cJSON_CreateObject());
 			json_set(r, "tags", cJSON_Duplicate(o->tags, 1));
 			json_set_str(r, "created", t);
 			json_set_num(r, "attempt", 0);
@@ -226,6 +227,7 @@ store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char 
 		json_set_str(p, "job", jname);
 		json_set_num(p, "children", nr);
 		json_set(p, "hparams", cJSON_CreateObject());
+		json_set(p, "given_hparams", cJSON_CreateObject());
 		{
 			char *c = cmd_text(cJSON_GetObjectItemCaseSensitive(job, "argv"), NULL, "");
 
@@ -530,8 +532,7 @@ main(int argc, char **argv)
 			o.exp = json_str(orig, "exp");
 		if (!hpsets) {
 			hpsets = cJSON_CreateArray();
-			cJSON_AddItemToArray(hpsets, cJSON_Duplicate(
-			    cJSON_GetObjectItemCaseSensitive(orig, "hparams"), 1));
+			cJSON_AddItemToArray(hpsets, cJSON_Duplicate(run_given_hparams(orig), 1));
 		}
 		from_manifest = xasprintf("ws/%s/jobs/%s/code.jsonl", o.ws, json_str(orig, "job"));
 		if (!o.parent_script && json_str(orig_job, "parent_script"))

@@ -240,6 +240,14 @@ run_fold(cJSON *rec, const cJSON *line)
 	}
 }
 
+const cJSON *
+run_given_hparams(const cJSON *rec)
+{
+	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(rec, "given_hparams");
+
+	return hp ? hp : cJSON_GetObjectItemCaseSensitive(rec, "hparams");
+}
+
 char *
 run_hp_arg(const char *prefix, const cJSON *item)
 {

@@ -65,6 +65,15 @@ char *run_event_line(const char *event, long step, cJSON *data, size_t *len);
 cJSON *run_check_line(const char *text, size_t len, char *err, size_t errlen);
 
 /*
+ * The hparams that rec's run was given (by xt-submit or by its job's
+ * search), which its command gets as arguments and XT_HPARAMS: its
+ * "given_hparams", or for a record written before that member existed its
+ * "hparams". "hparams" also holds what the run logged. NULL when it has
+ * neither. The result belongs to rec.
+ */
+const cJSON *run_given_hparams(const cJSON *rec);
+
+/*
  * Fold an event into a record: "hparams" data merge into rec.hparams,
  * "metrics" data set rec.metrics (the last value of each) and rec.step,
  * "tags" data merge into rec.tags. Other events leave rec as it is.

@@ -250,12 +250,12 @@ pump_log(struct rx *x, int final)
 		save(x, 0);
 }
 
-/* argv of the run: the job's command, then --name=value per hparam. Caller frees. */
+/* argv of the run: the job's command, then --name=value per given hparam. Caller frees. */
 static char **
 make_argv(struct rx *x)
 {
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(x->job, "argv"), *it;
-	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(x->rec, "hparams");
+	const cJSON *hp = run_given_hparams(x->rec);
 	const char *prefix = json_str(x->job, "hp_prefix");
 	size_t n = 0, cap = (size_t)cJSON_GetArraySize(cmd) + (size_t)cJSON_GetArraySize(hp) + 1;
 	char **argv = xcalloc(cap, sizeof(*argv));
@@ -278,7 +278,7 @@ make_env(struct rx *x)
 {
 	size_t n = 0, i;
 	char **env, *hp;
-	const cJSON *hpj = cJSON_GetObjectItemCaseSensitive(x->rec, "hparams");
+	const cJSON *hpj = run_given_hparams(x->rec);
 
 	for (i = 0; environ[i]; i++)
 		n++;
@@ -659,6 +659,12 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	now_iso(t, sizeof(t));
 	json_set_str(x.rec, "started", t);
 	json_set_str(x.rec, "node", o->node);
+	/* a record from before "given_hparams", starting: nothing is logged yet */
+	if (json_num(x.rec, "attempt", 0) == 0 &&
+	    !cJSON_GetObjectItemCaseSensitive(x.rec, "given_hparams") &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(x.rec, "hparams")))
+		json_set(x.rec, "given_hparams",
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x.rec, "hparams"), 1));
 	json_set_num(x.rec, "attempt", json_num(x.rec, "attempt", 0) + 1);
 	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "ended");
 	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "exit_code");

@@ -180,11 +180,15 @@ history(struct store *st, const char *ws, const char *dir, const char *run, long
 	return hist;
 }
 
-/* Set rec's hparams to hp (consumed) and add them to its "cmd". */
+/*
+ * Give rec the hparams hp (consumed): its "given_hparams", merged into its
+ * "hparams" (over anything logged before it started), and added to its "cmd".
+ */
 static void
 give(const cJSON *job, cJSON *rec, cJSON *hp)
 {
 	const char *prefix = json_str(job, "hp_prefix"), *cmd = json_str(rec, "cmd");
+	cJSON *all = cJSON_GetObjectItemCaseSensitive(rec, "hparams");
 	struct sbuf sb;
 	const cJSON *it;
 
@@ -198,7 +202,13 @@ give(const cJSON *job, cJSON *rec, cJSON *hp)
 			free(a);
 		}
 	json_set_str(rec, "cmd", sb.buf);
-	json_set(rec, "hparams", hp);
+	if (!cJSON_IsObject(all)) {
+		all = cJSON_CreateObject();
+		json_set(rec, "hparams", all);
+	}
+	cJSON_ArrayForEach(it, hp)
+		json_set(all, it->string, cJSON_Duplicate(it, 1));
+	json_set(rec, "given_hparams", hp);
 	sbuf_release(&sb);
 }
 
@@ -206,7 +216,7 @@ int
 searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
-	const cJSON *hp = cJSON_GetObjectItemCaseSensitive(rec, "hparams");
+	const cJSON *hp = run_given_hparams(rec);
 	const char *run = json_str(rec, "run"), *text = json_str(s, "space");
 	char err[1024], *dir;
 	struct space sp;

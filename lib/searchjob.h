@@ -42,9 +42,10 @@ void searchjob_option(const char *name, const char *value);
 void searchjob_submit(cJSON *job, int has_hp);
 
 /*
- * Give rec (a run of job) its hparams from the job's search when it has
- * none; its "cmd" gets them too. 0 when done or nothing to do; -1 with a
- * message printed when no configuration could be had.
+ * Give rec (a run of job) hparams from the job's search when it was given
+ * none (run_given_hparams): they become its "given_hparams", are merged
+ * into its "hparams", and its "cmd" gets them too. 0 when done or nothing
+ * to do; -1 with a message printed when no configuration could be had.
  */
 int searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec);
 /*

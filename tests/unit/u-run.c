@@ -153,6 +153,18 @@ test_fold(void)
 	    "\"tags\":{\"top5\":false,\"note\":\"x\"}}"));
 	cJSON_Delete(rec);
 
+	/* logged hparams leave the given ones alone; old records give "hparams" */
+	rec = cJSON_Parse("{\"hparams\":{\"lr\":0.1},\"given_hparams\":{\"lr\":0.1}}");
+	fold(rec, "{\"event\":\"hparams\",\"data\":{\"epochs\":10,\"lr\":0.2}}");
+	CHECK(same(rec, "{\"hparams\":{\"lr\":0.2,\"epochs\":10},"
+	    "\"given_hparams\":{\"lr\":0.1}}"));
+	CHECK(run_given_hparams(rec) == cJSON_GetObjectItem(rec, "given_hparams"));
+	cJSON_DeleteItemFromObject(rec, "given_hparams");
+	CHECK(run_given_hparams(rec) == cJSON_GetObjectItem(rec, "hparams"));
+	cJSON_DeleteItemFromObject(rec, "hparams");
+	CHECK(run_given_hparams(rec) == NULL);
+	cJSON_Delete(rec);
+
 	/* a record whose metrics is not an object gets one */
 	rec = cJSON_Parse("{\"metrics\":5}");
 	fold(rec, "{\"event\":\"metrics\",\"data\":{\"a\":1}}");
