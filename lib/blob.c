@@ -1,5 +1,7 @@
 /* blob.c: see blob.h. */
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,6 +12,9 @@
 #include "name.h"
 #include "sha256.h"
 #include "banned.h"
+
+/* A cache temporary of a writer that is gone is removed once it is this old. */
+#define CACHE_TMP_STALE_MS ((int64_t)3600 * 1000)
 
 char *
 blob_path(const char *sha256)
@@ -105,14 +110,88 @@ parents(const char *path)
 }
 
 /*
+ * True when name is a temporary of cache_fill ("<name>.tmp.<pid>.<seq>")
+ * whose writer is gone. The cache is on this machine, so the pid says; a
+ * pid reused since is taken for the writer: its file stays.
+ */
+static int
+cache_tmp_orphan(const char *name)
+{
+	const char *t = strstr(name, ".tmp."), *dot;
+	char pid[32];
+	int64_t v;
+
+	if (!t)
+		return 0;
+	t += 5;
+	dot = strchr(t, '.');
+	if (!dot || dot == t || dot - t >= (long)sizeof(pid) || !dot[1] ||
+	    strspn(dot + 1, "0123456789") != strlen(dot + 1))
+		return 0;
+	memcpy(pid, t, (size_t)(dot - t));
+	pid[dot - t] = '\0';
+	if (parse_i64(pid, 1, INT32_MAX, &v) < 0)
+		return 0;
+	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * Remove the temporaries that fillers killed mid-copy left in the cache
+ * (cache/ab/<rest>.tmp.PID.N): those whose writer is gone and that have
+ * not been written for CACHE_TMP_STALE_MS. Once a process, when its first
+ * fill starts.
+ */
+static void
+cache_clean(const char *cache)
+{
+	static pid_t cleaned;
+	int64_t now = time_now_ms();
+	DIR *top, *d;
+	struct dirent *te, *de;
+
+	if (cleaned == getpid())
+		return;
+	cleaned = getpid();
+	if (!(top = opendir(cache)))
+		return;
+	while ((te = readdir(top))) {
+		char *sub;
+
+		if (strlen(te->d_name) != 2 || strspn(te->d_name, "0123456789abcdef") != 2)
+			continue;
+		sub = path_join(cache, te->d_name);
+		if ((d = opendir(sub))) {
+			while ((de = readdir(d))) {
+				struct stat sb;
+				char *p;
+
+				if (de->d_name[0] == '.' || !cache_tmp_orphan(de->d_name))
+					continue;
+				p = path_join(sub, de->d_name);
+				if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && now -
+				    ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) >
+				    CACHE_TMP_STALE_MS)
+					unlink(p);
+				free(p);
+			}
+			closedir(d);
+		}
+		free(sub);
+	}
+	closedir(top);
+}
+
+/*
  * Fill the local cache with blob sha (read-only: it is shared by links).
  * Other executors link from the cache at any moment, so a blob appears
  * there only whole and verified: it is written under a name of its own,
  * then renamed into place. A cached file of the wrong size (size >= 0),
- * which no fill of ours leaves, is replaced.
+ * which no fill of ours leaves, is replaced. A filler killed mid-copy
+ * leaves its temporary: the first fill of a process removes those.
  */
 static int
-cache_fill(struct store *st, const char *sha, const char *bp, const char *cp, int64_t size)
+cache_fill(struct store *st, const char *cache, const char *sha, const char *bp, const char *cp,
+    int64_t size)
 {
 	static unsigned long seq;
 	struct stat sb;
@@ -121,6 +200,7 @@ cache_fill(struct store *st, const char *sha, const char *bp, const char *cp, in
 
 	if (stat(cp, &sb) == 0 && (size < 0 || sb.st_size == size))
 		return 0;
+	cache_clean(cache);
 	if (parents(cp) < 0)
 		return store_fail(st, STORE_ERR, "cannot create '%s': %s", cp, strerror(errno));
 	tmp = xasprintf("%s.tmp.%ld.%lu", cp, (long)getpid(), seq++);
@@ -147,7 +227,7 @@ get_one(struct store *st, const char *sha, int64_t size, const char *dst, const 
 	if (cache) {
 		char *cp = xasprintf("%s/%.2s/%s", cache, sha, sha + 2);
 
-		rc = cache_fill(st, sha, bp, cp, size);
+		rc = cache_fill(st, cache, sha, bp, cp, size);
 		if (rc == 0) {
 			unlink(dst);
 			if (link(cp, dst) < 0)

@@ -35,7 +35,9 @@ int blob_put_tree(struct store *st, struct hashcache *hc, const struct tree *t, 
  * Restore the manifest mpath into the local folder dir (created), with
  * each file's mode. Each blob is verified against its hash. When cache is
  * not NULL, blobs are kept in that local folder and linked from there
- * (hard links), so many run folders share one copy. 0 or a STORE_E* code.
+ * (hard links), so many run folders share one copy; the first blob a
+ * process copies into the cache removes the temporary files that copiers
+ * killed midway left there. 0 or a STORE_E* code.
  */
 int blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache);
 

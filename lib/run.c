@@ -362,16 +362,54 @@ tally_ended(const char *buf, size_t len, int64_t *failed, int64_t *cancelled)
 	return n;
 }
 
+/*
+ * A settle of child found the parent's marker settled made, or the parent
+ * ended. When the marker names this child, its settle made it before and
+ * was cut short (its executor died before the parent's record was saved,
+ * or before it was in the index): finish the parent's end with the status
+ * and time of the marker. Only the recovery of that child does this, one
+ * at a time (its queue entry is locked), and not when the index has the
+ * end, so the parent ends once; any other child leaves the parent alone.
+ */
+static void
+finish_parent(struct store *st, const char *ws, const char *parent, const char *child,
+    cJSON *prec)
+{
+	char *mark = run_path(ws, parent, "settled"), last[32];
+	struct sbuf sb;
+	cJSON *m = NULL;
+	const char *by, *status, *ended;
+
+	sbuf_init(&sb, 4096);
+	if (store_get(st, mark, 0, -1, &sb) < 0 || !(m = cJSON_ParseWithLength(sb.buf, sb.len)) ||
+	    !(by = json_str(m, "child")) || strcmp(by, child) != 0 ||
+	    !run_status_final(status = json_str(m, "status")) || !(ended = json_str(m, "ended")))
+		goto out;
+	/* the index has its end: it ended */
+	if (index_last_status(st, ws, parent, last, sizeof(last)) < 0 || run_status_final(last))
+		goto out;
+	if (!run_status_final(json_str(prec, "status"))) {
+		json_set_str(prec, "status", status);
+		json_set_str(prec, "ended", ended);
+	}
+	run_save(st, prec);
+out:
+	cJSON_Delete(m);
+	sbuf_release(&sb);
+	free(mark);
+}
+
 void
 run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 {
 	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
 	const char *status = json_str(child, "status"), *pstatus;
-	char line[ENDED_LINE + 1], t[32], *p, *mark;
+	char line[ENDED_LINE + 1], t[32], *p, *mark, *body;
 	struct store_stat sst;
 	struct sbuf sb;
-	cJSON *prec;
+	cJSON *prec, *m;
 	int64_t n, failed, cancelled;
+	int rc;
 
 	if (!parent || !run || !status)
 		return;
@@ -388,21 +426,35 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 	}
 	n = (int64_t)json_num(prec, "children", 0);
 	sbuf_init(&sb, (size_t)(n + 16) * ENDED_LINE * 4);
-	if (n > 0 && sst.size / ENDED_LINE >= n && !run_status_final(json_str(prec, "status")) &&
-	    store_get(st, p, 0, -1, &sb) == 0 && tally_ended(sb.buf, sb.len, &failed,
-	    &cancelled) >= n) {
+	if (n > 0 && sst.size / ENDED_LINE >= n && run_status_final(json_str(prec, "status"))) {
+		/* a recovery of the child that ended it: the index may lack its end */
+		finish_parent(st, ws, parent, run, prec);
+	} else if (n > 0 && sst.size / ENDED_LINE >= n && store_get(st, p, 0, -1, &sb) == 0 &&
+	    tally_ended(sb.buf, sb.len, &failed, &cancelled) >= n) {
 		/*
 		 * Children that end together may each count the last one: only the
-		 * one that creates the marker ends the parent, so it ends once.
+		 * one that creates the marker ends the parent, so it ends once. The
+		 * marker names that child, so that a recovery of it can finish the
+		 * parent's end if it was cut short.
 		 */
 		pstatus = failed ? "failed" : cancelled >= n ? "cancelled" : "completed";
+		time_iso(time_now_ms(), t, sizeof(t));
+		m = cJSON_CreateObject();
+		json_set_str(m, "status", pstatus);
+		json_set_str(m, "ended", t);
+		json_set_str(m, "child", run);
+		body = json_line(m, NULL);
+		cJSON_Delete(m);
 		mark = run_path(ws, parent, "settled");
-		if (store_create(st, mark, pstatus, strlen(pstatus)) == 0) {
+		rc = store_create(st, mark, body, strlen(body));
+		if (rc == 0) {
 			json_set_str(prec, "status", pstatus);
-			time_iso(time_now_ms(), t, sizeof(t));
 			json_set_str(prec, "ended", t);
 			run_save(st, prec);
+		} else if (rc == STORE_EXIST) {
+			finish_parent(st, ws, parent, run, prec);
 		}
+		free(body);
 		free(mark);
 	}
 	sbuf_release(&sb);

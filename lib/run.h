@@ -95,7 +95,11 @@ void run_start_parent(struct store *st, const char *ws, const cJSON *rec);
  * record, already saved): counts it in its parent's ended.txt, one line of
  * 64 bytes per child, so that the count is one stat. When every child has
  * ended, end the parent: failed if any child failed, cancelled if all were
- * cancelled, else completed. A record without "parent" is left alone.
+ * cancelled, else completed. The child that creates the parent's marker
+ * "settled" ({"status","ended","child"}) ends it; called again for that
+ * child (a recovery), it finishes an end that was cut short: the parent's
+ * record saved and in the index, once. A record without "parent" is left
+ * alone.
  */
 void run_settle_parent(struct store *st, const char *ws, const cJSON *rec);
 

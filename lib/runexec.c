@@ -397,6 +397,16 @@ shell_status(int status)
 	return 1;
 }
 
+/* Set key to the exit status code, or to null when there was no exit (code < 0). */
+static void
+set_code(cJSON *o, const char *key, int code)
+{
+	if (code >= 0)
+		json_set_num(o, key, code);
+	else
+		json_set(o, key, cJSON_CreateNull());
+}
+
 /* The parent script: once per job on this machine; later runs reuse its result. */
 static int
 parent_script(struct rx *x, const char *script)
@@ -451,7 +461,7 @@ parent_script(struct rx *x, const char *script)
 			cJSON *d = cJSON_CreateObject();
 
 			json_set_str(d, "script", script);
-			json_set_num(d, "exit_code", status);
+			set_code(d, "exit_code", status);
 			event(x, "parent_script", d);
 		}
 		free(p);
@@ -538,16 +548,13 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 	time_iso(t1, t, sizeof(t));
 	json_set_str(x->rec, "ended", t);
 	json_set_num(x->rec, "duration", (t1 - t0) / 1000.0);
-	if (code >= 0)
-		json_set_num(x->rec, "exit_code", code);
-	else
-		json_set(x->rec, "exit_code", cJSON_CreateNull());
+	set_code(x->rec, "exit_code", code);
 	if (error)
 		json_set_str(x->rec, "error", error);
 	cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "pid");
 	if (!strcmp(status, "failed") && attempt <= retries) {
 		json_set_num(d, "attempt", attempt);
-		json_set_num(d, "exit_code", code);
+		set_code(d, "exit_code", code);
 		event(x, "retry", d);
 		json_set_str(x->rec, "status", "queued");
 		cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "ended");
@@ -556,7 +563,7 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 		return RUNEXEC_RETRY;
 	}
 	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
-	json_set_num(d, "exit_code", code);
+	set_code(d, "exit_code", code);
 	json_set_num(d, "duration", (t1 - t0) / 1000.0);
 	save_wait(x);
 	if (run_end(x->st, x->rec, status, d) < 0)

@@ -2,7 +2,8 @@
 # The executor's blob cache ($XT_HOME/cache/blobs) is shared by every run:
 # a run must never see a cached file that is not whole. A cached file of
 # the wrong size (a copy cut short) is fetched again, and many runs of one
-# job that start together all see their whole code.
+# job that start together all see their whole code. The temporaries of
+# fillers that died are removed.
 . "$(dirname "$0")/lib.sh"
 
 mkdir code
@@ -39,4 +40,22 @@ t_run xt-runq -j 16
 t_status 0 "16 runs at once"
 t_ok "all 16 completed" [ "$(cat "$XT_STORE"/ws/ws1/runs/run3.*/run.json | grep -c '"status":"completed"')" -eq 16 ]
 t_ok "each printed its last line" [ "$(cat "$XT_STORE"/ws/ws1/runs/run3.*/output.txt | grep -c '^whole run3\.')" -eq 16 ]
+
+# temporaries that fillers killed mid-copy left behind: a fill removes
+# those whose writer is gone (a pid no process can have, > 2^22) and that
+# have not been written for an hour, and only those
+d="$XT_HOME/cache/blobs/00"
+mkdir -p "$d"
+name=$(printf '%062d' 0)
+echo x >"$d/$name.tmp.4194305.0"
+echo x >"$d/$name.tmp.$$.1"
+echo x >"$d/$name.tmp.4194305.2"
+touch -d '2 hours ago' "$d/$name.tmp.4194305.0" "$d/$name.tmp.$$.1"
+echo 'echo new' >>code/run.sh
+xt-submit -C code -- sh run.sh >/dev/null
+t_run xt-runq
+t_status 0 "a run whose code is not cached"
+t_ok "removes the old temporary of a dead writer" [ ! -e "$d/$name.tmp.4194305.0" ]
+t_ok "keeps an old one of a live writer" [ -e "$d/$name.tmp.$$.1" ]
+t_ok "keeps a fresh one" [ -e "$d/$name.tmp.4194305.2" ]
 t_done

@@ -334,6 +334,36 @@ test_settle(const char *root)
 	for (i = 0; i < 3; i++)
 		cJSON_Delete(c[i]);
 
+	/* the child that made the marker died before the parent was saved: a
+	 * settle of another child leaves it (its ender may be alive), a settle
+	 * of that child again (its recovery) ends it, once */
+	save_parent(st, "run40", 2);
+	c[0] = record("run40.1", "run40", "completed", 0);
+	c[1] = record("run40.2", "run40", "completed", 0);
+	run_settle_parent(st, "ws1", c[0]);
+	{
+		static const char m[] = "{\"status\":\"completed\",\"ended\":\"2026-11-21T18:00:00.000Z\","
+		    "\"child\":\"run40.2\"}\n";
+		char *line = xasprintf("%-63s\n", "run40.2 completed");
+
+		CHECK(store_append(st, "ws/ws1/runs/run40/ended.txt", line, strlen(line)) == 0);
+		CHECK(store_create(st, "ws/ws1/runs/run40/settled", m, sizeof(m) - 1) == 0);
+		free(line);
+	}
+	run_settle_parent(st, "ws1", c[0]);
+	CHECK(index_count(st, "run40", "completed") == 0);
+	run_settle_parent(st, "ws1", c[1]);
+	CHECK(index_count(st, "run40", "completed") == 1);
+	stale = run_load(st, "ws1", "run40", NULL);
+	CHECK(stale && !strcmp(json_str(stale, "status"), "completed") &&
+	    !strcmp(json_str(stale, "ended"), "2026-11-21T18:00:00.000Z"));
+	cJSON_Delete(stale);
+	run_settle_parent(st, "ws1", c[1]);
+	run_settle_parent(st, "ws1", c[0]);
+	CHECK(index_count(st, "run40", "completed") == 1);
+	cJSON_Delete(c[0]);
+	cJSON_Delete(c[1]);
+
 	/* 8 children ending at once, in 8 processes, 20 times */
 	ok = 1;
 	for (round = 0; round < 20; round++) {
