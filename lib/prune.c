@@ -6,6 +6,7 @@
 #include "json.h"
 #include "prune.h"
 #include "run.h"
+#include "stats.h"
 #include "util.h"
 #include "banned.h"
 
@@ -151,14 +152,6 @@ worse(const struct prune_opts *o, double a, double b)
 	return o->maximize ? a < b : a > b;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The last check point run r has reached (1-based evaluation), or 0. */
 static long
 checkpoint(const struct prune_opts *o, const struct prune_run *r)
@@ -213,8 +206,7 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 				best = r->v[k];
 		if (n < o->min_runs)
 			break;
-		qsort(vals, (size_t)n, sizeof(*vals), cmp_double);
-		med = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+		med = stats_median(vals, (size_t)n);
 		if ((stop = worse(o, best, med)))
 			snprintf(why, len, "best %g is worse than the median %g of %d runs", best, med, n);
 		break;
