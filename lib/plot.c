@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "plot.h"
+#include "stats.h"
 #include "util.h"
 #include "banned.h"
 
@@ -1174,20 +1175,12 @@ agg_cmp(const void *a, const void *b)
 	return p->i < q->i ? -1 : p->i > q->i;
 }
 
-static int
-dbl_cmp(const void *a, const void *b)
-{
-	double p = *(const double *)a, q = *(const double *)b;
-
-	return p < q ? -1 : p > q;
-}
-
 int
 plot_aggregate(const struct plot_series *in, size_t n, enum plot_agg agg,
     enum plot_band band, struct plot_series *out)
 {
 	struct agg_point *pt;
-	double *x, *y, *lo = NULL, *hi = NULL, *v, sum, mean, ss, sd, center;
+	double *x, *y, *lo = NULL, *hi = NULL, *v, sum, mean, ss, sd, med, center;
 	size_t np = 0, i, j, k, m, nv, nx = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -1231,8 +1224,9 @@ plot_aggregate(const struct plot_series *in, size_t n, enum plot_agg agg,
 		for (m = 0; m < nv; m++)
 			ss += (v[m] - mean) * (v[m] - mean);
 		sd = nv > 1 ? sqrt(ss / (nv - 1)) : 0;
-		qsort(v, nv, sizeof(*v), dbl_cmp);
-		center = agg == PLOT_MEDIAN ? (nv % 2 ? v[nv / 2] : (v[nv / 2 - 1] + v[nv / 2]) / 2) : mean;
+		/* sorts v, which the min-max band uses too */
+		med = stats_median(v, nv);
+		center = agg == PLOT_MEDIAN ? med : mean;
 		x[nx] = pt[i].x;
 		y[nx] = center;
 		switch (band) {

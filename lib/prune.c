@@ -6,6 +6,7 @@
 #include "json.h"
 #include "prune.h"
 #include "run.h"
+#include "stats.h"
 #include "util.h"
 #include "banned.h"
 
@@ -40,6 +41,7 @@ prune_init(struct prune *p, const struct prune_opts *o)
 {
 	memset(p, 0, sizeof(*p));
 	p->o = *o;
+	hmap_init(&p->byname);
 }
 
 void
@@ -51,25 +53,43 @@ prune_release(struct prune *p)
 		free(p->run[i].step);
 	}
 	free(p->run);
+	hmap_release(&p->byname);
 	memset(p, 0, sizeof(*p));
+}
+
+int
+prune_run_add(struct prune *p, const char *name)
+{
+	size_t len = strlen(name), *i;
+	struct prune_run *r;
+	int isnew;
+
+	i = hmap_put(&p->byname, name, len, (size_t)p->nrun, &isnew);
+	if (!isnew)
+		return (int)*i;
+	if (p->nrun == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 16;
+		p->run = xrealloc(p->run, (size_t)p->cap * sizeof(*p->run));
+	}
+	r = &p->run[p->nrun];
+	memset(r, 0, sizeof(*r));
+	r->name = xstrndup(name, len);
+	return p->nrun++;
+}
+
+void
+prune_run_reset(struct prune *p, int i)
+{
+	p->run[i].n = 0;
+	p->run[i].ended = 0;
 }
 
 static struct prune_run *
 find(struct prune *p, const char *name)
 {
-	struct prune_run *r;
+	int i = prune_run_add(p, name);	/* before reading p->run, which it may move */
 
-	for (int i = p->nrun - 1; i >= 0; i--)
-		if (!strcmp(p->run[i].name, name))
-			return &p->run[i];
-	if (p->nrun == p->cap) {
-		p->cap = p->cap ? 2 * p->cap : 16;
-		p->run = xrealloc(p->run, (size_t)p->cap * sizeof(*p->run));
-	}
-	r = &p->run[p->nrun++];
-	memset(r, 0, sizeof(*r));
-	r->name = xstrdup(name);
-	return r;
+	return &p->run[i];
 }
 
 int
@@ -151,14 +171,6 @@ worse(const struct prune_opts *o, double a, double b)
 	return o->maximize ? a < b : a > b;
 }
 
-static int
-cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* The last check point run r has reached (1-based evaluation), or 0. */
 static long
 checkpoint(const struct prune_opts *o, const struct prune_run *r)
@@ -213,8 +225,7 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 				best = r->v[k];
 		if (n < o->min_runs)
 			break;
-		qsort(vals, (size_t)n, sizeof(*vals), cmp_double);
-		med = n % 2 ? vals[n / 2] : (vals[n / 2 - 1] + vals[n / 2]) / 2;
+		med = stats_median(vals, (size_t)n);
 		if ((stop = worse(o, best, med)))
 			snprintf(why, len, "best %g is worse than the median %g of %d runs", best, med, n);
 		break;
@@ -256,31 +267,46 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 	return stop;
 }
 
+/* Run i's element of prune_decide's array, or NULL when it goes on. */
+static cJSON *
+decide(const struct prune *p, int i)
+{
+	const struct prune_run *r = &p->run[i];
+	long c = r->ended ? 0 : checkpoint(&p->o, r);
+	char why[256];
+	cJSON *d;
+
+	if (c <= 0 || !judge(p, i, c, why, sizeof(why)))
+		return NULL;
+	if (!(d = cJSON_CreateObject()))
+		die("out of memory");
+	json_set_str(d, "run", r->name);
+	json_set_str(d, "policy", policies[p->o.policy]);
+	json_set_num(d, "eval", (double)c);
+	if (r->step[c - 1] >= 0)
+		json_set_num(d, "step", (double)r->step[c - 1]);
+	json_set_num(d, "value", r->v[c - 1]);
+	json_set_str(d, "reason", why);
+	return d;
+}
+
 cJSON *
 prune_decide(const struct prune *p)
 {
-	cJSON *out = cJSON_CreateArray();
+	cJSON *out = cJSON_CreateArray(), *d;
 
 	if (!out)
 		die("out of memory");
-	for (int i = 0; i < p->nrun; i++) {
-		const struct prune_run *r = &p->run[i];
-		long c = r->ended ? 0 : checkpoint(&p->o, r);
-		char why[256];
-		cJSON *d;
-
-		if (c <= 0 || !judge(p, i, c, why, sizeof(why)))
-			continue;
-		if (!(d = cJSON_CreateObject()))
-			die("out of memory");
-		json_set_str(d, "run", r->name);
-		json_set_str(d, "policy", policies[p->o.policy]);
-		json_set_num(d, "eval", (double)c);
-		if (r->step[c - 1] >= 0)
-			json_set_num(d, "step", (double)r->step[c - 1]);
-		json_set_num(d, "value", r->v[c - 1]);
-		json_set_str(d, "reason", why);
-		cJSON_AddItemToArray(out, d);
-	}
+	for (int i = 0; i < p->nrun; i++)
+		if ((d = decide(p, i)))
+			cJSON_AddItemToArray(out, d);
 	return out;
+}
+
+cJSON *
+prune_decide_run(const struct prune *p, const char *name)
+{
+	const size_t *i = hmap_get(&p->byname, name, strlen(name));
+
+	return i ? decide(p, (int)*i) : NULL;
 }

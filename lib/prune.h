@@ -33,6 +33,8 @@
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
+#include "hmap.h"
+
 enum prune_policy { PRUNE_MEDIAN, PRUNE_BANDIT, PRUNE_TRUNCATION, PRUNE_ASHA };
 
 struct prune_opts {
@@ -58,6 +60,7 @@ struct prune {
 	struct prune_opts o;
 	struct prune_run *run;
 	int nrun, cap;
+	struct hmap byname;	/* run name -> its index in run */
 };
 
 /* Set o to XT's defaults for policy and metric. */
@@ -69,6 +72,14 @@ void prune_init(struct prune *p, const struct prune_opts *o);
 void prune_release(struct prune *p);
 /* Take one line (see above): 0, or -1 with err when it has no "run". */
 int prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen);
+/*
+ * The index in p->run of the run named name, added with no values when
+ * new. Runs added first keep their places: prune_decide lists runs in the
+ * order they were added, whether by this or by prune_add.
+ */
+int prune_run_add(struct prune *p, const char *name);
+/* Forget the values of run i and that it ended (its log was replaced); it keeps its place. */
+void prune_run_reset(struct prune *p, int i);
 /* Take every line of fp: 0, or -1 with err "NAME:LINE: what". */
 int prune_read(struct prune *p, FILE *fp, const char *name, char *err, size_t errlen);
 /*
@@ -77,5 +88,10 @@ int prune_read(struct prune *p, FILE *fp, const char *name, char *err, size_t er
  * Caller frees.
  */
 cJSON *prune_decide(const struct prune *p);
+/*
+ * The element of prune_decide's array for the run named name, or NULL
+ * when it goes on (or is unknown). Judges that run only. Caller frees.
+ */
+cJSON *prune_decide_run(const struct prune *p, const char *name);
 
 #endif

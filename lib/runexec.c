@@ -625,11 +625,12 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	struct sigaction sa, old;
 	char t[32], **argv = NULL, **env = NULL, buf[65536];
 	const char *script, *status = "completed", *error = NULL;
-	double max_min, deadline = 0, kill_at = 0, prune_at = 0;
+	double max_min, deadline = 0, kill_at = 0;
 	int64_t t0 = time_now_ms(), t1;
 	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1, pruned = 0;
 	useconds_t quiet_us = 100;
 	enum runexec_result res;
+	struct searchjob_pruner pr;
 	pid_t pid;
 
 	memset(&x, 0, sizeof(x));
@@ -661,6 +662,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	sa.sa_flags = SA_SIGINFO;
 	sigaction(SIGTERM, &sa, &old);
 	cancel_req = 0;
+	searchjob_pruner_init(&pr);
 
 	json_set_str(x.rec, "status", "running");
 	now_iso(t, sizeof(t));
@@ -752,7 +754,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
 			flush_out(&x);
 		pump_log(&x, 0);
-		if (!killed && searchjob_prune(st, ws, x.job, run, &prune_at)) {
+		if (!killed && searchjob_prune(st, ws, x.job, run, &pr)) {
 			killed = pruned = 1;
 			kill(-pid, SIGTERM);
 			kill_at = now + o->grace;
@@ -803,6 +805,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	res = finish(&x, status, code, error, t0, t1);
 out:
 	sigaction(SIGTERM, &old, NULL);
+	searchjob_pruner_release(&pr);
 	free_vec(argv);
 	free_vec(env);
 	rx_release(&x);

@@ -15,6 +15,7 @@
 
 #define SLOT_TRIES 1000
 #define PRUNE_EVERY 1.0	/* seconds between checks of a run */
+#define LOG_MAX ((size_t)64 << 20)	/* a longer log is left out of prune checks */
 
 static cJSON *given;	/* xt-submit's search options, name -> value */
 
@@ -288,48 +289,42 @@ searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
 	return ret;
 }
 
-/* Feed the log of run to p, each line tagged with the run's name. */
-static void
-feed_log(struct prune *p, struct store *st, const char *ws, const char *run, struct sbuf *sb)
+void
+searchjob_pruner_init(struct searchjob_pruner *w)
 {
-	char *path = run_path(ws, run, "log.jsonl"), *line, *nl, err[256];
-
-	if (store_get(st, path, 0, -1, sb) == 0)
-		for (line = sb->buf; *line; line = nl + 1) {
-			cJSON *o;
-
-			if (!(nl = strchr(line, '\n')))
-				break;
-			*nl = '\0';
-			if ((o = cJSON_Parse(line))) {
-				json_set_str(o, "run", run);
-				prune_add(p, o, err, sizeof(err));
-				cJSON_Delete(o);
-			}
-		}
-	free(path);
+	memset(w, 0, sizeof(*w));
+	sbuf_init(&w->sb, LOG_MAX);
 }
 
-int
-searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
-    double *last)
+void
+searchjob_pruner_release(struct searchjob_pruner *w)
 {
-	const cJSON *po = cJSON_GetObjectItemCaseSensitive(job, "prune"), *it, *d;
-	struct prune_opts o;
-	struct prune p;
-	struct sbuf sb;
-	cJSON *dec;
-	int stop = 0, policy;
-	double now = time_mono();
+	for (int i = 0; i < w->nlog; i++) {
+		free(w->log[i].run);
+		free(w->log[i].path);
+	}
+	free(w->log);
+	if (w->state > 0)
+		prune_release(&w->p);
+	free(w->metric);
+	sbuf_release(&w->sb);
+	memset(w, 0, sizeof(*w));
+}
 
-	if (!cJSON_IsObject(po) || now - *last < PRUNE_EVERY)
-		return 0;
-	*last = now;
+/* Set w up for job: 0, or -1 when it has no usable policy. */
+static int
+pruner_setup(struct searchjob_pruner *w, const char *ws, const cJSON *job)
+{
+	const cJSON *po = cJSON_GetObjectItemCaseSensitive(job, "prune"), *it;
+	struct prune_opts o;
+	int policy;
+
+	if (!cJSON_IsObject(po) || !json_str(po, "metric"))
+		return -1;
 	if ((policy = prune_policy_parse(json_str(po, "policy") ? json_str(po, "policy") : "")) < 0)
-		return 0;
-	prune_opts_default(&o, policy, json_str(po, "metric"));
-	if (!o.metric)
-		return 0;
+		return -1;
+	w->metric = xstrdup(json_str(po, "metric"));
+	prune_opts_default(&o, policy, w->metric);
 	o.maximize = !json_str(po, "goal") || !strcmp(json_str(po, "goal"), "max");
 	o.delay = (long)json_num(po, "delay-evaluation", (double)o.delay);
 	o.interval = (long)json_num(po, "evaluation-interval", (double)o.interval);
@@ -340,22 +335,105 @@ searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *
 	o.min_resource = (long)json_num(po, "min-resource", 1);
 	o.reduction = fmax(json_num(po, "reduction-factor", 3), 1.0001);
 	o.min_runs = (long)json_num(po, "min-runs", (double)o.min_runs);
-	prune_init(&p, &o);
-	sbuf_init(&sb, (size_t)64 << 20);
-	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs"))
-		if (cJSON_IsString(it))
-			feed_log(&p, st, ws, it->valuestring, &sb);
-	sbuf_release(&sb);
-	dec = prune_decide(&p);
-	cJSON_ArrayForEach(d, dec)
-		if (!strcmp(json_str(d, "run"), run)) {
-			cJSON *data = cJSON_Duplicate(d, 1);
+	prune_init(&w->p, &o);
+	/* every run now, in the job's order, so that a late log keeps its run's place */
+	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs")) {
+		struct searchjob_log *l;
+		int idx;
 
-			cJSON_DeleteItemFromObjectCaseSensitive(data, "run");
-			run_event(st, ws, run, "pruned", -1, data);
-			stop = 1;
+		if (!cJSON_IsString(it) || (idx = prune_run_add(&w->p, it->valuestring)) < w->nlog)
+			continue;
+		w->log = xrealloc(w->log, (size_t)(w->nlog + 1) * sizeof(*w->log));
+		l = &w->log[w->nlog++];
+		memset(l, 0, sizeof(*l));
+		l->run = xstrdup(it->valuestring);
+		l->path = run_path(ws, l->run, "log.jsonl");
+		l->idx = idx;
+	}
+	return 0;
+}
+
+/* Forget what was taken from l: its run is read again from the start. */
+static void
+forget(struct searchjob_pruner *w, struct searchjob_log *l)
+{
+	prune_run_reset(&w->p, l->idx);
+	l->off = 0;
+	l->ntail = 0;
+}
+
+/*
+ * Feed the whole lines l's log gained to w->p, each tagged with the run's
+ * name. As a read of the whole log would: a log that cannot be read (or
+ * is longer than LOG_MAX) gives nothing, and a NUL byte ends what is read.
+ */
+static void
+follow(struct searchjob_pruner *w, struct store *st, struct searchjob_log *l)
+{
+	struct sbuf *sb = &w->sb;
+	char *line, *nl, *end, err[256];
+	size_t got;
+	int rc;
+
+	sb->max = l->ntail + (LOG_MAX - (size_t)l->off);
+	rc = store_get(st, l->path, l->off - (int64_t)l->ntail, -1, sb);
+	if (rc == 0 && (sb->len < l->ntail || memcmp(sb->buf, l->tail, l->ntail))) {
+		forget(w, l);
+		sb->max = LOG_MAX;
+		rc = store_get(st, l->path, 0, -1, sb);
+	}
+	if (rc < 0) {
+		forget(w, l);
+		return;
+	}
+	end = sb->buf + sb->len;
+	for (line = sb->buf + l->ntail; line < end; line = nl + 1) {
+		cJSON *o;
+
+		if (!(nl = memchr(line, '\n', (size_t)(end - line))) ||
+		    memchr(line, '\0', (size_t)(nl - line)))
+			break;
+		*nl = '\0';
+		if ((o = cJSON_Parse(line))) {
+			json_set_str(o, "run", l->run);
+			prune_add(&w->p, o, err, sizeof(err));
+			cJSON_Delete(o);
 		}
-	cJSON_Delete(dec);
-	prune_release(&p);
-	return stop;
+		*nl = '\n';
+	}
+	/* sb holds the bytes from off - ntail to off + got */
+	got = (size_t)(line - sb->buf) - l->ntail;
+	l->off += (int64_t)got;
+	l->ntail = l->ntail + got < sizeof(l->tail) ? l->ntail + got : sizeof(l->tail);
+	memcpy(l->tail, line - l->ntail, l->ntail);
+}
+
+int
+searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const char *ws,
+    const cJSON *job)
+{
+	if (w->state == 0)
+		w->state = pruner_setup(w, ws, job) < 0 ? -1 : 1;
+	if (w->state < 0)
+		return -1;
+	for (int i = 0; i < w->nlog; i++)
+		follow(w, st, &w->log[i]);
+	return 0;
+}
+
+int
+searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
+    struct searchjob_pruner *w)
+{
+	double now = time_mono();
+	cJSON *d;
+
+	if (w->state < 0 || now - w->last < PRUNE_EVERY)
+		return 0;
+	w->last = now;
+	if (searchjob_pruner_read(w, st, ws, job) < 0 || !(d = prune_decide_run(&w->p, run)))
+		return 0;
+	cJSON_DeleteItemFromObjectCaseSensitive(d, "run");
+	run_event(st, ws, run, "pruned", -1, d);
+	return 1;
 }

@@ -16,8 +16,8 @@
  *
  * A job submitted with --prune POLICY holds "prune": {"policy", "metric",
  * "goal", and XT's parameters}. While a run of it runs, its executor reads
- * the logs of the job's runs (at most once a second) and asks prune.h
- * whether this run should stop; if so it logs a "pruned" event and the
+ * what the logs of the job's runs gained (at most once a second) and asks
+ * prune.h whether this run should stop; if so it logs a "pruned" event and the
  * executor stops the run (SIGTERM) with the status pruned.
  */
 #ifndef XT_SEARCHJOB_H
@@ -25,6 +25,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "prune.h"
 #include "store.h"
 
 /*
@@ -49,11 +50,48 @@ void searchjob_submit(cJSON *job, int has_hp);
  */
 int searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec);
 /*
+ * What an executor keeps between its prune checks: the job's runs' series
+ * so far, and for each run's log the bytes taken (whole lines only, so a
+ * line still being written waits for the next check). A check reads only
+ * what the logs gained since; a log that is shorter than what was taken,
+ * or whose last taken bytes differ, was replaced, and its run is read
+ * again from the start. The series are those a read of the whole logs
+ * would give.
+ */
+struct searchjob_log {
+	char *run, *path;
+	int idx;		/* the run's index in the prune's runs */
+	int64_t off;		/* bytes taken */
+	char tail[256];		/* the last ntail bytes taken */
+	size_t ntail;
+};
+
+struct searchjob_pruner {
+	struct prune p;
+	char *metric;
+	struct searchjob_log *log;
+	int nlog;
+	int state;		/* 0: not set up yet; 1: set up; -1: the job has no usable policy */
+	double last;		/* time_mono() of the last check */
+	struct sbuf sb;
+};
+
+void searchjob_pruner_init(struct searchjob_pruner *w);
+void searchjob_pruner_release(struct searchjob_pruner *w);
+/*
+ * Take what the logs of job's runs gained since the last call (the first
+ * call reads them whole and sets w up for job, which must stay the same
+ * job). Then w->p holds every run of the job, in the job's order, with its
+ * series. 0, or -1 when the job has no usable prune policy.
+ */
+int searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const char *ws,
+    const cJSON *job);
+/*
  * Should run, of job, stop now under the job's prune policy? Checks at
- * most once a second (*last holds the time of the last check, start at
- * 0). 1: stop it (its "pruned" event is logged); 0: go on.
+ * most once a second, with w (searchjob_pruner_init it before the first
+ * call). 1: stop it (its "pruned" event is logged); 0: go on.
  */
 int searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
-    double *last);
+    struct searchjob_pruner *w);
 
 #endif

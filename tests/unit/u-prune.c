@@ -174,6 +174,52 @@ main(void)
 	cJSON_Delete(dec);
 	prune_release(&p);
 
+	/* Many runs, named apart: each line lands on its own run. */
+	prune_opts_default(&o, PRUNE_MEDIAN, "acc");
+	o.delay = 2;
+	prune_init(&p, &o);
+	for (int i = 0; i < 3000; i++)
+		for (int k = 0; k <= i % 3; k++) {
+			char *txt = xasprintf("{\"run\":\"r%d\",\"event\":\"metrics\",\"step\":%d,"
+			    "\"data\":{\"acc\":%d}}", i, k, i);
+			cJSON *line = cJSON_Parse(txt);
+
+			prune_add(&p, line, err, sizeof(err));
+			cJSON_Delete(line);
+			free(txt);
+		}
+	{
+		int ok = p.nrun == 3000;
+
+		for (int i = 0; ok && i < 3000; i++)
+			ok = p.run[i].n == i % 3 + 1 && p.run[i].v[i % 3] == i &&
+			    prune_run_add(&p, p.run[i].name) == i;
+		CHECK(ok);
+	}
+	/* one run's decision is its element of the whole array */
+	dec = prune_decide(&p);
+	{
+		cJSON *one = prune_decide_run(&p, "r2"), *none = prune_decide_run(&p, "r2999");
+		const cJSON *d = dec->child;
+		char *a, *b;
+
+		while (d && strcmp(json_str(d, "run"), "r2"))
+			d = d->next;
+		a = cJSON_PrintUnformatted(one);
+		b = cJSON_PrintUnformatted(d);
+		CHECK(one && d && !strcmp(a, b) && !none && !prune_decide_run(&p, "nosuch"));
+		cJSON_free(a);
+		cJSON_free(b);
+		cJSON_Delete(one);
+	}
+	cJSON_Delete(dec);
+	/* a run added by name keeps its place; reset forgets its values and end */
+	CHECK(prune_run_add(&p, "new") == 3000 && p.nrun == 3001 && p.run[3000].n == 0);
+	p.run[5].ended = 1;
+	prune_run_reset(&p, 5);
+	CHECK(p.run[5].n == 0 && !p.run[5].ended && prune_run_add(&p, "r5") == 5);
+	prune_release(&p);
+
 	CHECK(bad_line("{\"event\":\"metrics\",\"data\":{\"acc\":1}}", "expected \"run\""));
 	CHECK(bad_line("{\"run\":\"a\",\"event\":\"metrics\",\"data\":5}", "needs \"data\""));
 	CHECK(bad_line("{\"run\":\"a\",\"event\":\"metrics\",\"data\":{\"acc\":\"x\"}}",
