@@ -134,9 +134,18 @@ searchjob_submit(cJSON *job, int has_hp)
 		json_set_num(o, "min-resource", num("min-resource", (double)po.min_resource));
 		json_set_num(o, "reduction-factor", num("reduction-factor", po.reduction));
 		json_set_num(o, "min-runs", num("min-runs", (double)po.min_runs));
-		if (num("evaluation-interval", 1) < 1 || num("reduction-factor", 3) <= 1)
-			die_status(EXIT_USAGE, "option '--search-opt': evaluation-interval must be >= 1 "
-			    "and reduction-factor > 1");
+		if (num("evaluation-interval", 1) < 1)
+			die_status(EXIT_USAGE, "option '--search-opt': evaluation-interval must be >= 1");
+		if (num("reduction-factor", 3) <= 1)
+			die_status(EXIT_USAGE, "option '--search-opt': reduction-factor must be > 1");
+		/* min-resource 0 would leave ASHA's first rung at 0 for ever */
+		if (num("min-resource", 1) < 1)
+			die_status(EXIT_USAGE, "option '--search-opt': min-resource must be >= 1");
+		if (num("min-runs", 1) < 1)
+			die_status(EXIT_USAGE, "option '--search-opt': min-runs must be >= 1");
+		if (num("truncation-percentage", 0) > 100)
+			die_status(EXIT_USAGE, "option '--search-opt': truncation-percentage must be "
+			    "<= 100");
 		json_set(job, "prune", o);
 	}
 	cJSON_Delete(given);

@@ -95,5 +95,11 @@ t_status 2 "an unknown policy"
 t_run xt-submit -C code --prune median --search-opt metric=acc --search-opt delay=3 -- sh train.sh
 t_status 2 "an unknown search option"
 t_err_has "unknown name 'delay'" "names it"
+for bad in min-resource=0 min-runs=0 truncation-percentage=101 evaluation-interval=0 \
+    reduction-factor=1; do
+	t_run xt-submit -C code --prune asha --search-opt metric=acc --search-opt "$bad" -- sh train.sh
+	t_status 2 "--search-opt $bad"
+	t_err_has "${bad%%=*} must be" "says which limit"
+done
 t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
 t_done
