@@ -1012,13 +1012,19 @@ perturb(struct search *s, const struct dims *D, double *x, double scale)
 	}
 }
 
+/* Huang et al.'s augmented EI: EI times 1 - sqrt(noise / (sd^2 + noise)). */
+static double
+augmented_ei(double best, double mu, double sd, double noise)
+{
+	return expected_improvement(best, mu, sd) * (1 - sqrt(noise / (sd * sd + noise)));
+}
+
 /*
  * The augmented expected improvement over ybest at the internal point xc
- * (Huang et al. 2006: EI times 1 - sqrt(noise / (sd^2 + noise)), which
- * discounts a point whose value the noise hides more than the model
- * knows it, such as one next to many results), or -DBL_MAX when it cannot
- * beat floor: EI grows with the posterior sd and the factor is at most 1,
- * so the mean and a cheap upper bound of the sd can rule a point out.
+ * (the factor discounts a point whose value the noise hides more than the
+ * model knows it, such as one next to many results), or -DBL_MAX when it
+ * cannot beat floor: it grows with the posterior sd, so the mean and a
+ * cheap upper bound of the sd can rule a point out.
  */
 static double
 gp_score(const struct gp *g, const struct dims *D, const double *xc, double ybest, double floor,
@@ -1032,10 +1038,10 @@ gp_score(const struct gp *g, const struct dims *D, const double *xc, double ybes
 	for (int i = 0; i < g->n; i++)
 		kmax = fmax(kmax, work[i] * work[i]);
 	sd = sqrt(fmax(1 - kmax / (1 + g->noise + 1e-8), 1e-12));
-	if (expected_improvement(ybest, mu, sd) <= floor)
+	if (augmented_ei(ybest, mu, sd, g->noise) <= floor)
 		return -DBL_MAX;
 	gp_predict(g, f, work, &mu, &sd);
-	return expected_improvement(ybest, mu, sd) * (1 - sqrt(g->noise / (sd * sd + g->noise)));
+	return augmented_ei(ybest, mu, sd, g->noise);
 }
 
 static int
