@@ -857,7 +857,7 @@ static void
 gp_fit(struct gp *g)
 {
 	static const double lss[] = { 0.1, 0.2, 0.35, 0.6, 1.0 };
-	static const double noises[] = { 1e-6, 1e-3, 1e-2, 1e-1 };
+	static const double noises[] = { 1e-6, 1e-3, 1e-2, 3e-2, 1e-1, 0.3 };
 	double best = -INFINITY, bls = 0.35;
 
 	g->noise = 1e-3;
@@ -1000,17 +1000,31 @@ perturb(struct search *s, const struct dims *D, double *x, double scale)
 			if (rng_uniform(&s->rng) < scale)
 				*v = (double)rng_below(&s->rng, (uint64_t)d->ncat);
 		} else if (d->bounded) {
-			*v = fmin(fmax(*v + scale * (d->hi - d->lo) * rng_normal(&s->rng), d->lo), d->hi);
+			/* Reflected at the bounds: clamping would pile candidates on them. */
+			double t = *v + scale * (d->hi - d->lo) * rng_normal(&s->rng);
+
+			t = t > d->hi ? 2 * d->hi - t : t;
+			t = t < d->lo ? 2 * d->lo - t : t;
+			*v = fmin(fmax(t, d->lo), d->hi);
 		} else {
 			*v += scale * d->sigma * rng_normal(&s->rng);
 		}
 	}
 }
 
+/* Huang et al.'s augmented EI: EI times 1 - sqrt(noise / (sd^2 + noise)). */
+static double
+augmented_ei(double best, double mu, double sd, double noise)
+{
+	return expected_improvement(best, mu, sd) * (1 - sqrt(noise / (sd * sd + noise)));
+}
+
 /*
- * The expected improvement over ybest at the internal point xc, or
- * -DBL_MAX when it cannot beat floor: EI grows with the posterior sd, so
- * the mean and a cheap upper bound of the sd can rule a point out.
+ * The augmented expected improvement over ybest at the internal point xc
+ * (the factor discounts a point whose value the noise hides more than the
+ * model knows it, such as one next to many results), or -DBL_MAX when it
+ * cannot beat floor: it grows with the posterior sd, so the mean and a
+ * cheap upper bound of the sd can rule a point out.
  */
 static double
 gp_score(const struct gp *g, const struct dims *D, const double *xc, double ybest, double floor,
@@ -1024,10 +1038,10 @@ gp_score(const struct gp *g, const struct dims *D, const double *xc, double ybes
 	for (int i = 0; i < g->n; i++)
 		kmax = fmax(kmax, work[i] * work[i]);
 	sd = sqrt(fmax(1 - kmax / (1 + g->noise + 1e-8), 1e-12));
-	if (expected_improvement(ybest, mu, sd) <= floor)
+	if (augmented_ei(ybest, mu, sd, g->noise) <= floor)
 		return -DBL_MAX;
 	gp_predict(g, f, work, &mu, &sd);
-	return expected_improvement(ybest, mu, sd);
+	return augmented_ei(ybest, mu, sd, g->noise);
 }
 
 static int
@@ -1054,7 +1068,6 @@ gp_point(struct search *s, const struct dims *D, double *x)
 	for (int i = 0; i < n; i++) {
 		features(D, done[idx[i]]->x, g.X + (size_t)i * p);
 		g.y[i] = phi_inv(rank[idx[i]]);
-		ybest = fmin(ybest, g.y[i]);
 	}
 	for (int i = s->npt - 1, k = n; k < n + npend; i--)
 		if (s->pt[i].pending) {
@@ -1081,6 +1094,13 @@ gp_point(struct search *s, const struct dims *D, double *x)
 		g.noise = 1e-2;
 		gp_factor(&g);
 	}
+	/*
+	 * The incumbent is the best posterior mean at a result, (K (K +
+	 * noise)^-1 y)_i = y_i - noise alpha_i, not the best result: under
+	 * noise that one is partly luck, and improving on it asks too much.
+	 */
+	for (int i = 0; i < n; i++)
+		ybest = fmin(ybest, g.y[i] - (g.noise + 1e-8) * g.alpha[i]);
 
 	/* Candidates: random ones, steps around the best points, then a local search from the best. */
 	ncand = GP_RANDOM + GP_LOCAL + GP_REFINE;

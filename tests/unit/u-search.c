@@ -2,7 +2,7 @@
  * Unit tests of ask/tell search: the history's bad lines, pending runs,
  * proposals never repeated, the Bayesian methods against random search on
  * a known function, replay by seed, DGD's neighbourhood, TPE's kernel
- * widths, and the GP's subset of a long history.
+ * widths, the GP's subset of a long history, and the GP under noise.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -231,6 +231,59 @@ test_long_history(void)
 	space_release(&sp);
 }
 
+/*
+ * Noise: 59 results of the bowl plus normal noise (sd 0.03), and one lucky
+ * result far from the bottom, the best of all. The GP improves on its best
+ * posterior mean, so it does not chase the lucky one, seed after seed.
+ */
+static void
+test_lucky_result(void)
+{
+	struct space sp;
+	struct sbuf b;
+	struct rng r;
+	char *hist, *txt;
+	int made, near = 0;
+
+	space_of(&sp, "x=$uniform(0,1)", "y=$uniform(0,1)");
+	sbuf_init(&b, SBUF_MAX_DEFAULT);
+	rng_seed(&r, 5);
+	for (int i = 0; i < 59; i++) {
+		double x = rng_uniform(&r), y = rng_uniform(&r);
+
+		sbuf_addf(&b, "{\"run\":\"run%d\",\"status\":\"completed\",\"hparams\":{\"x\":%.17g,"
+		    "\"y\":%.17g},\"metrics\":{\"f\":%.17g}}\n", i + 1, x, y,
+		    (x - 0.3) * (x - 0.3) + (y - 0.7) * (y - 0.7) + 0.03 * rng_normal(&r));
+	}
+	sbuf_addf(&b, "{\"run\":\"run60\",\"status\":\"completed\",\"hparams\":{\"x\":0.9,"
+	    "\"y\":0.1},\"metrics\":{\"f\":-0.2}}\n");
+	hist = sbuf_detach(&b, NULL);
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		cJSON *out = cJSON_CreateArray(), *o;
+		struct search s;
+		char err[256];
+
+		search_init(&s, &sp, "f", 0, seed);
+		read_text(&s, hist, err, sizeof(err));
+		made = search_next(&s, SEARCH_GP, 3, out, err, sizeof(err));
+		CHECK(made == 3);
+		cJSON_ArrayForEach(o, out) {
+			double x = cJSON_GetObjectItem(o, "x")->valuedouble;
+			double y = cJSON_GetObjectItem(o, "y")->valuedouble;
+
+			near += hypot(x - 0.9, y - 0.1) < 0.1;
+		}
+		txt = cJSON_PrintUnformatted(out);
+		printf("# lucky result, gp seed %d: %s\n", (int)seed, txt);
+		free(txt);
+		cJSON_Delete(out);
+		search_release(&s);
+	}
+	CHECK(near == 0);
+	free(hist);
+	space_release(&sp);
+}
+
 int
 main(void)
 {
@@ -311,6 +364,7 @@ main(void)
 	test_widths();
 	test_subset();
 	test_long_history();
+	test_lucky_result();
 	CHECK(wins_tpe >= 4);
 	CHECK(wins_gp >= 4);
 	return check_done();
