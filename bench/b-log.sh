@@ -47,10 +47,7 @@ main(int argc, char **argv)
 	return 0;
 }
 EOF
-# the same flags as the build (config.mk): the library needs cJSON and libm only
-cc -std=c11 -O2 -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags libcjson 2>/dev/null) \
-    -o "$tmp/b" "$tmp/b.c" "$lib" $(pkg-config --libs libcjson 2>/dev/null || echo -lcjson) \
-    -lm -lpthread || fail "cannot build the C API benchmark"
+bench_cc "$tmp/b" "$tmp/b.c" "$lib" || fail "cannot build the C API benchmark"
 
 api=$(XT_LOG="$tmp/api.log" "$tmp/b" "$api_n") || fail "the C API run failed"
 lines=$(wc -l <"$tmp/api.log")

@@ -84,6 +84,7 @@ grow(int i, int nruns, int k0, int n)
 	free(path);
 }
 
+/* not stats_median: the program also links earlier builds, which lack it */
 static int
 cmp(const void *a, const void *b)
 {
@@ -138,10 +139,7 @@ main(int argc, char **argv)
 EOF
 
 build() { # out lib [cflags]
-	cc -std=c11 -O2 -D_GNU_SOURCE ${3:-} -I"$root/lib" $(pkg-config --cflags libcjson 2>/dev/null) \
-	    -o "$1" "$tmp/b.c" "$2" -lbearssl \
-	    $(pkg-config --libs yaml-0.1 libcjson libmongoc-1.0 libssh2 2>/dev/null) \
-	    -lm -lpthread -ldl || fail "cannot build the prune check program"
+	bench_cc "$1" "$tmp/b.c" "$2" ${3:-} || fail "cannot build the prune check program"
 }
 build "$tmp/new" "$lib"
 set -- $("$tmp/new" "$tmp/s-new" "$runs" "$lines" "$rounds") || fail "the new check failed"

@@ -45,14 +45,7 @@ cat >"$tmp/speed.c" <<'EOF'
 #include <time.h>
 
 #include "search.h"
-
-static int
-cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
+#include "stats.h"
 
 int
 main(int argc, char **argv)
@@ -99,17 +92,13 @@ main(int argc, char **argv)
 		free(s.tried[--s.ntried]);
 		cJSON_Delete(out);
 	}
-	qsort(t, (size_t)reps, sizeof(t[0]), cmp);
-	printf("%.3f %.3f\n", t[reps / 2], tread);
+	printf("%.3f %.3f\n", stats_median(t, (size_t)reps), tread);
 	search_release(&s);
 	space_release(&sp);
 	return 0;
 }
 EOF
-cc -std=c11 -O2 -D_GNU_SOURCE -I"$root/lib" $(pkg-config --cflags libcjson 2>/dev/null) \
-    -o "$tmp/speed" "$tmp/speed.c" "$lib" -lbearssl \
-    $(pkg-config --libs libcurl yaml-0.1 libcjson libmongoc-1.0 libssh2 2>/dev/null) \
-    -lm -lpthread || fail "cannot build the speed program"
+bench_cc "$tmp/speed" "$tmp/speed.c" "$lib" || fail "cannot build the speed program"
 
 cat >"$tmp/b.py" <<'EOF'
 import json, math, os, random, resource, statistics, subprocess, sys, time

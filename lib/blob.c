@@ -1,7 +1,6 @@
 /* blob.c: see blob.h. */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -115,24 +114,18 @@ parents(const char *path)
  * pid reused since is taken for the writer: its file stays.
  */
 static int
-cache_tmp_orphan(const char *name)
+cache_tmp_orphan(const char *name, const void *arg)
 {
 	const char *t = strstr(name, ".tmp."), *dot;
-	char pid[32];
-	int64_t v;
 
+	(void)arg;
 	if (!t)
 		return 0;
 	t += 5;
 	dot = strchr(t, '.');
-	if (!dot || dot == t || dot - t >= (long)sizeof(pid) || !dot[1] ||
-	    strspn(dot + 1, "0123456789") != strlen(dot + 1))
+	if (!dot || !dot[1] || strspn(dot + 1, "0123456789") != strlen(dot + 1))
 		return 0;
-	memcpy(pid, t, (size_t)(dot - t));
-	pid[dot - t] = '\0';
-	if (parse_i64(pid, 1, INT32_MAX, &v) < 0)
-		return 0;
-	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
+	return pid_gone(t, (size_t)(dot - t));
 }
 
 /*
@@ -145,9 +138,8 @@ static void
 cache_clean(const char *cache)
 {
 	static pid_t cleaned;
-	int64_t now = time_now_ms();
-	DIR *top, *d;
-	struct dirent *te, *de;
+	struct dirent *te;
+	DIR *top;
 
 	if (cleaned == getpid())
 		return;
@@ -160,22 +152,7 @@ cache_clean(const char *cache)
 		if (strlen(te->d_name) != 2 || strspn(te->d_name, "0123456789abcdef") != 2)
 			continue;
 		sub = path_join(cache, te->d_name);
-		if ((d = opendir(sub))) {
-			while ((de = readdir(d))) {
-				struct stat sb;
-				char *p;
-
-				if (de->d_name[0] == '.' || !cache_tmp_orphan(de->d_name))
-					continue;
-				p = path_join(sub, de->d_name);
-				if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) && now -
-				    ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) >
-				    CACHE_TMP_STALE_MS)
-					unlink(p);
-				free(p);
-			}
-			closedir(d);
-		}
+		tmp_sweep(sub, cache_tmp_orphan, NULL, CACHE_TMP_STALE_MS);
 		free(sub);
 	}
 	closedir(top);

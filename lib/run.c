@@ -426,10 +426,12 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 	}
 	n = (int64_t)json_num(prec, "children", 0);
 	sbuf_init(&sb, (size_t)(n + 16) * ENDED_LINE * 4);
-	if (n > 0 && sst.size / ENDED_LINE >= n && run_status_final(json_str(prec, "status"))) {
+	if (n <= 0 || sst.size / ENDED_LINE < n) {
+		/* children still to end */
+	} else if (run_status_final(json_str(prec, "status"))) {
 		/* a recovery of the child that ended it: the index may lack its end */
 		finish_parent(st, ws, parent, run, prec);
-	} else if (n > 0 && sst.size / ENDED_LINE >= n && store_get(st, p, 0, -1, &sb) == 0 &&
+	} else if (store_get(st, p, 0, -1, &sb) == 0 &&
 	    tally_ended(sb.buf, sb.len, &failed, &cancelled) >= n) {
 		/*
 		 * Children that end together may each count the last one: only the

@@ -942,7 +942,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		rc = run_save(st, rec) < 0 ? -1 : 1;
 	} else {
 		json_set_str(rec, "error", "lost: its executor died");
-		json_set(rec, "exit_code", cJSON_CreateNull());
+		set_code(rec, "exit_code", -1);
 		rc = run_end(st, rec, "failed", d) < 0 ? -1 : 0;
 	}
 	cJSON_Delete(rec);

@@ -15,7 +15,6 @@
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -58,15 +57,14 @@ full(struct store *st, const char *path)
 }
 
 /*
- * True when the temporary file name was made on this host by a process
- * that is gone. A pid reused since is taken for the writer: its file stays.
+ * True when the temporary file name was made on this host (arg) by a
+ * process that is gone. A pid reused since is taken for the writer: its
+ * file stays.
  */
 static int
-tmp_orphan(const char *name, const char *host)
+tmp_orphan(const char *name, const void *arg)
 {
-	const char *end = name + strlen(name), *dot[3];
-	char pid[32];
-	int64_t v;
+	const char *host = arg, *end = name + strlen(name), *dot[3];
 	int k;
 
 	for (k = 0; k < 3; k++) {
@@ -77,41 +75,9 @@ tmp_orphan(const char *name, const char *host)
 		dot[k] = --end;
 	}
 	/* dot[2] ends the host, dot[1] the pid */
-	if ((size_t)(dot[2] - name) != strlen(host) || strncmp(name, host, strlen(host)) ||
-	    dot[1] - dot[2] - 1 <= 0 || dot[1] - dot[2] - 1 >= (long)sizeof(pid))
+	if ((size_t)(dot[2] - name) != strlen(host) || strncmp(name, host, strlen(host)))
 		return 0;
-	memcpy(pid, dot[2] + 1, (size_t)(dot[1] - dot[2] - 1));
-	pid[dot[1] - dot[2] - 1] = '\0';
-	if (parse_i64(pid, 1, INT32_MAX, &v) < 0)
-		return 0;
-	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
-}
-
-/* Remove the stale temporary files of writers that died (once a handle). */
-static void
-tmp_clean(struct fstore *fs)
-{
-	DIR *d;
-	struct dirent *de;
-	int64_t now = time_now_ms();
-
-	fs->cleaned = 1;
-	if (!(d = opendir(fs->tmp)))
-		return;
-	while ((de = readdir(d))) {
-		struct stat sb;
-		char *p;
-
-		if (de->d_name[0] == '.' || !tmp_orphan(de->d_name, fs->host))
-			continue;
-		p = path_join(fs->tmp, de->d_name);
-		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
-		    now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) >
-		    TMP_STALE_MS)
-			unlink(p);
-		free(p);
-	}
-	closedir(d);
+	return pid_gone(dot[2] + 1, (size_t)(dot[1] - dot[2] - 1));
 }
 
 /* A fresh temporary file in <root>/.tmp; returns the fd and its path (caller frees). */
@@ -121,8 +87,11 @@ tmp_open(struct store *st, char **tmppath)
 	struct fstore *fs = priv(st);
 	int fd, tries;
 
-	if (!fs->cleaned)
-		tmp_clean(fs);
+	/* the stale temporary files of writers that died, once a handle */
+	if (!fs->cleaned) {
+		fs->cleaned = 1;
+		tmp_sweep(fs->tmp, tmp_orphan, fs->host, TMP_STALE_MS);
+	}
 	for (tries = 0; tries < 100; tries++) {
 		*tmppath = xasprintf("%s/%s.%ld.%lu.%lx", fs->tmp, fs->host, (long)getpid(), fs->seq++,
 		    (unsigned long)random());

@@ -1,7 +1,9 @@
 /* util.c: see util.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -408,6 +410,46 @@ file_read(const char *path, struct sbuf *sb)
 	}
 	close(fd);
 	return 0;
+}
+
+int
+pid_gone(const char *pid, size_t len)
+{
+	char num[32];
+	int64_t v;
+
+	if (len == 0 || len >= sizeof(num))
+		return 0;
+	memcpy(num, pid, len);
+	num[len] = '\0';
+	if (parse_i64(num, 1, INT32_MAX, &v) < 0)
+		return 0;
+	return kill((pid_t)v, 0) < 0 && errno == ESRCH;
+}
+
+void
+tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg), const void *arg,
+    int64_t stale_ms)
+{
+	int64_t now = time_now_ms();
+	struct dirent *de;
+	DIR *d;
+
+	if (!(d = opendir(dir)))
+		return;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		char *p;
+
+		if (de->d_name[0] == '.' || !orphan(de->d_name, arg))
+			continue;
+		p = path_join(dir, de->d_name);
+		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		    now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) > stale_ms)
+			unlink(p);
+		free(p);
+	}
+	closedir(d);
 }
 
 char *

@@ -91,6 +91,20 @@ int write_all(int fd, const void *buf, size_t len);
 int file_read(const char *path, struct sbuf *sb);
 /* Join a and b with one '/'. Caller frees. */
 char *path_join(const char *a, const char *b);
+/*
+ * True when the len digits at pid name a process that is gone (on this
+ * machine). Not digits, or a process by that number (maybe one that
+ * reused it): false.
+ */
+int pid_gone(const char *pid, size_t len);
+/*
+ * Remove the temporary files a killed writer left in dir: each regular
+ * file whose name orphan(name, arg) says is one of a writer that is gone
+ * and that has not been written for stale_ms. Names starting with '.' are
+ * skipped. A folder that cannot be read is left alone.
+ */
+void tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg),
+    const void *arg, int64_t stale_ms);
 /* The home directory of xt: $XT_HOME, else ~/.xt. Caller frees. */
 char *xt_home(void);
 
