@@ -19,18 +19,20 @@
 
 static cJSON *given;	/* xt-submit's search options, name -> value */
 
+/* The numeric options; the first NUM_WHOLE take whole numbers only (counts, steps, a seed). */
+#define NUM_WHOLE 6
 static const char *const numopts[] = {
-	"seed", "startup", "delay-evaluation", "evaluation-interval", "slack-factor",
-	"slack-amount", "truncation-percentage", "min-resource", "reduction-factor", "min-runs",
-	NULL
+	"seed", "startup", "delay-evaluation", "evaluation-interval", "min-resource", "min-runs",
+	"slack-factor", "slack-amount", "truncation-percentage", "reduction-factor", NULL
 };
 
+/* 0: not numeric; 1: a number; 2: a whole number. */
 static int
-is_numopt(const char *name)
+numopt_kind(const char *name)
 {
 	for (int i = 0; numopts[i]; i++)
 		if (!strcmp(name, numopts[i]))
-			return 1;
+			return i < NUM_WHOLE ? 2 : 1;
 	return 0;
 }
 
@@ -43,15 +45,20 @@ searchjob_option(const char *name, const char *value)
 		const char *eq = strchr(value, '=');
 		char *key;
 		double d;
+		int kind;
 
 		if (!eq)
 			die_status(EXIT_USAGE, "option '--search-opt': expected NAME=VALUE, not '%s'", value);
 		key = xstrndup(value, (size_t)(eq - value));
-		if (strcmp(key, "metric") && strcmp(key, "goal") && !is_numopt(key))
+		kind = numopt_kind(key);
+		if (strcmp(key, "metric") && strcmp(key, "goal") && !kind)
 			die_status(EXIT_USAGE, "option '--search-opt': unknown name '%s'", key);
-		if (is_numopt(key) && (parse_double(eq + 1, &d) < 0 || !isfinite(d) || d < 0))
+		if (kind && (parse_double(eq + 1, &d) < 0 || !isfinite(d) || d < 0))
 			die_status(EXIT_USAGE, "option '--search-opt': %s '%s' is not a number >= 0", key,
 			    eq + 1);
+		if (kind == 2 && (d != floor(d) || d > 1e15))
+			die_status(EXIT_USAGE, "option '--search-opt': %s '%s' is not a whole number",
+			    key, eq + 1);
 		json_set_str(given, key, eq + 1);
 		free(key);
 		return;

@@ -101,5 +101,10 @@ for bad in min-resource=0 min-runs=0 truncation-percentage=101 evaluation-interv
 	t_status 2 "--search-opt $bad"
 	t_err_has "${bad%%=*} must be" "says which limit"
 done
+for bad in min-resource=2.5 delay-evaluation=1.5 seed=0.5; do
+	t_run xt-submit -C code --prune asha --search-opt metric=acc --search-opt "$bad" -- sh train.sh
+	t_status 2 "--search-opt $bad"
+	t_err_has "${bad%%=*} '${bad#*=}' is not a whole number" "says it must be whole"
+done
 t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
 t_done
