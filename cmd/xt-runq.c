@@ -21,6 +21,7 @@
 #include "run.h"
 #include "runexec.h"
 #include "tool.h"
+#include "work.h"
 #include "banned.h"
 
 static struct runexec_opts ropts;
@@ -479,6 +480,7 @@ main(int argc, char **argv)
 		if (!jobs)
 			jobs = max_runs(target);
 		st = tool_store();
+		work_start();
 		ret = drain(st, jobs, follow);
 	} else {
 		usage(EXIT_USAGE);

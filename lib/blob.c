@@ -1,6 +1,7 @@
 /* blob.c: see blob.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -10,7 +11,15 @@
 #include "json.h"
 #include "name.h"
 #include "sha256.h"
+#include "work.h"
 #include "banned.h"
+
+/*
+ * The mtime every cached blob gets when it is filled (1970-01-01T00:00:01Z).
+ * A write to a cached file changes it, so such a file is fetched again;
+ * the time of its last use is its atime, set by each restore.
+ */
+#define CACHE_MTIME 1
 
 /* A cache temporary of a writer that is gone is removed once it is this old. */
 #define CACHE_TMP_STALE_MS ((int64_t)3600 * 1000)
@@ -159,24 +168,20 @@ cache_clean(const char *cache)
 }
 
 /*
- * Fill the local cache with blob sha (read-only: it is shared by links).
- * Other executors link from the cache at any moment, so a blob appears
- * there only whole and verified: it is written under a name of its own,
- * then renamed into place. A cached file of the wrong size (size >= 0),
- * which no fill of ours leaves, is replaced. A filler killed mid-copy
- * leaves its temporary: the first fill of a process removes those.
+ * Fill the local cache with blob sha. Other executors copy from the cache
+ * at any moment, so a blob appears there only whole and verified: it is
+ * written under a name of its own, then renamed into place (over a cached
+ * file of the wrong size or mtime, which no fill of ours leaves). A filler killed
+ * mid-copy leaves its temporary: the first fill of a process removes those.
  */
 static int
-cache_fill(struct store *st, const char *cache, const char *sha, const char *bp, const char *cp,
-    int64_t size)
+cache_fill(struct store *st, const char *cache, const char *sha, const char *bp, const char *cp)
 {
 	static unsigned long seq;
-	struct stat sb;
+	const struct timespec ts[2] = { { 0, UTIME_NOW }, { CACHE_MTIME, 0 } };
 	char got[65], *tmp;
 	int rc;
 
-	if (stat(cp, &sb) == 0 && (size < 0 || sb.st_size == size))
-		return 0;
 	cache_clean(cache);
 	if (parents(cp) < 0)
 		return store_fail(st, STORE_ERR, "cannot create '%s': %s", cp, strerror(errno));
@@ -186,7 +191,8 @@ cache_fill(struct store *st, const char *cache, const char *sha, const char *bp,
 	} else if (strcmp(got, sha) != 0) {
 		unlink(tmp);
 		rc = store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
-	} else if (chmod(tmp, 0555) < 0 || rename(tmp, cp) < 0) {
+	} else if (chmod(tmp, 0444) < 0 || utimensat(AT_FDCWD, tmp, ts, 0) < 0 ||
+	    rename(tmp, cp) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot cache blob %s in '%s': %s", sha, cp,
 		    strerror(errno));
 		unlink(tmp);
@@ -195,20 +201,104 @@ cache_fill(struct store *st, const char *cache, const char *sha, const char *bp,
 	return rc;
 }
 
+/*
+ * Copy size bytes of the open file src into a new file dst of the given
+ * mode: in the kernel (a reflink where the file system shares blocks),
+ * else by read and write. 0, or -1 with errno.
+ */
 static int
-get_one(struct store *st, const char *sha, int64_t size, const char *dst, const char *cache)
+copy_to(int src, const char *dst, mode_t mode, int64_t size)
+{
+	char buf[65536];
+	off_t off = 0;
+	ssize_t n;
+	int fd, ret = 0, e;
+
+	if (unlink(dst) < 0 && errno != ENOENT)
+		return -1;
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0)
+		return -1;
+	while (off < size) {
+		n = copy_file_range(src, &off, fd, NULL, (size_t)(size - off), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 || off > 0 || (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
+		    errno != EOPNOTSUPP && errno != EPERM)) {
+			if (n == 0)
+				errno = EIO;	/* the source is shorter than it was */
+			ret = -1;
+		}
+		break;
+	}
+	/* no copy_file_range here (another file system, an old kernel) */
+	while (ret == 0 && off < size) {
+		n = pread(src, buf, sizeof(buf), off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write_all(fd, buf, (size_t)n) < 0) {
+			if (n == 0)
+				errno = EIO;
+			ret = -1;
+		}
+		off += n;
+	}
+	if (ret == 0 && fchmod(fd, mode) < 0)
+		ret = -1;
+	e = errno;
+	if (close(fd) < 0 && ret == 0) {
+		e = errno;
+		ret = -1;
+	}
+	if (ret < 0)
+		unlink(dst);
+	errno = e;
+	return ret;
+}
+
+/*
+ * Restore blob sha into the new file dst with mode: copied from the cache
+ * (filled first when it lacks the blob; *filled is then set), else straight
+ * from the store. The run gets its own copy: nothing it does to it reaches
+ * the cache or another run. A cached blob can be evicted at any moment
+ * (blob_cache_trim): once opened it is ours, and when it went between the
+ * fill and the open it is filled again.
+ */
+static int
+get_one(struct store *st, const char *sha, int64_t size, const char *dst, mode_t mode,
+    const char *cache, int *filled)
 {
 	char *bp = blob_path(sha), got[65];
-	int rc;
+	int rc, try;
 
 	if (cache) {
 		char *cp = xasprintf("%s/%.2s/%s", cache, sha, sha + 2);
 
-		rc = cache_fill(st, cache, sha, bp, cp, size);
-		if (rc == 0) {
-			unlink(dst);
-			if (link(cp, dst) < 0)
-				rc = 1;
+		for (try = 0, rc = 1; try < 3 && rc == 1; try++) {
+			struct stat sb;
+			int fd = open(cp, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+			if (fd >= 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    (size < 0 || sb.st_size == size) && sb.st_mtim.tv_sec == CACHE_MTIME &&
+			    sb.st_mtim.tv_nsec == 0) {
+				/* its time of last use, for blob_cache_trim */
+				const struct timespec ts[2] = { { 0, UTIME_NOW }, { 0, UTIME_OMIT } };
+
+				futimens(fd, ts);
+				rc = 0;
+				if (copy_to(fd, dst, mode, sb.st_size) < 0)
+					rc = store_fail(st, STORE_ERR, "cannot copy blob %s to '%s': %s",
+					    sha, dst, strerror(errno));
+			} else if (fd >= 0 || errno == ENOENT) {
+				if ((rc = cache_fill(st, cache, sha, bp, cp)) == 0)
+					rc = 1;
+				*filled = 1;
+			} else {
+				rc = 2;	/* the cache cannot be read: from the store */
+			}
+			if (fd >= 0)
+				close(fd);
 		}
 		free(cp);
 		if (rc <= 0) {
@@ -216,17 +306,21 @@ get_one(struct store *st, const char *sha, int64_t size, const char *dst, const 
 			return rc;
 		}
 	}
+	unlink(dst);
 	rc = store_get_file(st, bp, dst, got, NULL, NULL);
 	if (rc == 0 && strcmp(got, sha) != 0) {
 		unlink(dst);
 		rc = store_fail(st, STORE_ECORRUPT, "blob %s does not match its hash", sha);
 	}
+	if (rc == 0 && chmod(dst, mode) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot set the mode of '%s': %s", dst, strerror(errno));
 	free(bp);
 	return rc;
 }
 
-int
-blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache)
+/* blob_get_tree, setting *filled when a blob was added to the cache. */
+static int
+get_tree(struct store *st, const char *mpath, const char *dir, const char *cache, int *filled)
 {
 	struct sbuf man;
 	char *line, *nl, why[256];
@@ -246,14 +340,16 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 		cJSON *o;
 		const char *path, *sha;
 		char *dst;
-		double size;
+		double size, mode;
 
 		*nl = '\0';
 		lineno++;
 		o = cJSON_Parse(line);
 		path = json_str(o, "path");
 		sha = json_str(o, "sha256");
-		if (!path || !sha || !sha256_valid(sha) || name_path_check(path, why, sizeof(why)) < 0) {
+		mode = json_num(o, "mode", 0644);
+		if (!path || !sha || !sha256_valid(sha) || name_path_check(path, why, sizeof(why)) < 0 ||
+		    !(mode >= 0 && mode <= 07777 && mode == (int)mode)) {
 			cJSON_Delete(o);
 			rc = store_fail(st, STORE_ECORRUPT, "%s:%ld: bad manifest line", mpath, lineno);
 			break;
@@ -265,12 +361,107 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 			    strerror(errno));
 		else
 			rc = get_one(st, sha, size >= 0 && size < 9e18 ? (int64_t)size : -1, dst,
-			    cache);
-		if (rc == 0 && !cache)
-			chmod(dst, (mode_t)json_num(o, "mode", 0644) & 0777);
+			    (mode_t)mode & 0777, cache, filled);
 		free(dst);
 		cJSON_Delete(o);
 	}
 	sbuf_release(&man);
+	return rc;
+}
+
+int
+blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache)
+{
+	int filled = 0;
+
+	return get_tree(st, mpath, dir, cache, &filled);
+}
+
+struct cached {
+	char *path;
+	int64_t size, used;
+};
+
+static int
+cmpused(const void *a, const void *b)
+{
+	const struct cached *x = a, *y = b;
+
+	return x->used < y->used ? -1 : x->used > y->used;
+}
+
+int64_t
+blob_cache_trim(const char *cache, int64_t max)
+{
+	struct cached *c = NULL;
+	size_t n = 0, cap = 0, i;
+	int64_t total = 0, freed = 0;
+	struct dirent *te, *de;
+	DIR *top, *sub;
+
+	if (!(top = opendir(cache)))
+		return 0;
+	while ((te = readdir(top))) {
+		char *subp;
+
+		if (strlen(te->d_name) != 2 || strspn(te->d_name, "0123456789abcdef") != 2)
+			continue;
+		subp = path_join(cache, te->d_name);
+		if ((sub = opendir(subp))) {
+			while ((de = readdir(sub))) {
+				struct stat sb;
+				char *p;
+
+				/* blobs only: a temporary is a fill under way */
+				if (de->d_name[0] == '.' || strchr(de->d_name, '.'))
+					continue;
+				p = path_join(subp, de->d_name);
+				if (lstat(p, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+					free(p);
+					continue;
+				}
+				if (n == cap)
+					c = xrealloc(c, (cap = cap * 2 + 256) * sizeof(*c));
+				c[n].path = p;
+				c[n].size = sb.st_size;
+				c[n].used = (int64_t)sb.st_atim.tv_sec * 1000000000 + sb.st_atim.tv_nsec;
+				total += sb.st_size;
+				n++;
+			}
+			closedir(sub);
+		}
+		free(subp);
+	}
+	closedir(top);
+	if (total > max) {
+		qsort(c, n, sizeof(*c), cmpused);
+		for (i = 0; i < n && total - freed > max; i++)
+			if (unlink(c[i].path) == 0)
+				freed += c[i].size;
+	}
+	for (i = 0; i < n; i++)
+		free(c[i].path);
+	free(c);
+	return freed;
+}
+
+int
+blob_restore_tree(struct store *st, const char *mpath, const char *dir)
+{
+	struct work_config wc;
+	char err[512], *home, *cache;
+	int rc, filled = 0;
+
+	if (work_config(&wc, err, sizeof(err)) < 0)
+		return store_fail(st, STORE_ERR, "%s", err);
+	if (work_rm(dir) < 0)
+		return store_fail(st, STORE_ERR, "cannot remove '%s': %s", dir, strerror(errno));
+	home = xt_home();
+	cache = xasprintf("%s/cache/blobs", home);
+	rc = get_tree(st, mpath, dir, wc.cache_max > 0 ? cache : NULL, &filled);
+	if (filled || wc.cache_max == 0)
+		blob_cache_trim(cache, wc.cache_max);
+	free(home);
+	free(cache);
 	return rc;
 }

@@ -32,13 +32,31 @@ int blob_put_file(struct store *st, struct hashcache *hc, const char *local, cha
 int blob_put_tree(struct store *st, struct hashcache *hc, const struct tree *t, const char *mpath,
     long *uploaded);
 /*
- * Restore the manifest mpath into the local folder dir (created), with
- * each file's mode. Each blob is verified against its hash. When cache is
- * not NULL, blobs are kept in that local folder and linked from there
- * (hard links), so many run folders share one copy; the first blob a
- * process copies into the cache removes the temporary files that copiers
- * killed midway left there. 0 or a STORE_E* code.
+ * Restore the manifest mpath into the local folder dir (created), each
+ * file with its manifest mode (permission bits; no set-id bits) and the
+ * bytes its hash names, verified. When cache is not NULL, blobs are kept in
+ * that local folder and copied from there (in the kernel; a reflink where
+ * the file system can), so the restored files are the caller's own:
+ * writing to one changes neither the cache nor another restore. The first
+ * blob a process copies into the cache removes the temporary files that
+ * copiers killed midway left there. 0 or a STORE_E* code.
  */
 int blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache);
+/*
+ * Restore a run's code: dir (removed first if it exists) from the manifest
+ * mpath through the machine's cache $XT_HOME/cache/blobs, bounded by the
+ * configured "cache-max-size" (lib/work.h; 0: no cache). When a blob was
+ * added, the cache is trimmed back under the bound. 0 or a STORE_E* code
+ * (a bad cache-max-size is one, naming where it was set).
+ */
+int blob_restore_tree(struct store *st, const char *mpath, const char *dir);
+/*
+ * Remove the least recently used blobs of the cache folder until the blobs
+ * left take at most max bytes. Used is the time a restore last copied a
+ * blob (its atime). Copiers hold the blob open while copying, so removing
+ * one never breaks a restore; temporaries of fills under way are neither
+ * counted nor removed. Returns the bytes removed.
+ */
+int64_t blob_cache_trim(const char *cache, int64_t max);
 
 #endif

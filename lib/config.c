@@ -379,6 +379,8 @@ load_defaults(void)
 	    "workspace: ws1\n"
 	    "experiment: exp1\n"
 	    "target: local\n"
+	    "work-keep-failed: 24h\n"
+	    "cache-max-size: 10G\n"
 	    "targets:\n"
 	    "  local: {type: local, max-runs: 1}\n";
 	struct layer *l = &layers[L_DEFAULT];

@@ -13,7 +13,8 @@
  *
  * Built-in defaults: store "$XT_HOME/store" (XT_HOME defaults to ~/.xt),
  * workspace "ws1", experiment "exp1", target "local",
- * targets.local {type: local, max-runs: 1}.
+ * targets.local {type: local, max-runs: 1}, work-keep-failed 24h and
+ * cache-max-size 10G (lib/work.h).
  */
 #ifndef XT_CONFIG_H
 #define XT_CONFIG_H

@@ -21,6 +21,7 @@
 #include "runexec.h"
 #include "searchjob.h"
 #include "tree.h"
+#include "work.h"
 #include "banned.h"
 
 #define OUT_CHUNK ((size_t)256 << 10)
@@ -43,6 +44,7 @@ struct rx {
 	struct store *st2;
 	char *startline, err[1024];
 	size_t startlen;
+	int keep_work;	/* keep the folder at the end: an output was not captured */
 };
 
 static volatile sig_atomic_t cancel_req;
@@ -477,7 +479,11 @@ parent_script(struct rx *x, const char *script)
 	return status;
 }
 
-/* Copy output/ into the store and write files.jsonl. */
+/*
+ * Copy output/ into the store and write files.jsonl. A link is captured as
+ * its target only inside output/ (tree_scan_beneath); one that is not is
+ * named in the console. Sets keep_work when a file could not be captured.
+ */
 static void
 capture(struct rx *x)
 {
@@ -486,33 +492,55 @@ capture(struct rx *x)
 	size_t i;
 
 	tree_init(&t);
-	tree_scan(&t, x->outdir, "");
+	tree_scan_beneath(&t, x->outdir);
+	for (i = 0; i < t.nrefused; i++) {
+		warnx("run %s: not capturing 'output/%s': %s", x->run, t.refused[i].rel,
+		    t.refused[i].why);
+		note_out(x, "xt-runq: not capturing 'output/%s': %s\n", t.refused[i].rel,
+		    t.refused[i].why);
+	}
+	flush_out(x);
 	sbuf_init(&man, (size_t)64 << 20);
 	for (i = 0; i < t.n; i++) {
 		char *rel = xasprintf("output/%s", t.files[i].rel);
-		char *p = run_path(x->ws, x->run, rel), sha[65];
+		char *p = run_path(x->ws, x->run, rel), sha[65], *src = NULL;
+		int fd = tree_open_beneath(x->outdir, t.files[i].target);
+		struct stat sb;
 		cJSON *o;
 		char *line;
 
-		if (store_put_file(x->st, p, t.files[i].full, sha, NULL, NULL) < 0) {
+		/* the file as opened, so that no link put in its way since the scan is followed */
+		if (fd >= 0)
+			src = xasprintf("/proc/self/fd/%d", fd);
+		if (fd < 0 || fstat(fd, &sb) < 0) {
+			warnx("run %s: cannot capture '%s': %s", x->run, t.files[i].rel, strerror(errno));
+			x->keep_work = 1;
+		} else if (store_put_file(x->st, p, src, sha, NULL, NULL) < 0) {
 			warnx("run %s: cannot capture '%s': %s", x->run, t.files[i].rel, store_error(x->st));
+			x->keep_work = 1;
 		} else {
 			o = cJSON_CreateObject();
 			json_set_str(o, "path", rel);
-			json_set_num(o, "size", (double)t.files[i].size);
+			json_set_num(o, "size", (double)sb.st_size);
 			json_set_str(o, "sha256", sha);
 			line = json_line(o, NULL);
 			sbuf_adds(&man, line);
 			free(line);
 			cJSON_Delete(o);
 		}
+		if (fd >= 0)
+			close(fd);
+		free(src);
 		free(p);
 		free(rel);
 	}
 	if (t.n) {
 		char *p = run_path(x->ws, x->run, "files.jsonl");
 
-		store_put(x->st, p, man.buf, man.len);
+		if (store_put(x->st, p, man.buf, man.len) < 0) {
+			warnx("run %s: cannot save '%s': %s", x->run, p, store_error(x->st));
+			x->keep_work = 1;
+		}
 		free(p);
 	}
 	sbuf_release(&man);
@@ -574,7 +602,7 @@ finish(struct rx *x, const char *status, int code, const char *error, int64_t t0
 static int
 prepare(struct rx *x)
 {
-	char *home = xt_home(), *cache = xasprintf("%s/cache/blobs", home);
+	char *home = xt_home();
 	char *man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
 	int fd, rc = 0;
 
@@ -582,11 +610,12 @@ prepare(struct rx *x)
 	x->code = path_join(x->dir, "code");
 	x->outdir = path_join(x->dir, "output");
 	x->logpath = path_join(x->dir, "log.jsonl");
+	work_begin(x->dir);
 	rm_rf(x->dir);
 	if (mkdir_p(x->code) < 0 || mkdir_p(x->outdir) < 0) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
-	} else if (blob_get_tree(x->st, man, x->code, cache) < 0) {
+	} else if (blob_restore_tree(x->st, man, x->code) < 0) {
 		warnx("run %s: cannot restore its code: %s", x->run, store_error(x->st));
 		rc = -1;
 	} else if ((fd = open(x->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
@@ -595,7 +624,6 @@ prepare(struct rx *x)
 		rc = -1;
 	}
 	free(home);
-	free(cache);
 	free(man);
 	return rc;
 }
@@ -804,6 +832,8 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		event(&x, "cancelled", NULL);
 	res = finish(&x, status, code, error, t0, t1);
 out:
+	if (res == RUNEXEC_ENDED)
+		work_end(x.dir, json_str(x.rec, "status"), x.keep_work);
 	sigaction(SIGTERM, &old, NULL);
 	searchjob_pruner_release(&pr);
 	free_vec(argv);

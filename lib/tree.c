@@ -1,10 +1,19 @@
 /* tree.c: see tree.h. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#if defined(__has_include)
+#if __has_include(<linux/openat2.h>)
+#include <linux/openat2.h>
+#endif
+#endif
 
 #include "tree.h"
 #include "util.h"
@@ -24,8 +33,12 @@ tree_release(struct tree *t)
 	for (i = 0; i < t->n; i++) {
 		free(t->files[i].rel);
 		free(t->files[i].full);
+		free(t->files[i].target);
 	}
 	free(t->files);
+	for (i = 0; i < t->nrefused; i++)
+		free(t->refused[i].rel);
+	free(t->refused);
 	for (i = 0; i < t->nomit; i++)
 		free(t->omit[i]);
 	free(t->omit);
@@ -116,9 +129,43 @@ push_as(struct tree *t, const char *full, const char *prefix, const char *rel,
 	free(r);
 }
 
-/* Walk dir, whose path under the tree's root is rel; files are named prefix/rel/... */
+static void
+refuse(struct tree *t, const char *rel, const char *why)
+{
+	t->refused = xrealloc(t->refused, (t->nrefused + 1) * sizeof(*t->refused));
+	t->refused[t->nrefused].rel = xstrdup(rel);
+	t->refused[t->nrefused++].why = why;
+}
+
+/* Beneath: the link full, named rel, in the tree whose resolved root is realroot. */
+static void
+link_beneath(struct tree *t, const char *full, const char *rel, const char *realroot)
+{
+	size_t len = strlen(realroot);
+	char *res = realpath(full, NULL);
+	struct stat tb;
+
+	if (!res || stat(res, &tb) < 0)
+		refuse(t, rel, "a dangling link, not followed");
+	else if (strncmp(res, realroot, len) != 0 || res[len] != '/')
+		refuse(t, rel, "a link to outside the folder, not followed");
+	else if (S_ISDIR(tb.st_mode))
+		refuse(t, rel, "a link to a folder, not followed");
+	else if (!S_ISREG(tb.st_mode))
+		refuse(t, rel, "a link to a special file, not followed");
+	else {
+		push(t, full, rel, &tb);
+		t->files[t->n - 1].target = xstrdup(res + len + 1);
+	}
+	free(res);
+}
+
+/*
+ * Walk dir, whose path under the tree's root is rel; files are named
+ * prefix/rel/... realroot: the resolved root of a tree_scan_beneath, else NULL.
+ */
 static int
-scan(struct tree *t, const char *dir, const char *rel, const char *prefix)
+scan(struct tree *t, const char *dir, const char *rel, const char *prefix, const char *realroot)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -142,8 +189,10 @@ scan(struct tree *t, const char *dir, const char *rel, const char *prefix)
 			warnx("cannot stat '%s':", full);
 			ret = -1;
 		} else if (S_ISDIR(sb.st_mode)) {
-			if (scan(t, full, r, prefix) < 0)
+			if (scan(t, full, r, prefix, realroot) < 0)
 				ret = -1;
+		} else if (S_ISLNK(sb.st_mode) && realroot) {
+			link_beneath(t, full, r, realroot);
 		} else if (S_ISLNK(sb.st_mode)) {
 			struct stat tb;
 
@@ -160,6 +209,8 @@ scan(struct tree *t, const char *dir, const char *rel, const char *prefix)
 			}
 		} else if (S_ISREG(sb.st_mode)) {
 			push_as(t, full, prefix, r, &sb);
+			if (realroot)
+				t->files[t->n - 1].target = xstrdup(r);
 		} else {
 			warnx("'%s': not a regular file", full);
 			ret = -1;
@@ -175,9 +226,58 @@ int
 tree_scan(struct tree *t, const char *root, const char *prefix)
 {
 	size_t first = t->n;
-	int ret = scan(t, root, "", prefix);
+	int ret = scan(t, root, "", prefix, NULL);
 
 	if (t->n > first)
 		qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
 	return ret;
+}
+
+int
+tree_scan_beneath(struct tree *t, const char *root)
+{
+	size_t first = t->n;
+	char *realroot = realpath(root, NULL);
+	int ret;
+
+	if (!realroot) {
+		warnx("cannot open folder '%s':", root);
+		return -1;
+	}
+	ret = scan(t, root, "", "", realroot);
+	free(realroot);
+	if (t->n > first)
+		qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
+	return ret;
+}
+
+int
+tree_open_beneath(const char *root, const char *target)
+{
+	int dfd, fd, e;
+
+	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+#if defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+	{
+		struct open_how how;
+
+		memset(&how, 0, sizeof(how));
+		how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
+		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		fd = (int)syscall(SYS_openat2, dfd, target, &how, sizeof(how));
+		if (fd >= 0 || errno != ENOSYS) {
+			e = errno;
+			close(dfd);
+			errno = e;
+			return fd;
+		}
+	}
+#endif
+	/* no openat2 (Linux before 5.6): the last part at least is no link */
+	fd = openat(dfd, target, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	e = errno;
+	close(dfd);
+	errno = e;
+	return fd;
 }

@@ -1,0 +1,279 @@
+/* work.c: see work.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+#include "work.h"
+#include "banned.h"
+
+/* A folder tree deeper than this is not removed below that depth. */
+#define RM_MAX_DEPTH 256
+
+/* A number followed by one of units (each with its factor in mult), or "0". */
+static int
+parse_unit(const char *s, const char *units, const int64_t *mult, int unit_needed, int64_t *out)
+{
+	char num[32];
+	const char *u;
+	size_t n = strspn(s, "0123456789");
+	int64_t v, m = 1;
+
+	if (n == 0 || n >= sizeof(num))
+		return -1;
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (parse_i64(num, 0, INT64_MAX, &v) < 0)
+		return -1;
+	if (s[n] == '\0') {
+		if (unit_needed && v != 0)
+			return -1;
+	} else {
+		if (s[n + 1] != '\0' || !(u = strchr(units, s[n])))
+			return -1;
+		m = mult[u - units];
+	}
+	if (v > INT64_MAX / m)
+		return -1;
+	*out = v * m;
+	return 0;
+}
+
+int
+work_parse_duration(const char *s, int64_t *ms)
+{
+	static const int64_t mult[] = { 1000, 60000, 3600000, 86400000 };
+
+	return parse_unit(s, "smhd", mult, 1, ms);
+}
+
+int
+work_parse_size(const char *s, int64_t *bytes)
+{
+	static const int64_t mult[] = { 1 << 10, 1 << 20, 1 << 30, (int64_t)1 << 40,
+	    1 << 10, 1 << 20, 1 << 30, (int64_t)1 << 40 };
+
+	return parse_unit(s, "KMGTkmgt", mult, 0, bytes);
+}
+
+int
+work_config(struct work_config *wc, char *err, size_t errlen)
+{
+	const char *k = config_str("work-keep-failed", "24h");
+	const char *c = config_str("cache-max-size", "10G");
+
+	if (work_parse_duration(k, &wc->keep_failed_ms) < 0) {
+		snprintf(err, errlen, "%s: work-keep-failed: '%s' is not a duration such as 24h",
+		    config_origin("work-keep-failed"), k);
+		return -1;
+	}
+	if (work_parse_size(c, &wc->cache_max) < 0) {
+		snprintf(err, errlen, "%s: cache-max-size: '%s' is not a size such as 10G",
+		    config_origin("cache-max-size"), c);
+		return -1;
+	}
+	return 0;
+}
+
+/* Remove name in dirfd, a file or a whole folder tree. */
+static int
+rm_at(int dirfd, const char *name, int depth)
+{
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	int fd, ret = 0;
+
+	if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM && errno != EACCES)
+		return -1;
+	if (depth >= RM_MAX_DEPTH) {
+		errno = ELOOP;
+		return -1;
+	}
+	/* a folder, perhaps one the run made read-only (root ignores that) */
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+		fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 0700) != 0700)
+		fchmod(fd, 0700);
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (rm_at(fd, de->d_name, depth + 1) < 0)
+			ret = -1;
+	}
+	closedir(d);
+	if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		ret = -1;
+	return ret;
+}
+
+int
+work_rm(const char *path)
+{
+	return rm_at(AT_FDCWD, path, 0);
+}
+
+/*
+ * Remove the kept folder name of wsdir if its time is up. Its end mark is
+ * locked from before the check until the folder is renamed away, and
+ * work_begin takes the mark back under the same lock, so a run that starts
+ * again never loses its folder to a sweep.
+ */
+static void
+sweep_one(const char *wsdir, const char *name, int64_t keep_ms, int64_t now)
+{
+	char *mark = xasprintf("%s/%s/%s", wsdir, name, WORK_ENDED);
+	struct stat sb;
+	int fd;
+
+	fd = open(mark, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	free(mark);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0 && fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    sb.st_nlink > 0 &&
+	    now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) >= keep_ms) {
+		char *run = path_join(wsdir, name);
+		char *gone = xasprintf("%s/.gone.%ld.%s", wsdir, (long)getpid(), name);
+
+		if (rename(run, gone) == 0) {
+			close(fd);
+			fd = -1;
+			work_rm(gone);
+		}
+		free(run);
+		free(gone);
+	}
+	if (fd >= 0)
+		close(fd);
+}
+
+/* A folder ".gone.PID.RUN" that a sweeper killed midway left. */
+static int
+gone_orphan(const char *name)
+{
+	const char *p = name + 6, *dot;
+
+	if (strncmp(name, ".gone.", 6) != 0 || !(dot = strchr(p, '.')))
+		return 0;
+	return pid_gone(p, (size_t)(dot - p));
+}
+
+static void
+sweep_ws(const char *wsdir, int64_t keep_ms, int64_t now)
+{
+	struct dirent *de;
+	DIR *d = opendir(wsdir);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		char *p;
+
+		if (de->d_name[0] != '.') {
+			if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
+				sweep_one(wsdir, de->d_name, keep_ms, now);
+		} else if (gone_orphan(de->d_name)) {
+			p = path_join(wsdir, de->d_name);
+			work_rm(p);
+			free(p);
+		}
+	}
+	closedir(d);
+}
+
+void
+work_sweep(void)
+{
+	struct work_config wc;
+	struct dirent *de;
+	char err[512], *home, *top;
+	int64_t now = time_now_ms();
+	DIR *d;
+
+	if (work_config(&wc, err, sizeof(err)) < 0) {
+		warnx("%s", err);
+		return;
+	}
+	home = xt_home();
+	top = path_join(home, "work");
+	free(home);
+	if ((d = opendir(top))) {
+		while ((de = readdir(d))) {
+			char *ws;
+
+			if (de->d_name[0] == '.' || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
+				continue;
+			ws = path_join(top, de->d_name);
+			sweep_ws(ws, wc.keep_failed_ms, now);
+			free(ws);
+		}
+		closedir(d);
+	}
+	free(top);
+}
+
+void
+work_begin(const char *dir)
+{
+	char *mark = path_join(dir, WORK_ENDED);
+	int fd = open(mark, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd >= 0) {
+		while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+			;
+		unlink(mark);
+		close(fd);
+	}
+	free(mark);
+}
+
+void
+work_end(const char *dir, const char *status, int keep)
+{
+	if (dir && access(dir, F_OK) == 0) {
+		int done = status && (!strcmp(status, "completed") || !strcmp(status, "pruned"));
+
+		if (done && !keep) {
+			if (work_rm(dir) < 0)
+				warnx("cannot remove '%s':", dir);
+		} else {
+			/* kept; the sweep below removes it at once when the time is 0 */
+			char *mark = path_join(dir, WORK_ENDED);
+			int fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
+
+			if (fd < 0 || futimens(fd, NULL) < 0)
+				warnx("cannot mark '%s' for its removal later:", dir);
+			if (fd >= 0)
+				close(fd);
+			free(mark);
+		}
+	}
+	work_sweep();
+}
+
+void
+work_start(void)
+{
+	struct work_config wc;
+	char err[512];
+
+	if (work_config(&wc, err, sizeof(err)) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	work_sweep();
+}

@@ -1,0 +1,68 @@
+/*
+ * work.h: the run folders of this machine, $XT_HOME/work/WS/RUN, and
+ * their clean-up.
+ *
+ * A run's folder holds its code (a copy of its job's snapshot), its
+ * output/ and its log.jsonl while it runs. At the run's final end (not
+ * before a retry) it is removed once its outputs are captured, when the
+ * run completed or was pruned and every output was captured; otherwise
+ * (failed, cancelled, an output not captured) it is kept for the
+ * configured time, marked by an empty file WORK_ENDED in it whose mtime is
+ * the end. Kept folders older than that are removed at each later run end
+ * and xt-runq start (work_sweep).
+ *
+ * Configuration (lib/config.h): "work-keep-failed", a duration ("0", "90s",
+ * "30m", "24h", "7d"; default 24h), and "cache-max-size", the bound of the
+ * blob cache ("0" for no cache, "512M", "10G"; K, M, G, T are powers of
+ * 1024; default 10G).
+ */
+#ifndef XT_WORK_H
+#define XT_WORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The end mark of a kept folder, in the folder. */
+#define WORK_ENDED ".xt-ended"
+
+struct work_config {
+	int64_t keep_failed_ms;	/* work-keep-failed */
+	int64_t cache_max;	/* cache-max-size, bytes; 0: no cache */
+};
+
+/*
+ * Read the two keys. 0, or -1 with err set to "ORIGIN: KEY: what is
+ * wrong" (ORIGIN as config_origin gives it, e.g. "./xt.yaml:3:19").
+ */
+int work_config(struct work_config *wc, char *err, size_t errlen);
+/* "24h" (units s, m, h, d; "0" alone) into ms. 0, or -1. */
+int work_parse_duration(const char *s, int64_t *ms);
+/* "10G" (bytes, or units K, M, G, T) into bytes. 0, or -1. */
+int work_parse_size(const char *s, int64_t *bytes);
+
+/*
+ * A run is about to use its folder dir again (a retry, a requeue): take
+ * back a kept folder, so that no sweep removes it from now on. Waits for
+ * a sweep that is removing it at this moment (the folder is then gone).
+ */
+void work_begin(const char *dir);
+/*
+ * The run of folder dir has ended for good with status: remove the folder,
+ * or keep it (see above; keep forces it), then work_sweep. dir NULL: only
+ * the sweep.
+ */
+void work_end(const char *dir, const char *status, int keep);
+/* Remove the kept folders under $XT_HOME/work whose time is up. */
+void work_sweep(void);
+/*
+ * An executor starts: check the two keys (die with status 2 naming where
+ * one is bad), then work_sweep.
+ */
+void work_start(void);
+/*
+ * Remove the tree at path, also where the run made folders read-only. A
+ * link is removed, never followed. 0, or -1 with errno (ENOENT is fine).
+ */
+int work_rm(const char *path);
+
+#endif
