@@ -1,0 +1,84 @@
+#!/bin/sh
+# A run's folder, $XT_HOME/work/WS/RUN, goes once its outputs are captured:
+# at once when it completed, after work-keep-failed when it failed; never
+# between the attempts of a run that is retried. Kept folders whose time
+# is up go at a later run's end or xt-runq's start.
+. "$(dirname "$0")/lib.sh"
+
+W=$XT_HOME/work/ws1
+mkdir code
+echo 'echo out >"$XT_OUTPUT_DIR/o.txt"; exit ${1:-0}' >code/run.sh
+
+xt-submit -C code -- sh run.sh 0 >/dev/null
+t_run xt-runq
+t_status 0 "a run that completes"
+t_ok "its output is captured" [ "$(xt-get -c run1/output/o.txt)" = out ]
+t_ok "its folder is gone" [ ! -e "$W/run1" ]
+
+xt-submit -C code -- sh run.sh 3 >/dev/null
+t_run xt-runq
+t_ok "a failed run's output is captured" [ "$(xt-get -c run2/output/o.txt)" = out ]
+t_ok "its folder is kept" test -f "$W/run2/output/o.txt" -a -f "$W/run2/code/run.sh"
+t_ok "marked with its end" [ -f "$W/run2/.xt-ended" ]
+
+# a retried run keeps its folder between attempts: attempt 1 runs alone
+cat >code/retry.sh <<EOS
+[ -e "$T/again" ] && exit 0
+touch "$T/again"; exit 1
+EOS
+xt-submit -C code --retries 1 -- sh retry.sh >/dev/null
+t_run xt-runq exec run3
+t_ok "attempt 1 failed and the run is queued again" [ "$(rec run3 status)" = queued ]
+t_ok "its folder is still there, unmarked" test -d "$W/run3" -a ! -e "$W/run3/.xt-ended"
+t_run xt-runq
+t_ok "attempt 2 completes" [ "$(rec run3 status)" = completed ]
+t_ok "and then the folder goes" [ ! -e "$W/run3" ]
+
+# the time is up for run2: the next run's end removes it, not a young one
+xt-submit -C code -- sh run.sh 4 >/dev/null
+xt-runq >/dev/null 2>&1
+t_ok "run4 failed and is kept" [ -d "$W/run4" ]
+touch -d '25 hours ago' "$W/run2/.xt-ended"
+xt-submit -C code -- sh run.sh 0 >/dev/null
+t_run xt-runq
+t_ok "a kept folder older than 24h goes at a run's end" [ ! -e "$W/run2" ]
+t_ok "a young one stays" [ -d "$W/run4" ]
+
+# work-keep-failed, from the environment or the configuration
+touch -d '2 hours ago' "$W/run4/.xt-ended"
+t_run env XT_WORK_KEEP_FAILED=1h xt-runq
+t_status 0 "xt-runq with nothing to run"
+t_ok "sweeps at its start: 2 hours is past work-keep-failed: 1h" [ ! -e "$W/run4" ]
+xt-submit -C code -- sh run.sh 5 >/dev/null
+t_run env XT_WORK_KEEP_FAILED=0 xt-runq
+t_ok "work-keep-failed: 0 keeps no failed folder" [ ! -e "$W/run6" ]
+t_ok "after capturing its output" [ "$(xt-get -c run6/output/o.txt)" = out ]
+echo 'work-keep-failed: 30m' >xt.yaml
+mkdir -p "$W/run99/output"
+touch -d '40 minutes ago' "$W/run99/.xt-ended"
+mkdir -p "$W/run98/output"
+t_run xt-runq
+t_ok "./xt.yaml sets it" [ ! -e "$W/run99" ]
+t_ok "a folder with no end mark (a run under way) is never swept" [ -d "$W/run98" ]
+rm xt.yaml
+
+# a folder the run made read-only goes all the same
+echo 'mkdir -p "$XT_OUTPUT_DIR/ro/sub"; echo x >"$XT_OUTPUT_DIR/ro/sub/f"; chmod 0 "$XT_OUTPUT_DIR/ro/sub"; chmod 0555 "$XT_OUTPUT_DIR/ro" .' >code/ro.sh
+xt-submit -C code -- sh ro.sh >/dev/null
+t_run xt-runq
+t_ok "a completed run whose folders are read-only" [ "$(rec run7 status)" = completed ]
+t_ok "is removed" [ ! -e "$W/run7" ]
+
+# a bad value is refused before anything runs, naming where it was set
+xt-submit -C code -- sh run.sh 0 >/dev/null
+t_run env XT_WORK_KEEP_FAILED=soon xt-runq
+t_status 2 "a bad work-keep-failed is a usage error"
+echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
+t_ok "naming the variable and the value" cmp -s want "$T/err"
+t_ok "and nothing ran" [ "$(rec run8 status)" = queued ]
+printf 'x: 1\nwork-keep-failed: 3 days\n' >xt.yaml
+t_run xt-runq
+t_status 2 "in ./xt.yaml too"
+echo "xt-runq: ./xt.yaml:2:19: work-keep-failed: '3 days' is not a duration such as 24h" >want
+t_ok "naming its line and column" cmp -s want "$T/err"
+t_done
