@@ -4,20 +4,30 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#if defined(__has_include)
-#if __has_include(<linux/openat2.h>)
-#include <linux/openat2.h>
-#endif
-#endif
 
 #include "tree.h"
 #include "util.h"
 #include "banned.h"
+
+/*
+ * openat2(2) (Linux 5.6), also where the C library's headers lack it (the
+ * static build's musl-gcc hides the kernel's): the ABI is fixed.
+ */
+#if defined(__linux__) && !defined(SYS_openat2) && !defined(__alpha__)
+#define SYS_openat2 437
+#endif
+struct xt_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define XT_RESOLVE_NO_MAGICLINKS 0x02
+#define XT_RESOLVE_NO_SYMLINKS 0x04
+#define XT_RESOLVE_BENEATH 0x08
 
 void
 tree_init(struct tree *t)
@@ -258,13 +268,13 @@ tree_open_beneath(const char *root, const char *target)
 
 	if ((dfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return -1;
-#if defined(SYS_openat2) && defined(RESOLVE_BENEATH)
+#ifdef SYS_openat2
 	{
-		struct open_how how;
+		struct xt_open_how how;
 
 		memset(&how, 0, sizeof(how));
 		how.flags = O_RDONLY | O_NOFOLLOW | O_CLOEXEC;
-		how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+		how.resolve = XT_RESOLVE_BENEATH | XT_RESOLVE_NO_SYMLINKS | XT_RESOLVE_NO_MAGICLINKS;
 		fd = (int)syscall(SYS_openat2, dfd, target, &how, sizeof(how));
 		if (fd >= 0 || errno != ENOSYS) {
 			e = errno;
