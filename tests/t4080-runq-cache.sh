@@ -24,11 +24,11 @@ t_out_is want "it ran its whole code, not the cut copy"
 t_ok "the cache holds the whole blob" cmp -s code/run.sh "$cache"
 t_ok "no temporary file is left in the cache" [ "$(ls -A "$(dirname "$cache")")" = "$(basename "$cache")" ]
 
-# a cache entry of the right size is used as it is (no fetch per run)
+# a cache entry of the right size (and mtime) is used as it is (no fetch per run)
 ino=$(stat -c %i "$cache")
 xt-submit -C code -- sh run.sh >/dev/null
 t_run xt-runq
-t_ok "a whole cached blob is linked, not fetched again" [ "$(stat -c %i "$cache")" = "$ino" ]
+t_ok "a whole cached blob is used, not fetched again" [ "$(stat -c %i "$cache")" = "$ino" ]
 
 # 16 runs starting together from an empty cache: each sees the whole script
 rm -rf "$XT_HOME/cache"
