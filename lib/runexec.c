@@ -974,6 +974,7 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 		json_set_str(rec, "error", "lost: its executor died");
 		set_code(rec, "exit_code", -1);
 		rc = run_end(st, rec, "failed", d) < 0 ? -1 : 0;
+		work_end_lost(ws, run);
 	}
 	cJSON_Delete(rec);
 	return rc;

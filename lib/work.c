@@ -277,3 +277,13 @@ work_start(void)
 		die_status(EXIT_USAGE, "%s", err);
 	work_sweep();
 }
+
+void
+work_end_lost(const char *ws, const char *run)
+{
+	char *home = xt_home(), *dir = xasprintf("%s/work/%s/%s", home, ws, run);
+
+	work_end(dir, "failed", 1);
+	free(dir);
+	free(home);
+}

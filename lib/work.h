@@ -52,6 +52,12 @@ void work_begin(const char *dir);
  * the sweep.
  */
 void work_end(const char *dir, const char *status, int keep);
+/*
+ * The run run of workspace ws, whose executor on this machine died, has
+ * been failed: keep its folder (if any) as a failed run's, then
+ * work_sweep.
+ */
+void work_end_lost(const char *ws, const char *run);
 /* Remove the kept folders under $XT_HOME/work whose time is up. */
 void work_sweep(void);
 /*

@@ -69,13 +69,31 @@ t_run xt-runq
 t_ok "a completed run whose folders are read-only" [ "$(rec run7 status)" = completed ]
 t_ok "is removed" [ ! -e "$W/run7" ]
 
+# a run whose executor died is failed by the next xt-runq: its folder is
+# kept as a failed run's. xt-runq is stopped first, so that no pid of an
+# executor that ends meanwhile can be reused; only its children are killed
+xt-submit -C code -- sleep 100 >/dev/null
+xt-runq >/dev/null 2>&1 &
+runq=$!
+t_ok "run8 starts" wait_status run8 running
+kill -STOP $runq
+kids=""
+for p in $(xt-runq ls | sed -n 's/.*"pid":\([0-9]*\).*/\1/p'); do
+	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "$runq" ] && kids="$kids $p"
+done
+kill -9 $runq $kids
+wait $runq 2>/dev/null
+t_run xt-runq
+t_ok "the next xt-runq fails the lost run" [ "$(rec run8 error)" = "lost: its executor died" ]
+t_ok "and keeps its folder, marked" test -d "$W/run8/code" -a -f "$W/run8/.xt-ended"
+
 # a bad value is refused before anything runs, naming where it was set
 xt-submit -C code -- sh run.sh 0 >/dev/null
 t_run env XT_WORK_KEEP_FAILED=soon xt-runq
 t_status 2 "a bad work-keep-failed is a usage error"
 echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
 t_ok "naming the variable and the value" cmp -s want "$T/err"
-t_ok "and nothing ran" [ "$(rec run8 status)" = queued ]
+t_ok "and nothing ran" [ "$(rec run9 status)" = queued ]
 printf 'x: 1\nwork-keep-failed: 3 days\n' >xt.yaml
 t_run xt-runq
 t_status 2 "in ./xt.yaml too"
