@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -142,6 +143,37 @@ main(void)
 	CHECK(access(p, F_OK) == 0);
 	free(p);
 	CHECK(work_rm(root) == 0);
+
+	/* the sweep removes a kept folder whose time is up, unless its run took it back */
+	p = path_join(top, "home");
+	setenv("XT_HOME", p, 1);
+	free(p);
+	p = path_join(top, "home/work/ws1/run1");
+	CHECK(mkdir_p(p) == 0);
+	q = path_join(p, WORK_ENDED);
+	put(q, "");
+	{
+		struct timespec old[2] = { { 1000, 0 }, { 1000, 0 } };
+		int fd;
+
+		CHECK(utimensat(AT_FDCWD, q, old, 0) == 0);
+		/* a sweep while the run's executor holds the mark (work_begin) leaves it */
+		fd = open(q, O_RDONLY);
+		CHECK(flock(fd, LOCK_EX) == 0);
+		work_sweep();
+		CHECK(access(p, F_OK) == 0);
+		close(fd);
+		work_begin(p);
+		CHECK(access(q, F_OK) < 0);
+		work_sweep();
+		CHECK(access(p, F_OK) == 0);
+		put(q, "");
+		CHECK(utimensat(AT_FDCWD, q, old, 0) == 0);
+		work_sweep();
+		CHECK(access(p, F_OK) < 0 && errno == ENOENT);
+	}
+	free(p);
+	free(q);
 	CHECK(work_rm(top) == 0);
 	free(root);
 	free(out);
