@@ -171,8 +171,9 @@ cache_clean(const char *cache)
  * Fill the local cache with blob sha. Other executors copy from the cache
  * at any moment, so a blob appears there only whole and verified: it is
  * written under a name of its own, then renamed into place (over a cached
- * file of the wrong size or mtime, which no fill of ours leaves). A filler killed
- * mid-copy leaves its temporary: the first fill of a process removes those.
+ * file of the wrong size or mtime, which no fill of ours leaves). A filler
+ * killed mid-copy leaves its temporary: the first fill of a process removes
+ * those.
  */
 static int
 cache_fill(struct store *st, const char *cache, const char *sha, const char *bp, const char *cp)
