@@ -39,11 +39,6 @@ static cJSON *merged;	/* the layers merged; NULL until first needed */
 static cJSON *opts;	/* config_set: key -> value */
 static cJSON *envs;	/* env values handed out: "env XT_X" -> value */
 
-/* Keys whose values are secrets; a file holding one must be private. */
-static const char *const credkeys[] = {
-	"key", "account-key", "sas", "password", "connection-string", NULL
-};
-
 struct parse {
 	yaml_parser_t yp;
 	const char *file;
@@ -245,7 +240,8 @@ mapping(struct parse *p, int depth, int record)
 		p->path.len = len;
 		p->path.buf[len] = '\0';
 		if (v) {
-			p->creds |= oneof(key, credkeys);
+			/* a secret's key at any depth, in any case (secret_name) */
+			p->creds |= secret_name(key, strlen(key));
 			cJSON_AddItemToObject(o, key, v);
 		}
 		yaml_event_delete(&kev);
@@ -270,6 +266,8 @@ node(struct parse *p, yaml_event_t *ev, int depth, int record)
 		fail(p, &m, "nested more than %d deep", CONFIG_MAX_DEPTH);
 	else if (ev->type == YAML_SCALAR_EVENT) {
 		v = scalar(ev, &raw);
+		/* a value holding a secret under any key: a SAS URL, a connection string */
+		p->creds |= secret_in(raw);
 		if (record)
 			record_scalar(p, raw, &m);
 	} else if (ev->type == YAML_SEQUENCE_START_EVENT)
@@ -388,8 +386,10 @@ load_defaults(void)
 	layer_free(l);
 	if (parse(l, "default", "default", yaml, sizeof(yaml) - 1, &creds, err, sizeof(err)) < 0)
 		die("built-in configuration: %s", err);
-	/* The store is added by hand: a path might not be valid plain YAML. */
-	home = xt_home();
+	/* The store is added by hand: a path might not be valid plain YAML.
+	 * Without a home there is no default store (config_store says so). */
+	if (!(home = xt_home_maybe()))
+		return;
 	store = path_join(home, "store");
 	cJSON_AddItemToObject(l->tree, "store", must(cJSON_CreateString(store)));
 	cJSON_AddItemToObject(l->raw, "store", must(cJSON_CreateString(store)));
@@ -620,7 +620,9 @@ config_store(void)
 	char *xh, *r;
 
 	if (!s || !*s) {
-		xh = xt_home();
+		if (!(xh = xt_home_maybe()))
+			die("no store: set XT_STORE (or store in xt.yaml), or XT_HOME for the default "
+			    "store $XT_HOME/store; neither XT_HOME nor HOME is set");
 		r = path_join(xh, "store");
 		free(xh);
 		return r;
