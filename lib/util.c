@@ -77,9 +77,9 @@ secret_name(const char *name, size_t len)
 	return 0;
 }
 
-/* Characters of a parameter's name in NAME=VALUE, and what ends its value. */
+/* Characters of a parameter's name in NAME=VALUE, and what ends its value (": " ends a message's part). */
 #define NAMECH(c) (isalnum((unsigned char)(c)) || (c) == '_' || (c) == '-' || (c) == '.')
-#define VALEND(c) (!(c) || strchr("&; \t\r\n\"',}>)", (c)))
+#define VALEND(p) (!*(p) || strchr("&; \t\r\n\"',}>)", *(p)) || ((p)[0] == ':' && (p)[1] == ' '))
 
 size_t
 redact_into(const char *s, char *out, size_t cap)
@@ -101,7 +101,7 @@ redact_into(const char *s, char *out, size_t cap)
 				PUT('=');
 				for (m = 0; mask[m]; m++)
 					PUT(mask[m]);
-				for (i++; !VALEND(s[i]); i++)
+				for (i++; !VALEND(s + i); i++)
 					;
 			}
 			continue;

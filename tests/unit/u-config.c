@@ -331,6 +331,7 @@ test_secrets(void)
 	    "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=REDACTED;"
 	    "BlobEndpoint=http://127.0.0.1:10000/a;"));
 	CHECK(redacts("https://me:hunter2@host/x", "https://me:REDACTED@host/x"));
+	CHECK(redacts("http://h/f?sig=a%2Bb: Couldn't connect", "http://h/f?sig=REDACTED: Couldn't connect"));
 	CHECK(redacts("SharedAccessSignature=sv=1&sig=2", "SharedAccessSignature=REDACTED&sig=REDACTED"));
 	CHECK(redacts("lr=0.1 sigma=2 file:///a/b", "lr=0.1 sigma=2 file:///a/b"));
 	CHECK(redacts("", ""));
