@@ -157,6 +157,17 @@ struct store {
 /* Set st's message, secrets redacted (redact_into); returns code, so backends can write `return store_fail(...)`. */
 int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
 
+/*
+ * For a module that must hold a lock (flock) on an object while it appends
+ * to it or replaces it (the run index): on a folder store, open the object
+ * path with flags (O_RDONLY, or O_WRONLY | O_APPEND; O_CREAT makes it and
+ * its folders) as the store opens its objects, never through a link and
+ * only a regular file. Returns the fd, which the caller closes, or a
+ * STORE_E* code with the message set; STORE_EINVAL when st is not a
+ * folder store.
+ */
+int store_file_fd(struct store *st, const char *path, int flags);
+
 /* The folder backend: open the store rooted at the absolute path root. */
 struct store *store_file_open(const char *root, char *err, size_t errlen);
 

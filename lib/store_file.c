@@ -36,6 +36,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "name.h"
 #include "sha256.h"
 #include "store.h"
 #include "banned.h"
@@ -70,6 +71,8 @@ struct fstore {
 	size_t npend, cappend;
 	char *buf;		/* CHUNK bytes for copies, made once */
 };
+
+static const struct store_ops file_ops;
 
 static struct fstore *
 priv(struct store *st)
@@ -586,6 +589,20 @@ obj_open(struct store *st, const char *op, const char *path, int flags, int crea
 		    S_ISDIR(sb->st_mode) ? "Is a folder" : "Not a regular file");
 	}
 	return fd;
+}
+
+int
+store_file_fd(struct store *st, const char *path, int flags)
+{
+	struct stat sb;
+	char why[256];
+
+	if (st->ops != &file_ops)
+		return store_fail(st, STORE_EINVAL, "'%s': not a folder store", store_url(st));
+	if (name_path_check(path, why, sizeof(why)) < 0)
+		return store_fail(st, STORE_EINVAL, "store path '%s' %s", path, why);
+	return obj_open(st, (flags & O_ACCMODE) == O_RDONLY ? "open" : "write", path, flags,
+	    (flags & O_CREAT) != 0, &sb);
 }
 
 static int

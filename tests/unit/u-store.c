@@ -1,5 +1,6 @@
 /* Unit tests of the store API on the folder backend. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -142,6 +143,16 @@ test_links(const char *dir, const char *root, struct store *st)
 	store_batch_begin(st);
 	CHECK(store_put(st, "lk/d/batch", "x", 1) == 0);
 	CHECK(is_link_err(st, store_commit(st), "lk/d"));
+
+	/* the fd a locking module (the run index) opens */
+	CHECK(is_link_err(st, store_file_fd(st, "lk/f", O_RDONLY), "lk/f"));
+	CHECK(is_link_err(st, store_file_fd(st, "lk/d/f", O_WRONLY | O_APPEND), "lk/d"));
+	CHECK(is_link_err(st, store_file_fd(st, "lk/d/i/new", O_WRONLY | O_APPEND | O_CREAT), "lk/d"));
+	CHECK(store_file_fd(st, "../x", O_RDONLY) == STORE_EINVAL);
+	rc = store_file_fd(st, "lk/i/idx", O_WRONLY | O_APPEND | O_CREAT);
+	CHECK(rc >= 0 && write(rc, "l\n", 2) == 2 && close(rc) == 0);
+	CHECK(store_get(st, "lk/i/idx", 0, -1, &sb) == 0 && sb.len == 2);
+	CHECK(store_delete(st, "lk/i/idx") == 0);
 
 	/* delete: neither the link nor its target */
 	CHECK(is_link_err(st, store_delete(st, "lk/f"), "lk/f"));
