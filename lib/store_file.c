@@ -708,28 +708,33 @@ out:
 static int
 f_stat(struct store *st, const char *path, struct store_stat *sst)
 {
+	const char *leaf;
 	struct stat sb;
-	int fd = obj_open(st, "stat", path, O_RDONLY, 0, &sb);
+	int pfd = parent_open(st, "stat", path, 0, &leaf), fd = -1, rc = 0;
 
-	/* a file xt cannot read still has a size, if no hash */
-	if (fd == STORE_ERR && errno == EACCES) {
-		const char *leaf;
-		int pfd = parent_open(st, "stat", path, 0, &leaf);
-
-		if (pfd < 0)
-			return pfd;
-		if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode))
-			fd = -1;
-		dir_close(st, pfd);
+	if (pfd < 0)
+		return pfd;
+	if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = path_fail(st, pfd, leaf, errno, "stat", path, strlen(path), 0);
+	else if (S_ISLNK(sb.st_mode))
+		rc = path_fail(st, pfd, leaf, ELOOP, "stat", path, strlen(path), 0);
+	else if (!S_ISREG(sb.st_mode))
+		rc = store_fail(st, S_ISDIR(sb.st_mode) ? STORE_ENOENT : STORE_EINVAL,
+		    "cannot stat '%s': %s", path, S_ISDIR(sb.st_mode) ? "Is a folder" :
+		    "Not a regular file");
+	/* the hash is read from the file itself; a file xt cannot read has a size, no hash */
+	else if ((fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	    (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)))
+		rc = store_fail(st, STORE_ERR, "cannot stat '%s': it changed meanwhile", path);
+	dir_close(st, pfd);
+	if (rc == 0) {
+		sst->size = sb.st_size;
+		sst->mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+		xattr_get(fd, &sb, sst->sha256);
 	}
-	if (fd < -1)
-		return fd;
-	sst->size = sb.st_size;
-	sst->mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
-	xattr_get(fd, &sb, sst->sha256);
 	if (fd >= 0)
 		close(fd);
-	return 0;
+	return rc;
 }
 
 static int
