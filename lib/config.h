@@ -26,7 +26,9 @@
  * Read ./xt.yaml and the user's file. Missing files are fine. Returns 0, or
  * -1 with err set to "FILE:LINE:COLUMN: what is wrong" for a malformed file
  * (bad YAML, a top level that is not a mapping, a duplicate key), or for a
- * file holding credentials that others can read: a key naming a secret
+ * file holding credentials that others can read ("FILE:LINE:COL: holds a
+ * credential ('azure.account-key') but can be read by others; chmod 600
+ * FILE"): a key naming a secret
  * (secret_name in util.h: a key, password, token, secret, SAS, ... in any
  * case, at any depth, in lists too) or a value holding one (secret_in: a
  * URL with "sig=", a connection string with "AccountKey="). Safe to call

@@ -34,8 +34,8 @@ printf 'targets:\n  remote:\n    opts: [{Api_Token: abc}]\n' >xt.yaml
 chmod 644 xt.yaml
 t_run xt-get -l
 t_status 1 "a token deep in a readable xt.yaml"
-t_err_has "./xt.yaml: holds credentials but can be read by others; chmod 600 ./xt.yaml" \
-    "is refused, saying what to do"
+t_err_has "./xt.yaml:3:13: holds a credential ('targets.remote.opts.Api_Token') but can be read by others; chmod 600 ./xt.yaml" \
+    "is refused, naming where it is and saying what to do"
 chmod 600 xt.yaml
 t_run xt-get -c a
 t_status 0 "the same file, private, is fine"
@@ -44,7 +44,8 @@ printf "store: 'az://acct/cont?sv=2020&sig=S3CR3Tsig'\n" >xt.yaml
 chmod 644 xt.yaml
 t_run env -u XT_STORE xt-get -l
 t_status 1 "a SAS in a value of a readable xt.yaml"
-t_err_has "holds credentials" "is refused too"
+t_err_has "./xt.yaml:1:8: holds a credential (in the value of 'store')" "is refused too"
+t_ok "without showing it" sh -c '! grep -q S3CR3T "$1"' sh "$T/err"
 chmod 600 xt.yaml
 t_run env -u XT_STORE xt-get -l
 t_status 1 "an Azure store URL with a SAS (not in this build)"

@@ -257,7 +257,8 @@ test_credentials(void)
 {
 	put("xt.yaml", 0644, "store: az://x\nazure:\n  account-key: abc\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
-	CHECK(streq(err, "./xt.yaml: holds credentials but can be read by others; chmod 600 ./xt.yaml"));
+	CHECK(streq(err, "./xt.yaml:3:3: holds a credential ('azure.account-key') but can be read by "
+	    "others; chmod 600 ./xt.yaml"));
 	chmod("xt.yaml", 0640);
 	CHECK(config_load(err, sizeof(err)) < 0);
 	chmod("xt.yaml", 0600);
@@ -271,9 +272,10 @@ test_credentials(void)
 	put("xt.yaml", 0644, "keys: 1\nsecret-key-name: x\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
 	put("xt.yaml", 0644, "azure:\n  Storage: {AccountKey: x}\n");
-	CHECK(config_load(err, sizeof(err)) < 0 && strstr(err, "holds credentials") != NULL);
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    strstr(err, "./xt.yaml:2:13: holds a credential ('azure.Storage.AccountKey')"));
 	put("xt.yaml", 0644, "a: [{b: [{SAS_Token: x}]}]\n");
-	CHECK(config_load(err, sizeof(err)) < 0);
+	CHECK(config_load(err, sizeof(err)) < 0 && strstr(err, ":1:11: holds a credential ('a.b.SAS_Token')"));
 	put("xt.yaml", 0644, "API-TOKEN: x\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
 	put("xt.yaml", 0644, "svc: {client_secret: x}\n");
@@ -288,7 +290,9 @@ test_credentials(void)
 	put("xt.yaml", 0644, "store: 'https://a.blob.core.windows.net/c?sv=2020&sig=abc'\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
 	put("xt.yaml", 0644, "conn: 'AccountName=a;AccountKey=b=='\n");
-	CHECK(config_load(err, sizeof(err)) < 0);
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    streq(err, "./xt.yaml:1:7: holds a credential (in the value of 'conn') but can be read by "
+	    "others; chmod 600 ./xt.yaml"));
 	/* words that only look like one */
 	put("xt.yaml", 0644, "keyboard: 1\ntokenizer: bert\nmonk: x\npassage: 2\nsigma: 1\n"
 	    "store: 'https://a/c?sv=2020'\n");
