@@ -66,7 +66,10 @@ struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *st);
 /* The canonical URL of the store (file:///abs/path or az://acct/cont). */
 const char *store_url(const struct store *st);
-/* The message of the last failure (no secret in it: see redact in util.h). Valid until the next call on st. */
+/*
+ * The message of the last failure, no secret in it (see redact in
+ * util.h). Valid until the next call on st.
+ */
 const char *store_error(const struct store *st);
 
 /* Put an object whole from memory. */
@@ -130,6 +133,17 @@ const char *store_path_reserved(const char *path, int write);
 void store_batch_begin(struct store *st);
 int store_commit(struct store *st);
 
+/*
+ * For a module that must hold a lock (flock) on an object while it appends
+ * to it or replaces it (the run index): on a folder store, open the object
+ * path with flags (O_RDONLY, or O_WRONLY | O_APPEND; O_CREAT makes it and
+ * its folders) as the store opens its objects, never through a link and
+ * only a regular file. Returns the fd, which the caller closes, or a
+ * STORE_E* code with the message set; STORE_EINVAL when st is not a
+ * folder store.
+ */
+int store_file_fd(struct store *st, const char *path, int flags);
+
 /* Backend interface, for store_*.c only. */
 struct store_ops {
 	const char *scheme;
@@ -154,19 +168,11 @@ struct store {
 	void *priv;
 };
 
-/* Set st's message, secrets redacted (redact_into); returns code, so backends can write `return store_fail(...)`. */
-int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
-
 /*
- * For a module that must hold a lock (flock) on an object while it appends
- * to it or replaces it (the run index): on a folder store, open the object
- * path with flags (O_RDONLY, or O_WRONLY | O_APPEND; O_CREAT makes it and
- * its folders) as the store opens its objects, never through a link and
- * only a regular file. Returns the fd, which the caller closes, or a
- * STORE_E* code with the message set; STORE_EINVAL when st is not a
- * folder store.
+ * Set st's message, secrets redacted (redact_into); returns code, so
+ * backends can write `return store_fail(...)`.
  */
-int store_file_fd(struct store *st, const char *path, int flags);
+int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
 
 /* The folder backend: open the store rooted at the absolute path root. */
 struct store *store_file_open(const char *root, char *err, size_t errlen);

@@ -31,6 +31,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -46,7 +47,7 @@
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
 
-/* openat2(2): its struct open_how and RESOLVE_* flags (linux/openat2.h), which a musl build lacks */
+/* openat2(2): its struct open_how and RESOLVE_* flags (linux/openat2.h, which musl lacks) */
 #if !defined(SYS_openat2) && (defined(__x86_64__) || defined(__aarch64__))
 #define SYS_openat2 437
 #endif
@@ -66,7 +67,7 @@ struct fstore {
 	unsigned long seq;
 	char host[256];		/* this machine's name, in temporary names */
 	int cleaned;		/* stale temporaries looked for */
-	/* batch mode: temporaries (names in .tmp) waiting for one syncfs and their renames to store paths */
+	/* batch mode: temporaries (names in .tmp) waiting for one syncfs, and their store paths */
 	char **pend_tmp, **pend_dst;
 	size_t npend, cappend;
 	char *buf;		/* CHUNK bytes for copies, made once */
@@ -289,7 +290,7 @@ xattr_set(int fd, const char *hex)
 	(void)fsetxattr(fd, XATTR, val, strlen(val), 0);
 }
 
-/* The hash kept with the file open as fd, whose stat is sb, into hex ("" when none holds): 0 or -1. */
+/* The hash kept with the file open as fd (stat sb) into hex, "" when none holds: 0 or -1. */
 static int
 xattr_get(int fd, const struct stat *sb, char hex[65])
 {
@@ -766,7 +767,7 @@ walk(struct store *st, int dfd, const char *rel, const char *match, int recursiv
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (!*rel && !strcmp(de->d_name, TMPDIR))
+		if (!*rel && !strcasecmp(de->d_name, TMPDIR))
 			continue;
 		if (strncmp(de->d_name, match, mlen) != 0)
 			continue;

@@ -77,7 +77,7 @@ secret_name(const char *name, size_t len)
 	return 0;
 }
 
-/* Characters of a parameter's name in NAME=VALUE, and what ends its value (": " ends a message's part). */
+/* Characters of a name in NAME=VALUE, and what ends its value (": " ends a message's part). */
 #define NAMECH(c) (isalnum((unsigned char)(c)) || (c) == '_' || (c) == '-' || (c) == '.')
 #define VALEND(p) (!*(p) || strchr("&; \t\r\n\"',}>)", *(p)) || ((p)[0] == ':' && (p)[1] == ' '))
 

@@ -275,7 +275,8 @@ test_credentials(void)
 	CHECK(config_load(err, sizeof(err)) < 0 &&
 	    strstr(err, "./xt.yaml:2:13: holds a credential ('azure.Storage.AccountKey')"));
 	put("xt.yaml", 0644, "a: [{b: [{SAS_Token: x}]}]\n");
-	CHECK(config_load(err, sizeof(err)) < 0 && strstr(err, ":1:11: holds a credential ('a.b.SAS_Token')"));
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    strstr(err, ":1:11: holds a credential ('a.b.SAS_Token')"));
 	put("xt.yaml", 0644, "API-TOKEN: x\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
 	put("xt.yaml", 0644, "svc: {client_secret: x}\n");
@@ -335,7 +336,8 @@ test_secrets(void)
 	    "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=REDACTED;"
 	    "BlobEndpoint=http://127.0.0.1:10000/a;"));
 	CHECK(redacts("https://me:hunter2@host/x", "https://me:REDACTED@host/x"));
-	CHECK(redacts("http://h/f?sig=a%2Bb: Couldn't connect", "http://h/f?sig=REDACTED: Couldn't connect"));
+	CHECK(redacts("http://h/f?sig=a%2Bb: Couldn't connect",
+	    "http://h/f?sig=REDACTED: Couldn't connect"));
 	CHECK(redacts("SharedAccessSignature=sv=1&sig=2", "SharedAccessSignature=REDACTED&sig=REDACTED"));
 	CHECK(redacts("lr=0.1 sigma=2 file:///a/b", "lr=0.1 sigma=2 file:///a/b"));
 	CHECK(redacts("", ""));
