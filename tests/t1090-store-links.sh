@@ -14,8 +14,9 @@ cp ext/secret.txt secret.orig
 cp ext/dir/f f.orig
 ln -s "$T/ext/secret.txt" "$XT_STORE/lnf"
 ln -s "$T/ext/dir" "$XT_STORE/lnd"
-# a link deeper down, relative, next to an object
+# links deeper down, relative, next to an object
 ln -s ../../ext/dir "$XT_STORE/x/lnd"
+ln -s ../../ext/secret.txt "$XT_STORE/x/lnf"
 echo new >new
 : >empty
 
@@ -111,6 +112,6 @@ t_run xt-put -d -r x
 t_status 0 "xt-put -d -r of a folder holding a link"
 echo '{"path":"x/obj","size":5,"action":"deleted"}' >want
 t_out_is want "deletes the objects"
-t_ok "leaves the link (not an object) in place" test -L "$XT_STORE/x/lnd"
+t_ok "leaves the links (not objects) in place" test -L "$XT_STORE/x/lnd" -a -L "$XT_STORE/x/lnf"
 t_ok "and everything outside" outside
 t_done
