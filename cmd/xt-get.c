@@ -75,10 +75,14 @@ do_list(struct store *st, const char *addr, int recursive)
 	int rc, ret = 0;
 
 	/* an object lists as itself, a folder as its entries */
-	if (*p && store_stat(st, p, &sst) == 0) {
+	rc = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
+	if (rc == 0) {
 		struct store_entry e = { p, sst.size, sst.mtime_ms, 0 };
 
 		print_entry(&e, NULL);
+	} else if (rc != STORE_ENOENT) {
+		warnx("%s", store_error(st));
+		ret = 1;
 	} else if ((rc = store_list(st, pre, recursive, print_entry, NULL)) < 0) {
 		warnx("cannot list '%s': %s", addr, store_error(st));
 		ret = 1;
@@ -187,7 +191,14 @@ do_get(struct store *st, const char *src, const char *dest)
 	int ret = 0;
 
 	base = strrchr(p, '/') ? xstrdup(strrchr(p, '/') + 1) : xstrdup(*p ? p : ".");
-	if (*p && store_stat(st, p, &sst) == 0) {
+	ret = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
+	if (ret != 0 && ret != STORE_ENOENT) {
+		warnx("%s", store_error(st));
+		free(base);
+		free(p);
+		return 1;
+	}
+	if (ret == 0) {
 		char *file;
 
 		if (!dest)
@@ -204,6 +215,7 @@ do_get(struct store *st, const char *src, const char *dest)
 		free(p);
 		return ret;
 	}
+	ret = 0;
 	tree_init(&t);
 	pre = *p ? xasprintf("%s/", p) : xstrdup("");
 	if (store_list(st, pre, 1, collect, &t) < 0) {
@@ -331,9 +343,11 @@ do_url(const char *url, const char *file)
 	}
 	if (ok && file) {
 		cJSON *j = cJSON_CreateObject();
+		char *shown = redact(url);
 
 		sha256_hex(&o.h, sha);
-		json_set_str(j, "url", url);
+		json_set_str(j, "url", shown);
+		free(shown);
 		json_set_str(j, "file", file);
 		json_set_num(j, "size", (double)r.bytes);
 		json_set_str(j, "sha256", sha);

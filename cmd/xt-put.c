@@ -103,7 +103,7 @@ do_append(struct store *st, const char *dest)
 		cut = n == 0 ? chunk.len : nl ? (size_t)(nl - chunk.buf) + 1 : 0;
 		/* an empty input still makes the object */
 		if ((cut || (n == 0 && first)) && store_append(st, path, chunk.buf, cut) < 0) {
-			warnx("cannot append to '%s': %s", path, store_error(st));
+			warnx("%s", store_error(st));
 			ret = 1;
 			break;
 		}
@@ -147,6 +147,11 @@ do_delete(struct store *st, char **argv, int argc, int recursive)
 
 		if (rc == 0) {
 			tree_add_entry(&t, paths[i], sst.size);
+			continue;
+		}
+		if (rc != STORE_ENOENT) {
+			warnx("%s", store_error(st));
+			ret = 1;
 			continue;
 		}
 		if (recursive) {
@@ -222,6 +227,7 @@ plan(struct tree *t, char **srcs, int nsrc, const char *dest)
 static int
 verify(const struct tree *t)
 {
+	const char *own;
 	char why[256];
 	size_t i;
 	int ret = 0;
@@ -233,6 +239,9 @@ verify(const struct tree *t)
 		}
 		if (name_path_check(t->files[i].rel, why, sizeof(why)) < 0) {
 			warnx("'%s': store path '%s' %s", t->files[i].full, t->files[i].rel, why);
+			ret = 1;
+		} else if ((own = store_path_reserved(t->files[i].rel, 1))) {
+			warnx("'%s': store path '%s' %s", t->files[i].full, t->files[i].rel, own);
 			ret = 1;
 		}
 	}

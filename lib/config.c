@@ -39,18 +39,13 @@ static cJSON *merged;	/* the layers merged; NULL until first needed */
 static cJSON *opts;	/* config_set: key -> value */
 static cJSON *envs;	/* env values handed out: "env XT_X" -> value */
 
-/* Keys whose values are secrets; a file holding one must be private. */
-static const char *const credkeys[] = {
-	"key", "account-key", "sas", "password", "connection-string", NULL
-};
-
 struct parse {
 	yaml_parser_t yp;
 	const char *file;
 	const char *origin;	/* fixed origin ("default") instead of positions */
 	struct layer *l;
 	struct sbuf path;	/* dotted path of the node being built */
-	int creds;		/* a credential key was seen */
+	char *cred;		/* where the first credential is, "FILE:LINE:COL: ... ('key')"; NULL if none */
 	char *err;
 	size_t errlen;
 };
@@ -240,14 +235,18 @@ mapping(struct parse *p, int depth, int record)
 			fail(p, &kev.start_mark, "duplicate key '%s'", key);
 		else if ((len && sbuf_addc(&p->path, '.') < 0) || sbuf_adds(&p->path, key) < 0)
 			fail(p, &kev.start_mark, "key path too long");
-		else if (next(p, &vev) == 0)
-			v = node(p, &vev, depth + 1, record);
+		else {
+			/* a secret's key at any depth, in any case (secret_name) */
+			if (!p->cred && secret_name(key, strlen(key)))
+				p->cred = xasprintf("%s:%zu:%zu: holds a credential ('%s')", p->file,
+				    kev.start_mark.line + 1, kev.start_mark.column + 1, p->path.buf);
+			if (next(p, &vev) == 0)
+				v = node(p, &vev, depth + 1, record);
+		}
 		p->path.len = len;
 		p->path.buf[len] = '\0';
-		if (v) {
-			p->creds |= oneof(key, credkeys);
+		if (v)
 			cJSON_AddItemToObject(o, key, v);
-		}
 		yaml_event_delete(&kev);
 		if (!v)
 			break;
@@ -270,6 +269,10 @@ node(struct parse *p, yaml_event_t *ev, int depth, int record)
 		fail(p, &m, "nested more than %d deep", CONFIG_MAX_DEPTH);
 	else if (ev->type == YAML_SCALAR_EVENT) {
 		v = scalar(ev, &raw);
+		/* a value holding a secret under any key: a SAS URL, a connection string */
+		if (!p->cred && secret_in(raw))
+			p->cred = xasprintf("%s:%zu:%zu: holds a credential (in the value of '%s')",
+			    p->file, m.line + 1, m.column + 1, p->path.len ? p->path.buf : "a list");
 		if (record)
 			record_scalar(p, raw, &m);
 	} else if (ev->type == YAML_SEQUENCE_START_EVENT)
@@ -294,12 +297,13 @@ layer_free(struct layer *l)
 }
 
 /*
- * Parse len bytes of YAML into l. Empty input is an empty mapping. Sets
- * *creds when a credential key appears. 0, or -1 with err set.
+ * Parse len bytes of YAML into l. Empty input is an empty mapping. *cred
+ * gets where the first credential is, "FILE:LINE:COL: holds a credential
+ * ('KEY')", or NULL (caller frees). 0, or -1 with err set.
  */
 static int
 parse(struct layer *l, const char *file, const char *origin, const char *text,
-    size_t len, int *creds, char *err, size_t errlen)
+    size_t len, char **cred, char *err, size_t errlen)
 {
 	struct parse p = { .file = file, .origin = origin, .l = l, .err = err, .errlen = errlen };
 	yaml_event_t ev;
@@ -331,7 +335,7 @@ parse(struct layer *l, const char *file, const char *origin, const char *text,
 		l->tree = must(cJSON_CreateObject());
 	if (ret < 0)
 		layer_free(l);
-	*creds = p.creds;
+	*cred = p.cred;
 	sbuf_release(&p.path);
 	yaml_parser_delete(&p.yp);
 	return ret;
@@ -343,7 +347,8 @@ load_file(struct layer *l, const char *file, char *err, size_t errlen)
 {
 	struct stat st;
 	struct sbuf sb;
-	int creds = 0, ret;
+	char *cred = NULL;
+	int ret;
 
 	if (stat(file, &st) < 0) {
 		if (errno == ENOENT || errno == ENOTDIR)
@@ -360,14 +365,14 @@ load_file(struct layer *l, const char *file, char *err, size_t errlen)
 		sbuf_release(&sb);
 		return -1;
 	}
-	ret = parse(l, file, NULL, sb.buf, sb.len, &creds, err, errlen);
+	ret = parse(l, file, NULL, sb.buf, sb.len, &cred, err, errlen);
 	sbuf_release(&sb);
-	if (ret == 0 && creds && (st.st_mode & (S_IRGRP | S_IROTH))) {
-		snprintf(err, errlen,
-		    "%s: holds credentials but can be read by others; chmod 600 %s", file, file);
+	if (ret == 0 && cred && (st.st_mode & (S_IRGRP | S_IROTH))) {
+		snprintf(err, errlen, "%s but can be read by others; chmod 600 %s", cred, file);
 		layer_free(l);
-		return -1;
+		ret = -1;
 	}
+	free(cred);
 	return ret;
 }
 
@@ -384,14 +389,16 @@ load_defaults(void)
 	    "targets:\n"
 	    "  local: {type: local, max-runs: 1}\n";
 	struct layer *l = &layers[L_DEFAULT];
-	char err[256], *home, *store;
-	int creds;
+	char err[256], *home, *store, *cred;
 
 	layer_free(l);
-	if (parse(l, "default", "default", yaml, sizeof(yaml) - 1, &creds, err, sizeof(err)) < 0)
+	if (parse(l, "default", "default", yaml, sizeof(yaml) - 1, &cred, err, sizeof(err)) < 0)
 		die("built-in configuration: %s", err);
-	/* The store is added by hand: a path might not be valid plain YAML. */
-	home = xt_home();
+	free(cred);
+	/* The store is added by hand: a path might not be valid plain YAML.
+	 * Without a home there is no default store (config_store says so). */
+	if (!(home = xt_home_maybe()))
+		return;
 	store = path_join(home, "store");
 	cJSON_AddItemToObject(l->tree, "store", must(cJSON_CreateString(store)));
 	cJSON_AddItemToObject(l->raw, "store", must(cJSON_CreateString(store)));
@@ -622,7 +629,9 @@ config_store(void)
 	char *xh, *r;
 
 	if (!s || !*s) {
-		xh = xt_home();
+		if (!(xh = xt_home_maybe()))
+			die("no store: set XT_STORE (or store in xt.yaml), or XT_HOME for the default "
+			    "store $XT_HOME/store; neither XT_HOME nor HOME is set");
 		r = path_join(xh, "store");
 		free(xh);
 		return r;

@@ -11,7 +11,8 @@
  * the key in upper case with '.' and '-' turned into '_' (XT_STORE,
  * XT_WORKSPACE, XT_TARGETS_LOCAL_MAX_RUNS).
  *
- * Built-in defaults: store "$XT_HOME/store" (XT_HOME defaults to ~/.xt),
+ * Built-in defaults: store "$XT_HOME/store" (XT_HOME defaults to ~/.xt;
+ * with neither XT_HOME nor HOME set there is no default store),
  * workspace "ws1", experiment "exp1", target "local",
  * targets.local {type: local, max-runs: 1}, work-keep-failed 24h and
  * cache-max-size 10G (lib/work.h).
@@ -26,8 +27,13 @@
  * Read ./xt.yaml and the user's file. Missing files are fine. Returns 0, or
  * -1 with err set to "FILE:LINE:COLUMN: what is wrong" for a malformed file
  * (bad YAML, a top level that is not a mapping, a duplicate key), or for a
- * file holding credentials ("key", "sas", "password", "connection-string"
- * anywhere) that others can read. Safe to call more than once (reloads).
+ * file holding credentials that others can read ("FILE:LINE:COL: holds a
+ * credential ('azure.account-key') but can be read by others; chmod 600
+ * FILE"): a key naming a secret
+ * (secret_name in util.h: a key, password, token, secret, SAS, ... in any
+ * case, at any depth, in lists too) or a value holding one (secret_in: a
+ * URL with "sig=", a connection string with "AccountKey="). Safe to call
+ * more than once (reloads).
  */
 int config_load(char *err, size_t errlen);
 /* Free everything config_load and config_set made. */
@@ -49,7 +55,11 @@ const cJSON *config_node(const char *key);
  * "./xt.yaml:3:8", "default"; NULL when unset. */
 const char *config_origin(const char *key);
 
-/* The store URL: config "store", a leading "~/" expanded. Caller frees. */
+/*
+ * The store URL: config "store", a leading "~/" expanded; with none set,
+ * $XT_HOME/store (~/.xt/store). Dies, saying what to set, when no store
+ * is set and neither XT_HOME nor HOME is. Caller frees.
+ */
 char *config_store(void);
 /* The workspace and experiment names (not checked here). */
 const char *config_workspace(void);

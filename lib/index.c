@@ -14,40 +14,40 @@
 #include "run.h"
 #include "banned.h"
 
-/* The local path of ws's index when st is a folder store, else NULL. Caller frees. */
-static char *
-local_path(struct store *st, const char *ws)
+/* True when st is a folder store: its index is locked with flock. */
+static int
+is_folder(struct store *st)
 {
-	char *rel, *p;
-
-	if (strcmp(st->ops->scheme, "file") || strncmp(store_url(st), "file://", 7))
-		return NULL;
-	rel = run_index_path(ws);
-	p = path_join(store_url(st) + 7, rel);
-	free(rel);
-	return p;
+	return !strcmp(st->ops->scheme, "file");
 }
 
-/* Open path for appending under a shared lock, on the file the path names now. */
+/*
+ * Open the index rel (a store path) with flags under the lock, on the file
+ * the path names now; the store opens it, through no link. The fd, or a
+ * STORE_E* code with the message set.
+ */
 static int
-open_locked(const char *path, int flags, int lock)
+open_locked(struct store *st, const char *rel, int flags, int lock)
 {
 	for (;;) {
 		struct stat a, b;
-		int fd = open(path, flags | O_CLOEXEC, 0666);
+		int fd = store_file_fd(st, rel, flags), now, same;
 
 		if (fd < 0)
-			return -1;
+			return fd;
 		if (flock(fd, lock) < 0) {
 			int e = errno;
 
 			close(fd);
-			errno = e;
-			return -1;
+			return store_fail(st, STORE_ERR, "cannot lock '%s': %s", rel, strerror(e));
 		}
 		/* a compaction may have replaced the file while we waited */
-		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino &&
-		    a.st_dev == b.st_dev)
+		now = store_file_fd(st, rel, O_RDONLY);
+		same = now >= 0 && fstat(fd, &a) == 0 && fstat(now, &b) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+		if (now >= 0)
+			close(now);
+		if (same)
 			return fd;
 		close(fd);
 	}
@@ -56,29 +56,24 @@ open_locked(const char *path, int flags, int lock)
 int
 index_append(struct store *st, const char *ws, const char *line, size_t len)
 {
-	char *path = local_path(st, ws), *rel;
+	char *rel = run_index_path(ws);
 	int fd, rc;
 
-	if (!path) {
-		rel = run_index_path(ws);
+	if (!is_folder(st)) {
 		rc = store_append(st, rel, line, len);
 		free(rel);
 		return rc;
 	}
-	fd = open_locked(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
-	if (fd < 0 && errno == ENOENT) {
-		char *dir = xstrdup(path);
-
-		*strrchr(dir, '/') = '\0';
-		if (mkdir_p(dir) == 0)
-			fd = open_locked(path, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
-		free(dir);
-	}
-	rc = fd < 0 || write_all(fd, line, len) < 0 ? store_fail(st, STORE_ERR,
-	    "cannot append to '%s': %s", path, strerror(errno)) : STORE_OK;
+	fd = open_locked(st, rel, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
+	if (fd < 0)
+		rc = fd;
+	else if (write_all(fd, line, len) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot append to '%s': %s", rel, strerror(errno));
+	else
+		rc = STORE_OK;
 	if (fd >= 0)
 		close(fd);
-	free(path);
+	free(rel);
 	return rc;
 }
 
@@ -244,26 +239,28 @@ index_grown(size_t nlines, size_t nruns)
 int
 index_compact(struct store *st, const char *ws, char *err, size_t errlen)
 {
-	char *path = local_path(st, ws), *tmp = NULL;
+	char *path = run_index_path(ws);
 	struct index_line *keep = NULL;
 	size_t n = 0, nl, i;
 	struct sbuf sb, outb;
-	int fd, tfd = -1, tfd2, rc = -1;
+	int fd = -1, rc = -1;
 
-	if (!path)
-		return 0;
 	sbuf_init(&sb, (size_t)4 << 30);
 	sbuf_init(&outb, (size_t)4 << 30);
-	fd = open_locked(path, O_RDONLY, LOCK_EX);
+	if (!is_folder(st)) {
+		rc = 0;
+		goto out;
+	}
+	fd = open_locked(st, path, O_RDONLY, LOCK_EX);
 	if (fd < 0) {
-		rc = errno == ENOENT ? 0 : -1;
+		rc = fd == STORE_ENOENT ? 0 : -1;
 		if (rc)
-			snprintf(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+			snprintf(err, errlen, "%s", store_error(st));
 		goto out;
 	}
 	/* under the lock no appender writes, and the path names this file */
-	if (file_read(path, &sb) < 0) {
-		snprintf(err, errlen, "cannot read '%s': %s", path, strerror(errno));
+	if (store_get(st, path, 0, -1, &sb) < 0) {
+		snprintf(err, errlen, "%s", store_error(st));
 		goto out;
 	}
 	if (index_fold(sb.buf, sb.len, path, &keep, &n, &nl, err, errlen) < 0)
@@ -274,27 +271,17 @@ index_compact(struct store *st, const char *ws, char *err, size_t errlen)
 			goto out;
 		}
 	}
-	tmp = xasprintf("%s.compact.%ld", path, (long)getpid());
-	tfd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-	if (tfd < 0 || write_all(tfd, outb.buf, outb.len) < 0 || fsync(tfd) < 0 ||
-	    rename(tmp, path) < 0) {
-		snprintf(err, errlen, "cannot rewrite '%s': %s", path, strerror(errno));
-		unlink(tmp);
+	/* a put replaces the file whole (a synced temporary file renamed over it), still under
+	 * the lock: appenders waiting for it then find the new file */
+	if (store_put(st, path, outb.buf, outb.len) < 0) {
+		snprintf(err, errlen, "cannot rewrite '%s': %s", path, store_error(st));
 		goto out;
-	}
-	*strrchr(tmp, '/') = '\0';
-	if ((tfd2 = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		fsync(tfd2);
-		close(tfd2);
 	}
 	rc = 1;
 out:
-	if (tfd >= 0)
-		close(tfd);
 	if (fd >= 0)
 		close(fd);	/* releases the lock: waiting appenders move to the new file */
 	free(keep);
-	free(tmp);
 	sbuf_release(&sb);
 	sbuf_release(&outb);
 	free(path);

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "name.h"
@@ -13,10 +14,13 @@ int
 store_fail(struct store *st, int code, const char *fmt, ...)
 {
 	va_list ap;
+	char raw[sizeof(st->err)];
 
 	va_start(ap, fmt);
-	vsnprintf(st->err, sizeof(st->err), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	/* a message may be kept (in a run's log): never with a secret in it */
+	redact_into(raw, st->err, sizeof(st->err));
 	return code;
 }
 
@@ -85,40 +89,55 @@ store_error(const struct store *st)
 	return st->err;
 }
 
+const char *
+store_path_reserved(const char *path, int write)
+{
+	/* ignoring case: on a file system that does, "XT-STORE.JSON" is the same file */
+	if (strcspn(path, "/") == 4 && !strncasecmp(path, ".tmp", 4))
+		return "is in the store's own folder of temporary files";
+	if (write && !strcasecmp(path, "xt-store.json"))
+		return "is the store's own file: it cannot be written or deleted";
+	return NULL;
+}
+
+/* A path that a read (write == 0) or a write may use: 0, or STORE_EINVAL with the message. */
 static int
-check(struct store *st, const char *path)
+check(struct store *st, const char *path, int write)
 {
 	char why[256];
+	const char *own;
 
 	if (name_path_check(path, why, sizeof(why)) < 0)
 		return store_fail(st, STORE_EINVAL, "store path '%s' %s", path, why);
+	if ((own = store_path_reserved(path, write)))
+		return store_fail(st, STORE_EINVAL, "store path '%s' %s", path, own);
 	return 0;
 }
 
 int
 store_put(struct store *st, const char *path, const void *buf, size_t len)
 {
-	return check(st, path) ? STORE_EINVAL : st->ops->put(st, path, buf, len);
+	return check(st, path, 1) ? STORE_EINVAL : st->ops->put(st, path, buf, len);
 }
 
 int
 store_put_file(struct store *st, const char *path, const char *local, char sha256[65],
     store_progress_fn progress, void *arg)
 {
-	return check(st, path) ? STORE_EINVAL
+	return check(st, path, 1) ? STORE_EINVAL
 	    : st->ops->put_file(st, path, local, sha256, progress, arg);
 }
 
 int
 store_create(struct store *st, const char *path, const void *buf, size_t len)
 {
-	return check(st, path) ? STORE_EINVAL : st->ops->create(st, path, buf, len);
+	return check(st, path, 1) ? STORE_EINVAL : st->ops->create(st, path, buf, len);
 }
 
 int
 store_append(struct store *st, const char *path, const void *buf, size_t len)
 {
-	return check(st, path) ? STORE_EINVAL : st->ops->append(st, path, buf, len);
+	return check(st, path, 1) ? STORE_EINVAL : st->ops->append(st, path, buf, len);
 }
 
 int
@@ -127,14 +146,14 @@ store_get(struct store *st, const char *path, int64_t off, int64_t len, struct s
 	sbuf_reset(out);
 	if (off < 0)
 		return store_fail(st, STORE_EINVAL, "negative offset %lld", (long long)off);
-	return check(st, path) ? STORE_EINVAL : st->ops->get(st, path, off, len, out);
+	return check(st, path, 0) ? STORE_EINVAL : st->ops->get(st, path, off, len, out);
 }
 
 int
 store_get_file(struct store *st, const char *path, const char *local, char sha256[65],
     store_progress_fn progress, void *arg)
 {
-	return check(st, path) ? STORE_EINVAL
+	return check(st, path, 0) ? STORE_EINVAL
 	    : st->ops->get_file(st, path, local, sha256, progress, arg);
 }
 
@@ -142,7 +161,7 @@ int
 store_stat(struct store *st, const char *path, struct store_stat *sst)
 {
 	memset(sst, 0, sizeof(*sst));
-	return check(st, path) ? STORE_EINVAL : st->ops->stat(st, path, sst);
+	return check(st, path, 0) ? STORE_EINVAL : st->ops->stat(st, path, sst);
 }
 
 int
@@ -156,7 +175,7 @@ store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn
 
 		if (p[n - 1] == '/')
 			p[n - 1] = '\0';
-		rc = check(st, p);
+		rc = check(st, p, 0);
 		free(p);
 		if (rc)
 			return STORE_EINVAL;
@@ -167,7 +186,7 @@ store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn
 int
 store_delete(struct store *st, const char *path)
 {
-	return check(st, path) ? STORE_EINVAL : st->ops->del(st, path);
+	return check(st, path, 1) ? STORE_EINVAL : st->ops->del(st, path);
 }
 
 void

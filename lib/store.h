@@ -7,8 +7,12 @@
  * name_path_check() before any backend sees them.
  *
  * Every function returns 0 on success or a negative STORE_E* code, and
- * leaves a message for humans in store_error() (it never prints). The
- * primitives and their guarantees:
+ * leaves a message for humans in store_error() (it never prints). No call
+ * touches anything outside the store: in a folder store a symbolic link
+ * is never followed, read, written or removed; a path that is or goes
+ * through one is STORE_ELINK, and a listing leaves links out. The store's
+ * own files (store_path_reserved) are not objects. The primitives and
+ * their guarantees:
  *
  *   put       readers see the old object or the new one, never a part
  *   create    create-if-absent: exactly one of many racing creators wins
@@ -28,7 +32,8 @@ enum {
 	STORE_ENOENT = -2,	/* no such object */
 	STORE_EXIST = -3,	/* create: the object exists already */
 	STORE_EINVAL = -4,	/* bad path or URL */
-	STORE_ECORRUPT = -5	/* content does not match its hash */
+	STORE_ECORRUPT = -5,	/* content does not match its hash */
+	STORE_ELINK = -10	/* the path is, or goes through, a symbolic link */
 };
 
 struct store;
@@ -61,7 +66,10 @@ struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *st);
 /* The canonical URL of the store (file:///abs/path or az://acct/cont). */
 const char *store_url(const struct store *st);
-/* The message of the last failure. Valid until the next call on st. */
+/*
+ * The message of the last failure, no secret in it (see redact in
+ * util.h). Valid until the next call on st.
+ */
 const char *store_error(const struct store *st);
 
 /* Put an object whole from memory. */
@@ -103,6 +111,17 @@ int store_list(struct store *st, const char *prefix, int recursive, store_list_f
 int store_delete(struct store *st, const char *path);
 
 /*
+ * Whether path (valid by name_path_check) is one of the store's own, which
+ * are not objects: NULL when it is free, else why not ("is the store's
+ * own file: ..."), for "store path 'PATH' WHY". Anything under .tmp (the
+ * folder store's temporary files) is refused to every call, xt-store.json
+ * to writes and deletes (write != 0) but not to reads. Case is ignored.
+ * Every call of the API checks this; a tool may check first, to refuse a
+ * whole tree before writing any of it.
+ */
+const char *store_path_reserved(const char *path, int write);
+
+/*
  * Batches, for many puts in a row (a tree): between store_batch_begin and
  * store_commit, store_put and store_put_file write their objects but may
  * make them visible, durably, only at store_commit, which makes all of
@@ -113,6 +132,17 @@ int store_delete(struct store *st, const char *path);
  */
 void store_batch_begin(struct store *st);
 int store_commit(struct store *st);
+
+/*
+ * For a module that must hold a lock (flock) on an object while it appends
+ * to it or replaces it (the run index): on a folder store, open the object
+ * path with flags (O_RDONLY, or O_WRONLY | O_APPEND; O_CREAT makes it and
+ * its folders) as the store opens its objects, never through a link and
+ * only a regular file. Returns the fd, which the caller closes, or a
+ * STORE_E* code with the message set; STORE_EINVAL when st is not a
+ * folder store.
+ */
+int store_file_fd(struct store *st, const char *path, int flags);
 
 /* Backend interface, for store_*.c only. */
 struct store_ops {
@@ -138,7 +168,10 @@ struct store {
 	void *priv;
 };
 
-/* Set st's message; returns code, so backends can write `return store_fail(...)`. */
+/*
+ * Set st's message, secrets redacted (redact_into); returns code, so
+ * backends can write `return store_fail(...)`.
+ */
 int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
 
 /* The folder backend: open the store rooted at the absolute path root. */

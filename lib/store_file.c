@@ -12,6 +12,18 @@
  * <host>.<pid>.<seq>.<random>, and the first write of a handle removes the
  * ones older than TMP_STALE_MS whose writer, on this host, is gone (a
  * writer that was killed leaves its temporary file behind).
+ *
+ * Nothing outside the root is ever touched. The root is opened once (a
+ * link in the root's own path is the user's choice and is followed); every
+ * path under it is resolved from that fd without following a symbolic
+ * link: openat2() with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS opens a
+ * folder in one call where the kernel has it (Linux 5.6), and otherwise,
+ * or when that call fails (to make what is missing and to say which part
+ * is a link), a walk opens each folder from the one before with
+ * O_NOFOLLOW | O_DIRECTORY. The last part is then opened, linked, renamed
+ * or removed relative to its folder with O_NOFOLLOW or
+ * AT_SYMLINK_NOFOLLOW. A link anywhere in a path is STORE_ELINK; a listing
+ * neither shows links nor goes through them.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,10 +31,13 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "name.h"
 #include "sha256.h"
 #include "store.h"
 #include "banned.h"
@@ -32,17 +47,33 @@
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
 
+/* openat2(2): its struct open_how and RESOLVE_* flags (linux/openat2.h, which musl lacks) */
+#if !defined(SYS_openat2) && (defined(__x86_64__) || defined(__aarch64__))
+#define SYS_openat2 437
+#endif
+struct xt_open_how {
+	uint64_t flags, mode, resolve;
+};
+#define XT_RESOLVE_NO_MAGICLINKS 0x02
+#define XT_RESOLVE_NO_SYMLINKS 0x04
+#define XT_RESOLVE_BENEATH 0x08
+
 struct fstore {
 	char *root;
-	char *tmp;
+	char *tmp;		/* <root>/.tmp, for messages */
+	int rootfd;		/* the root folder (O_PATH): every path is resolved from it */
+	int tmpfd;		/* <root>/.tmp, opened when first needed; -1 before */
+	int no_openat2;		/* the kernel has no openat2: walk folder by folder */
 	unsigned long seq;
 	char host[256];		/* this machine's name, in temporary names */
 	int cleaned;		/* stale temporaries looked for */
-	/* batch mode: written temporaries waiting for one syncfs and their renames */
+	/* batch mode: temporaries (names in .tmp) waiting for one syncfs, and their store paths */
 	char **pend_tmp, **pend_dst;
 	size_t npend, cappend;
 	char *buf;		/* CHUNK bytes for copies, made once */
 };
+
+static const struct store_ops file_ops;
 
 static struct fstore *
 priv(struct store *st)
@@ -50,10 +81,111 @@ priv(struct store *st)
 	return st->priv;
 }
 
-static char *
-full(struct store *st, const char *path)
+/* Close a folder fd from dir_open (the root's own fd stays open). */
+static void
+dir_close(struct store *st, int fd)
 {
-	return path_join(priv(st)->root, path);
+	if (fd >= 0 && fd != priv(st)->rootfd)
+		close(fd);
+}
+
+/*
+ * The message and code for errno e, met when name in folder dirfd was
+ * opened (or made, renamed, removed) for op on the store path path, of
+ * which name is the part that ends upto bytes in: STORE_ELINK when name
+ * is a symbolic link, STORE_ENOENT when something is missing (or, with
+ * !write, a folder in the path is a file), STORE_EINVAL when a write
+ * meets a file where a folder should be or a folder where a file should
+ * be, else STORE_ERR.
+ */
+static int
+path_fail(struct store *st, int dirfd, const char *name, int e, const char *op, const char *path,
+    size_t upto, int write)
+{
+	struct stat sb;
+
+	if (e != ENOENT && fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+		return store_fail(st, STORE_ELINK,
+		    "cannot %s '%s': '%.*s' is a symbolic link (the store follows no links)", op, path,
+		    (int)upto, path);
+	if (e == ENOENT || (e == ENOTDIR && !write))
+		return store_fail(st, STORE_ENOENT, "cannot %s '%s': %s", op, path, strerror(e));
+	return store_fail(st, e == ENOTDIR || e == EISDIR ? STORE_EINVAL : STORE_ERR,
+	    "cannot %s '%s': %s", op, path, strerror(e));
+}
+
+/*
+ * Open the folder path[0..n) of the store (n == 0: the root) with flags
+ * (O_PATH, or O_RDONLY to read it), never through a symbolic link; with
+ * create, the folders that are missing are made. Returns the fd (close it
+ * with dir_close), or a STORE_E* code with the message "cannot OP 'path':
+ * ...".
+ */
+static int
+dir_open(struct store *st, const char *op, const char *path, size_t n, int flags, int create)
+{
+	struct fstore *fs = priv(st);
+	char *rel, *part, *slash;
+	int fd, nfd, tries, rc = 0;
+
+	if (n == 0) {
+		if (flags == O_PATH)
+			return fs->rootfd;
+		if ((fd = openat(fs->rootfd, ".", flags | O_DIRECTORY | O_CLOEXEC)) < 0)
+			return store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
+		return fd;
+	}
+	rel = xstrndup(path, n);
+#ifdef SYS_openat2
+	if (!fs->no_openat2) {
+		struct xt_open_how how = { (uint64_t)(flags | O_DIRECTORY | O_CLOEXEC), 0,
+		    XT_RESOLVE_BENEATH | XT_RESOLVE_NO_SYMLINKS | XT_RESOLVE_NO_MAGICLINKS };
+
+		fd = (int)syscall(SYS_openat2, fs->rootfd, rel, &how, sizeof(how));
+		if (fd >= 0) {
+			free(rel);
+			return fd;
+		}
+		/* an old kernel, or a sandbox that forbids the call */
+		if (errno == ENOSYS || errno == EPERM || errno == E2BIG)
+			fs->no_openat2 = 1;
+		/* otherwise the walk makes what is missing and says what is wrong */
+	}
+#endif
+	fd = fs->rootfd;
+	for (part = rel; rc == 0; part = slash + 1) {
+		int last = !(slash = strchr(part, '/'));
+
+		if (!last)
+			*slash = '\0';
+		for (tries = 0; ; tries++) {
+			nfd = openat(fd, part, (last ? flags : O_PATH) | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+			if (nfd >= 0 || errno != ENOENT || !create || tries == 3)
+				break;
+			if (mkdirat(fd, part, 0777) < 0 && errno != EEXIST)
+				break;
+		}
+		if (nfd < 0)
+			rc = path_fail(st, fd, part, errno, op, path, (size_t)(part - rel) + strlen(part),
+			    create);
+		dir_close(st, fd);
+		fd = nfd;
+		if (last)
+			break;
+	}
+	free(rel);
+	return rc ? rc : fd;
+}
+
+/* Open the folder of path (see dir_open, O_PATH); *leaf gets the last part of path. */
+static int
+parent_open(struct store *st, const char *op, const char *path, int create, const char **leaf)
+{
+	const char *slash = strrchr(path, '/');
+
+	*leaf = slash ? slash + 1 : path;
+	return dir_open(st, op, path, slash ? (size_t)(slash - path) : 0, O_PATH, create);
 }
 
 /*
@@ -80,33 +212,68 @@ tmp_orphan(const char *name, const void *arg)
 	return pid_gone(dot[2] + 1, (size_t)(dot[1] - dot[2] - 1));
 }
 
-/* A fresh temporary file in <root>/.tmp; returns the fd and its path (caller frees). */
+/* Open <root>/.tmp (made when missing) into fs->tmpfd: 0, or a STORE_E* code. */
 static int
-tmp_open(struct store *st, char **tmppath)
+tmp_dir(struct store *st)
 {
 	struct fstore *fs = priv(st);
 	int fd, tries;
 
+	if (fs->tmpfd >= 0)
+		return 0;
+	for (tries = 0; ; tries++) {
+		fd = openat(fs->rootfd, TMPDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0 || errno != ENOENT || tries == 3)
+			break;
+		if (mkdirat(fs->rootfd, TMPDIR, 0777) < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		return path_fail(st, fs->rootfd, TMPDIR, errno, "write to", TMPDIR, strlen(TMPDIR), 1);
+	fs->tmpfd = fd;
 	/* the stale temporary files of writers that died, once a handle */
 	if (!fs->cleaned) {
 		fs->cleaned = 1;
-		tmp_sweep(fs->tmp, tmp_orphan, fs->host, TMP_STALE_MS);
+		tmp_sweep_at(fs->tmpfd, tmp_orphan, fs->host, TMP_STALE_MS);
 	}
+	return 0;
+}
+
+/* A fresh temporary file in <root>/.tmp; returns the fd and its name there (caller frees). */
+static int
+tmp_open(struct store *st, char **tmpname)
+{
+	struct fstore *fs = priv(st);
+	int fd, tries, rc;
+
 	for (tries = 0; tries < 100; tries++) {
-		*tmppath = xasprintf("%s/%s.%ld.%lu.%lx", fs->tmp, fs->host, (long)getpid(), fs->seq++,
+		if ((rc = tmp_dir(st)) < 0)
+			return rc;
+		*tmpname = xasprintf("%s.%ld.%lu.%lx", fs->host, (long)getpid(), fs->seq++,
 		    (unsigned long)random());
-		fd = open(*tmppath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+		fd = openat(fs->tmpfd, *tmpname, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		    0666);
 		if (fd >= 0)
 			return fd;
-		free(*tmppath);
-		*tmppath = NULL;
-		if (errno == ENOENT && mkdir_p(fs->tmp) == 0)
+		free(*tmpname);
+		*tmpname = NULL;
+		if (errno == ENOENT) {
+			/* .tmp was removed since it was opened: open it again */
+			close(fs->tmpfd);
+			fs->tmpfd = -1;
 			continue;
+		}
 		if (errno != EEXIST)
 			return store_fail(st, STORE_ERR, "cannot create a temporary file in '%s': %s",
 			    fs->tmp, strerror(errno));
 	}
 	return store_fail(st, STORE_ERR, "cannot create a temporary file in '%s'", fs->tmp);
+}
+
+static void
+tmp_unlink(struct store *st, const char *tmpname)
+{
+	unlinkat(priv(st)->tmpfd, tmpname, 0);
 }
 
 static void
@@ -123,11 +290,12 @@ xattr_set(int fd, const char *hex)
 	(void)fsetxattr(fd, XATTR, val, strlen(val), 0);
 }
 
+/* The hash kept with the file open as fd (stat sb) into hex, "" when none holds: 0 or -1. */
 static int
-xattr_get(const char *p, const struct stat *sb, char hex[65])
+xattr_get(int fd, const struct stat *sb, char hex[65])
 {
 	char val[128], want[64];
-	ssize_t n = getxattr(p, XATTR, val, sizeof(val) - 1);
+	ssize_t n = fd >= 0 ? fgetxattr(fd, XATTR, val, sizeof(val) - 1) : -1;
 
 	hex[0] = '\0';
 	if (n < 66)
@@ -142,52 +310,54 @@ xattr_get(const char *p, const struct stat *sb, char hex[65])
 	return sha256_valid(hex) ? 0 : (hex[0] = '\0', -1);
 }
 
-/* Rename tmp into place, making the parents (again, if a delete removed them meanwhile). */
+/*
+ * Rename the temporary file tmpname to the store path path, making its
+ * folders (again, if a delete removed them meanwhile). An existing link
+ * there is refused, not replaced.
+ */
 static int
-place(struct store *st, const char *tmp, const char *dst)
+place(struct store *st, const char *tmpname, const char *path)
 {
-	int tries;
+	struct fstore *fs = priv(st);
+	const char *leaf;
+	struct stat sb;
+	int tries, pfd, e, rc;
 
-	for (tries = 0; tries < 10; tries++) {
-		char *dir, *slash;
-
-		if (rename(tmp, dst) == 0)
-			return 0;
-		if (errno != ENOENT)
+	for (tries = 0; ; tries++) {
+		if ((pfd = parent_open(st, "put", path, 1, &leaf)) < 0)
+			return pfd;
+		if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(sb.st_mode))
+			e = ELOOP;
+		else
+			e = renameat(fs->tmpfd, tmpname, pfd, leaf) == 0 ? 0 : errno;
+		if (e != ENOENT || tries == 9)
 			break;
-		dir = xstrdup(dst);
-		slash = strrchr(dir, '/');
-		*slash = '\0';
-		if (mkdir_p(dir) < 0) {
-			free(dir);
-			break;
-		}
-		free(dir);
+		dir_close(st, pfd);
 	}
-	return store_fail(st, errno == EISDIR || errno == ENOTDIR ? STORE_EINVAL : STORE_ERR,
-	    "cannot put '%s': %s", dst + strlen(priv(st)->root) + 1, strerror(errno));
+	rc = e ? path_fail(st, pfd, leaf, e, "put", path, strlen(path), 1) : 0;
+	dir_close(st, pfd);
+	return rc;
 }
 
 static int
-finish_tmp(struct store *st, int fd, char *tmp, const char *hex)
+finish_tmp(struct store *st, int fd, const char *tmpname, const char *hex)
 {
 	xattr_set(fd, hex);
 	/* in a batch, one syncfs at the commit stands for every fdatasync */
 	if ((!st->batch && fdatasync(fd) < 0) || close(fd) < 0) {
 		int e = errno;
 
-		unlink(tmp);
+		tmp_unlink(st, tmpname);
 		return store_fail(st, STORE_ERR, "cannot write a temporary file: %s", strerror(e));
 	}
 	return 0;
 }
 
-/* Rename tmp to dst now, or at the batch's commit. Consumes tmp. */
+/* Rename tmpname to path now, or at the batch's commit. Consumes tmpname. */
 static int
-place_or_defer(struct store *st, char *tmp, const char *path)
+place_or_defer(struct store *st, char *tmpname, const char *path)
 {
 	struct fstore *fs = priv(st);
-	char *dst = full(st, path);
 	int rc = 0;
 
 	if (st->batch) {
@@ -196,14 +366,13 @@ place_or_defer(struct store *st, char *tmp, const char *path)
 			fs->pend_tmp = xrealloc(fs->pend_tmp, fs->cappend * sizeof(char *));
 			fs->pend_dst = xrealloc(fs->pend_dst, fs->cappend * sizeof(char *));
 		}
-		fs->pend_tmp[fs->npend] = tmp;
-		fs->pend_dst[fs->npend++] = dst;
+		fs->pend_tmp[fs->npend] = tmpname;
+		fs->pend_dst[fs->npend++] = xstrdup(path);
 		return 0;
 	}
-	if ((rc = place(st, tmp, dst)) < 0)
-		unlink(tmp);
-	free(dst);
-	free(tmp);
+	if ((rc = place(st, tmpname, path)) < 0)
+		tmp_unlink(st, tmpname);
+	free(tmpname);
 	return rc;
 }
 
@@ -212,20 +381,17 @@ f_commit(struct store *st)
 {
 	struct fstore *fs = priv(st);
 	size_t i;
-	int rc = 0, fd;
+	int rc = 0;
 
 	if (!fs->npend)
 		return 0;
-	fd = open(fs->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || syncfs(fd) < 0)
+	if (syncfs(fs->tmpfd) < 0)
 		rc = store_fail(st, STORE_ERR, "cannot sync the store: %s", strerror(errno));
-	if (fd >= 0)
-		close(fd);
 	for (i = 0; i < fs->npend; i++) {
-		if (rc == 0 && place(st, fs->pend_tmp[i], fs->pend_dst[i]) < 0)
-			rc = STORE_ERR;
+		if (rc == 0)
+			rc = place(st, fs->pend_tmp[i], fs->pend_dst[i]);
 		if (rc < 0)
-			unlink(fs->pend_tmp[i]);
+			tmp_unlink(st, fs->pend_tmp[i]);
 		free(fs->pend_tmp[i]);
 		free(fs->pend_dst[i]);
 	}
@@ -244,7 +410,7 @@ f_put(struct store *st, const char *path, const void *buf, size_t len)
 	if (write_all(fd, buf, len) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
-		unlink(tmp);
+		tmp_unlink(st, tmp);
 		free(tmp);
 		return rc;
 	}
@@ -319,7 +485,7 @@ f_put_file(struct store *st, const char *path, const char *local, char sha256[65
 		    strerror(errno));
 		close(src);
 		close(fd);
-		unlink(tmp);
+		tmp_unlink(st, tmp);
 		free(tmp);
 		return rc;
 	}
@@ -336,15 +502,17 @@ f_put_file(struct store *st, const char *path, const char *local, char sha256[65
 static int
 f_create(struct store *st, const char *path, const void *buf, size_t len)
 {
-	char *tmp, *dst, hex[65];
-	int fd, rc, tries;
+	struct fstore *fs = priv(st);
+	const char *leaf;
+	char *tmp, hex[65];
+	int fd, pfd, rc, tries, e;
 
 	if ((fd = tmp_open(st, &tmp)) < 0)
 		return fd;
 	if (write_all(fd, buf, len) < 0) {
 		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
 		close(fd);
-		unlink(tmp);
+		tmp_unlink(st, tmp);
 		free(tmp);
 		return rc;
 	}
@@ -353,84 +521,105 @@ f_create(struct store *st, const char *path, const void *buf, size_t len)
 		free(tmp);
 		return rc;
 	}
-	dst = full(st, path);
-	rc = STORE_ERR;
-	for (tries = 0; tries < 10; tries++) {
-		if (link(tmp, dst) == 0) {
-			rc = STORE_OK;
+	/* linkat makes the name only if nothing (not even a link) has it, and follows no link */
+	for (tries = 0; ; tries++) {
+		if ((pfd = parent_open(st, "create", path, 1, &leaf)) < 0) {
+			rc = pfd;
 			break;
 		}
-		if (errno == EEXIST) {
-			rc = store_fail(st, STORE_EXIST, "'%s' exists already", path);
-			break;
-		}
-		if (errno == ENOENT) {
-			char *dir = xstrdup(dst);
+		e = linkat(fs->tmpfd, tmp, pfd, leaf, 0) == 0 ? 0 : errno;
+		if (e != ENOENT || tries == 9) {
+			struct stat sb;
 
-			*strrchr(dir, '/') = '\0';
-			if (mkdir_p(dir) == 0) {
-				free(dir);
-				continue;
-			}
-			free(dir);
+			if (e == 0)
+				rc = STORE_OK;
+			else if (e == EEXIST && fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    !S_ISLNK(sb.st_mode))
+				rc = store_fail(st, STORE_EXIST, "'%s' exists already", path);
+			else
+				rc = path_fail(st, pfd, leaf, e, "create", path, strlen(path), 1);
+			dir_close(st, pfd);
+			break;
 		}
-		rc = store_fail(st, STORE_ERR, "cannot create '%s': %s", path, strerror(errno));
-		break;
+		dir_close(st, pfd);
 	}
-	unlink(tmp);
+	tmp_unlink(st, tmp);
 	free(tmp);
-	free(dst);
 	return rc;
+}
+
+/*
+ * Open the object path for op with flags (O_NOFOLLOW and O_NONBLOCK added:
+ * a link is refused, a FIFO does not block) and check that it is a regular
+ * file; sb gets its stat. With create, its folders are made. Returns the
+ * fd or a STORE_E* code.
+ */
+static int
+obj_open(struct store *st, const char *op, const char *path, int flags, int create,
+    struct stat *sb)
+{
+	const char *leaf;
+	int pfd, fd, tries, rc;
+
+	for (tries = 0; ; tries++) {
+		if ((pfd = parent_open(st, op, path, create, &leaf)) < 0)
+			return pfd;
+		fd = openat(pfd, leaf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+		/* with create, ENOENT means a delete removed the folder meanwhile */
+		if (fd >= 0 || errno != ENOENT || !create || tries == 9)
+			break;
+		dir_close(st, pfd);
+	}
+	if (fd < 0) {
+		/* ENXIO: a FIFO with no reader, or a device */
+		rc = errno == ENXIO ? store_fail(st, STORE_EINVAL, "cannot %s '%s': Not a regular file",
+		    op, path) : path_fail(st, pfd, leaf, errno, op, path, strlen(path), create);
+		dir_close(st, pfd);
+		return rc;
+	}
+	dir_close(st, pfd);
+	if (fstat(fd, sb) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		close(fd);
+		return store_fail(st, S_ISDIR(sb->st_mode) && !create ? STORE_ENOENT : STORE_EINVAL,
+		    "cannot %s '%s': %s", op, path,
+		    S_ISDIR(sb->st_mode) ? "Is a folder" : "Not a regular file");
+	}
+	return fd;
+}
+
+int
+store_file_fd(struct store *st, const char *path, int flags)
+{
+	struct stat sb;
+	char why[256];
+
+	if (st->ops != &file_ops)
+		return store_fail(st, STORE_EINVAL, "'%s': not a folder store", store_url(st));
+	if (name_path_check(path, why, sizeof(why)) < 0)
+		return store_fail(st, STORE_EINVAL, "store path '%s' %s", path, why);
+	return obj_open(st, (flags & O_ACCMODE) == O_RDONLY ? "open" : "write", path, flags,
+	    (flags & O_CREAT) != 0, &sb);
 }
 
 static int
 f_append(struct store *st, const char *path, const void *buf, size_t len)
 {
-	char *dst = full(st, path);
-	int fd, rc = STORE_OK;
+	struct stat sb;
+	int fd = obj_open(st, "append to", path, O_WRONLY | O_APPEND | O_CREAT, 1, &sb);
+	int rc = STORE_OK;
 
-	fd = open(dst, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-	if (fd < 0 && errno == ENOENT) {
-		char *dir = xstrdup(dst);
-
-		*strrchr(dir, '/') = '\0';
-		if (mkdir_p(dir) == 0)
-			fd = open(dst, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
-		free(dir);
-	}
-	if (fd < 0) {
-		rc = store_fail(st, STORE_ERR, "cannot append to '%s': %s", path, strerror(errno));
-		free(dst);
-		return rc;
-	}
+	if (fd < 0)
+		return fd;
 	/* One write: O_APPEND writes to a regular file are not interleaved. */
 	if (write_all(fd, buf, len) < 0)
 		rc = store_fail(st, STORE_ERR, "cannot append to '%s': %s", path, strerror(errno));
 	close(fd);
-	free(dst);
 	return rc;
-}
-
-static int
-open_obj(struct store *st, const char *path, struct stat *sb)
-{
-	char *p = full(st, path);
-	int fd = open(p, O_RDONLY | O_CLOEXEC);
-
-	free(p);
-	if (fd < 0)
-		return store_fail(st, errno == ENOENT || errno == ENOTDIR ? STORE_ENOENT : STORE_ERR,
-		    "cannot open '%s': %s", path, strerror(errno));
-	if (fstat(fd, sb) < 0) {
-		close(fd);
-		return store_fail(st, STORE_ERR, "cannot stat '%s': %s", path, strerror(errno));
-	}
-	if (!S_ISREG(sb->st_mode)) {
-		close(fd);
-		return store_fail(st, STORE_ENOENT, "cannot open '%s': %s", path,
-		    S_ISDIR(sb->st_mode) ? "Is a folder" : "Not a regular file");
-	}
-	return fd;
 }
 
 static int
@@ -438,7 +627,7 @@ f_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf 
 {
 	struct stat sb;
 	char buf[65536];
-	int fd = open_obj(st, path, &sb);
+	int fd = obj_open(st, "open", path, O_RDONLY, 0, &sb);
 	int64_t left;
 
 	if (fd < 0)
@@ -471,15 +660,13 @@ f_get_file(struct store *st, const char *path, const char *local, char sha256[65
     store_progress_fn progress, void *arg)
 {
 	struct stat sb;
-	char known[65], hex[65], *tmp = NULL, *obj;
+	char known[65], hex[65], *tmp = NULL;
 	const char *written;
-	int src = open_obj(st, path, &sb), dst, rc;
+	int src = obj_open(st, "open", path, O_RDONLY, 0, &sb), dst, rc;
 
 	if (src < 0)
 		return src;
-	obj = full(st, path);
-	xattr_get(obj, &sb, known);
-	free(obj);
+	xattr_get(src, &sb, known);
 	/* A new file is written in place (and removed if it goes wrong); an
 	 * existing one is replaced whole, through a temporary file (tmp). */
 	dst = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -522,25 +709,33 @@ out:
 static int
 f_stat(struct store *st, const char *path, struct store_stat *sst)
 {
-	char *p = full(st, path);
+	const char *leaf;
 	struct stat sb;
-	int e = 0;
+	int pfd = parent_open(st, "stat", path, 0, &leaf), fd = -1, rc = 0;
 
-	if (stat(p, &sb) < 0)
-		e = errno;
+	if (pfd < 0)
+		return pfd;
+	if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = path_fail(st, pfd, leaf, errno, "stat", path, strlen(path), 0);
+	else if (S_ISLNK(sb.st_mode))
+		rc = path_fail(st, pfd, leaf, ELOOP, "stat", path, strlen(path), 0);
 	else if (!S_ISREG(sb.st_mode))
-		e = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-	if (e) {
-
-		free(p);
-		return store_fail(st, e == ENOENT || e == ENOTDIR || e == EISDIR ? STORE_ENOENT
-		    : STORE_ERR, "cannot stat '%s': %s", path, strerror(e));
+		rc = store_fail(st, S_ISDIR(sb.st_mode) ? STORE_ENOENT : STORE_EINVAL,
+		    "cannot stat '%s': %s", path, S_ISDIR(sb.st_mode) ? "Is a folder" :
+		    "Not a regular file");
+	/* the hash is read from the file itself; a file xt cannot read has a size, no hash */
+	else if ((fd = openat(pfd, leaf, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) >= 0 &&
+	    (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)))
+		rc = store_fail(st, STORE_ERR, "cannot stat '%s': it changed meanwhile", path);
+	dir_close(st, pfd);
+	if (rc == 0) {
+		sst->size = sb.st_size;
+		sst->mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+		xattr_get(fd, &sb, sst->sha256);
 	}
-	sst->size = sb.st_size;
-	sst->mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
-	xattr_get(p, &sb, sst->sha256);
-	free(p);
-	return 0;
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static int
@@ -550,32 +745,29 @@ cmpstr(const void *a, const void *b)
 }
 
 /*
- * List folder rel (store path, "" for the root) whose entries start with
- * match. Recursion descends into sub-folders fully.
+ * List the folder open as dfd (consumed), store path rel ("" for the
+ * root), whose entries start with match. Recursion descends into
+ * sub-folders fully; links are neither listed nor followed.
  */
 static int
-walk(struct store *st, const char *rel, const char *match, int recursive, store_list_fn fn,
-    void *arg)
+walk(struct store *st, int dfd, const char *rel, const char *match, int recursive,
+    store_list_fn fn, void *arg)
 {
-	char *dir = *rel ? full(st, rel) : xstrdup(priv(st)->root);
-	DIR *d = opendir(dir);
+	DIR *d = fdopendir(dfd);
 	struct dirent *de;
 	char **names = NULL;
 	size_t n = 0, cap = 0, i, mlen = strlen(match);
 	int rc = 0;
 
 	if (!d) {
-		int e = errno;
-
-		free(dir);
-		if (e == ENOENT || e == ENOTDIR)
-			return 0;
-		return store_fail(st, STORE_ERR, "cannot list '%s': %s", rel, strerror(e));
+		rc = store_fail(st, STORE_ERR, "cannot list '%s': %s", rel, strerror(errno));
+		close(dfd);
+		return rc;
 	}
 	while ((de = readdir(d))) {
 		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
 			continue;
-		if (!*rel && !strcmp(de->d_name, TMPDIR))
+		if (!*rel && !strcasecmp(de->d_name, TMPDIR))
 			continue;
 		if (strncmp(de->d_name, match, mlen) != 0)
 			continue;
@@ -583,30 +775,33 @@ walk(struct store *st, const char *rel, const char *match, int recursive, store_
 			names = xrealloc(names, (cap = cap * 2 + 64) * sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
-	closedir(d);
 	if (n)
 		qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n; i++) {
 		char *p = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
-		char *fp = path_join(dir, names[i]);
 		struct stat sb;
 		struct store_entry e;
 
-		if (rc == 0 && lstat(fp, &sb) == 0) {
-			if (S_ISDIR(sb.st_mode)) {
-				if (recursive) {
-					rc = walk(st, p, "", 1, fn, arg);
-				} else {
-					char *dp = xasprintf("%s/", p);
+		if (rc == 0 && fstatat(dirfd(d), names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+			if (S_ISDIR(sb.st_mode) && recursive) {
+				int sub = openat(dirfd(d), names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				    O_CLOEXEC);
 
-					e.path = dp;
-					e.size = 0;
-					e.mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 +
-					    sb.st_mtim.tv_nsec / 1000000;
-					e.is_dir = 1;
-					rc = fn(&e, arg);
-					free(dp);
-				}
+				/* gone meanwhile, or replaced by a link: not listed */
+				if (sub >= 0)
+					rc = walk(st, sub, p, "", 1, fn, arg);
+				else if (errno != ENOENT && errno != ENOTDIR && errno != ELOOP)
+					rc = store_fail(st, STORE_ERR, "cannot list '%s': %s", p,
+					    strerror(errno));
+			} else if (S_ISDIR(sb.st_mode)) {
+				char *dp = xasprintf("%s/", p);
+
+				e.path = dp;
+				e.size = 0;
+				e.mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
+				e.is_dir = 1;
+				rc = fn(&e, arg);
+				free(dp);
 			} else if (S_ISREG(sb.st_mode)) {
 				e.path = p;
 				e.size = sb.st_size;
@@ -616,11 +811,10 @@ walk(struct store *st, const char *rel, const char *match, int recursive, store_
 			}
 		}
 		free(p);
-		free(fp);
 		free(names[i]);
 	}
+	closedir(d);
 	free(names);
-	free(dir);
 	return rc;
 }
 
@@ -628,36 +822,70 @@ static int
 f_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
 {
 	const char *slash = strrchr(prefix, '/');
-	char *rel = slash ? xstrndup(prefix, (size_t)(slash - prefix)) : xstrdup("");
-	int rc = walk(st, rel, slash ? slash + 1 : prefix, recursive, fn, arg);
+	size_t n = slash ? (size_t)(slash - prefix) : 0;
+	char *rel = xstrndup(prefix, n);
+	int fd = dir_open(st, "list", prefix, n, O_RDONLY, 0), rc;
 
+	/* a folder that is not there lists nothing */
+	if (fd == STORE_ENOENT)
+		rc = 0;
+	else if (fd < 0)
+		rc = fd;
+	else
+		rc = walk(st, fd, rel, slash ? slash + 1 : prefix, recursive, fn, arg);
 	free(rel);
 	return rc;
+}
+
+/* Folders are implied by objects: remove the folders of path left empty, deepest first. */
+static void
+prune_empty(struct store *st, const char *path)
+{
+	size_t n = strlen(path), p;
+
+	for (;;) {
+		char *name;
+		int pfd, ok;
+
+		/* path[0..n) becomes the next folder up, path[p..n) its name */
+		while (n > 0 && path[n - 1] != '/')
+			n--;
+		if (n-- == 0)
+			return;
+		for (p = n; p > 0 && path[p - 1] != '/'; p--)
+			;
+		if ((pfd = dir_open(st, "delete", path, p ? p - 1 : 0, O_PATH, 0)) < 0)
+			return;
+		name = xstrndup(path + p, n - p);
+		ok = unlinkat(pfd, name, AT_REMOVEDIR) == 0;
+		free(name);
+		dir_close(st, pfd);
+		if (!ok)
+			return;
+	}
 }
 
 static int
 f_del(struct store *st, const char *path)
 {
-	char *p = full(st, path), *slash;
+	const char *leaf;
 	struct stat sb;
-	int rc = 0;
+	int pfd = parent_open(st, "delete", path, 0, &leaf), rc = 0;
 
-	if (lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+	if (pfd < 0)
+		return pfd;
+	/* unlinkat would remove a link itself, never its target; the store refuses links all the same */
+	if (fstatat(pfd, leaf, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+		rc = path_fail(st, pfd, leaf, errno, "delete", path, strlen(path), 0);
+	else if (S_ISLNK(sb.st_mode))
+		rc = path_fail(st, pfd, leaf, ELOOP, "delete", path, strlen(path), 0);
+	else if (S_ISDIR(sb.st_mode))
 		rc = store_fail(st, STORE_ENOENT, "cannot delete '%s': Is a folder", path);
-	} else if (unlink(p) < 0) {
-		rc = store_fail(st, errno == ENOENT || errno == ENOTDIR ? STORE_ENOENT : STORE_ERR,
-		    "cannot delete '%s': %s", path, strerror(errno));
-	} else {
-		/* Folders are implied by objects: drop the ones left empty. */
-		size_t rootlen = strlen(priv(st)->root);
-
-		while ((slash = strrchr(p, '/')) && (size_t)(slash - p) > rootlen) {
-			*slash = '\0';
-			if (rmdir(p) < 0)
-				break;
-		}
-	}
-	free(p);
+	else if (unlinkat(pfd, leaf, 0) < 0)
+		rc = path_fail(st, pfd, leaf, errno, "delete", path, strlen(path), 0);
+	dir_close(st, pfd);
+	if (rc == 0)
+		prune_empty(st, path);
 	return rc;
 }
 
@@ -671,6 +899,10 @@ f_close(struct store *st)
 	free(fs->pend_tmp);
 	free(fs->pend_dst);
 	free(fs->buf);
+	if (fs->tmpfd >= 0)
+		close(fs->tmpfd);
+	if (fs->rootfd >= 0)
+		close(fs->rootfd);
 	free(fs->root);
 	free(fs->tmp);
 	free(fs);
@@ -691,6 +923,7 @@ store_file_open(const char *root, char *err, size_t errlen)
 	static const char marker[] = "{\"format\":1}\n";
 	char *mp;
 	size_t n;
+	int rc;
 
 	if (root[0] != '/') {
 		snprintf(err, errlen, "store path '%s' is not absolute", root);
@@ -711,6 +944,10 @@ store_file_open(const char *root, char *err, size_t errlen)
 	while (n > 1 && fs->root[n - 1] == '/')
 		fs->root[--n] = '\0';
 	fs->tmp = path_join(fs->root, TMPDIR);
+	fs->tmpfd = -1;
+	fs->rootfd = -1;
+	/* for the tests: the walk that stands in for openat2 on older kernels */
+	fs->no_openat2 = getenv("XT_TEST_NO_OPENAT2") != NULL;
 	fs->seq = 0;
 	if (gethostname(fs->host, sizeof(fs->host)) < 0 || !fs->host[0] ||
 	    strchr(fs->host, '/'))
@@ -723,13 +960,18 @@ store_file_open(const char *root, char *err, size_t errlen)
 
 	mp = path_join(fs->root, "xt-store.json");
 	sbuf_init(&meta, 4096);
-	if (file_read(mp, &meta) < 0) {
+	/* a link in the root's own path is followed: the user named it */
+	if ((fs->rootfd = open(fs->root, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errlen, "cannot open store '%s': %s", fs->root, strerror(errno));
+		goto fail;
+	}
+	if ((rc = f_get(st, "xt-store.json", 0, -1, &meta)) < 0) {
 		DIR *d;
 		struct dirent *de;
 		int empty = 1;
 
-		if (errno != ENOENT) {
-			snprintf(err, errlen, "cannot read '%s': %s", mp, strerror(errno));
+		if (rc != STORE_ENOENT) {
+			snprintf(err, errlen, "store '%s': %s", fs->root, st->err);
 			goto fail;
 		}
 		if ((d = opendir(fs->root))) {

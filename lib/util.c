@@ -1,4 +1,5 @@
 /* util.c: see util.h. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -30,14 +31,139 @@ util_prog(void)
 	return progname;
 }
 
+/* The words of a key, for secret_name: "AccountKey" and "account-key" are both "account", "key". */
+static int
+word_break(const char *s, size_t i)
+{
+	return i > 0 && islower((unsigned char)s[i - 1]) && isupper((unsigned char)s[i]);
+}
+
+int
+secret_name(const char *name, size_t len)
+{
+	static const char *const parts[] = { "password", "passwd", "secret", "credential",
+	    "signature", "connectionstring", "connection-string", "connection_string", NULL };
+	char low[256];
+	size_t i, w;
+	int k;
+
+	if (len >= sizeof(low))
+		len = sizeof(low) - 1;
+	for (i = 0; i < len; i++)
+		low[i] = (char)tolower((unsigned char)name[i]);
+	low[len] = '\0';
+	for (k = 0; parts[k]; k++)
+		if (strstr(low, parts[k]))
+			return 1;
+	/* word by word: one ending in "key", "keys" or "token" (not "tokenizer"), one
+	 * starting with "sas", "sig", "pwd" */
+	for (i = 0; i < len; i = w) {
+		size_t n;
+
+		while (i < len && !isalnum((unsigned char)low[i]))
+			i++;
+		for (w = i + 1; w < len && isalnum((unsigned char)low[w]) && !word_break(name, w); w++)
+			;
+		if (w > len)
+			break;
+		n = w - i;
+		if ((n >= 3 && !memcmp(low + w - 3, "key", 3)) ||
+		    (n >= 4 && !memcmp(low + w - 4, "keys", 4)) ||
+		    (n >= 5 && !memcmp(low + w - 5, "token", 5)) ||
+		    (n >= 3 && !memcmp(low + i, "sas", 3)) ||
+		    (n == 3 && (!memcmp(low + i, "sig", 3) || !memcmp(low + i, "pwd", 3))))
+			return 1;
+	}
+	return 0;
+}
+
+/* Characters of a name in NAME=VALUE, and what ends its value (": " ends a message's part). */
+#define NAMECH(c) (isalnum((unsigned char)(c)) || (c) == '_' || (c) == '-' || (c) == '.')
+#define VALEND(p) (!*(p) || strchr("&; \t\r\n\"',}>)", *(p)) || ((p)[0] == ':' && (p)[1] == ' '))
+
+size_t
+redact_into(const char *s, char *out, size_t cap)
+{
+	static const char mask[] = "REDACTED";
+	size_t n = 0, i = 0, start = 0, m;
+	const char *auth = NULL;
+
+#define PUT(c) do { if (n + 1 < cap) out[n] = (c); n++; } while (0)
+	while (s[i]) {
+		/* NAME=VALUE: a name starts the text or follows a separator */
+		if (NAMECH(s[i]) && (i == 0 || !NAMECH(s[i - 1]))) {
+			start = i;
+			while (NAMECH(s[i]))
+				i++;
+			for (m = start; m < i; m++)
+				PUT(s[m]);
+			if (s[i] == '=' && secret_name(s + start, i - start)) {
+				PUT('=');
+				for (m = 0; mask[m]; m++)
+					PUT(mask[m]);
+				for (i++; !VALEND(s + i); i++)
+					;
+			}
+			continue;
+		}
+		/* scheme://user:password@host: the password */
+		if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/') {
+			PUT(':');
+			PUT('/');
+			PUT('/');
+			i += 3;
+			auth = s + i;
+			m = strcspn(auth, "/?#@ \t\n'\"");
+			if (auth[m] == '@' && memchr(auth, ':', m)) {
+				const char *colon = memchr(auth, ':', m);
+
+				for (; s + i <= colon; i++)
+					PUT(s[i]);
+				for (m = 0; mask[m]; m++)
+					PUT(mask[m]);
+				i = (size_t)(strchr(colon, '@') - s);
+			}
+			continue;
+		}
+		PUT(s[i]);
+		i++;
+	}
+#undef PUT
+	if (cap)
+		out[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
+
+int
+secret_in(const char *s)
+{
+	char *r = redact(s);
+	int d = strcmp(r, s) != 0;
+
+	free(r);
+	return d;
+}
+
+char *
+redact(const char *s)
+{
+	size_t n = redact_into(s, NULL, 0);
+	char *out = xmalloc(n + 1);
+
+	redact_into(s, out, n + 1);
+	return out;
+}
+
 void
 vwarnx(const char *fmt, va_list ap)
 {
 	int saved = errno;
 	size_t n = strlen(fmt);
-	char buf[4096];
+	char raw[4096], buf[4096];
 
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	/* no message ever shows a secret: a SAS signature or an account key in a URL, say */
+	redact_into(raw, buf, sizeof(buf));
 	if (n > 0 && fmt[n - 1] == ':')
 		fprintf(stderr, "%s: %s %s\n", progname, buf, strerror(saved));
 	else
@@ -428,28 +554,42 @@ pid_gone(const char *pid, size_t len)
 }
 
 void
-tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg), const void *arg,
+tmp_sweep_at(int dirfd, int (*orphan)(const char *name, const void *arg), const void *arg,
     int64_t stale_ms)
 {
 	int64_t now = time_now_ms();
 	struct dirent *de;
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	DIR *d;
 
-	if (!(d = opendir(dir)))
+	if (fd < 0)
 		return;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return;
+	}
 	while ((de = readdir(d))) {
 		struct stat sb;
-		char *p;
 
 		if (de->d_name[0] == '.' || !orphan(de->d_name, arg))
 			continue;
-		p = path_join(dir, de->d_name);
-		if (lstat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+		if (fstatat(fd, de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
 		    now - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) > stale_ms)
-			unlink(p);
-		free(p);
+			unlinkat(fd, de->d_name, 0);
 	}
 	closedir(d);
+}
+
+void
+tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg), const void *arg,
+    int64_t stale_ms)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	tmp_sweep_at(fd, orphan, arg, stale_ms);
+	close(fd);
 }
 
 char *
@@ -465,14 +605,26 @@ path_join(const char *a, const char *b)
 }
 
 char *
-xt_home(void)
+xt_home_maybe(void)
 {
 	const char *h = getenv("XT_HOME");
 
 	if (h && *h)
 		return xstrdup(h);
 	h = getenv("HOME");
-	return path_join(h && *h ? h : "/tmp", ".xt");
+	return h && *h ? path_join(h, ".xt") : NULL;
+}
+
+char *
+xt_home(void)
+{
+	char *h = xt_home_maybe();
+
+	/* not a shared folder such as /tmp/.xt, which anyone could have made first */
+	if (!h)
+		die("neither XT_HOME nor HOME is set: set XT_HOME to the folder for xt's store, "
+		    "queue and caches");
+	return h;
 }
 
 void

@@ -36,6 +36,30 @@ void die_status(int status, const char *fmt, ...) PRINTF(2, 3) NORETURN;
 void warnx(const char *fmt, ...) PRINTF(1, 2);
 void vwarnx(const char *fmt, va_list ap) PRINTF(1, 0);
 
+/*
+ * Secrets in messages. secret_name: true when the len bytes at name name a
+ * secret, in any case: they contain "password", "passwd", "secret",
+ * "credential", "signature" or "connection-string" (also
+ * "connectionstring", "connection_string"), or one of their words (split
+ * at what is not a letter or digit, and where a lower-case letter meets an
+ * upper-case one) ends in "key", "keys" or "token" (key, AccountKey,
+ * api_key, access-token; not keyboard or tokenizer), starts with "sas"
+ * (sas, sas_url), or is "sig" or "pwd".
+ *
+ * redact_into copies s into out (cap bytes, always NUL-terminated when cap
+ * > 0), with the value of every NAME=VALUE whose NAME is a secret's (a
+ * URL's query "sig=...", a connection string's "AccountKey=...") and the
+ * password of a URL's user:password@ replaced by REDACTED; it returns the
+ * length of the whole result (as snprintf does) and never allocates.
+ * redact returns the same as a new string (caller frees). Every message
+ * of warnx and die goes through redact_into.
+ */
+int secret_name(const char *name, size_t len);
+size_t redact_into(const char *s, char *out, size_t cap);
+char *redact(const char *s);
+/* True when redact would change s: s holds a secret. */
+int secret_in(const char *s);
+
 /* Allocation that never fails (dies instead). Caller frees. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);
@@ -105,8 +129,16 @@ int pid_gone(const char *pid, size_t len);
  */
 void tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg),
     const void *arg, int64_t stale_ms);
-/* The home directory of xt: $XT_HOME, else ~/.xt. Caller frees. */
+/* The same in the folder open as dirfd (any fd of it, O_PATH too; left open). */
+void tmp_sweep_at(int dirfd, int (*orphan)(const char *name, const void *arg),
+    const void *arg, int64_t stale_ms);
+/*
+ * The home directory of xt: $XT_HOME, else $HOME/.xt. When neither is
+ * set, xt_home dies saying so (never a shared folder such as /tmp/.xt)
+ * and xt_home_maybe returns NULL. Caller frees.
+ */
 char *xt_home(void);
+char *xt_home_maybe(void);
 
 /* Flush and check stdout; die if writing failed (a full disk must not look like success). */
 void stdout_close(void);

@@ -257,7 +257,8 @@ test_credentials(void)
 {
 	put("xt.yaml", 0644, "store: az://x\nazure:\n  account-key: abc\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
-	CHECK(streq(err, "./xt.yaml: holds credentials but can be read by others; chmod 600 ./xt.yaml"));
+	CHECK(streq(err, "./xt.yaml:3:3: holds a credential ('azure.account-key') but can be read by "
+	    "others; chmod 600 ./xt.yaml"));
 	chmod("xt.yaml", 0640);
 	CHECK(config_load(err, sizeof(err)) < 0);
 	chmod("xt.yaml", 0600);
@@ -267,12 +268,108 @@ test_credentials(void)
 	CHECK(config_load(err, sizeof(err)) < 0);
 	put("xt.yaml", 0644, "a: {b: {sas: x}}\n");
 	CHECK(config_load(err, sizeof(err)) < 0);
+	/* any key naming a key, password, token, secret or SAS, in any case, at any depth */
 	put("xt.yaml", 0644, "keys: 1\nsecret-key-name: x\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "azure:\n  Storage: {AccountKey: x}\n");
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    strstr(err, "./xt.yaml:2:13: holds a credential ('azure.Storage.AccountKey')"));
+	put("xt.yaml", 0644, "a: [{b: [{SAS_Token: x}]}]\n");
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    strstr(err, ":1:11: holds a credential ('a.b.SAS_Token')"));
+	put("xt.yaml", 0644, "API-TOKEN: x\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "svc: {client_secret: x}\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "db: {PassWord: x}\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "SAS: x\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "apiKey: x\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	/* or a value holding a secret, whatever its key */
+	put("xt.yaml", 0644, "store: 'https://a.blob.core.windows.net/c?sv=2020&sig=abc'\n");
+	CHECK(config_load(err, sizeof(err)) < 0);
+	put("xt.yaml", 0644, "conn: 'AccountName=a;AccountKey=b=='\n");
+	CHECK(config_load(err, sizeof(err)) < 0 &&
+	    streq(err, "./xt.yaml:1:7: holds a credential (in the value of 'conn') but can be read by "
+	    "others; chmod 600 ./xt.yaml"));
+	/* words that only look like one */
+	put("xt.yaml", 0644, "keyboard: 1\ntokenizer: bert\nmonk: x\npassage: 2\nsigma: 1\n"
+	    "store: 'https://a/c?sv=2020'\n");
 	CHECK(config_load(err, sizeof(err)) == 0);
 	put("user.yaml", 0604, "connection-string: x\n");
 	CHECK(config_load(err, sizeof(err)) < 0 && strstr(err, "chmod 600") != NULL);
 	unlink("user.yaml");
 	unlink("xt.yaml");
+	config_release();
+}
+
+/* redact s; compare with want */
+static int
+redacts(const char *s, const char *want)
+{
+	char *r = redact(s), small[16];
+	size_t n = redact_into(s, small, sizeof(small));
+	int ok = streq(r, want) && n == strlen(want) && strlen(small) == (n < 15 ? n : 15) &&
+	    !strncmp(small, want, strlen(small));
+
+	free(r);
+	return ok;
+}
+
+static void
+test_secrets(void)
+{
+	CHECK(secret_name("AccountKey", 10) && secret_name("account-key", 11));
+	CHECK(secret_name("SAS", 3) && secret_name("sas_url", 7) && secret_name("sig", 3));
+	CHECK(secret_name("access_token", 12) && secret_name("PASSWD", 6));
+	CHECK(secret_name("SharedAccessSignature", 21) && secret_name("ConnectionString", 16));
+	CHECK(!secret_name("keyboard", 8) && !secret_name("tokenizer", 9));
+	CHECK(!secret_name("sigma", 5) && !secret_name("AccountName", 11) && !secret_name("sv", 2));
+	CHECK(redacts("az://acct/c?sv=2020-10-02&sp=r&sig=abc%2Bdef%3D",
+	    "az://acct/c?sv=2020-10-02&sp=r&sig=REDACTED"));
+	CHECK(redacts("bad URL 'https://a.blob.core.windows.net/c/f?sig=x&se=1': 403",
+	    "bad URL 'https://a.blob.core.windows.net/c/f?sig=REDACTED&se=1': 403"));
+	CHECK(redacts("DefaultEndpointsProtocol=http;AccountName=a;AccountKey=Eby8/+==;"
+	    "BlobEndpoint=http://127.0.0.1:10000/a;",
+	    "DefaultEndpointsProtocol=http;AccountName=a;AccountKey=REDACTED;"
+	    "BlobEndpoint=http://127.0.0.1:10000/a;"));
+	CHECK(redacts("https://me:hunter2@host/x", "https://me:REDACTED@host/x"));
+	CHECK(redacts("http://h/f?sig=a%2Bb: Couldn't connect",
+	    "http://h/f?sig=REDACTED: Couldn't connect"));
+	CHECK(redacts("SharedAccessSignature=sv=1&sig=2", "SharedAccessSignature=REDACTED&sig=REDACTED"));
+	CHECK(redacts("lr=0.1 sigma=2 file:///a/b", "lr=0.1 sigma=2 file:///a/b"));
+	CHECK(redacts("", ""));
+	CHECK(secret_in("x?sig=1") && !secret_in("x?sv=1"));
+}
+
+/* Neither XT_HOME nor HOME: no default store (never /tmp/.xt), the rest still works */
+static void
+test_no_home(void)
+{
+	char *home = xstrdup(getenv("HOME"));
+
+	unsetenv("HOME");
+	unsetenv("XT_HOME");
+	CHECK(xt_home_maybe() == NULL);
+	CHECK(config_load(err, sizeof(err)) == 0);
+	CHECK(config_str("store", NULL) == NULL);
+	CHECK(streq(config_workspace(), "ws1"));
+	setenv("XT_STORE", "/x/store", 1);
+	{
+		char *st = config_store();
+
+		CHECK(streq(st, "/x/store"));
+		free(st);
+	}
+	unsetenv("XT_STORE");
+	setenv("XT_HOME", "/x/home", 1);
+	CHECK(config_load(err, sizeof(err)) == 0);
+	CHECK(streq(config_str("store", NULL), "/x/home/store"));
+	unsetenv("XT_HOME");
+	setenv("HOME", home, 1);
+	free(home);
 	config_release();
 }
 
@@ -326,6 +423,8 @@ main(void)
 	test_store();
 	test_errors();
 	test_credentials();
+	test_secrets();
+	test_no_home();
 	test_user_paths();
 
 	s = xasprintf("rm -rf '%s'", dir);

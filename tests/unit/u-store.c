@@ -1,4 +1,6 @@
 /* Unit tests of the store API on the folder backend. */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -18,6 +20,238 @@ count(const struct store_entry *e, void *arg)
 
 	sbuf_addf(sb, "%s%s|", e->path, e->is_dir ? "(d)" : "");
 	return 0;
+}
+
+/* The number of entries in folder path, or -1. */
+static int
+nentries(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
+	closedir(d);
+	return n;
+}
+
+/* True when path holds exactly text. */
+static int
+holds(const char *path, const char *text)
+{
+	struct sbuf sb;
+	int ok;
+
+	sbuf_init(&sb, 1 << 20);
+	ok = file_read(path, &sb) == 0 && !strcmp(sb.buf, text);
+	sbuf_release(&sb);
+	return ok;
+}
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	CHECK(fp && fputs(text, fp) >= 0 && fclose(fp) == 0);
+}
+
+/* The entries of a listing, as "path|path|". */
+static char *
+listing(struct store *st, const char *prefix, int recursive, int *rc)
+{
+	struct sbuf ls;
+
+	sbuf_init(&ls, 1 << 20);
+	*rc = store_list(st, prefix, recursive, count, &ls);
+	return sbuf_detach(&ls, NULL);
+}
+
+static int
+is_link_err(struct store *st, int rc, const char *link)
+{
+	char *want = xasprintf("'%s' is a symbolic link", link);
+	int ok = rc == STORE_ELINK && strstr(store_error(st), want) != NULL;
+
+	if (!ok)
+		printf("# rc %d: %s\n", rc, store_error(st));
+	free(want);
+	return ok;
+}
+
+/*
+ * Links inside the store, to a file and to a folder outside it, and a
+ * dangling one: every primitive refuses them, and nothing outside is read,
+ * written, made or removed.
+ */
+static void
+test_links(const char *dir, const char *root, struct store *st)
+{
+	char *out = path_join(dir, "outside"), *outf = path_join(dir, "outside/f");
+	char *lk = path_join(root, "lk"), *lf = path_join(root, "lk/f"), *ld = path_join(root, "lk/d");
+	char *dang = path_join(root, "lk/dang"), *fifo = path_join(root, "lk/fifo");
+	char *local = path_join(dir, "links.out"), *src = path_join(dir, "links.src");
+	char *tmp = path_join(root, ".tmp"), *tmpaway = path_join(dir, "tmp.away"), *ls;
+	char hex[65], errb[512];
+	struct store_stat sst;
+	struct store *st2;
+	struct sbuf sb;
+	int rc;
+
+	sbuf_init(&sb, 1 << 20);
+	CHECK(mkdir_p(out) == 0 && mkdir_p(lk) == 0);
+	write_file(outf, "secret");
+	write_file(src, "new");
+	CHECK(symlink(outf, lf) == 0 && symlink(out, ld) == 0);
+	CHECK(symlink("/nonexistent-xt/x", dang) == 0 && mkfifo(fifo, 0666) == 0);
+	CHECK(store_put(st, "lk/obj", "o", 1) == 0);
+
+	/* get, a range, get_file, stat */
+	CHECK(is_link_err(st, store_get(st, "lk/f", 0, -1, &sb), "lk/f") && sb.len == 0);
+	CHECK(strstr(store_error(st), "cannot open 'lk/f'") != NULL);
+	CHECK(is_link_err(st, store_get(st, "lk/f", 1, 3, &sb), "lk/f") && sb.len == 0);
+	CHECK(is_link_err(st, store_get(st, "lk/d/f", 0, -1, &sb), "lk/d") && sb.len == 0);
+	CHECK(is_link_err(st, store_get_file(st, "lk/f", local, hex, NULL, NULL), "lk/f"));
+	CHECK(is_link_err(st, store_get_file(st, "lk/d/f", local, hex, NULL, NULL), "lk/d"));
+	CHECK(access(local, F_OK) < 0);
+	CHECK(is_link_err(st, store_stat(st, "lk/f", &sst), "lk/f"));
+	CHECK(is_link_err(st, store_stat(st, "lk/d/f", &sst), "lk/d"));
+	CHECK(is_link_err(st, store_stat(st, "lk/dang", &sst), "lk/dang"));
+	/* a FIFO is not an object, and reading it does not block */
+	CHECK(store_get(st, "lk/fifo", 0, -1, &sb) == STORE_EINVAL);
+	CHECK(store_append(st, "lk/fifo", "x", 1) == STORE_EINVAL);
+
+	/* put, put_file, create, append: over a link, through one, or new through one */
+	CHECK(is_link_err(st, store_put(st, "lk/f", "x", 1), "lk/f"));
+	CHECK(is_link_err(st, store_put(st, "lk/d/f", "x", 1), "lk/d"));
+	CHECK(is_link_err(st, store_put(st, "lk/d/new", "x", 1), "lk/d"));
+	CHECK(is_link_err(st, store_put(st, "lk/dang", "x", 1), "lk/dang"));
+	CHECK(is_link_err(st, store_put(st, "lk/dang/x", "x", 1), "lk/dang"));
+	CHECK(is_link_err(st, store_put_file(st, "lk/f", src, hex, NULL, NULL), "lk/f"));
+	CHECK(is_link_err(st, store_put_file(st, "lk/d/sub/new", src, hex, NULL, NULL), "lk/d"));
+	CHECK(is_link_err(st, store_create(st, "lk/f", "x", 1), "lk/f"));
+	CHECK(is_link_err(st, store_create(st, "lk/d/new", "x", 1), "lk/d"));
+	CHECK(is_link_err(st, store_create(st, "lk/dang", "x", 1), "lk/dang"));
+	CHECK(is_link_err(st, store_append(st, "lk/f", "x", 1), "lk/f"));
+	CHECK(is_link_err(st, store_append(st, "lk/d/f", "x", 1), "lk/d"));
+	CHECK(is_link_err(st, store_append(st, "lk/d/new", "x", 1), "lk/d"));
+	CHECK(is_link_err(st, store_append(st, "lk/dang", "x", 1), "lk/dang"));
+	/* in a batch the put is refused at the commit */
+	store_batch_begin(st);
+	CHECK(store_put(st, "lk/d/batch", "x", 1) == 0);
+	CHECK(is_link_err(st, store_commit(st), "lk/d"));
+
+	/* the fd a locking module (the run index) opens */
+	CHECK(is_link_err(st, store_file_fd(st, "lk/f", O_RDONLY), "lk/f"));
+	CHECK(is_link_err(st, store_file_fd(st, "lk/d/f", O_WRONLY | O_APPEND), "lk/d"));
+	CHECK(is_link_err(st, store_file_fd(st, "lk/d/i/new", O_WRONLY | O_APPEND | O_CREAT), "lk/d"));
+	CHECK(store_file_fd(st, "../x", O_RDONLY) == STORE_EINVAL);
+	rc = store_file_fd(st, "lk/i/idx", O_WRONLY | O_APPEND | O_CREAT);
+	CHECK(rc >= 0 && write(rc, "l\n", 2) == 2 && close(rc) == 0);
+	CHECK(store_get(st, "lk/i/idx", 0, -1, &sb) == 0 && sb.len == 2);
+	CHECK(store_delete(st, "lk/i/idx") == 0);
+
+	/* delete: neither the link nor its target */
+	CHECK(is_link_err(st, store_delete(st, "lk/f"), "lk/f"));
+	CHECK(is_link_err(st, store_delete(st, "lk/d/f"), "lk/d"));
+	CHECK(is_link_err(st, store_delete(st, "lk/dang"), "lk/dang"));
+
+	/* list: links are not shown, nor gone through */
+	ls = listing(st, "lk/", 1, &rc);
+	CHECK(rc == 0 && !strcmp(ls, "lk/obj|"));
+	free(ls);
+	ls = listing(st, "lk/", 0, &rc);
+	CHECK(rc == 0 && !strcmp(ls, "lk/obj|"));
+	free(ls);
+	ls = listing(st, "", 1, &rc);
+	CHECK(rc == 0 && !strstr(ls, "lk/f") && !strstr(ls, "lk/d"));
+	free(ls);
+	ls = listing(st, "lk/d/", 1, &rc);
+	CHECK(is_link_err(st, rc, "lk/d") && !*ls);
+	free(ls);
+	ls = listing(st, "lk/d/x", 0, &rc);
+	CHECK(is_link_err(st, rc, "lk/d") && !*ls);
+	free(ls);
+
+	/* the links are still there, and outside is as it was */
+	CHECK(holds(outf, "secret"));
+	CHECK(access(lf, F_OK) == 0 && access(ld, F_OK) == 0);
+	ls = xasprintf("%s/new", out);
+	CHECK(access(ls, F_OK) < 0);
+	free(ls);
+	ls = xasprintf("%s/batch", out);
+	CHECK(access(ls, F_OK) < 0);
+	free(ls);
+	CHECK(access("/nonexistent-xt", F_OK) < 0);
+
+	/* the store's own .tmp made a link to a folder outside: no write goes there */
+	CHECK(rename(tmp, tmpaway) == 0 && symlink(out, tmp) == 0);
+	st2 = store_open(root, errb, sizeof(errb));
+	CHECK(st2 != NULL);
+	if (st2) {
+		CHECK(is_link_err(st2, store_put(st2, "t/x", "x", 1), ".tmp"));
+		CHECK(is_link_err(st2, store_create(st2, "t/y", "x", 1), ".tmp"));
+		store_close(st2);
+	}
+	CHECK(unlink(tmp) == 0 && rename(tmpaway, tmp) == 0);
+	ls = listing(st, "", 1, &rc);
+	CHECK(rc == 0 && !strstr(ls, "t/"));
+	free(ls);
+	CHECK(holds(outf, "secret") && nentries(out) == 1);
+
+	CHECK(unlink(lf) == 0 && unlink(ld) == 0 && unlink(dang) == 0 && unlink(fifo) == 0);
+	CHECK(store_delete(st, "lk/obj") == 0);
+	sbuf_release(&sb);
+	free(out);
+	free(outf);
+	free(lk);
+	free(lf);
+	free(ld);
+	free(dang);
+	free(fifo);
+	free(local);
+	free(src);
+	free(tmp);
+	free(tmpaway);
+}
+
+/* The store's own files: xt-store.json is read-only, .tmp out of reach. */
+static void
+test_reserved(struct store *st)
+{
+	struct store_stat sst;
+	struct sbuf sb;
+	char *ls;
+	int rc;
+
+	sbuf_init(&sb, 1 << 20);
+	CHECK(store_put(st, "xt-store.json", "{}", 2) == STORE_EINVAL);
+	CHECK(strstr(store_error(st), "store path 'xt-store.json' is the store's own file") != NULL);
+	CHECK(store_put(st, "Xt-Store.JSON", "{}", 2) == STORE_EINVAL);
+	CHECK(store_create(st, "xt-store.json", "{}", 2) == STORE_EINVAL);
+	CHECK(store_append(st, "xt-store.json", "{}", 2) == STORE_EINVAL);
+	CHECK(store_delete(st, "xt-store.json") == STORE_EINVAL);
+	CHECK(store_get(st, "xt-store.json", 0, -1, &sb) == 0 && strstr(sb.buf, "\"format\":1"));
+	CHECK(store_stat(st, "xt-store.json", &sst) == 0);
+	CHECK(store_put(st, "sub/xt-store.json", "{}", 2) == 0);
+	CHECK(store_delete(st, "sub/xt-store.json") == 0);
+	CHECK(store_put(st, ".tmp/x", "x", 1) == STORE_EINVAL);
+	CHECK(strstr(store_error(st), "store path '.tmp/x' is in the store's own folder") != NULL);
+	CHECK(store_create(st, ".TMP/x", "x", 1) == STORE_EINVAL);
+	CHECK(store_append(st, ".tmp/x", "x", 1) == STORE_EINVAL);
+	CHECK(store_get(st, ".tmp/x", 0, -1, &sb) == STORE_EINVAL);
+	CHECK(store_stat(st, ".tmp/x", &sst) == STORE_EINVAL);
+	CHECK(store_delete(st, ".tmp/x") == STORE_EINVAL);
+	ls = listing(st, ".tmp/", 1, &rc);
+	CHECK(rc == STORE_EINVAL && !*ls);
+	free(ls);
+	CHECK(store_put(st, "a/.tmp/x", "x", 1) == 0 && store_delete(st, "a/.tmp/x") == 0);
+	CHECK(store_path_reserved(".tmp", 0) && !store_path_reserved("xt-store.json", 0));
+	CHECK(store_path_reserved("xt-store.json", 1) && !store_path_reserved(".tmpx/y", 1));
+	sbuf_release(&sb);
 }
 
 int
@@ -184,6 +418,22 @@ main(void)
 		}
 		CHECK(wins == 1);
 	}
+
+	test_links(dir, root, st);
+	/* the same where the kernel has no openat2: folder by folder */
+	setenv("XT_TEST_NO_OPENAT2", "1", 1);
+	{
+		struct store *walk = store_open(root, err, sizeof(err));
+
+		CHECK(walk != NULL);
+		if (walk) {
+			test_links(dir, root, walk);
+			CHECK(store_put(walk, "w/a/b/c", "x", 1) == 0 && store_delete(walk, "w/a/b/c") == 0);
+			store_close(walk);
+		}
+	}
+	unsetenv("XT_TEST_NO_OPENAT2");
+	test_reserved(st);
 
 	rc = store_open(dir, err, sizeof(err)) == NULL;
 	CHECK(rc && strstr(err, "not an xt store"));
