@@ -191,9 +191,13 @@ checkpoint(const struct prune_opts *o, const struct prune_run *r)
 	return d + (r->n - d) / o->interval * o->interval;
 }
 
-/* The reason to stop run i at evaluation c, into why; 0 when it goes on. */
+/*
+ * The reason to stop run i at evaluation c, into why; 0 when it goes on.
+ * asha: fail[j] is the rung run j failed (0: none), and a run that failed
+ * a rung before c does not count at c.
+ */
 static int
-judge(const struct prune *p, int i, long c, char *why, size_t len)
+judge(const struct prune *p, int i, long c, const long *fail, char *why, size_t len)
 {
 	const struct prune_opts *o = &p->o;
 	const struct prune_run *r = &p->run[i];
@@ -206,7 +210,8 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 		if (q->n < c)
 			continue;
 		/* asha: only the runs that had reached the rung at r's moment */
-		if (o->policy == PRUNE_ASHA && q->t[c - 1] > r->t[c - 1])
+		if (o->policy == PRUNE_ASHA && j != i &&
+		    (q->t[c - 1] > r->t[c - 1] || (fail[j] && fail[j] < c)))
 			continue;
 		if (o->policy == PRUNE_MEDIAN) {
 			double sum = 0;
@@ -285,12 +290,35 @@ next_rung(const struct prune_opts *o, long c)
 }
 
 /*
+ * asha: the rung each run fails first (0: none), rung by rung, each
+ * judgement against the runs that reached the rung before and had failed
+ * no rung before it. NULL for the other policies. Caller frees.
+ */
+static long *
+asha_fails(const struct prune *p)
+{
+	long *fail, most = 0;
+	char why[256];
+
+	if (p->o.policy != PRUNE_ASHA)
+		return NULL;
+	fail = xcalloc((size_t)p->nrun + 1, sizeof(*fail));
+	for (int i = 0; i < p->nrun; i++)
+		most = p->run[i].n > most ? p->run[i].n : most;
+	for (long c = next_rung(&p->o, 0); c <= most; c = next_rung(&p->o, c))
+		for (int i = 0; i < p->nrun; i++)
+			if (!fail[i] && p->run[i].n >= c && judge(p, i, c, fail, why, sizeof(why)))
+				fail[i] = c;
+	return fail;
+}
+
+/*
  * Run i's element of prune_decide's array, or NULL when it goes on; asha
  * judges the rungs after *passed only, and moves *passed to the last one
- * the run passed.
+ * the run passed. fail: asha_fails(p).
  */
 static cJSON *
-decide(const struct prune *p, int i, long *passed)
+decide(const struct prune *p, int i, const long *fail, long *passed)
 {
 	const struct prune_run *r = &p->run[i];
 	long c = 0;
@@ -300,11 +328,11 @@ decide(const struct prune *p, int i, long *passed)
 	if (r->ended)
 		return NULL;
 	if (p->o.policy != PRUNE_ASHA) {
-		if ((c = checkpoint(&p->o, r)) <= 0 || !judge(p, i, c, why, sizeof(why)))
+		if ((c = checkpoint(&p->o, r)) <= 0 || !judge(p, i, c, fail, why, sizeof(why)))
 			return NULL;
 	} else {
 		for (c = next_rung(&p->o, *passed); c <= r->n; c = next_rung(&p->o, c)) {
-			if (judge(p, i, c, why, sizeof(why)))
+			if (judge(p, i, c, fail, why, sizeof(why)))
 				break;
 			*passed = c;
 		}
@@ -330,12 +358,15 @@ prune_decide(const struct prune *p)
 
 	if (!out)
 		die("out of memory");
+	long *fail = asha_fails(p);
+
 	for (int i = 0; i < p->nrun; i++) {
 		long passed = 0;
 
-		if ((d = decide(p, i, &passed)))
+		if ((d = decide(p, i, fail, &passed)))
 			cJSON_AddItemToArray(out, d);
 	}
+	free(fail);
 	return out;
 }
 
@@ -343,15 +374,28 @@ cJSON *
 prune_decide_run(const struct prune *p, const char *name)
 {
 	const size_t *i = hmap_get(&p->byname, name, strlen(name));
-	long passed = 0;
+	long passed = 0, *fail;
+	cJSON *d;
 
-	return i ? decide(p, (int)*i, &passed) : NULL;
+	if (!i)
+		return NULL;
+	fail = asha_fails(p);
+	d = decide(p, (int)*i, fail, &passed);
+	free(fail);
+	return d;
 }
 
 cJSON *
 prune_check_run(struct prune *p, const char *name)
 {
 	const size_t *i = hmap_get(&p->byname, name, strlen(name));
+	long *fail;
+	cJSON *d;
 
-	return i ? decide(p, (int)*i, &p->run[*i].judged) : NULL;
+	if (!i)
+		return NULL;
+	fail = asha_fails(p);
+	d = decide(p, (int)*i, fail, &p->run[*i].judged);
+	free(fail);
+	return d;
 }

@@ -18,9 +18,10 @@
  * after (D, D + interval, ...), against every run's value at that
  * evaluation. asha judges a run at each rung it has reached (evaluations
  * ceil(min_resource * reduction^i)), in order, against the runs that had
- * reached that rung at the moment it did (the same moment included), and
- * stops it at the first rung it fails: a later arrival never changes a
- * run's judgement at a rung. The policies:
+ * reached that rung at the moment it did (the same moment included) and
+ * had failed no rung before, and stops it at the first rung it fails: a
+ * later arrival never changes a run's judgement at a rung, and the values
+ * a run logs after the rung it failed count nowhere. The policies:
  *
  *   median      stop when the run's best value so far is worse than the
  *               median of the running averages of the runs at that

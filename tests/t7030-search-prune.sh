@@ -47,6 +47,24 @@ t_status 0 "asha"
 t_ok "keeps the best third at rung 3: run1" \
     test "$(grep -o '"run":"run[0-9]"' "$T/out" | tr -d '\n')" = '"run":"run2""run":"run3"'
 
+# asha in time: run1 reaches rung 1 alone and goes on, run2 (better) comes
+# later, run3 (worse than the best of three) last; run3 fails rung 1 and is
+# stopped there, though its lines go on to rung 2, where it does not count.
+python3 - >timed <<'EOF2'
+import json
+for t, run, acc in [(1, "run1", 0.5), (2, "run2", 0.9), (3, "run3", 0.1), (4, "run2", 0.95),
+                    (5, "run3", 0.99), (6, "run1", 0.6)]:
+    print(json.dumps({"run": run, "time": "2026-01-01T00:00:%02d.000Z" % t, "event": "metrics",
+                      "data": {"acc": acc}}))
+EOF2
+t_run xt-search prune --policy asha --metric acc --reduction-factor 2 timed
+t_status 0 "asha by the lines' time"
+cat >want <<'EOF2'
+{"run":"run1","policy":"asha","eval":2,"value":0.6,"reason":"not in the best 1 of 2 runs at rung 2"}
+{"run":"run3","policy":"asha","eval":1,"value":0.1,"reason":"not in the best 1 of 3 runs at rung 1"}
+EOF2
+t_out_is want "run1 is judged at rung 1 alone, not again when run2 comes; run3 at its first rung"
+
 printf '{"run":"run3","event":"ended","data":{"status":"completed"}}\n' >ended
 t_run xt-search prune --policy median --metric acc --delay-evaluation 3 events ended
 t_out_is empty "an ended run is not stopped"
