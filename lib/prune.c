@@ -138,8 +138,9 @@ prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen)
 		r->step = xrealloc(r->step, (size_t)r->cap * sizeof(*r->step));
 		r->t = xrealloc(r->t, (size_t)r->cap * sizeof(*r->t));
 	}
-	/* the moment: the line's time, never before the run's value before it */
-	if (!time || time_parse_iso(time, &t) < 0 || (r->n > 0 && t < r->t[r->n - 1]))
+	/* the moment (asha's only): the line's time, never before the run's value before it */
+	if (p->o.policy != PRUNE_ASHA || !time || time_parse_iso(time, &t) < 0 ||
+	    (r->n > 0 && t < r->t[r->n - 1]))
 		t = r->n > 0 ? r->t[r->n - 1] : INT64_MIN;
 	r->t[r->n] = t;
 	r->v[r->n] = v->valuedouble;

@@ -8,10 +8,10 @@
  * ended: it is still compared with, but never stopped. Other lines are
  * ignored. A run's lines come in the order they were logged.
  *
- * A run's k-th value of the metric is its evaluation k; the run reaches it
- * at the moment of its line: the line's "time" (ISO 8601 UTC, to the
- * millisecond), or, when it has none (or an earlier one), the moment of
- * the run's value before it (the start of time for its first).
+ * A run's k-th value of the metric is its evaluation k; for asha, the run
+ * reaches it at the moment of its line: the line's "time" (ISO 8601 UTC,
+ * to the millisecond), or, when it has none (or an earlier one), the
+ * moment of the run's value before it (the start of time for its first).
  *
  * median, bandit and truncation judge a run at the last check point it has
  * reached: evaluation D = max(delay, 1), then every interval evaluations
@@ -64,7 +64,7 @@ struct prune_run {
 	char *name;
 	double *v;		/* the values, in order */
 	long *step;		/* their steps, -1 when not given */
-	int64_t *t;		/* their moments, ms (see above) */
+	int64_t *t;		/* their moments, ms (see above; asha only, else 0) */
 	long judged;		/* asha: the last rung passed, by prune_check_run */
 	int n, cap, ended;
 };
