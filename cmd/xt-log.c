@@ -247,6 +247,7 @@ struct reader {
 	char *path;
 	const char *prefix;	/* "NAME: " before each line (a job's run), or NULL */
 	int lines;		/* print whole lines only, filtered (the log, or a prefixed console) */
+	int console;		/* the console, not the log */
 	char **events;
 	int nev;
 	int64_t off;		/* what was read so far */
@@ -295,7 +296,7 @@ drain(struct reader *rd, struct sbuf *sb)
 			continue;
 		}
 		/* a console line too long to hold is cut where the buffer is full */
-		if (!rd->nev && rd->pend.len + sb->len > rd->pend.max)
+		if (rd->console && rd->pend.len + sb->len > rd->pend.max)
 			print_lines(rd, 1);
 		if (sbuf_add(&rd->pend, sb->buf, sb->len) < 0)
 			die("'%s': a line longer than %zu bytes", rd->path, JSONL_MAX_LINE);
@@ -310,8 +311,9 @@ reader_init(struct reader *rd, struct store *st, const char *ws, const char *cmd
 {
 	memset(rd, 0, sizeof(*rd));
 	rd->st = st;
-	rd->lines = !strcmp(cmd, "show") || prefix;
-	rd->path = run_path(ws, run, !strcmp(cmd, "show") ? "log.jsonl" : "output.txt");
+	rd->console = strcmp(cmd, "show") != 0;
+	rd->lines = !rd->console || prefix;
+	rd->path = run_path(ws, run, rd->console ? "output.txt" : "log.jsonl");
 	rd->prefix = prefix;
 	rd->events = events;
 	rd->nev = nev;
@@ -393,8 +395,9 @@ job_add(struct job *j, struct store *st, const char *ws, const char *cmd, const 
 /*
  * Learn the runs of the job or parent run name, once they are known: a
  * job's "runs", a parent's children name.1 ... name.K. 1 when name is one
- * of those (the runs may not be known yet), 0 when it is a plain run, -1 after a message when there is no such job or
- * run. The runs' readers use st.
+ * of those (the runs may not be known yet), 0 when it is a plain run, -1
+ * after a message when there is no such job or run. The runs' readers use
+ * st.
  */
 static int
 job_runs(struct store *st, const char *ws, const char *cmd, const char *name, char **events,
@@ -402,7 +405,7 @@ job_runs(struct store *st, const char *ws, const char *cmd, const char *name, ch
 {
 	const cJSON *it;
 	cJSON *rec;
-	long n, k;
+	long n, k, kk;
 	int rc;
 
 	if (name_parse_job(name, &n)) {
@@ -423,7 +426,8 @@ job_runs(struct store *st, const char *ws, const char *cmd, const char *name, ch
 		warnx("%s", store_error(st));
 		return -1;
 	}
-	if ((n = (long)json_num(rec, "children", 0)) <= 0 || !name_parse_run(name, &k, &k)) {
+	if ((n = (long)json_num(rec, "children", 0)) <= 0 || !name_parse_run(name, &k, &kk) ||
+	    kk != 0) {
 		cJSON_Delete(rec);
 		return 0;
 	}
