@@ -3,7 +3,8 @@
  * read them back. Inside a run the lines go to $XT_LOG, which xt-runq
  * forwards into the store; outside, -r RUN appends them to the run's log in
  * the store and folds them into its record. show and out print a run's
- * event log and console, and follow them (-f) until the run ends.
+ * event log and console, and follow them (-f) until the run ends; given a
+ * job or a parent run, those of all its runs, each line after "RUN: ".
  */
 #include <errno.h>
 #include <getopt.h>
@@ -31,9 +32,9 @@ static const char usage_text[] =
     "       xt-log [-r RUN] tag NAME[=VALUE]...\n"
     "       xt-log [-r RUN] event EVENT [NAME=VALUE...]\n"
     "       xt-log [-r RUN] - | raw         JSON lines from standard input\n"
-    "       xt-log show RUN [-e EVENT]... [-f]\n"
-    "       xt-log out RUN [-f]\n"
-    "options: -s STORE  -w WORKSPACE  -f (follow until the run ends)\n"
+    "       xt-log show RUN|JOB [-e EVENT]... [-f]\n"
+    "       xt-log out RUN|JOB [-f]\n"
+    "options: -s STORE  -w WORKSPACE  -f (follow until the run, or every run of the job, ends)\n"
     "Inside a run events go to $XT_LOG; elsewhere -r RUN names the run.\n";
 
 static void
@@ -244,7 +245,9 @@ wanted(const char *line, size_t len, char **events, int nev, const char *path, l
 struct reader {
 	struct store *st;
 	char *path;
-	int lines;		/* the log: print whole lines only, filtered */
+	const char *prefix;	/* "NAME: " before each line (a job's run), or NULL */
+	int lines;		/* print whole lines only, filtered (the log, or a prefixed console) */
+	int console;		/* the console, not the log */
 	char **events;
 	int nev;
 	int64_t off;		/* what was read so far */
@@ -263,7 +266,8 @@ print_lines(struct reader *rd, int end)
 
 		rd->lineno++;
 		if (wanted(s, n, rd->events, rd->nev, rd->path, rd->lineno) &&
-		    (fwrite(s, 1, n, stdout) != n || putchar('\n') == EOF))
+		    ((rd->prefix && fputs(rd->prefix, stdout) == EOF) ||
+		    fwrite(s, 1, n, stdout) != n || putchar('\n') == EOF))
 			die("error writing to standard output:");
 		s += n + (nl != NULL);
 	}
@@ -291,11 +295,36 @@ drain(struct reader *rd, struct sbuf *sb)
 				die("error writing to standard output:");
 			continue;
 		}
+		/* a console line too long to hold is cut where the buffer is full */
+		if (rd->console && rd->pend.len + sb->len > rd->pend.max)
+			print_lines(rd, 1);
 		if (sbuf_add(&rd->pend, sb->buf, sb->len) < 0)
 			die("'%s': a line longer than %zu bytes", rd->path, JSONL_MAX_LINE);
 		print_lines(rd, 0);
 	} while ((int64_t)sb->len == CHUNK);
 	return 0;
+}
+
+static void
+reader_init(struct reader *rd, struct store *st, const char *ws, const char *cmd,
+    const char *run, const char *prefix, char **events, int nev)
+{
+	memset(rd, 0, sizeof(*rd));
+	rd->st = st;
+	rd->console = strcmp(cmd, "show") != 0;
+	rd->lines = !rd->console || prefix;
+	rd->path = run_path(ws, run, rd->console ? "output.txt" : "log.jsonl");
+	rd->prefix = prefix;
+	rd->events = events;
+	rd->nev = nev;
+	sbuf_init(&rd->pend, JSONL_MAX_LINE + CHUNK);
+}
+
+static void
+reader_release(struct reader *rd)
+{
+	sbuf_release(&rd->pend);
+	free(rd->path);
 }
 
 static int
@@ -308,14 +337,7 @@ do_read(const char *cmd, const char *run, char **events, int nev, int follow)
 	cJSON *rec;
 	int rc, final, ret = 0;
 
-	check_name("run", run);
-	memset(&rd, 0, sizeof(rd));
-	rd.st = tool_store();
-	rd.lines = !strcmp(cmd, "show");
-	rd.path = run_path(ws, run, rd.lines ? "log.jsonl" : "output.txt");
-	rd.events = events;
-	rd.nev = nev;
-	sbuf_init(&rd.pend, JSONL_MAX_LINE + CHUNK);
+	reader_init(&rd, tool_store(), ws, cmd, run, NULL, events, nev);
 	sbuf_init(&sb, CHUNK);
 	for (;;) {
 		/* the status first: what was written before the run ended is then read below */
@@ -338,10 +360,167 @@ do_read(const char *cmd, const char *run, char **events, int nev, int follow)
 	}
 	print_lines(&rd, 1);
 	sbuf_release(&sb);
-	sbuf_release(&rd.pend);
-	free(rd.path);
 	store_close(rd.st);
+	reader_release(&rd);
 	return ret;
+}
+
+/* One run of a followed job. */
+struct jrun {
+	char *name, *prefix;
+	struct reader rd;
+	int ended;
+};
+
+struct job {
+	struct jrun *run;
+	int n;
+	int known;		/* the runs are known (a job being allocated has none yet) */
+};
+
+static void
+job_add(struct job *j, struct store *st, const char *ws, const char *cmd, const char *run,
+    char **events, int nev)
+{
+	struct jrun *r;
+
+	j->run = xrealloc(j->run, (size_t)(j->n + 1) * sizeof(*j->run));
+	r = &j->run[j->n++];
+	r->name = xstrdup(run);
+	r->prefix = xasprintf("%s: ", run);
+	r->ended = 0;
+	reader_init(&r->rd, st, ws, cmd, run, r->prefix, events, nev);
+}
+
+/*
+ * Learn the runs of the job or parent run name, once they are known: a
+ * job's "runs", a parent's children name.1 ... name.K. 1 when name is one
+ * of those (the runs may not be known yet), 0 when it is a plain run, -1
+ * after a message when there is no such job or run. The runs' readers use
+ * st.
+ */
+static int
+job_runs(struct store *st, const char *ws, const char *cmd, const char *name, char **events,
+    int nev, struct job *j)
+{
+	const cJSON *it;
+	cJSON *rec;
+	long n, k, kk;
+	int rc;
+
+	if (name_parse_job(name, &n)) {
+		if (!(rec = run_job_load(st, ws, name))) {
+			warnx("no job '%s' in workspace '%s'", name, ws);
+			return -1;
+		}
+		if (cJSON_IsArray(it = cJSON_GetObjectItemCaseSensitive(rec, "runs"))) {
+			j->known = 1;
+			cJSON_ArrayForEach(it, it)
+				if (cJSON_IsString(it) && name_check(it->valuestring, NULL, 0) == 0)
+					job_add(j, st, ws, cmd, it->valuestring, events, nev);
+		}
+		cJSON_Delete(rec);
+		return 1;
+	}
+	if (!(rec = run_load(st, ws, name, &rc))) {
+		warnx("%s", store_error(st));
+		return -1;
+	}
+	if ((n = (long)json_num(rec, "children", 0)) <= 0 || !name_parse_run(name, &k, &kk) ||
+	    kk != 0) {
+		cJSON_Delete(rec);
+		return 0;
+	}
+	j->known = 1;
+	for (long i = 1; i <= n; i++) {
+		char *child = xasprintf("%s.%ld", name, i);
+
+		job_add(j, st, ws, cmd, child, events, nev);
+		free(child);
+	}
+	cJSON_Delete(rec);
+	return 1;
+}
+
+/*
+ * show or out of every run of the job (or parent run) name, in run order,
+ * each line after "RUN: "; with follow, poll them all until every run of
+ * the job has ended.
+ */
+static int
+do_read_job(struct store *st, struct job *j, const char *cmd, const char *name, char **events,
+    int nev, int follow)
+{
+	struct timespec pause = { 0, POLL_NS };
+	const char *ws = tool_workspace();
+	struct sbuf sb;
+	int ret = 0, all;
+
+	sbuf_init(&sb, CHUNK);
+	for (;;) {
+		if (!j->known && job_runs(st, ws, cmd, name, events, nev, j) < 0) {
+			ret = 1;
+			break;
+		}
+		all = j->known;
+		for (int i = 0; i < j->n; i++) {
+			struct jrun *r = &j->run[i];
+			cJSON *rec;
+			int rc;
+
+			if (r->ended)
+				continue;
+			/* the status first, then what was written before it */
+			if (!(rec = run_load(st, ws, r->name, &rc)) && rc != STORE_ENOENT) {
+				warnx("%s", store_error(st));
+				ret = 1;
+				goto out;
+			}
+			r->ended = rec && run_status_final(json_str(rec, "status"));
+			cJSON_Delete(rec);
+			if (drain(&r->rd, &sb) < 0) {
+				ret = 1;
+				goto out;
+			}
+			if (r->ended || !follow)
+				print_lines(&r->rd, 1);
+			all &= r->ended;
+		}
+		if (!follow || all)
+			break;
+		if (fflush(stdout) != 0)
+			die("error writing to standard output:");
+		nanosleep(&pause, NULL);
+	}
+out:
+	for (int i = 0; i < j->n; i++) {
+		print_lines(&j->run[i].rd, 1);
+		reader_release(&j->run[i].rd);
+		free(j->run[i].name);
+		free(j->run[i].prefix);
+	}
+	free(j->run);
+	sbuf_release(&sb);
+	return ret;
+}
+
+static int
+read_cmd(const char *cmd, const char *name, char **events, int nev, int follow)
+{
+	struct job j = { 0 };
+	struct store *st;
+	long n;
+	int kind, ret = 0;
+
+	check_name(name_parse_job(name, &n) ? "job" : "run", name);
+	st = tool_store();
+	kind = job_runs(st, tool_workspace(), cmd, name, events, nev, &j);
+	if (kind > 0)
+		ret = do_read_job(st, &j, cmd, name, events, nev, follow);
+	store_close(st);
+	if (kind < 0)
+		return 1;
+	return kind > 0 ? ret : do_read(cmd, name, events, nev, follow);
 }
 
 int
@@ -388,7 +567,7 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "out")) {
 		if (step >= 0 || (nev && cmd[0] == 'o') || argc > 1 || (argc == 1) == (run != NULL))
 			usage();
-		ret = do_read(cmd, argc ? argv[0] : run, events, nev, follow);
+		ret = read_cmd(cmd, argc ? argv[0] : run, events, nev, follow);
 	} else if (!strcmp(cmd, "metric") || !strcmp(cmd, "hparam") || !strcmp(cmd, "tag") ||
 	    !strcmp(cmd, "event") || !strcmp(cmd, "raw") || !strcmp(cmd, "-")) {
 		if (nev || follow || (step >= 0 && strcmp(cmd, "metric") != 0))

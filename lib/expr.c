@@ -8,6 +8,15 @@
 #include "expr.h"
 #include "banned.h"
 
+/*
+ * The regular expressions' bounds (see expr.h): the libc's matcher
+ * backtracks on back-references, takes time in the square of the text on
+ * some patterns, and expands {m,n} into copies.
+ */
+#define RE_MAX_PATTERN 256	/* bytes of a pattern */
+#define RE_MAX_SIZE 1000	/* its atoms, {m,n}, *, + and ? expanded */
+#define RE_MAX_TEXT 4096	/* bytes of a value matched */
+
 enum { E_OR, E_AND, E_NOT, E_HAS, E_CMP };
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RE, OP_NRE };
 enum { L_NUM, L_STR, L_BOOL, L_NULL };
@@ -48,6 +57,137 @@ fail(struct parser *ps, const char *at, const char *fmt, const char *arg)
 	ps->failed = 1;
 	snprintf(what, sizeof(what), fmt, arg);
 	snprintf(ps->err, ps->errlen, "column %ld: %s", (long)(at - ps->src) + 1, what);
+}
+
+/*
+ * A regular expression's size with its repetitions expanded (saturating
+ * at RE_MAX_SIZE + 1), from *s up to an unmatched ')' or the end; *backref
+ * set when it has one (\1 to \9 outside a bracket expression). Syntax
+ * errors are left to regcomp.
+ */
+static long re_alt(const char **s, int *backref);
+
+static long
+re_atom(const char **s, int *backref)
+{
+	const char *p = *s;
+	long n = 1;
+
+	if (*p == '(') {
+		p++;
+		*s = p;
+		n += re_alt(s, backref);
+		p = *s;
+		if (*p == ')')
+			p++;
+	} else if (*p == '[') {
+		p++;
+		if (*p == '^')
+			p++;
+		if (*p == ']')
+			p++;
+		while (*p && *p != ']') {
+			if (*p == '[' && p[1] && strchr(":.=", p[1])) {
+				char close = p[1];
+
+				for (p += 2; *p && !(*p == close && p[1] == ']'); p++)
+					;
+				if (*p)
+					p++;
+			}
+			if (*p)
+				p++;
+		}
+		if (*p)
+			p++;
+	} else if (*p == '\\') {
+		if (p[1] >= '1' && p[1] <= '9')
+			*backref = 1;
+		p += p[1] ? 2 : 1;
+	} else {
+		p++;
+	}
+	*s = p;
+	return n;
+}
+
+static long
+re_branch(const char **s, int *backref)
+{
+	long total = 0;
+
+	while (**s && **s != '|' && **s != ')') {
+		long n = re_atom(s, backref);
+
+		while (**s && strchr("*+?{", **s)) {
+			long m = 2;
+
+			if (**s == '{') {
+				char *end;
+				long lo = strtol(*s + 1, &end, 10), hi = lo;
+
+				if (!isdigit((unsigned char)(*s)[1]))
+					break;
+				if (*end == ',')
+					hi = isdigit((unsigned char)end[1]) ? strtol(end + 1, &end, 10) :
+					    (end++, lo + 1);
+				if (*end != '}')
+					break;
+				*s = end;
+				m = hi > lo ? hi : lo;
+				m = m > 0 ? m : 1;
+			}
+			(*s)++;
+			n = n > RE_MAX_SIZE / m ? RE_MAX_SIZE + 1 : n * m;
+		}
+		total = total + n > RE_MAX_SIZE ? RE_MAX_SIZE + 1 : total + n;
+	}
+	return total;
+}
+
+static long
+re_alt(const char **s, int *backref)
+{
+	long total = re_branch(s, backref);
+
+	while (**s == '|') {
+		(*s)++;
+		total += re_branch(s, backref);
+		total = total > RE_MAX_SIZE ? RE_MAX_SIZE + 1 : total;
+	}
+	return total;
+}
+
+/* Is the pattern within the bounds? 0, or -1 with why. */
+static int
+re_check(const char *pat, size_t len, char *why, size_t whylen)
+{
+	const char *s = pat;
+	long size = 0;
+	int backref = 0;
+
+	if (len > RE_MAX_PATTERN || strlen(pat) != len) {
+		snprintf(why, whylen, len > RE_MAX_PATTERN ?
+		    "a regular expression longer than %d bytes" :
+		    "a regular expression with a NUL byte", RE_MAX_PATTERN);
+		return -1;
+	}
+	while (*s) {	/* an unmatched ')' is an ordinary character */
+		size += re_alt(&s, &backref);
+		if (*s)
+			s++, size++;
+	}
+	if (backref) {
+		snprintf(why, whylen, "%s", "a back-reference (\\1 to \\9) in a regular expression "
+		    "(not supported: its matching can take exponential time)");
+		return -1;
+	}
+	if (size > RE_MAX_SIZE) {
+		snprintf(why, whylen, "a regular expression too large once its repetitions are "
+		    "expanded (over %d parts)", RE_MAX_SIZE);
+		return -1;
+	}
+	return 0;
 }
 
 static int
@@ -217,6 +357,10 @@ literal(struct parser *ps, struct expr *e, const char *opat)
 
 		if (e->lit != L_STR) {
 			fail(ps, ps->tstart, "%s", "'~' needs a string (a regular expression)");
+			return -1;
+		}
+		if (re_check(e->str, e->slen, why, sizeof(why)) < 0) {
+			fail(ps, ps->tstart, "%s", why);
 			return -1;
 		}
 		rc = regcomp(&e->re, e->str, REG_EXTENDED | REG_NOSUB);
@@ -392,6 +536,12 @@ regex_eval(const struct expr *e, const struct jv *x)
 		memcpy(buf, x->s, x->len);
 		buf[x->len] = '\0';
 	}
+	if (strlen(buf) > RE_MAX_TEXT)	/* its first RE_MAX_TEXT bytes, whole UTF-8 characters */
+		for (size_t i = RE_MAX_TEXT + 1; i-- > 0;)
+			if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+				buf[i] = '\0';
+				break;
+			}
 	m = regexec(&e->re, buf, 0, NULL, 0) == 0;
 	if (buf != small)
 		free(buf);

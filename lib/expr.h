@@ -16,6 +16,13 @@
  * field makes every comparison false. "~" matches a POSIX extended
  * regular expression against the field's text (anywhere in it; anchor with
  * ^ and $). A bare WORD as VALUE is a string.
+ *
+ * A regular expression is refused when it is longer than 256 bytes, has
+ * more than 1000 parts once its repetitions are expanded ({m,n} counts its
+ * atom n times, *, + and ? twice), or has a back-reference (\1 to \9,
+ * exponential in a backtracking matcher); a value is matched on its first
+ * 4096 bytes (cut before a UTF-8 character), as the libc's matcher takes
+ * time in the square of the text on some patterns.
  */
 #ifndef XT_EXPR_H
 #define XT_EXPR_H

@@ -1,4 +1,5 @@
 /* prune.c: see prune.h. */
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,7 @@ prune_release(struct prune *p)
 		free(p->run[i].name);
 		free(p->run[i].v);
 		free(p->run[i].step);
+		free(p->run[i].t);
 	}
 	free(p->run);
 	hmap_release(&p->byname);
@@ -82,6 +84,7 @@ prune_run_reset(struct prune *p, int i)
 {
 	p->run[i].n = 0;
 	p->run[i].ended = 0;
+	p->run[i].judged = 0;
 }
 
 static struct prune_run *
@@ -96,9 +99,10 @@ int
 prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen)
 {
 	const char *run = json_str(line, "run"), *event = json_str(line, "event");
-	const char *status = json_str(line, "status");
+	const char *status = json_str(line, "status"), *time = json_str(line, "time");
 	const cJSON *data, *v;
 	struct prune_run *r;
+	int64_t t;
 
 	if (!run || !*run) {
 		snprintf(err, errlen, "expected \"run\" (the run's name)");
@@ -132,7 +136,13 @@ prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen)
 		r->cap = r->cap ? 2 * r->cap : 16;
 		r->v = xrealloc(r->v, (size_t)r->cap * sizeof(*r->v));
 		r->step = xrealloc(r->step, (size_t)r->cap * sizeof(*r->step));
+		r->t = xrealloc(r->t, (size_t)r->cap * sizeof(*r->t));
 	}
+	/* the moment (asha's only): the line's time, never before the run's value before it */
+	if (p->o.policy != PRUNE_ASHA || !time || time_parse_iso(time, &t) < 0 ||
+	    (r->n > 0 && t < r->t[r->n - 1]))
+		t = r->n > 0 ? r->t[r->n - 1] : INT64_MIN;
+	r->t[r->n] = t;
 	r->v[r->n] = v->valuedouble;
 	r->step[r->n] = (long)json_num(line, "step", -1);
 	r->n++;
@@ -171,19 +181,10 @@ worse(const struct prune_opts *o, double a, double b)
 	return o->maximize ? a < b : a > b;
 }
 
-/* The last check point run r has reached (1-based evaluation), or 0. */
+/* The last check point run r has reached (1-based evaluation), or 0 (not asha). */
 static long
 checkpoint(const struct prune_opts *o, const struct prune_run *r)
 {
-	if (o->policy == PRUNE_ASHA) {
-		double rung = (double)o->min_resource, last = 0;
-
-		while (rung <= r->n) {
-			last = rung;
-			rung *= o->reduction;
-		}
-		return (long)last;
-	}
 	long d = o->delay > 1 ? o->delay : 1;
 
 	if (r->n < d)
@@ -191,9 +192,13 @@ checkpoint(const struct prune_opts *o, const struct prune_run *r)
 	return d + (r->n - d) / o->interval * o->interval;
 }
 
-/* The reason to stop run i at evaluation c, into why; 0 when it goes on. */
+/*
+ * The reason to stop run i at evaluation c, into why; 0 when it goes on.
+ * asha: fail[j] is the rung run j failed (0: none), and a run that failed
+ * a rung before c does not count at c.
+ */
 static int
-judge(const struct prune *p, int i, long c, char *why, size_t len)
+judge(const struct prune *p, int i, long c, const long *fail, char *why, size_t len)
 {
 	const struct prune_opts *o = &p->o;
 	const struct prune_run *r = &p->run[i];
@@ -204,6 +209,10 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 		const struct prune_run *q = &p->run[j];
 
 		if (q->n < c)
+			continue;
+		/* asha: only the runs that had reached the rung at r's moment */
+		if (o->policy == PRUNE_ASHA && j != i &&
+		    (q->t[c - 1] > r->t[c - 1] || (fail[j] && fail[j] < c)))
 			continue;
 		if (o->policy == PRUNE_MEDIAN) {
 			double sum = 0;
@@ -267,17 +276,70 @@ judge(const struct prune *p, int i, long c, char *why, size_t len)
 	return stop;
 }
 
-/* Run i's element of prune_decide's array, or NULL when it goes on. */
+/*
+ * The evaluation of asha's rung after the one at evaluation c (0 for the
+ * first): ceil(min_resource * reduction^i), the first past c.
+ */
+static long
+next_rung(const struct prune_opts *o, long c)
+{
+	double rung = o->min_resource > 1 ? (double)o->min_resource : 1;
+
+	while (ceil(rung) <= (double)c)
+		rung *= o->reduction > 1 ? o->reduction : 3;
+	return rung < 9e15 ? (long)ceil(rung) : LONG_MAX;
+}
+
+/*
+ * asha: the rung each run fails first (0: none), rung by rung, each
+ * judgement against the runs that reached the rung before and had failed
+ * no rung before it. NULL for the other policies. Caller frees.
+ */
+static long *
+asha_fails(const struct prune *p)
+{
+	long *fail, most = 0;
+	char why[256];
+
+	if (p->o.policy != PRUNE_ASHA)
+		return NULL;
+	fail = xcalloc((size_t)p->nrun + 1, sizeof(*fail));
+	for (int i = 0; i < p->nrun; i++)
+		most = p->run[i].n > most ? p->run[i].n : most;
+	for (long c = next_rung(&p->o, 0); c <= most; c = next_rung(&p->o, c))
+		for (int i = 0; i < p->nrun; i++)
+			if (!fail[i] && p->run[i].n >= c && judge(p, i, c, fail, why, sizeof(why)))
+				fail[i] = c;
+	return fail;
+}
+
+/*
+ * Run i's element of prune_decide's array, or NULL when it goes on; asha
+ * judges the rungs after *passed only, and moves *passed to the last one
+ * the run passed. fail: asha_fails(p).
+ */
 static cJSON *
-decide(const struct prune *p, int i)
+decide(const struct prune *p, int i, const long *fail, long *passed)
 {
 	const struct prune_run *r = &p->run[i];
-	long c = r->ended ? 0 : checkpoint(&p->o, r);
+	long c = 0;
 	char why[256];
 	cJSON *d;
 
-	if (c <= 0 || !judge(p, i, c, why, sizeof(why)))
+	if (r->ended)
 		return NULL;
+	if (p->o.policy != PRUNE_ASHA) {
+		if ((c = checkpoint(&p->o, r)) <= 0 || !judge(p, i, c, fail, why, sizeof(why)))
+			return NULL;
+	} else {
+		for (c = next_rung(&p->o, *passed); c <= r->n; c = next_rung(&p->o, c)) {
+			if (judge(p, i, c, fail, why, sizeof(why)))
+				break;
+			*passed = c;
+		}
+		if (c > r->n)
+			return NULL;
+	}
 	if (!(d = cJSON_CreateObject()))
 		die("out of memory");
 	json_set_str(d, "run", r->name);
@@ -297,9 +359,15 @@ prune_decide(const struct prune *p)
 
 	if (!out)
 		die("out of memory");
-	for (int i = 0; i < p->nrun; i++)
-		if ((d = decide(p, i)))
+	long *fail = asha_fails(p);
+
+	for (int i = 0; i < p->nrun; i++) {
+		long passed = 0;
+
+		if ((d = decide(p, i, fail, &passed)))
 			cJSON_AddItemToArray(out, d);
+	}
+	free(fail);
 	return out;
 }
 
@@ -307,6 +375,28 @@ cJSON *
 prune_decide_run(const struct prune *p, const char *name)
 {
 	const size_t *i = hmap_get(&p->byname, name, strlen(name));
+	long passed = 0, *fail;
+	cJSON *d;
 
-	return i ? decide(p, (int)*i) : NULL;
+	if (!i)
+		return NULL;
+	fail = asha_fails(p);
+	d = decide(p, (int)*i, fail, &passed);
+	free(fail);
+	return d;
+}
+
+cJSON *
+prune_check_run(struct prune *p, const char *name)
+{
+	const size_t *i = hmap_get(&p->byname, name, strlen(name));
+	long *fail;
+	cJSON *d;
+
+	if (!i)
+		return NULL;
+	fail = asha_fails(p);
+	d = decide(p, (int)*i, fail, &p->run[*i].judged);
+	free(fail);
+	return d;
 }

@@ -8,11 +8,20 @@
  * ended: it is still compared with, but never stopped. Other lines are
  * ignored. A run's lines come in the order they were logged.
  *
- * A run's k-th value of the metric is its evaluation k. A run is judged at
- * the last check point it has reached: evaluation D = max(delay, 1), then
- * every interval evaluations after (D, D + interval, ...); for asha at
- * the rungs min_resource * reduction^i. Values are compared with the other
- * runs' values at the same evaluation:
+ * A run's k-th value of the metric is its evaluation k; for asha, the run
+ * reaches it at the moment of its line: the line's "time" (ISO 8601 UTC,
+ * to the millisecond), or, when it has none (or an earlier one), the
+ * moment of the run's value before it (the start of time for its first).
+ *
+ * median, bandit and truncation judge a run at the last check point it has
+ * reached: evaluation D = max(delay, 1), then every interval evaluations
+ * after (D, D + interval, ...), against every run's value at that
+ * evaluation. asha judges a run at each rung it has reached (evaluations
+ * ceil(min_resource * reduction^i)), in order, against the runs that had
+ * reached that rung at the moment it did (the same moment included) and
+ * had failed no rung before, and stops it at the first rung it fails: a
+ * later arrival never changes a run's judgement at a rung, and the values
+ * a run logs after the rung it failed count nowhere. The policies:
  *
  *   median      stop when the run's best value so far is worse than the
  *               median of the running averages of the runs at that
@@ -22,14 +31,16 @@
  *               is set, else best - slack_amount (for max; mirrored for min)
  *   truncation  stop when the run is among the worst truncation% of the
  *               runs there (rounded down; needs min_runs runs)
- *   asha        at a rung with n runs, keep the best max(1, n/reduction)
- *               (n >= 2); stop the others
+ *   asha        at a rung reached by n runs (this one and those before
+ *               it, n >= 2), go on when among the best
+ *               max(1, floor(n/reduction)), else stop
  *
  * Ties never stop a run.
  */
 #ifndef XT_PRUNE_H
 #define XT_PRUNE_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <cjson/cJSON.h>
 
@@ -53,6 +64,8 @@ struct prune_run {
 	char *name;
 	double *v;		/* the values, in order */
 	long *step;		/* their steps, -1 when not given */
+	int64_t *t;		/* their moments, ms (see above; asha only, else 0) */
+	long judged;		/* asha: the last rung passed, by prune_check_run */
 	int n, cap, ended;
 };
 
@@ -78,7 +91,10 @@ int prune_add(struct prune *p, const cJSON *line, char *err, size_t errlen);
  * order they were added, whether by this or by prune_add.
  */
 int prune_run_add(struct prune *p, const char *name);
-/* Forget the values of run i and that it ended (its log was replaced); it keeps its place. */
+/*
+ * Forget the values of run i, that it ended and the rungs it passed (its
+ * log was replaced); it keeps its place.
+ */
 void prune_run_reset(struct prune *p, int i);
 /* Take every line of fp: 0, or -1 with err "NAME:LINE: what". */
 int prune_read(struct prune *p, FILE *fp, const char *name, char *err, size_t errlen);
@@ -93,5 +109,13 @@ cJSON *prune_decide(const struct prune *p);
  * when it goes on (or is unknown). Judges that run only. Caller frees.
  */
 cJSON *prune_decide_run(const struct prune *p, const char *name);
+/*
+ * prune_decide_run for a judge that checks a run again and again while
+ * its series grows (an executor): for asha, a rung the run passed in an
+ * earlier call is not judged again, even if lines that arrive later (a
+ * log written late) would change that judgement. The same as
+ * prune_decide_run when no line arrives out of its moment's order.
+ */
+cJSON *prune_check_run(struct prune *p, const char *name);
 
 #endif

@@ -447,7 +447,7 @@ searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *
 	if (w->state < 0 || now - w->last < PRUNE_EVERY)
 		return 0;
 	w->last = now;
-	if (searchjob_pruner_read(w, st, ws, job) < 0 || !(d = prune_decide_run(&w->p, run)))
+	if (searchjob_pruner_read(w, st, ws, job) < 0 || !(d = prune_check_run(&w->p, run)))
 		return 0;
 	cJSON_DeleteItemFromObjectCaseSensitive(d, "run");
 	run_event(st, ws, run, "pruned", -1, d);

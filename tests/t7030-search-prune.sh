@@ -47,6 +47,24 @@ t_status 0 "asha"
 t_ok "keeps the best third at rung 3: run1" \
     test "$(grep -o '"run":"run[0-9]"' "$T/out" | tr -d '\n')" = '"run":"run2""run":"run3"'
 
+# asha in time: run1 reaches rung 1 alone and goes on, run2 (better) comes
+# later, run3 (worse than the best of three) last; run3 fails rung 1 and is
+# stopped there, though its lines go on to rung 2, where it does not count.
+python3 - >timed <<'EOF2'
+import json
+for t, run, acc in [(1, "run1", 0.5), (2, "run2", 0.9), (3, "run3", 0.1), (4, "run2", 0.95),
+                    (5, "run3", 0.99), (6, "run1", 0.6)]:
+    print(json.dumps({"run": run, "time": "2026-01-01T00:00:%02d.000Z" % t, "event": "metrics",
+                      "data": {"acc": acc}}))
+EOF2
+t_run xt-search prune --policy asha --metric acc --reduction-factor 2 timed
+t_status 0 "asha by the lines' time"
+cat >want <<'EOF2'
+{"run":"run1","policy":"asha","eval":2,"value":0.6,"reason":"not in the best 1 of 2 runs at rung 2"}
+{"run":"run3","policy":"asha","eval":1,"value":0.1,"reason":"not in the best 1 of 3 runs at rung 1"}
+EOF2
+t_out_is want "run1 is judged at rung 1 alone, not again when run2 comes; run3 at its first rung"
+
 printf '{"run":"run3","event":"ended","data":{"status":"completed"}}\n' >ended
 t_run xt-search prune --policy median --metric acc --delay-evaluation 3 events ended
 t_out_is empty "an ended run is not stopped"
@@ -65,4 +83,61 @@ t_status 2 "a percentage over 100"
 t_err_has "option '--truncation-percentage'" "names the option"
 t_run xt-search prune --metric acc events
 t_status 2 "no policy"
+# The executor's live checks agree: a job of three runs with asha (rungs at
+# 1 and 2 evaluations), drained by xt-runq; the runs reach rung 1 one after
+# the other (each waits for the test), with 0.5, 0.9 and 0.1. run1.1 was
+# alone there and goes on, though run1.2 (better) came later; run1.3 is not
+# the best of the three and is stopped. Both runs' executors check again
+# and again while they wait; run1.1 is never judged at rung 1 again.
+mkdir code
+cat >code/train.sh <<'EOS'
+i=${XT_RUN##*.}
+while [ ! -e "$GATES/go$i" ]; do sleep 0.02; done
+xt-log metric --step 1 acc="$(echo 0.5 0.9 0.1 | cut -d' ' -f"$i")"
+touch "$GATES/at$i"
+while [ ! -e "$GATES/fin" ]; do sleep 0.02; done
+EOS
+export GATES="$T/gates"
+mkdir "$GATES"
+printf '{"i":1}\n{"i":2}\n{"i":3}\n' >hp
+t_run xt-submit -C code --hp hp --prune asha --search-opt metric=acc \
+    --search-opt reduction-factor=2 -- sh train.sh
+t_status 0 "submit a job of three runs with asha"
+xt-runq -j 3 >runq.out 2>runq.err &
+runq=$!
+# gate N: let run1.N log its value, and wait (a bounded count) until it has
+gate() {
+	touch "$GATES/go$1"
+	n=0
+	while [ ! -e "$GATES/at$1" ] && [ $n -lt 3000 ]; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+}
+gate 1
+gate 2
+gate 3
+t_ok "run1.3 is stopped" wait_status run1.3 pruned
+# both runs left are checked again meanwhile (once a second)
+sleep 2.5
+t_ok "run1.1 goes on after run1.2 and run1.3 came" [ "$(rec run1.1 status)" = running ]
+touch "$GATES/fin"
+wait "$runq"
+t_ok "run1.1 and run1.2 completed" \
+    [ "$(rec run1.1 status) $(rec run1.2 status)" = "completed completed" ]
+python3 - "$XT_STORE/ws/ws1/runs" >metrics.jsonl 2>pruned.jsonl <<'EOF2'
+import json, sys
+for k in (1, 2, 3):
+    run = "run1.%d" % k
+    for line in open("%s/%s/log.jsonl" % (sys.argv[1], run)):
+        o = json.loads(line)
+        if o["event"] == "metrics":
+            print(json.dumps(dict(run=run, **o)))
+        elif o["event"] == "pruned":
+            print(json.dumps(dict(run=run, **o["data"]), separators=(",", ":")), file=sys.stderr)
+EOF2
+t_run xt-search prune --policy asha --metric acc --reduction-factor 2 metrics.jsonl
+t_status 0 "xt-search prune over the runs' metrics"
+t_out_is pruned.jsonl "stops what the executors stopped, at the same rung, for the same reason"
+t_ok "run1.3 only" grep -q '^{"run":"run1.3","policy":"asha","eval":1,' pruned.jsonl
 t_done

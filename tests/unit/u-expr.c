@@ -12,9 +12,9 @@ static const char *rec =
     "\"loss\":1e-1},\"tags\":{\"top5\":true,\"note\":null},\"name\":\"a\\\"b\\u00e9\","
     "\"num_str\":\"10\",\"n\":10}";
 
-/* Evaluate src against rec: 1, 0, or -1 when it does not parse. */
+/* Evaluate src against record: 1, 0, or -1 when it does not parse. */
 static int
-eval(const char *src)
+eval_on(const char *src, const char *record)
 {
 	struct jfields f;
 	struct jv *v = NULL;
@@ -29,7 +29,7 @@ eval(const char *src)
 	}
 	jfields_init(&f);
 	expr_bind(e, &f);
-	if (jscan(&f, rec, strlen(rec), &v, &cap, &pos) < 0) {
+	if (jscan(&f, record, strlen(record), &v, &cap, &pos) < 0) {
 		printf("# record does not scan at %zu\n", pos);
 		r = -2;
 	} else {
@@ -38,6 +38,37 @@ eval(const char *src)
 	expr_free(e);
 	free(v);
 	jfields_release(&f);
+	return r;
+}
+
+static int
+eval(const char *src)
+{
+	return eval_on(src, rec);
+}
+
+/* "{\"a\":\"<n times c><tail>\"}" (caller frees). */
+static char *
+long_rec(size_t n, char c, const char *tail)
+{
+	char *r = malloc(n + strlen(tail) + 16);
+
+	strcpy(r, "{\"a\":\"");
+	memset(r + 6, c, n);
+	strcpy(r + 6 + n, tail);
+	strcat(r, "\"}");
+	return r;
+}
+
+/* "a ~ '<pattern>'" with pattern n times c (caller frees). */
+static char *
+long_re(size_t n, char c)
+{
+	char *r = malloc(n + 8);
+
+	strcpy(r, "a ~ '");
+	memset(r + 5, c, n);
+	strcpy(r + 5 + n, "'");
 	return r;
 }
 
@@ -165,6 +196,50 @@ main(void)
 	CHECK(bad("a and > 3", "column 7: expected a field name, not '>'"));
 	CHECK(bad("a ~ '('", "column 5: bad regular expression"));
 	CHECK(bad("a ~ 3", "column 5: '~' needs a string"));
+	/*
+	 * Regular expressions are bounded: the pattern's length, its size
+	 * with {m,n} expanded, no back-references (exponential time in a
+	 * backtracking matcher); a value is matched on its first 4096 bytes
+	 * (glibc's matcher takes 9 s on '(a|aa)*c' against 64 KiB of 'a').
+	 */
+	{
+		char *re = long_re(256, 'a'), *r;
+
+		CHECK(eval(re) == 0);
+		free(re);
+		re = long_re(257, 'a');
+		CHECK(bad(re, "column 5: a regular expression longer than 256 bytes"));
+		free(re);
+		CHECK(bad("a ~ '(a)\\\\1'", "column 5: a back-reference (\\1 to \\9) in a regular expression"));
+		CHECK(bad("a ~ '^(a|a)*\\\\1$'", "back-reference"));
+		CHECK(bad("a ~ '((a{1,100}){1,100})'", "column 5: a regular expression too large once"));
+		CHECK(bad("a ~ '(((a|b)*){50}){50}'", "too large"));
+		CHECK(bad("a ~ '(a{2,}){999}'", "too large"));
+		CHECK(bad("a ~ '(a|aa){1,300}b{1,300}c{1,300}d{1,300}'", "too large"));
+		CHECK(eval("name ~ '(a|aa){1,100}'") == 1);
+		CHECK(eval("name ~ '[\\\\1]'") == 0);	/* in brackets, not a back-reference */
+		CHECK(eval("name ~ '^[[:alpha:]]\"b'") == 1);
+		CHECK(eval("run ~ '^[[.r.]]un7(x)?[.]'") == 1);
+		CHECK(eval("run ~ ')'") == 0);
+		/* the first 4096 bytes of a long value */
+		r = long_rec(5000, 'a', "X");
+		CHECK(eval_on("a ~ '^a'", r) == 1 && eval_on("a ~ 'X'", r) == 0 &&
+		    eval_on("a !~ 'X'", r) == 1);
+		free(r);
+		r = long_rec(4095, 'a', "X");
+		CHECK(eval_on("a ~ 'aX$'", r) == 1);
+		free(r);
+		r = long_rec(4096, 'a', "X");
+		CHECK(eval_on("a ~ 'X'", r) == 0 && eval_on("a ~ 'a$'", r) == 1);
+		free(r);
+		/* cut before a character, never inside one */
+		r = long_rec(4095, 'a', "\xc3\xa9");
+		CHECK(eval_on("a ~ 'a$'", r) == 1 && eval_on("a ~ '\xc3'", r) == 0);
+		free(r);
+		r = long_rec(4094, 'a', "\xc3\xa9");
+		CHECK(eval_on("a ~ 'a\xc3\xa9$'", r) == 1);
+		free(r);
+	}
 	CHECK(bad("a < true", "column 5: true, false and null compare only with = and !="));
 	CHECK(bad("a = 1 = 2", "column 7: expected 'and', 'or' or the end, not another operator"));
 	CHECK(bad("3 > a", "column 1: expected a field name, not '3'"));

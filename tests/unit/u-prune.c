@@ -59,6 +59,57 @@ decide(const struct prune_opts *o, const char *series)
 	return out;
 }
 
+/* Add run's value v at second t (-1: no time): 1, or 0 when refused. */
+static int
+add(struct prune *p, const char *run, int t, double v)
+{
+	char *txt, err[128], when[64] = "";
+	cJSON *line;
+	int ok;
+
+	if (t >= 0)
+		snprintf(when, sizeof(when), "\"time\":\"2026-01-01T00:00:%02d.000Z\",", t);
+	txt = xasprintf("{\"run\":\"%s\",%s\"event\":\"metrics\",\"data\":{\"acc\":%g}}",
+	    run, when, v);
+	line = cJSON_Parse(txt);
+	ok = prune_add(p, line, err, sizeof(err)) == 0;
+	cJSON_Delete(line);
+	free(txt);
+	return ok;
+}
+
+/*
+ * Feed lines given as "run@second:value;..." (second '-': no time), one
+ * value each, in that order; return the runs to stop as "run@eval,..."
+ * (static buffer).
+ */
+static const char *
+timed(const struct prune_opts *o, const char *lines)
+{
+	static char out[256];
+	struct prune p;
+	char *copy = xstrdup(lines), *save = NULL, *l;
+	cJSON *dec;
+	const cJSON *d;
+
+	prune_init(&p, o);
+	for (l = strtok_r(copy, ";", &save); l; l = strtok_r(NULL, ";", &save)) {
+		char *at = strchr(l, '@'), *colon = strchr(l, ':');
+
+		*at = *colon = '\0';
+		add(&p, l, at[1] == '-' ? -1 : atoi(at + 1), atof(colon + 1));
+	}
+	dec = prune_decide(&p);
+	out[0] = '\0';
+	cJSON_ArrayForEach(d, dec)
+		snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s@%g", out[0] ? "," : "",
+		    json_str(d, "run"), json_num(d, "eval", 0));
+	cJSON_Delete(dec);
+	prune_release(&p);
+	free(copy);
+	return out;
+}
+
 static int
 is(const char *got, const char *want)
 {
@@ -150,15 +201,56 @@ main(void)
 	o.maximize = 0, o.truncation = 20;
 	CHECK(is(decide(&o, "a:1;b:2;c:3;d:4;e:5"), "e"));
 
-	/* asha: rungs at min_resource * reduction^k, keep the best 1/reduction. */
+	/*
+	 * asha: rungs at min_resource * reduction^k, keep the best 1/reduction.
+	 * Lines without a time reach each rung at the same moment: each run is
+	 * compared with all at the rung, and stopped at the first it fails (d
+	 * at rung 1, not judged alone at rung 4).
+	 */
 	prune_opts_default(&o, PRUNE_ASHA, "acc");
 	o.min_resource = 1, o.reduction = 2;
-	CHECK(is(decide(&o, "a:0.9,0.95;b:0.5,0.6;c:0.8;d:0.1,0.2,0.3,0.4"), "b"));
+	CHECK(is(decide(&o, "a:0.9,0.95;b:0.5,0.6;c:0.8;d:0.1,0.2,0.3,0.4"), "b,d"));
 	o.reduction = 4;
-	CHECK(is(decide(&o, "a:0.9,0.95;b:0.5,0.6;c:0.8;d:0.1,0.2,0.3,0.4"), "b,c"));
+	CHECK(is(decide(&o, "a:0.9,0.95;b:0.5,0.6;c:0.8;d:0.1,0.2,0.3,0.4"), "b,c,d"));
 	o.min_resource = 2, o.reduction = 2;
 	CHECK(is(decide(&o, "a:0.9;b:0.5;c:0.8"), ""));	/* no rung reached */
 	CHECK(is(decide(&o, "a:0.9,0.9;b:0.5,0.5;c:0.8"), "b"));
+
+	/*
+	 * asha in time: a run is judged at a rung against the runs that reached
+	 * it before (or at the same moment), never again when others arrive.
+	 */
+	prune_opts_default(&o, PRUNE_ASHA, "acc");
+	o.min_resource = 1, o.reduction = 2;
+	/* a reaches rung 1 alone and goes on; b, better, comes later: a still goes on */
+	CHECK(is(timed(&o, "a@1:0.5;b@2:0.9"), ""));
+	/* c comes third and is worse than the best 1 of 3: stopped */
+	CHECK(is(timed(&o, "a@1:0.5;b@2:0.9;c@3:0.1"), "c@1"));
+	/* the same moment counts as before: a and b compared */
+	CHECK(is(timed(&o, "a@1:0.5;b@1:0.9"), "a@1"));
+	/* moments, not the order of the lines */
+	CHECK(is(timed(&o, "b@2:0.9;a@1:0.5"), ""));
+	/* rung 2: a passed rung 1 alone, then fails at rung 2 against b */
+	CHECK(is(timed(&o, "a@1:0.5;b@2:0.9;b@3:0.9;a@4:0.4"), "a@2"));
+	/* a line without a time is at its run's moment before it */
+	CHECK(is(timed(&o, "a@5:0.9;b@1:0.5;b@3:0.9;a@-:0.4"), "a@2"));
+
+	/* prune_check_run: a rung passed is not judged again */
+	prune_init(&p, &o);
+	CHECK(add(&p, "a", 5, 0.5) && prune_check_run(&p, "a") == NULL && p.run[0].judged == 1);
+	/* b's line was written late, with an earlier moment: the history says stop */
+	CHECK(add(&p, "b", 1, 0.9) && (dec = prune_decide_run(&p, "a")) != NULL);
+	cJSON_Delete(dec);
+	CHECK(prune_check_run(&p, "a") == NULL && p.run[0].judged == 1);
+	/* rung 2 is judged, once; b has not reached it */
+	CHECK(add(&p, "a", 6, 0.1) && prune_check_run(&p, "a") == NULL && p.run[0].judged == 2);
+	/* a replaced log is judged afresh */
+	prune_run_reset(&p, 0);
+	CHECK(p.run[0].judged == 0 && add(&p, "a", 5, 0.5));
+	dec = prune_check_run(&p, "a");
+	CHECK(dec && json_num(dec, "eval", 0) == 1 && p.run[0].judged == 0);
+	cJSON_Delete(dec);
+	prune_release(&p);
 
 	/* Lines: other events and other metrics skipped, a final record ends a run. */
 	prune_opts_default(&o, PRUNE_BANDIT, "acc");

@@ -31,6 +31,8 @@ full(const cJSON *job, struct prune *p)
 	o.delay = (long)json_num(po, "delay-evaluation", 10);
 	o.min_runs = (long)json_num(po, "min-runs", 3);
 	o.slack_amount = json_num(po, "slack-amount", 0);
+	o.min_resource = (long)json_num(po, "min-resource", 1);
+	o.reduction = json_num(po, "reduction-factor", 3);
 	prune_init(p, &o);
 	sbuf_init(&sb, (size_t)64 << 20);
 	cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs")) {
@@ -88,7 +90,7 @@ same(struct searchjob_pruner *w, const cJSON *job)
 		}
 		ok &= r->n == q->n && r->ended == q->ended;
 		for (int k = 0; ok && k < r->n; k++)
-			ok &= r->v[k] == q->v[k] && r->step[k] == q->step[k];
+			ok &= r->v[k] == q->v[k] && r->step[k] == q->step[k] && r->t[k] == q->t[k];
 	}
 	ok &= !strcmp(decisions(&w->p, a, sizeof(a)), decisions(&ref, b, sizeof(b)));
 	if (!ok)
@@ -293,6 +295,42 @@ main(void)
 	/* checked at most once a second: the pruned event ended r0, but is not seen yet */
 	CHECK(searchjob_prune(st, ws, job, "r0", &w) == 0 && !w.p.run[0].ended);
 	searchjob_pruner_release(&w);
+
+	/*
+	 * asha: a0 reaches rung 1 first and goes on; a1 reaches it later with a
+	 * better value: a0 is not judged at rung 1 again, and goes on; a2
+	 * comes third, worse than the best of three, and is stopped.
+	 */
+	{
+		cJSON *aj = cJSON_Parse("{\"job\":\"job2\",\"runs\":[\"a0\",\"a1\",\"a2\"],"
+		    "\"prune\":{\"policy\":\"asha\",\"metric\":\"acc\",\"min-resource\":1,"
+		    "\"reduction-factor\":2}}");
+		struct searchjob_pruner w1, w2;
+
+		append("a0", "{\"time\":\"2026-01-01T00:00:01.000Z\",\"event\":\"metrics\","
+		    "\"data\":{\"acc\":0.5}}\n");
+		searchjob_pruner_init(&w);
+		CHECK(searchjob_prune(st, ws, aj, "a0", &w) == 0 && w.p.run[0].judged == 1);
+		append("a1", "{\"time\":\"2026-01-01T00:00:02.000Z\",\"event\":\"metrics\","
+		    "\"data\":{\"acc\":0.9}}\n");
+		w.last = -1e9;
+		CHECK(searchjob_prune(st, ws, aj, "a0", &w) == 0);
+		searchjob_pruner_init(&w1);
+		CHECK(searchjob_prune(st, ws, aj, "a1", &w1) == 0);
+		append("a2", "{\"time\":\"2026-01-01T00:00:03.000Z\",\"event\":\"metrics\","
+		    "\"data\":{\"acc\":0.1}}\n");
+		w.last = w1.last = -1e9;
+		CHECK(searchjob_prune(st, ws, aj, "a0", &w) == 0);
+		CHECK(searchjob_prune(st, ws, aj, "a1", &w1) == 0);
+		searchjob_pruner_init(&w2);
+		CHECK(searchjob_prune(st, ws, aj, "a2", &w2) == 1);
+		/* and a whole read of the logs agrees: a2 only, at rung 1 */
+		CHECK(same(&w2, aj));
+		searchjob_pruner_release(&w);
+		searchjob_pruner_release(&w1);
+		searchjob_pruner_release(&w2);
+		cJSON_Delete(aj);
+	}
 
 	/* a job without a policy */
 	cJSON_DeleteItemFromObjectCaseSensitive(job, "prune");
