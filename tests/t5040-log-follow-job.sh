@@ -8,10 +8,10 @@ bg=""
 kill_bg() { for p in $bg; do kill "$p" 2>/dev/null; done; }
 t_cleanup_hooks="kill_bg"
 
-# settle PID: wait (at most 100 polls of 0.1 s) for PID to exit; $rc is its status, 124 if it did not
+# settle PID: wait for PID to exit (a guard against a hang: at most 600 polls of 0.1 s); $rc is its status, 124 if it did not
 settle() {
 	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 100 ]; do
+	while kill -0 "$1" 2>/dev/null && [ $n -lt 600 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
@@ -25,10 +25,10 @@ settle() {
 	fi
 }
 
-# grows FILE N: wait (at most 100 polls) until FILE has N lines; true if it did
+# grows FILE N: wait until FILE has N lines (a guard against a hang: at most 600 polls); true if it did
 grows() {
 	n=0
-	while [ "$(wc -l <"$1")" -lt "$2" ] && [ $n -lt 100 ]; do
+	while [ "$(wc -l <"$1")" -lt "$2" ] && [ $n -lt 600 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
