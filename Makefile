@@ -74,7 +74,8 @@ test: all
 
 demo:
 	@scripts/deps.sh build demo
-	@$(MAKE) --no-print-directory all
+	@echo "building xt (make all) ..."
+	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh build/bin
 
 bench:
