@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.." || exit 2
 b=$1
 secs=$2
 shift 2
-case $secs in '' | *[!0-9]*) echo "run.sh: FUZZ_TIME '$secs': expected seconds" >&2; exit 2 ;; esac
+# (0 would be no limit at all for libFuzzer)
+case $secs in '' | *[!0-9]* | 0) echo "run.sh: FUZZ_TIME '$secs': expected seconds > 0" >&2; exit 2 ;; esac
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 for f in "$@"; do
