@@ -6,14 +6,19 @@ LIBSRC = $(wildcard lib/*.c)
 LIBHDR = $(wildcard lib/*.h)
 UNITS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/u-*.c))
 MAN = $(wildcard man/*.1 man/*.7)
+FUZZ = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/f-*.c))
 
 # O is the output folder: build/ normally, build-san/ with the sanitizers.
 O = build
 LIBOBJ = $(patsubst lib/%.c,$(O)/obj/%.o,$(LIBSRC))
 BINS = $(addprefix $(O)/bin/,$(TOOLS))
 UNITBINS = $(addprefix $(O)/unit/,$(UNITS))
+FUZZBINS = $(addprefix $(O)/fuzz/,$(FUZZ))
+# The fuzz targets' main: this driver runs them over files (the corpus
+# regression of tests/t0010); make fuzz links libFuzzer's instead.
+FUZZMAIN = tests/fuzz/main.c
 
-all: deps $(BINS) $(UNITBINS)
+all: deps $(BINS) $(UNITBINS) $(FUZZBINS)
 
 deps:
 	@scripts/deps.sh build
@@ -34,10 +39,27 @@ $(O)/unit/%: tests/unit/%.c tests/unit/check.h $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
 
+$(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZMAIN) $(O)/libxt.a $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< $(FUZZMAIN) $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
+
 san:
 	@$(MAKE) --no-print-directory O=build-san CFLAGS="$(CFLAGS) $(SANFLAGS)" \
 	    LDFLAGS="$(LDFLAGS) $(SANFLAGS)" $(addprefix build-san/bin/,$(TOOLS)) \
-	    $(addprefix build-san/unit/,$(UNITS))
+	    $(addprefix build-san/unit/,$(UNITS)) $(addprefix build-san/fuzz/,$(FUZZ))
+
+# make fuzz [FUZZ_TIME=seconds]: each fuzz target of tests/fuzz, built with
+# clang's libFuzzer, ASan and UBSan into build-fuzz/, runs FUZZ_TIME seconds
+# from its corpus in tests/fuzz/corpus; it stops at the first crash.
+FUZZ_TIME = 180
+FUZZ_SAN = -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+fuzz:
+	@scripts/deps.sh build fuzz
+	@$(MAKE) --no-print-directory O=build-fuzz CC=clang FUZZMAIN= \
+	    CFLAGS="$(CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link" \
+	    LDFLAGS="$(LDFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer" \
+	    $(addprefix build-fuzz/fuzz/,$(FUZZ))
+	@tests/fuzz/run.sh build-fuzz $(FUZZ_TIME) $(FUZZ)
 
 check:
 	@scripts/deps.sh build check static
@@ -52,7 +74,8 @@ test: all
 
 demo:
 	@scripts/deps.sh build demo
-	@$(MAKE) --no-print-directory all
+	@echo "building xt (make all) ..."
+	@$(MAKE) --no-print-directory -s all
 	@scripts/demo.sh build/bin
 
 bench:
@@ -68,9 +91,9 @@ install: all
 	@$(MAKE) --no-print-directory install-files
 
 clean:
-	rm -rf build build-san build-static
+	rm -rf build build-san build-static build-fuzz
 
-.PHONY: all deps san check test demo bench lint install clean
+.PHONY: all deps san fuzz check test demo bench lint install clean
 
 # make static: every tool as a fully static x86-64 binary (musl), stripped,
 # into build-static/bin. The libraries come from scripts/static-deps.sh,

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chart.h"
 #include "json.h"
@@ -506,6 +507,8 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 			rc = 1;
 		if (rc)
 			warnx("cannot write '%s':", co->out ? co->out : "standard output");
+		if (rc && co->out)
+			unlink(co->out);	/* no torn SVG left behind */
 	}
 	for (i = 0; i < na; i++) {
 		free(labels[i]);

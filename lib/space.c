@@ -590,11 +590,17 @@ hparam_encode(const struct hparam *h, const cJSON *v, double *x)
 	double d;
 
 	if (h->kind == HP_FIXED || h->kind == HP_CHOICE) {
-		for (int i = 0; i < h->nvalues; i++)
-			if (same(cJSON_GetArrayItem(h->values, i), v)) {
+		const cJSON *it;
+		int i = 0;
+
+		/* a walk of the list: cJSON_GetArrayItem(i) would walk it again each time */
+		cJSON_ArrayForEach(it, h->values) {
+			if (same(it, v)) {
 				*x = i;
 				return 0;
 			}
+			i++;
+		}
 		return -1;
 	}
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))

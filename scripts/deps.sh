@@ -1,7 +1,7 @@
 #!/bin/sh
 # Install the Debian packages that the build, the tests, the demo and the
 # benchmarks need, when they are missing. Quiet and quick when all is there.
-#   scripts/deps.sh [build|check|demo|bench|static]...   (default: build)
+#   scripts/deps.sh [build|check|demo|bench|fuzz|static]...   (default: build)
 set -eu
 
 build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
@@ -9,6 +9,8 @@ libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
 check="$build mandoc python3 jq libxml2-utils"
 demo="$build python3 python3-sklearn"
 bench="$check parallel task-spooler miller hyperfine python3-optuna"
+# make fuzz: clang with its libFuzzer, ASan and UBSan runtimes
+fuzz="$build clang libclang-rt-dev"
 # make static: musl, and what scripts/static-deps.sh builds the libraries with
 static="$check musl-tools cmake dpkg-dev perl patch file linux-libc-dev binutils
 ca-certificates openssl util-linux"
@@ -24,6 +26,7 @@ for set in "$@"; do
 	check) want="$want $check" ;;
 	demo) want="$want $demo" ;;
 	bench) want="$want $bench" ;;
+	fuzz) want="$want $fuzz" ;;
 	static) want="$want $static" ;;
 	*) echo "deps.sh: unknown set '$set'" >&2; exit 2 ;;
 	esac

@@ -3,6 +3,10 @@
 # job of 1,001 has its record, its index line, its two events and one queue
 # entry, and nothing is left half-made in the store or the spool.
 . "$(dirname "$0")/lib.sh"
+# no_dot DIR: DIR exists and holds no entry whose name starts with a dot
+no_dot() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 -name '.*')" ]; }
+# empty_dir DIR: DIR exists and is empty
+empty_dir() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1)" ]; }
 
 mkdir code
 echo 'echo hi' >code/run.sh
@@ -34,8 +38,8 @@ t_run xt-runq ls
 t_status 0 "list the queue"
 t_ok "every run is queued once" [ "$(sed -n 's/.*"run":"\(run1\.[0-9]*\)".*"state":"queued".*/\1/p' "$T/out" | sort -u | wc -l)" -eq 1001 ]
 t_ok "and nothing else" [ "$(wc -l <"$T/out")" -eq 1001 ]
-t_ok "no temporary entry is left in the spool" [ -z "$(ls -A "$XT_HOME/spool/queue" | grep '^\.')" ]
-t_ok "no temporary object is left in the store" [ -z "$(ls -A "$XT_STORE/.tmp" 2>/dev/null)" ]
+t_ok "no temporary entry is left in the spool" no_dot "$XT_HOME/spool/queue"
+t_ok "no temporary object is left in the store" empty_dir "$XT_STORE/.tmp"
 
 # a run record that cannot be put (a folder is in its way) fails the
 # submit, and no run of that job is queued
@@ -44,7 +48,9 @@ t_run xt-submit -C code --runs 3 -- sh run.sh
 t_status 1 "a record that cannot be put fails the submit"
 t_err_has "cannot store the runs" "and says so"
 t_run xt-runq ls
+t_status 0 "list the queue again"
+t_ok "the first job's runs are still queued" [ "$(wc -l <"$T/out")" -eq 1001 ]
 t_ok "none of its runs is queued" [ "$(grep -c '"run":"run2' "$T/out")" -eq 0 ]
-t_ok "no temporary entry is left in the spool" [ -z "$(ls -A "$XT_HOME/spool/queue" | grep '^\.')" ]
-t_ok "no temporary object is left in the store" [ -z "$(ls -A "$XT_STORE/.tmp" 2>/dev/null)" ]
+t_ok "no temporary entry is left in the spool" no_dot "$XT_HOME/spool/queue"
+t_ok "no temporary object is left in the store" empty_dir "$XT_STORE/.tmp"
 t_done

@@ -23,7 +23,10 @@ while [ $i -lt 8 ]; do echo "{\"i\":$i,\"name\":\"n$i\"}" >>hp; i=$((i + 1)); do
 xt-submit -C code -e e1 --hp hp -- sh run.sh >/dev/null
 t_run xt-runq -j 3
 t_status 0 "drain 8 runs with -j 3"
-t_ok "the queue is empty" [ "$(xt-runq ls | wc -l)" -eq 0 ]
+: >empty
+t_run xt-runq ls
+t_status 0 "ls after the drain"
+t_out_is empty "the queue is empty"
 for k in 1 2 3 4 5 6 7 8; do
 	[ "$(rec run1.$k status)" = completed ] || break
 done
@@ -58,7 +61,8 @@ echo "result run1.3" >want
 t_out_is want "files left in XT_OUTPUT_DIR are captured"
 t_run xt-get -c run1.3/output/sub/x
 t_status 0 "with their folders"
-t_ok "files.jsonl lists them" [ "$(xt-get -c run1.3/files.jsonl | wc -l)" -eq 2 ]
+t_run xt-get -c run1.3/files.jsonl
+t_ok "files.jsonl lists them" test "$rc" -eq 0 -a "$(wc -l <"$T/out")" -eq 2
 t_ok "metrics hold the last value of each" [ "$(rec run1.3 metrics)" = '{"acc": 0.75, "loss": 1}' ]
 t_ok "step is the last step" [ "$(rec run1.3 step)" = 2 ]
 t_ok "exit code and duration are recorded" test "$(rec run1.3 exit_code)" = 0 -a -n "$(rec run1.3 duration)"
@@ -72,7 +76,9 @@ t_ok "the index has every state change" [ "$(grep -c '"run":"run1.3"' "$XT_STORE
 xt-submit -C code -- sh -c 'exit 7' >/dev/null
 t_run xt-runq exec run2
 t_status 7 "exec runs one run and exits with its status"
-t_ok "it is not left in the queue" [ "$(xt-runq ls | wc -l)" -eq 0 ]
+t_run xt-runq ls
+t_status 0 "ls after exec"
+t_out_is empty "it is not left in the queue"
 xt-submit -C code -- no-such-command >/dev/null
 t_run xt-runq exec run3
 t_status 127 "a command that is not found exits 127"

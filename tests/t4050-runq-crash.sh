@@ -66,7 +66,9 @@ t_ok "some runs of job 2 complete" wait_ended $((base + 5))
 # stop xt-runq first: an executor that exits meanwhile stays a zombie, so
 # no pid listed can be reused by another process; kill only its children
 kill -STOP $runq
-pids=$(xt-runq ls | sed -n 's/.*"pid":\([0-9]*\).*/\1/p')
+t_run xt-runq ls
+t_status 0 "ls while xt-runq is stopped"
+pids=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$T/out")
 kids=""
 for p in $pids; do
 	[ "$(cut -d' ' -f4 "/proc/$p/stat" 2>/dev/null)" = "$runq" ] && kids="$kids $p"

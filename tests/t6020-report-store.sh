@@ -74,7 +74,13 @@ done
 t_run xt-report plot acc -o nodir/plot.svg
 t_status 1 "an SVG that cannot be written: exit 1"
 t_err_has "nodir/plot.svg" "named"
-t_ok "and no file is left" test ! -e nodir
+t_ok "and no folder is made for it" test ! -e nodir
+# a write that fails half way (the file-size limit, as a full disk would):
+# no torn SVG is left behind
+t_run sh -c 'trap "" XFSZ; ulimit -f 1 && exec xt-report plot acc -o torn.svg'
+t_status 1 "an SVG whose write fails half way: exit 1"
+t_err_has "cannot write 'torn.svg'" "named"
+t_ok "and no file is left" test ! -e torn.svg
 
 # the index grows past its runs: the next report compacts it, and says the same
 i=0
