@@ -333,14 +333,14 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 			continue;
 		if ((t = json_str(o, "time")) && time_parse_iso(t, &ms) == 0 && t0 < 0)
 			t0 = ms;
-		data = cJSON_GetObjectItem(o, "data");
+		data = cJSON_GetObjectItemCaseSensitive(o, "data");
 		if (!strcmp(json_str(o, "event") ? json_str(o, "event") : "", "metrics") &&
 		    cJSON_IsObject(data)) {
 			double x = co->xtime ? (double)(ms - t0) / 1000.0 :
 			    json_num(o, "step", (double)k);
 
 			for (i = 0; i < co->nmetrics; i++)
-				if (cJSON_IsNumber(v = cJSON_GetObjectItem(data, co->metrics[i])))
+				if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(data, co->metrics[i])))
 					point(&ls->v[mine[i]], x, v->valuedouble);
 			k++;
 		}

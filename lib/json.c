@@ -155,7 +155,8 @@ json_set(cJSON *obj, const char *key, cJSON *v)
 {
 	if (!v)
 		die("out of memory");
-	if (cJSON_HasObjectItem(obj, key))
+	/* keys are case-sensitive: "acc" and "ACC" are two members */
+	if (cJSON_GetObjectItemCaseSensitive(obj, key))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
 	else
 		cJSON_AddItemToObject(obj, key, v);
