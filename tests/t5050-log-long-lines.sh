@@ -1,0 +1,71 @@
+#!/bin/sh
+# A run's $XT_LOG lines past the limit of 1 MiB: a line of 2 MB or 17 MB is
+# recorded as an "invalid" event saying its size, and every line after it
+# arrives; a line of exactly 1 MiB is kept whole; a blank line is skipped.
+. "$(dirname "$0")/lib.sh"
+
+mkdir code
+# lines.py SIZE...: a metric at step 0, then for each SIZE a line of SIZE
+# bytes (newline not counted) followed by a metric, then an unended line
+cat >code/lines.py <<'EOS'
+import json, os, sys
+f = open(os.environ["XT_LOG"], "a")
+def put(s):
+    f.write(s)
+    f.flush()
+put('{"event":"metrics","step":0,"data":{"acc":0}}\n')
+for i, n in enumerate(sys.argv[1:]):
+    head, tail = '{"event":"big","data":{"s":"', '"}}'
+    put(head + "x" * (int(n) - len(head) - len(tail)) + tail + "\n")
+    put("   \n")
+    put('{"event":"metrics","step":%d,"data":{"acc":%d}}\n' % (i + 1, i + 1))
+put('{"event":"last","data":{"unended":true}}')
+EOS
+# summary RUN: one line per event of the run's log: its name, and for a
+# big or invalid event its size and error
+cat >summary.py <<'EOS'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    d = e.get("data", {})
+    if e["event"] == "big":
+        print("big", len(line) - 1 - len(e["time"]) - 10)
+    elif e["event"] == "invalid":
+        print("invalid", d["bytes"], d["error"], d["line"][:30], len(d["line"]))
+    elif e["event"] in ("created", "queued", "started", "ended"):
+        continue
+    else:
+        print(e["event"], e.get("step", ""), json.dumps(d))
+EOS
+
+xt-submit -C code -- python3 lines.py 2000000 17000000 >/dev/null
+t_run xt-runq
+t_status 0 "a run writing lines of 2 MB and 17 MB"
+t_run python3 summary.py "$XT_STORE/ws/ws1/runs/run1/log.jsonl"
+cat >want <<'EOF'
+metrics 0 {"acc": 0}
+invalid 2000000 line of 2000000 bytes is over the limit of 1 MiB {"event":"big","data":{"s":"xx 200
+metrics 1 {"acc": 1}
+invalid 17000000 line of 17000000 bytes is over the limit of 1 MiB {"event":"big","data":{"s":"xx 200
+metrics 2 {"acc": 2}
+last  {"unended": true}
+EOF
+t_out_is want "each long line is an invalid event with its size; every later line is there"
+t_ok "the run completed" test "$(rec run1 status)" = completed
+t_ok "the record has the last step" test "$(rec run1 step)" = 2
+
+# at the limit: 1 MiB is kept (with the time xt adds), one byte more is not
+xt-submit -C code -- python3 lines.py 1048576 1048577 >/dev/null
+t_run xt-runq
+t_status 0 "a run writing lines of 1 MiB and 1 MiB + 1"
+t_run python3 summary.py "$XT_STORE/ws/ws1/runs/run2/log.jsonl"
+cat >want <<'EOF'
+metrics 0 {"acc": 0}
+big 1048576
+metrics 1 {"acc": 1}
+invalid 1048577 line of 1048577 bytes is over the limit of 1 MiB {"event":"big","data":{"s":"xx 200
+metrics 2 {"acc": 2}
+last  {"unended": true}
+EOF
+t_out_is want "1 MiB is whole, 1 MiB + 1 is an invalid event"
+t_done
