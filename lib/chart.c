@@ -243,6 +243,9 @@ line_new(struct lines *ls, char *panel, char *label)
 static void
 point(struct line *l, double x, double y)
 {
+	/* NaN and the infinities are not drawn */
+	if (!isfinite(x) || !isfinite(y))
+		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap * 2 + 64;
 		l->x = xrealloc(l->x, l->cap * sizeof(*l->x));
