@@ -14,12 +14,16 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "json.h"
+#include "logpump.h"
+#include "store.h"
 #include "util.h"
 #include "xtlog.h"
 
@@ -329,6 +333,131 @@ test_full(void)
 	fresh();
 }
 
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* The events of the log at path, one letter each (m metrics, i invalid, e error, other: o) into out. */
+static void
+pump_events(const char *path, struct sbuf *out, long *steps, long *lost)
+{
+	struct sbuf sb;
+	char *p, *nl;
+
+	sbuf_init(&sb, (size_t)64 << 20);
+	sbuf_reset(out);
+	*steps = 0;
+	*lost = 0;
+	if (file_read(path, &sb) == 0) {
+		for (p = sb.buf; (nl = memchr(p, '\n', sb.len - (size_t)(p - sb.buf))); p = nl + 1) {
+			cJSON *o = cJSON_ParseWithLength(p, (size_t)(nl - p));
+			const char *ev = json_str(o, "event");
+
+			if (!ev)
+				sbuf_addc(out, '?');
+			else if (!strcmp(ev, "metrics"))
+				(*steps)++;
+			else if (!strcmp(ev, "error"))
+				*lost += (long)json_num(cJSON_GetObjectItemCaseSensitive(o, "data"), "lines", 0);
+			if (ev && strcmp(ev, "metrics"))
+				sbuf_addc(out, ev[0]);
+			cJSON_Delete(o);
+		}
+	}
+	sbuf_release(&sb);
+}
+
+/*
+ * The pump of xt-runq: lines cut anywhere between reads, a line over the
+ * limit spread over many reads, blank lines, an unended last line; lines
+ * kept while the store fails, and counted in an "error" event when too
+ * many had to be dropped.
+ */
+static void
+test_pump(const char *dir)
+{
+	char url[600], path[700], err[256], line[128];
+	struct logpump lp;
+	struct store *st;
+	struct sbuf ev, big;
+	cJSON *rec = cJSON_CreateObject();
+	long steps, lost, i, n;
+	size_t k;
+
+	snprintf(url, sizeof(url), "%s/store", dir);
+	snprintf(path, sizeof(path), "%s/ws/ws1/runs/run1/log.jsonl", url);
+	CHECK((st = store_open(url, err, sizeof(err))) != NULL);
+	if (!st)
+		return;
+	sbuf_init(&ev, 1 << 20);
+	sbuf_init(&big, (size_t)8 << 20);
+	logpump_init(&lp, st, "ws1", "run1");
+	/* one byte at a time, then a line over the limit in pieces of 1000 */
+	{
+		const char *a = "{\"event\":\"metrics\",\"step\":1,\"data\":{\"a\":1}}\n  \n{\"event\":\"x\"}\n";
+
+		n = 0;
+		for (k = 0; a[k]; k++)
+			n += logpump_feed(&lp, rec, a + k, 1);
+		CHECK(n == 2);
+	}
+	sbuf_adds(&big, "{\"event\":\"big\",\"data\":{\"s\":\"");
+	while (big.len < 3000000)
+		sbuf_addc(&big, 'x');
+	sbuf_adds(&big, "\"}}\n{\"event\":\"metrics\",\"step\":2,\"data\":{\"a\":2}}\n{\"event\":\"last\"}");
+	n = 0;
+	for (k = 0; k < big.len; k += 1000)
+		n += logpump_feed(&lp, rec, big.buf + k, big.len - k < 1000 ? big.len - k : 1000);
+	CHECK(n == 2);
+	CHECK(logpump_end(&lp, rec) == 1 && logpump_end(&lp, rec) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	CHECK(json_num(rec, "step", -1) == 2);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(steps == 2 && !strcmp(ev.buf, "xil"));
+
+	/* the store fails (log.jsonl is a folder): lines wait, then go */
+	unlink(path);
+	CHECK(mkdir(path, 0777) == 0);
+	for (i = 0; i < 1000; i++) {
+		n = snprintf(line, sizeof(line), "{\"event\":\"metrics\",\"step\":%ld,\"data\":{\"a\":1}}\n", i);
+		logpump_feed(&lp, rec, line, (size_t)n);
+	}
+	CHECK(logpump_flush(&lp) == -1 && strstr(lp.err, "log.jsonl"));
+	CHECK(logpump_flush(&lp) == -2);
+	CHECK(rmdir(path) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(steps == 1000 && lost == 0 && ev.len == 0);
+
+	/* past LOGPUMP_KEEP while it fails: dropped, and said so */
+	unlink(path);
+	CHECK(mkdir(path, 0777) == 0);
+	for (i = 0; i < 200000; i++) {
+		n = snprintf(line, sizeof(line), "{\"event\":\"metrics\",\"step\":%ld,\"data\":{\"a\":1}}\n", i);
+		logpump_feed(&lp, rec, line, (size_t)n);
+	}
+	CHECK(rmdir(path) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(!strcmp(ev.buf, "e") && lost > 0 && steps + lost == 200000);
+	if (steps + lost != 200000)
+		printf("# %ld kept, %ld lost\n", steps, lost);
+	CHECK(json_num(rec, "step", -1) == 199999);
+
+	logpump_release(&lp);
+	store_close(st);
+	nftw(url, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sbuf_release(&ev);
+	sbuf_release(&big);
+	cJSON_Delete(rec);
+}
+
 /* Random doubles of every magnitude come back exactly from their JSON. */
 static void
 test_roundtrip(void)
@@ -598,6 +727,7 @@ main(int argc, char **argv)
 	test_clean();
 	test_limit();
 	test_full();
+	test_pump(dir);
 	fresh();
 	test_roundtrip();
 	test_many();
