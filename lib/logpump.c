@@ -77,6 +77,28 @@ invalid(struct logpump *lp, const char *why, int64_t bytes, const char *line, si
 	free(s);
 }
 
+/*
+ * A line that is not valid may be a torn one: the start of a line that a
+ * writer could not finish (a full disk cut its write short) and that has
+ * no newline, run into a whole line written after it. Find that line: the
+ * first '{"' past the start from which the rest is a valid line (checked,
+ * in *o), trying at most 16 places. NULL when there is none.
+ */
+static const char *
+torn(const char *line, size_t len, cJSON **o)
+{
+	const char *p = line + 1, *e = line + len;
+	char err[256];
+	int tries;
+
+	for (tries = 0; tries < 16 && p < e && (p = memmem(p, (size_t)(e - p), "{\"", 2)); tries++) {
+		if ((*o = run_check_line(p, (size_t)(e - p), err, sizeof(err))))
+			return p;
+		p++;
+	}
+	return NULL;
+}
+
 /* A line (without its newline): checked, folded into rec, queued. 1, or 0 for a blank line. */
 static int
 take(struct logpump *lp, cJSON *rec, const char *line, size_t len)
@@ -91,8 +113,15 @@ take(struct logpump *lp, cJSON *rec, const char *line, size_t len)
 	if (n == len)
 		return 0;
 	if (!(o = run_check_line(line, len, err, sizeof(err)))) {
-		invalid(lp, err, -1, line, len);
-		return 1;
+		const char *rest = torn(line, len, &o);
+
+		if (!rest) {
+			invalid(lp, err, -1, line, len);
+			return 1;
+		}
+		/* the torn start is reported, the whole line after it taken */
+		invalid(lp, "torn line: no newline before the next line", -1, line,
+		    (size_t)(rest - line));
 	}
 	/* stored, it may be longer: the time added, U+FFFD for stray bytes (3 times at most) */
 	s = json_line(o, &n);

@@ -15,6 +15,9 @@
  *     "line":"..."}; the lines after it are read as usual;
  *   - a blank line (what xtlog_append leaves of a line the disk cut short)
  *     is skipped;
+ *   - a torn line, the start of a line without its newline (a writer that
+ *     does not take back a short write) run into a whole line, is an
+ *     "invalid" event ("torn line: ...") followed by that whole line;
  *   - lines that the store refuses to take are kept and tried again at the
  *     next flush, up to LOGPUMP_KEEP bytes; past that they are dropped, and
  *     the next append that works starts with an "error" event saying how

@@ -68,4 +68,29 @@ metrics 2 {"acc": 2}
 last  {"unended": true}
 EOF
 t_out_is want "1 MiB is whole, 1 MiB + 1 is an invalid event"
+
+# a writer cut short that left the start of a line without its newline: the
+# next line is read whole after an invalid event for the torn start
+cat >code/torn.sh <<'EOS'
+printf '{"event":"metrics","step":1,"data":{"ac' >>"$XT_LOG"
+echo '{"event":"metrics","step":2,"data":{"acc":0.5}}' >>"$XT_LOG"
+echo '{"event":"metrics","step":3,"data":{"acc":0.75}}' >>"$XT_LOG"
+EOS
+xt-submit -C code -- sh torn.sh >/dev/null
+t_run xt-runq
+t_status 0 "a run that leaves a torn line"
+cat >summary.py <<'EOS'
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e["event"] not in ("created", "queued", "started", "ended"):
+        print(e["event"], e.get("step", ""), json.dumps(e.get("data")))
+EOS
+t_run python3 summary.py "$XT_STORE/ws/ws1/runs/run3/log.jsonl"
+cat >want <<'EOF'
+invalid  {"error": "torn line: no newline before the next line", "line": "{\"event\":\"metrics\",\"step\":1,\"data\":{\"ac"}
+metrics 2 {"acc": 0.5}
+metrics 3 {"acc": 0.75}
+EOF
+t_out_is want "the torn start is an invalid event, the line after it is whole"
 t_done
