@@ -68,6 +68,10 @@ t_run xt-report - -c run --where 'metrics.loss != 0.5' <recs
 printf 'run\nrun2\nrun3\nrun4\nrun6\nrun7\n' >want
 t_out_is want "NaN is unequal to 0.5"
 
+t_run xt-report - -c run --where 'metrics.loss ~ "^NaN$"' <recs
+printf 'run\nrun2\nrun7\n' >want
+t_out_is want "a regular expression finds the NaN runs"
+
 t_run xt-report - -c run,metrics.loss --csv <recs
 cat >want <<'EOF'
 run,metrics.loss
