@@ -14,6 +14,7 @@ logpump_init(struct logpump *lp, struct store *st, const char *ws, const char *r
 	memset(lp, 0, sizeof(*lp));
 	lp->st = st;
 	lp->path = run_path(ws, run, "log.jsonl");
+	lp->flush_at = LOGPUMP_CHUNK;
 	sbuf_init(&lp->part, XTLOG_LINE_MAX);
 	/* room for what is kept, plus one line over it before it is dropped */
 	sbuf_init(&lp->batch, LOGPUMP_KEEP + 4 * XTLOG_LINE_MAX);
@@ -46,8 +47,9 @@ lose_batch(struct logpump *lp, const char *why)
 static void
 queue(struct logpump *lp, const char *s, size_t len)
 {
-	if (lp->batch.len && lp->batch.len + len > LOGPUMP_CHUNK)
-		logpump_flush(lp);
+	/* while the store fails, try again each LOGPUMP_CHUNK, not each line */
+	if (lp->batch.len && lp->batch.len + len > lp->flush_at && logpump_flush(lp) < 0)
+		lp->flush_at = lp->batch.len + LOGPUMP_CHUNK;
 	if (lp->batch.len + len > LOGPUMP_KEEP)
 		lose_batch(lp, lp->err);
 	if (sbuf_add(&lp->batch, s, len) < 0) {
@@ -212,6 +214,7 @@ append(struct logpump *lp, const char *s, size_t len)
 {
 	if (store_append(lp->st, lp->path, s, len) == 0) {
 		lp->failing = 0;
+		lp->flush_at = LOGPUMP_CHUNK;
 		return 0;
 	}
 	snprintf(lp->err, sizeof(lp->err), "%s", store_error(lp->st));

@@ -48,6 +48,7 @@ struct logpump {
 	char lost_why[512];
 	char err[512];			/* why the last flush failed */
 	int failing;			/* appends failed since the last that worked */
+	size_t flush_at;		/* append when the batch grows past this */
 };
 
 /* Start a pump into the log of run in workspace ws of st. */

@@ -184,12 +184,14 @@ pump_log(struct rx *x, int final)
 {
 	char buf[65536];
 	ssize_t n;
+	int rc;
 
 	while ((n = read(x->logfd, buf, sizeof(buf))) > 0)
 		x->dirty |= logpump_feed(&x->lp, x->rec, buf, (size_t)n) > 0;
 	if (final)
 		x->dirty |= logpump_end(&x->lp, x->rec) > 0;
-	if (logpump_flush(&x->lp) == -1)
+	/* once when it starts failing, and at the end, when lines are lost */
+	if ((rc = logpump_flush(&x->lp)) == -1 || (final && rc < 0))
 		warnx("run %s: cannot save its log: %s", x->run, x->lp.err);
 	/* the final pump is followed by the end record */
 	if (x->dirty && !final && time_mono() - x->last_save > 1.0)
