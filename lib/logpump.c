@@ -140,7 +140,8 @@ head_add(struct logpump *lp, const char *p, size_t n)
 	size_t k = sizeof(lp->head) - lp->headlen;
 
 	k = n < k ? n : k;
-	memcpy(lp->head + lp->headlen, p, k);
+	if (k)
+		memcpy(lp->head + lp->headlen, p, k);
 	lp->headlen += k;
 }
 
