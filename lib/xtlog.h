@@ -117,6 +117,8 @@ int xtlog_tag(const char *name, const char *value);
 /*
  * Any event: {"event":event,"data":DATA}. json_data is the text of a JSON
  * object (it may span lines; it is written compactly), or NULL for no data.
+ * NaN, Infinity and -Infinity in it, as Python writes them, are written as
+ * strings, and text that is not UTF-8 is made so (see xtlog_clean).
  */
 int xtlog_event(const char *event, const char *json_data);
 

@@ -93,4 +93,19 @@ metrics 2 {"acc": 0.5}
 metrics 3 {"acc": 0.75}
 EOF
 t_out_is want "the torn start is an invalid event, the line after it is whole"
+
+# xt-log refuses a line over the limit, from standard input or its operands
+printf '{"ws":"ws1","run":"r9","status":"running"}\n' >rec.json
+xt-put rec.json :ws/ws1/runs/r9/run.json >/dev/null
+python3 -c 'print("{\"event\":\"metrics\",\"step\":1,\"data\":{\"a\":1}}")
+print("{\"event\":\"big\",\"data\":{\"s\":\"" + "x" * 1100000 + "\"}}")' >in
+t_run xt-log -r r9 - <in
+t_status 1 "xt-log - with a line of 1.1 MB: exit 1"
+t_err_has "xt-log: <stdin>:2: line longer than 1048576 bytes" "names the line and the limit"
+t_ok "nothing appended" test ! -e "$XT_STORE/ws/ws1/runs/r9/log.jsonl"
+a=$(python3 -c 'print("x" * 120000)')
+t_run xt-log -r r9 event big "a=$a" "b=$a" "c=$a" "d=$a" "e=$a" "f=$a" "g=$a" "h=$a" "i=$a"
+t_status 1 "xt-log event with 1.08 MB of operands: exit 1"
+t_err_has "xt-log: line of 1080121 bytes is over the limit of 1 MiB: nothing appended" "says so"
+t_ok "nothing appended" test ! -e "$XT_STORE/ws/ws1/runs/r9/log.jsonl"
 t_done
