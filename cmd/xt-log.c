@@ -69,6 +69,24 @@ line_new(cJSON *batch, const char *event, int64_t step)
 	return o;
 }
 
+/*
+ * A metric's value: a number, or NaN, inf, -inf, Infinity, -Infinity (in
+ * any case, as C and Python print them) as the strings "NaN", "Infinity",
+ * "-Infinity" that stand for them in a log. v is consumed.
+ */
+static cJSON *
+metric_value(cJSON *v, const char *name, const char *text)
+{
+	double d;
+
+	if (cJSON_IsNumber(v) && isfinite(v->valuedouble))
+		return v;
+	cJSON_Delete(v);
+	if (parse_double(text, &d) < 0 || isfinite(d))
+		die_status(EXIT_USAGE, "metric '%s': '%s' is not a number", name, text);
+	return cJSON_CreateString(isnan(d) ? "NaN" : d > 0 ? "Infinity" : "-Infinity");
+}
+
 /* The data of NAME=VALUE operands: numbers only for metrics, NAME alone for tags. */
 static cJSON *
 assigns(char **argv, int argc, const char *kind)
@@ -87,9 +105,8 @@ assigns(char **argv, int argc, const char *kind)
 			die_status(EXIT_USAGE, "expected NAME=VALUE, not '%s'", argv[i]);
 		if (!strcmp(kind, "tags"))
 			check_name("tag", name);
-		if (!strcmp(kind, "metrics") && (!cJSON_IsNumber(v) || !isfinite(v->valuedouble)))
-			die_status(EXIT_USAGE, "metric '%s': '%s' is not a number", name,
-			    strchr(argv[i], '=') + 1);
+		if (!strcmp(kind, "metrics"))
+			v = metric_value(v, name, strchr(argv[i], '=') + 1);
 		json_set(data, name, v);
 		free(name);
 	}
@@ -106,7 +123,7 @@ read_stdin(cJSON *batch)
 	cJSON *o;
 	int rc;
 
-	jsonl_init(&r, stdin, "<stdin>", 0);
+	jsonl_init(&r, stdin, "<stdin>", XTLOG_LINE_MAX);
 	while ((rc = jsonl_getline(&r)) != 0) {
 		if (rc < 0) {
 			warnx("%s", r.err);
@@ -128,18 +145,35 @@ read_stdin(cJSON *batch)
 		die("nothing appended: %ld bad line%s", bad, bad == 1 ? "" : "s");
 }
 
-/* The batch as JSON lines. Caller frees. */
+/*
+ * The batch as JSON lines (caller frees). A line made from the command
+ * line's bytes that are not UTF-8 is made valid (U+FFFD), in the text and
+ * in the batch, which is folded into the record.
+ */
 static char *
-batch_text(const cJSON *batch, size_t *len)
+batch_text(cJSON *batch, size_t *len)
 {
 	struct sbuf sb;
-	const cJSON *o;
-	size_t n;
-	char *s;
+	cJSON *o, *fixed;
+	size_t n, cn;
+	char *s, *clean;
 
 	sbuf_init(&sb, SBUF_MAX_DEFAULT);
 	cJSON_ArrayForEach(o, batch) {
 		s = json_line(o, &n);
+		if (xtlog_clean(s, n, &clean, &cn) < 0)
+			die("out of memory");
+		if (clean) {
+			free(s);
+			s = clean;
+			n = cn;
+			if (!(fixed = cJSON_ParseWithLength(s, n)))
+				die("out of memory");
+			cJSON_ReplaceItemViaPointer(batch, o, fixed);
+			o = fixed;
+		}
+		if (n - 1 > XTLOG_LINE_MAX)
+			die("line of %zu bytes is over the limit of 1 MiB: nothing appended", n - 1);
 		if (sbuf_add(&sb, s, n) < 0)
 			die("input larger than %zu bytes: nothing appended", sb.max);
 		free(s);

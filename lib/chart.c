@@ -244,6 +244,9 @@ line_new(struct lines *ls, char *panel, char *label)
 static void
 point(struct line *l, double x, double y)
 {
+	/* NaN and the infinities are not drawn */
+	if (!isfinite(x) || !isfinite(y))
+		return;
 	if (l->n == l->cap) {
 		l->cap = l->cap * 2 + 64;
 		l->x = xrealloc(l->x, l->cap * sizeof(*l->x));
@@ -334,14 +337,14 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 			continue;
 		if ((t = json_str(o, "time")) && time_parse_iso(t, &ms) == 0 && t0 < 0)
 			t0 = ms;
-		data = cJSON_GetObjectItem(o, "data");
+		data = cJSON_GetObjectItemCaseSensitive(o, "data");
 		if (!strcmp(json_str(o, "event") ? json_str(o, "event") : "", "metrics") &&
 		    cJSON_IsObject(data)) {
 			double x = co->xtime ? (double)(ms - t0) / 1000.0 :
 			    json_num(o, "step", (double)k);
 
 			for (i = 0; i < co->nmetrics; i++)
-				if (cJSON_IsNumber(v = cJSON_GetObjectItem(data, co->metrics[i])))
+				if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(data, co->metrics[i])))
 					point(&ls->v[mine[i]], x, v->valuedouble);
 			k++;
 		}

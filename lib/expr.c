@@ -1,6 +1,7 @@
 /* expr.c: see expr.h. A recursive descent parser over a tokenizer that reads on demand. */
 #include <ctype.h>
 #include <regex.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -558,6 +559,9 @@ cmp_eval(const struct expr *e, const struct jv *x)
 	if (e->op == OP_RE || e->op == OP_NRE)
 		return regex_eval(e, x);
 	if (x->type == JV_NUM && e->lit == L_NUM) {
+		/* as IEEE 754: NaN is unordered, equal to nothing */
+		if (isnan(x->num) || isnan(e->num))
+			return e->op == OP_NE;
 		c = x->num < e->num ? -1 : x->num > e->num;
 	} else if (x->type == JV_STR && e->lit == L_STR) {
 		struct jv y = { JV_STR, 0, 0, e->str, e->slen };

@@ -1,5 +1,6 @@
 /* jscan.c: see jscan.h. */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -255,6 +256,21 @@ literal(struct scan *s, const char *word)
 	return 0;
 }
 
+/* Is the text (len bytes) "NaN", "Infinity" or "-Infinity"? Then *num is that. */
+static int
+nonfinite(const char *t, size_t len, double *num)
+{
+	if (len == 3 && !memcmp(t, "NaN", 3))
+		*num = NAN;
+	else if (len == 8 && !memcmp(t, "Infinity", 8))
+		*num = INFINITY;
+	else if (len == 9 && !memcmp(t, "-Infinity", 9))
+		*num = -INFINITY;
+	else
+		return 0;
+	return 1;
+}
+
 /* Is some wanted field below the object at s->path? */
 static int
 descend(const struct scan *s)
@@ -426,6 +442,16 @@ value(struct scan *s, int active, long node)
 		rc = string(s, &v.s, &v.len, &v.esc);
 		v.type = JV_STR;
 		start = NULL;
+		/* the strings that stand for the numbers JSON cannot hold (xt(7)) */
+		if (rc == 0 && !v.esc && nonfinite(v.s, v.len, &v.num))
+			v.type = JV_NUM;
+		break;
+	case 'N':
+	case 'I':
+		/* bare, as Python's json.dumps writes them */
+		rc = literal(s, *s->p == 'N' ? "NaN" : "Infinity");
+		v.type = JV_NUM;
+		v.num = *start == 'N' ? NAN : INFINITY;
 		break;
 	case 't':
 		rc = literal(s, "true");
@@ -441,7 +467,12 @@ value(struct scan *s, int active, long node)
 		v.type = JV_NULL;
 		break;
 	default:
-		rc = number(s, id >= 0 ? &v.num : NULL);
+		if (s->end - s->p > 1 && s->p[0] == '-' && s->p[1] == 'I') {
+			rc = literal(s, "-Infinity");
+			v.num = -INFINITY;
+		} else {
+			rc = number(s, id >= 0 ? &v.num : NULL);
+		}
 		v.type = JV_NUM;
 		break;
 	}
@@ -600,6 +631,10 @@ jv_text(const struct jv *v, struct sbuf *sb)
 	case JV_BOOL:
 		return sbuf_adds(sb, v->num ? "true" : "false");
 	case JV_NUM:
+		if (isnan(v->num))
+			return sbuf_adds(sb, "NaN");
+		if (isinf(v->num))
+			return sbuf_adds(sb, v->num > 0 ? "inf" : "-inf");
 		if (!v->s)
 			return sbuf_addf(sb, "%.17g", v->num);
 		return sbuf_add(sb, v->s, v->len);
@@ -639,8 +674,12 @@ jv_cmp(const struct jv *a, const struct jv *b)
 	if (ra != rb)
 		return ra < rb ? -1 : 1;
 	switch (a->type) {
-	case JV_BOOL:
 	case JV_NUM:
+		/* NaN after every number */
+		if (isnan(a->num) || isnan(b->num))
+			return !!isnan(a->num) - !!isnan(b->num);
+		return a->num < b->num ? -1 : a->num > b->num;
+	case JV_BOOL:
 		return a->num < b->num ? -1 : a->num > b->num;
 	case JV_STR:
 		if (a->esc || b->esc) {

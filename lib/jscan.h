@@ -13,7 +13,12 @@
 
 enum { JV_NONE, JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_RAW };
 
-/* One value of a record. JV_NONE: the field is missing. */
+/*
+ * One value of a record. JV_NONE: the field is missing. The strings "NaN",
+ * "Infinity" and "-Infinity" (how xt stores what JSON cannot hold, see
+ * xt(7)) and the bare words NaN, Infinity and -Infinity (as Python writes
+ * them) are JV_NUM with those values; s then holds the word.
+ */
 struct jv {
 	int type;
 	int esc;		/* JV_STR: s holds backslash escapes (see jv_unescape) */
@@ -63,11 +68,15 @@ size_t jv_unescape(const struct jv *v, char *out);
 
 /*
  * Append v as text to sb: a string decoded, a number or raw JSON as in the
- * record, true/false, null as "null"; nothing for JV_NONE. 0 or -1 (sb full).
+ * record (but NaN, inf and -inf for those), true/false, null as "null";
+ * nothing for JV_NONE. 0 or -1 (sb full).
  */
 int jv_text(const struct jv *v, struct sbuf *sb);
 
-/* Compare two values for sorting: missing last, then null, booleans, numbers, strings, raw. */
+/*
+ * Compare two values for sorting: missing last, then null, booleans,
+ * numbers (NaN after every other number), strings, raw.
+ */
 int jv_cmp(const struct jv *a, const struct jv *b);
 
 #endif

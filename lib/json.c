@@ -155,6 +155,7 @@ json_set(cJSON *obj, const char *key, cJSON *v)
 {
 	if (!v)
 		die("out of memory");
+	/* keys are case-sensitive: "acc" and "ACC" are two members */
 	if (cJSON_GetObjectItemCaseSensitive(obj, key))
 		cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
 	else

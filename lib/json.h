@@ -47,7 +47,10 @@ char *json_line(const cJSON *v, size_t *len);
 const char *json_str(const cJSON *obj, const char *key);
 double json_num(const cJSON *obj, const char *key, double def);
 
-/* Set obj[key] (replacing it) to a string / number / value. The value is consumed. */
+/*
+ * Set obj[key] (replacing it) to a string / number / value. The value is
+ * consumed. Keys are case-sensitive: "acc" does not replace "ACC".
+ */
 void json_set_str(cJSON *obj, const char *key, const char *s);
 void json_set_num(cJSON *obj, const char *key, double n);
 void json_set(cJSON *obj, const char *key, cJSON *v);

@@ -503,6 +503,9 @@ keycmp(const struct jv *a, const struct jv *b, int desc)
 
 	if (a->type == JV_NONE || b->type == JV_NONE)
 		return (a->type == JV_NONE) - (b->type == JV_NONE);
+	/* NaN last either way too, before missing */
+	if ((a->type == JV_NUM && isnan(a->num)) || (b->type == JV_NUM && isnan(b->num)))
+		return (a->type == JV_NUM && isnan(a->num)) - (b->type == JV_NUM && isnan(b->num));
 	c = natcmp(a, b);
 	return desc ? -c : c;
 }
@@ -689,7 +692,8 @@ accumulate(struct report *r, const struct jv *v)
 			jv_unescape(&v[i], s);
 			a->first = s;
 		}
-		if (v[i].type != JV_NUM)
+		/* NaN is no value to count, sum or compare */
+		if (v[i].type != JV_NUM || isnan(v[i].num))
 			continue;
 		/* Welford's running mean and variance */
 		d = v[i].num - a->mean;
@@ -780,6 +784,10 @@ format_num(const struct report *r, double x, const char *fmt, struct sbuf *sb)
 	int prec = -1, comma = 0;
 	char type = 0;
 
+	if (!isfinite(x)) {
+		sbuf_adds(sb, isnan(x) ? "NaN" : x > 0 ? "inf" : "-inf");
+		return;
+	}
 	if (fmt) {
 		const char *p = fmt;
 
@@ -1364,7 +1372,12 @@ write_json_cells(struct table *t, FILE *fp)
 
 			switch (c->type) {
 			case JV_NONE: continue;
-			case JV_NUM: v = cJSON_CreateNumber(c->num); break;
+			case JV_NUM:
+				/* what JSON cannot hold, as xt stores it */
+				v = isfinite(c->num) ? cJSON_CreateNumber(c->num) :
+				    cJSON_CreateString(isnan(c->num) ? "NaN" : c->num > 0 ?
+				    "Infinity" : "-Infinity");
+				break;
 			case JV_BOOL: v = cJSON_CreateBool(c->num != 0); break;
 			case JV_NULL: v = cJSON_CreateNull(); break;
 			case JV_RAW: v = cJSON_ParseWithLength(c->s, c->len); break;

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "name.h"
 #include "run.h"
+#include "xtlog.h"
 #include "banned.h"
 
 char *
@@ -146,12 +147,22 @@ cJSON *
 run_check_line(const char *text, size_t len, char *err, size_t errlen)
 {
 	const char *end = NULL;
-	cJSON *o = cJSON_ParseWithLengthOpts(text, len, &end, 0), *step, *data;
+	cJSON *o, *step, *data;
 	const char *ev;
-	char why[256], t[32];
+	char why[256], t[32], *clean = NULL;
+	size_t n;
 
+	/* NaN and Infinity (as Python writes them), stray bytes: made valid JSON */
+	if (xtlog_clean(text, len, &clean, &n) < 0)
+		die("out of memory");
+	if (clean) {
+		text = clean;
+		len = n;
+	}
+	o = cJSON_ParseWithLengthOpts(text, len, &end, 0);
 	if (!o) {
 		snprintf(err, errlen, "malformed JSON");
+		free(clean);
 		return NULL;
 	}
 	/* one value per line: "{...} junk" and "{...}{...}" are not lines */
@@ -189,19 +200,21 @@ run_check_line(const char *text, size_t len, char *err, size_t errlen)
 	}
 	if (!cJSON_GetObjectItemCaseSensitive(o, "time")) {
 		/* time goes first, as in every line xt writes */
-		cJSON *n = cJSON_CreateObject(), *it;
+		cJSON *no = cJSON_CreateObject(), *it;
 
 		time_iso(time_now_ms(), t, sizeof(t));
-		json_set_str(n, "time", t);
+		json_set_str(no, "time", t);
 		while ((it = o->child)) {
 			cJSON_DetachItemViaPointer(o, it);
-			cJSON_AddItemToObject(n, it->string, it);
+			cJSON_AddItemToObject(no, it->string, it);
 		}
 		cJSON_Delete(o);
-		o = n;
+		o = no;
 	}
+	free(clean);
 	return o;
 bad:
+	free(clean);
 	cJSON_Delete(o);
 	return NULL;
 }

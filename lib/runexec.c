@@ -17,6 +17,7 @@
 #include "blob.h"
 #include "index.h"
 #include "json.h"
+#include "logpump.h"
 #include "run.h"
 #include "runexec.h"
 #include "searchjob.h"
@@ -25,7 +26,6 @@
 #include "banned.h"
 
 #define OUT_CHUNK ((size_t)256 << 10)
-#define LOG_CHUNK ((size_t)1 << 20)
 
 extern char **environ;
 
@@ -34,7 +34,8 @@ struct rx {
 	const char *ws, *run, *node;
 	cJSON *rec, *job;
 	char *dir, *code, *outdir, *logpath;
-	struct sbuf out, logpart, logbatch;
+	struct sbuf out;
+	struct logpump lp;
 	int outfd, logfd;
 	double last_flush, last_save;
 	int dirty;
@@ -183,70 +184,17 @@ note_out(struct rx *x, const char *fmt, ...)
 static void
 pump_log(struct rx *x, int final)
 {
-	char buf[65536], err[256];
+	char buf[65536];
 	ssize_t n;
-	char *line, *nl;
-	size_t used = 0;
+	int rc;
 
 	while ((n = read(x->logfd, buf, sizeof(buf))) > 0)
-		if (sbuf_add(&x->logpart, buf, (size_t)n) < 0)
-			break;
-	if (final && x->logpart.len && x->logpart.buf[x->logpart.len - 1] != '\n')
-		sbuf_addc(&x->logpart, '\n');
-	for (line = x->logpart.buf; (nl = memchr(line, '\n', x->logpart.len - used)); line = nl + 1) {
-		size_t len = (size_t)(nl - line);
-		cJSON *o;
-
-		used += len + 1;
-		if (len == 0)
-			continue;
-		o = run_check_line(line, len, err, sizeof(err));
-		if (!o) {
-			cJSON *d = cJSON_CreateObject();
-			char *bad = xstrndup(line, len < 200 ? len : 200);
-
-			json_set_str(d, "line", bad);
-			json_set_str(d, "error", err);
-			free(bad);
-			o = cJSON_CreateObject();
-			now_iso(buf, sizeof(buf));
-			json_set_str(o, "time", buf);
-			json_set_str(o, "event", "invalid");
-			json_set(o, "data", d);
-		}
-		run_fold(x->rec, o);
-		x->dirty = 1;
-		{
-			size_t l;
-			char *s = json_line(o, &l);
-
-			if (sbuf_add(&x->logbatch, s, l) < 0) {
-				free(s);
-				cJSON_Delete(o);
-				break;
-			}
-			free(s);
-		}
-		cJSON_Delete(o);
-		if (x->logbatch.len >= LOG_CHUNK) {
-			char *p = run_path(x->ws, x->run, "log.jsonl");
-
-			store_append(x->st, p, x->logbatch.buf, x->logbatch.len);
-			free(p);
-			sbuf_reset(&x->logbatch);
-		}
-	}
-	memmove(x->logpart.buf, x->logpart.buf + used, x->logpart.len - used);
-	x->logpart.len -= used;
-	x->logpart.buf[x->logpart.len] = '\0';
-	if (x->logbatch.len) {
-		char *p = run_path(x->ws, x->run, "log.jsonl");
-
-		if (store_append(x->st, p, x->logbatch.buf, x->logbatch.len) < 0)
-			warnx("run %s: cannot save its log: %s", x->run, store_error(x->st));
-		free(p);
-		sbuf_reset(&x->logbatch);
-	}
+		x->dirty |= logpump_feed(&x->lp, x->rec, buf, (size_t)n) > 0;
+	if (final)
+		x->dirty |= logpump_end(&x->lp, x->rec) > 0;
+	/* once when it starts failing, and at the end, when lines are lost */
+	if ((rc = logpump_flush(&x->lp)) == -1 || (final && rc < 0))
+		warnx("run %s: cannot save its log: %s", x->run, x->lp.err);
 	/* the final pump is followed by the end record */
 	if (x->dirty && !final && time_mono() - x->last_save > 1.0)
 		save(x, 0);
@@ -639,8 +587,7 @@ rx_release(struct rx *x)
 	free(x->outdir);
 	free(x->logpath);
 	sbuf_release(&x->out);
-	sbuf_release(&x->logpart);
-	sbuf_release(&x->logbatch);
+	logpump_release(&x->lp);
 	if (x->logfd >= 0)
 		close(x->logfd);
 }
@@ -669,8 +616,7 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 	x.logfd = -1;
 	*exit_code = -1;
 	sbuf_init(&x.out, OUT_CHUNK * 4);
-	sbuf_init(&x.logpart, (size_t)16 << 20);
-	sbuf_init(&x.logbatch, LOG_CHUNK * 2);
+	logpump_init(&x.lp, st, ws, run);
 	if (!(x.rec = run_load(st, ws, run, &rc))) {
 		warnx("%s", store_error(st));
 		rx_release(&x);

@@ -117,7 +117,7 @@ show_run(struct store *st, const char *ws, const char *run, long lines, int json
 	    json_str(rec, "exp") ? json_str(rec, "exp") : "?", ws);
 	line(fp, "run", buf);
 	line(fp, "parent", json_str(rec, "parent"));
-	if (cJSON_IsNumber(cJSON_GetObjectItem(rec, "exit_code")))
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "exit_code")))
 		snprintf(buf, sizeof(buf), "%s (exit code %.0f)", json_str(rec, "status"),
 		    json_num(rec, "exit_code", 0));
 	else
@@ -132,17 +132,17 @@ show_run(struct store *st, const char *ws, const char *run, long lines, int json
 	line(fp, "created", json_str(rec, "created"));
 	line(fp, "started", json_str(rec, "started"));
 	line(fp, "ended", json_str(rec, "ended"));
-	if (cJSON_IsNumber(cJSON_GetObjectItem(rec, "duration"))) {
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "duration"))) {
 		snprintf(buf, sizeof(buf), "%.1f s", json_num(rec, "duration", 0));
 		line(fp, "duration", buf);
 	}
-	members(fp, "hparams", cJSON_GetObjectItem(rec, "hparams"));
-	members(fp, "metrics", cJSON_GetObjectItem(rec, "metrics"));
-	if (cJSON_IsNumber(cJSON_GetObjectItem(rec, "step"))) {
+	members(fp, "hparams", cJSON_GetObjectItemCaseSensitive(rec, "hparams"));
+	members(fp, "metrics", cJSON_GetObjectItemCaseSensitive(rec, "metrics"));
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "step"))) {
 		snprintf(buf, sizeof(buf), "%.0f", json_num(rec, "step", 0));
 		line(fp, "step", buf);
 	}
-	members(fp, "tags", cJSON_GetObjectItem(rec, "tags"));
+	members(fp, "tags", cJSON_GetObjectItemCaseSensitive(rec, "tags"));
 	files(fp, st, ws, run);
 	console(fp, st, ws, run, lines);
 	cJSON_Delete(rec);

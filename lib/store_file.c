@@ -40,6 +40,7 @@
 #include "name.h"
 #include "sha256.h"
 #include "store.h"
+#include "xtlog.h"
 #include "banned.h"
 
 #define TMPDIR ".tmp"
@@ -615,8 +616,8 @@ f_append(struct store *st, const char *path, const void *buf, size_t len)
 
 	if (fd < 0)
 		return fd;
-	/* One write: O_APPEND writes to a regular file are not interleaved. */
-	if (write_all(fd, buf, len) < 0)
+	/* One write: O_APPEND writes to a regular file are not interleaved; one cut short is taken back. */
+	if (xtlog_append(fd, buf, len) < 0)
 		rc = store_fail(st, STORE_ERR, "cannot append to '%s': %s", path, strerror(errno));
 	close(fd);
 	return rc;

@@ -1,4 +1,5 @@
 /* xtlog.c: see xtlog.h. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -7,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
 
@@ -61,6 +63,114 @@ xtlog_close(void)
 		close(fd);
 }
 
+/* The length of the UTF-8 sequence at s (n > 0 bytes there), 0 when it is not one. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c < 0xc2)
+		return 0;
+	if (c < 0xe0)
+		return n >= 2 && (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c < 0xf0) {
+		if (n < 3 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		/* overlong, or a surrogate */
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c < 0xf5) {
+		if (n < 4 || (s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 ||
+		    (s[3] & 0xc0) != 0x80)
+			return 0;
+		/* overlong, or past U+10FFFF */
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+/*
+ * Take back the n bytes that a short write left just before offset end:
+ * when they are still there (read back: another thread sharing fd may have
+ * moved its offset), overwrite them in place with spaces and a newline, a
+ * blank line that every reader skips. In place, whatever was appended
+ * after them stays whole, and no new space is needed. fd may be write-only:
+ * the file is opened again through /proc. Without /proc it is cut back
+ * instead, when it still ends with them.
+ */
+static void
+take_back(int fd, off_t end, const char *buf, size_t n)
+{
+	char blk[4096], path[64];
+	off_t start = end - (off_t)n, at;
+	struct stat sb;
+	size_t k;
+	int rw;
+
+	if (end < 0 || start < 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if ((rw = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+		/* no /proc (a chroot): cut them off, when nothing follows them */
+		if (fstat(fd, &sb) == 0 && sb.st_size == end && ftruncate(fd, start) < 0)
+			return;	/* nothing more to try */
+		return;
+	}
+	for (at = start; at < end; at += (off_t)k) {
+		k = (size_t)(end - at) < sizeof(blk) ? (size_t)(end - at) : sizeof(blk);
+		if (pread(rw, blk, k, at) != (ssize_t)k || memcmp(blk, buf + (at - start), k)) {
+			close(rw);
+			return;
+		}
+	}
+	memset(blk, ' ', sizeof(blk));
+	for (at = start; at < end; at += (off_t)k) {
+		k = (size_t)(end - at) < sizeof(blk) ? (size_t)(end - at) : sizeof(blk);
+		if (at + (off_t)k == end)
+			blk[k - 1] = '\n';
+		if (pwrite(rw, blk, k, at) != (ssize_t)k)
+			break;
+	}
+	close(rw);
+}
+
+int
+xtlog_append(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	int tries = 0;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if ((size_t)n == len)
+			return 0;
+		/*
+		 * Cut short: the disk is full (or a quota, a file size limit,
+		 * a signal on a network file system). The rest cannot follow:
+		 * another writer's line may be in between. Take the part back
+		 * and try the whole again; a full disk answers with its errno.
+		 */
+		if (n > 0)
+			take_back(fd, lseek(fd, 0, SEEK_CUR), p, (size_t)n);
+		if (++tries == 3) {
+			errno = ENOSPC;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 xtlog_write(const char *buf, size_t len)
 {
@@ -68,23 +178,126 @@ xtlog_write(const char *buf, size_t len)
 
 	if (fd < 0)
 		return -1;
-	while (len > 0) {
-		/*
-		 * A regular file takes the whole write at once. Only a full
-		 * disk or a signal cuts it short; then the rest follows, so
-		 * that at least the line is not left open.
-		 */
-		ssize_t n = write(fd, buf, len);
+	return xtlog_append(fd, buf, len);
+}
 
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
+char *
+xtlog_utf8(const char *s, size_t n)
+{
+	const unsigned char *t = (const unsigned char *)s;
+	char *b = malloc(3 * n + 1), *o = b;
+	size_t i = 0, k;
+
+	if (!b) {
+		errno = ENOMEM;
+		return NULL;
 	}
-	return 0;
+	while (i < n) {
+		if (t[i] && (k = utf8_len(t + i, n - i))) {
+			memcpy(o, t + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	*o = '\0';
+	return b;
+}
+
+/* The code of the escape "\\uXXXX" at t (n bytes there), or -1 when it is not one. */
+static long
+hex4(const unsigned char *t, size_t n)
+{
+	long u = 0;
+	int i;
+
+	if (n < 6 || t[0] != '\\' || t[1] != 'u')
+		return -1;
+	for (i = 2; i < 6; i++) {
+		if (!isxdigit(t[i]))
+			return -1;
+		u = u * 16 + (isdigit(t[i]) ? t[i] - '0' : (t[i] | 0x20) - 'a' + 10);
+	}
+	return u;
+}
+
+int
+xtlog_clean(const char *text, size_t len, char **out, size_t *outlen)
+{
+	static const char fffd[] = "\xef\xbf\xbd";
+	const unsigned char *t = (const unsigned char *)text;
+	char *b = NULL;
+	size_t i = 0, o = 0, k;
+	int instr = 0;
+	long u;
+
+	/* b is made at the first change; until then nothing is copied */
+#define KEEP(n) do { if (b) memcpy(b + o, t + i, (n)); o += b ? (n) : 0; i += (n); } while (0)
+#define SWAP(n, lit) do { \
+		if (!b) { \
+			if (!(b = malloc(3 * len + 1))) { errno = ENOMEM; return -1; } \
+			memcpy(b, t, i); o = i; \
+		} \
+		memcpy(b + o, (lit), sizeof(lit) - 1); o += sizeof(lit) - 1; i += (n); \
+	} while (0)
+	while (i < len) {
+		unsigned c = t[i];
+
+		if (!instr) {
+			size_t w = 0;
+
+			if (c == 'N' && len - i >= 3 && !memcmp(t + i, "NaN", 3))
+				w = 3;
+			else if (c == 'I' && len - i >= 8 && !memcmp(t + i, "Infinity", 8))
+				w = 8;
+			else if (c == '-' && len - i >= 9 && !memcmp(t + i, "-Infinity", 9))
+				w = 9;
+			if (w && (i + w == len || !(isalnum(t[i + w]) || t[i + w] == '_'))) {
+				if (w == 3)
+					SWAP(3, "\"NaN\"");
+				else if (w == 8)
+					SWAP(8, "\"Infinity\"");
+				else
+					SWAP(9, "\"-Infinity\"");
+				continue;
+			}
+			instr = c == '"';
+			KEEP(1);
+		} else if (c == '"') {
+			instr = 0;
+			KEEP(1);
+		} else if (c == '\\' && (u = hex4(t + i, len - i)) >= 0) {
+			long lo = u >= 0xd800 && u < 0xdc00 ? hex4(t + i + 6, len - i - 6) : -1;
+
+			if (lo >= 0xdc00 && lo < 0xe000)
+				KEEP(12);	/* a surrogate pair */
+			else if (u == 0 || (u >= 0xd800 && u < 0xe000))
+				SWAP(6, "\\ufffd");
+			else
+				KEEP(6);
+		} else if (c == '\\') {
+			KEEP(i + 1 < len ? 2 : 1);
+		} else if (c == 0) {
+			SWAP(1, fffd);
+		} else if (c < 0x80) {
+			KEEP(1);
+		} else if ((k = utf8_len(t + i, len - i))) {
+			KEEP(k);
+		} else {
+			SWAP(1, fffd);
+		}
+	}
+#undef KEEP
+#undef SWAP
+	if (!b)
+		return 0;
+	b[o] = '\0';
+	*out = b;
+	*outlen = o;
+	return 1;
 }
 
 /*
@@ -125,13 +338,14 @@ line_grow(struct line *l, size_t n)
 		return -1;
 	if (l->len + n <= l->cap)
 		return 0;
-	if (l->len + n > XTLOG_LINE_MAX) {
+	/* the limit does not count the newline */
+	if (l->len + n > XTLOG_LINE_MAX + 1) {
 		l->err = EMSGSIZE;
 		return -1;
 	}
 	cap = l->cap * 2 > l->len + n ? l->cap * 2 : l->len + n;
-	if (cap > XTLOG_LINE_MAX)
-		cap = XTLOG_LINE_MAX;
+	if (cap > XTLOG_LINE_MAX + 1)
+		cap = XTLOG_LINE_MAX + 1;
 	p = l->heap ? realloc(l->buf, cap) : malloc(cap);
 	if (!p) {
 		l->err = ENOMEM;
@@ -169,6 +383,19 @@ put_str(struct line *l, const char *s)
 		char esc[6] = { '\\', 0, '0', '0', 0, 0 };
 		size_t n = 2;
 
+		if (c >= 0x80) {
+			size_t k = utf8_len((const unsigned char *)s, strnlen(s, 4));
+
+			if (k) {
+				s += k - 1;
+				continue;
+			}
+			/* not UTF-8: the replacement character, as the reader would */
+			put(l, run, (size_t)(s - run));
+			run = s + 1;
+			PUTS(l, "\xef\xbf\xbd");
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
 		put(l, run, (size_t)(s - run));
@@ -401,8 +628,11 @@ xtlog_dtoa(double v, char *buf)
 	int n, e, point, i;
 
 	if (!isfinite(v)) {
-		memcpy(buf, "null", 5);
-		return 4;
+		const char *t = isnan(v) ? "\"NaN\"" : v > 0 ? "\"Infinity\"" : "\"-Infinity\"";
+		size_t n = strlen(t);
+
+		memcpy(buf, t, n + 1);
+		return n;
 	}
 	if (v == 0) {
 		memcpy(buf, "0", 2);
@@ -646,7 +876,14 @@ xtlog_event(const char *event, const char *json_data)
 	if (bad_name(event))
 		return einval();
 	if (json_data) {
-		data = cJSON_Parse(json_data);
+		char *clean = NULL;
+		size_t n;
+
+		/* NaN and Infinity as Python writes them; bytes that are not UTF-8 */
+		if (xtlog_clean(json_data, strlen(json_data), &clean, &n) < 0)
+			return -1;
+		data = cJSON_Parse(clean ? clean : json_data);
+		free(clean);
 		if (!cJSON_IsObject(data)) {
 			cJSON_Delete(data);
 			return einval();

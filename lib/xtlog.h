@@ -20,11 +20,15 @@
  *             that is not 1-128 letters, digits and "._-" (not starting
  *             with '.' or '-'), data that is not a JSON object.
  *   EMSGSIZE  the line would be longer than XTLOG_LINE_MAX bytes.
- *   other     from open(2) or write(2) (ENOSPC, EACCES, ...).
+ *   other     from open(2) or write(2) (ENOSPC, EDQUOT, EACCES, ...).
  *
- * Names and strings are JSON-escaped (they should be UTF-8). Numbers are
- * written as the shortest decimal that reads back as the same double; NaN
- * and the infinities, which JSON cannot hold, are written as null. A step
+ * A failed call leaves no part of its line in the file (see xtlog_append).
+ *
+ * Names and strings are JSON-escaped; bytes that are not UTF-8 become
+ * U+FFFD. Numbers are written as the shortest decimal that reads back as
+ * the same double; NaN and the infinities, which JSON cannot hold, are
+ * written as the strings "NaN", "Infinity" and "-Infinity", which xt reads
+ * as those numbers (see xt(7), "Numbers that JSON cannot hold"). A step
  * < 0 means "no step". Formatting uses a buffer on the stack (plus the
  * heap, only for xtlog_event with large data), so the calls are safe from
  * any thread; they are not async-signal-safe.
@@ -37,8 +41,12 @@
 
 #include <stddef.h>
 
-/* The longest line the API writes, newline included. */
-#define XTLOG_LINE_MAX 65536
+/*
+ * The longest line of the protocol: 1 MiB, its newline not counted. The
+ * API refuses a longer one (EMSGSIZE), xt-log too, and xt-runq records an
+ * "invalid" event in its place.
+ */
+#define XTLOG_LINE_MAX ((size_t)1 << 20)
 
 /*
  * Open $XT_LOG for appending (O_WRONLY|O_APPEND|O_CREAT|O_CLOEXEC, mode
@@ -61,6 +69,38 @@ void xtlog_close(void);
  */
 int xtlog_write(const char *buf, size_t len);
 
+/*
+ * Append buf (len bytes) to the file open on fd with O_APPEND in one
+ * write(2), and leave no part of it there when that fails. A write that the
+ * disk cuts short (ENOSPC, EDQUOT, EFBIG) is taken back: its bytes are
+ * overwritten in place with spaces ending in a newline (a blank line, which
+ * every reader of JSON lines skips), so that a torn line never runs into
+ * the next one and the lines appended after it by others stay whole; then
+ * the whole is tried again, and at last -1 is returned with the errno of
+ * the write (ENOSPC when the disk kept cutting it short). Without /proc
+ * the part is cut off the file instead, when nothing follows it. 0 or -1.
+ */
+int xtlog_append(int fd, const void *buf, size_t len);
+
+/*
+ * Make text (len bytes, one line of the protocol) valid JSON as xt stores
+ * it: the bare words NaN, Infinity and -Infinity outside strings (Python's
+ * json.dumps writes them) become the strings "NaN", "Infinity" and
+ * "-Infinity"; inside strings, bytes that are not UTF-8, NUL bytes, the
+ * escape \u0000 and unpaired surrogate escapes become U+FFFD. Anything
+ * else is left for the JSON parser to judge. Returns 0 when text needs no
+ * change, 1 with *out a new NUL-terminated text of *outlen bytes (caller
+ * frees), or -1 with errno ENOMEM.
+ */
+int xtlog_clean(const char *text, size_t len, char **out, size_t *outlen);
+
+/*
+ * A copy of the n bytes at s with each byte that is not part of UTF-8, and
+ * each NUL, replaced by U+FFFD; NUL-terminated. Caller frees; NULL with
+ * errno ENOMEM.
+ */
+char *xtlog_utf8(const char *s, size_t n);
+
 /* One metric: {"event":"metrics","step":step,"data":{name:value}}. */
 int xtlog_metric(const char *name, double value, long step);
 
@@ -77,13 +117,16 @@ int xtlog_tag(const char *name, const char *value);
 /*
  * Any event: {"event":event,"data":DATA}. json_data is the text of a JSON
  * object (it may span lines; it is written compactly), or NULL for no data.
+ * NaN, Infinity and -Infinity in it, as Python writes them, are written as
+ * strings, and text that is not UTF-8 is made so (see xtlog_clean).
  */
 int xtlog_event(const char *event, const char *json_data);
 
 /*
  * Write v into buf (at least 32 bytes) as the JSON number this API writes:
  * the shortest decimal that reads back as v in nearly all cases, never
- * more than 17 digits, "null" for NaN and the infinities. Returns the
+ * more than 17 digits, the strings "NaN", "Infinity" and "-Infinity" (in
+ * quotes) for those values. Returns the
  * length; buf is NUL-terminated.
  */
 size_t xtlog_dtoa(double v, char *buf);

@@ -10,7 +10,8 @@ static const char *rec =
     "{\"run\":\"run7.2\",\"status\":\"completed\",\"hparams\":{\"lr\":0.01,\"opt\":\"adam\","
     "\"layers\":[1,2],\"nest\":{\"d\":3}},\"metrics\":{\"acc\":0.93,\"test-acc\":0.9,"
     "\"loss\":1e-1},\"tags\":{\"top5\":true,\"note\":null},\"name\":\"a\\\"b\\u00e9\","
-    "\"num_str\":\"10\",\"n\":10}";
+    "\"num_str\":\"10\",\"n\":10,\"nan\":\"NaN\",\"inf\":\"Infinity\",\"ninf\":-Infinity,"
+    "\"bare\":NaN}";
 
 /* Evaluate src against record: 1, 0, or -1 when it does not parse. */
 static int
@@ -131,6 +132,15 @@ int
 main(void)
 {
 	char out[64];
+
+	/* NaN and the infinities ("NaN", "Infinity", or bare) compare as IEEE 754 */
+	CHECK(eval("nan < 1") == 0 && eval("nan > 1") == 0 && eval("nan == 1") == 0);
+	CHECK(eval("nan <= 1") == 0 && eval("nan >= 1") == 0 && eval("nan != 1") == 1);
+	CHECK(eval("bare < 1") == 0 && eval("bare >= 1") == 0 && eval("bare != 0") == 1);
+	CHECK(eval("not nan < 1") == 1);
+	CHECK(eval("inf > 1e308") == 1 && eval("inf == 1") == 0 && eval("inf < 0") == 0);
+	CHECK(eval("ninf < -1e308") == 1 && eval("ninf > 0") == 0);
+	CHECK(eval("nan == 'NaN'") == 0);	/* a number, not a string */
 
 	/* comparisons and types */
 	CHECK(eval("metrics.acc > 0.9") == 1);

@@ -11,12 +11,19 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <unistd.h>
 
 #include "check.h"
 #include "json.h"
+#include "logpump.h"
+#include "store.h"
 #include "util.h"
 #include "xtlog.h"
 
@@ -121,7 +128,7 @@ test_format(void)
 	CHECK(line_is("{\"time\":\"T\",\"event\":\"hparams\","
 	    "\"data\":{\"a\\\"b\\\\c\\n\":\"t\\tab\\u0001\\u001f\"}}\n"));
 
-	/* the shortest number that reads back; null for what JSON cannot hold */
+	/* the shortest number that reads back; a string for what JSON cannot hold */
 	CHECK(xtlog_metric("v", 1, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1}}\n"));
 	CHECK(xtlog_metric("v", -2.5, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":-2.5}}\n"));
 	CHECK(xtlog_metric("v", 0.1, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.1}}\n"));
@@ -130,8 +137,8 @@ test_format(void)
 	CHECK(xtlog_metric("v", 1e300, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":1e+300}}\n"));
 	CHECK(xtlog_metric("v", 1.0 / 3, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":0.3333333333333333}}\n"));
 	CHECK(xtlog_metric("v", 9007199254740993.0, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":9007199254740992}}\n"));
-	CHECK(xtlog_metric("v", NAN, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":null}}\n"));
-	CHECK(xtlog_metric("v", -INFINITY, 123456789012L) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":123456789012,\"data\":{\"v\":null}}\n"));
+	CHECK(xtlog_metric("v", NAN, 0) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":0,\"data\":{\"v\":\"NaN\"}}\n"));
+	CHECK(xtlog_metric("v", -INFINITY, 123456789012L) == 0 && line_is("{\"time\":\"T\",\"event\":\"metrics\",\"step\":123456789012,\"data\":{\"v\":\"-Infinity\"}}\n"));
 
 	/* bad arguments write nothing */
 	CHECK(xtlog_metric("", 1, 0) == -1 && errno == EINVAL);
@@ -170,6 +177,285 @@ test_format(void)
 	CHECK(!strcmp(sb.buf, "{\"event\":\"a\"}\n{\"event\":\"b\"}\n"));
 	sbuf_release(&sb);
 	fresh();
+}
+
+
+/* xtlog_clean(text) is want (NULL: unchanged). */
+static int
+clean_is(const char *text, const char *want)
+{
+	char *out = NULL;
+	size_t n = 0;
+	int rc = xtlog_clean(text, strlen(text), &out, &n);
+	int ok = want ? rc == 1 && n == strlen(want) && !strcmp(out, want) : rc == 0;
+
+	if (!ok)
+		printf("# clean '%s': got %d '%s', want '%s'\n", text, rc, out ? out : "",
+		    want ? want : "(unchanged)");
+	free(out);
+	return ok;
+}
+
+/* NaN and Infinity as Python writes them; stray bytes, \u0000 and lone surrogates. */
+static void
+test_clean(void)
+{
+	char nul[] = "{\"a\":\"x\0y\"}";
+	char *out = NULL;
+	size_t n;
+	cJSON *o;
+
+	CHECK(clean_is("{\"a\":1,\"b\":[true,null]}", NULL));
+	CHECK(clean_is("{\"a\":\"NaN Infinity -Infinity\"}", NULL));
+	CHECK(clean_is("{\"a\":NaN,\"b\":Infinity,\"c\":-Infinity,\"d\":[NaN]}",
+	    "{\"a\":\"NaN\",\"b\":\"Infinity\",\"c\":\"-Infinity\",\"d\":[\"NaN\"]}"));
+	CHECK(clean_is("{\"a\": NaN}", "{\"a\": \"NaN\"}"));
+	CHECK(clean_is("{\"a\":NaNx}", NULL));	/* not a word of its own: left to the parser */
+	CHECK(clean_is("{\"a\":\"\\\"NaN\"}", NULL));
+	CHECK(clean_is("{\"a\":\"x\xffy\xc3\"}", "{\"a\":\"x\xef\xbf\xbdy\xef\xbf\xbd\"}"));
+	CHECK(clean_is("{\"\xe9t\xe9\":1}", "{\"\xef\xbf\xbdt\xef\xbf\xbd\":1}"));
+	CHECK(clean_is("{\"a\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}", NULL));
+	CHECK(clean_is("{\"a\":\"\xed\xa0\x80\xc0\xaf\"}",
+	    "{\"a\":\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"}"));
+	CHECK(clean_is("{\"a\":\"x\\u0000y\"}", "{\"a\":\"x\\ufffdy\"}"));
+	CHECK(clean_is("{\"a\":\"\\ud83d\\ude00\\u00e9\"}", NULL));
+	CHECK(clean_is("{\"a\":\"\\ud83d-\\ude00\"}", "{\"a\":\"\\ufffd-\\ufffd\"}"));
+	CHECK(xtlog_clean(nul, sizeof(nul) - 1, &out, &n) == 1 && n == 13 &&
+	    !memcmp(out, "{\"a\":\"x\xef\xbf\xbdy\"}", 13));
+	free(out);
+
+	/* through the API: NaN in an event's data, stray bytes in names and values */
+	fresh();
+	CHECK(xtlog_event("ev", "{\"loss\": NaN, \"best\": -Infinity, \"n\": 2}") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"ev\",\"data\":{\"loss\":\"NaN\",\"best\":\"-Infinity\",\"n\":2}}\n"));
+	CHECK(xtlog_hparam_str("n\xff", "a\xc3z") == 0);
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"hparams\",\"data\":{\"n\xef\xbf\xbd\":\"a\xef\xbf\xbdz\"}}\n"));
+	CHECK(xtlog_event("ev", "{\"s\":\"\\u0000\"}") == 0);
+	o = NULL;
+	CHECK(line_is("{\"time\":\"T\",\"event\":\"ev\",\"data\":{\"s\":\"\xef\xbf\xbd\"}}\n"));
+	cJSON_Delete(o);
+}
+
+/* The limit: a line of XTLOG_LINE_MAX bytes (newline not counted) goes, one more does not. */
+static void
+test_limit(void)
+{
+	/* {"time":"...","event":"hparams","data":{"s":"..."}} around the value */
+	size_t frame = strlen("{\"time\":\"2026-11-21T18:00:01.234Z\",\"event\":\"hparams\","
+	    "\"data\":{\"s\":\"\"}}");
+	char *v = xmalloc(XTLOG_LINE_MAX + 1);
+	struct sbuf sb;
+
+	fresh();
+	memset(v, 'v', XTLOG_LINE_MAX);
+	v[XTLOG_LINE_MAX - frame] = '\0';
+	CHECK(xtlog_hparam_str("s", v) == 0);
+	sbuf_init(&sb, 4 << 20);
+	slurp(&sb);
+	CHECK(sb.len == XTLOG_LINE_MAX + 1);
+	fresh();
+	v[XTLOG_LINE_MAX - frame] = 'v';
+	v[XTLOG_LINE_MAX - frame + 1] = '\0';
+	CHECK(xtlog_hparam_str("s", v) == -1 && errno == EMSGSIZE);
+	slurp(&sb);
+	CHECK(sb.len == 0);
+	sbuf_release(&sb);
+	free(v);
+	fresh();
+}
+
+/*
+ * A write that the disk cuts short leaves no part of its line: here the
+ * file size limit (RLIMIT_FSIZE) cuts it, as a full disk would. In a child,
+ * so that the limit ends with it.
+ */
+static void
+test_full(void)
+{
+	pid_t pid;
+	int st;
+
+	fresh();
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit rl = { 4096, RLIM_INFINITY };
+		char big[3000];
+		int fails = 0, fd;
+
+		signal(SIGXFSZ, SIG_IGN);
+		memset(big, 'b', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		fails += xtlog_hparam_str("one", big) != 0;
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(3);
+		/* the second line crosses 4096 bytes: cut short, taken back */
+		errno = 0;
+		fails += !(xtlog_hparam_str("two", big) == -1 && errno == EFBIG);
+		/* the raw protocol too, on a descriptor of one's own */
+		rl.rlim_cur = 4096 + 2000;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		fd = open(logpath, O_WRONLY | O_APPEND);
+		fails += !(xtlog_append(fd, big, sizeof(big)) == -1 && errno == EFBIG);
+		close(fd);
+		rl.rlim_cur = RLIM_INFINITY;
+		setrlimit(RLIMIT_FSIZE, &rl);
+		fails += xtlog_metric("three", 3, 3) != 0;
+		_exit(fails);
+	}
+	CHECK(pid > 0 && waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	{
+		struct sbuf sb;
+		char *p, *nl;
+		int lines = 0, blank = 0, bad = 0;
+
+		sbuf_init(&sb, 1 << 20);
+		slurp(&sb);
+		for (p = sb.buf; (nl = memchr(p, '\n', sb.len - (size_t)(p - sb.buf))); p = nl + 1) {
+			cJSON *o;
+
+			if (strspn(p, " ") == (size_t)(nl - p)) {
+				blank++;
+				continue;
+			}
+			o = cJSON_ParseWithLength(p, (size_t)(nl - p));
+			lines++;
+			bad += !o;
+			cJSON_Delete(o);
+		}
+		/* what the cut writes left is one blank line each, never a torn one */
+		CHECK(lines == 2 && bad == 0 && blank == 2 && p == sb.buf + sb.len);
+		CHECK(strstr(sb.buf, "\"one\"") && strstr(sb.buf, "\"three\"") &&
+		    !strstr(sb.buf, "\"two\""));
+		if (!(lines == 2 && bad == 0 && blank == 2))
+			printf("# %d lines, %d bad, %d blank\n", lines, bad, blank);
+		sbuf_release(&sb);
+	}
+	fresh();
+}
+
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* The events of the log at path, one letter each (m metrics, i invalid, e error, other: o) into out. */
+static void
+pump_events(const char *path, struct sbuf *out, long *steps, long *lost)
+{
+	struct sbuf sb;
+	char *p, *nl;
+
+	sbuf_init(&sb, (size_t)64 << 20);
+	sbuf_reset(out);
+	*steps = 0;
+	*lost = 0;
+	if (file_read(path, &sb) == 0) {
+		for (p = sb.buf; (nl = memchr(p, '\n', sb.len - (size_t)(p - sb.buf))); p = nl + 1) {
+			cJSON *o = cJSON_ParseWithLength(p, (size_t)(nl - p));
+			const char *ev = json_str(o, "event");
+
+			if (!ev)
+				sbuf_addc(out, '?');
+			else if (!strcmp(ev, "metrics"))
+				(*steps)++;
+			else if (!strcmp(ev, "error"))
+				*lost += (long)json_num(cJSON_GetObjectItemCaseSensitive(o, "data"), "lines", 0);
+			if (ev && strcmp(ev, "metrics"))
+				sbuf_addc(out, ev[0]);
+			cJSON_Delete(o);
+		}
+	}
+	sbuf_release(&sb);
+}
+
+/*
+ * The pump of xt-runq: lines cut anywhere between reads, a line over the
+ * limit spread over many reads, blank lines, an unended last line; lines
+ * kept while the store fails, and counted in an "error" event when too
+ * many had to be dropped.
+ */
+static void
+test_pump(const char *dir)
+{
+	char url[600], path[700], err[256], line[128];
+	struct logpump lp;
+	struct store *st;
+	struct sbuf ev, big;
+	cJSON *rec = cJSON_CreateObject();
+	long steps, lost, i, n;
+	size_t k;
+
+	snprintf(url, sizeof(url), "%s/store", dir);
+	snprintf(path, sizeof(path), "%s/ws/ws1/runs/run1/log.jsonl", url);
+	CHECK((st = store_open(url, err, sizeof(err))) != NULL);
+	if (!st)
+		return;
+	sbuf_init(&ev, 1 << 20);
+	sbuf_init(&big, (size_t)8 << 20);
+	logpump_init(&lp, st, "ws1", "run1");
+	/* one byte at a time, then a line over the limit in pieces of 1000 */
+	{
+		const char *a = "{\"event\":\"metrics\",\"step\":1,\"data\":{\"a\":1}}\n  \n{\"event\":\"x\"}\n";
+
+		n = 0;
+		for (k = 0; a[k]; k++)
+			n += logpump_feed(&lp, rec, a + k, 1);
+		CHECK(n == 2);
+	}
+	sbuf_adds(&big, "{\"event\":\"big\",\"data\":{\"s\":\"");
+	while (big.len < 3000000)
+		sbuf_addc(&big, 'x');
+	sbuf_adds(&big, "\"}}\n{\"event\":\"metrics\",\"step\":2,\"data\":{\"a\":2}}\n{\"event\":\"last\"}");
+	n = 0;
+	for (k = 0; k < big.len; k += 1000)
+		n += logpump_feed(&lp, rec, big.buf + k, big.len - k < 1000 ? big.len - k : 1000);
+	CHECK(n == 2);
+	CHECK(logpump_end(&lp, rec) == 1 && logpump_end(&lp, rec) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	CHECK(json_num(rec, "step", -1) == 2);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(steps == 2 && !strcmp(ev.buf, "xil"));
+
+	/* the store fails (log.jsonl is a folder): lines wait, then go */
+	unlink(path);
+	CHECK(mkdir(path, 0777) == 0);
+	for (i = 0; i < 1000; i++) {
+		n = snprintf(line, sizeof(line), "{\"event\":\"metrics\",\"step\":%ld,\"data\":{\"a\":1}}\n", i);
+		logpump_feed(&lp, rec, line, (size_t)n);
+	}
+	CHECK(logpump_flush(&lp) == -1 && strstr(lp.err, "log.jsonl"));
+	CHECK(logpump_flush(&lp) == -2);
+	CHECK(rmdir(path) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(steps == 1000 && lost == 0 && ev.len == 0);
+
+	/* past LOGPUMP_KEEP while it fails: dropped, and said so */
+	unlink(path);
+	CHECK(mkdir(path, 0777) == 0);
+	for (i = 0; i < 200000; i++) {
+		n = snprintf(line, sizeof(line), "{\"event\":\"metrics\",\"step\":%ld,\"data\":{\"a\":1}}\n", i);
+		logpump_feed(&lp, rec, line, (size_t)n);
+	}
+	CHECK(rmdir(path) == 0);
+	CHECK(logpump_flush(&lp) == 0);
+	pump_events(path, &ev, &steps, &lost);
+	CHECK(!strcmp(ev.buf, "e") && lost > 0 && steps + lost == 200000);
+	if (steps + lost != 200000)
+		printf("# %ld kept, %ld lost\n", steps, lost);
+	CHECK(json_num(rec, "step", -1) == 199999);
+
+	logpump_release(&lp);
+	store_close(st);
+	nftw(url, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	sbuf_release(&ev);
+	sbuf_release(&big);
+	cJSON_Delete(rec);
 }
 
 /* Random doubles of every magnitude come back exactly from their JSON. */
@@ -310,8 +596,9 @@ test_dtoa(void)
 	/* Grisu2 may give one digit more than the shortest, rarely */
 	CHECK(longer < 2000);
 	printf("# %zu of ~200,000 not the shortest\n", longer);
-	CHECK(xtlog_dtoa(NAN, buf) == 4 && !strcmp(buf, "null"));
-	CHECK(xtlog_dtoa(INFINITY, buf) == 4 && !strcmp(buf, "null"));
+	CHECK(xtlog_dtoa(NAN, buf) == 5 && !strcmp(buf, "\"NaN\""));
+	CHECK(xtlog_dtoa(INFINITY, buf) == 10 && !strcmp(buf, "\"Infinity\""));
+	CHECK(xtlog_dtoa(-INFINITY, buf) == 11 && !strcmp(buf, "\"-Infinity\""));
 	CHECK(xtlog_dtoa(-0.0, buf) == 1 && !strcmp(buf, "0"));
 	CHECK(xtlog_dtoa(0.1, buf) == 3 && !strcmp(buf, "0.1"));
 	CHECK(xtlog_dtoa(-1234.5, buf) == 7 && !strcmp(buf, "-1234.5"));
@@ -437,6 +724,10 @@ main(int argc, char **argv)
 	snprintf(logpath, sizeof(logpath), "%s/log", dir);
 	test_dtoa();
 	test_format();
+	test_clean();
+	test_limit();
+	test_full();
+	test_pump(dir);
 	fresh();
 	test_roundtrip();
 	test_many();
