@@ -299,6 +299,11 @@ print_lines(struct reader *rd, int end)
 		size_t n = nl ? (size_t)(nl - s) : (size_t)(e - s);
 
 		rd->lineno++;
+		/* a log line of blanks is what a full disk left of a cut append (xt.7) */
+		if (!rd->console && n == strspn(s, " \t\r")) {
+			s += n + (nl != NULL);
+			continue;
+		}
 		if (wanted(s, n, rd->events, rd->nev, rd->path, rd->lineno) &&
 		    ((rd->prefix && fputs(rd->prefix, stdout) == EOF) ||
 		    fwrite(s, 1, n, stdout) != n || putchar('\n') == EOF))

@@ -176,4 +176,15 @@ t_run xt-log show -f run2
 t_status 0 "follow an ended run"
 t_out_is "$XT_STORE/ws/ws1/runs/run2/log.jsonl" "prints its log and stops"
 
+# a line of blanks (what a full disk leaves of a cut append) is no event line
+cp "$XT_STORE/ws/ws1/runs/run2/log.jsonl" want
+printf '      \n' | xt-put -a run2/log.jsonl >/dev/null
+t_run xt-log show -e started run2
+t_status 0 "show -e over a log with a line of blanks"
+grep '"event":"started"' want >want.started
+t_out_is want.started "prints the events asked for"
+t_err_empty "and warns of no line"
+t_run xt-log show run2
+t_out_is want "show leaves the blank line out"
+
 t_done
