@@ -14,7 +14,7 @@
 
 #include "blob.h"
 #include "config.h"
-#include "index.h"
+#include "job.h"
 #include "json.h"
 #include "name.h"
 #include "queue.h"
@@ -166,167 +166,6 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
-/* Runs stored and queued with one flush of the disk */
-#define SUBMIT_CHUNK 1000
-
-/* Queue run r: 0 or -1 with errno. */
-static int
-enqueue(struct queue *q, struct store *st, const struct opts *o, const cJSON *r,
-    const char *jname)
-{
-	cJSON *e = cJSON_CreateObject();
-	int rc;
-
-	json_set_str(e, "store", store_url(st));
-	json_set_str(e, "ws", o->ws);
-	json_set_str(e, "run", json_str(r, "run"));
-	json_set_str(e, "job", jname);
-	rc = queue_add(q, e);
-	cJSON_Delete(e);
-	return rc;
-}
-
-/* Allocate names, store the job, its code and its runs, and queue them. */
-static void
-store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char *from_manifest)
-{
-	char *jobsdir = xasprintf("ws/%s/jobs", o->ws), *runsdir = xasprintf("ws/%s/runs", o->ws);
-	char *jname, *mpath, *jp, *line, *parent = NULL;
-	static const char placeholder[] = "{\"status\":\"allocating\"}\n";
-	int nr = cJSON_GetArraySize(runs), k = 0;
-	long n, uploaded = 0;
-	struct queue q;
-	cJSON *r, *names = cJSON_CreateArray();
-	size_t len;
-	struct sbuf idx;
-	struct stat sb;
-	int same_disk;
-
-	if ((n = name_alloc(st, jobsdir, "job", "job.json", placeholder, sizeof(placeholder) - 1)) < 0)
-		die("cannot make a job: %s", store_error(st));
-	jname = xasprintf("job%ld", n);
-	mpath = xasprintf("%s/%s/code.jsonl", jobsdir, jname);
-	if (from_manifest) {
-		struct sbuf sb;
-
-		sbuf_init(&sb, (size_t)1 << 30);
-		if (store_get(st, from_manifest, 0, -1, &sb) < 0 || store_put(st, mpath, sb.buf, sb.len) < 0)
-			die("cannot copy the code snapshot: %s", store_error(st));
-		sbuf_release(&sb);
-	} else if (blob_put_tree(st, NULL, &o->tree, mpath, &uploaded) < 0) {
-		die("cannot store the code snapshot: %s", store_error(st));
-	}
-	/* runN for one run; a parent runN and children runN.1..k for several */
-	if ((n = name_alloc(st, runsdir, "run", "run.json", placeholder, sizeof(placeholder) - 1)) < 0)
-		die("cannot make a run: %s", store_error(st));
-	if (nr > 1) {
-		cJSON *p = cJSON_Duplicate(runs->child, 1);
-
-		parent = xasprintf("run%ld", n);
-		json_set_str(p, "run", parent);
-		json_set_str(p, "job", jname);
-		json_set_num(p, "children", nr);
-		json_set(p, "hparams", cJSON_CreateObject());
-		json_set(p, "given_hparams", cJSON_CreateObject());
-		{
-			char *c = cmd_text(cJSON_GetObjectItemCaseSensitive(job, "argv"), NULL, "");
-
-			json_set_str(p, "cmd", c);
-			free(c);
-		}
-		cJSON_DeleteItemFromObjectCaseSensitive(p, "attempt");
-		if (run_save(st, p) < 0)
-			die("cannot store run '%s': %s", parent, store_error(st));
-		cJSON_Delete(p);
-	}
-	queue_open(&q, NULL);
-	cJSON_ArrayForEach(r, runs) {
-		char *name = parent ? xasprintf("%s.%d", parent, ++k) : xasprintf("run%ld", n);
-
-		json_set_str(r, "run", name);
-		json_set_str(r, "job", jname);
-		if (parent)
-			json_set_str(r, "parent", parent);
-		cJSON_AddItemToArray(names, cJSON_CreateString(name));
-		free(name);
-	}
-	json_set_str(job, "job", jname);
-	json_set(job, "runs", names);
-	if (parent)
-		json_set_str(job, "parent_run", parent);
-	sbuf_init(&idx, (size_t)1 << 30);
-	jp = xasprintf("%s/%s/job.json", jobsdir, jname);
-	line = json_line(job, &len);
-	if (store_put(st, jp, line, len) < 0)
-		die("cannot store job '%s': %s", jname, store_error(st));
-	free(line);
-	/* runs are stored in chunks: their records (and, for many runs, their
-	 * queue entries) are written, made durable with one flush of the disk and
-	 * then visible; the index lines and events follow, the entries last */
-	/* the entries are written before the store's flush: on one disk it covers them */
-	same_disk = !strncmp(store_url(st), "file://", 7) && stat(store_url(st) + 7, &sb) == 0 &&
-	    sb.st_dev == queue_dev(&q);
-	r = runs->child;
-	while (r) {
-		cJSON *first = r, *end;
-		int batch = nr > 1;
-
-		if (batch) {
-			store_batch_begin(st);
-			queue_batch_begin(&q);
-		}
-		sbuf_reset(&idx);
-		for (k = 0; r && k < SUBMIT_CHUNK; r = r->next, k++) {
-			const char *name = json_str(r, "run");
-			char *p = run_path(o->ws, name, "run.json");
-
-			line = json_line(r, &len);
-			if (store_put(st, p, line, len) < 0) {
-				queue_close(&q);
-				die("cannot store run '%s': %s", name, store_error(st));
-			}
-			if (sbuf_add(&idx, line, len) < 0)
-				die("cannot store run '%s': out of memory", name);
-			free(line);
-			free(p);
-			if (batch && enqueue(&q, st, o, r, jname) < 0)
-				die("cannot queue run '%s':", name);
-		}
-		end = r;
-		if (store_commit(st) < 0) {
-			queue_close(&q);
-			die("cannot store the runs: %s", store_error(st));
-		}
-		if (index_append(st, o->ws, idx.buf, idx.len) < 0)
-			die("cannot append to the run index: %s", store_error(st));
-		for (r = first; r != end; r = r->next) {
-			const char *name = json_str(r, "run");
-			char *p = run_path(o->ws, name, "log.jsonl"), *l1, *l2;
-			size_t n1, n2;
-
-			l1 = run_event_line("created", -1, NULL, &n1);
-			l2 = run_event_line("queued", -1, NULL, &n2);
-			l1 = xrealloc(l1, n1 + n2 + 1);
-			memcpy(l1 + n1, l2, n2 + 1);
-			if (store_append(st, p, l1, n1 + n2) < 0)
-				warnx("run '%s': %s", name, store_error(st));
-			free(l1);
-			free(l2);
-			free(p);
-		}
-		if (batch ? queue_commit(&q, same_disk) < 0 : enqueue(&q, st, o, first, jname) < 0)
-			die("cannot queue the runs:");
-	}
-	sbuf_release(&idx);
-	queue_close(&q);
-	free(jp);
-	free(parent);
-	free(mpath);
-	free(jname);
-	free(jobsdir);
-	free(runsdir);
-}
-
 /* True when the local queue holds the run, waiting or running. */
 static int
 in_queue(const char *ws, const char *run)
@@ -437,7 +276,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct store *st = NULL;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
-	char why[256], t[32], *from_manifest = NULL;
+	char why[256], why2[1024], t[32], *from_manifest = NULL;
 	int c, i, ret = 0, prefix_given = 0, exp_given = 0, li = 0;
 	struct stat sb;
 
@@ -584,7 +423,10 @@ main(int argc, char **argv)
 	} else {
 		if (!st)
 			st = tool_store();
-		store_job(st, &o, job, runs, from_manifest);
+		/* a submit killed before is finished or undone first */
+		job_recover_all();
+		if (job_create(st, job, runs, &o.tree, from_manifest, why2, sizeof(why2)) < 0)
+			die("%s", why2);
 		print_runs(runs);
 		if (o.wait)
 			ret = wait_runs(st, &o, runs);

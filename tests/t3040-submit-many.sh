@@ -4,6 +4,10 @@
 # entry, and nothing is left half-made in the store or the spool.
 . "$(dirname "$0")/lib.sh"
 
+# no_tmp: the spool and the store are there, and hold no temporary entry or object
+no_tmp_spool() { [ -d "$XT_HOME/spool/queue" ] && [ -z "$(ls -A "$XT_HOME/spool/queue" | grep '^\.')" ]; }
+no_tmp_store() { [ -d "$XT_STORE/.tmp" ] && [ -z "$(ls -A "$XT_STORE/.tmp")" ]; }
+
 mkdir code
 echo 'echo hi' >code/run.sh
 t_run xt-submit -C code --runs 1001 -- sh run.sh
@@ -34,8 +38,8 @@ t_run xt-runq ls
 t_status 0 "list the queue"
 t_ok "every run is queued once" [ "$(sed -n 's/.*"run":"\(run1\.[0-9]*\)".*"state":"queued".*/\1/p' "$T/out" | sort -u | wc -l)" -eq 1001 ]
 t_ok "and nothing else" [ "$(wc -l <"$T/out")" -eq 1001 ]
-t_ok "no temporary entry is left in the spool" [ -z "$(ls -A "$XT_HOME/spool/queue" | grep '^\.')" ]
-t_ok "no temporary object is left in the store" [ -z "$(ls -A "$XT_STORE/.tmp" 2>/dev/null)" ]
+t_ok "no temporary entry is left in the spool" no_tmp_spool
+t_ok "no temporary object is left in the store" no_tmp_store
 
 # a run record that cannot be put (a folder is in its way) fails the
 # submit, and no run of that job is queued
@@ -44,7 +48,12 @@ t_run xt-submit -C code --runs 3 -- sh run.sh
 t_status 1 "a record that cannot be put fails the submit"
 t_err_has "cannot store the runs" "and says so"
 t_run xt-runq ls
+t_status 0 "list the queue"
 t_ok "none of its runs is queued" [ "$(grep -c '"run":"run2' "$T/out")" -eq 0 ]
-t_ok "no temporary entry is left in the spool" [ -z "$(ls -A "$XT_HOME/spool/queue" | grep '^\.')" ]
-t_ok "no temporary object is left in the store" [ -z "$(ls -A "$XT_STORE/.tmp" 2>/dev/null)" ]
+t_ok "the first job's runs still are" [ "$(grep -c '"run":"run1\.' "$T/out")" -eq 1001 ]
+t_ok "no temporary entry is left in the spool" no_tmp_spool
+t_ok "no temporary object is left in the store" no_tmp_store
+t_ok "nothing of the job is left: no job record" test -d "$XT_STORE/ws/ws1/jobs/job1" -a ! -e "$XT_STORE/ws/ws1/jobs/job2"
+t_ok "no run record" test -d "$XT_STORE/ws/ws1/runs/run1" -a ! -e "$XT_STORE/ws/ws1/runs/run2" -a ! -e "$XT_STORE/ws/ws1/runs/run2.1"
+t_ok "no journal of the submit" test -d "$XT_HOME/submit" -a -z "$(ls -A "$XT_HOME/submit")"
 t_done
