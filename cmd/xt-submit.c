@@ -29,7 +29,7 @@ struct opts {
 	const char *hp_prefix;
 	long nruns, retries;
 	double max_minutes;
-	int wait, dry_run;
+	int wait, dry_run, runs_given, no_check;
 	cJSON *tags;
 	struct tree tree;
 };
@@ -52,6 +52,7 @@ usage(int status)
 	    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
 	    "  --wait                   run the local queue and wait; exit with the worst status\n"
 	    "  --dry-run                print what would be made; store nothing\n"
+	    "  --no-check               do not check that the command's program and script exist\n"
 	    "  --search ALGO --space FILE  each run gets its hparams when it starts (xt-search(1))\n"
 	    "  --prune POLICY           stop runs early; --search-opt NAME=VALUE sets metric, goal, ...\n");
 	exit(status);
@@ -122,6 +123,43 @@ check_target(const char *target)
 		    target);
 	if (strcmp(type, "local") != 0)
 		die("target '%s' is of type '%s'; this xt runs local targets only", target, type);
+}
+
+static int
+has_name(const cJSON *names, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, names)
+		if (!strcmp(it->valuestring, name))
+			return 1;
+	return 0;
+}
+
+/* Refuse (2) an hparam of the sets or of the search's space that the command gives too. */
+static void
+check_swept(const struct opts *o, const cJSON *argv, const cJSON *hpsets, const cJSON *job)
+{
+	cJSON *names = searchjob_names(job);
+	const cJSON *set, *it;
+	char err[1024];
+	int rc;
+
+	rc = names ? job_check_hparams(argv, o->hp_prefix, names, err, sizeof(err)) : 0;
+	cJSON_Delete(names);
+	if (rc < 0)
+		die_status(EXIT_USAGE, "--space '%s': %s", json_str(cJSON_GetObjectItemCaseSensitive(
+		    job, "search"), "space_file"), err);
+	names = cJSON_CreateArray();
+	cJSON_ArrayForEach(set, hpsets)
+		cJSON_ArrayForEach(it, set)
+			if (!has_name(names, it->string))
+				cJSON_AddItemToArray(names, cJSON_CreateString(it->string));
+	rc = job_check_hparams(argv, o->hp_prefix, names, err, sizeof(err));
+	cJSON_Delete(names);
+	if (rc < 0)
+		die_status(EXIT_USAGE, "--%s '%s': %s", o->hpfile ? "hp" : "rerun",
+		    o->hpfile ? o->hpfile : o->rerun, err);
 }
 
 /* The job and its runs as records, before any name is allocated. */
@@ -266,6 +304,7 @@ main(int argc, char **argv)
 		{ "rerun", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'W' },
 		{ "dry-run", no_argument, 0, 'D' },
+		{ "no-check", no_argument, 0, 'K' },
 		{ "search", required_argument, 0, 'A' },
 		{ "space", required_argument, 0, 'A' },
 		{ "prune", required_argument, 0, 'A' },
@@ -293,7 +332,10 @@ main(int argc, char **argv)
 		case 'e': config_set("experiment", optarg); exp_given = 1; break;
 		case 't': o.target = optarg; break;
 		case 's': config_set("store", optarg); break;
-		case 'n': o.nruns = (long)opt_i64("--runs", optarg, 1, 100000); break;
+		case 'n':
+			o.nruns = (long)opt_i64("--runs", optarg, 1, SEARCHJOB_RUNS_MAX);
+			o.runs_given = 1;
+			break;
 		case 'H': o.hpfile = optarg; break;
 		case 'P': o.hp_prefix = optarg; prefix_given = 1; break;
 		case 'C': o.codedir = optarg; break;
@@ -309,6 +351,7 @@ main(int argc, char **argv)
 		case 'r': o.rerun = optarg; break;
 		case 'W': o.wait = 1; break;
 		case 'D': o.dry_run = 1; break;
+		case 'K': o.no_check = 1; break;
 		case 'A': searchjob_option(longopts[li].name, optarg); break;
 		case 'T': {
 			char *name = NULL;
@@ -395,6 +438,8 @@ main(int argc, char **argv)
 				die("--parent-script: '%s' is not in the code folder '%s'", o.parent_script,
 				    o.codedir);
 		}
+		if (!o.no_check && job_check_command(cmd, &o.tree, o.codedir, why2, sizeof(why2)) < 0)
+			die_status(EXIT_USAGE, "%s", why2);
 	}
 
 	job = cJSON_CreateObject();
@@ -415,7 +460,8 @@ main(int argc, char **argv)
 		json_set_str(job, "rerun_of", o.rerun);
 	time_iso(time_now_ms(), t, sizeof(t));
 	json_set_str(job, "created", t);
-	searchjob_submit(job, o.hpfile != NULL);
+	o.nruns = searchjob_submit(job, o.hpfile != NULL, o.runs_given ? o.nruns : -1);
+	check_swept(&o, cmd, hpsets, job);
 	runs = plan_runs(&o, cmd, hpsets);
 
 	if (o.dry_run) {

@@ -909,3 +909,401 @@ job_recover_all(void)
 	free(dir);
 	return settled;
 }
+
+/* ---- checks of the command ---- */
+
+/* Longest name compared by edit distance */
+#define GUESS_MAX 256
+
+/* The Levenshtein distance of a and b; GUESS_MAX + 1 when one is longer than GUESS_MAX. */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, d, row[GUESS_MAX + 1];
+
+	if (la > GUESS_MAX || lb > GUESS_MAX)
+		return GUESS_MAX + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			size_t up = row[j];
+
+			d = prev + (a[i - 1] != b[j - 1]);
+			if (up + 1 < d)
+				d = up + 1;
+			if (row[j - 1] + 1 < d)
+				d = row[j - 1] + 1;
+			row[j] = d;
+			prev = up;
+		}
+	}
+	return row[lb];
+}
+
+/* The closest name to word seen so far, within a third of its length (1 to 3 edits). */
+struct guess {
+	const char *word;
+	char *best;
+	size_t dist, limit;
+};
+
+static void
+guess_init(struct guess *g, const char *word)
+{
+	size_t n = strlen(word) / 3;
+
+	g->word = word;
+	g->best = NULL;
+	g->dist = (size_t)-1;
+	g->limit = n < 1 ? 1 : n > 3 ? 3 : n;
+}
+
+/* Consider cand; shown is what to suggest for it (copied). */
+static void
+guess_try(struct guess *g, const char *cand, const char *shown)
+{
+	size_t d = edit_distance(g->word, cand);
+
+	if (d <= g->limit && d < g->dist) {
+		free(g->best);
+		g->best = xstrdup(shown);
+		g->dist = d;
+	}
+}
+
+/* Append "; did you mean 'X'?" to err when g has a guess, and release g. */
+static void
+guess_end(struct guess *g, char *err, size_t errlen)
+{
+	size_t l = strlen(err);
+
+	if (g->best && l < errlen)
+		snprintf(err + l, errlen - l, "; did you mean '%s'?", g->best);
+	free(g->best);
+	g->best = NULL;
+}
+
+/*
+ * Where the relative path p lies in the snapshot: 1 a file (*mode set), 2
+ * a folder, 0 not there ("./" parts and a trailing '/' are dropped; ".."
+ * leaves the snapshot).
+ */
+static int
+in_code(const struct tree *code, const char *p, mode_t *mode)
+{
+	struct sbuf sb;
+	const char *s = p;
+	size_t i, l;
+	int where = 0;
+
+	sbuf_init(&sb, (size_t)1 << 16);
+	while (*s) {
+		const char *e = strchr(s, '/');
+		size_t n = e ? (size_t)(e - s) : strlen(s);
+
+		if (n == 2 && !strncmp(s, "..", 2)) {
+			sbuf_release(&sb);
+			return 0;
+		}
+		if (n && !(n == 1 && *s == '.')) {
+			if (sb.len)
+				sbuf_addc(&sb, '/');
+			sbuf_add(&sb, s, n);
+		}
+		s += n + (e != NULL);
+	}
+	l = sb.len;
+	for (i = 0; code && l && i < code->n && !where; i++) {
+		const char *rel = code->files[i].rel;
+
+		if (!strcmp(rel, sb.buf)) {
+			where = 1;
+			*mode = code->files[i].mode;
+		} else if (!strncmp(rel, sb.buf, l) && rel[l] == '/') {
+			where = 2;
+		}
+	}
+	sbuf_release(&sb);
+	return where;
+}
+
+static int
+executable(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && access(path, X_OK) == 0;
+}
+
+/* Is name a program on $PATH? Else guess among $PATH's programs and the snapshot's. */
+static int
+on_path(const char *name, const struct tree *code, struct guess *g)
+{
+	const char *path = getenv("PATH"), *s;
+	size_t i;
+
+	if (!path || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (s = path; ; ) {
+		const char *e = strchr(s, ':');
+		char *dir = e ? xstrndup(s, (size_t)(e - s)) : xstrdup(s), *full;
+		int found;
+
+		full = path_join(*dir ? dir : ".", name);
+		found = executable(full);
+		free(full);
+		if (found) {
+			free(dir);
+			return 1;
+		}
+		if (g) {
+			DIR *d = opendir(*dir ? dir : ".");
+			struct dirent *de;
+
+			while (d && (de = readdir(d)))
+				if (de->d_name[0] != '.')
+					guess_try(g, de->d_name, de->d_name);
+			if (d)
+				closedir(d);
+		}
+		free(dir);
+		if (!e)
+			break;
+		s = e + 1;
+	}
+	for (i = 0; g && code && i < code->n; i++)
+		if (code->files[i].mode & 0111) {
+			char *shown = xasprintf("./%s", code->files[i].rel);
+
+			guess_try(g, code->files[i].rel, shown);
+			free(shown);
+		}
+	return 0;
+}
+
+/* Interpreters: how to find the script among their arguments. */
+struct interp {
+	const char *names;	/* " name name ... " */
+	const char *stop;	/* option letters after which no script comes (-c CMD) */
+	const char *value;	/* option letters taking a value, attached or the next argument */
+	const char *attached;	/* option letters taking the rest of their argument only */
+	const char *lstop;	/* long options after which no script comes */
+	const char *lvalue;	/* long options taking the next argument (without '=') */
+	int dash_ends;		/* a lone "-" ends the options (else it means stdin) */
+};
+
+static const struct interp interps[] = {
+	{ " python pypy ", "cm", "WX", "", " --help --version ", " --check-hash-based-pycs ", 0 },
+	{ " sh bash dash zsh ksh mksh ash ", "cs", "oO", "", " --help --version ",
+	    " --rcfile --init-file ", 1 },
+	{ " Rscript ", "e", "", "", " --help --version ", "", 0 },
+	{ " julia ", "eE", "tpJCLH", "Og", " --eval --print --help --version ",
+	    " --threads --procs --sysimage --cpu-target --load --machine-file --home ", 0 },
+	{ " node nodejs ", "ep", "rC", "", " --eval --print --interactive --help --version ",
+	    " --require --loader --import --experimental-loader --title --conditions ", 0 },
+	{ " perl ", "eE", "", "IMmxlidDF0C", " --help --version ", "", 0 },
+	{ NULL, NULL, NULL, NULL, NULL, NULL, 0 }
+};
+
+/* " word " is in the list of words s (" a b c ") */
+static int
+listed(const char *s, const char *word, size_t n)
+{
+	for (const char *p = s; (p = strstr(p, " ")); p++)
+		if (!strncmp(p + 1, word, n) && p[1 + n] == ' ')
+			return 1;
+	return 0;
+}
+
+/* The interpreter prog is (python3.11 and pypy3 are python), or NULL. */
+static const struct interp *
+interp_of(const char *prog)
+{
+	const char *base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
+	size_t n = strlen(base);
+
+	/* a version after the name: python3, python3.11, pypy3 */
+	while (n > 0 && ((base[n - 1] >= '0' && base[n - 1] <= '9') || base[n - 1] == '.'))
+		n--;
+	for (const struct interp *in = interps; in->names; in++)
+		if (n && listed(in->names, base, n))
+			return in;
+	return NULL;
+}
+
+/* The index in argv (a vector of n) of in's script, or -1 when it has none. */
+static int
+script_arg(const struct interp *in, const cJSON *argv, int n)
+{
+	int i = 1;
+
+	for (; i < n; i++) {
+		const char *a = cJSON_GetArrayItem(argv, i)->valuestring;
+		size_t l = strlen(a);
+
+		if (!strcmp(a, "--"))
+			return i + 1 < n ? i + 1 : -1;
+		if (!strcmp(a, "-"))
+			return in->dash_ends && i + 1 < n ? i + 1 : -1;
+		if (a[0] == '-' && a[1] == '-') {
+			const char *eq = strchr(a, '=');
+			size_t k = eq ? (size_t)(eq - a) : l;
+
+			if (listed(in->lstop, a, k))
+				return -1;
+			if (!eq && listed(in->lvalue, a, k))
+				i++;
+			continue;
+		}
+		if (a[0] == '+' && in->dash_ends) {
+			if (strchr("oO", a[l - 1]))
+				i++;
+			continue;
+		}
+		if (a[0] != '-')
+			return i;
+		/* a cluster of letters: -uB, -Wignore, -c CMD */
+		for (const char *c = a + 1; *c; c++) {
+			if (strchr(in->stop, *c))
+				return -1;
+			if (strchr(in->attached, *c))
+				break;
+			if (strchr(in->value, *c)) {
+				if (!c[1])
+					i++;
+				break;
+			}
+		}
+	}
+	return -1;
+}
+
+/* A file path: it has a '/' or ends in an extension (train.py, data/x). */
+static int
+looks_like_path(const char *s)
+{
+	const char *dot = strrchr(s, '.');
+
+	if (strchr(s, '/'))
+		return 1;
+	if (!dot || dot == s || !dot[1])
+		return 0;
+	for (dot++; *dot; dot++)
+		if (!((*dot >= 'a' && *dot <= 'z') || (*dot >= 'A' && *dot <= 'Z') ||
+		    (*dot >= '0' && *dot <= '9')))
+			return 0;
+	return 1;
+}
+
+/* Guess among the snapshot's files (shown after "./" when dot is set). */
+static void
+guess_code(struct guess *g, const struct tree *code, int dot)
+{
+	for (size_t i = 0; code && i < code->n; i++) {
+		char *shown = xasprintf("%s%s", dot ? "./" : "", code->files[i].rel);
+
+		guess_try(g, code->files[i].rel, shown);
+		free(shown);
+	}
+}
+
+int
+job_check_command(const cJSON *argv, const struct tree *code, const char *codedir, char *err,
+    size_t errlen)
+{
+	int n = cJSON_GetArraySize(argv), k, where;
+	const char *prog, *script;
+	const struct interp *in;
+	struct guess g;
+	mode_t mode = 0;
+
+	for (k = 0; k < n; k++)
+		if (!cJSON_IsString(cJSON_GetArrayItem(argv, k)))
+			return 0;
+	if (n == 0)
+		return 0;
+	prog = cJSON_GetArrayItem(argv, 0)->valuestring;
+	guess_init(&g, prog);
+	if (prog[0] == '/') {
+		if (!executable(prog)) {
+			snprintf(err, errlen, "program '%s' %s", prog, access(prog, F_OK) == 0 ?
+			    "is not an executable file" : "does not exist");
+			return -1;
+		}
+	} else if (strchr(prog, '/')) {
+		if ((where = in_code(code, prog, &mode)) != 1 || !(mode & 0111)) {
+			snprintf(err, errlen, "program '%s' %s the code folder '%s'", prog,
+			    where == 1 ? "is not executable in" : where == 2 ? "is a folder of" :
+			    "is not in", codedir);
+			if (where == 0) {
+				const char *p = prog;
+
+				while (!strncmp(p, "./", 2))
+					p += 2;
+				guess_init(&g, p);
+				guess_code(&g, code, p != prog);
+				guess_end(&g, err, errlen);
+			}
+			return -1;
+		}
+	} else if (!on_path(prog, NULL, NULL)) {
+		snprintf(err, errlen, "program '%s' is not on PATH", prog);
+		on_path(prog, code, &g);
+		guess_end(&g, err, errlen);
+		return -1;
+	}
+	if (!(in = interp_of(prog)) || (k = script_arg(in, argv, n)) < 0)
+		return 0;
+	script = cJSON_GetArrayItem(argv, k)->valuestring;
+	if (!looks_like_path(script))
+		return 0;
+	if (script[0] == '/') {
+		if (access(script, F_OK) == 0)
+			return 0;
+		snprintf(err, errlen, "script '%s' of '%s' does not exist", script, prog);
+		return -1;
+	}
+	if (in_code(code, script, &mode))
+		return 0;
+	snprintf(err, errlen, "script '%s' of '%s' is not in the code folder '%s'", script, prog,
+	    codedir);
+	guess_init(&g, script);
+	guess_code(&g, code, 0);
+	guess_end(&g, err, errlen);
+	return -1;
+}
+
+int
+job_check_hparams(const cJSON *argv, const char *prefix, const cJSON *names, char *err,
+    size_t errlen)
+{
+	size_t pl = prefix ? strlen(prefix) : 0;
+	const cJSON *a, *h;
+
+	if (!pl)
+		return 0;
+	/* argv[0] is the program, not an argument */
+	for (a = argv && argv->child ? argv->child->next : NULL; a; a = a->next) {
+		const char *s = cJSON_IsString(a) ? a->valuestring : "";
+
+		if (strncmp(s, prefix, pl))
+			continue;
+		cJSON_ArrayForEach(h, names) {
+			size_t hl = cJSON_IsString(h) ? strlen(h->valuestring) : 0;
+
+			if (!hl || strncmp(s + pl, h->valuestring, hl) || (s[pl + hl] &&
+			    s[pl + hl] != '='))
+				continue;
+			snprintf(err, errlen, "hparam '%s' is swept and also given on the command "
+			    "('%s%s%s'): give it in one place", h->valuestring, s,
+			    !s[pl + hl] && a->next && cJSON_IsString(a->next) ? " " : "",
+			    !s[pl + hl] && a->next && cJSON_IsString(a->next) ?
+			    a->next->valuestring : "");
+			return -1;
+		}
+	}
+	return 0;
+}

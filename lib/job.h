@@ -69,4 +69,32 @@ int job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tre
  */
 int job_recover_all(void);
 
+/*
+ * Check a job's command for the local target before anything is stored.
+ * Its program (argv[0]) must be found: a name on $PATH, an absolute path
+ * to an executable file, or a relative path to an executable file of the
+ * code snapshot code, taken from the folder codedir (a path with a '/',
+ * as "./run.sh"). For a known
+ * interpreter (python, python3, pythonX.Y, pypy3, bash, sh, dash, zsh,
+ * ksh, Rscript, julia, node, perl), its script: the first argument after
+ * the interpreter's options, when there is one (not after -c, -m, -e and
+ * the like) and it looks like a file path (it has a '/' or ends in an
+ * extension), must be in the snapshot (a file, or a folder as python
+ * runs) or, absolute, exist. 0, or -1 with a message in err that ends
+ * with "; did you mean 'NAME'?" when a close name exists (by edit
+ * distance: files of the snapshot, and for a program names on $PATH).
+ */
+int job_check_command(const cJSON *argv, const struct tree *code, const char *codedir, char *err,
+    size_t errlen);
+
+/*
+ * Check that no swept hparam is also given on the command: with a
+ * non-empty prefix P, each hparam NAME of names (an array of strings) is
+ * passed as PNAME=VALUE, so an argument PNAME or PNAME=... of argv would
+ * give it twice. 0, or -1 with a message in err naming the hparam and
+ * the argument.
+ */
+int job_check_hparams(const cJSON *argv, const char *prefix, const cJSON *names, char *err,
+    size_t errlen);
+
 #endif

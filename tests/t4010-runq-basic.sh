@@ -73,7 +73,7 @@ xt-submit -C code -- sh -c 'exit 7' >/dev/null
 t_run xt-runq exec run2
 t_status 7 "exec runs one run and exits with its status"
 t_ok "it is not left in the queue" [ "$(xt-runq ls | wc -l)" -eq 0 ]
-xt-submit -C code -- no-such-command >/dev/null
+xt-submit -C code --no-check -- no-such-command >/dev/null
 t_run xt-runq exec run3
 t_status 127 "a command that is not found exits 127"
 t_run xt-get -c run3/output.txt
