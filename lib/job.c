@@ -547,6 +547,9 @@ settle(const struct jstate *s, int self, char *err, size_t errlen)
 
 	if (s->job <= 0)
 		return 0;
+	/* a folder store that is gone took the job with it: not made again by opening it */
+	if (!strncmp(s->url, "file://", 7) && access(s->url + 7, F_OK) < 0 && errno == ENOENT)
+		return 0;
 	if (!(st = store_open(s->url, err, errlen)))
 		return -1;
 	jname = xasprintf("job%ld", s->job);
@@ -672,19 +675,23 @@ publish(struct store *st, struct journal *j, struct queue *q, const char *ws,
 			if (index_append(st, ws, idx.buf, idx.len) < 0) {
 				snprintf(err, errlen, "cannot append to the run index: %s", store_error(st));
 				rc = -1;
+			} else {
+				journal_note(j, "indexed", k, 0);
 			}
 			sbuf_reset(&idx);
-			journal_note(j, "indexed", k, 0);
 		}
 	}
 	sbuf_release(&idx);
 	if (rc < 0)
 		return -1;
+	/* a run whose events could not be logged stops the notes: a recovery looks again */
 	k = parent ? 1 : 0;
 	cJSON_ArrayForEach(r, runs) {
-		if (log_new(st, ws, json_str(r, "run")) < 0)
+		if (log_new(st, ws, json_str(r, "run")) < 0) {
 			warnx("run '%s': %s", json_str(r, "run"), store_error(st));
-		if (++k % JOB_CHUNK == 0 || !r->next)
+			rc = -1;
+		}
+		if (rc == 0 && (++k % JOB_CHUNK == 0 || !r->next))
 			journal_note(j, "logged", k, 0);
 	}
 	if (queue_commit(q, synced) < 0) {
@@ -861,12 +868,18 @@ sweep_hidden(const char *dir, const char *name)
 	free(p);
 }
 
+/* Journals that could not be settled, and when: tried again after JOURNAL_RETRY_MS */
+#define JOURNAL_RETRY_MS 60000
+static struct hmap failed;
+static int failed_init;
+
 int
 job_recover_all(void)
 {
 	char *dir = journal_dir(), err[1024];
 	struct dirent *de;
 	int settled = 0;
+	int64_t now = time_now_ms();
 	DIR *d;
 
 	if (!(d = opendir(dir))) {
@@ -886,6 +899,12 @@ job_recover_all(void)
 			sweep_hidden(dir, de->d_name);
 			continue;
 		}
+		if (failed_init) {
+			size_t *t = hmap_get(&failed, de->d_name, l);
+
+			if (t && now - (int64_t)*t < JOURNAL_RETRY_MS)
+				continue;
+		}
 		p = path_join(dir, de->d_name);
 		/* a free lock: its submitter died; the same file: no other recovery removed it */
 		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0 ||
@@ -896,7 +915,15 @@ job_recover_all(void)
 			continue;
 		}
 		if (jstate_read(p, &s, err, sizeof(err)) < 0 || settle(&s, 0, err, sizeof(err)) < 0) {
+			int isnew;
+
+			/* said once a minute at most, by a caller that keeps calling (xt-runq -f) */
 			warnx("cannot settle the interrupted submit '%s': %s", p, err);
+			if (!failed_init) {
+				hmap_init(&failed);
+				failed_init = 1;
+			}
+			*hmap_put(&failed, de->d_name, l, 0, &isnew) = (size_t)now;
 		} else {
 			unlink(p);
 			settled++;

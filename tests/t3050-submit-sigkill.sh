@@ -109,6 +109,9 @@ for r in runs:
         bad.append("%s (%s) belongs to no whole job" % (r, rec["status"]))
     if "parent" in rec and rec["parent"] not in owner:
         bad.append("%s has a missing parent %s" % (r, rec["parent"]))
+    for k in range(1, rec.get("children", 0) + 1):
+        if not os.path.exists("%s/runs/%s.%d/run.json" % (d, r, k)):
+            bad.append("%s names its child %s.%d, which is missing" % (r, r, k))
 for r in sorted(indexed - set(runs)):
     bad.append("the index names %s, which is missing" % r)
 print("\n".join(bad[:20]) or "ok")
@@ -173,4 +176,11 @@ t_run xt-runq -w ws2
 t_status 0 "once its submitter is gone"
 t_err_has "job3: removed what" "it is removed"
 t_ok "whole" test ! -e "$W/jobs/job3" -a ! -e "$S/x3.jsonl"
+
+# the journal of a job in a folder store that was removed since is dropped
+printf '{"store":"file://%s/gone","ws":"ws2","submitter":{"node":"n","pid":4242,"id":"x4"}}\n{"job":1}\n' \
+    "$T" >"$S/x4.jsonl"
+t_run xt-runq -w ws2
+t_status 0 "a submit into a store that is gone"
+t_ok "is dropped, and the store is not made again" test ! -e "$S/x4.jsonl" -a ! -e "$T/gone"
 t_done
