@@ -1225,14 +1225,21 @@ looks_like_path(const char *s)
 	return 1;
 }
 
-/* Guess among the snapshot's files (shown after "./" when dot is set). */
+/*
+ * Guess among the snapshot's files (shown after "./" when dot is set); a
+ * word without a '/' is also compared with the files' base names, so that
+ * "train.py" finds "src/train.py".
+ */
 static void
 guess_code(struct guess *g, const struct tree *code, int dot)
 {
 	for (size_t i = 0; code && i < code->n; i++) {
-		char *shown = xasprintf("%s%s", dot ? "./" : "", code->files[i].rel);
+		const char *rel = code->files[i].rel, *base = strrchr(rel, '/');
+		char *shown = xasprintf("%s%s", dot ? "./" : "", rel);
 
-		guess_try(g, code->files[i].rel, shown);
+		guess_try(g, rel, shown);
+		if (base && !strchr(g->word, '/'))
+			guess_try(g, base + 1, shown);
 		free(shown);
 	}
 }

@@ -40,6 +40,8 @@ refuse "program '/no/such/prog' does not exist" -- /no/such/prog
 refuse "script '/no/such/train.py' of 'python3' does not exist" -- python3 /no/such/train.py
 refuse "script 'src/pkg/__main.py' of 'python3' is not in the code folder 'code'; did you mean 'src/pkg/__main__.py'?" \
     -- python3 -u -W ignore src/pkg/__main.py
+refuse "script '__main__.py' of 'python3' is not in the code folder 'code'; did you mean 'src/pkg/__main__.py'?" \
+    -- python3 __main__.py
 refuse "script 'plan.sh' of 'bash' is not in the code folder 'code'; did you mean 'plain.sh'?" \
     -- bash --norc -o pipefail plan.sh
 refuse "script 'x.R' of 'Rscript' is not in the code folder 'code'" -- Rscript --vanilla x.R
