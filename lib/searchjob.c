@@ -120,6 +120,10 @@ searchjob_submit(cJSON *job, int has_hp, long nruns)
 		metric = config_str("search.metric", NULL);
 	if (!goal)
 		goal = config_str("search.goal", "max");
+	if (!algo != !file)
+		die_status(EXIT_USAGE, "--search ALGO and --space FILE go together");
+	if (algo && a < 0)
+		die_status(EXIT_USAGE, "option '--search': unknown algorithm '%s'", algo);
 	/* grid and random search do not look at results; a policy and the models do */
 	if (!metric && (policy || (a != SEARCH_GRID && a != SEARCH_RANDOM)))
 		die_status(EXIT_USAGE, "%s needs a metric: --search-opt metric=NAME", policy ?
@@ -130,10 +134,6 @@ searchjob_submit(cJSON *job, int has_hp, long nruns)
 		struct space sp;
 		struct sbuf sb;
 
-		if (!algo || !file)
-			die_status(EXIT_USAGE, "--search ALGO and --space FILE go together");
-		if (a < 0)
-			die_status(EXIT_USAGE, "option '--search': unknown algorithm '%s'", algo);
 		if (has_hp)
 			die_status(EXIT_USAGE, "--search and --hp exclude each other");
 		sbuf_init(&sb, (size_t)1 << 20);

@@ -112,6 +112,12 @@ t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
 # point; --runs past the grid or a finite space is refused at once
 printf 'hyperparameter-distributions:\n  x: [1, 2, 3]\n  y: $uniform(0, 1)\n' >space3.yaml
 printf 'hyperparameter-distributions:\n  x: [1, 2]\n  z: $randint(0, 2)\n' >space22.yaml
+t_run xt-submit -C code --search bogus --space space3.yaml -- sh train.sh
+t_status 2 "an unknown algorithm"
+t_err_has "xt-submit: option '--search': unknown algorithm 'bogus'" "is named, before any metric is asked for"
+t_run xt-submit -C code --space space3.yaml -- sh train.sh
+t_status 2 "--space without --search"
+t_err_has "xt-submit: --search ALGO and --space FILE go together" "says so"
 t_run xt-submit -C code --search grid --space space3.yaml --runs 4 -- sh train.sh
 t_status 2 "--runs past the grid's points"
 t_err_has "xt-submit: --runs 4: the grid of 'space3.yaml' has only 3 points" "says how many it has"
