@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "job.h"
 #include "json.h"
 #include "name.h"
 #include "queue.h"
@@ -115,6 +116,7 @@ recover(struct queue *q, struct store *def)
 {
 	struct queue_entry e;
 
+	job_recover_all();	/* the runs of a submit cut short are queued first */
 	while (queue_orphan(q, &e) == 1) {
 		struct store *st = store_of(e.data, def);
 		const char *ws = json_str(e.data, "ws"), *run = json_str(e.data, "run");

@@ -14,7 +14,7 @@
 
 #include "blob.h"
 #include "config.h"
-#include "index.h"
+#include "job.h"
 #include "json.h"
 #include "name.h"
 #include "queue.h"
@@ -29,7 +29,7 @@ struct opts {
 	const char *hp_prefix;
 	long nruns, retries;
 	double max_minutes;
-	int wait, dry_run;
+	int wait, dry_run, runs_given, no_check;
 	cJSON *tags;
 	struct tree tree;
 };
@@ -52,6 +52,7 @@ usage(int status)
 	    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
 	    "  --wait                   run the local queue and wait; exit with the worst status\n"
 	    "  --dry-run                print what would be made; store nothing\n"
+	    "  --no-check               do not check that the command's program and script exist\n"
 	    "  --search ALGO --space FILE  each run gets its hparams when it starts (xt-search(1))\n"
 	    "  --prune POLICY           stop runs early; --search-opt NAME=VALUE sets metric, goal, ...\n");
 	exit(status);
@@ -124,6 +125,43 @@ check_target(const char *target)
 		die("target '%s' is of type '%s'; this xt runs local targets only", target, type);
 }
 
+static int
+has_name(const cJSON *names, const char *name)
+{
+	const cJSON *it;
+
+	cJSON_ArrayForEach(it, names)
+		if (!strcmp(it->valuestring, name))
+			return 1;
+	return 0;
+}
+
+/* Refuse (2) an hparam of the sets or of the search's space that the command gives too. */
+static void
+check_swept(const struct opts *o, const cJSON *argv, const cJSON *hpsets, const cJSON *job)
+{
+	cJSON *names = searchjob_names(job);
+	const cJSON *set, *it;
+	char err[1024];
+	int rc;
+
+	rc = names ? job_check_hparams(argv, o->hp_prefix, names, err, sizeof(err)) : 0;
+	cJSON_Delete(names);
+	if (rc < 0)
+		die_status(EXIT_USAGE, "--space '%s': %s", json_str(cJSON_GetObjectItemCaseSensitive(
+		    job, "search"), "space_file"), err);
+	names = cJSON_CreateArray();
+	cJSON_ArrayForEach(set, hpsets)
+		cJSON_ArrayForEach(it, set)
+			if (!has_name(names, it->string))
+				cJSON_AddItemToArray(names, cJSON_CreateString(it->string));
+	rc = job_check_hparams(argv, o->hp_prefix, names, err, sizeof(err));
+	cJSON_Delete(names);
+	if (rc < 0)
+		die_status(EXIT_USAGE, "--%s '%s': %s", o->hpfile ? "hp" : "rerun",
+		    o->hpfile ? o->hpfile : o->rerun, err);
+}
+
 /* The job and its runs as records, before any name is allocated. */
 static cJSON *
 plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
@@ -164,167 +202,6 @@ print_runs(const cJSON *runs)
 
 	cJSON_ArrayForEach(r, runs)
 		json_print_line(stdout, r);
-}
-
-/* Runs stored and queued with one flush of the disk */
-#define SUBMIT_CHUNK 1000
-
-/* Queue run r: 0 or -1 with errno. */
-static int
-enqueue(struct queue *q, struct store *st, const struct opts *o, const cJSON *r,
-    const char *jname)
-{
-	cJSON *e = cJSON_CreateObject();
-	int rc;
-
-	json_set_str(e, "store", store_url(st));
-	json_set_str(e, "ws", o->ws);
-	json_set_str(e, "run", json_str(r, "run"));
-	json_set_str(e, "job", jname);
-	rc = queue_add(q, e);
-	cJSON_Delete(e);
-	return rc;
-}
-
-/* Allocate names, store the job, its code and its runs, and queue them. */
-static void
-store_job(struct store *st, struct opts *o, cJSON *job, cJSON *runs, const char *from_manifest)
-{
-	char *jobsdir = xasprintf("ws/%s/jobs", o->ws), *runsdir = xasprintf("ws/%s/runs", o->ws);
-	char *jname, *mpath, *jp, *line, *parent = NULL;
-	static const char placeholder[] = "{\"status\":\"allocating\"}\n";
-	int nr = cJSON_GetArraySize(runs), k = 0;
-	long n, uploaded = 0;
-	struct queue q;
-	cJSON *r, *names = cJSON_CreateArray();
-	size_t len;
-	struct sbuf idx;
-	struct stat sb;
-	int same_disk;
-
-	if ((n = name_alloc(st, jobsdir, "job", "job.json", placeholder, sizeof(placeholder) - 1)) < 0)
-		die("cannot make a job: %s", store_error(st));
-	jname = xasprintf("job%ld", n);
-	mpath = xasprintf("%s/%s/code.jsonl", jobsdir, jname);
-	if (from_manifest) {
-		struct sbuf sb;
-
-		sbuf_init(&sb, (size_t)1 << 30);
-		if (store_get(st, from_manifest, 0, -1, &sb) < 0 || store_put(st, mpath, sb.buf, sb.len) < 0)
-			die("cannot copy the code snapshot: %s", store_error(st));
-		sbuf_release(&sb);
-	} else if (blob_put_tree(st, NULL, &o->tree, mpath, &uploaded) < 0) {
-		die("cannot store the code snapshot: %s", store_error(st));
-	}
-	/* runN for one run; a parent runN and children runN.1..k for several */
-	if ((n = name_alloc(st, runsdir, "run", "run.json", placeholder, sizeof(placeholder) - 1)) < 0)
-		die("cannot make a run: %s", store_error(st));
-	if (nr > 1) {
-		cJSON *p = cJSON_Duplicate(runs->child, 1);
-
-		parent = xasprintf("run%ld", n);
-		json_set_str(p, "run", parent);
-		json_set_str(p, "job", jname);
-		json_set_num(p, "children", nr);
-		json_set(p, "hparams", cJSON_CreateObject());
-		json_set(p, "given_hparams", cJSON_CreateObject());
-		{
-			char *c = cmd_text(cJSON_GetObjectItemCaseSensitive(job, "argv"), NULL, "");
-
-			json_set_str(p, "cmd", c);
-			free(c);
-		}
-		cJSON_DeleteItemFromObjectCaseSensitive(p, "attempt");
-		if (run_save(st, p) < 0)
-			die("cannot store run '%s': %s", parent, store_error(st));
-		cJSON_Delete(p);
-	}
-	queue_open(&q, NULL);
-	cJSON_ArrayForEach(r, runs) {
-		char *name = parent ? xasprintf("%s.%d", parent, ++k) : xasprintf("run%ld", n);
-
-		json_set_str(r, "run", name);
-		json_set_str(r, "job", jname);
-		if (parent)
-			json_set_str(r, "parent", parent);
-		cJSON_AddItemToArray(names, cJSON_CreateString(name));
-		free(name);
-	}
-	json_set_str(job, "job", jname);
-	json_set(job, "runs", names);
-	if (parent)
-		json_set_str(job, "parent_run", parent);
-	sbuf_init(&idx, (size_t)1 << 30);
-	jp = xasprintf("%s/%s/job.json", jobsdir, jname);
-	line = json_line(job, &len);
-	if (store_put(st, jp, line, len) < 0)
-		die("cannot store job '%s': %s", jname, store_error(st));
-	free(line);
-	/* runs are stored in chunks: their records (and, for many runs, their
-	 * queue entries) are written, made durable with one flush of the disk and
-	 * then visible; the index lines and events follow, the entries last */
-	/* the entries are written before the store's flush: on one disk it covers them */
-	same_disk = !strncmp(store_url(st), "file://", 7) && stat(store_url(st) + 7, &sb) == 0 &&
-	    sb.st_dev == queue_dev(&q);
-	r = runs->child;
-	while (r) {
-		cJSON *first = r, *end;
-		int batch = nr > 1;
-
-		if (batch) {
-			store_batch_begin(st);
-			queue_batch_begin(&q);
-		}
-		sbuf_reset(&idx);
-		for (k = 0; r && k < SUBMIT_CHUNK; r = r->next, k++) {
-			const char *name = json_str(r, "run");
-			char *p = run_path(o->ws, name, "run.json");
-
-			line = json_line(r, &len);
-			if (store_put(st, p, line, len) < 0) {
-				queue_close(&q);
-				die("cannot store run '%s': %s", name, store_error(st));
-			}
-			if (sbuf_add(&idx, line, len) < 0)
-				die("cannot store run '%s': out of memory", name);
-			free(line);
-			free(p);
-			if (batch && enqueue(&q, st, o, r, jname) < 0)
-				die("cannot queue run '%s':", name);
-		}
-		end = r;
-		if (store_commit(st) < 0) {
-			queue_close(&q);
-			die("cannot store the runs: %s", store_error(st));
-		}
-		if (index_append(st, o->ws, idx.buf, idx.len) < 0)
-			die("cannot append to the run index: %s", store_error(st));
-		for (r = first; r != end; r = r->next) {
-			const char *name = json_str(r, "run");
-			char *p = run_path(o->ws, name, "log.jsonl"), *l1, *l2;
-			size_t n1, n2;
-
-			l1 = run_event_line("created", -1, NULL, &n1);
-			l2 = run_event_line("queued", -1, NULL, &n2);
-			l1 = xrealloc(l1, n1 + n2 + 1);
-			memcpy(l1 + n1, l2, n2 + 1);
-			if (store_append(st, p, l1, n1 + n2) < 0)
-				warnx("run '%s': %s", name, store_error(st));
-			free(l1);
-			free(l2);
-			free(p);
-		}
-		if (batch ? queue_commit(&q, same_disk) < 0 : enqueue(&q, st, o, first, jname) < 0)
-			die("cannot queue the runs:");
-	}
-	sbuf_release(&idx);
-	queue_close(&q);
-	free(jp);
-	free(parent);
-	free(mpath);
-	free(jname);
-	free(jobsdir);
-	free(runsdir);
 }
 
 /* True when the local queue holds the run, waiting or running. */
@@ -427,6 +304,7 @@ main(int argc, char **argv)
 		{ "rerun", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'W' },
 		{ "dry-run", no_argument, 0, 'D' },
+		{ "no-check", no_argument, 0, 'K' },
 		{ "search", required_argument, 0, 'A' },
 		{ "space", required_argument, 0, 'A' },
 		{ "prune", required_argument, 0, 'A' },
@@ -437,7 +315,7 @@ main(int argc, char **argv)
 	struct opts o;
 	struct store *st = NULL;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
-	char why[256], t[32], *from_manifest = NULL;
+	char why[256], why2[1024], t[32], *from_manifest = NULL;
 	int c, i, ret = 0, prefix_given = 0, exp_given = 0, li = 0;
 	struct stat sb;
 
@@ -454,7 +332,10 @@ main(int argc, char **argv)
 		case 'e': config_set("experiment", optarg); exp_given = 1; break;
 		case 't': o.target = optarg; break;
 		case 's': config_set("store", optarg); break;
-		case 'n': o.nruns = (long)opt_i64("--runs", optarg, 1, 100000); break;
+		case 'n':
+			o.nruns = (long)opt_i64("--runs", optarg, 1, SEARCHJOB_RUNS_MAX);
+			o.runs_given = 1;
+			break;
 		case 'H': o.hpfile = optarg; break;
 		case 'P': o.hp_prefix = optarg; prefix_given = 1; break;
 		case 'C': o.codedir = optarg; break;
@@ -470,6 +351,7 @@ main(int argc, char **argv)
 		case 'r': o.rerun = optarg; break;
 		case 'W': o.wait = 1; break;
 		case 'D': o.dry_run = 1; break;
+		case 'K': o.no_check = 1; break;
 		case 'A': searchjob_option(longopts[li].name, optarg); break;
 		case 'T': {
 			char *name = NULL;
@@ -556,6 +438,8 @@ main(int argc, char **argv)
 				die("--parent-script: '%s' is not in the code folder '%s'", o.parent_script,
 				    o.codedir);
 		}
+		if (!o.no_check && job_check_command(cmd, &o.tree, o.codedir, why2, sizeof(why2)) < 0)
+			die_status(EXIT_USAGE, "%s", why2);
 	}
 
 	job = cJSON_CreateObject();
@@ -576,7 +460,8 @@ main(int argc, char **argv)
 		json_set_str(job, "rerun_of", o.rerun);
 	time_iso(time_now_ms(), t, sizeof(t));
 	json_set_str(job, "created", t);
-	searchjob_submit(job, o.hpfile != NULL);
+	o.nruns = searchjob_submit(job, o.hpfile != NULL, o.runs_given ? o.nruns : -1);
+	check_swept(&o, cmd, hpsets, job);
 	runs = plan_runs(&o, cmd, hpsets);
 
 	if (o.dry_run) {
@@ -584,7 +469,10 @@ main(int argc, char **argv)
 	} else {
 		if (!st)
 			st = tool_store();
-		store_job(st, &o, job, runs, from_manifest);
+		/* a submit killed before is finished or undone first */
+		job_recover_all();
+		if (job_create(st, job, runs, &o.tree, from_manifest, why2, sizeof(why2)) < 0)
+			die("%s", why2);
 		print_runs(runs);
 		if (o.wait)
 			ret = wait_runs(st, &o, runs);

@@ -202,6 +202,13 @@ long
 name_alloc(struct store *st, const char *dir, const char *prefix, const char *marker,
     const void *buf, size_t len)
 {
+	return name_alloc_hook(st, dir, prefix, marker, buf, len, NULL, NULL);
+}
+
+long
+name_alloc_hook(struct store *st, const char *dir, const char *prefix, const char *marker,
+    const void *buf, size_t len, int (*before)(long n, void *arg), void *arg)
+{
 	struct maxarg m;
 	char *lp = xasprintf("%s/", dir);
 	int tries = 0, rc;
@@ -219,8 +226,14 @@ name_alloc(struct store *st, const char *dir, const char *prefix, const char *ma
 		}
 		/* Contention: step past names others took; list again now and then. */
 		for (n = m.max + 1; n <= m.max + 16; n++, tries++) {
-			char *p = xasprintf("%s/%s%ld/%s", dir, prefix, n, marker);
+			char *p;
 
+			if (before && before(n, arg) != 0) {
+				free(lp);
+				return store_fail(st, STORE_ERR, "cannot allocate a name under '%s': "
+				    "cannot note the try of %s%ld", dir, prefix, n);
+			}
+			p = xasprintf("%s/%s%ld/%s", dir, prefix, n, marker);
 			rc = store_create(st, p, buf, len);
 			free(p);
 			if (rc == STORE_OK) {

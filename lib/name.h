@@ -42,5 +42,13 @@ char *name_resolve(const char *addr, const char *ws, int allow_root, char *err, 
  */
 long name_alloc(struct store *st, const char *dir, const char *prefix, const char *marker,
     const void *buf, size_t len);
+/*
+ * name_alloc, calling before(N, arg) before it tries to create each name,
+ * so that a journal can say which name may have been made when the
+ * allocator dies. A non-zero return from before stops it: -1, with the
+ * store's error set.
+ */
+long name_alloc_hook(struct store *st, const char *dir, const char *prefix, const char *marker,
+    const void *buf, size_t len, int (*before)(long n, void *arg), void *arg);
 
 #endif

@@ -75,33 +75,65 @@ num(const char *key, double def)
 	return s && parse_double(s, &d) == 0 ? d : def;
 }
 
-void
-searchjob_submit(cJSON *job, int has_hp)
+/*
+ * The number of runs of a search job by algo over sp: nruns, or for a
+ * grid without --runs (nruns < 0) one per point. Dies (2) when nruns is
+ * more than the grid's points, or than the configurations of a finite
+ * space (which random, tpe and gp never repeat; dgd repeats by design).
+ */
+static long
+search_runs(int algo, const struct space *sp, const char *file, long nruns)
+{
+	uint64_t size = algo == SEARCH_GRID ? space_grid_size(sp) : algo == SEARCH_DGD ?
+	    UINT64_MAX : space_size(sp);
+
+	if (nruns < 0 && algo == SEARCH_GRID) {
+		if (size > SEARCHJOB_RUNS_MAX)
+			die_status(EXIT_USAGE, "--search grid: the grid of '%s' has %llu points, more "
+			    "runs than a job can have (%ld); give --runs N", file,
+			    (unsigned long long)size, (long)SEARCHJOB_RUNS_MAX);
+		return (long)size;
+	}
+	if (nruns < 0)
+		return 1;
+	if ((uint64_t)nruns > size)
+		die_status(EXIT_USAGE, "--runs %ld: %s '%s' has only %llu %s", nruns, algo == SEARCH_GRID ?
+		    "the grid of" : "the space", file, (unsigned long long)size, algo == SEARCH_GRID ?
+		    (size == 1 ? "point" : "points") : (size == 1 ? "configuration" :
+		    "configurations"));
+	return nruns;
+}
+
+long
+searchjob_submit(cJSON *job, int has_hp, long nruns)
 {
 	const char *algo = json_str(given, "search"), *file = json_str(given, "space");
 	const char *policy = json_str(given, "prune"), *metric = json_str(given, "metric");
 	const char *goal = json_str(given, "goal");
 	char err[1024];
 	cJSON *o;
+	int a = algo ? search_algo_parse(algo) : -1;
 
 	if (!given)
-		return;
+		return nruns < 0 ? 1 : nruns;
 	if (!metric)
 		metric = config_str("search.metric", NULL);
 	if (!goal)
 		goal = config_str("search.goal", "max");
-	if (!metric)
-		die_status(EXIT_USAGE, "--search and --prune need a metric: --search-opt metric=NAME");
+	if (!algo != !file)
+		die_status(EXIT_USAGE, "--search ALGO and --space FILE go together");
+	if (algo && a < 0)
+		die_status(EXIT_USAGE, "option '--search': unknown algorithm '%s'", algo);
+	/* grid and random search do not look at results; a policy and the models do */
+	if (!metric && (policy || (a != SEARCH_GRID && a != SEARCH_RANDOM)))
+		die_status(EXIT_USAGE, "%s needs a metric: --search-opt metric=NAME", policy ?
+		    "--prune" : "--search");
 	if (strcmp(goal, "max") && strcmp(goal, "min"))
 		die_status(EXIT_USAGE, "option '--search-opt': goal must be max or min, not '%s'", goal);
 	if (algo || file) {
 		struct space sp;
 		struct sbuf sb;
 
-		if (!algo || !file)
-			die_status(EXIT_USAGE, "--search ALGO and --space FILE go together");
-		if (search_algo_parse(algo) < 0)
-			die_status(EXIT_USAGE, "option '--search': unknown algorithm '%s'", algo);
 		if (has_hp)
 			die_status(EXIT_USAGE, "--search and --hp exclude each other");
 		sbuf_init(&sb, (size_t)1 << 20);
@@ -110,12 +142,14 @@ searchjob_submit(cJSON *job, int has_hp)
 		space_init(&sp);
 		if (space_load_text(&sp, file, sb.buf, sb.len, err, sizeof(err)) < 0)
 			die_status(EXIT_USAGE, "%s", err);
+		nruns = search_runs(a, &sp, file, nruns);
 		space_release(&sp);
 		o = cJSON_CreateObject();
 		json_set_str(o, "algo", algo);
 		json_set_str(o, "space", sb.buf);
 		json_set_str(o, "space_file", file);
-		json_set_str(o, "metric", metric);
+		if (metric)
+			json_set_str(o, "metric", metric);
 		json_set_str(o, "goal", goal);
 		json_set_num(o, "seed", num("seed", 0));
 		if (json_str(given, "startup"))
@@ -157,6 +191,31 @@ searchjob_submit(cJSON *job, int has_hp)
 	}
 	cJSON_Delete(given);
 	given = NULL;
+	return nruns < 0 ? 1 : nruns;
+}
+
+cJSON *
+searchjob_names(const cJSON *job)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
+	const char *text = json_str(s, "space");
+	char err[1024];
+	struct space sp;
+	cJSON *names;
+
+	if (!text)
+		return NULL;
+	space_init(&sp);
+	if (space_load_text(&sp, json_str(s, "space_file") ? json_str(s, "space_file") : "space",
+	    text, strlen(text), err, sizeof(err)) < 0) {
+		space_release(&sp);
+		return NULL;
+	}
+	names = cJSON_CreateArray();
+	for (int i = 0; i < sp.n; i++)
+		cJSON_AddItemToArray(names, cJSON_CreateString(sp.hp[i].name));
+	space_release(&sp);
+	return names;
 }
 
 /* The slots' history: run records with the slots' hparams; *mine: this run's slot, if any. */
@@ -265,7 +324,8 @@ searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
 			break;
 		}
 		/* Each slot its own seed: replayable, and different from the slot before. */
-		search_init(&se, &sp, json_str(s, "metric"), !strcmp(json_str(s, "goal") ?
+		search_init(&se, &sp, json_str(s, "metric") ? json_str(s, "metric") : "",
+		    !strcmp(json_str(s, "goal") ?
 		    json_str(s, "goal") : "max", "max"), (uint64_t)json_num(s, "seed", 0) * 1000003 +
 		    (uint64_t)k);
 		se.startup = (int)json_num(s, "startup", 10);

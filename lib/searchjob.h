@@ -3,7 +3,8 @@
  * xt-runq, as XT's controller did.
  *
  * A job submitted with --search ALGO --space FILE holds "search": {"algo",
- * "space" (the YAML text), "space_file", "metric", "goal", "seed"} and runs
+ * "space" (the YAML text), "space_file", "metric" (not needed by grid and
+ * random), "goal", "seed"} and runs
  * with no hparams. When an executor starts such a run it asks the search
  * (search.h) for one configuration, with the job's other runs as the
  * history, and claims it as slot k: the store object
@@ -35,12 +36,22 @@
  * min-resource, reduction-factor, min-runs). Dies (2) on a bad one.
  */
 void searchjob_option(const char *name, const char *value);
+/* The most runs a job can have (xt-submit --runs) */
+#define SEARCHJOB_RUNS_MAX 100000L
 /*
  * When search or prune options were given, check them all and add
  * "search" and "prune" to the job record. has_hp: --hp was given too,
- * which --search excludes. Dies (2) naming the option on any error.
+ * which --search excludes. nruns: the --runs given, or -1. A metric is
+ * needed for --prune and for searches that learn from results (not grid
+ * or random). Returns the number of runs to make: nruns (1 when not
+ * given), or for --search grid without --runs one per point of the grid.
+ * Dies (2) naming the option on any error, and when nruns is more than
+ * the grid's points, or than the configurations of a finite space that
+ * random, tpe or gp search (they never repeat one; dgd does).
  */
-void searchjob_submit(cJSON *job, int has_hp);
+long searchjob_submit(cJSON *job, int has_hp, long nruns);
+/* The hparams the job's search sweeps, an array of names (caller frees), or NULL when none. */
+cJSON *searchjob_names(const cJSON *job);
 
 /*
  * Give rec (a run of job) hparams from the job's search when it was given

@@ -660,6 +660,39 @@ space_grid_size(const struct space *sp)
 	return n;
 }
 
+uint64_t
+space_size(const struct space *sp)
+{
+	uint64_t n = 1;
+
+	for (int i = 0; i < sp->n; i++) {
+		const struct hparam *h = &sp->hp[i];
+		double k;
+
+		switch (h->kind) {
+		case HP_FIXED:
+			k = 1;
+			break;
+		case HP_CHOICE:
+			k = h->nvalues;
+			break;
+		case HP_RANDINT:
+			k = h->b - h->a;
+			break;
+		case HP_QUNIFORM: case HP_QLOGUNIFORM:
+			/* the multiples of q that values in [a, b] round to */
+			k = round(h->b / h->q) - round(h->a / h->q) + 1;
+			break;
+		default:
+			return UINT64_MAX;
+		}
+		if (!(k >= 1) || k >= 1e18 || n > UINT64_MAX / (uint64_t)k)
+			return UINT64_MAX;
+		n *= (uint64_t)k;
+	}
+	return n;
+}
+
 cJSON *
 space_grid_point(const struct space *sp, uint64_t i, struct rng *r)
 {

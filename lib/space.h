@@ -103,6 +103,14 @@ cJSON *space_sample(const struct space *sp, struct rng *r);
  * space_grid_size saturates at UINT64_MAX.
  */
 uint64_t space_grid_size(const struct space *sp);
+/*
+ * How many distinct configurations the space holds when that is finite:
+ * the product of the number of values of each hparam (a choice's, a
+ * $randint's, the multiples of q of a bounded $quniform or $qloguniform).
+ * UINT64_MAX when an hparam takes a continuum or unbounded values, or the
+ * product does not fit.
+ */
+uint64_t space_size(const struct space *sp);
 /* Point i (0-based) of the grid. Caller frees. */
 cJSON *space_grid_point(const struct space *sp, uint64_t i, struct rng *r);
 

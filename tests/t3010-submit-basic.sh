@@ -39,6 +39,8 @@ t_ok "two runs printed" [ "$(wc -l <"$T/out")" -eq 2 ]
 t_ok "children of parent run3" grep -q '"run":"run3.2","job":"job3","parent":"run3"' "$T/out"
 t_ok "hparams are passed as --name=value" grep -q '"cmd":"python3 train.py --lr=0.01 --opt=sgd"' "$T/out"
 t_ok "the parent record counts its children" [ "$(rec run3 children)" = 2 ]
+printf '#!/bin/sh\n' >code/t
+chmod +x code/t
 t_run xt-submit -C code --runs 3 --hp-prefix '' --hp hp.jsonl -- ./t
 t_ok "--runs 3 per set: 6 runs" [ "$(wc -l <"$T/out")" -eq 6 ]
 t_ok "--hp-prefix '' passes no arguments" grep -q '"cmd":"./t"' "$T/out"

@@ -8,6 +8,7 @@ no_dot() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 -name '.*')"
 # empty_dir DIR: DIR exists and is empty
 empty_dir() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1)" ]; }
 
+
 mkdir code
 echo 'echo hi' >code/run.sh
 t_run xt-submit -C code --runs 1001 -- sh run.sh
@@ -53,4 +54,7 @@ t_ok "the first job's runs are still queued" [ "$(wc -l <"$T/out")" -eq 1001 ]
 t_ok "none of its runs is queued" [ "$(grep -c '"run":"run2' "$T/out")" -eq 0 ]
 t_ok "no temporary entry is left in the spool" no_dot "$XT_HOME/spool/queue"
 t_ok "no temporary object is left in the store" empty_dir "$XT_STORE/.tmp"
+t_ok "nothing of the job is left: no job record" test -d "$XT_STORE/ws/ws1/jobs/job1" -a ! -e "$XT_STORE/ws/ws1/jobs/job2"
+t_ok "no run record" test -d "$XT_STORE/ws/ws1/runs/run1" -a ! -e "$XT_STORE/ws/ws1/runs/run2" -a ! -e "$XT_STORE/ws/ws1/runs/run2.1"
+t_ok "no journal of the submit" test -d "$XT_HOME/submit" -a -z "$(ls -A "$XT_HOME/submit")"
 t_done

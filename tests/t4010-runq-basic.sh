@@ -79,7 +79,7 @@ t_status 7 "exec runs one run and exits with its status"
 t_run xt-runq ls
 t_status 0 "ls after exec"
 t_out_is empty "it is not left in the queue"
-xt-submit -C code -- no-such-command >/dev/null
+xt-submit -C code --no-check -- no-such-command >/dev/null
 t_run xt-runq exec run3
 t_status 127 "a command that is not found exits 127"
 t_run xt-get -c run3/output.txt

@@ -86,7 +86,7 @@ t_run xt-submit -C code --search tpe --space space.yaml --hp hp --search-opt met
 t_status 2 "--search with --hp"
 t_run xt-submit -C code --search tpe --space space.yaml -- sh train.sh
 t_status 2 "no metric"
-t_err_has "need a metric" "asks for one"
+t_err_has "needs a metric" "asks for one"
 printf 'hyperparameter-distributions:\n  x: $uniform(1)\n' >bad.yaml
 t_run xt-submit -C code --search tpe --space bad.yaml --search-opt metric=acc -- sh train.sh
 t_status 2 "a bad space file"
@@ -108,4 +108,44 @@ for bad in min-resource=2.5 delay-evaluation=1.5 seed=0.5; do
 	t_err_has "${bad%%=*} '${bad#*=}' is not a whole number" "says it must be whole"
 done
 t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
+
+# grid and random need no metric; a grid without --runs has a run per
+# point; --runs past the grid or a finite space is refused at once
+printf 'hyperparameter-distributions:\n  x: [1, 2, 3]\n  y: $uniform(0, 1)\n' >space3.yaml
+printf 'hyperparameter-distributions:\n  x: [1, 2]\n  z: $randint(0, 2)\n' >space22.yaml
+t_run xt-submit -C code --search bogus --space space3.yaml -- sh train.sh
+t_status 2 "an unknown algorithm"
+t_err_has "xt-submit: option '--search': unknown algorithm 'bogus'" "is named, before any metric is asked for"
+t_run xt-submit -C code --space space3.yaml -- sh train.sh
+t_status 2 "--space without --search"
+t_err_has "xt-submit: --search ALGO and --space FILE go together" "says so"
+t_run xt-submit -C code --search grid --space space3.yaml --runs 4 -- sh train.sh
+t_status 2 "--runs past the grid's points"
+t_err_has "xt-submit: --runs 4: the grid of 'space3.yaml' has only 3 points" "says how many it has"
+t_run xt-submit -C code --search random --space space22.yaml --runs 5 -- sh train.sh
+t_status 2 "--runs past a finite space's configurations"
+t_err_has "xt-submit: --runs 5: the space 'space22.yaml' has only 4 configurations" "says how many it has"
+t_run xt-submit -C code --search tpe --space space22.yaml --runs 5 -- sh train.sh
+t_status 2 "the same for tpe"
+t_run xt-submit -C code --search random --space space3.yaml --runs 5 --dry-run -- sh train.sh
+t_status 0 "a space with a continuum has no end"
+t_ok "nothing more was stored" test ! -e "$XT_STORE/ws/ws1/jobs/job3"
+t_run xt-submit -C code --search grid --space space3.yaml -- sh train.sh
+t_status 0 "a grid job without --runs and without a metric"
+t_ok "has one run per point" test "$(wc -l <"$T/out")" -eq 3
+t_run xt-submit -C code --search random --space space22.yaml --runs 4 -- sh train.sh
+t_status 0 "a random job as large as its space, without a metric"
+t_run xt-runq -j 2
+t_status 0 "they run"
+# xs PARENT N: the sorted x of its N children, each completed
+xs() {
+	k=1
+	while [ $k -le "$2" ]; do
+		[ "$(rec "$1.$k" status)" = completed ] || { echo "$1.$k: $(rec "$1.$k" status)"; return; }
+		echo "$(rec "$1.$k" hparams.x) $(rec "$1.$k" hparams.z)"
+		k=$((k + 1))
+	done | sort | tr '\n' ' '
+}
+t_ok "the grid's runs took each point once" test "$(xs run3 3)" = "1  2  3  "
+t_ok "the random runs each configuration once" test "$(xs run4 4)" = "1 0 1 1 2 0 2 1 "
 t_done

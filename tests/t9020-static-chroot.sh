@@ -50,7 +50,7 @@ in_root xt-log show run1 -e metrics
 t_ok "two metric lines now" test "$(grep -c '"event":"metrics"' "$T/out")" -eq 2
 
 # a failing command fails its run, and the tools say so
-in_root xt-submit -C /tmp/code -- no-such-program
+in_root xt-submit -C /tmp/code --no-check -- no-such-program
 t_status 0 "submit a run of a missing program"
 in_root xt-runq -j 1
 in_root xt-get -c run2/run.json

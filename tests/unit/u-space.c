@@ -193,6 +193,23 @@ main(void)
 	CHECK(space_add_arg(&sp, "d=$linspace(0,1,4)", err, sizeof(err)) == 0);
 	CHECK(space_add_arg(&sp, "e=$uniform(0,1)", err, sizeof(err)) == 0);
 	CHECK(space_grid_size(&sp) == 24);
+	CHECK(space_size(&sp) == UINT64_MAX);	/* e takes a continuum */
+	space_release(&sp);
+
+	/* Distinct configurations of a finite space: choices, $randint, bounded q-distributions. */
+	space_init(&sp);
+	CHECK(space_add_arg(&sp, "a=[1,2,3]", err, sizeof(err)) == 0);
+	CHECK(space_add_arg(&sp, "c=7", err, sizeof(err)) == 0);
+	CHECK(space_size(&sp) == 3);
+	CHECK(space_add_arg(&sp, "r=$randint(2, 6)", err, sizeof(err)) == 0);
+	CHECK(space_size(&sp) == 12 && space_grid_size(&sp) == 3);
+	CHECK(space_add_arg(&sp, "q=$quniform(0, 1, 0.25)", err, sizeof(err)) == 0);
+	CHECK(space_size(&sp) == 60);
+	CHECK(space_add_arg(&sp, "n=$qnormal(0, 1, 1)", err, sizeof(err)) == 0);
+	CHECK(space_size(&sp) == UINT64_MAX);
+	space_release(&sp);
+	space_init(&sp);
+	CHECK(space_add_arg(&sp, "a=[1,2,3]", err, sizeof(err)) == 0);
 	CHECK(space_add_arg(&sp, "a=[4]", err, sizeof(err)) < 0 && strstr(err, "given twice"));
 	CHECK(space_add_arg(&sp, "bad/name=1", err, sizeof(err)) < 0 && strstr(err, "bad/name"));
 	CHECK(space_add_arg(&sp, "noequals", err, sizeof(err)) < 0 && strstr(err, "NAME=SPEC"));
