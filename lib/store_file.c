@@ -12,6 +12,11 @@
  * <host>.<pid>.<seq>.<random>, and the first write of a handle removes the
  * ones older than TMP_STALE_MS whose writer, on this host, is gone (a
  * writer that was killed leaves its temporary file behind).
+ *
+ * An object's version is the sha256 of its content. A conditional put
+ * writes its temporary file, then, holding a lock in <root>/.tmp (one of
+ * LOCKS, chosen by the path's hash), compares the object's version with the
+ * one it was given and renames only if they match.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -19,6 +24,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -31,6 +37,7 @@
 #define XATTR "user.xt.sha256"
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
+#define LOCKS 64		/* lock files for conditional puts */
 
 struct fstore {
 	char *root;
@@ -676,9 +683,120 @@ f_close(struct store *st)
 	free(fs);
 }
 
+static int
+f_get_ver(struct store *st, const char *path, struct sbuf *out, char *ver)
+{
+	int rc = f_get(st, path, 0, -1, out);
+
+	if (rc == 0)
+		sha256_buf(out->buf, out->len, ver);
+	return rc;
+}
+
+/* The version of the object now: 0, or a STORE_E* code. */
+static int
+version_now(struct store *st, const char *path, char hex[65])
+{
+	struct stat sb;
+	struct sha256 h;
+	char *p;
+	int fd = open_obj(st, path, &sb), rc = 0;
+
+	if (fd < 0)
+		return fd;
+	p = full(st, path);
+	if (xattr_get(p, &sb, hex) < 0) {
+		char *buf = copybuf(st);
+		ssize_t n;
+
+		sha256_init(&h);
+		while ((n = read(fd, buf, CHUNK)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = store_fail(st, STORE_ERR, "cannot read '%s': %s", path,
+				    strerror(errno));
+				break;
+			}
+			sha256_update(&h, buf, (size_t)n);
+		}
+		sha256_hex(&h, hex);
+	}
+	free(p);
+	close(fd);
+	return rc;
+}
+
+/* The lock of path's conditional puts, taken: its fd, or a STORE_E* code. */
+static int
+lock_path(struct store *st, const char *path)
+{
+	char hex[65], *lp;
+	int fd;
+
+	sha256_buf(path, strlen(path), hex);
+	lp = xasprintf("%s/lock.%.2s", priv(st)->tmp, hex);
+	fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == ENOENT && mkdir_p(priv(st)->tmp) == 0)
+		fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	free(lp);
+	if (fd < 0)
+		return store_fail(st, STORE_ERR, "cannot lock '%s': %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return store_fail(st, STORE_ERR, "cannot lock '%s': %s", path,
+			    strerror(errno));
+		}
+	return fd;
+}
+
+static int
+f_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
+{
+	char *tmp, *dst, hex[65], now[65];
+	int fd, lk, rc, batch = st->batch;
+
+	/* the slow part, the write and its flush, outside the lock */
+	if ((fd = tmp_open(st, &tmp)) < 0)
+		return fd;
+	if (write_all(fd, buf, len) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		free(tmp);
+		return rc;
+	}
+	sha256_buf(buf, len, hex);
+	st->batch = 0;
+	rc = finish_tmp(st, fd, tmp, hex);
+	st->batch = batch;
+	if (rc < 0) {
+		free(tmp);
+		return rc;
+	}
+	if ((lk = lock_path(st, path)) < 0) {
+		unlink(tmp);
+		free(tmp);
+		return lk;
+	}
+	if ((rc = version_now(st, path, now)) == 0 && strcmp(now, ver) != 0)
+		rc = store_fail(st, STORE_ECONFLICT, "'%s' changed since it was read", path);
+	if (rc == 0) {
+		dst = full(st, path);
+		rc = place(st, tmp, dst);
+		free(dst);
+	}
+	close(lk);
+	if (rc < 0)
+		unlink(tmp);
+	free(tmp);
+	return rc;
+}
+
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit,
+	f_list, f_del, f_commit, f_get_ver, f_put_if,
 };
 
 struct store *
