@@ -458,6 +458,75 @@ test_end(const char *root)
 	store_close(st);
 }
 
+struct race {
+	struct store *st;
+	int calls;
+};
+
+/* Start the run; on the first call, another writer puts the record meanwhile. */
+static int
+race_fn(cJSON *rec, void *arg)
+{
+	struct race *r = arg;
+
+	if (r->calls++ == 0) {
+		static const char other[] = "{\"ws\":\"ws1\",\"run\":\"run50\",\"status\":\"running\","
+		    "\"tags\":{\"theirs\":1}}\n";
+
+		store_put(r->st, "ws/ws1/runs/run50/run.json", other, sizeof(other) - 1);
+	}
+	json_set_str(rec, "status", "running");
+	return 0;
+}
+
+static int
+to_status(cJSON *rec, void *arg)
+{
+	json_set_str(rec, "status", arg);
+	return 0;
+}
+
+/* run_update: a put meanwhile makes it read again; statuses only go forward. */
+static void
+test_update(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	struct race r = { st, 0 };
+	cJSON *c, *got, *base, *mine;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	c = record("run50", NULL, "queued", 0);
+	CHECK(run_save(st, c) == 0);
+	cJSON_Delete(c);
+	CHECK(run_update(st, "ws1", "run50", 0, race_fn, &r, &got) == 0);
+	CHECK(r.calls == 2);
+	CHECK(got && !strcmp(json_str(got, "status"), "running"));
+	cJSON_Delete(got);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
+	CHECK(!strcmp(store_error(st), "run 'run50' is running: it cannot become queued"));
+	CHECK(run_update(st, "ws1", "run50", RUN_RETRY, to_status, "queued", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "completed", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run50", RUN_RETRY, to_status, "running", NULL) ==
+	    STORE_ECONFLICT);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
+	CHECK(run_update(st, "ws1", "run50", RUN_REQUEUE, to_status, "queued", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run51", 0, to_status, "queued", NULL) == STORE_ENOENT);
+
+	/* a three-way merge keeps what the other writer changed */
+	base = cJSON_Parse("{\"status\":\"running\",\"tags\":{\"a\":1},\"pid\":7,\"step\":1}");
+	mine = cJSON_Parse("{\"status\":\"completed\",\"tags\":{\"a\":1,\"b\":2},\"step\":1}");
+	c = cJSON_Parse("{\"status\":\"running\",\"tags\":{\"a\":1,\"c\":3},\"pid\":7,"
+	    "\"step\":5}");
+	run_merge(c, base, mine);
+	CHECK(same(c, "{\"status\":\"completed\",\"tags\":{\"a\":1,\"c\":3,\"b\":2},\"step\":5}"));
+	cJSON_Delete(base);
+	cJSON_Delete(mine);
+	cJSON_Delete(c);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -468,6 +537,9 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	root = path_join(dir, "s");
 	test_store(root);
+	free(root);
+	root = path_join(dir, "update");
+	test_update(root);
 	free(root);
 	root = path_join(dir, "settle");
 	test_settle(root);
