@@ -40,7 +40,7 @@ struct rx {
 	struct sbuf out, logpart, logbatch;
 	int outfd, logfd;
 	double last_flush, last_save, last_index;
-	int dirty;
+	int dirty, unindexed;	/* unindexed: saved progress the index lacks */
 	/* the attempt */
 	int64_t t0, t1;
 	pid_t pid;
@@ -100,6 +100,7 @@ save(struct rx *x, int index)
 		warnx("run %s: cannot save its record: %s", x->run, store_error(x->st));
 	sync_rec(x);
 	x->dirty = 0;
+	x->unindexed = !index;
 	x->last_save = now;
 	if (index)
 		x->last_index = now;
@@ -734,6 +735,8 @@ watch(struct rx *x)
 		if (x->out.len >= OUT_CHUNK || (x->out.len && now - x->last_flush > 0.25))
 			flush_out(x);
 		pump_log(x, 0);
+		if (x->unindexed && now - x->last_index >= INDEX_EVERY)
+			save(x, 1);
 		if (!x->killed && searchjob_prune(x->st, x->ws, x->job, x->run, &x->pr)) {
 			x->pruned = 1;
 			stop(x, now, x->o->grace);
