@@ -290,40 +290,127 @@ summary(const int *n, const char *prefix)
 	fputc('\n', stderr);
 }
 
-static int
-drain(struct store *st, int jobs, int follow)
+/*
+ * SIGCHLD, SIGINT and SIGTERM are taken only while waiting (waitmask);
+ * an executor takes its own.
+ */
+static void
+catch_signals(sigset_t *waitmask)
 {
-	struct queue q;
-	struct kids k = { NULL, NULL, 0, 0, 0 };
-	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, i, wst, ret;
-	sigset_t set, waitmask, chld;
 	struct sigaction sa;
+	sigset_t set;
 
-	queue_open(&q, NULL);
-	tzset();	/* once, not in every executor */
-	/* executors send their pid on sv[1] when their command has ended */
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
-		die("cannot make a socket pair:");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_chld;
 	sigaction(SIGCHLD, &sa, NULL);
 	sa.sa_handler = on_stop;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	/* the signals are taken only while waiting; an executor takes its own */
 	sigemptyset(&set);
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	sigprocmask(SIG_BLOCK, &set, &waitmask);
-	sigdelset(&waitmask, SIGCHLD);
-	sigdelset(&waitmask, SIGINT);
-	sigdelset(&waitmask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, waitmask);
+	sigdelset(waitmask, SIGCHLD);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGTERM);
+}
+
+/* Claim runs and fork their executors while slots are free: how many were claimed. */
+static int
+start_executors(struct queue *q, struct kids *k, int jobs, struct store *st, const int *sv)
+{
+	struct queue_entry e;
+	sigset_t chld;
+	pid_t pid;
+	int claimed = 0;
+
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
+	/* queue_claim counts every command running on this spool and so
+	 * keeps -j; ours are known here, so a claim that must fail is not
+	 * even tried */
+	while (k->nrunning < jobs && queue_claim(q, jobs, NULL, &e) == 1) {
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			sigprocmask(SIG_UNBLOCK, &chld, NULL);
+			signal(SIGCHLD, SIG_DFL);
+			execute(q, &e, st, sv[1]);
+		}
+		if (pid < 0) {
+			warnx("cannot fork:");
+		} else {
+			if (k->n == k->cap) {
+				k->cap = k->cap * 2 + 16;
+				k->pid = xrealloc(k->pid, (size_t)k->cap * sizeof(*k->pid));
+				k->running = xrealloc(k->running, (size_t)k->cap);
+			}
+			k->pid[k->n] = pid;
+			k->running[k->n++] = 1;
+			k->nrunning++;
+		}
+		queue_entry_release(&e);
+		claimed++;
+	}
+	return claimed;
+}
+
+/* Pass the signal xt-runq got on to its executors: they cancel their runs. */
+static void
+stop_executors(const struct kids *k)
+{
+	union sigval v;
+	int i;
+
+	/* a Ctrl-C reached them too; a SIGTERM to xt-runq alone did not */
+	v.sival_int = RUNEXEC_SIG_STOP - stop_sig;
+	for (i = 0; i < k->n; i++)
+		sigqueue(k->pid[i], SIGTERM, v);
+	if (!quiet && k->n)
+		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", strsignal(stop_sig), k->n,
+		    k->n == 1 ? "" : "s");
+}
+
+/* Say how the runs went; the exit status. */
+static int
+report(struct queue *q, const int *n, int stopped)
+{
+	char pre[128];
+	int waiting;
+
+	if (stopped) {
+		waiting = queue_nwaiting(q);
+		snprintf(pre, sizeof(pre), "xt-runq: %s: ", strsignal(stop_sig));
+		summary(n, pre);
+		if (!quiet)
+			fprintf(stderr, "xt-runq: %d run%s left queued\n", waiting,
+			    waiting == 1 ? "" : "s");
+		return 128 + stop_sig;
+	}
+	if (n[EX_COMPLETED] + n[EX_FAILED] + n[EX_CANCELLED] + n[EX_PRUNED] + n[EX_ERROR])
+		summary(n, "xt-runq: ");
+	return n[EX_FAILED] || n[EX_ERROR] ? 1 : 0;
+}
+
+static int
+drain(struct store *st, int jobs, int follow)
+{
+	struct queue q;
+	struct kids k = { NULL, NULL, 0, 0, 0 };
+	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, wst, ret;
+	sigset_t waitmask;
+
+	queue_open(&q, NULL);
+	tzset();	/* once, not in every executor */
+	/* executors send their pid on sv[1] when their command has ended */
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
+		die("cannot make a socket pair:");
+	catch_signals(&waitmask);
 	recover(&q, st);
 	for (;;) {
-		struct queue_entry e;
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		struct pollfd pfd = { sv[0], POLLIN, 0 };
 		pid_t pid;
@@ -340,47 +427,13 @@ drain(struct store *st, int jobs, int follow)
 			count(n, wst);
 		}
 		if (stop_sig && !stopping) {
-			union sigval v;
-
-			/* a Ctrl-C reached them too; a SIGTERM to xt-runq alone did not */
-			v.sival_int = RUNEXEC_SIG_STOP - stop_sig;
-			for (i = 0; i < k.n; i++)
-				sigqueue(k.pid[i], SIGTERM, v);
+			stop_executors(&k);
 			stopping = 1;
-			if (!quiet && k.n)
-				fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", strsignal(stop_sig),
-				    k.n, k.n == 1 ? "" : "s");
 		}
 		if (stopping && k.n == 0)
 			break;
-		/* queue_claim counts every command running on this spool and so
-		 * keeps -j; ours are known here, so a claim that must fail is not
-		 * even tried */
-		while (!stopping && k.nrunning < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
-			fflush(stdout);
-			fflush(stderr);
-			pid = fork();
-			if (pid == 0) {
-				close(sv[0]);
-				sigprocmask(SIG_UNBLOCK, &chld, NULL);
-				signal(SIGCHLD, SIG_DFL);
-				execute(&q, &e, st, sv[1]);
-			}
-			if (pid < 0) {
-				warnx("cannot fork:");
-			} else {
-				if (k.n == k.cap) {
-					k.cap = k.cap * 2 + 16;
-					k.pid = xrealloc(k.pid, (size_t)k.cap * sizeof(*k.pid));
-					k.running = xrealloc(k.running, (size_t)k.cap);
-				}
-				k.pid[k.n] = pid;
-				k.running[k.n++] = 1;
-				k.nrunning++;
-			}
-			queue_entry_release(&e);
-			claimed++;
-		}
+		if (!stopping)
+			claimed = start_executors(&q, &k, jobs, st, sv);
 		if (!stopping && !claimed && k.n == 0 && !follow && queue_nwaiting(&q) == 0) {
 			/* an executor of ours that died leaves an orphan: settle it first */
 			recover(&q, st);
@@ -395,20 +448,7 @@ drain(struct store *st, int jobs, int follow)
 		if (!stopping && (follow || k.n == 0))
 			recover(&q, st);
 	}
-	ret = n[EX_FAILED] || n[EX_ERROR] ? 1 : 0;
-	if (stopping) {
-		int waiting = queue_nwaiting(&q);
-		char pre[128];
-
-		snprintf(pre, sizeof(pre), "xt-runq: %s: ", strsignal(stop_sig));
-		summary(n, pre);
-		if (!quiet)
-			fprintf(stderr, "xt-runq: %d run%s left queued\n", waiting,
-			    waiting == 1 ? "" : "s");
-		ret = 128 + stop_sig;
-	} else if (n[EX_COMPLETED] + n[EX_FAILED] + n[EX_CANCELLED] + n[EX_PRUNED] + n[EX_ERROR]) {
-		summary(n, "xt-runq: ");
-	}
+	ret = report(&q, n, stopping);
 	free(k.pid);
 	free(k.running);
 	close(sv[0]);
