@@ -126,8 +126,13 @@ life_save_bg(struct life *l, int flags)
 int
 life_wait(struct life *l)
 {
-	if (!l->bg)
-		return l->bg_rc;
+	int rc;
+
+	if (!l->bg) {
+		rc = l->bg_rc;
+		l->bg_rc = 0;
+		return rc;
+	}
 	pthread_join(l->th, NULL);
 	l->bg = 0;
 	store_close(l->st2);
@@ -145,7 +150,9 @@ life_wait(struct life *l)
 	}
 	cJSON_Delete(l->snap);
 	l->snap = NULL;
-	return l->bg_rc;
+	rc = l->bg_rc;
+	l->bg_rc = 0;
+	return rc;
 }
 
 /* Set key to the exit code, or to null when there was no exit (code < 0). */

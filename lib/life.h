@@ -72,8 +72,8 @@ int life_save(struct life *l, int flags);
  * life_save in a thread, with a store handle of its own, so that the
  * caller goes on (a run's start must not wait for the disk); l->rec may be
  * changed meanwhile. Every other life_* call on l waits for it first; so
- * does life_wait, which returns its result (message in l->err). Where no
- * thread can be had, it saves at once.
+ * does life_wait, which returns its result once (message in l->err), then
+ * 0. Where no thread can be had, it saves at once.
  */
 void life_save_bg(struct life *l, int flags);
 int life_wait(struct life *l);

@@ -89,11 +89,21 @@ sync_rec(struct rx *x)
  * reach the index too, at most every INDEX_EVERY seconds, so that reports
  * show a running run's latest values.
  */
+/* Wait for the start record's save, if it is being saved, and say if it failed. */
+static void
+save_wait(struct rx *x)
+{
+	if (life_wait(&x->l) < 0)
+		warnx("run %s: cannot save its record: %s", x->run, x->l.err);
+	sync_rec(x);
+}
+
 static void
 save(struct rx *x, int index)
 {
 	double now = time_mono();
 
+	save_wait(x);
 	if (!index && now - x->last_index >= INDEX_EVERY)
 		index = 1;
 	if (life_save(&x->l, index ? RUN_INDEX : 0) < 0)
@@ -577,6 +587,7 @@ end_attempt(struct rx *x, const char *status, int code, const char *error, const
 
 	if (!x->t1)
 		x->t1 = time_now_ms();
+	save_wait(x);
 	r = life_end(&x->l, status, code, error, reason, x->t0, x->t1);
 	sync_rec(x);
 	if (r < 0)
