@@ -497,6 +497,24 @@ test_update(const char *root)
 	CHECK(st != NULL);
 	if (!st)
 		return;
+	/* the store's conditional put: only over the version read */
+	{
+		char v1[STORE_VER_MAX], v2[STORE_VER_MAX];
+		struct sbuf sb;
+
+		sbuf_init(&sb, 1 << 16);
+		CHECK(store_put(st, "a/x", "one", 3) == 0);
+		CHECK(store_get_ver(st, "a/x", &sb, v1) == 0 && sb.len == 3 && v1[0]);
+		CHECK(store_put_if(st, "a/x", "two", 3, v1) == 0);
+		CHECK(store_get_ver(st, "a/x", &sb, v2) == 0 && !memcmp(sb.buf, "two", 3) &&
+		    strcmp(v1, v2) != 0);
+		CHECK(store_put_if(st, "a/x", "three", 5, v1) == STORE_ECONFLICT);
+		CHECK(!strcmp(store_error(st), "'a/x' changed since it was read"));
+		CHECK(store_get(st, "a/x", 0, -1, &sb) == 0 && !memcmp(sb.buf, "two", 3));
+		CHECK(store_put_if(st, "a/y", "new", 3, v1) == STORE_ENOENT);
+		CHECK(store_get_ver(st, "a/y", &sb, v2) == STORE_ENOENT);
+		sbuf_release(&sb);
+	}
 	c = record("run50", NULL, "queued", 0);
 	CHECK(run_save(st, c) == 0);
 	cJSON_Delete(c);
