@@ -370,7 +370,7 @@ stop_executors(const struct kids *k)
 	for (i = 0; i < k->n; i++)
 		sigqueue(k->pid[i], SIGTERM, v);
 	if (!quiet && k->n)
-		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", strsignal(stop_sig), k->n,
+		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", stop_sig == SIGINT ? "SIGINT" : "SIGTERM", k->n,
 		    k->n == 1 ? "" : "s");
 }
 
@@ -383,7 +383,7 @@ report(struct queue *q, const int *n, int stopped)
 
 	if (stopped) {
 		waiting = queue_nwaiting(q);
-		snprintf(pre, sizeof(pre), "xt-runq: %s: ", strsignal(stop_sig));
+		snprintf(pre, sizeof(pre), "xt-runq: %s: ", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
 		summary(n, pre);
 		if (!quiet)
 			fprintf(stderr, "xt-runq: %d run%s left queued\n", waiting,

@@ -27,8 +27,8 @@ t_ok "the run's event says it was interrupted" \
     grep -q '"event":"cancelled","data":{"reason":"interrupted (SIGINT)"}' log1
 t_ok "it ended once, cancelled" [ "$(grep -c '"event":"ended","data":{"status":"cancelled"' log1)" -eq 1 ]
 t_ok "it was not retried or lost" [ "$(grep -c '"retry"\|lost' log1)" -eq 0 ]
-t_ok "xt-runq says it cancels them" grep -qx "xt-runq: Interrupt: cancelling 2 runs" runq.err
-t_ok "what became of them" grep -qx "xt-runq: Interrupt: 2 runs: 2 cancelled" runq.err
+t_ok "xt-runq says it cancels them" grep -qx "xt-runq: SIGINT: cancelling 2 runs" runq.err
+t_ok "what became of them" grep -qx "xt-runq: SIGINT: 2 runs: 2 cancelled" runq.err
 t_ok "and what is left" grep -qx "xt-runq: 1 run left queued" runq.err
 
 # SIGTERM to xt-runq alone: it passes it on
@@ -41,7 +41,7 @@ t_ok "SIGTERM: xt-runq exits 143" [ $? -eq 143 ]
 t_ok "run3 is cancelled" [ "$(rec run3 status)" = cancelled ]
 xt-get -c run3/log.jsonl >log3
 t_ok "as interrupted" grep -q '"reason":"interrupted: xt-runq got SIGTERM"' log3
-t_ok "xt-runq says so" grep -qx "xt-runq: Terminated: 1 run: 1 cancelled" runq.err
+t_ok "xt-runq says so" grep -qx "xt-runq: SIGTERM: 1 run: 1 cancelled" runq.err
 t_ok "the spool is empty" [ -z "$(ls -A "$XT_HOME/spool/running")$(ls -A "$XT_HOME/spool/queue")" ]
 
 # a foreground run: Ctrl-C cancels it and exits as the run did
