@@ -62,15 +62,13 @@ static void
 on_term(int sig, siginfo_t *si, void *uc)
 {
 	(void)uc;
-	if (!cancel_why) {
-		if (si && si->si_code == SI_QUEUE && si->si_value.sival_int <= RUNEXEC_SIG_STOP)
-			cancel_why = RUNEXEC_SIG_STOP - si->si_value.sival_int == SIGINT ?
-			    "interrupted: xt-runq got SIGINT" : "interrupted: xt-runq got SIGTERM";
-		else if (si && si->si_code == SI_QUEUE && sig == SIGTERM)
-			cancel_why = "killed with xt-runq kill";
-		else
-			cancel_why = sig == SIGINT ? "interrupted (SIGINT)" : "interrupted (SIGTERM)";
-	}
+	/* the signal that xt-runq got, passed on, says the same as when it comes here too */
+	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int <= RUNEXEC_SIG_STOP)
+		sig = RUNEXEC_SIG_STOP - si->si_value.sival_int;
+	else if (si && si->si_code == SI_QUEUE && sig == SIGTERM && !cancel_why)
+		cancel_why = "killed with xt-runq kill";
+	if (!cancel_why)
+		cancel_why = sig == SIGINT ? "interrupted (SIGINT)" : "interrupted (SIGTERM)";
 	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int >= 0)
 		cancel_grace_ms = si->si_value.sival_int;
 	cancel_req = 1;

@@ -40,7 +40,7 @@ wait $runq
 t_ok "SIGTERM: xt-runq exits 143" [ $? -eq 143 ]
 t_ok "run3 is cancelled" [ "$(rec run3 status)" = cancelled ]
 xt-get -c run3/log.jsonl >log3
-t_ok "as interrupted" grep -q '"reason":"interrupted: xt-runq got SIGTERM"' log3
+t_ok "as interrupted" grep -q '"reason":"interrupted (SIGTERM)"' log3
 t_ok "xt-runq says so" grep -qx "xt-runq: SIGTERM: 1 run: 1 cancelled" runq.err
 t_ok "the spool is empty" [ -z "$(ls -A "$XT_HOME/spool/running")$(ls -A "$XT_HOME/spool/queue")" ]
 
