@@ -181,6 +181,16 @@ batch_text(cJSON *batch, size_t *len)
 	return sbuf_detach(&sb, len);
 }
 
+static int
+fold_batch(cJSON *rec, void *arg)
+{
+	const cJSON *o;
+
+	cJSON_ArrayForEach(o, (const cJSON *)arg)
+		run_fold(rec, o);
+	return 0;
+}
+
 /* Append to the run's log in the store, then fold the lines into its record. */
 static void
 to_store(const char *run, const cJSON *batch, const char *text, size_t len)
@@ -190,7 +200,7 @@ to_store(const char *run, const cJSON *batch, const char *text, size_t len)
 	const cJSON *o;
 	cJSON *rec;
 	char *p;
-	int rc, index = 0, save = 0;
+	int rc, fold = 0, index = 0;
 
 	if (!(rec = run_load(st, ws, run, &rc)))
 		die("%s", store_error(st));
@@ -199,18 +209,15 @@ to_store(const char *run, const cJSON *batch, const char *text, size_t len)
 	if (store_append(st, p, text, len) < 0)
 		die("%s", store_error(st));
 	free(p);
-	/* load again: keep the window against other writers of run.json small */
-	if (!(rec = run_load(st, ws, run, &rc)))
-		die("%s", store_error(st));
 	cJSON_ArrayForEach(o, batch) {
-		run_fold(rec, o);
 		ev = json_str(o, "event");
-		save |= !strcmp(ev, "metrics");
+		fold |= !strcmp(ev, "metrics");
 		index |= !strcmp(ev, "hparams") || !strcmp(ev, "tags");
 	}
-	if ((index || save) && (index ? run_save(st, rec) : run_save_quiet(st, rec)) < 0)
+	/* folded into the record as it is then, whoever else writes it */
+	if ((fold || index) && run_update(st, ws, run, index ? RUN_INDEX : 0, fold_batch,
+	    (void *)batch, NULL) < 0)
 		die("%s", store_error(st));
-	cJSON_Delete(rec);
 	store_close(st);
 }
 

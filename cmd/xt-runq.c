@@ -1,7 +1,8 @@
 /*
  * xt-runq: the run queue and run executor of one machine. Drain the local
  * queue with at most N runs at once; run one run now; list the queue;
- * stop runs. Runs whose executor died are found and requeued or failed.
+ * stop runs; put ended runs back. Runs whose executor died are found and
+ * requeued or failed. What it does goes to stderr, a line a run.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include "config.h"
 #include "job.h"
 #include "json.h"
+#include "life.h"
 #include "name.h"
 #include "queue.h"
 #include "run.h"
@@ -27,6 +29,21 @@
 
 static struct runexec_opts ropts;
 static char node[256];
+static int quiet;
+
+/* An executor's exit status says how its run went (the drain counts them). */
+enum {
+	EX_NONE = 0,		/* nothing recorded (the run had ended already) */
+	EX_ERROR = 1,		/* the executor failed */
+	EX_COMPLETED = 10, EX_FAILED, EX_CANCELLED, EX_PRUNED, EX_RETRY, EX_NOTSTARTED, EX_MAX
+};
+static const char *const ex_name[EX_MAX] = {
+	[EX_ERROR] = "executor errors", [EX_COMPLETED] = "completed", [EX_FAILED] = "failed",
+	[EX_CANCELLED] = "cancelled", [EX_PRUNED] = "pruned", [EX_RETRY] = "retried",
+	[EX_NOTSTARTED] = "not started",
+};
+static int last_ex = EX_NONE;	/* an executor's: how its run went */
+static volatile sig_atomic_t stop_sig;
 
 static void
 usage(int status)
@@ -36,7 +53,8 @@ usage(int status)
 	    "       xt-runq exec RUN               run one run now, in the foreground\n"
 	    "       xt-runq ls                     the queue as JSON lines\n"
 	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
-	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)\n");
+	    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
+	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)  -q (quiet)\n");
 	exit(status);
 }
 
@@ -87,6 +105,65 @@ on_ended(void *arg)
 		send(d->wake, &self, sizeof(self), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* The job's primary metric (its search's or prune's), else the record's first, or NULL. */
+static const cJSON *
+primary_metric(const cJSON *rec, const cJSON *job, const char **name)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(rec, "metrics");
+	const char *want = json_str(cJSON_GetObjectItemCaseSensitive(job, "search"), "metric");
+
+	if (!want)
+		want = json_str(cJSON_GetObjectItemCaseSensitive(job, "prune"), "metric");
+	if (want) {
+		*name = want;
+		return cJSON_GetObjectItemCaseSensitive(m, want);
+	}
+	if (cJSON_IsObject(m) && m->child) {
+		*name = m->child->string;
+		return m->child;
+	}
+	return NULL;
+}
+
+/* One line to stderr per start, end and retry of a run (unless -q). */
+static void
+on_progress(void *arg, const char *what, const cJSON *rec, const cJSON *job, double secs)
+{
+	const char *run = json_str(rec, "run"), *status = json_str(rec, "status"), *mname = NULL;
+	const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code"), *mv;
+	int attempt = (int)json_num(rec, "attempt", 1);
+	char extra[64] = "", metric[160] = "";
+
+	(void)arg;
+	if (!strcmp(what, "retry"))
+		last_ex = EX_RETRY;
+	else if (!strcmp(what, "ended") && status)
+		last_ex = !strcmp(status, "completed") ? EX_COMPLETED : !strcmp(status, "failed") ?
+		    EX_FAILED : !strcmp(status, "pruned") ? EX_PRUNED : EX_CANCELLED;
+	if (quiet)
+		return;
+	if (!strcmp(what, "started")) {
+		if (attempt > 1)
+			snprintf(extra, sizeof(extra), " (attempt %d)", attempt);
+		fprintf(stderr, "xt-runq: %s started%s\n", run, extra);
+		return;
+	}
+	if (cJSON_IsNumber(code) && code->valuedouble != 0)
+		snprintf(extra, sizeof(extra), " (exit %d)", (int)code->valuedouble);
+	if ((mv = primary_metric(rec, job, &mname))) {
+		char *v = cJSON_IsString(mv) ? NULL : cJSON_PrintUnformatted(mv);
+
+		snprintf(metric, sizeof(metric), ", %s=%s", mname, v ? v : mv->valuestring);
+		free(v);
+	}
+	if (!strcmp(what, "retry"))
+		fprintf(stderr, "xt-runq: %s failed%s after %.1fs%s: queued again for attempt %d\n",
+		    run, extra, secs, metric, attempt + 1);
+	else
+		fprintf(stderr, "xt-runq: %s %s%s after %.1fs%s\n", run, status ? status : "ended",
+		    extra, secs, metric);
+}
+
 /* Executor child: run the claimed entry, then settle its queue entry. */
 static void
 execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
@@ -99,16 +176,17 @@ execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 
 	queue_set_pid(q, e, (long)getpid());
 	if (!st || !ws || !run)
-		_exit(1);
+		_exit(EX_ERROR);
 	ropts.ended = on_ended;
 	ropts.arg = &d;
 	r = runexec(st, ws, run, &ropts, &code);
-	if (r == RUNEXEC_RETRY)
+	if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
 		queue_requeue(q, e);
 	else if (r == RUNEXEC_ENDED)
 		queue_done(q, e);
 	/* on RUNEXEC_ERROR the entry stays: the next xt-runq sees an orphan and settles it */
-	_exit(r == RUNEXEC_ERROR ? 1 : 0);
+	fflush(stderr);
+	_exit(r == RUNEXEC_ERROR ? EX_ERROR : r == RUNEXEC_NOTSTARTED ? EX_NOTSTARTED : last_ex);
 }
 
 static void
@@ -178,30 +256,164 @@ on_chld(int sig)
 	(void)sig;
 }
 
+/* SIGINT, SIGTERM: stop claiming, cancel the runs in flight, say so and exit. */
+static void
+on_stop(int sig)
+{
+	if (!stop_sig)
+		stop_sig = sig;
+}
+
+/* An executor exited with status wst: count how its run went. */
+static void
+count(int *n, int wst)
+{
+	int ex = WIFEXITED(wst) ? WEXITSTATUS(wst) : EX_ERROR;
+
+	n[ex > 0 && ex < EX_MAX && ex_name[ex] ? ex : EX_ERROR]++;
+}
+
+/* The summary: "5 runs: 3 completed, 1 failed, 1 pruned, 2 retried". */
+static void
+summary(const int *n, const char *prefix)
+{
+	int i, sep = ':', runs = n[EX_COMPLETED] + n[EX_FAILED] + n[EX_CANCELLED] + n[EX_PRUNED];
+
+	if (quiet)
+		return;
+	fprintf(stderr, "%s%d run%s", prefix, runs, runs == 1 ? "" : "s");
+	for (i = EX_COMPLETED; i <= EX_MAX; i++) {
+		int j = i < EX_MAX ? i : EX_ERROR;	/* the errors last */
+
+		if (n[j] && ex_name[j]) {
+			fprintf(stderr, "%c %d %s", sep, n[j], ex_name[j]);
+			sep = ',';
+		}
+	}
+	fputc('\n', stderr);
+}
+
+/*
+ * SIGCHLD, SIGINT and SIGTERM are taken only while waiting (waitmask);
+ * an executor takes its own.
+ */
+static void
+catch_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_chld;
+	sigaction(SIGCHLD, &sa, NULL);
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigprocmask(SIG_BLOCK, &set, waitmask);
+	sigdelset(waitmask, SIGCHLD);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGTERM);
+}
+
+/* Claim runs and fork their executors while slots are free: how many were claimed. */
+static int
+start_executors(struct queue *q, struct kids *k, int jobs, struct store *st, const int *sv)
+{
+	struct queue_entry e;
+	sigset_t chld;
+	pid_t pid;
+	int claimed = 0;
+
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	/* queue_claim counts every command running on this spool and so
+	 * keeps -j; ours are known here, so a claim that must fail is not
+	 * even tried */
+	while (k->nrunning < jobs && queue_claim(q, jobs, NULL, &e) == 1) {
+		fflush(stdout);
+		fflush(stderr);
+		pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			sigprocmask(SIG_UNBLOCK, &chld, NULL);
+			signal(SIGCHLD, SIG_DFL);
+			execute(q, &e, st, sv[1]);
+		}
+		if (pid < 0) {
+			warnx("cannot fork:");
+		} else {
+			if (k->n == k->cap) {
+				k->cap = k->cap * 2 + 16;
+				k->pid = xrealloc(k->pid, (size_t)k->cap * sizeof(*k->pid));
+				k->running = xrealloc(k->running, (size_t)k->cap);
+			}
+			k->pid[k->n] = pid;
+			k->running[k->n++] = 1;
+			k->nrunning++;
+		}
+		queue_entry_release(&e);
+		claimed++;
+	}
+	return claimed;
+}
+
+/* Pass the signal xt-runq got on to its executors: they cancel their runs. */
+static void
+stop_executors(const struct kids *k)
+{
+	union sigval v;
+	int i;
+
+	/* a Ctrl-C reached them too; a SIGTERM to xt-runq alone did not */
+	v.sival_int = RUNEXEC_SIG_STOP - stop_sig;
+	for (i = 0; i < k->n; i++)
+		sigqueue(k->pid[i], SIGTERM, v);
+	if (!quiet && k->n)
+		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", stop_sig == SIGINT ? "SIGINT" : "SIGTERM", k->n,
+		    k->n == 1 ? "" : "s");
+}
+
+/* Say how the runs went; the exit status. */
+static int
+report(struct queue *q, const int *n, int stopped)
+{
+	char pre[128];
+	int waiting;
+
+	if (stopped) {
+		waiting = queue_nwaiting(q);
+		snprintf(pre, sizeof(pre), "xt-runq: %s: ", stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
+		summary(n, pre);
+		if (!quiet)
+			fprintf(stderr, "xt-runq: %d run%s left queued\n", waiting,
+			    waiting == 1 ? "" : "s");
+		return 128 + stop_sig;
+	}
+	if (n[EX_COMPLETED] + n[EX_FAILED] + n[EX_CANCELLED] + n[EX_PRUNED] + n[EX_ERROR])
+		summary(n, "xt-runq: ");
+	return n[EX_FAILED] || n[EX_ERROR] ? 1 : 0;
+}
+
 static int
 drain(struct store *st, int jobs, int follow)
 {
 	struct queue q;
 	struct kids k = { NULL, NULL, 0, 0, 0 };
-	int sv[2];
-	sigset_t set, waitmask;
-	struct sigaction sa;
+	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, wst, ret;
+	sigset_t waitmask;
 
 	queue_open(&q, NULL);
 	tzset();	/* once, not in every executor */
 	/* executors send their pid on sv[1] when their command has ended */
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		die("cannot make a socket pair:");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_chld;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&set);
-	sigaddset(&set, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &set, &waitmask);
-	sigdelset(&waitmask, SIGCHLD);
+	catch_signals(&waitmask);
 	recover(&q, st);
 	for (;;) {
-		struct queue_entry e;
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		struct pollfd pfd = { sv[0], POLLIN, 0 };
 		pid_t pid;
@@ -210,40 +422,22 @@ drain(struct store *st, int jobs, int follow)
 		/* take the messages, then reap: a slot freed by a command that
 		 * ended is filled at once */
 		take_messages(&k, sv[0]);
-		while (k.n > 0 && (pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		while (k.n > 0 && (pid = waitpid(-1, &wst, WNOHANG)) > 0) {
 			/* its message, if any, was sent before it exited: take it
 			 * now, before its pid can be another executor's */
 			take_messages(&k, sv[0]);
 			kid_ended(&k, pid, 1);
+			count(n, wst);
 		}
-		/* queue_claim counts every command running on this spool and so
-		 * keeps -j; ours are known here, so a claim that must fail is not
-		 * even tried */
-		while (k.nrunning < jobs && queue_claim(&q, jobs, NULL, &e) == 1) {
-			fflush(stdout);
-			pid = fork();
-			if (pid == 0) {
-				close(sv[0]);
-				sigprocmask(SIG_UNBLOCK, &set, NULL);
-				signal(SIGCHLD, SIG_DFL);
-				execute(&q, &e, st, sv[1]);
-			}
-			if (pid < 0) {
-				warnx("cannot fork:");
-			} else {
-				if (k.n == k.cap) {
-					k.cap = k.cap * 2 + 16;
-					k.pid = xrealloc(k.pid, (size_t)k.cap * sizeof(*k.pid));
-					k.running = xrealloc(k.running, (size_t)k.cap);
-				}
-				k.pid[k.n] = pid;
-				k.running[k.n++] = 1;
-				k.nrunning++;
-			}
-			queue_entry_release(&e);
-			claimed++;
+		if (stop_sig && !stopping) {
+			stop_executors(&k);
+			stopping = 1;
 		}
-		if (!claimed && k.n == 0 && !follow && queue_nwaiting(&q) == 0) {
+		if (stopping && k.n == 0)
+			break;
+		if (!stopping)
+			claimed = start_executors(&q, &k, jobs, st, sv);
+		if (!stopping && !claimed && k.n == 0 && !follow && queue_nwaiting(&q) == 0) {
 			/* an executor of ours that died leaves an orphan: settle it first */
 			recover(&q, st);
 			if (queue_nwaiting(&q) == 0)
@@ -254,15 +448,16 @@ drain(struct store *st, int jobs, int follow)
 		 * child is reaped above, so merged SIGCHLDs lose nothing), or poll for
 		 * new runs, runs of other xt-runq that end, and orphans */
 		ppoll(&pfd, 1, &ts, &waitmask);
-		if (follow || k.n == 0)
+		if (!stopping && (follow || k.n == 0))
 			recover(&q, st);
 	}
+	ret = report(&q, n, stopping);
 	free(k.pid);
 	free(k.running);
 	close(sv[0]);
 	close(sv[1]);
 	queue_close(&q);
-	return 0;
+	return ret;
 }
 
 static int
@@ -293,7 +488,7 @@ do_exec(struct store *st, const char *ws, const char *run)
 	}
 	r = runexec(st, ws, run, &ropts, &code);
 	if (have) {
-		if (r == RUNEXEC_RETRY)
+		if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
 			queue_requeue(&q, &e);
 		else
 			queue_done(&q, &e);
@@ -302,6 +497,8 @@ do_exec(struct store *st, const char *ws, const char *run)
 	queue_close(&q);
 	if (r == RUNEXEC_ERROR)
 		return 1;
+	if (r == RUNEXEC_NOTSTARTED)
+		return 128 + SIGINT;
 	return code < 0 ? 1 : code;
 }
 
@@ -370,14 +567,8 @@ kill_each(const char *state, const cJSON *data, long pid, const char *name, void
 static void
 cancel_queued(struct store *st, const char *ws, const char *run)
 {
-	cJSON *rec = run_load(st, ws, run, NULL);
-
-	if (!rec)
-		return;
-	run_event(st, ws, run, "cancelled", -1, NULL);
-	if (run_end(st, rec, "cancelled", NULL) < 0)
+	if (life_cancel(st, ws, run, "killed with xt-runq kill") < 0)
 		warnx("run %s: %s", run, store_error(st));
-	cJSON_Delete(rec);
 }
 
 static int
@@ -416,6 +607,96 @@ do_kill(struct store *st, const char *ws, char **targets, int n, double grace)
 	return ret;
 }
 
+/*
+ * Requeue one run: its record, then its queue entry. named: the user named
+ * it (else it is one of a job's or a parent's runs, and one that cannot be
+ * requeued is passed over). 0, or 1 when it could not be.
+ */
+static int
+requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, int named)
+{
+	cJSON *rec, *e;
+	int rc = life_requeue(st, ws, run);
+
+	if (rc == STORE_EINVAL && !named)
+		return 0;
+	if (rc < 0) {
+		warnx("%s", store_error(st));
+		return 1;
+	}
+	/* queued already: only an entry that is missing is added */
+	if (rc == 1 && queue_find(q, ws, run) != QUEUE_NONE)
+		return 0;
+	if (!(rec = run_load(st, ws, run, NULL))) {
+		warnx("%s", store_error(st));
+		return 1;
+	}
+	e = cJSON_CreateObject();
+	json_set_str(e, "store", store_url(st));
+	json_set_str(e, "ws", ws);
+	json_set_str(e, "run", run);
+	if (json_str(rec, "job"))
+		json_set_str(e, "job", json_str(rec, "job"));
+	rc = queue_add(q, e);
+	if (rc < 0)
+		warnx("run %s: cannot queue it:", run);
+	else if (!quiet)
+		fprintf(stderr, "xt-runq: %s requeued\n", run);
+	cJSON_Delete(e);
+	cJSON_Delete(rec);
+	return rc < 0;
+}
+
+/* Requeue a run, the children of a parent run, or the runs of a job. */
+static int
+do_requeue(struct store *st, const char *ws, char **targets, int n)
+{
+	struct queue q;
+	int i, ret = 0;
+	long a, b;
+
+	queue_open(&q, NULL);
+	for (i = 0; i < n; i++) {
+		cJSON *rec, *job;
+		const cJSON *it;
+		long c, kids;
+
+		if (name_parse_job(targets[i], &a)) {
+			if (!(job = run_job_load(st, ws, targets[i]))) {
+				warnx("no job '%s' in workspace '%s'", targets[i], ws);
+				ret = 1;
+				continue;
+			}
+			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs"))
+				if (cJSON_IsString(it))
+					ret |= requeue_one(&q, st, ws, it->valuestring, 0);
+			cJSON_Delete(job);
+		} else if (name_parse_run(targets[i], &a, &b)) {
+			if (!(rec = run_load(st, ws, targets[i], NULL))) {
+				warnx("%s", store_error(st));
+				ret = 1;
+				continue;
+			}
+			kids = (long)json_num(rec, "children", 0);
+			cJSON_Delete(rec);
+			if (kids <= 0) {
+				ret |= requeue_one(&q, st, ws, targets[i], 1);
+				continue;
+			}
+			for (c = 1; c <= kids; c++) {
+				char *child = xasprintf("%s.%ld", targets[i], c);
+
+				ret |= requeue_one(&q, st, ws, child, 0);
+				free(child);
+			}
+		} else {
+			die_status(EXIT_USAGE, "'%s' is not a run or job name", targets[i]);
+		}
+	}
+	queue_close(&q);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -426,6 +707,7 @@ main(int argc, char **argv)
 		{ "workspace", required_argument, 0, 'w' },
 		{ "target", required_argument, 0, 't' },
 		{ "grace", required_argument, 0, 'g' },
+		{ "quiet", no_argument, 0, 'q' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -434,7 +716,7 @@ main(int argc, char **argv)
 	struct store *st;
 	tool_init(argv[0]);
 	ropts.grace = 10;
-	while ((c = getopt_long(argc, argv, "j:fs:w:t:g:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "j:fs:w:t:g:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j': jobs = (int)opt_i64("-j", optarg, 1, 100000); break;
 		case 'f': follow = 1; break;
@@ -446,6 +728,7 @@ main(int argc, char **argv)
 				die_status(EXIT_USAGE, "option '-g': '%s' is not a number of seconds", optarg);
 			grace_given = 1;
 			break;
+		case 'q': quiet = 1; break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -456,6 +739,7 @@ main(int argc, char **argv)
 	if (gethostname(node, sizeof(node)) < 0)
 		snprintf(node, sizeof(node), "localhost");
 	ropts.node = node;
+	ropts.progress = on_progress;
 	if (!target)
 		target = config_str("target", "local");
 	if (!strcmp(cmd, "exec") && argc == 2) {
@@ -478,6 +762,11 @@ main(int argc, char **argv)
 
 		st = tool_store();
 		ret = do_kill(st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+	} else if (!strcmp(cmd, "requeue") && argc >= 2) {
+		const char *ws = tool_workspace();
+
+		st = tool_store();
+		ret = do_requeue(st, ws, argv + 1, argc - 1);
 	} else if (argc == 0) {
 		if (!jobs)
 			jobs = max_runs(target);

@@ -391,6 +391,28 @@ fresh(const cJSON *rec)
 }
 
 /*
+ * A run whose record was lost while it was submitted: failed with the
+ * reason, in its record, the index and its log, and counted in its parent.
+ */
+static int
+lost_run(struct store *st, cJSON *rec)
+{
+	cJSON *d = cJSON_CreateObject();
+	char t[32];
+	int rc, erc;
+
+	json_set_str(rec, "status", "failed");
+	json_set_str(rec, "error", "its record was lost while it was submitted");
+	time_iso(time_now_ms(), t, sizeof(t));
+	json_set_str(rec, "ended", t);
+	rc = run_save(st, rec);
+	json_set_str(d, "status", "failed");
+	erc = run_event(st, json_str(rec, "ws"), json_str(rec, "run"), "ended", -1, d);
+	run_settle_parent(st, json_str(rec, "ws"), rec);
+	return rc < 0 ? rc : erc;
+}
+
+/*
  * After the commit: finish the submit of s, whose job record is job.
  * Returns how many runs it queued, or -1 with a message in err.
  */
@@ -430,9 +452,7 @@ roll_forward(struct store *st, const struct jstate *s, const cJSON *job, char *e
 		json_set_str(rec[i], "run", it->valuestring);
 		if (parent && i > 0)
 			json_set_str(rec[i], "parent", parent);
-		json_set_str(rec[i], "status", "queued");
-		json_set_str(rec[i], "error", "its record was lost while it was submitted");
-		if (run_end(st, rec[i], "failed", NULL) < 0) {
+		if (lost_run(st, rec[i]) < 0) {
 			snprintf(err, errlen, "%s", store_error(st));
 			goto out;
 		}
@@ -629,7 +649,7 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 {
 	const cJSON *r;
 
-	if (parent && run_save_quiet(st, parent) < 0) {
+	if (parent && run_put_new(st, parent) < 0) {
 		snprintf(err, errlen, "cannot store run '%s': %s", json_str(parent, "run"),
 		    store_error(st));
 		return -1;
@@ -637,7 +657,7 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 	cJSON_ArrayForEach(r, runs) {
 		const char *name = json_str(r, "run");
 
-		if (run_save_quiet(st, r) < 0) {
+		if (run_put_new(st, r) < 0) {
 			snprintf(err, errlen, "cannot store the runs: %s", store_error(st));
 			return -1;
 		}

@@ -65,37 +65,23 @@ run_job_load(struct store *st, const char *ws, const char *job)
 	return j;
 }
 
+/* Put a new record's run.json; with index, append its line to the index too. */
 static int
-save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len,
-    int index)
-{
-	char *p = run_path(ws, run, "run.json");
-	int rc = store_put(st, p, line, len);
-
-	free(p);
-	if (rc == 0 && index)
-		rc = index_append(st, ws, line, len);	/* safe against a compaction */
-	return rc;
-}
-
-int
-run_save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len)
-{
-	return save_line(st, ws, run, line, len, 1);
-}
-
-static int
-save(struct store *st, const cJSON *rec, int index)
+save_new(struct store *st, const cJSON *rec, int index)
 {
 	const char *ws = json_str(rec, "ws"), *run = json_str(rec, "run");
-	char *line;
+	char *line, *p;
 	size_t len;
 	int rc;
 
 	if (!ws || !run)
 		return store_fail(st, STORE_EINVAL, "a run record needs \"ws\" and \"run\"");
 	line = json_line(rec, &len);
-	rc = save_line(st, ws, run, line, len, index);
+	p = run_path(ws, run, "run.json");
+	rc = store_put(st, p, line, len);
+	if (rc == 0 && index)
+		rc = index_append(st, ws, line, len);	/* safe against a compaction */
+	free(p);
 	free(line);
 	return rc;
 }
@@ -103,13 +89,113 @@ save(struct store *st, const cJSON *rec, int index)
 int
 run_save(struct store *st, const cJSON *rec)
 {
-	return save(st, rec, 1);
+	return save_new(st, rec, 1);
 }
 
 int
-run_save_quiet(struct store *st, const cJSON *rec)
+run_put_new(struct store *st, const cJSON *rec)
 {
-	return save(st, rec, 0);
+	return save_new(st, rec, 0);
+}
+
+int
+run_status_move_ok(const char *from, const char *to, int flags)
+{
+	if (!from || !to || !strcmp(from, to))
+		return 1;
+	if (run_status_final(from))
+		return (flags & RUN_REQUEUE) && !strcmp(to, "queued");
+	if (!strcmp(from, "running") && !strcmp(to, "queued"))
+		return (flags & RUN_RETRY) != 0;
+	return 1;
+}
+
+#define UPDATE_TRIES 1000
+
+int
+run_update(struct store *st, const char *ws, const char *run, int flags,
+    int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out)
+{
+	char *p = run_path(ws, run, "run.json"), ver[STORE_VER_MAX], *line;
+	struct sbuf sb;
+	cJSON *rec = NULL;
+	size_t len;
+	int rc = STORE_ECONFLICT, tries;
+
+	sbuf_init(&sb, (size_t)16 << 20);
+	for (tries = 0; tries < UPDATE_TRIES && rc == STORE_ECONFLICT; tries++) {
+		char from[32];
+
+		cJSON_Delete(rec);
+		rec = NULL;
+		if ((rc = store_get_ver(st, p, &sb, ver)) < 0) {
+			if (rc == STORE_ENOENT)
+				store_fail(st, rc, "no run '%s' in workspace '%s'", run, ws);
+			break;
+		}
+		rec = cJSON_ParseWithLength(sb.buf, sb.len);
+		if (!cJSON_IsObject(rec)) {
+			rc = store_fail(st, STORE_ECORRUPT, "'%s' is not a JSON object", p);
+			break;
+		}
+		snprintf(from, sizeof(from), "%s", json_str(rec, "status") ? json_str(rec, "status")
+		    : "");
+		if ((rc = fn(rec, arg)) != 0)
+			break;
+		if (!run_status_move_ok(from, json_str(rec, "status"), flags)) {
+			rc = store_fail(st, STORE_ECONFLICT, "run '%s' is %s: it cannot become %s", run,
+			    from, json_str(rec, "status"));
+			break;
+		}
+		line = json_line(rec, &len);
+		rc = store_put_if(st, p, line, len, ver);
+		if (rc == 0 && (flags & RUN_INDEX))
+			rc = index_append(st, ws, line, len);
+		free(line);
+	}
+	if (rc > 0)
+		rc = 0;
+	if (out && rc == 0)
+		*out = rec;
+	else
+		cJSON_Delete(rec);
+	if (out && rc < 0)
+		*out = NULL;
+	sbuf_release(&sb);
+	free(p);
+	return rc;
+}
+
+/* Are a and b the same value? */
+static int
+same(const cJSON *a, const cJSON *b)
+{
+	if (!a || !b)
+		return a == b;
+	return cJSON_Compare(a, b, 1);
+}
+
+void
+run_merge(cJSON *theirs, const cJSON *base, const cJSON *mine)
+{
+	const cJSON *it;
+
+	/* what mine set or changed */
+	cJSON_ArrayForEach(it, mine) {
+		const cJSON *b = cJSON_GetObjectItemCaseSensitive(base, it->string);
+		cJSON *t = cJSON_GetObjectItemCaseSensitive(theirs, it->string);
+
+		if (same(b, it))
+			continue;
+		if (cJSON_IsObject(it) && cJSON_IsObject(b) && cJSON_IsObject(t))
+			run_merge(t, b, it);
+		else
+			json_set(theirs, it->string, cJSON_Duplicate(it, 1));
+	}
+	/* what mine removed */
+	cJSON_ArrayForEach(it, base)
+		if (!cJSON_GetObjectItemCaseSensitive(mine, it->string))
+			cJSON_DeleteItemFromObjectCaseSensitive(theirs, it->string);
 }
 
 char *
@@ -272,72 +358,53 @@ run_hp_arg(const char *prefix, const cJSON *item)
 }
 
 int
-run_end(struct store *st, cJSON *rec, const char *status, cJSON *data)
-{
-	const char *ws = json_str(rec, "ws"), *run = json_str(rec, "run");
-	char t[32];
-	int rc, erc;
-
-	json_set_str(rec, "status", status);
-	if (!json_str(rec, "ended")) {
-		time_iso(time_now_ms(), t, sizeof(t));
-		json_set_str(rec, "ended", t);
-	}
-	rc = run_save(st, rec);
-	if (!data)
-		data = cJSON_CreateObject();
-	json_set_str(data, "status", status);
-	if (ws && run) {
-		erc = run_event(st, ws, run, "ended", -1, data);
-		if (rc == 0)
-			rc = erc;
-	} else {
-		cJSON_Delete(data);
-	}
-	run_settle_parent(st, ws, rec);
-	return rc;
-}
-
-int
 run_status_final(const char *s)
 {
 	return s && (!strcmp(s, "completed") || !strcmp(s, "failed") || !strcmp(s, "cancelled") ||
 	    !strcmp(s, "pruned"));
 }
 
+struct pstart {
+	const char *started;
+	int did;
+};
+
+/* A queued parent becomes running (with the child's start time). */
+static int
+pstart_fn(cJSON *prec, void *arg)
+{
+	struct pstart *a = arg;
+	const char *s = json_str(prec, "status");
+
+	a->did = 0;
+	if (!s || strcmp(s, "queued") != 0)
+		return 1;
+	json_set_str(prec, "status", "running");
+	json_set_str(prec, "started", a->started);
+	a->did = 1;
+	return 0;
+}
+
 void
 run_start_parent(struct store *st, const char *ws, const cJSON *child)
 {
 	const char *parent = json_str(child, "parent"), *run = json_str(child, "run");
-	const char *started = json_str(child, "started");
+	struct pstart a = { json_str(child, "started"), 0 };
 	struct store_stat sst;
-	char *mark;
-	cJSON *prec;
+	char *mark, t[32];
 
 	if (!parent || !run)
 		return;
+	if (!a.started) {
+		time_iso(time_now_ms(), t, sizeof(t));
+		a.started = t;
+	}
 	mark = run_path(ws, parent, "started");
 	/* a stat first: every child but the first finds the marker */
 	if (store_stat(st, mark, &sst) == STORE_ENOENT &&
 	    store_create(st, mark, run, strlen(run)) == 0 &&
-	    (prec = run_load(st, ws, parent, NULL))) {
-		const char *s = json_str(prec, "status");
-
-		/* the parent cannot end before this child does: nothing else writes it now */
-		if (s && !strcmp(s, "queued")) {
-			char t[32];
-
-			if (!started) {
-				time_iso(time_now_ms(), t, sizeof(t));
-				started = t;
-			}
-			json_set_str(prec, "status", "running");
-			json_set_str(prec, "started", started);
-			if (run_save(st, prec) == 0)
-				run_event(st, ws, parent, "started", -1, NULL);
-		}
-		cJSON_Delete(prec);
-	}
+	    run_update(st, ws, parent, RUN_INDEX, pstart_fn, &a, NULL) == 0 && a.did)
+		run_event(st, ws, parent, "started", -1, NULL);
 	free(mark);
 }
 
@@ -345,34 +412,60 @@ run_start_parent(struct store *st, const char *ws, const cJSON *child)
 
 /*
  * Tally ended.txt (len bytes of ENDED_LINE-wide lines): each child counts
- * once however often it was written (a recovery may write a line again).
- * Returns the children counted, with the failed and cancelled ones.
+ * once however often it was written (a recovery may write a line again),
+ * by its last line; a child whose last line is "requeued" has not ended.
+ * Returns the children that have ended, with the failed and cancelled ones.
  */
 static int64_t
 tally_ended(const char *buf, size_t len, int64_t *failed, int64_t *cancelled)
 {
 	struct hmap seen;
 	int64_t k, n = 0;
+	size_t i;
 
 	hmap_init(&seen);
 	*failed = *cancelled = 0;
 	for (k = 0; (size_t)(k + 1) * ENDED_LINE <= len; k++) {
 		const char *l = buf + k * ENDED_LINE, *sp = memchr(l, ' ', ENDED_LINE);
+		size_t code = 1;
 		int isnew;
 
 		if (!sp)
 			continue;
-		hmap_put(&seen, l, (size_t)(sp - l), 0, &isnew);
-		if (!isnew)
+		if (!strncmp(sp + 1, "failed ", 7))
+			code = 2;
+		else if (!strncmp(sp + 1, "cancelled ", 10))
+			code = 3;
+		else if (!strncmp(sp + 1, "requeued ", 9))
+			code = 0;
+		*hmap_put(&seen, l, (size_t)(sp - l), code, &isnew) = code;
+	}
+	for (i = 0; i < seen.cap; i++) {
+		if (!seen.slot[i].key || !seen.slot[i].val)
 			continue;
 		n++;
-		if (!strncmp(sp + 1, "failed ", 7))
-			(*failed)++;
-		else if (!strncmp(sp + 1, "cancelled ", 10))
-			(*cancelled)++;
+		*failed += seen.slot[i].val == 2;
+		*cancelled += seen.slot[i].val == 3;
 	}
 	hmap_release(&seen);
 	return n;
+}
+
+struct pend {
+	const char *status, *ended;
+};
+
+/* The parent's end, unless it has one. */
+static int
+pend_fn(cJSON *prec, void *arg)
+{
+	struct pend *a = arg;
+
+	if (!run_status_final(json_str(prec, "status"))) {
+		json_set_str(prec, "status", a->status);
+		json_set_str(prec, "ended", a->ended);
+	}
+	return 0;
 }
 
 /*
@@ -385,8 +478,7 @@ tally_ended(const char *buf, size_t len, int64_t *failed, int64_t *cancelled)
  * end, so the parent ends once; any other child leaves the parent alone.
  */
 static void
-finish_parent(struct store *st, const char *ws, const char *parent, const char *child,
-    cJSON *prec)
+finish_parent(struct store *st, const char *ws, const char *parent, const char *child)
 {
 	char *mark = run_path(ws, parent, "settled"), last[32];
 	struct sbuf sb;
@@ -401,11 +493,11 @@ finish_parent(struct store *st, const char *ws, const char *parent, const char *
 	/* the index has its end: it ended */
 	if (index_last_status(st, ws, parent, last, sizeof(last)) < 0 || run_status_final(last))
 		goto out;
-	if (!run_status_final(json_str(prec, "status"))) {
-		json_set_str(prec, "status", status);
-		json_set_str(prec, "ended", ended);
+	{
+		struct pend a = { status, ended };
+
+		run_update(st, ws, parent, RUN_INDEX, pend_fn, &a, NULL);
 	}
-	run_save(st, prec);
 out:
 	cJSON_Delete(m);
 	sbuf_release(&sb);
@@ -443,7 +535,7 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 		/* children still to end */
 	} else if (run_status_final(json_str(prec, "status"))) {
 		/* a recovery of the child that ended it: the index may lack its end */
-		finish_parent(st, ws, parent, run, prec);
+		finish_parent(st, ws, parent, run);
 	} else if (store_get(st, p, 0, -1, &sb) == 0 &&
 	    tally_ended(sb.buf, sb.len, &failed, &cancelled) >= n) {
 		/*
@@ -463,11 +555,11 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 		mark = run_path(ws, parent, "settled");
 		rc = store_create(st, mark, body, strlen(body));
 		if (rc == 0) {
-			json_set_str(prec, "status", pstatus);
-			json_set_str(prec, "ended", t);
-			run_save(st, prec);
+			struct pend a = { pstatus, t };
+
+			run_update(st, ws, parent, RUN_INDEX, pend_fn, &a, NULL);
 		} else if (rc == STORE_EXIST) {
-			finish_parent(st, ws, parent, run, prec);
+			finish_parent(st, ws, parent, run);
 		}
 		free(body);
 		free(mark);

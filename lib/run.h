@@ -27,23 +27,58 @@ cJSON *run_load(struct store *st, const char *ws, const char *run, int *rc);
 cJSON *run_job_load(struct store *st, const char *ws, const char *job);
 
 /*
- * Save a record: put run.json, then append it to the index. rec must have
- * "ws" and "run". 0 or a STORE_E* code.
+ * Save a new record: put run.json, then append it to the index. rec must
+ * have "ws" and "run". 0 or a STORE_E* code. Only for a record nobody else
+ * can know yet (xt-submit making a run); a record that exists is changed
+ * with run_update.
  */
 int run_save(struct store *st, const cJSON *rec);
-/* Put run.json only (for progress that is not a state change: metrics). */
-int run_save_quiet(struct store *st, const cJSON *rec);
-/* run_save of a record already made into its line (json_line, '\n' included). */
-int run_save_line(struct store *st, const char *ws, const char *run, const char *line, size_t len);
+/* run_save without the index line (the caller indexes it later). */
+int run_put_new(struct store *st, const cJSON *rec);
+
+/* Flags of run_update. */
+enum {
+	RUN_INDEX = 1,		/* a state change: append the new record to the index */
+	RUN_RETRY = 2,		/* the run's own retry: running may go back to queued */
+	RUN_REQUEUE = 4		/* an explicit requeue: a final status may go back to queued */
+};
 
 /*
- * Record the end of a run: rec gets status (and "ended", now, unless it
- * has one) and is saved (run_save), "ended" is logged with data (consumed;
- * NULL: an empty object) holding "status" too, and the run is counted in
- * its parent (run_settle_parent). Each step is done even when one before
- * failed. 0 or the first STORE_E* code, with the store's error set.
+ * Change a run's record, the one way every writer of an existing record
+ * takes: read run.json with its version, call fn(rec, arg) to change rec,
+ * and put it back only if nobody put it meanwhile; if somebody did, read
+ * it again and call fn again (fn applies its change to what it is given,
+ * so no one's change is lost). fn returns 0 to save, 1 to leave the record
+ * as it is (nothing is written), or a negative STORE_E* code to give up
+ * (returned).
+ *
+ * A status only moves forward: queued -> running -> a final status, or
+ * queued -> a final status. A final status never changes, except back to
+ * queued with RUN_REQUEUE; running goes back to queued only with
+ * RUN_RETRY. A change that breaks this is not saved: STORE_ECONFLICT with
+ * a message saying so.
+ *
+ * *out, when out is not NULL, receives the record as saved, or as found
+ * when fn left it (caller frees; NULL on error). 0 or a STORE_E* code.
  */
-int run_end(struct store *st, cJSON *rec, const char *status, cJSON *data);
+int run_update(struct store *st, const char *ws, const char *run, int flags,
+    int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out);
+
+/*
+ * Three-way merge of a run record: apply to theirs (changed in place) what
+ * mine changed since base. A member that mine added, changed or removed
+ * is set or removed in theirs; the members of objects ("hparams",
+ * "metrics", "tags", ...) one by one, so that a tag another writer added
+ * stays. What mine did not change keeps theirs' value.
+ */
+void run_merge(cJSON *theirs, const cJSON *base, const cJSON *mine);
+
+/*
+ * May a record go from status from to status to (flags of run_update)?
+ * 1 yes, 0 no.
+ */
+int run_status_move_ok(const char *from, const char *to, int flags);
+
 
 /*
  * Append an event to the run's log: {"time","event",["step"],"data"}.

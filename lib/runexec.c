@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include "blob.h"
-#include "index.h"
 #include "json.h"
+#include "life.h"
 #include "logpump.h"
 #include "run.h"
 #include "runexec.h"
@@ -29,111 +29,92 @@
 
 extern char **environ;
 
+#define INDEX_EVERY 3.0	/* seconds between index lines of a running run's metrics */
+
 struct rx {
 	struct store *st;
 	const char *ws, *run, *node;
-	cJSON *rec, *job;
+	const struct runexec_opts *o;
+	struct life l;		/* the record (l.rec) and the job (l.job) */
+	cJSON *rec, *job;	/* l.rec and l.job, as they are now (sync_rec) */
 	char *dir, *code, *outdir, *logpath;
 	struct sbuf out;
 	struct logpump lp;
-	int outfd, logfd;
-	double last_flush, last_save;
-	int dirty;
-	/* the start record, saved by a thread while the command runs */
-	pthread_t saver;
-	int saving, save_rc;
-	struct store *st2;
-	char *startline, err[1024];
-	size_t startlen;
 	int keep_work;	/* keep the folder at the end: an output was not captured */
+	int outfd, logfd;
+	double last_flush, last_save, last_index;
+	int dirty, unindexed;	/* unindexed: saved progress the index lacks */
+	/* the attempt */
+	int64_t t0, t1;
+	pid_t pid;
+	int wst, killed, timed_out, pruned, open_out;
+	double deadline, kill_at, max_min;
+	struct searchjob_pruner pr;
 };
 
 static volatile sig_atomic_t cancel_req;
 static volatile sig_atomic_t cancel_grace_ms = -1;
+static const char *volatile cancel_why;
 
-/* SIGTERM: stop the run. xt-runq kill -g sends the grace period along (sigqueue). */
+/*
+ * SIGTERM, SIGINT: stop the run. xt-runq kill sends the grace period along
+ * (sigqueue, -1: the executor's own); xt-runq passes on a signal it got as
+ * RUNEXEC_SIG_STOP - signal number.
+ */
 static void
 on_term(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
 	(void)uc;
+	/* the signal that xt-runq got, passed on, says the same as when it comes here too */
+	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int <= RUNEXEC_SIG_STOP)
+		sig = RUNEXEC_SIG_STOP - si->si_value.sival_int;
+	else if (si && si->si_code == SI_QUEUE && sig == SIGTERM && !cancel_why)
+		cancel_why = "killed with xt-runq kill";
+	if (!cancel_why)
+		cancel_why = sig == SIGINT ? "interrupted (SIGINT)" : "interrupted (SIGTERM)";
 	if (si && si->si_code == SI_QUEUE && si->si_value.sival_int >= 0)
 		cancel_grace_ms = si->si_value.sival_int;
 	cancel_req = 1;
 }
 
-/* Wait for the start record's thread, if one is saving it. */
+/* l.rec may be another object after any life_* call. */
+static void
+sync_rec(struct rx *x)
+{
+	x->rec = x->l.rec;
+	x->job = x->l.job;
+}
+
+/*
+ * Save the record's progress (index: a state change). Metrics that changed
+ * reach the index too, at most every INDEX_EVERY seconds, so that reports
+ * show a running run's latest values.
+ */
+/* Wait for the start record's save, if it is being saved, and say if it failed. */
 static void
 save_wait(struct rx *x)
 {
-	if (!x->saving)
-		return;
-	pthread_join(x->saver, NULL);
-	x->saving = 0;
-	if (x->save_rc < 0)
-		warnx("run %s: cannot save its record: %s", x->run, x->err);
-	store_close(x->st2);
-	x->st2 = NULL;
-	free(x->startline);
-	x->startline = NULL;
+	if (life_wait(&x->l) < 0)
+		warnx("run %s: cannot save its record: %s", x->run, x->l.err);
+	sync_rec(x);
 }
 
 static void
 save(struct rx *x, int index)
 {
-	int rc;
+	double now = time_mono();
 
-	/* one record at a time, the newest last */
 	save_wait(x);
-	rc = index ? run_save(x->st, x->rec) : run_save_quiet(x->st, x->rec);
-	if (rc < 0)
+	if (!index && now - x->last_index >= INDEX_EVERY)
+		index = 1;
+	if (life_save(&x->l, index ? RUN_INDEX : 0) < 0)
 		warnx("run %s: cannot save its record: %s", x->run, store_error(x->st));
+	sync_rec(x);
 	x->dirty = 0;
-	x->last_save = time_mono();
-}
-
-/* The start record's thread: put run.json (durably), then append it to the index. */
-static void *
-save_start(void *arg)
-{
-	struct rx *x = arg;
-
-	x->save_rc = run_save_line(x->st2, x->ws, x->run, x->startline, x->startlen);
-	if (x->save_rc < 0)
-		snprintf(x->err, sizeof(x->err), "%s", store_error(x->st2));
-	return NULL;
-}
-
-/*
- * Save the start record while the command runs: a short run must not wait
- * for the disk twice. The thread has a store handle of its own; every later
- * save waits for it. Where no thread can be made, the record is saved here.
- */
-static void
-save_started(struct rx *x)
-{
-	sigset_t all, old;
-	char err[256];
-
-	x->last_save = time_mono();
-	x->dirty = 0;
-	if (!(x->st2 = store_open(store_url(x->st), err, sizeof(err)))) {
-		save(x, 1);
-		return;
-	}
-	x->startline = json_line(x->rec, &x->startlen);
-	/* signals are for the main thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	x->saving = pthread_create(&x->saver, NULL, save_start, x) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!x->saving) {
-		store_close(x->st2);
-		x->st2 = NULL;
-		free(x->startline);
-		x->startline = NULL;
-		save(x, 1);
-	}
+	x->unindexed = !index;
+	x->last_save = now;
+	if (index)
+		x->last_index = now;
 }
 
 static void
@@ -248,6 +229,7 @@ make_env(struct rx *x)
 	env[n++] = xasprintf("XT_OUTPUT_DIR=%s", x->outdir);
 	env[n++] = xasprintf("XT_LOG=%s", x->logpath);
 	env[n++] = xasprintf("XT_HPARAMS=%s", hp);
+	env[n++] = xasprintf("XT_ATTEMPT=%d", (int)json_num(x->rec, "attempt", 1));
 	env[n] = NULL;
 	free(hp);
 	return env;
@@ -512,41 +494,6 @@ rm_rf(const char *dir)
 	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Record the end (or the retry) of the run. */
-static enum runexec_result
-finish(struct rx *x, const char *status, int code, const char *error, int64_t t0, int64_t t1)
-{
-	int attempt = (int)json_num(x->rec, "attempt", 1);
-	int retries = (int)json_num(x->job, "retries", 0);
-	cJSON *d = cJSON_CreateObject();
-	char t[32];
-
-	time_iso(t1, t, sizeof(t));
-	json_set_str(x->rec, "ended", t);
-	json_set_num(x->rec, "duration", (t1 - t0) / 1000.0);
-	set_code(x->rec, "exit_code", code);
-	if (error)
-		json_set_str(x->rec, "error", error);
-	cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "pid");
-	if (!strcmp(status, "failed") && attempt <= retries) {
-		json_set_num(d, "attempt", attempt);
-		set_code(d, "exit_code", code);
-		event(x, "retry", d);
-		json_set_str(x->rec, "status", "queued");
-		cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "ended");
-		cJSON_DeleteItemFromObjectCaseSensitive(x->rec, "duration");
-		save(x, 1);
-		return RUNEXEC_RETRY;
-	}
-	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
-	set_code(d, "exit_code", code);
-	json_set_num(d, "duration", (t1 - t0) / 1000.0);
-	save_wait(x);
-	if (run_end(x->st, x->rec, status, d) < 0)
-		warnx("run %s: cannot record its end: %s", x->run, store_error(x->st));
-	return RUNEXEC_ENDED;
-}
-
 static int
 prepare(struct rx *x)
 {
@@ -559,7 +506,11 @@ prepare(struct rx *x)
 	x->outdir = path_join(x->dir, "output");
 	x->logpath = path_join(x->dir, "log.jsonl");
 	work_begin(x->dir);
-	rm_rf(x->dir);
+	/* a retry finds what earlier attempts left in output/ (checkpoints) */
+	if (json_num(x->rec, "attempt", 1) > 1)
+		rm_rf(x->code);
+	else
+		rm_rf(x->dir);
 	if (mkdir_p(x->code) < 0 || mkdir_p(x->outdir) < 0) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
@@ -579,9 +530,8 @@ prepare(struct rx *x)
 static void
 rx_release(struct rx *x)
 {
-	save_wait(x);
-	cJSON_Delete(x->rec);
-	cJSON_Delete(x->job);
+	life_release(&x->l);
+	searchjob_pruner_release(&x->pr);
 	free(x->dir);
 	free(x->code);
 	free(x->outdir);
@@ -592,118 +542,164 @@ rx_release(struct rx *x)
 		close(x->logfd);
 }
 
-enum runexec_result
-runexec(struct store *st, const char *ws, const char *run, const struct runexec_opts *o,
-    int *exit_code)
+static void
+progress(struct rx *x, const char *what, double secs)
 {
-	struct rx x;
-	struct sigaction sa, old;
-	char t[32], **argv = NULL, **env = NULL, buf[65536];
-	const char *script, *status = "completed", *error = NULL;
-	double max_min, deadline = 0, kill_at = 0;
-	int64_t t0 = time_now_ms(), t1;
-	int rc, wst = 0, code = -1, killed = 0, timed_out = 0, open_out = 1, pruned = 0;
+	if (x->o->progress)
+		x->o->progress(x->o->arg, what, x->rec, x->job, secs);
+}
+
+/*
+ * Record the end of the attempt (retry-or-fail is life_end's): RUNEXEC_ENDED
+ * or RUNEXEC_RETRY.
+ */
+static enum runexec_result
+end_attempt(struct rx *x, const char *status, int code, const char *error, const char *reason)
+{
+	int r;
+
+	if (!x->t1)
+		x->t1 = time_now_ms();
+	save_wait(x);
+	r = life_end(&x->l, status, code, error, reason, x->t0, x->t1);
+	sync_rec(x);
+	if (r < 0)
+		warnx("run %s: cannot record its end: %s", x->run, store_error(x->st));
+	progress(x, r == LIFE_RETRY ? "retry" : "ended", (x->t1 - x->t0) / 1000.0);
+	return r == LIFE_RETRY ? RUNEXEC_RETRY : RUNEXEC_ENDED;
+}
+
+/*
+ * Load the run and its job: 0 to run it, else the result to return (a
+ * run that has ended already is not run again).
+ */
+static int
+load(struct rx *x, enum runexec_result *res)
+{
+	int rc = life_open(&x->l, x->st, x->ws, x->run);
+
+	sync_rec(x);
+	if (rc < 0) {
+		warnx("%s", store_error(x->st));
+		*res = RUNEXEC_ERROR;
+		return -1;
+	}
+	if (run_status_final(json_str(x->rec, "status"))) {
+		*res = RUNEXEC_ENDED;
+		return -1;
+	}
+	if (!x->job) {
+		warnx("run %s: its job record is missing", x->run);
+		*res = RUNEXEC_ERROR;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Start the attempt: its folder, its parent script, its hparams from the
+ * job's search, then its command. 0 when it runs; else the result to
+ * return (its end is recorded, or it was interrupted before it started).
+ */
+static int
+start(struct rx *x, enum runexec_result *res)
+{
+	const char *script;
+	char **argv, **env, t[32];
+	int attempt, rc;
+
+	life_begin(&x->l, x->node);
+	sync_rec(x);
+	x->t0 = time_now_ms();
+	if (prepare(x) < 0) {
+		*res = end_attempt(x, "failed", -1, "the executor could not prepare the run", NULL);
+		return -1;
+	}
+	attempt = (int)json_num(x->rec, "attempt", 1);
+	if (attempt > 1) {
+		now_iso(t, sizeof(t));
+		note_out(x, "xt-runq: attempt %d of %s, on %s at %s\n", attempt, x->run, x->node, t);
+	}
+	if ((script = json_str(x->job, "parent_script")) && (rc = parent_script(x, script)) != 0) {
+		note_out(x, "xt-runq: the parent script '%s' failed\n", script);
+		flush_out(x);
+		*res = end_attempt(x, "failed", rc < 0 ? -1 : rc, "the parent script failed", NULL);
+		return -1;
+	}
+	if (searchjob_assign(x->st, x->ws, x->job, x->rec) < 0) {
+		*res = end_attempt(x, "failed", -1, "the job's search proposed no hparams", NULL);
+		return -1;
+	}
+	/* interrupted before its command started: it stays queued, as it was */
+	if (cancel_req) {
+		*res = RUNEXEC_NOTSTARTED;
+		return -1;
+	}
+	argv = make_argv(x);
+	env = make_env(x);
+	x->t0 = time_now_ms();
+	x->pid = spawn(argv, env, x->code, &x->outfd);
+	free_vec(argv);
+	free_vec(env);
+	if (x->pid < 0) {
+		warnx("run %s: cannot start it:", x->run);
+		*res = end_attempt(x, "failed", -1, "the executor could not start it", NULL);
+		return -1;
+	}
+	/* the start record is saved while the command runs */
+	flush_out(x);
+	life_start(&x->l, x->pid, 1);
+	sync_rec(x);
+	progress(x, "started", 0);
+	x->max_min = json_num(x->job, "max_minutes", 0);
+	if (x->max_min > 0)
+		x->deadline = time_mono() + x->max_min * 60;
+	x->last_flush = x->last_index = time_mono();
+	x->open_out = 1;
+	return 0;
+}
+
+/* Take what the command wrote to its console (waiting up to 100 ms when wait). 0 at its end. */
+static int
+read_out(struct rx *x, int wait)
+{
+	struct pollfd pfd = { x->outfd, POLLIN, 0 };
+	char buf[65536];
+	ssize_t n;
+
+	if (wait && poll(&pfd, 1, 100) <= 0)
+		return 1;
+	n = read(x->outfd, buf, sizeof(buf));
+	if (n > 0) {
+		if (sbuf_add(&x->out, buf, (size_t)n) < 0) {
+			flush_out(x);
+			sbuf_add(&x->out, buf, (size_t)n);
+		}
+		return 1;
+	}
+	return n < 0 && (errno == EINTR || errno == EAGAIN) && wait;
+}
+
+/* Stop the command: TERM to its group now, KILL after grace seconds. */
+static void
+stop(struct rx *x, double now, double grace)
+{
+	x->killed = 1;
+	kill(-x->pid, SIGTERM);
+	x->kill_at = now + grace;
+}
+
+/* Watch the command until it exits: its console, its log, its time limit, pruning, a cancel. */
+static void
+watch(struct rx *x)
+{
 	useconds_t quiet_us = 100;
-	enum runexec_result res;
-	struct searchjob_pruner pr;
-	pid_t pid;
-
-	memset(&x, 0, sizeof(x));
-	x.st = st;
-	x.ws = ws;
-	x.run = run;
-	x.node = o->node;
-	x.logfd = -1;
-	*exit_code = -1;
-	sbuf_init(&x.out, OUT_CHUNK * 4);
-	logpump_init(&x.lp, st, ws, run);
-	if (!(x.rec = run_load(st, ws, run, &rc))) {
-		warnx("%s", store_error(st));
-		rx_release(&x);
-		return RUNEXEC_ERROR;
-	}
-	if (run_status_final(json_str(x.rec, "status"))) {
-		rx_release(&x);
-		return RUNEXEC_ENDED;
-	}
-	if (!json_str(x.rec, "job") || !(x.job = run_job_load(st, ws, json_str(x.rec, "job")))) {
-		warnx("run %s: its job record is missing", run);
-		rx_release(&x);
-		return RUNEXEC_ERROR;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_term;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGTERM, &sa, &old);
-	cancel_req = 0;
-	searchjob_pruner_init(&pr);
-
-	json_set_str(x.rec, "status", "running");
-	now_iso(t, sizeof(t));
-	json_set_str(x.rec, "started", t);
-	json_set_str(x.rec, "node", o->node);
-	/* a record from before "given_hparams", starting: nothing is logged yet */
-	if (json_num(x.rec, "attempt", 0) == 0 &&
-	    !cJSON_GetObjectItemCaseSensitive(x.rec, "given_hparams") &&
-	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(x.rec, "hparams")))
-		json_set(x.rec, "given_hparams",
-		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(x.rec, "hparams"), 1));
-	json_set_num(x.rec, "attempt", json_num(x.rec, "attempt", 0) + 1);
-	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "ended");
-	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "exit_code");
-	cJSON_DeleteItemFromObjectCaseSensitive(x.rec, "error");
-	if (prepare(&x) < 0) {
-		res = finish(&x, "failed", -1, "the executor could not prepare the run", t0, time_now_ms());
-		goto out;
-	}
-	if ((script = json_str(x.job, "parent_script")) && (rc = parent_script(&x, script)) != 0) {
-		note_out(&x, "xt-runq: the parent script '%s' failed\n", script);
-		flush_out(&x);
-		res = finish(&x, "failed", rc < 0 ? -1 : rc, "the parent script failed", t0, time_now_ms());
-		goto out;
-	}
-	if (searchjob_assign(st, ws, x.job, x.rec) < 0) {
-		res = finish(&x, "failed", -1, "the job's search proposed no hparams", t0,
-		    time_now_ms());
-		goto out;
-	}
-	/* before the command starts, so that the parent cannot have ended */
-	run_start_parent(st, ws, x.rec);
-	argv = make_argv(&x);
-	env = make_env(&x);
-	t0 = time_now_ms();
-	if ((pid = spawn(argv, env, x.code, &x.outfd)) < 0) {
-		warnx("run %s: cannot start it:", run);
-		res = finish(&x, "failed", -1, "the executor could not start it", t0, time_now_ms());
-		goto out;
-	}
-	json_set_num(x.rec, "pid", pid);
-	save_started(&x);
-	event(&x, "started", NULL);
-	max_min = json_num(x.job, "max_minutes", 0);
-	if (max_min > 0)
-		deadline = time_mono() + max_min * 60;
-	x.last_flush = time_mono();
 
 	for (;;) {
-		struct pollfd pfd = { x.outfd, POLLIN, 0 };
 		double now;
 
-		if (open_out) {
-			int pr = poll(&pfd, 1, 100);
-
-			if (pr > 0) {
-				ssize_t n = read(x.outfd, buf, sizeof(buf));
-
-				if (n > 0) {
-					if (sbuf_add(&x.out, buf, (size_t)n) < 0) {
-						flush_out(&x);
-						sbuf_add(&x.out, buf, (size_t)n);
-					}
-				} else if (n == 0 || errno != EINTR) {
-					open_out = 0;
-				}
-			}
+		if (x->open_out) {
+			x->open_out = read_out(x, 1);
 		} else {
 			/* the console closed: the run is ending (soon reaped) or went quiet */
 			usleep(quiet_us);
@@ -713,77 +709,123 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		/* the run has ended: take what is left of its console, without waiting for
 		 * anything it left behind that still holds the pipe. It is not reaped yet
 		 * (WNOWAIT), so its process group cannot be reused before we kill it. */
-		if (exited(pid)) {
-			ssize_t n;
-
-			fcntl(x.outfd, F_SETFL, O_NONBLOCK);
-			while (open_out && (n = read(x.outfd, buf, sizeof(buf))) > 0)
-				if (sbuf_add(&x.out, buf, (size_t)n) < 0) {
-					flush_out(&x);
-					sbuf_add(&x.out, buf, (size_t)n);
-				}
+		if (exited(x->pid)) {
+			fcntl(x->outfd, F_SETFL, O_NONBLOCK);
+			while (x->open_out && read_out(x, 0))
+				;
 			break;
 		}
 		now = time_mono();
-		if (x.out.len >= OUT_CHUNK || (x.out.len && now - x.last_flush > 0.25))
-			flush_out(&x);
-		pump_log(&x, 0);
-		if (!killed && searchjob_prune(st, ws, x.job, run, &pr)) {
-			killed = pruned = 1;
-			kill(-pid, SIGTERM);
-			kill_at = now + o->grace;
+		if (x->out.len >= OUT_CHUNK || (x->out.len && now - x->last_flush > 0.25))
+			flush_out(x);
+		pump_log(x, 0);
+		if (x->unindexed && now - x->last_index >= INDEX_EVERY)
+			save(x, 1);
+		if (!x->killed && searchjob_prune(x->st, x->ws, x->job, x->run, &x->pr)) {
+			x->pruned = 1;
+			stop(x, now, x->o->grace);
 		}
-		if (cancel_req && !killed) {
-			killed = 1;
-			kill(-pid, SIGTERM);
-			kill_at = now + (cancel_grace_ms >= 0 ? cancel_grace_ms / 1000.0 : o->grace);
+		if (cancel_req && !x->killed)
+			stop(x, now, cancel_grace_ms >= 0 ? cancel_grace_ms / 1000.0 : x->o->grace);
+		if (x->deadline && now > x->deadline && !x->killed) {
+			x->timed_out = 1;
+			note_out(x, "\nxt-runq: time limit of %g minutes reached: stopping the run\n",
+			    x->max_min);
+			stop(x, now, x->o->grace);
 		}
-		if (deadline && now > deadline && !killed) {
-			killed = timed_out = 1;
-			note_out(&x, "\nxt-runq: time limit of %g minutes reached: stopping the run\n",
-			    max_min);
-			kill(-pid, SIGTERM);
-			kill_at = now + o->grace;
-		}
-		if (killed && kill_at && now > kill_at) {
-			kill(-pid, SIGKILL);
-			kill_at = 0;
+		if (x->killed && x->kill_at && now > x->kill_at) {
+			kill(-x->pid, SIGKILL);
+			x->kill_at = 0;
 		}
 	}
 	/* the command is gone; anything it started in its group goes too, and
 	 * only then is it reaped */
-	kill(-pid, SIGKILL);
-	while (waitpid(pid, &wst, 0) < 0 && errno == EINTR)
+	kill(-x->pid, SIGKILL);
+	while (waitpid(x->pid, &x->wst, 0) < 0 && errno == EINTR)
 		;
-	t1 = time_now_ms();
-	if (o->ended)
-		o->ended(o->arg);
-	close(x.outfd);
-	flush_out(&x);
-	pump_log(&x, 1);
-	code = shell_status(wst);
+	x->t1 = time_now_ms();
+}
+
+/* The command has exited: take the rest of its console and log, capture its outputs, record its end. */
+static enum runexec_result
+end(struct rx *x, int *exit_code)
+{
+	const char *status = "completed", *error = NULL, *reason = NULL;
+	int code;
+
+	if (x->o->ended)
+		x->o->ended(x->o->arg);
+	close(x->outfd);
+	flush_out(x);
+	pump_log(x, 1);
+	code = shell_status(x->wst);
 	*exit_code = code;
-	capture(&x);
-	if (timed_out) {
+	capture(x);
+	if (x->timed_out) {
 		status = "failed";
 		error = "time limit";
-	} else if (pruned) {
+	} else if (x->pruned) {
 		status = "pruned";
-	} else if (killed) {
+	} else if (x->killed) {
 		status = "cancelled";
+		reason = cancel_why;
 	} else if (code != 0) {
 		status = "failed";
 	}
-	if (!strcmp(status, "cancelled"))
-		event(&x, "cancelled", NULL);
-	res = finish(&x, status, code, error, t0, t1);
-out:
-	if (res == RUNEXEC_ENDED)
+	if (!strcmp(status, "cancelled")) {
+		cJSON *d = cJSON_CreateObject();
+
+		if (reason)
+			json_set_str(d, "reason", reason);
+		event(x, "cancelled", d);
+	}
+	return end_attempt(x, status, code, error, reason);
+}
+
+/* SIGTERM and SIGINT cancel the run; one that came before is taken now. */
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_term;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
+enum runexec_result
+runexec(struct store *st, const char *ws, const char *run, const struct runexec_opts *o,
+    int *exit_code)
+{
+	struct rx x;
+	enum runexec_result res;
+
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	x.ws = ws;
+	x.run = run;
+	x.node = o->node;
+	x.o = o;
+	x.logfd = -1;
+	x.outfd = -1;
+	*exit_code = -1;
+	sbuf_init(&x.out, OUT_CHUNK * 4);
+	logpump_init(&x.lp, st, ws, run);
+	searchjob_pruner_init(&x.pr);
+	catch_signals();
+	if (load(&x, &res) == 0 && start(&x, &res) == 0) {
+		watch(&x);
+		res = end(&x, exit_code);
+	}
+	if (res == RUNEXEC_ENDED && x.dir)
 		work_end(x.dir, json_str(x.rec, "status"), x.keep_work);
-	sigaction(SIGTERM, &old, NULL);
-	searchjob_pruner_release(&pr);
-	free_vec(argv);
-	free_vec(env);
 	rx_release(&x);
 	return res;
 }
@@ -816,112 +858,24 @@ is_run_process(long pid, const char *url, const char *ws, const char *run)
 	return found == 7;
 }
 
-/* 1 when the last line of the run's log is its "ended" event. */
-static int
-log_ended(struct store *st, const char *ws, const char *run)
-{
-	char *p = run_path(ws, run, "log.jsonl");
-	struct store_stat sst;
-	struct sbuf sb;
-	int ended = 0;
-
-	sbuf_init(&sb, 1 << 16);
-	if (store_stat(st, p, &sst) == 0 && store_get(st, p, sst.size > 4096 ? sst.size - 4096 : 0,
-	    4096, &sb) == 0 && sb.len > 1) {
-		const char *end = sb.buf + sb.len - 1, *l = end;
-		cJSON *o;
-
-		while (l > sb.buf && l[-1] != '\n')
-			l--;
-		o = cJSON_ParseWithLength(l, (size_t)(end - l));
-		ended = json_str(o, "event") && !strcmp(json_str(o, "event"), "ended");
-		cJSON_Delete(o);
-	}
-	sbuf_release(&sb);
-	free(p);
-	return ended;
-}
-
-/*
- * A run whose record has its end but whose executor died before it was
- * all recorded: append the record to the index if its latest line there
- * is not the end, log "ended", and count it in its parent (each of these
- * once, however often it is recovered).
- */
-static int
-end_again(struct store *st, const char *ws, const char *run, const cJSON *rec)
-{
-	char last[32];
-	int rc = 0;
-
-	if (!log_ended(st, ws, run)) {
-		cJSON *d = cJSON_CreateObject();
-		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
-
-		if ((rc = index_last_status(st, ws, run, last, sizeof(last))) == 0 &&
-		    !run_status_final(last)) {
-			size_t len;
-			char *line = json_line(rec, &len);
-
-			rc = index_append(st, ws, line, len);
-			free(line);
-		}
-		json_set_str(d, "status", json_str(rec, "status"));
-		json_set(d, "exit_code", code ? cJSON_Duplicate(code, 1) : cJSON_CreateNull());
-		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "duration")))
-			json_set_num(d, "duration", json_num(rec, "duration", 0));
-		if (rc == 0)
-			rc = run_event(st, ws, run, "ended", -1, d);
-		else
-			cJSON_Delete(d);
-	}
-	if (rc == 0)
-		run_settle_parent(st, ws, rec);
-	return rc;
-}
-
 int
 runexec_recover(struct store *st, const char *ws, const char *run, const char *node)
 {
-	int rc, attempt, retries = 0;
-	cJSON *rec = run_load(st, ws, run, &rc), *job, *d;
-	const char *status;
+	int rc, was_final;
+	cJSON *rec = run_load(st, ws, run, &rc);
 	long pid;
 
 	if (!rec)
 		return rc == STORE_ENOENT ? 0 : -1;
-	status = json_str(rec, "status");
-	if (run_status_final(status)) {
-		rc = end_again(st, ws, run, rec) < 0 ? -1 : 0;
-		cJSON_Delete(rec);
-		return rc;
-	}
 	pid = (long)json_num(rec, "pid", 0);
-	if (pid > 0 && json_str(rec, "node") && !strcmp(json_str(rec, "node"), node) &&
-	    is_run_process(pid, store_url(st), ws, run))
+	if (pid > 0 && !run_status_final(json_str(rec, "status")) && json_str(rec, "node") &&
+	    !strcmp(json_str(rec, "node"), node) && is_run_process(pid, store_url(st), ws, run))
 		kill(-(pid_t)pid, SIGKILL);
-	if (status && !strcmp(status, "queued")) {
-		cJSON_Delete(rec);
-		return 1;
-	}
-	job = json_str(rec, "job") ? run_job_load(st, ws, json_str(rec, "job")) : NULL;
-	retries = (int)json_num(job, "retries", 0);
-	attempt = (int)json_num(rec, "attempt", 1);
-	cJSON_Delete(job);
-	cJSON_DeleteItemFromObjectCaseSensitive(rec, "pid");
-	d = cJSON_CreateObject();
-	json_set_num(d, "attempt", attempt);
-	json_set_str(d, "reason", "its executor died");
-	if (attempt <= retries) {
-		json_set_str(rec, "status", "queued");
-		run_event(st, ws, run, "retry", -1, d);
-		rc = run_save(st, rec) < 0 ? -1 : 1;
-	} else {
-		json_set_str(rec, "error", "lost: its executor died");
-		set_code(rec, "exit_code", -1);
-		rc = run_end(st, rec, "failed", d) < 0 ? -1 : 0;
-		work_end_lost(ws, run);
-	}
+	was_final = run_status_final(json_str(rec, "status"));
 	cJSON_Delete(rec);
-	return rc;
+	rc = life_lost(st, ws, run, "its executor died");
+	/* failed as lost: its folder is kept as a failed run's */
+	if (rc == 0 && !was_final)
+		work_end_lost(ws, run);
+	return rc < 0 ? -1 : rc;
 }

@@ -15,13 +15,23 @@
 #ifndef XT_RUNEXEC_H
 #define XT_RUNEXEC_H
 
+#include <cjson/cJSON.h>
+
 #include "store.h"
 
 enum runexec_result {
 	RUNEXEC_ENDED,		/* the run reached a final status */
 	RUNEXEC_RETRY,		/* it failed and goes back to the queue */
-	RUNEXEC_ERROR		/* the executor could not do its job (message printed) */
+	RUNEXEC_ERROR,		/* the executor could not do its job (message printed) */
+	RUNEXEC_NOTSTARTED	/* interrupted before its command started: still queued */
 };
+
+/*
+ * The sigqueue value with which xt-runq passes on a signal sig it got to
+ * its executors: RUNEXEC_SIG_STOP - sig (xt-runq kill sends the grace
+ * period in ms, >= 0, or -1).
+ */
+#define RUNEXEC_SIG_STOP (-1000)
 
 struct runexec_opts {
 	double grace;		/* seconds between TERM and KILL (default 10) */
@@ -33,11 +43,21 @@ struct runexec_opts {
 	 * running.
 	 */
 	void (*ended)(void *arg);
+	/*
+	 * When not NULL, called as the run goes: what is "started" (its start
+	 * is recorded), "retry" (the attempt failed and the run is queued
+	 * again) or "ended" (rec has its final status); secs is how long the
+	 * attempt ran. rec and job are the run's and its job's records.
+	 */
+	void (*progress)(void *arg, const char *what, const cJSON *rec, const cJSON *job,
+	    double secs);
 	void *arg;
 };
 
 /*
- * Run ws/run from the store. *exit_code receives the run's exit status in
+ * Run ws/run from the store. SIGTERM and SIGINT are caught (and unblocked)
+ * from the call on, and one that came before the command started leaves the
+ * run queued (RUNEXEC_NOTSTARTED). *exit_code receives the run's exit status in
  * the shell's form (126, 127, 128+signal) or -1 when it never ran.
  */
 enum runexec_result runexec(struct store *st, const char *ws, const char *run,
@@ -45,8 +65,9 @@ enum runexec_result runexec(struct store *st, const char *ws, const char *run,
 
 /*
  * Settle a run whose executor died (an orphan of the queue): kill what is
- * left of its process group, then requeue it (1) if its retries allow,
- * else mark it failed (0). -1 on error.
+ * left of its process group, then life_lost: 1 when it goes back to the
+ * queue (it was queued, or its retries allow), 0 when it has ended. -1 on
+ * error.
  */
 int runexec_recover(struct store *st, const char *ws, const char *run, const char *node);
 

@@ -165,6 +165,28 @@ store_stat(struct store *st, const char *path, struct store_stat *sst)
 }
 
 int
+store_get_ver(struct store *st, const char *path, struct sbuf *out, char ver[STORE_VER_MAX])
+{
+	sbuf_reset(out);
+	ver[0] = '\0';
+	if (check(st, path, 0))
+		return STORE_EINVAL;
+	if (!st->ops->get_ver)
+		return store_fail(st, STORE_ERR, "this store cannot version '%s'", path);
+	return st->ops->get_ver(st, path, out, ver);
+}
+
+int
+store_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
+{
+	if (check(st, path, 1))
+		return STORE_EINVAL;
+	if (!st->ops->put_if)
+		return store_fail(st, STORE_ERR, "this store cannot put '%s' conditionally", path);
+	return st->ops->put_if(st, path, buf, len, ver);
+}
+
+int
 store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
 {
 	/* "" and "a/b/" are folders; "a/b/x" is a name prefix; both are checked without the tail */

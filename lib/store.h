@@ -18,6 +18,8 @@
  *   create    create-if-absent: exactly one of many racing creators wins
  *   append    one call's bytes land together, never interleaved with another's
  *   get       whole or a byte range; stat; list a prefix; delete
+ *   put_if    put only if the object is still the version read (store_get_ver):
+ *             of many racing read-change-put cycles, none loses another's change
  */
 #ifndef XT_STORE_H
 #define XT_STORE_H
@@ -33,8 +35,12 @@ enum {
 	STORE_EXIST = -3,	/* create: the object exists already */
 	STORE_EINVAL = -4,	/* bad path or URL */
 	STORE_ECORRUPT = -5,	/* content does not match its hash */
+	STORE_ECONFLICT = -6,	/* put_if: the object changed since it was read */
 	STORE_ELINK = -10	/* the path is, or goes through, a symbolic link */
 };
+
+/* Room for an object's version (store_get_ver), '\0' included. */
+#define STORE_VER_MAX 80
 
 struct store;
 
@@ -100,6 +106,20 @@ int store_get_file(struct store *st, const char *path, const char *local,
     char sha256[65], store_progress_fn progress, void *arg);
 int store_stat(struct store *st, const char *path, struct store_stat *sst);
 /*
+ * Get a whole object and its version: an opaque string (at most
+ * STORE_VER_MAX bytes with its '\0') that changes whenever the object's
+ * content does (folder: the content's sha256; Azure: its ETag).
+ */
+int store_get_ver(struct store *st, const char *path, struct sbuf *out, char ver[STORE_VER_MAX]);
+/*
+ * Put an object whole, as store_put, but only if it is still at version
+ * ver: STORE_ECONFLICT when another put changed it since (read it again,
+ * redo the change, try again), STORE_ENOENT when it is gone. Never deferred
+ * by a batch.
+ */
+int store_put_if(struct store *st, const char *path, const void *buf, size_t len,
+    const char *ver);
+/*
  * List objects under prefix ("" for all; "a/b/" for a folder; "a/b/x" also
  * matches "a/b/xy"). Recursive lists every object; otherwise objects
  * directly under the prefix's folder and one is_dir entry per sub-folder.
@@ -158,6 +178,8 @@ struct store_ops {
 	int (*list)(struct store *, const char *, int, store_list_fn, void *);
 	int (*del)(struct store *, const char *);
 	int (*commit)(struct store *);
+	int (*get_ver)(struct store *, const char *, struct sbuf *, char *);
+	int (*put_if)(struct store *, const char *, const void *, size_t, const char *);
 };
 
 struct store {

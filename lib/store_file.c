@@ -24,6 +24,11 @@
  * or removed relative to its folder with O_NOFOLLOW or
  * AT_SYMLINK_NOFOLLOW. A link anywhere in a path is STORE_ELINK; a listing
  * neither shows links nor goes through them.
+ *
+ * An object's version is the sha256 of its content. A conditional put
+ * writes its temporary file, then, holding a lock in <root>/.tmp (one of
+ * LOCKS, chosen by the path's hash), compares the object's version with the
+ * one it was given and renames only if they match.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -32,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
@@ -47,6 +53,7 @@
 #define XATTR "user.xt.sha256"
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
+#define LOCKS 64		/* lock files for conditional puts */
 
 /* openat2(2): its struct open_how and RESOLVE_* flags (linux/openat2.h, which musl lacks) */
 #if !defined(SYS_openat2) && (defined(__x86_64__) || defined(__aarch64__))
@@ -909,9 +916,114 @@ f_close(struct store *st)
 	free(fs);
 }
 
+static int
+f_get_ver(struct store *st, const char *path, struct sbuf *out, char *ver)
+{
+	int rc = f_get(st, path, 0, -1, out);
+
+	if (rc == 0)
+		sha256_buf(out->buf, out->len, ver);
+	return rc;
+}
+
+/* The version of the object now: 0, or a STORE_E* code. */
+static int
+version_now(struct store *st, const char *path, char hex[65])
+{
+	struct stat sb;
+	struct sha256 h;
+	int fd = obj_open(st, "open", path, O_RDONLY, 0, &sb), rc = 0;
+
+	if (fd < 0)
+		return fd;
+	if (xattr_get(fd, &sb, hex) < 0) {
+		char *buf = copybuf(st);
+		ssize_t n;
+
+		sha256_init(&h);
+		while ((n = read(fd, buf, CHUNK)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = store_fail(st, STORE_ERR, "cannot read '%s': %s", path,
+				    strerror(errno));
+				break;
+			}
+			sha256_update(&h, buf, (size_t)n);
+		}
+		sha256_hex(&h, hex);
+	}
+	close(fd);
+	return rc;
+}
+
+/* The lock of path's conditional puts, taken: its fd, or a STORE_E* code. */
+static int
+lock_path(struct store *st, const char *path)
+{
+	struct fstore *fs = priv(st);
+	char hex[65], name[16];
+	int fd, rc;
+
+	if ((rc = tmp_dir(st)) < 0)
+		return rc;
+	sha256_buf(path, strlen(path), hex);
+	snprintf(name, sizeof(name), "lock.%.2s", hex);
+	fd = openat(fs->tmpfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return store_fail(st, STORE_ERR, "cannot lock '%s': %s", path, strerror(errno));
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return store_fail(st, STORE_ERR, "cannot lock '%s': %s", path,
+			    strerror(errno));
+		}
+	return fd;
+}
+
+static int
+f_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
+{
+	char *tmp, hex[65], now[65];
+	int fd, lk, rc, batch = st->batch;
+
+	/* the slow part, the write and its flush, outside the lock */
+	if ((fd = tmp_open(st, &tmp)) < 0)
+		return fd;
+	if (write_all(fd, buf, len) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		tmp_unlink(st, tmp);
+		free(tmp);
+		return rc;
+	}
+	sha256_buf(buf, len, hex);
+	st->batch = 0;
+	rc = finish_tmp(st, fd, tmp, hex);
+	st->batch = batch;
+	if (rc < 0) {
+		free(tmp);
+		return rc;
+	}
+	if ((lk = lock_path(st, path)) < 0) {
+		tmp_unlink(st, tmp);
+		free(tmp);
+		return lk;
+	}
+	if ((rc = version_now(st, path, now)) == 0 && strcmp(now, ver) != 0)
+		rc = store_fail(st, STORE_ECONFLICT, "'%s' changed since it was read", path);
+	if (rc == 0)
+		rc = place(st, tmp, path);
+	close(lk);
+	if (rc < 0)
+		tmp_unlink(st, tmp);
+	free(tmp);
+	return rc;
+}
+
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit,
+	f_list, f_del, f_commit, f_get_ver, f_put_if,
 };
 
 struct store *

@@ -15,7 +15,7 @@ spool="$XT_HOME/spool"
 runs="$XT_STORE/ws/ws1/runs"
 xt-submit -C code --hp hp -- sh run.sh >/dev/null
 t_run xt-runq -j 1
-t_status 0 "the job runs"
+t_status 1 "the job runs (a child fails: exit 1)"
 t_ok "the parent failed" [ "$(rec run1 status)" = failed ]
 # the child that ended it: either, as their ends fall
 by=$(sed -n 's/.*"child":"\(run1\.[12]\)".*/\1/p' "$runs/run1/settled")

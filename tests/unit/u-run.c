@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "json.h"
+#include "life.h"
 #include "run.h"
 #include "util.h"
 
@@ -177,6 +178,14 @@ test_fold(void)
 	    !run_status_final(NULL) && !run_status_final(""));
 }
 
+static int
+set_step(cJSON *rec, void *arg)
+{
+	(void)arg;
+	json_set_num(rec, "step", 3);
+	return 0;
+}
+
 static void
 test_store(const char *root)
 {
@@ -203,8 +212,7 @@ test_store(const char *root)
 	    !strcmp(sb.buf, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"queued\"}\n"));
 	json_set_str(rec, "status", "running");
 	CHECK(run_save(st, rec) == 0);
-	json_set_num(rec, "step", 3);
-	CHECK(run_save_quiet(st, rec) == 0);
+	CHECK(run_update(st, "ws1", "run1", 0, set_step, NULL, NULL) == 0);
 	CHECK(store_get(st, "ws/ws1/index/runs.jsonl", 0, -1, &sb) == 0 &&
 	    !strcmp(sb.buf, "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"queued\"}\n"
 	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\"}\n"));
@@ -311,8 +319,12 @@ test_settle(const char *root)
 	run_settle_parent(st, "ws1", c[1]);
 	CHECK(index_count(st, "run1", "failed") == 1);
 	/* the other child's view: the parent as it read it before */
-	if (stale)
-		run_save_quiet(st, stale);
+	if (stale) {
+		char *l = json_line(stale, NULL);
+
+		store_put(st, "ws/ws1/runs/run1/run.json", l, strlen(l));
+		free(l);
+	}
 	run_settle_parent(st, "ws1", c[1]);
 	CHECK(index_count(st, "run1", "failed") == 1);
 	cJSON_Delete(stale);
@@ -396,12 +408,13 @@ test_settle(const char *root)
 	store_close(st);
 }
 
-/* run_end: the record, its "ended" event and the parent's count; a record without "ws" fails whole. */
+/* life_end: the record, its "ended" event and the parent's count. */
 static void
 test_end(const char *root)
 {
 	struct store *st = store_open(root, err, sizeof(err));
-	cJSON *c, *d, *got;
+	struct life l;
+	cJSON *c, *got;
 	struct sbuf sb;
 
 	CHECK(st != NULL);
@@ -409,37 +422,125 @@ test_end(const char *root)
 		return;
 	save_parent(st, "run40", 1);
 	c = record("run40.1", "run40", "running", 0);
-	json_set_str(c, "ended", "2026-11-21T18:00:00.000Z");
-	d = cJSON_CreateObject();
-	json_set_num(d, "exit_code", 3);
-	CHECK(run_end(st, c, "failed", d) == 0);
+	json_set_str(c, "job", "job1");
+	CHECK(run_save(st, c) == 0);
 	cJSON_Delete(c);
+	CHECK(life_open(&l, st, "ws1", "run40.1") == 0);
+	CHECK(life_end(&l, "failed", 3, NULL, NULL, 0, 1795284000000) == LIFE_ENDED);
+	life_release(&l);
 	got = run_load(st, "ws1", "run40.1", NULL);
 	CHECK(got && !strcmp(json_str(got, "status"), "failed") &&
-	    !strcmp(json_str(got, "ended"), "2026-11-21T18:00:00.000Z"));
+	    !strcmp(json_str(got, "ended"), "2026-11-21T18:00:00.000Z") &&
+	    json_num(got, "exit_code", 0) == 3);
 	cJSON_Delete(got);
 	CHECK(index_count(st, "run40.1", "failed") == 1);
 	/* the only child has ended: so has its parent */
 	CHECK(index_count(st, "run40", "failed") == 1);
 	sbuf_init(&sb, 1 << 16);
 	CHECK(store_get(st, "ws/ws1/runs/run40.1/log.jsonl", 0, -1, &sb) == 0 &&
-	    strstr(sb.buf, "\"event\":\"ended\",\"data\":{\"exit_code\":3,\"status\":\"failed\"}"));
+	    strstr(sb.buf, "\"event\":\"ended\",\"data\":{\"status\":\"failed\",\"exit_code\":3}"));
 	sbuf_release(&sb);
 
-	/* no data: the event holds the status alone; "ended" is now */
+	/* a waiting run is cancelled; one that is not waiting is left alone */
 	c = record("run41", NULL, "queued", 0);
-	CHECK(run_end(st, c, "cancelled", NULL) == 0);
-	CHECK(json_str(c, "ended") != NULL);
+	CHECK(run_save(st, c) == 0);
 	cJSON_Delete(c);
+	CHECK(life_cancel(st, "ws1", "run41", "why") == 0);
+	CHECK(life_cancel(st, "ws1", "run41", "why") == 1);
+	got = run_load(st, "ws1", "run41", NULL);
+	CHECK(got && !strcmp(json_str(got, "status"), "cancelled") && json_str(got, "ended"));
+	cJSON_Delete(got);
 	sbuf_init(&sb, 1 << 16);
 	CHECK(store_get(st, "ws/ws1/runs/run41/log.jsonl", 0, -1, &sb) == 0 &&
+	    strstr(sb.buf, "\"event\":\"cancelled\",\"data\":{\"reason\":\"why\"}") &&
 	    strstr(sb.buf, "\"data\":{\"status\":\"cancelled\"}"));
 	sbuf_release(&sb);
+	store_close(st);
+}
 
-	/* a record that names no workspace: an error, and its data is not leaked */
-	c = cJSON_CreateObject();
-	json_set_str(c, "run", "run42");
-	CHECK(run_end(st, c, "failed", cJSON_CreateObject()) == STORE_EINVAL);
+struct race {
+	struct store *st;
+	int calls;
+};
+
+/* Start the run; on the first call, another writer puts the record meanwhile. */
+static int
+race_fn(cJSON *rec, void *arg)
+{
+	struct race *r = arg;
+
+	if (r->calls++ == 0) {
+		static const char other[] = "{\"ws\":\"ws1\",\"run\":\"run50\",\"status\":\"running\","
+		    "\"tags\":{\"theirs\":1}}\n";
+
+		store_put(r->st, "ws/ws1/runs/run50/run.json", other, sizeof(other) - 1);
+	}
+	json_set_str(rec, "status", "running");
+	return 0;
+}
+
+static int
+to_status(cJSON *rec, void *arg)
+{
+	json_set_str(rec, "status", arg);
+	return 0;
+}
+
+/* run_update: a put meanwhile makes it read again; statuses only go forward. */
+static void
+test_update(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	struct race r = { st, 0 };
+	cJSON *c, *got, *base, *mine;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	/* the store's conditional put: only over the version read */
+	{
+		char v1[STORE_VER_MAX], v2[STORE_VER_MAX];
+		struct sbuf sb;
+
+		sbuf_init(&sb, 1 << 16);
+		CHECK(store_put(st, "a/x", "one", 3) == 0);
+		CHECK(store_get_ver(st, "a/x", &sb, v1) == 0 && sb.len == 3 && v1[0]);
+		CHECK(store_put_if(st, "a/x", "two", 3, v1) == 0);
+		CHECK(store_get_ver(st, "a/x", &sb, v2) == 0 && !memcmp(sb.buf, "two", 3) &&
+		    strcmp(v1, v2) != 0);
+		CHECK(store_put_if(st, "a/x", "three", 5, v1) == STORE_ECONFLICT);
+		CHECK(!strcmp(store_error(st), "'a/x' changed since it was read"));
+		CHECK(store_get(st, "a/x", 0, -1, &sb) == 0 && !memcmp(sb.buf, "two", 3));
+		CHECK(store_put_if(st, "a/y", "new", 3, v1) == STORE_ENOENT);
+		CHECK(store_get_ver(st, "a/y", &sb, v2) == STORE_ENOENT);
+		sbuf_release(&sb);
+	}
+	c = record("run50", NULL, "queued", 0);
+	CHECK(run_save(st, c) == 0);
+	cJSON_Delete(c);
+	CHECK(run_update(st, "ws1", "run50", 0, race_fn, &r, &got) == 0);
+	CHECK(r.calls == 2);
+	CHECK(got && !strcmp(json_str(got, "status"), "running"));
+	cJSON_Delete(got);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
+	CHECK(!strcmp(store_error(st), "run 'run50' is running: it cannot become queued"));
+	CHECK(run_update(st, "ws1", "run50", RUN_RETRY, to_status, "queued", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "completed", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run50", RUN_RETRY, to_status, "running", NULL) ==
+	    STORE_ECONFLICT);
+	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
+	CHECK(run_update(st, "ws1", "run50", RUN_REQUEUE, to_status, "queued", NULL) == 0);
+	CHECK(run_update(st, "ws1", "run51", 0, to_status, "queued", NULL) == STORE_ENOENT);
+
+	/* a three-way merge keeps what the other writer changed */
+	base = cJSON_Parse("{\"status\":\"running\",\"tags\":{\"a\":1},\"pid\":7,\"step\":1}");
+	mine = cJSON_Parse("{\"status\":\"completed\",\"tags\":{\"a\":1,\"b\":2},\"step\":1}");
+	c = cJSON_Parse("{\"status\":\"running\",\"tags\":{\"a\":1,\"c\":3},\"pid\":7,"
+	    "\"step\":5}");
+	run_merge(c, base, mine);
+	CHECK(same(c, "{\"status\":\"completed\",\"tags\":{\"a\":1,\"c\":3,\"b\":2},\"step\":5}"));
+	cJSON_Delete(base);
+	cJSON_Delete(mine);
 	cJSON_Delete(c);
 	store_close(st);
 }
@@ -454,6 +555,9 @@ main(void)
 	CHECK(mkdtemp(dir) != NULL);
 	root = path_join(dir, "s");
 	test_store(root);
+	free(root);
+	root = path_join(dir, "update");
+	test_update(root);
 	free(root);
 	root = path_join(dir, "settle");
 	test_settle(root);

@@ -1,0 +1,506 @@
+/* life.c: see life.h. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index.h"
+#include "json.h"
+#include "life.h"
+#include "run.h"
+#include "banned.h"
+
+int
+life_open(struct life *l, struct store *st, const char *ws, const char *run)
+{
+	const char *job;
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	l->st = st;
+	l->ws = xstrdup(ws);
+	l->run = xstrdup(run);
+	if (!(l->rec = run_load(st, ws, run, &rc)))
+		return rc;
+	l->base = cJSON_Duplicate(l->rec, 1);
+	if ((job = json_str(l->rec, "job")))
+		l->job = run_job_load(st, ws, job);
+	return 0;
+}
+
+void
+life_release(struct life *l)
+{
+	life_wait(l);
+	cJSON_Delete(l->rec);
+	cJSON_Delete(l->base);
+	cJSON_Delete(l->job);
+	free(l->ws);
+	free(l->run);
+	memset(l, 0, sizeof(*l));
+}
+
+struct merge {
+	const cJSON *base, *mine;
+};
+
+static int
+merge_fn(cJSON *rec, void *arg)
+{
+	struct merge *m = arg;
+
+	run_merge(rec, m->base, m->mine);
+	return 0;
+}
+
+/* Put mine's changes since base into the stored record: the saved record, or NULL. */
+static cJSON *
+save_merged(struct store *st, const char *ws, const char *run, const cJSON *base,
+    const cJSON *mine, int flags, int *rc)
+{
+	struct merge m = { base, mine };
+	cJSON *out = NULL;
+
+	*rc = run_update(st, ws, run, flags, merge_fn, &m, &out);
+	return out;
+}
+
+int
+life_save(struct life *l, int flags)
+{
+	cJSON *out;
+	int rc;
+
+	life_wait(l);
+	if (!(out = save_merged(l->st, l->ws, l->run, l->base, l->rec, flags, &rc)))
+		return rc;
+	cJSON_Delete(l->base);
+	cJSON_Delete(l->rec);
+	l->base = out;
+	l->rec = cJSON_Duplicate(out, 1);
+	return 0;
+}
+
+static void *
+save_thread(void *arg)
+{
+	struct life *l = arg;
+
+	l->bg_out = save_merged(l->st2, l->ws, l->run, l->base, l->snap, l->bg_flags, &l->bg_rc);
+	if (!l->bg_out)
+		snprintf(l->err, sizeof(l->err), "%s", store_error(l->st2));
+	return NULL;
+}
+
+void
+life_save_bg(struct life *l, int flags)
+{
+	sigset_t all, old;
+	char err[256];
+	int rc;
+
+	life_wait(l);
+	if (!(l->st2 = store_open(store_url(l->st), err, sizeof(err)))) {
+		if ((l->bg_rc = life_save(l, flags)) < 0)
+			snprintf(l->err, sizeof(l->err), "%s", store_error(l->st));
+		return;
+	}
+	l->snap = cJSON_Duplicate(l->rec, 1);
+	l->bg_flags = flags;
+	l->bg_out = NULL;
+	/* signals are for the caller's thread */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	l->bg = pthread_create(&l->th, NULL, save_thread, l) == 0;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!l->bg) {
+		store_close(l->st2);
+		l->st2 = NULL;
+		cJSON_Delete(l->snap);
+		l->snap = NULL;
+		if ((rc = life_save(l, flags)) < 0)
+			snprintf(l->err, sizeof(l->err), "%s", store_error(l->st));
+		l->bg_rc = rc;
+	}
+}
+
+int
+life_wait(struct life *l)
+{
+	int rc;
+
+	if (!l->bg) {
+		rc = l->bg_rc;
+		l->bg_rc = 0;
+		return rc;
+	}
+	pthread_join(l->th, NULL);
+	l->bg = 0;
+	store_close(l->st2);
+	l->st2 = NULL;
+	if (l->bg_out) {
+		/* what rec changed since the snapshot goes on top of what was saved */
+		cJSON *rec = cJSON_Duplicate(l->bg_out, 1);
+
+		run_merge(rec, l->snap, l->rec);
+		cJSON_Delete(l->rec);
+		l->rec = rec;
+		cJSON_Delete(l->base);
+		l->base = l->bg_out;
+		l->bg_out = NULL;
+	}
+	cJSON_Delete(l->snap);
+	l->snap = NULL;
+	rc = l->bg_rc;
+	l->bg_rc = 0;
+	return rc;
+}
+
+/* Set key to the exit code, or to null when there was no exit (code < 0). */
+static void
+set_code(cJSON *o, const char *key, int code)
+{
+	if (code >= 0)
+		json_set_num(o, key, code);
+	else
+		json_set(o, key, cJSON_CreateNull());
+}
+
+static void
+del(cJSON *o, const char *key)
+{
+	cJSON_DeleteItemFromObjectCaseSensitive(o, key);
+}
+
+void
+life_begin(struct life *l, const char *node)
+{
+	char t[32];
+	cJSON *rec;
+
+	life_wait(l);
+	rec = l->rec;
+	json_set_str(rec, "status", "running");
+	time_iso(time_now_ms(), t, sizeof(t));
+	json_set_str(rec, "started", t);
+	json_set_str(rec, "node", node);
+	/* a record from before "given_hparams", starting: nothing is logged yet */
+	if (json_num(rec, "attempt", 0) == 0 &&
+	    !cJSON_GetObjectItemCaseSensitive(rec, "given_hparams") &&
+	    cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(rec, "hparams")))
+		json_set(rec, "given_hparams",
+		    cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(rec, "hparams"), 1));
+	json_set_num(rec, "attempt", json_num(rec, "attempt", 0) + 1);
+	del(rec, "ended");
+	del(rec, "duration");
+	del(rec, "exit_code");
+	del(rec, "error");
+	del(rec, "pid");
+}
+
+int
+life_start(struct life *l, long pid, int bg)
+{
+	cJSON *d = cJSON_CreateObject();
+	int rc = 0, erc;
+
+	life_wait(l);
+	if (pid > 0)
+		json_set_num(l->rec, "pid", (double)pid);
+	json_set_num(d, "attempt", json_num(l->rec, "attempt", 1));
+	run_start_parent(l->st, l->ws, l->rec);
+	if (bg)
+		life_save_bg(l, RUN_INDEX);
+	else
+		rc = life_save(l, RUN_INDEX);
+	erc = run_event(l->st, l->ws, l->run, "started", -1, d);
+	return rc < 0 ? rc : erc;
+}
+
+int
+life_end(struct life *l, const char *status, int code, const char *error,
+    const char *reason, int64_t t0, int64_t t1)
+{
+	cJSON *rec, *d = cJSON_CreateObject();
+	int attempt, retries, base, rc, erc;
+	char t[32];
+
+	life_wait(l);
+	rec = l->rec;
+	attempt = (int)json_num(rec, "attempt", 1);
+	base = (int)json_num(rec, "retry_base", 0);
+	retries = (int)json_num(l->job, "retries", 0);
+	if (!t1)
+		t1 = time_now_ms();
+	time_iso(t1, t, sizeof(t));
+	json_set_str(rec, "ended", t);
+	if (t0)
+		json_set_num(rec, "duration", (t1 - t0) / 1000.0);
+	set_code(rec, "exit_code", code);
+	if (error)
+		json_set_str(rec, "error", error);
+	del(rec, "pid");
+	if (!strcmp(status, "failed") && attempt - base <= retries) {
+		json_set_num(d, "attempt", attempt);
+		set_code(d, "exit_code", code);
+		if (reason)
+			json_set_str(d, "reason", reason);
+		json_set_str(rec, "status", "queued");
+		del(rec, "ended");
+		del(rec, "duration");
+		erc = run_event(l->st, l->ws, l->run, "retry", -1, d);
+		rc = life_save(l, RUN_INDEX | RUN_RETRY);
+		return rc < 0 ? rc : erc < 0 ? erc : LIFE_RETRY;
+	}
+	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
+	set_code(d, "exit_code", code);
+	if (t0)
+		json_set_num(d, "duration", (t1 - t0) / 1000.0);
+	if (reason) {
+		json_set_num(d, "attempt", attempt);
+		json_set_str(d, "reason", reason);
+	}
+	json_set_str(rec, "status", status);
+	rc = life_save(l, RUN_INDEX);
+	erc = run_event(l->st, l->ws, l->run, "ended", -1, d);
+	/* the parent counts what was saved */
+	run_settle_parent(l->st, l->ws, l->rec);
+	return rc < 0 ? rc : erc < 0 ? erc : LIFE_ENDED;
+}
+
+/* 1 when the last line of the run's log is its "ended" event. */
+static int
+log_ended(struct store *st, const char *ws, const char *run)
+{
+	char *p = run_path(ws, run, "log.jsonl");
+	struct store_stat sst;
+	struct sbuf sb;
+	int ended = 0;
+
+	sbuf_init(&sb, 1 << 16);
+	if (store_stat(st, p, &sst) == 0 && store_get(st, p, sst.size > 4096 ? sst.size - 4096 : 0,
+	    4096, &sb) == 0 && sb.len > 1) {
+		const char *end = sb.buf + sb.len - 1, *l = end;
+		cJSON *o;
+
+		while (l > sb.buf && l[-1] != '\n')
+			l--;
+		o = cJSON_ParseWithLength(l, (size_t)(end - l));
+		ended = json_str(o, "event") && !strcmp(json_str(o, "event"), "ended");
+		cJSON_Delete(o);
+	}
+	sbuf_release(&sb);
+	free(p);
+	return ended;
+}
+
+/*
+ * A run whose record has its end but whose recorder died before it was
+ * all recorded: append the record to the index if its latest line there
+ * is not the end, log "ended", and count it in its parent (each of these
+ * once, however often it is recovered).
+ */
+static int
+end_again(struct store *st, const char *ws, const char *run, const cJSON *rec)
+{
+	char last[32];
+	int rc = 0;
+
+	if (!log_ended(st, ws, run)) {
+		cJSON *d = cJSON_CreateObject();
+		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
+
+		if ((rc = index_last_status(st, ws, run, last, sizeof(last))) == 0 &&
+		    !run_status_final(last)) {
+			size_t len;
+			char *line = json_line(rec, &len);
+
+			rc = index_append(st, ws, line, len);
+			free(line);
+		}
+		json_set_str(d, "status", json_str(rec, "status"));
+		json_set(d, "exit_code", code ? cJSON_Duplicate(code, 1) : cJSON_CreateNull());
+		if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec, "duration")))
+			json_set_num(d, "duration", json_num(rec, "duration", 0));
+		if (rc == 0)
+			rc = run_event(st, ws, run, "ended", -1, d);
+		else
+			cJSON_Delete(d);
+	}
+	if (rc == 0)
+		run_settle_parent(st, ws, rec);
+	return rc;
+}
+
+int
+life_lost(struct store *st, const char *ws, const char *run, const char *why)
+{
+	struct life l;
+	const char *status;
+	char *error;
+	int rc;
+
+	if ((rc = life_open(&l, st, ws, run)) < 0) {
+		life_release(&l);
+		return rc;
+	}
+	status = json_str(l.rec, "status");
+	if (run_status_final(status)) {
+		rc = end_again(st, ws, run, l.rec);
+	} else if (status && !strcmp(status, "queued")) {
+		rc = 1;
+	} else {
+		error = xasprintf("lost: %s", why);
+		rc = life_end(&l, "failed", -1, error, why, 0, 0);
+		free(error);
+	}
+	life_release(&l);
+	return rc;
+}
+
+struct cancel {
+	const char *ended;
+	int did;
+};
+
+static int
+cancel_fn(cJSON *rec, void *arg)
+{
+	struct cancel *c = arg;
+	const char *s = json_str(rec, "status");
+
+	c->did = 0;
+	if (!s || strcmp(s, "queued") != 0)
+		return 1;
+	c->did = 1;
+	json_set_str(rec, "status", "cancelled");
+	json_set_str(rec, "ended", c->ended);
+	return 0;
+}
+
+int
+life_cancel(struct store *st, const char *ws, const char *run, const char *reason)
+{
+	char t[32];
+	struct cancel c = { t, 0 };
+	cJSON *rec = NULL, *d;
+	int rc;
+
+	time_iso(time_now_ms(), t, sizeof(t));
+	if ((rc = run_update(st, ws, run, RUN_INDEX, cancel_fn, &c, &rec)) < 0)
+		return rc;
+	if (!c.did) {
+		cJSON_Delete(rec);
+		return 1;
+	}
+	d = cJSON_CreateObject();
+	if (reason)
+		json_set_str(d, "reason", reason);
+	rc = run_event(st, ws, run, "cancelled", -1, d);
+	d = cJSON_CreateObject();
+	json_set_str(d, "status", "cancelled");
+	if (run_event(st, ws, run, "ended", -1, d) < 0 && rc == 0)
+		rc = STORE_ERR;
+	run_settle_parent(st, ws, rec);
+	cJSON_Delete(rec);
+	return rc;
+}
+
+struct requeue {
+	struct store *st;
+	const char *run;
+	char from[32];
+	int already;
+};
+
+static int
+requeue_fn(cJSON *rec, void *arg)
+{
+	struct requeue *r = arg;
+	const char *s = json_str(rec, "status");
+
+	snprintf(r->from, sizeof(r->from), "%s", s ? s : "");
+	r->already = s && !strcmp(s, "queued");
+	if (r->already)
+		return 1;
+	if (!s || (strcmp(s, "cancelled") && strcmp(s, "failed")))
+		return store_fail(r->st, STORE_EINVAL, "run '%s' is %s: only cancelled or failed "
+		    "runs can be requeued", r->run, s ? s : "without a status");
+	json_set_str(rec, "status", "queued");
+	json_set_num(rec, "retry_base", json_num(rec, "attempt", 0));
+	del(rec, "ended");
+	del(rec, "duration");
+	del(rec, "exit_code");
+	del(rec, "error");
+	del(rec, "pid");
+	return 0;
+}
+
+/* The parent of a requeued run waits for it again. */
+static int
+parent_requeue_fn(cJSON *rec, void *arg)
+{
+	int *did = arg;
+
+	*did = run_status_final(json_str(rec, "status"));
+	if (!*did)
+		return 1;
+	json_set_str(rec, "status", "queued");
+	del(rec, "ended");
+	del(rec, "started");
+	return 0;
+}
+
+/* Tell run's parent (if it has one) that run waits again. */
+static void
+requeue_parent(struct store *st, const char *ws, const char *run, const cJSON *rec)
+{
+	const char *parent = json_str(rec, "parent");
+	char line[65], *p;
+	int did = 0;
+
+	if (!parent)
+		return;
+	/* ended.txt: the child's last line says it has not ended */
+	snprintf(line, sizeof(line), "%-63s", run);
+	memcpy(line + strlen(run), " requeued", 9);
+	line[63] = '\n';
+	p = run_path(ws, parent, "ended.txt");
+	store_append(st, p, line, 64);
+	free(p);
+	if (run_update(st, ws, parent, RUN_INDEX | RUN_REQUEUE, parent_requeue_fn, &did,
+	    NULL) == 0 && did) {
+		cJSON *d = cJSON_CreateObject();
+
+		/* it ends again when its children have, and starts with the first of them */
+		p = run_path(ws, parent, "settled");
+		store_delete(st, p);
+		free(p);
+		p = run_path(ws, parent, "started");
+		store_delete(st, p);
+		free(p);
+		json_set_str(d, "child", run);
+		run_event(st, ws, parent, "requeued", -1, d);
+	}
+}
+
+int
+life_requeue(struct store *st, const char *ws, const char *run)
+{
+	struct requeue r = { st, run, "", 0 };
+	cJSON *rec = NULL, *d;
+	int rc;
+
+	if ((rc = run_update(st, ws, run, RUN_INDEX | RUN_REQUEUE, requeue_fn, &r, &rec)) < 0)
+		return rc;
+	if (r.already) {
+		cJSON_Delete(rec);
+		return 1;
+	}
+	d = cJSON_CreateObject();
+	json_set_str(d, "from", r.from);
+	json_set_num(d, "attempt", json_num(rec, "attempt", 0));
+	rc = run_event(st, ws, run, "requeued", -1, d);
+	requeue_parent(st, ws, run, rec);
+	cJSON_Delete(rec);
+	return rc;
+}

@@ -1,0 +1,138 @@
+/*
+ * life.h: a run's life cycle, recorded in one place.
+ *
+ *   queued -> running -> completed | failed | cancelled | pruned
+ *     ^         |
+ *     +-retry---+     a failed attempt while the job's retries last
+ *     ^
+ *     +-requeue------  cancelled | failed, by hand (xt-runq requeue)
+ *
+ * Every path that records a run goes through these calls: xt-runq's
+ * executor (life_begin, life_start, life_end), xt-runq kill of a waiting
+ * run (life_cancel), xt-runq requeue (life_requeue), the recovery of a run
+ * whose executor or node died (life_lost), and a poller of a remote target
+ * can make the same calls, so a run is recorded the same way whoever runs
+ * it. Retry-or-fail is decided in life_end only.
+ *
+ * A writer holds a run as a struct life: its own copy of the record (rec),
+ * which it changes freely, and the record as it last read or saved it
+ * (base). life_save puts only the writer's changes since base into the
+ * stored record (run_update, run_merge), so what others wrote meanwhile
+ * (tags and hparams from xt-log -r) stays, and no status goes back.
+ *
+ * Attempts: "attempt" counts the starts of a run (1 for the first). A
+ * failed attempt is retried while attempt - "retry_base" <= the job's
+ * "retries"; a requeue sets "retry_base" to the attempts so far, so the
+ * run gets its retries again and its attempts go on counting.
+ */
+#ifndef XT_LIFE_H
+#define XT_LIFE_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+
+struct life {
+	struct store *st;
+	char *ws, *run;
+	cJSON *rec;		/* the writer's copy: change it, then life_save */
+	cJSON *base;		/* the record as last read or saved */
+	cJSON *job;		/* the run's job record, or NULL */
+	/* a save in a thread of its own (life_save_bg) */
+	pthread_t th;
+	int bg, bg_flags, bg_rc;
+	struct store *st2;
+	cJSON *snap, *bg_out;
+	char err[1024];
+};
+
+/* What life_end did. */
+enum { LIFE_ENDED = 0, LIFE_RETRY = 1 };
+
+/*
+ * Load ws/run's record (and its job's) into l. 0, or a STORE_E* code with
+ * the store's error set (STORE_ENOENT: no such run); l is to be released
+ * either way.
+ */
+int life_open(struct life *l, struct store *st, const char *ws, const char *run);
+/* Wait for a save in progress and free l. */
+void life_release(struct life *l);
+
+/*
+ * Save what l->rec changed since l->base (run_update with the flags
+ * RUN_INDEX, RUN_RETRY, RUN_REQUEUE). Then rec and base are the record as
+ * saved, others' changes included. 0 or a STORE_E* code with the store's
+ * error set (l unchanged).
+ */
+int life_save(struct life *l, int flags);
+/*
+ * life_save in a thread, with a store handle of its own, so that the
+ * caller goes on (a run's start must not wait for the disk); l->rec may be
+ * changed meanwhile. Every other life_* call on l waits for it first; so
+ * does life_wait, which returns its result once (message in l->err), then
+ * 0. Where no thread can be had, it saves at once.
+ */
+void life_save_bg(struct life *l, int flags);
+int life_wait(struct life *l);
+
+/*
+ * A new attempt begins (l->rec only, nothing saved): status running,
+ * "started" now, "node", "attempt" one more; the end of an earlier attempt
+ * ("ended", "duration", "exit_code", "error", "pid") goes.
+ */
+void life_begin(struct life *l, const char *node);
+/*
+ * The attempt's command runs (pid, when > 0, is its process group): save
+ * the record (in the background when bg), log "started" with the attempt,
+ * and start the parent when this is its first child to start. 0 or a
+ * STORE_E* code (with bg the save's result comes from life_wait).
+ */
+int life_start(struct life *l, long pid, int bg);
+
+/*
+ * The attempt ended at t1 (ms; started at t0, 0: unknown) with status
+ * (completed, failed, cancelled, pruned), exit code (shell form; -1:
+ * none), error (the record's "error", NULL: none) and reason (said in the
+ * event, NULL: none). Retry-or-fail: a failed attempt with retries left
+ * goes back to queued, logged as "retry" (LIFE_RETRY: the caller queues it
+ * again); anything else ends: the record gets its end and is saved, "ended"
+ * is logged and the parent learns of it (LIFE_ENDED). A negative STORE_E*
+ * code when a step failed (the others are still done).
+ */
+int life_end(struct life *l, const char *status, int code, const char *error,
+    const char *reason, int64_t t0, int64_t t1);
+
+/*
+ * A run whose executor, process or node died, as found by a recovery or a
+ * poller (why: "its executor died"). A run that is queued needs nothing
+ * but its queue entry (1). One that was running is failed as "lost: why"
+ * or retried (life_end): 1 when it goes back to the queue, 0 when it
+ * ended. One that had ended already gets what its end lacked (its index
+ * line, its "ended" event, its count in its parent), once: 0. A negative
+ * STORE_E* code on error.
+ */
+int life_lost(struct store *st, const char *ws, const char *run, const char *why);
+
+/*
+ * Cancel a run that is waiting (its queue entry is the caller's): status
+ * cancelled, "cancelled" (with reason) and "ended" logged, the parent
+ * told. 0 when done, 1 when the run was not queued (left alone), or a
+ * STORE_E* code.
+ */
+int life_cancel(struct store *st, const char *ws, const char *run, const char *reason);
+
+/*
+ * Put a cancelled or failed run back in the queue (the caller adds its
+ * queue entry): status queued, its end removed, "retry_base" set (see
+ * above), "requeued" logged; a parent that had ended goes back to queued
+ * and waits for the run again. 0 when done; 1 when the run is queued
+ * already (its entry may be missing: the caller adds it if so);
+ * STORE_EINVAL with a message for a run that is running or completed or
+ * pruned; another STORE_E* code on error.
+ */
+int life_requeue(struct store *st, const char *ws, const char *run);
+
+#endif
