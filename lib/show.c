@@ -21,8 +21,14 @@ members(FILE *fp, const char *label, const cJSON *obj)
 	fprintf(fp, "%-10s", label);
 	cJSON_ArrayForEach(it, obj) {
 		char *v = cJSON_IsString(it) ? NULL : cJSON_PrintUnformatted(it);
+		const char *s = v ? v : it->valuestring;
 
-		fprintf(fp, " %s=%s", it->string, v ? v : it->valuestring);
+		/* a metric's infinities as the tables show them (NaN is NaN in both) */
+		if (!v && !strcmp(label, "metrics") && !strcmp(s, "Infinity"))
+			s = "inf";
+		else if (!v && !strcmp(label, "metrics") && !strcmp(s, "-Infinity"))
+			s = "-inf";
+		fprintf(fp, " %s=%s", it->string, s);
 		free(v);
 	}
 	putc('\n', fp);

@@ -125,4 +125,14 @@ cp "$T/out" want
 t_run xt-report plot loss -w ws1 --term --size 40x10
 t_status 0 "a run's series with NaN and inf"
 t_out_is want "drawn as its finite points"
+# show RUN names a run's last values as the tables do
+cat >code/last.sh <<'EOS'
+printf '%s\n' '{"event":"metrics","data":{"a":Infinity,"b":-Infinity,"c":NaN,"d":1}}' >>"$XT_LOG"
+EOS
+xt-submit -w ws3 -C code -- sh last.sh >/dev/null
+xt-runq -w ws3 2>/dev/null
+t_run xt-report show -w ws3 run1
+t_status 0 "show a run whose last values are inf, -inf and NaN"
+t_ok "as inf, -inf and NaN" grep -qx 'metrics    a=inf b=-inf c=NaN d=1' "$T/out"
+
 t_done
