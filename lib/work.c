@@ -243,9 +243,37 @@ work_begin(const char *dir)
 	free(mark);
 }
 
+/*
+ * Whether a run end should sweep: when it kept its folder, or when the
+ * last sweep at a run's end is WORK_SWEEP_EVERY ago (the mtime of
+ * $XT_HOME/work/WORK_SWEPT, touched here). One stat a run instead of a
+ * walk of every workspace's folder.
+ */
+static int
+sweep_due(int kept)
+{
+	char *home = xt_home(), *p = xasprintf("%s/work/%s", home, WORK_SWEPT);
+	struct stat sb;
+	int64_t now = time_now_ms(), due = 1;
+	int fd;
+
+	if (!kept && stat(p, &sb) == 0 && now - ((int64_t)sb.st_mtim.tv_sec * 1000 +
+	    sb.st_mtim.tv_nsec / 1000000) < WORK_SWEEP_EVERY * 1000)
+		due = 0;
+	if (due && (fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	free(p);
+	free(home);
+	return (int)due;
+}
+
 void
 work_end(const char *dir, const char *status, int keep)
 {
+	int kept = !dir;
+
 	if (dir && access(dir, F_OK) == 0) {
 		int done = status && (!strcmp(status, "completed") || !strcmp(status, "pruned"));
 
@@ -254,6 +282,7 @@ work_end(const char *dir, const char *status, int keep)
 				warnx("cannot remove '%s':", dir);
 		} else {
 			/* kept; the sweep below removes it at once when the time is 0 */
+			kept = 1;
 			char *mark = path_join(dir, WORK_ENDED);
 			int fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 
@@ -264,7 +293,8 @@ work_end(const char *dir, const char *status, int keep)
 			free(mark);
 		}
 	}
-	work_sweep();
+	if (sweep_due(kept))
+		work_sweep();
 }
 
 void

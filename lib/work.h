@@ -8,8 +8,9 @@
  * run completed or was pruned and every output was captured; otherwise
  * (failed, cancelled, an output not captured) it is kept for the
  * configured time, marked by an empty file WORK_ENDED in it whose mtime is
- * the end. Kept folders older than that are removed at each later run end
- * and xt-runq start (work_sweep).
+ * the end. Kept folders older than that are removed at xt-runq start, at
+ * a run end that keeps its folder, and at other run ends at most every
+ * WORK_SWEEP_EVERY seconds (work_sweep).
  *
  * Configuration (lib/config.h): "work-keep-failed", a duration ("0", "90s",
  * "30m", "24h", "7d"; default 24h), and "cache-max-size", the bound of the
@@ -24,6 +25,9 @@
 
 /* The end mark of a kept folder, in the folder. */
 #define WORK_ENDED ".xt-ended"
+/* In $XT_HOME/work: its mtime is the last sweep at a run's end. */
+#define WORK_SWEPT ".xt-swept"
+#define WORK_SWEEP_EVERY 60
 
 struct work_config {
 	int64_t keep_failed_ms;	/* work-keep-failed */
@@ -48,8 +52,9 @@ int work_parse_size(const char *s, int64_t *bytes);
 void work_begin(const char *dir);
 /*
  * The run of folder dir has ended for good with status: remove the folder,
- * or keep it (see above; keep forces it), then work_sweep. dir NULL: only
- * the sweep.
+ * or keep it (see above; keep forces it), then work_sweep when it kept the
+ * folder or when the last such sweep is WORK_SWEEP_EVERY ago. dir NULL:
+ * only the sweep.
  */
 void work_end(const char *dir, const char *status, int keep);
 /*
