@@ -328,16 +328,6 @@ shell_status(int status)
 	return 1;
 }
 
-/* Set key to the exit status code, or to null when there was no exit (code < 0). */
-static void
-set_code(cJSON *o, const char *key, int code)
-{
-	if (code >= 0)
-		json_set_num(o, key, code);
-	else
-		json_set(o, key, cJSON_CreateNull());
-}
-
 /* The parent script: once per job on this machine; later runs reuse its result. */
 static int
 parent_script(struct rx *x, const char *script)
@@ -392,7 +382,7 @@ parent_script(struct rx *x, const char *script)
 			cJSON *d = cJSON_CreateObject();
 
 			json_set_str(d, "script", script);
-			set_code(d, "exit_code", status);
+			life_set_code(d, "exit_code", status);
 			event(x, "parent_script", d);
 		}
 		free(p);
