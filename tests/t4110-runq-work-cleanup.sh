@@ -94,6 +94,18 @@ t_status 2 "a bad work-keep-failed is a usage error"
 echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
 t_ok "naming the variable and the value" cmp -s want "$T/err"
 t_ok "and nothing ran" [ "$(rec run9 status)" = queued ]
+# xt-runq exec checks them too, before it runs anything
+t_run env XT_WORK_KEEP_FAILED=soon xt-runq exec run9
+t_status 2 "exec: a bad work-keep-failed is a usage error"
+echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
+t_out_is /dev/null "exec: nothing on stdout"
+t_ok "exec: naming the variable and the value" cmp -s want "$T/err"
+t_ok "exec: and the run did not run" [ "$(rec run9 status)" = queued ]
+t_run env XT_CACHE_MAX_SIZE=lots xt-runq exec run9
+t_status 2 "exec: a bad cache-max-size is a usage error"
+echo "xt-runq: env XT_CACHE_MAX_SIZE: cache-max-size: 'lots' is not a size such as 10G" >want
+t_ok "exec: naming the variable and the value" cmp -s want "$T/err"
+t_ok "exec: and the run did not run" [ "$(rec run9 status)" = queued ]
 printf 'x: 1\nwork-keep-failed: 3 days\n' >xt.yaml
 t_run xt-runq
 t_status 2 "in ./xt.yaml too"
