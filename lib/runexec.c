@@ -483,7 +483,8 @@ prepare(struct rx *x)
 	if (json_num(x->rec, "attempt", 1) <= 1 && work_rm(x->dir) < 0) {
 		warnx("cannot remove '%s':", x->dir);
 		rc = -1;
-	} else if (mkdir_p(x->dir) < 0 || (mkdir(x->outdir, 0777) < 0 && errno != EEXIST)) {
+	} else if (json_num(x->rec, "attempt", 1) <= 1 ? work_make(x->dir) < 0 :
+	    mkdir_p(x->dir) < 0 || (mkdir(x->outdir, 0777) < 0 && errno != EEXIST)) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
 	} else if (blob_restore_tree(x->st, man, x->code) < 0) {
