@@ -749,6 +749,9 @@ main(int argc, char **argv)
 		if (!name_parse_run(argv[1], &a, &b))
 			die_status(EXIT_USAGE, "'%s' is not a run name (runN or runN.K)", argv[1]);
 		st = tool_store();
+		/* a bad work-keep-failed or cache-max-size is said now, not as a run that
+		 * could not be prepared */
+		work_start();
 		ret = do_exec(st, ws, argv[1]);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
 		struct queue q;

@@ -888,6 +888,27 @@ sweep_hidden(const char *dir, const char *name)
 	free(p);
 }
 
+/*
+ * The queue entries that a submitter (or a recovery) killed before its
+ * commit wrote and never made visible go: nothing else would remove them.
+ */
+static void
+drop_hidden(void)
+{
+	char *home = xt_home(), *dir = path_join(home, "spool");
+	struct stat sb;
+	struct queue q;
+
+	/* no spool yet: nothing to drop, and nothing is made */
+	if (stat(dir, &sb) == 0) {
+		queue_open(&q, NULL);
+		queue_drop_hidden(&q);
+		queue_close(&q);
+	}
+	free(dir);
+	free(home);
+}
+
 /* Journals that could not be settled, and when: tried again after JOURNAL_RETRY_MS */
 #define JOURNAL_RETRY_MS 60000
 static struct hmap failed;
@@ -902,6 +923,7 @@ job_recover_all(void)
 	int64_t now = time_now_ms();
 	DIR *d;
 
+	drop_hidden();
 	if (!(d = opendir(dir))) {
 		free(dir);
 		return 0;

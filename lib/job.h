@@ -64,7 +64,9 @@ int job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tre
  * Settle every submit of $XT_HOME/submit whose submitter died (see
  * above). Journals still held by their submitter are left alone, as are
  * those another caller is settling. The journal of a folder store that
- * no longer exists is dropped. Says on stderr what it did for each job,
+ * no longer exists is dropped. The hidden queue entries of submitters (and
+ * recoveries) that died before they made them visible are removed
+ * (queue_drop_hidden). Says on stderr what it did for each job,
  * and warns about each journal it could not settle (left for the next
  * call; one that failed is tried again a minute later, so that a caller
  * may call this often). Returns how many journals it settled.

@@ -155,9 +155,8 @@ life_wait(struct life *l)
 	return rc;
 }
 
-/* Set key to the exit code, or to null when there was no exit (code < 0). */
-static void
-set_code(cJSON *o, const char *key, int code)
+void
+life_set_code(cJSON *o, const char *key, int code)
 {
 	if (code >= 0)
 		json_set_num(o, key, code);
@@ -235,13 +234,13 @@ life_end(struct life *l, const char *status, int code, const char *error,
 	json_set_str(rec, "ended", t);
 	if (t0)
 		json_set_num(rec, "duration", (t1 - t0) / 1000.0);
-	set_code(rec, "exit_code", code);
+	life_set_code(rec, "exit_code", code);
 	if (error)
 		json_set_str(rec, "error", error);
 	del(rec, "pid");
 	if (!strcmp(status, "failed") && attempt - base <= retries) {
 		json_set_num(d, "attempt", attempt);
-		set_code(d, "exit_code", code);
+		life_set_code(d, "exit_code", code);
 		if (reason)
 			json_set_str(d, "reason", reason);
 		json_set_str(rec, "status", "queued");
@@ -252,7 +251,7 @@ life_end(struct life *l, const char *status, int code, const char *error,
 		return rc < 0 ? rc : erc < 0 ? erc : LIFE_RETRY;
 	}
 	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
-	set_code(d, "exit_code", code);
+	life_set_code(d, "exit_code", code);
 	if (t0)
 		json_set_num(d, "duration", (t1 - t0) / 1000.0);
 	if (reason) {

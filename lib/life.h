@@ -78,6 +78,9 @@ int life_save(struct life *l, int flags);
 void life_save_bg(struct life *l, int flags);
 int life_wait(struct life *l);
 
+/* Set key of o to the exit code (shell form), or to null when code < 0 (there was none). */
+void life_set_code(cJSON *o, const char *key, int code);
+
 /*
  * A new attempt begins (l->rec only, nothing saved): status running,
  * "started" now, "node", "attempt" one more; the end of an earlier attempt

@@ -151,6 +151,29 @@ queue_commit(struct queue *q, int synced)
 	return ret;
 }
 
+int
+queue_drop_hidden(struct queue *q)
+{
+	struct dirent *de;
+	DIR *d = opendir(q->qdir);
+	int n = 0;
+
+	if (!d)
+		return 0;
+	/* ".TIME.PID.SEQ.json", as queue_add names them */
+	while ((de = readdir(d))) {
+		const char *nm = de->d_name, *pid = nm + 15;
+		size_t l = strlen(nm), k = strspn(pid, "0123456789");
+
+		if (nm[0] == '.' && l > 20 && strspn(nm + 1, "0123456789") == 13 && nm[14] == '.' &&
+		    k > 0 && pid[k] == '.' && !strcmp(nm + l - 5, ".json") && pid_gone(pid, k) &&
+		    unlinkat(dirfd(d), nm, 0) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
 static int
 cmpstr(const void *a, const void *b)
 {

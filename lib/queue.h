@@ -56,6 +56,13 @@ int queue_add(struct queue *q, const cJSON *data);
  */
 void queue_batch_begin(struct queue *q);
 int queue_commit(struct queue *q, int synced);
+/*
+ * Remove the hidden entries (of a batch not committed, or of an add cut
+ * short) whose writer is gone (its pid, in the name, names no process): a
+ * submitter, or a recovery, killed before it made them visible. A pid in
+ * use again keeps them. Returns how many were removed.
+ */
+int queue_drop_hidden(struct queue *q);
 /* The file system (st_dev) of the spool, for callers that flush it themselves. */
 dev_t queue_dev(const struct queue *q);
 /*

@@ -1,7 +1,6 @@
 /* runexec.c: see runexec.h. */
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -329,16 +328,6 @@ shell_status(int status)
 	return 1;
 }
 
-/* Set key to the exit status code, or to null when there was no exit (code < 0). */
-static void
-set_code(cJSON *o, const char *key, int code)
-{
-	if (code >= 0)
-		json_set_num(o, key, code);
-	else
-		json_set(o, key, cJSON_CreateNull());
-}
-
 /* The parent script: once per job on this machine; later runs reuse its result. */
 static int
 parent_script(struct rx *x, const char *script)
@@ -393,7 +382,7 @@ parent_script(struct rx *x, const char *script)
 			cJSON *d = cJSON_CreateObject();
 
 			json_set_str(d, "script", script);
-			set_code(d, "exit_code", status);
+			life_set_code(d, "exit_code", status);
 			event(x, "parent_script", d);
 		}
 		free(p);
@@ -478,47 +467,32 @@ capture(struct rx *x)
 }
 
 static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	remove(path);
-	return 0;
-}
-
-/* Remove a folder tree (what is left of an earlier attempt). */
-static void
-rm_rf(const char *dir)
-{
-	nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int
 prepare(struct rx *x)
 {
 	char *home = xt_home();
 	char *man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
-	int fd, rc = 0;
+	int rc = 0;
 
 	x->dir = xasprintf("%s/work/%s/%s", home, x->ws, x->run);
 	x->code = path_join(x->dir, "code");
 	x->outdir = path_join(x->dir, "output");
 	x->logpath = path_join(x->dir, "log.jsonl");
 	work_begin(x->dir);
-	/* a retry finds what earlier attempts left in output/ (checkpoints) */
-	if (json_num(x->rec, "attempt", 1) > 1)
-		rm_rf(x->code);
-	else
-		rm_rf(x->dir);
-	if (mkdir_p(x->code) < 0 || mkdir_p(x->outdir) < 0) {
+	/* a retry finds what earlier attempts left in output/ (checkpoints);
+	 * code/ is made afresh by blob_restore_tree */
+	if (json_num(x->rec, "attempt", 1) <= 1 && work_rm(x->dir) < 0) {
+		warnx("cannot remove '%s':", x->dir);
+		rc = -1;
+	} else if (json_num(x->rec, "attempt", 1) <= 1 ? work_make(x->dir) < 0 :
+	    mkdir_p(x->dir) < 0 || (mkdir(x->outdir, 0777) < 0 && errno != EEXIST)) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
 	} else if (blob_restore_tree(x->st, man, x->code) < 0) {
 		warnx("run %s: cannot restore its code: %s", x->run, store_error(x->st));
 		rc = -1;
-	} else if ((fd = open(x->logpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0 ||
-	    close(fd) < 0 || (x->logfd = open(x->logpath, O_RDONLY | O_CLOEXEC)) < 0) {
+	} else if ((x->logfd = open(x->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) < 0) {
+		/* read only: the run appends through its own $XT_LOG */
 		warnx("cannot create '%s':", x->logpath);
 		rc = -1;
 	}
@@ -646,9 +620,10 @@ start(struct rx *x, enum runexec_result *res)
 		*res = end_attempt(x, "failed", -1, "the executor could not start it", NULL);
 		return -1;
 	}
-	/* the start record is saved while the command runs */
+	/* the start record is saved while the command runs, in this thread: a
+	 * thread of its own (and a second store) costs more than the save */
 	flush_out(x);
-	life_start(&x->l, x->pid, 1);
+	life_start(&x->l, x->pid, 0);
 	sync_rec(x);
 	progress(x, "started", 0);
 	x->max_min = json_num(x->job, "max_minutes", 0);

@@ -128,6 +128,96 @@ work_rm(const char *path)
 	return rm_at(AT_FDCWD, path, 0);
 }
 
+/* "WSDIR/.xt-spare.I" for the folder WSDIR/RUN. Caller frees. */
+static char *
+spare_path(const char *dir, int i)
+{
+	const char *slash = strrchr(dir, '/');
+
+	return slash ? xasprintf("%.*s/%s%d", (int)(slash - dir), dir, WORK_SPARE, i) :
+	    xasprintf("%s%d", WORK_SPARE, i);
+}
+
+/* A folder of ours as mkdir makes it: not a link, its mode the default. */
+static int
+plain_dir(int fd)
+{
+	struct stat sb;
+	mode_t m = umask(0);
+
+	umask(m);
+	return fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode) && sb.st_uid == geteuid() &&
+	    (sb.st_mode & 07777) == (0777 & ~m);
+}
+
+/* Remove what is in the folder fd, but the entry keep (NULL: none). */
+static int
+empty_at(int fd, const char *keep)
+{
+	int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+	struct dirent *de;
+	DIR *d;
+
+	if (lfd < 0 || !(d = fdopendir(lfd))) {
+		if (lfd >= 0)
+			close(lfd);
+		return -1;
+	}
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    (!keep || strcmp(de->d_name, keep)) && rm_at(fd, de->d_name, 1) < 0)
+			ret = -1;
+	closedir(d);
+	return ret;
+}
+
+/*
+ * Keep the folder of a run that completed, emptied but for an empty
+ * output/, as a spare for the folder of a later run (WORK_SPARE). 0, or
+ * -1 when it is not kept (the caller removes it).
+ */
+static int
+recycle(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ofd = -1, i, ret = -1;
+
+	if (fd >= 0 && plain_dir(fd) &&
+	    (ofd = openat(fd, "output", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
+	    plain_dir(ofd) && empty_at(ofd, NULL) == 0 && empty_at(fd, "output") == 0) {
+		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
+			char *sp = spare_path(dir, i);
+
+			if (rename(dir, sp) == 0)
+				ret = 0;
+			free(sp);
+		}
+	}
+	if (ofd >= 0)
+		close(ofd);
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int
+work_make(const char *dir)
+{
+	char *out = path_join(dir, "output");
+	int i, ret = -1;
+
+	for (i = 0; i < WORK_SPARES && ret < 0; i++) {
+		char *sp = spare_path(dir, i);
+
+		if (rename(sp, dir) == 0)
+			ret = 0;
+		free(sp);
+	}
+	if (ret < 0 && mkdir_p(dir) == 0 && (mkdir(out, 0777) == 0 || errno == EEXIST))
+		ret = 0;
+	free(out);
+	return ret;
+}
+
 /*
  * Remove the kept folder name of wsdir if its time is up. Its end mark is
  * locked from before the check until the folder is renamed away, and
@@ -243,17 +333,46 @@ work_begin(const char *dir)
 	free(mark);
 }
 
+/*
+ * Whether a run end should sweep: when it kept its folder, or when the
+ * last sweep at a run's end is WORK_SWEEP_EVERY ago (the mtime of
+ * $XT_HOME/work/WORK_SWEPT, touched here). One stat a run instead of a
+ * walk of every workspace's folder.
+ */
+static int
+sweep_due(int kept)
+{
+	char *home = xt_home(), *p = xasprintf("%s/work/%s", home, WORK_SWEPT);
+	struct stat sb;
+	int64_t now = time_now_ms(), due = 1;
+	int fd;
+
+	if (!kept && stat(p, &sb) == 0 && now - ((int64_t)sb.st_mtim.tv_sec * 1000 +
+	    sb.st_mtim.tv_nsec / 1000000) < WORK_SWEEP_EVERY * 1000)
+		due = 0;
+	if (due && (fd = open(p, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644)) >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	free(p);
+	free(home);
+	return (int)due;
+}
+
 void
 work_end(const char *dir, const char *status, int keep)
 {
+	int kept = !dir;
+
 	if (dir && access(dir, F_OK) == 0) {
 		int done = status && (!strcmp(status, "completed") || !strcmp(status, "pruned"));
 
 		if (done && !keep) {
-			if (work_rm(dir) < 0)
+			if (recycle(dir) < 0 && work_rm(dir) < 0)
 				warnx("cannot remove '%s':", dir);
 		} else {
 			/* kept; the sweep below removes it at once when the time is 0 */
+			kept = 1;
 			char *mark = path_join(dir, WORK_ENDED);
 			int fd = open(mark, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
 
@@ -264,7 +383,8 @@ work_end(const char *dir, const char *status, int keep)
 			free(mark);
 		}
 	}
-	work_sweep();
+	if (sweep_due(kept))
+		work_sweep();
 }
 
 void

@@ -8,8 +8,9 @@
  * run completed or was pruned and every output was captured; otherwise
  * (failed, cancelled, an output not captured) it is kept for the
  * configured time, marked by an empty file WORK_ENDED in it whose mtime is
- * the end. Kept folders older than that are removed at each later run end
- * and xt-runq start (work_sweep).
+ * the end. Kept folders older than that are removed at xt-runq start, at
+ * a run end that keeps its folder, and at other run ends at most every
+ * WORK_SWEEP_EVERY seconds (work_sweep).
  *
  * Configuration (lib/config.h): "work-keep-failed", a duration ("0", "90s",
  * "30m", "24h", "7d"; default 24h), and "cache-max-size", the bound of the
@@ -24,6 +25,19 @@
 
 /* The end mark of a kept folder, in the folder. */
 #define WORK_ENDED ".xt-ended"
+/*
+ * WSDIR/WORK_SPARE0 .. WORK_SPARE3 (at most WORK_SPARES): the folders of
+ * runs that completed, emptied but for an empty output/, which the next
+ * runs' folders are made from (a rename, cheaper than making folders on
+ * a file system such as ext4). Nothing in them is kept: code/ and
+ * log.jsonl are made afresh for each run, so that a process a run left
+ * behind, holding them, cannot reach a later run's.
+ */
+#define WORK_SPARE ".xt-spare."
+#define WORK_SPARES 4
+/* In $XT_HOME/work: its mtime is the last sweep at a run's end. */
+#define WORK_SWEPT ".xt-swept"
+#define WORK_SWEEP_EVERY 60
 
 struct work_config {
 	int64_t keep_failed_ms;	/* work-keep-failed */
@@ -47,9 +61,16 @@ int work_parse_size(const char *s, int64_t *bytes);
  */
 void work_begin(const char *dir);
 /*
- * The run of folder dir has ended for good with status: remove the folder,
- * or keep it (see above; keep forces it), then work_sweep. dir NULL: only
- * the sweep.
+ * Make the folder dir of a run starting for the first time (it does not
+ * exist), with an empty output/ in it: from a spare, else new. 0, or -1
+ * with errno.
+ */
+int work_make(const char *dir);
+/*
+ * The run of folder dir has ended for good with status: remove the folder
+ * (or keep it as a spare), or keep it (see above; keep forces it), then work_sweep when it kept the
+ * folder or when the last such sweep is WORK_SWEEP_EVERY ago. dir NULL:
+ * only the sweep.
  */
 void work_end(const char *dir, const char *status, int keep);
 /*

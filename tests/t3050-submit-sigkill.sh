@@ -6,7 +6,8 @@
 # time a whole submit of its size takes; then xt-runq drains the queue and
 # the whole store is checked: no job or run left "allocating", no child
 # named by a parent but missing, every run.json in the index, every run of
-# every job ended (completed, or failed with its reason), nothing queued.
+# every job ended (completed, or failed with its reason), nothing queued,
+# no hidden (never committed) queue entry left in the spool.
 . "$(dirname "$0")/lib.sh"
 
 mkdir code
@@ -59,6 +60,10 @@ t_run xt-runq ls
 t_status 0 "list the queue"
 t_ok "the queue is empty" [ ! -s "$T/out" ]
 t_ok "the spool is there" [ -d "$XT_HOME/spool/queue" ]
+t_run ls -A "$XT_HOME/spool/queue"
+t_status 0 "list the spool's queue, hidden entries too"
+: >want
+t_out_is want "no hidden entry is left in it"
 
 t_run python3 - "$XT_STORE/ws/ws1" <<'EOP'
 import json, os, sys
@@ -183,4 +188,20 @@ printf '{"store":"file://%s/gone","ws":"ws2","submitter":{"node":"n","pid":4242,
 t_run xt-runq -w ws2
 t_status 0 "a submit into a store that is gone"
 t_ok "is dropped, and the store is not made again" test ! -e "$S/x4.jsonl" -a ! -e "$T/gone"
+
+# hidden queue entries (a batch not committed) whose writer is gone are
+# removed by the next recovery; those of a live process stay
+sh -c 'exit 0' &
+dead=$!
+wait $dead
+Q=$XT_HOME/spool/queue
+gone1=$Q/.1796496709066.$(printf %08d "$dead").000000.json
+gone2=$Q/.1796496709066.$(printf %08d "$dead").000001.json
+live=$Q/.1796496709066.$(printf %08d $$).000000.json
+for f in "$gone1" "$gone2" "$live"; do printf '{"ws":"ws2","run":"run9"}\n' >"$f"; done
+t_run xt-runq -w ws2
+t_status 0 "a drain with hidden entries in the spool"
+t_ok "the dead writer's hidden entries are gone" test ! -e "$gone1" -a ! -e "$gone2"
+t_ok "a live writer's is left" test -e "$live"
+rm -f "$live"
 t_done

@@ -2,7 +2,8 @@
 # A run's folder, $XT_HOME/work/WS/RUN, goes once its outputs are captured:
 # at once when it completed, after work-keep-failed when it failed; never
 # between the attempts of a run that is retried. Kept folders whose time
-# is up go at a later run's end or xt-runq's start.
+# is up go at a later run's end or xt-runq's start. A completed run's
+# folder may become a spare (emptied) that a later run's is made from.
 . "$(dirname "$0")/lib.sh"
 
 W=$XT_HOME/work/ws1
@@ -87,6 +88,24 @@ t_run xt-runq
 t_ok "the next xt-runq fails the lost run" [ "$(rec run8 error)" = "lost: its executor died" ]
 t_ok "and keeps its folder, marked" test -d "$W/run8/code" -a -f "$W/run8/.xt-ended"
 
+# a completed run's folder is kept as a spare, emptied, for a later run's:
+# what the earlier run left there (outputs, files, modes) is gone
+cat >code/spare.sh <<'EOS'
+ls -A "$XT_OUTPUT_DIR" ..
+echo out >"$XT_OUTPUT_DIR/o.txt"; echo left >../left.txt; mkdir ../d; touch ../d/f
+EOS
+xt-submit -w ws2 -C code -n 3 -- sh spare.sh >/dev/null
+t_run xt-runq -w ws2 -j 1
+t_status 0 "three runs, one after the other"
+t_ok "their folders are gone" test ! -e "$XT_HOME/work/ws2/run1.1" -a ! -e "$XT_HOME/work/ws2/run1.3"
+t_ok "kept as spares" test -d "$XT_HOME/work/ws2/.xt-spare.0/output"
+t_run ls -A "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output"
+printf '%s:\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
+t_out_is want "holding an empty output/ alone"
+printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' .. "$XT_HOME/work/ws2/run1.3/output" >want
+t_run xt-get -w ws2 -c run1.3/output.txt
+t_out_is want "a later run's folder has nothing of an earlier run's"
+
 # a bad value is refused before anything runs, naming where it was set
 xt-submit -C code -- sh run.sh 0 >/dev/null
 t_run env XT_WORK_KEEP_FAILED=soon xt-runq
@@ -94,6 +113,18 @@ t_status 2 "a bad work-keep-failed is a usage error"
 echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
 t_ok "naming the variable and the value" cmp -s want "$T/err"
 t_ok "and nothing ran" [ "$(rec run9 status)" = queued ]
+# xt-runq exec checks them too, before it runs anything
+t_run env XT_WORK_KEEP_FAILED=soon xt-runq exec run9
+t_status 2 "exec: a bad work-keep-failed is a usage error"
+echo "xt-runq: env XT_WORK_KEEP_FAILED: work-keep-failed: 'soon' is not a duration such as 24h" >want
+t_out_is /dev/null "exec: nothing on stdout"
+t_ok "exec: naming the variable and the value" cmp -s want "$T/err"
+t_ok "exec: and the run did not run" [ "$(rec run9 status)" = queued ]
+t_run env XT_CACHE_MAX_SIZE=lots xt-runq exec run9
+t_status 2 "exec: a bad cache-max-size is a usage error"
+echo "xt-runq: env XT_CACHE_MAX_SIZE: cache-max-size: 'lots' is not a size such as 10G" >want
+t_ok "exec: naming the variable and the value" cmp -s want "$T/err"
+t_ok "exec: and the run did not run" [ "$(rec run9 status)" = queued ]
 printf 'x: 1\nwork-keep-failed: 3 days\n' >xt.yaml
 t_run xt-runq
 t_status 2 "in ./xt.yaml too"
