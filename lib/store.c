@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "name.h"
@@ -24,47 +25,87 @@ store_fail(struct store *st, int code, const char *fmt, ...)
 	return code;
 }
 
-/* file:///abs/path */
-static struct store *
-open_file_url(const char *url, char *err, size_t errlen)
+/* True when url has a scheme; so has a relative path whose first part holds a ':'. */
+static int
+has_scheme(const char *url)
 {
-	if (url[7] != '/') {
-		snprintf(err, errlen, "malformed store URL '%s': expected file:///absolute/path", url);
-		return NULL;
-	}
-	return store_file_open(url + 7, err, errlen);
+	size_t n = strcspn(url, ":/");
+
+	return strstr(url, "://") || (url[n] == ':' && url[0] != '.');
 }
 
 /*
- * The schemes a store URL may have: the backend that opens it, or why
- * this build has none. A URL without a scheme is a folder.
+ * The folder that url names when it is a folder store's (a path, or
+ * file:///path), absolute: caller frees. NULL when url has another scheme
+ * or is malformed; err, when not NULL, then says why.
+ */
+static char *
+folder_of(const char *url, char *err, size_t errlen)
+{
+	char cwd[4096];
+
+	if (!strncmp(url, "file://", 7)) {
+		if (url[7] == '/')
+			return xstrdup(url + 7);
+		if (err)
+			snprintf(err, errlen,
+			    "malformed store URL '%s': expected file:///absolute/path", url);
+		return NULL;
+	}
+	if (has_scheme(url))
+		return NULL;
+	if (url[0] == '/')
+		return xstrdup(url);
+	if (!getcwd(cwd, sizeof(cwd))) {
+		if (err)
+			snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
+		return NULL;
+	}
+	return path_join(cwd, url);
+}
+
+/* A folder store: a path, or file:///path. */
+static struct store *
+open_folder(const char *url, char *err, size_t errlen)
+{
+	char *root = folder_of(url, err, errlen);
+	struct store *st;
+
+	if (!root)
+		return NULL;
+	st = store_file_open(root, err, errlen);
+	free(root);
+	return st;
+}
+
+/*
+ * The schemes of a store URL: the backend that opens it, or why this
+ * build has none. A URL without a scheme is a folder's path.
  */
 static const struct scheme {
 	const char *name;
 	struct store *(*open)(const char *url, char *err, size_t errlen);
 	const char *absent;
 } schemes[] = {
-	{ "file", open_file_url, NULL },
+	{ "file", open_folder, NULL },
 	{ "az", NULL, "Azure stores are not in this build of xt" },
 };
 
-/* A folder path, absolute or from the current folder. */
-static struct store *
-open_path(const char *path, char *err, size_t errlen)
+int
+store_gone(const char *url)
 {
-	char cwd[4096], *root;
-	struct store *st;
+	struct stat sb;
+	char *root = url && *url ? folder_of(url, NULL, 0) : NULL;
+	int gone = root && stat(root, &sb) < 0 && errno == ENOENT;
 
-	if (path[0] == '/')
-		return store_file_open(path, err, errlen);
-	if (!getcwd(cwd, sizeof(cwd))) {
-		snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
-		return NULL;
-	}
-	root = path_join(cwd, path);
-	st = store_file_open(root, err, errlen);
 	free(root);
-	return st;
+	return gone;
+}
+
+int
+store_dev(struct store *st, dev_t *dev)
+{
+	return st->ops->dev ? st->ops->dev(st, dev) : -1;
 }
 
 static struct store *
@@ -76,10 +117,8 @@ open_url(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "empty store URL");
 		return NULL;
 	}
-	n = strcspn(url, ":/");
-	/* a URL has a scheme; so has a relative path whose first part holds a ':' */
-	if (!strstr(url, "://") && (url[n] != ':' || url[0] == '.'))
-		return open_path(url, err, errlen);
+	if (!has_scheme(url))
+		return open_folder(url, err, errlen);
 	n = strcspn(url, ":");
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		if (strlen(schemes[i].name) != n || strncmp(url, schemes[i].name, n) ||
@@ -99,6 +138,23 @@ store_open(const char *url, char *err, size_t errlen)
 {
 	struct store *st = open_url(url, err, errlen);
 
+	/* the URL xt keeps and passes on has no credential (store_url) */
+	if (st && secret_in(st->url)) {
+		char *pub = url_public(st->url);
+
+		if (st->ops->dev) {
+			/* a folder's path is its name: without the part, another folder */
+			snprintf(err, errlen, "store '%s': its path reads as holding a credential, "
+			    "which xt would not keep: rename the folder", st->url);
+			store_close(st);
+			st = NULL;
+		} else {
+			free(st->url);
+			st->url = pub;
+			pub = NULL;
+		}
+		free(pub);
+	}
 	if (!st && errlen) {
 		/* the message may be kept (a job journal's, a run's log): no secret in it */
 		char *r = redact(err);

@@ -32,6 +32,7 @@
 #define XT_STORE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -84,8 +85,26 @@ typedef void (*store_progress_fn)(int64_t done, int64_t total, void *arg);
  */
 struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *st);
-/* The canonical URL of the store (file:///abs/path or az://acct/cont). */
+/*
+ * The canonical URL of the store (file:///abs/path or az://acct/cont),
+ * never with a credential in it (url_public): the one form of the store's
+ * name that xt copies into queue entries, records, journals, messages and
+ * a run's XT_STORE. The credential comes from the environment or the
+ * configuration, never from a kept URL.
+ */
 const char *store_url(const struct store *st);
+/*
+ * True when url names a folder store whose folder is gone, so that
+ * opening it would make a new, empty store (a job journal's store that
+ * was removed since). Nothing is opened; false for every other URL.
+ */
+int store_gone(const char *url);
+/*
+ * The device of a folder store's disk, for a module that flushes another
+ * folder with it when both are on one disk (xt-submit's queue spool): 0
+ * with *dev, or -1 when st has no local disk.
+ */
+int store_dev(struct store *st, dev_t *dev);
 /*
  * The message of the last failure, no secret in it (see redact in
  * util.h). Valid until the next call on st.

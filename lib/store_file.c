@@ -579,7 +579,15 @@ obj_open_lock(struct store *st, const char *op, const char *path, int flags, int
 	for (tries = 0; ; tries++) {
 		if ((pfd = parent_open(st, op, path, create, &leaf)) < 0)
 			return pfd;
-		fd = openat(pfd, leaf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+		/* read and write where it may: on NFS a flock is a byte-range lock, and a shared
+		 * one needs the file open for reading, an exclusive one for writing */
+		fd = -1;
+		if (lock && (flags & O_ACCMODE) != O_RDWR)
+			fd = openat(pfd, leaf, (flags & ~O_ACCMODE) | O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+			    O_CLOEXEC, 0666);
+		if (fd < 0 && (!lock || (flags & O_ACCMODE) == O_RDWR || errno == EACCES ||
+		    errno == EROFS || errno == EISDIR))
+			fd = openat(pfd, leaf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
 		/* with create, ENOENT means a delete removed the folder meanwhile */
 		if (fd < 0 && errno == ENOENT && create && tries < 9) {
 			dir_close(st, pfd);
@@ -612,6 +620,9 @@ obj_open_lock(struct store *st, const char *op, const char *path, int flags, int
 			dir_close(st, pfd);
 			continue;
 		}
+		/* what was written while we waited */
+		if (rc == 0 && lock && fstat(fd, sb) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
 		dir_close(st, pfd);
 		if (rc < 0) {
 			close(fd);
@@ -1027,9 +1038,20 @@ f_put_if(struct store *st, const char *path, const void *buf, size_t len, const 
 	return rc;
 }
 
+static int
+f_dev(struct store *st, dev_t *dev)
+{
+	struct stat sb;
+
+	if (fstat(priv(st)->rootfd, &sb) < 0)
+		return -1;
+	*dev = sb.st_dev;
+	return 0;
+}
+
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit, f_get_ver, f_put_if,
+	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev,
 };
 
 struct store *

@@ -9,7 +9,7 @@
  * by store_fail (store.h), and keeps the guarantee that store.h lists for it. A
  * backend's list calls fn for every entry once, in any order, and stops
  * at (and returns) fn's first non-zero return. get_ver and put_if may be
- * NULL (the calls then fail with a message).
+ * NULL (the calls then fail with a message); so may dev.
  */
 #ifndef XT_STORE_INT_H
 #define XT_STORE_INT_H
@@ -31,6 +31,7 @@ struct store_ops {
 	int (*commit)(struct store *);
 	int (*get_ver)(struct store *, const char *, struct sbuf *, char *);
 	int (*put_if)(struct store *, const char *, const void *, size_t, const char *);
+	int (*dev)(struct store *, dev_t *);	/* a folder store's disk; NULL elsewhere */
 };
 
 struct store {
@@ -44,6 +45,7 @@ struct store {
 /*
  * The folder backend (store_file.c): open the store rooted at the absolute
  * path root, made when missing. NULL with a message in err on failure.
+ * The store's URL is file://ROOT.
  */
 struct store *store_file_open(const char *root, char *err, size_t errlen);
 
