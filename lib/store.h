@@ -25,8 +25,9 @@
  *   list      in the order store_list documents, whatever the backend's
  *
  * Every backend keeps these with its own means (the folder backend: rename,
- * link, O_APPEND and flock, see store_file.c; Azure: ETags and If-Match,
- * If-None-Match, append blobs); the modules above build on them only.
+ * link, O_APPEND and flock, see store_file.c; Azure, to come: ETags with
+ * If-Match and If-None-Match, append blobs); the modules above build on
+ * them only.
  */
 #ifndef XT_STORE_H
 #define XT_STORE_H
