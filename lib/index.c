@@ -1,11 +1,6 @@
 /* index.c: see index.h. */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "hmap.h"
 #include "index.h"
@@ -14,65 +9,12 @@
 #include "run.h"
 #include "banned.h"
 
-/* True when st is a folder store: its index is locked with flock. */
-static int
-is_folder(struct store *st)
-{
-	return !strcmp(st->ops->scheme, "file");
-}
-
-/*
- * Open the index rel (a store path) with flags under the lock, on the file
- * the path names now; the store opens it, through no link. The fd, or a
- * STORE_E* code with the message set.
- */
-static int
-open_locked(struct store *st, const char *rel, int flags, int lock)
-{
-	for (;;) {
-		struct stat a, b;
-		int fd = store_file_fd(st, rel, flags), now, same;
-
-		if (fd < 0)
-			return fd;
-		if (flock(fd, lock) < 0) {
-			int e = errno;
-
-			close(fd);
-			return store_fail(st, STORE_ERR, "cannot lock '%s': %s", rel, strerror(e));
-		}
-		/* a compaction may have replaced the file while we waited */
-		now = store_file_fd(st, rel, O_RDONLY);
-		same = now >= 0 && fstat(fd, &a) == 0 && fstat(now, &b) == 0 &&
-		    a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-		if (now >= 0)
-			close(now);
-		if (same)
-			return fd;
-		close(fd);
-	}
-}
-
 int
 index_append(struct store *st, const char *ws, const char *line, size_t len)
 {
 	char *rel = run_index_path(ws);
-	int fd, rc;
+	int rc = store_append(st, rel, line, len);
 
-	if (!is_folder(st)) {
-		rc = store_append(st, rel, line, len);
-		free(rel);
-		return rc;
-	}
-	fd = open_locked(st, rel, O_WRONLY | O_APPEND | O_CREAT, LOCK_SH);
-	if (fd < 0)
-		rc = fd;
-	else if (write_all(fd, line, len) < 0)
-		rc = store_fail(st, STORE_ERR, "cannot append to '%s': %s", rel, strerror(errno));
-	else
-		rc = STORE_OK;
-	if (fd >= 0)
-		close(fd);
 	free(rel);
 	return rc;
 }
@@ -236,52 +178,69 @@ index_grown(size_t nlines, size_t nruns)
 	return nlines >= 2 * nruns && nlines - nruns >= INDEX_SLACK;
 }
 
+/*
+ * One compaction of the index path, read with its version into sb: the
+ * latest line of each run put back by a conditional put. 1 when it was
+ * rewritten, 0 when the index is gone, STORE_ECONFLICT when an append (or
+ * another compaction) came in since it was read, -1 with err set.
+ */
+static int
+compact_once(struct store *st, const char *path, struct sbuf *sb, struct sbuf *outb, char *err,
+    size_t errlen)
+{
+	struct index_line *keep = NULL;
+	char ver[STORE_VER_MAX];
+	size_t n = 0, nl, i, whole;
+	int rc;
+
+	if ((rc = store_get_ver(st, path, sb, ver)) < 0) {
+		if (rc == STORE_ENOENT)
+			return 0;
+		snprintf(err, errlen, "%s", store_error(st));
+		return -1;
+	}
+	/* a last line without its '\n' may be an append in flight: kept as it is, after the rest */
+	for (whole = sb->len; whole > 0 && sb->buf[whole - 1] != '\n'; whole--)
+		;
+	if (index_fold(sb->buf, whole, path, &keep, &n, &nl, err, errlen) < 0)
+		return -1;
+	sbuf_reset(outb);
+	for (i = 0, rc = 0; i < n && rc == 0; i++)
+		rc = sbuf_add(outb, sb->buf + keep[i].off, keep[i].len) < 0 ||
+		    sbuf_addc(outb, '\n') < 0 ? -1 : 0;
+	if (rc == 0)
+		rc = sbuf_add(outb, sb->buf + whole, sb->len - whole);
+	free(keep);
+	if (rc < 0) {
+		snprintf(err, errlen, "'%s' is too large to compact", path);
+		return -1;
+	}
+	rc = store_put_if(st, path, outb->buf, outb->len, ver);
+	if (rc == STORE_ECONFLICT)
+		return rc;
+	if (rc == STORE_ENOENT)
+		return 0;
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot rewrite '%s': %s", path, store_error(st));
+		return -1;
+	}
+	return 1;
+}
+
 int
 index_compact(struct store *st, const char *ws, char *err, size_t errlen)
 {
 	char *path = run_index_path(ws);
-	struct index_line *keep = NULL;
-	size_t n = 0, nl, i;
 	struct sbuf sb, outb;
-	int fd = -1, rc = -1;
+	int tries, rc = STORE_ECONFLICT;
 
 	sbuf_init(&sb, (size_t)4 << 30);
 	sbuf_init(&outb, (size_t)4 << 30);
-	if (!is_folder(st)) {
+	for (tries = 0; tries < INDEX_TRIES && rc == STORE_ECONFLICT; tries++)
+		rc = compact_once(st, path, &sb, &outb, err, errlen);
+	/* appends kept coming: the index stays as it is, whole, for another time */
+	if (rc == STORE_ECONFLICT)
 		rc = 0;
-		goto out;
-	}
-	fd = open_locked(st, path, O_RDONLY, LOCK_EX);
-	if (fd < 0) {
-		rc = fd == STORE_ENOENT ? 0 : -1;
-		if (rc)
-			snprintf(err, errlen, "%s", store_error(st));
-		goto out;
-	}
-	/* under the lock no appender writes, and the path names this file */
-	if (store_get(st, path, 0, -1, &sb) < 0) {
-		snprintf(err, errlen, "%s", store_error(st));
-		goto out;
-	}
-	if (index_fold(sb.buf, sb.len, path, &keep, &n, &nl, err, errlen) < 0)
-		goto out;
-	for (i = 0; i < n; i++) {
-		if (sbuf_add(&outb, sb.buf + keep[i].off, keep[i].len) < 0 || sbuf_addc(&outb, '\n') < 0) {
-			snprintf(err, errlen, "'%s' is too large to compact", path);
-			goto out;
-		}
-	}
-	/* a put replaces the file whole (a synced temporary file renamed over it), still under
-	 * the lock: appenders waiting for it then find the new file */
-	if (store_put(st, path, outb.buf, outb.len) < 0) {
-		snprintf(err, errlen, "cannot rewrite '%s': %s", path, store_error(st));
-		goto out;
-	}
-	rc = 1;
-out:
-	if (fd >= 0)
-		close(fd);	/* releases the lock: waiting appenders move to the new file */
-	free(keep);
 	sbuf_release(&sb);
 	sbuf_release(&outb);
 	free(path);

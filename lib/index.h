@@ -5,13 +5,14 @@
  * holds every state of every run; readers fold it to the latest record of
  * each run (the last line naming it). When it has grown well past its
  * runs, a reader compacts it: the latest lines, in file order, written to
- * a new file that replaces the old one atomically (rename).
+ * a new object that replaces the old one whole.
  *
- * On a folder store, appenders take a shared flock on the file and the
- * compactor an exclusive one, so no line is appended to the old file once
- * the compactor has read it; an appender that waited for the lock and
- * finds the path now names another file (a compaction replaced it)
- * appends to the new one instead. Other backends append plainly.
+ * The index is built on the store's primitives only, so it works alike
+ * on every backend: a line is one store_append; a compaction reads the
+ * index with its version (store_get_ver) and puts the compacted file with
+ * store_put_if, which fails when an append came in meanwhile (store.h:
+ * an append racing a conditional put changes the version compared, or
+ * lands in the new object), and then reads it again and retries.
  */
 #ifndef XT_INDEX_H
 #define XT_INDEX_H
@@ -54,9 +55,14 @@ int index_fold(const char *buf, size_t len, const char *name, struct index_line 
 /* True when an index of nlines lines for nruns runs should be compacted. */
 int index_grown(size_t nlines, size_t nruns);
 
+/* Compactions tried in a row while appends keep coming in. */
+#define INDEX_TRIES 8
+
 /*
  * Compact ws's index now: 1 when it was rewritten, 0 when there was
- * nothing to do (no index, or not a folder store), -1 with err set.
+ * nothing to do (no index) or appends came in each of INDEX_TRIES times
+ * (the index is left as it was, for another time), -1 with err set. A
+ * last line without its newline is kept, last. No appended line is lost.
  */
 int index_compact(struct store *st, const char *ws, char *err, size_t errlen);
 

@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "name.h"
-#include "store.h"
+#include "store_int.h"
 #include "banned.h"
 
 int
@@ -24,46 +25,143 @@ store_fail(struct store *st, int code, const char *fmt, ...)
 	return code;
 }
 
-struct store *
-store_open(const char *url, char *err, size_t errlen)
+/* True when url has a scheme; so has a relative path whose first part holds a ':'. */
+static int
+has_scheme(const char *url)
 {
-	char *root;
+	size_t n = strcspn(url, ":/");
+
+	return strstr(url, "://") || (url[n] == ':' && url[0] != '.');
+}
+
+/*
+ * The folder that url names when it is a folder store's (a path, or
+ * file:///path), absolute: caller frees. NULL when url has another scheme
+ * or is malformed; err, when not NULL, then says why.
+ */
+static char *
+folder_of(const char *url, char *err, size_t errlen)
+{
+	char cwd[4096];
+
+	if (!strncmp(url, "file://", 7)) {
+		if (url[7] == '/')
+			return xstrdup(url + 7);
+		if (err)
+			snprintf(err, errlen,
+			    "malformed store URL '%s': expected file:///absolute/path", url);
+		return NULL;
+	}
+	if (has_scheme(url))
+		return NULL;
+	if (url[0] == '/')
+		return xstrdup(url);
+	if (!getcwd(cwd, sizeof(cwd))) {
+		if (err)
+			snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
+		return NULL;
+	}
+	return path_join(cwd, url);
+}
+
+/* A folder store: a path, or file:///path. */
+static struct store *
+open_folder(const char *url, char *err, size_t errlen)
+{
+	char *root = folder_of(url, err, errlen);
 	struct store *st;
+
+	if (!root)
+		return NULL;
+	st = store_file_open(root, err, errlen);
+	free(root);
+	return st;
+}
+
+/*
+ * The schemes of a store URL: the backend that opens it, or why this
+ * build has none. A URL without a scheme is a folder's path.
+ */
+static const struct scheme {
+	const char *name;
+	struct store *(*open)(const char *url, char *err, size_t errlen);
+	const char *absent;
+} schemes[] = {
+	{ "file", open_folder, NULL },
+	{ "az", NULL, "Azure stores are not in this build of xt" },
+};
+
+int
+store_gone(const char *url)
+{
+	struct stat sb;
+	char *root = url && *url ? folder_of(url, NULL, 0) : NULL;
+	int gone = root && stat(root, &sb) < 0 && errno == ENOENT;
+
+	free(root);
+	return gone;
+}
+
+int
+store_dev(struct store *st, dev_t *dev)
+{
+	return st->ops->dev ? st->ops->dev(st, dev) : -1;
+}
+
+static struct store *
+open_url(const char *url, char *err, size_t errlen)
+{
+	size_t n, i;
 
 	if (!url || !*url) {
 		snprintf(err, errlen, "empty store URL");
 		return NULL;
 	}
-	if (strncmp(url, "file://", 7) == 0) {
-		if (url[7] != '/') {
-			snprintf(err, errlen, "malformed store URL '%s': expected file:///absolute/path", url);
-			return NULL;
-		}
-		return store_file_open(url + 7, err, errlen);
-	}
-	if (strstr(url, "://") || (url[strcspn(url, ":/")] == ':' && url[0] != '.')) {
-		size_t n = strcspn(url, ":");
-
-		if (strncmp(url, "az://", 5) == 0)
-			snprintf(err, errlen, "store URL '%s': Azure stores are not in this build of xt", url);
-		else
-			snprintf(err, errlen, "malformed store URL '%s': unknown scheme '%.*s'", url,
-			    (int)n, url);
+	if (!has_scheme(url))
+		return open_folder(url, err, errlen);
+	n = strcspn(url, ":");
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		if (strlen(schemes[i].name) != n || strncmp(url, schemes[i].name, n) ||
+		    strncmp(url + n, "://", 3))
+			continue;
+		if (schemes[i].open)
+			return schemes[i].open(url, err, errlen);
+		snprintf(err, errlen, "store URL '%s': %s", url, schemes[i].absent);
 		return NULL;
 	}
-	if (url[0] == '/')
-		return store_file_open(url, err, errlen);
-	{
-		char cwd[4096];
+	snprintf(err, errlen, "malformed store URL '%s': unknown scheme '%.*s'", url, (int)n, url);
+	return NULL;
+}
 
-		if (!getcwd(cwd, sizeof(cwd))) {
-			snprintf(err, errlen, "cannot get the current directory: %s", strerror(errno));
-			return NULL;
+struct store *
+store_open(const char *url, char *err, size_t errlen)
+{
+	struct store *st = open_url(url, err, errlen);
+
+	/* the URL xt keeps and passes on has no credential (store_url) */
+	if (st && secret_in(st->url)) {
+		char *pub = url_public(st->url);
+
+		if (st->ops->dev) {
+			/* a folder's path is its name: without the part, another folder */
+			snprintf(err, errlen, "store '%s': its path reads as holding a credential, "
+			    "which xt would not keep: rename the folder", st->url);
+			store_close(st);
+			st = NULL;
+		} else {
+			free(st->url);
+			st->url = pub;
+			pub = NULL;
 		}
-		root = path_join(cwd, url);
+		free(pub);
 	}
-	st = store_file_open(root, err, errlen);
-	free(root);
+	if (!st && errlen) {
+		/* the message may be kept (a job journal's, a run's log): no secret in it */
+		char *r = redact(err);
+
+		snprintf(err, errlen, "%s", r);
+		free(r);
+	}
 	return st;
 }
 
@@ -186,14 +284,56 @@ store_put_if(struct store *st, const char *path, const void *buf, size_t len, co
 	return st->ops->put_if(st, path, buf, len, ver);
 }
 
+/* A listing, gathered to be sorted. */
+struct listing {
+	struct store_entry *e;
+	size_t n, cap;
+};
+
+static int
+gather(const struct store_entry *e, void *arg)
+{
+	struct listing *l = arg;
+
+	if (l->n == l->cap) {
+		l->cap = l->cap * 2 + 256;
+		l->e = xrealloc(l->e, l->cap * sizeof(*l->e));
+	}
+	l->e[l->n] = *e;
+	l->e[l->n++].path = xstrdup(e->path);
+	return 0;
+}
+
+/*
+ * The documented order: by name, byte by byte, within each folder, so a
+ * '/' (the end of a folder's name) sorts before any byte a name holds and
+ * 'a/x' comes before 'a.txt'.
+ */
+static int
+entry_cmp(const void *pa, const void *pb)
+{
+	const unsigned char *a = (const unsigned char *)((const struct store_entry *)pa)->path;
+	const unsigned char *b = (const unsigned char *)((const struct store_entry *)pb)->path;
+	unsigned ka, kb;
+
+	while (*a && *a == *b)
+		a++, b++;
+	ka = *a == '/' ? 1 : *a ? *a + 1u : 0;
+	kb = *b == '/' ? 1 : *b ? *b + 1u : 0;
+	return ka < kb ? -1 : ka > kb;
+}
+
 int
 store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
 {
+	struct listing l = { NULL, 0, 0 };
+	size_t i;
+	int rc;
+
 	/* "" and "a/b/" are folders; "a/b/x" is a name prefix; both are checked without the tail */
 	if (*prefix) {
 		char *p = xstrdup(prefix);
 		size_t n = strlen(p);
-		int rc;
 
 		if (p[n - 1] == '/')
 			p[n - 1] = '\0';
@@ -202,7 +342,17 @@ store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn
 		if (rc)
 			return STORE_EINVAL;
 	}
-	return st->ops->list(st, prefix, recursive, fn, arg);
+	/* a backend lists in its own order (Azure: flat, by whole name); the order is kept here */
+	rc = st->ops->list(st, prefix, recursive, gather, &l);
+	if (rc == 0 && l.n)
+		qsort(l.e, l.n, sizeof(*l.e), entry_cmp);
+	for (i = 0; i < l.n; i++) {
+		if (rc == 0)
+			rc = fn(&l.e[i], arg);
+		free((char *)l.e[i].path);
+	}
+	free(l.e);
+	return rc;
 }
 
 int

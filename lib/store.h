@@ -19,12 +19,21 @@
  *   append    one call's bytes land together, never interleaved with another's
  *   get       whole or a byte range; stat; list a prefix; delete
  *   put_if    put only if the object is still the version read (store_get_ver):
- *             of many racing read-change-put cycles, none loses another's change
+ *             of many racing read-change-put cycles, none loses another's change;
+ *             an append racing it either changed the version it compares (a
+ *             conflict) or lands in the new object: never in the one replaced
+ *   list      in the order store_list documents, whatever the backend's
+ *
+ * Every backend keeps these with its own means (the folder backend: rename,
+ * link, O_APPEND and flock, see store_file.c; Azure, to come: ETags with
+ * If-Match and If-None-Match, append blobs); the modules above build on
+ * them only.
  */
 #ifndef XT_STORE_H
 #define XT_STORE_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "util.h"
 
@@ -48,6 +57,13 @@ struct store_stat {
 	int64_t size;
 	int64_t mtime_ms;
 	char sha256[65];	/* the content hash when the store knows it, else "" */
+	/*
+	 * The object's version as store_get_ver gives it, when the store
+	 * knows it without reading the content (Azure: the ETag, always;
+	 * folder: the content hash when kept, not for an object appended to
+	 * since its last put), else "".
+	 */
+	char ver[STORE_VER_MAX];
 };
 
 struct store_entry {
@@ -70,8 +86,26 @@ typedef void (*store_progress_fn)(int64_t done, int64_t total, void *arg);
  */
 struct store *store_open(const char *url, char *err, size_t errlen);
 void store_close(struct store *st);
-/* The canonical URL of the store (file:///abs/path or az://acct/cont). */
+/*
+ * The canonical URL of the store (file:///abs/path or az://acct/cont),
+ * never with a credential in it (url_public): the one form of the store's
+ * name that xt copies into queue entries, records, journals, messages and
+ * a run's XT_STORE. The credential comes from the environment or the
+ * configuration, never from a kept URL.
+ */
 const char *store_url(const struct store *st);
+/*
+ * True when url names a folder store whose folder is gone, so that
+ * opening it would make a new, empty store (a job journal's store that
+ * was removed since). Nothing is opened; false for every other URL.
+ */
+int store_gone(const char *url);
+/*
+ * The device of a folder store's disk, for a module that flushes another
+ * folder with it when both are on one disk (xt-submit's queue spool): 0
+ * with *dev, or -1 when st has no local disk.
+ */
+int store_dev(struct store *st, dev_t *dev);
 /*
  * The message of the last failure, no secret in it (see redact in
  * util.h). Valid until the next call on st.
@@ -154,49 +188,11 @@ void store_batch_begin(struct store *st);
 int store_commit(struct store *st);
 
 /*
- * For a module that must hold a lock (flock) on an object while it appends
- * to it or replaces it (the run index): on a folder store, open the object
- * path with flags (O_RDONLY, or O_WRONLY | O_APPEND; O_CREAT makes it and
- * its folders) as the store opens its objects, never through a link and
- * only a regular file. Returns the fd, which the caller closes, or a
- * STORE_E* code with the message set; STORE_EINVAL when st is not a
- * folder store.
- */
-int store_file_fd(struct store *st, const char *path, int flags);
-
-/* Backend interface, for store_*.c only. */
-struct store_ops {
-	const char *scheme;
-	void (*close)(struct store *);
-	int (*put)(struct store *, const char *, const void *, size_t);
-	int (*put_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
-	int (*create)(struct store *, const char *, const void *, size_t);
-	int (*append)(struct store *, const char *, const void *, size_t);
-	int (*get)(struct store *, const char *, int64_t, int64_t, struct sbuf *);
-	int (*get_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
-	int (*stat)(struct store *, const char *, struct store_stat *);
-	int (*list)(struct store *, const char *, int, store_list_fn, void *);
-	int (*del)(struct store *, const char *);
-	int (*commit)(struct store *);
-	int (*get_ver)(struct store *, const char *, struct sbuf *, char *);
-	int (*put_if)(struct store *, const char *, const void *, size_t, const char *);
-};
-
-struct store {
-	const struct store_ops *ops;
-	char *url;
-	char err[1024];
-	int batch;		/* between store_batch_begin and store_commit */
-	void *priv;
-};
-
-/*
- * Set st's message, secrets redacted (redact_into); returns code, so
- * backends can write `return store_fail(...)`.
+ * Set st's message (store_error), secrets redacted (redact_into), and
+ * return code: for backends, and for a module that fails in the middle
+ * of its store calls and reports through the store, as `return
+ * store_fail(st, STORE_ERR, ...)`.
  */
 int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
-
-/* The folder backend: open the store rooted at the absolute path root. */
-struct store *store_file_open(const char *root, char *err, size_t errlen);
 
 #endif

@@ -29,6 +29,15 @@
  * writes its temporary file, then, holding a lock in <root>/.tmp (one of
  * LOCKS, chosen by the path's hash), compares the object's version with the
  * one it was given and renames only if they match.
+ *
+ * Appends and conditional puts of one object meet in flock(2) on the
+ * object's file: an append holds a shared lock while it writes, a
+ * conditional put an exclusive one while it compares and renames, so no
+ * append lands in a file that a conditional put has read and is replacing
+ * (the version alone cannot tell: the append may come after the compare).
+ * Whoever waited for the lock and finds that the path now names another
+ * file (the put's) lets go and opens that one. A plain put takes no lock:
+ * an append racing it may land in the file it replaces.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -44,8 +53,9 @@
 #include <unistd.h>
 
 #include "name.h"
+#include "openat2.h"
 #include "sha256.h"
-#include "store.h"
+#include "store_int.h"
 #include "xtlog.h"
 #include "banned.h"
 
@@ -54,17 +64,6 @@
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
 #define LOCKS 64		/* lock files for conditional puts */
-
-/* openat2(2): its struct open_how and RESOLVE_* flags (linux/openat2.h, which musl lacks) */
-#if !defined(SYS_openat2) && (defined(__x86_64__) || defined(__aarch64__))
-#define SYS_openat2 437
-#endif
-struct xt_open_how {
-	uint64_t flags, mode, resolve;
-};
-#define XT_RESOLVE_NO_MAGICLINKS 0x02
-#define XT_RESOLVE_NO_SYMLINKS 0x04
-#define XT_RESOLVE_BENEATH 0x08
 
 struct fstore {
 	char *root;
@@ -80,8 +79,6 @@ struct fstore {
 	size_t npend, cappend;
 	char *buf;		/* CHUNK bytes for copies, made once */
 };
-
-static const struct store_ops file_ops;
 
 static struct fstore *
 priv(struct store *st)
@@ -361,6 +358,39 @@ finish_tmp(struct store *st, int fd, const char *tmpname, const char *hex)
 	return 0;
 }
 
+/*
+ * Write buf (len bytes, for path) to a fresh temporary file, its hash kept
+ * with it and flushed (unless in a batch and !sync): 0 with *tmp, its name
+ * in .tmp (caller frees), and hex, or a STORE_E* code with nothing left.
+ */
+static int
+tmp_write(struct store *st, const char *path, const void *buf, size_t len, int sync, char **tmp,
+    char hex[65])
+{
+	int fd, rc, batch = st->batch;
+
+	if ((fd = tmp_open(st, tmp)) < 0)
+		return fd;
+	if (write_all(fd, buf, len) < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
+		close(fd);
+		tmp_unlink(st, *tmp);
+		free(*tmp);
+		*tmp = NULL;
+		return rc;
+	}
+	sha256_buf(buf, len, hex);
+	if (sync)
+		st->batch = 0;
+	rc = finish_tmp(st, fd, *tmp, hex);
+	st->batch = batch;
+	if (rc < 0) {
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return rc;
+}
+
 /* Rename tmpname to path now, or at the batch's commit. Consumes tmpname. */
 static int
 place_or_defer(struct store *st, char *tmpname, const char *path)
@@ -411,23 +441,9 @@ static int
 f_put(struct store *st, const char *path, const void *buf, size_t len)
 {
 	char *tmp, hex[65];
-	int fd, rc;
+	int rc = tmp_write(st, path, buf, len, 0, &tmp, hex);
 
-	if ((fd = tmp_open(st, &tmp)) < 0)
-		return fd;
-	if (write_all(fd, buf, len) < 0) {
-		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		tmp_unlink(st, tmp);
-		free(tmp);
-		return rc;
-	}
-	sha256_buf(buf, len, hex);
-	if ((rc = finish_tmp(st, fd, tmp, hex)) < 0) {
-		free(tmp);
-		return rc;
-	}
-	return place_or_defer(st, tmp, path);
+	return rc < 0 ? rc : place_or_defer(st, tmp, path);
 }
 
 /* Copy src to dst while hashing, through buf (CHUNK bytes); 0 or -1 with errno. */
@@ -513,22 +529,10 @@ f_create(struct store *st, const char *path, const void *buf, size_t len)
 	struct fstore *fs = priv(st);
 	const char *leaf;
 	char *tmp, hex[65];
-	int fd, pfd, rc, tries, e;
+	int pfd, rc, tries, e;
 
-	if ((fd = tmp_open(st, &tmp)) < 0)
-		return fd;
-	if (write_all(fd, buf, len) < 0) {
-		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		tmp_unlink(st, tmp);
-		free(tmp);
+	if ((rc = tmp_write(st, path, buf, len, 0, &tmp, hex)) < 0)
 		return rc;
-	}
-	sha256_buf(buf, len, hex);
-	if ((rc = finish_tmp(st, fd, tmp, hex)) < 0) {
-		free(tmp);
-		return rc;
-	}
 	/* linkat makes the name only if nothing (not even a link) has it, and follows no link */
 	for (tries = 0; ; tries++) {
 		if ((pfd = parent_open(st, "create", path, 1, &leaf)) < 0) {
@@ -559,66 +563,90 @@ f_create(struct store *st, const char *path, const void *buf, size_t len)
 /*
  * Open the object path for op with flags (O_NOFOLLOW and O_NONBLOCK added:
  * a link is refused, a FIFO does not block) and check that it is a regular
- * file; sb gets its stat. With create, its folders are made. Returns the
- * fd or a STORE_E* code.
+ * file; sb gets its stat. With create, its folders are made. With lock
+ * (LOCK_SH or LOCK_EX), the file is flocked, and then is the file the
+ * path names: one that a conditional put replaced while the lock was
+ * awaited is let go for the new one. Returns the fd or a STORE_E* code.
  */
 static int
-obj_open(struct store *st, const char *op, const char *path, int flags, int create,
-    struct stat *sb)
+obj_open_lock(struct store *st, const char *op, const char *path, int flags, int create,
+    int lock, struct stat *sb)
 {
 	const char *leaf;
+	struct stat now;
 	int pfd, fd, tries, rc;
 
 	for (tries = 0; ; tries++) {
 		if ((pfd = parent_open(st, op, path, create, &leaf)) < 0)
 			return pfd;
-		fd = openat(pfd, leaf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
+		/* read and write where it may: on NFS a flock is a byte-range lock, and a shared
+		 * one needs the file open for reading, an exclusive one for writing */
+		fd = -1;
+		if (lock && (flags & O_ACCMODE) != O_RDWR)
+			fd = openat(pfd, leaf, (flags & ~O_ACCMODE) | O_RDWR | O_NOFOLLOW | O_NONBLOCK |
+			    O_CLOEXEC, 0666);
+		if (fd < 0 && (!lock || (flags & O_ACCMODE) == O_RDWR || errno == EACCES ||
+		    errno == EROFS || errno == EISDIR))
+			fd = openat(pfd, leaf, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0666);
 		/* with create, ENOENT means a delete removed the folder meanwhile */
-		if (fd >= 0 || errno != ENOENT || !create || tries == 9)
-			break;
+		if (fd < 0 && errno == ENOENT && create && tries < 9) {
+			dir_close(st, pfd);
+			continue;
+		}
+		if (fd < 0) {
+			/* ENXIO: a FIFO with no reader, or a device */
+			rc = errno == ENXIO ? store_fail(st, STORE_EINVAL,
+			    "cannot %s '%s': Not a regular file", op, path) :
+			    path_fail(st, pfd, leaf, errno, op, path, strlen(path), create);
+			dir_close(st, pfd);
+			return rc;
+		}
+		rc = 0;
+		if (fstat(fd, sb) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
+		else if (!S_ISREG(sb->st_mode))
+			rc = store_fail(st, S_ISDIR(sb->st_mode) && !create ? STORE_ENOENT : STORE_EINVAL,
+			    "cannot %s '%s': %s", op, path,
+			    S_ISDIR(sb->st_mode) ? "Is a folder" : "Not a regular file");
+		else if (lock)
+			while (flock(fd, lock) < 0 && rc == 0)
+				if (errno != EINTR)
+					rc = store_fail(st, STORE_ERR, "cannot lock '%s': %s", path,
+					    strerror(errno));
+		if (rc == 0 && lock && (fstatat(pfd, leaf, &now, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    now.st_ino != sb->st_ino || now.st_dev != sb->st_dev)) {
+			/* replaced (or removed) while we waited: open what the path names now */
+			close(fd);
+			dir_close(st, pfd);
+			continue;
+		}
+		/* what was written while we waited */
+		if (rc == 0 && lock && fstat(fd, sb) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
 		dir_close(st, pfd);
+		if (rc < 0) {
+			close(fd);
+			return rc;
+		}
+		return fd;
 	}
-	if (fd < 0) {
-		/* ENXIO: a FIFO with no reader, or a device */
-		rc = errno == ENXIO ? store_fail(st, STORE_EINVAL, "cannot %s '%s': Not a regular file",
-		    op, path) : path_fail(st, pfd, leaf, errno, op, path, strlen(path), create);
-		dir_close(st, pfd);
-		return rc;
-	}
-	dir_close(st, pfd);
-	if (fstat(fd, sb) < 0) {
-		rc = store_fail(st, STORE_ERR, "cannot %s '%s': %s", op, path, strerror(errno));
-		close(fd);
-		return rc;
-	}
-	if (!S_ISREG(sb->st_mode)) {
-		close(fd);
-		return store_fail(st, S_ISDIR(sb->st_mode) && !create ? STORE_ENOENT : STORE_EINVAL,
-		    "cannot %s '%s': %s", op, path,
-		    S_ISDIR(sb->st_mode) ? "Is a folder" : "Not a regular file");
-	}
-	return fd;
 }
 
-int
-store_file_fd(struct store *st, const char *path, int flags)
+static int
+obj_open(struct store *st, const char *op, const char *path, int flags, int create,
+    struct stat *sb)
 {
-	struct stat sb;
-	char why[256];
-
-	if (st->ops != &file_ops)
-		return store_fail(st, STORE_EINVAL, "'%s': not a folder store", store_url(st));
-	if (name_path_check(path, why, sizeof(why)) < 0)
-		return store_fail(st, STORE_EINVAL, "store path '%s' %s", path, why);
-	return obj_open(st, (flags & O_ACCMODE) == O_RDONLY ? "open" : "write", path, flags,
-	    (flags & O_CREAT) != 0, &sb);
+	return obj_open_lock(st, op, path, flags, create, 0, sb);
 }
 
 static int
 f_append(struct store *st, const char *path, const void *buf, size_t len)
 {
 	struct stat sb;
-	int fd = obj_open(st, "append to", path, O_WRONLY | O_APPEND | O_CREAT, 1, &sb);
+	/* shared: a conditional put (a compaction) waits for the appends in flight, and an
+	 * append that waited for it goes to the new file */
+	int fd = obj_open_lock(st, "append to", path, O_WRONLY | O_APPEND | O_CREAT, 1, LOCK_SH,
+	    &sb);
 	int rc = STORE_OK;
 
 	if (fd < 0)
@@ -740,22 +768,19 @@ f_stat(struct store *st, const char *path, struct store_stat *sst)
 		sst->size = sb.st_size;
 		sst->mtime_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
 		xattr_get(fd, &sb, sst->sha256);
+		/* the version is the content hash: known here only when kept */
+		memcpy(sst->ver, sst->sha256, sizeof(sst->sha256));
 	}
 	if (fd >= 0)
 		close(fd);
 	return rc;
 }
 
-static int
-cmpstr(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /*
  * List the folder open as dfd (consumed), store path rel ("" for the
- * root), whose entries start with match. Recursion descends into
- * sub-folders fully; links are neither listed nor followed.
+ * root), whose entries start with match, in the order of readdir (store.c
+ * sorts). Recursion descends into sub-folders fully; links are neither
+ * listed nor followed.
  */
 static int
 walk(struct store *st, int dfd, const char *rel, const char *match, int recursive,
@@ -783,8 +808,6 @@ walk(struct store *st, int dfd, const char *rel, const char *match, int recursiv
 			names = xrealloc(names, (cap = cap * 2 + 64) * sizeof(*names));
 		names[n++] = xstrdup(de->d_name);
 	}
-	if (n)
-		qsort(names, n, sizeof(*names), cmpstr);
 	for (i = 0; i < n; i++) {
 		char *p = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		struct stat sb;
@@ -926,13 +949,16 @@ f_get_ver(struct store *st, const char *path, struct sbuf *out, char *ver)
 	return rc;
 }
 
-/* The version of the object now: 0, or a STORE_E* code. */
+/*
+ * The version of the object now, with an exclusive lock on it that keeps
+ * appends out until *held (its fd) is closed: 0, or a STORE_E* code.
+ */
 static int
-version_now(struct store *st, const char *path, char hex[65])
+version_now(struct store *st, const char *path, char hex[65], int *held)
 {
 	struct stat sb;
 	struct sha256 h;
-	int fd = obj_open(st, "open", path, O_RDONLY, 0, &sb), rc = 0;
+	int fd = obj_open_lock(st, "open", path, O_RDONLY, 0, LOCK_EX, &sb), rc = 0;
 
 	if (fd < 0)
 		return fd;
@@ -953,7 +979,10 @@ version_now(struct store *st, const char *path, char hex[65])
 		}
 		sha256_hex(&h, hex);
 	}
-	close(fd);
+	if (rc < 0)
+		close(fd);
+	else
+		*held = fd;
 	return rc;
 }
 
@@ -985,35 +1014,23 @@ static int
 f_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
 {
 	char *tmp, hex[65], now[65];
-	int fd, lk, rc, batch = st->batch;
+	int lk, held = -1, rc;
 
-	/* the slow part, the write and its flush, outside the lock */
-	if ((fd = tmp_open(st, &tmp)) < 0)
-		return fd;
-	if (write_all(fd, buf, len) < 0) {
-		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", path, strerror(errno));
-		close(fd);
-		tmp_unlink(st, tmp);
-		free(tmp);
+	/* the slow part, the write and its flush, outside the locks */
+	if ((rc = tmp_write(st, path, buf, len, 1, &tmp, hex)) < 0)
 		return rc;
-	}
-	sha256_buf(buf, len, hex);
-	st->batch = 0;
-	rc = finish_tmp(st, fd, tmp, hex);
-	st->batch = batch;
-	if (rc < 0) {
-		free(tmp);
-		return rc;
-	}
 	if ((lk = lock_path(st, path)) < 0) {
 		tmp_unlink(st, tmp);
 		free(tmp);
 		return lk;
 	}
-	if ((rc = version_now(st, path, now)) == 0 && strcmp(now, ver) != 0)
+	if ((rc = version_now(st, path, now, &held)) == 0 && strcmp(now, ver) != 0)
 		rc = store_fail(st, STORE_ECONFLICT, "'%s' changed since it was read", path);
 	if (rc == 0)
 		rc = place(st, tmp, path);
+	/* appenders that waited for the object's lock go on to the new file */
+	if (held >= 0)
+		close(held);
 	close(lk);
 	if (rc < 0)
 		tmp_unlink(st, tmp);
@@ -1021,9 +1038,20 @@ f_put_if(struct store *st, const char *path, const void *buf, size_t len, const 
 	return rc;
 }
 
+static int
+f_dev(struct store *st, dev_t *dev)
+{
+	struct stat sb;
+
+	if (fstat(priv(st)->rootfd, &sb) < 0)
+		return -1;
+	*dev = sb.st_dev;
+	return 0;
+}
+
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit, f_get_ver, f_put_if,
+	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev,
 };
 
 struct store *

@@ -11,23 +11,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "openat2.h"
 #include "tree.h"
 #include "util.h"
 #include "banned.h"
-
-/*
- * openat2(2) (Linux 5.6), also where the C library's headers lack it (the
- * static build's musl-gcc hides the kernel's): the ABI is fixed.
- */
-#if defined(__linux__) && !defined(SYS_openat2) && !defined(__alpha__)
-#define SYS_openat2 437
-#endif
-struct xt_open_how {
-	uint64_t flags, mode, resolve;
-};
-#define XT_RESOLVE_NO_MAGICLINKS 0x02
-#define XT_RESOLVE_NO_SYMLINKS 0x04
-#define XT_RESOLVE_BENEATH 0x08
 
 void
 tree_init(struct tree *t)

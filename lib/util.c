@@ -145,6 +145,51 @@ secret_in(const char *s)
 }
 
 char *
+url_public(const char *url)
+{
+	struct sbuf out;
+	const char *p = url, *q, *at;
+	size_t n;
+
+	sbuf_init(&out, strlen(url) + 1);
+	/* scheme://user:password@: the user stays */
+	if ((q = strstr(p, "://"))) {
+		q += 3;
+		n = strcspn(q, "/?#@");
+		at = q[n] == '@' ? q + n : NULL;
+		sbuf_add(&out, p, (size_t)(q - p));
+		if (at && memchr(q, ':', n)) {
+			sbuf_add(&out, q, (size_t)((const char *)memchr(q, ':', n) - q));
+			p = at;
+		} else {
+			p = q;
+		}
+	}
+	/* the rest, field by field: a query with a secret goes whole, a secret NAME=VALUE alone */
+	while (*p) {
+		if (*p == '?' && secret_in(p)) {
+			while (*p && *p != '#')
+				p++;
+			continue;
+		}
+		n = strcspn(p + 1, ";&?#") + 1;
+		{
+			char *field = xstrndup(p, n);
+			/* a field of a connection string, "AccountKey=...", or of a query */
+			const char *f = field + (strchr(";&", *field) ? 1 : 0);
+
+			if (!secret_in(f))
+				sbuf_add(&out, field, n);
+			free(field);
+		}
+		p += n;
+	}
+	if (!out.buf)
+		return xstrdup("");
+	return sbuf_detach(&out, NULL);
+}
+
+char *
 redact(const char *s)
 {
 	size_t n = redact_into(s, NULL, 0);

@@ -59,6 +59,15 @@ size_t redact_into(const char *s, char *out, size_t cap);
 char *redact(const char *s);
 /* True when redact would change s: s holds a secret. */
 int secret_in(const char *s);
+/*
+ * url without its credentials, for what xt keeps or passes on (queue
+ * entries, records, a run's XT_STORE): the password of scheme://user:
+ * password@ goes with its ':', the query (from '?' on) goes whole when it
+ * holds a secret (a SAS: its other fields mean nothing without its sig),
+ * and any other NAME=VALUE whose name is a secret's goes with its ';' or
+ * '&'. Caller frees. secret_in() is false for what it returns.
+ */
+char *url_public(const char *url);
 
 /* Allocation that never fails (dies instead). Caller frees. */
 void *xmalloc(size_t n);

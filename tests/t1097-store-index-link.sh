@@ -1,6 +1,6 @@
 #!/bin/sh
-# The run index, which is appended to and compacted under a lock rather
-# than through the plain store calls, follows no link out of the store
+# The run index, appended to and compacted through the store's calls
+# (append, and a conditional put), follows no link out of the store
 # either: a link planted as the workspace's index folder or index file is
 # refused, and the files outside stay as they were.
 . "$(dirname "$0")/lib.sh"

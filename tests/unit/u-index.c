@@ -8,7 +8,7 @@
 #include "index.h"
 #include "jscan.h"
 #include "run.h"
-#include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 #define WRITERS 6
@@ -115,6 +115,197 @@ check_index(const char *file, int *compacted_seen)
 		}
 	sbuf_release(&sb);
 	return ok;
+}
+
+/*
+ * A backend of the test's own over a folder store: the primitives as the
+ * folder's, but after each of the next `appends` versioned reads, a line
+ * is appended to the index, as a writer would between a compaction's read
+ * and its conditional put. It is no folder store, so the index knows it
+ * by its primitives only.
+ */
+struct wrap {
+	struct store *in;
+	int appends, seq;
+};
+
+#define IN(st) (((struct wrap *)(st)->priv)->in)
+#define PASS(st, call) pass((st), (call))
+
+static int
+pass(struct store *st, int rc)
+{
+	if (rc < 0)
+		snprintf(st->err, sizeof(st->err), "%s", store_error(IN(st)));
+	return rc;
+}
+
+static void
+w_close(struct store *st)
+{
+	store_close(IN(st));
+	free(st->priv);
+}
+
+static int
+w_put(struct store *st, const char *p, const void *b, size_t n)
+{
+	return PASS(st, store_put(IN(st), p, b, n));
+}
+
+static int
+w_put_file(struct store *st, const char *p, const char *l, char *h, store_progress_fn f, void *a)
+{
+	return PASS(st, store_put_file(IN(st), p, l, h, f, a));
+}
+
+static int
+w_create(struct store *st, const char *p, const void *b, size_t n)
+{
+	return PASS(st, store_create(IN(st), p, b, n));
+}
+
+static int
+w_append(struct store *st, const char *p, const void *b, size_t n)
+{
+	return PASS(st, store_append(IN(st), p, b, n));
+}
+
+static int
+w_get(struct store *st, const char *p, int64_t off, int64_t len, struct sbuf *out)
+{
+	return PASS(st, store_get(IN(st), p, off, len, out));
+}
+
+static int
+w_get_file(struct store *st, const char *p, const char *l, char *h, store_progress_fn f, void *a)
+{
+	return PASS(st, store_get_file(IN(st), p, l, h, f, a));
+}
+
+static int
+w_stat(struct store *st, const char *p, struct store_stat *sst)
+{
+	return PASS(st, store_stat(IN(st), p, sst));
+}
+
+static int
+w_list(struct store *st, const char *p, int r, store_list_fn fn, void *arg)
+{
+	return PASS(st, store_list(IN(st), p, r, fn, arg));
+}
+
+static int
+w_del(struct store *st, const char *p)
+{
+	return PASS(st, store_delete(IN(st), p));
+}
+
+static int
+w_commit(struct store *st)
+{
+	return PASS(st, store_commit(IN(st)));
+}
+
+static int
+w_get_ver(struct store *st, const char *p, struct sbuf *out, char *ver)
+{
+	struct wrap *w = st->priv;
+	int rc = PASS(st, store_get_ver(w->in, p, out, ver));
+
+	if (rc == 0 && w->appends > 0) {
+		char line[128];
+		int n = snprintf(line, sizeof(line), "{\"ws\":\"ws5\",\"run\":\"late%d\"}\n", w->seq++);
+
+		w->appends--;
+		CHECK(store_append(w->in, p, line, (size_t)n) == 0);
+	}
+	return rc;
+}
+
+static int
+w_put_if(struct store *st, const char *p, const void *b, size_t n, const char *ver)
+{
+	return PASS(st, store_put_if(IN(st), p, b, n, ver));
+}
+
+static const struct store_ops wrap_ops = {
+	"wrap", w_close, w_put, w_put_file, w_create, w_append, w_get, w_get_file, w_stat,
+	w_list, w_del, w_commit, w_get_ver, w_put_if, NULL,
+};
+
+static struct store *
+wrap_open(const char *root)
+{
+	char err[256];
+	struct store *st = xcalloc(1, sizeof(*st));
+	struct wrap *w = xcalloc(1, sizeof(*w));
+
+	w->in = store_open(root, err, sizeof(err));
+	CHECK(w->in != NULL);
+	st->ops = &wrap_ops;
+	st->url = xstrdup("wrap://test");
+	st->priv = w;
+	return st;
+}
+
+/* The index of ws5 in the store under root. Caller frees. */
+static char *
+index_text(const char *root)
+{
+	char *file = path_join(root, "ws/ws5/index/runs.jsonl");
+	struct sbuf sb;
+
+	sbuf_init(&sb, 1 << 20);
+	CHECK(file_read(file, &sb) == 0);
+	free(file);
+	return sbuf_detach(&sb, NULL);
+}
+
+/*
+ * Compaction on a backend known by its primitives only: appends that come
+ * in between its read and its put make it read again; none is lost.
+ */
+#define RUN1 "{\"ws\":\"ws5\",\"run\":\"run1\"}\n"
+#define LATE0 "{\"ws\":\"ws5\",\"run\":\"late0\"}\n"
+#define CUT "{\"ws\":\"ws5\",\"ru"
+
+static void
+test_retry(const char *root)
+{
+	struct store *st = wrap_open(root);
+	struct wrap *w = st->priv;
+	char err[256], *got;
+	int i;
+
+	for (i = 0; i < 3; i++)
+		CHECK(index_append(st, "ws5", RUN1, strlen(RUN1)) == 0);
+	/* three appends come in, one after each of three reads: the fourth try wins */
+	w->appends = 3;
+	CHECK(index_compact(st, "ws5", err, sizeof(err)) == 1);
+	CHECK(w->appends == 0);
+	got = index_text(root);
+	CHECK(!strcmp(got, "{\"ws\":\"ws5\",\"run\":\"run1\"}\n{\"ws\":\"ws5\",\"run\":\"late0\"}\n"
+	    "{\"ws\":\"ws5\",\"run\":\"late1\"}\n{\"ws\":\"ws5\",\"run\":\"late2\"}\n"));
+	free(got);
+
+	/* appends at every try: the index is left as it was, with every line */
+	CHECK(index_append(st, "ws5", RUN1, strlen(RUN1)) == 0);
+	w->appends = INDEX_TRIES;
+	CHECK(index_compact(st, "ws5", err, sizeof(err)) == 0);
+	got = index_text(root);
+	CHECK(strstr(got, "late2\"}\n{\"ws\":\"ws5\",\"run\":\"run1\"}\n{\"ws\":\"ws5\",\"run\":\"late3\"}\n"));
+	CHECK(strstr(got, "\"late10\"}\n") != NULL && strstr(got, "\"late11\"") == NULL);
+	free(got);
+
+	/* a last line cut short (an append in flight) is kept, last */
+	CHECK(store_append(st, "ws/ws5/index/runs.jsonl", CUT, strlen(CUT)) == 0);
+	CHECK(index_compact(st, "ws5", err, sizeof(err)) == 1);
+	got = index_text(root);
+	CHECK(!strncmp(got, LATE0, strlen(LATE0)));
+	CHECK(strlen(got) > strlen(CUT) && !strcmp(got + strlen(got) - strlen(CUT), CUT));
+	free(got);
+	store_close(st);
 }
 
 int
@@ -228,6 +419,7 @@ main(void)
 		sbuf_release(&sb);
 	}
 	store_close(st);
+	test_retry(root);
 	free(file);
 	free(root);
 	return check_done();

@@ -1,0 +1,52 @@
+/*
+ * store_int.h: the store's backend interface, for lib/store*.c (and the
+ * store's unit tests) only. Tools and every other module use store.h.
+ *
+ * store.c checks every path (name_path_check, store_path_reserved) and
+ * argument before a backend sees it, resets out-buffers, and puts a
+ * listing in the documented order, so a backend implements the raw
+ * primitives: each op returns 0 or a STORE_E* code with the message set
+ * by store_fail (store.h), and keeps the guarantee that store.h lists for it. A
+ * backend's list calls fn for every entry once, in any order, and stops
+ * at (and returns) fn's first non-zero return. get_ver and put_if may be
+ * NULL (the calls then fail with a message); so may dev.
+ */
+#ifndef XT_STORE_INT_H
+#define XT_STORE_INT_H
+
+#include "store.h"
+
+struct store_ops {
+	const char *scheme;
+	void (*close)(struct store *);
+	int (*put)(struct store *, const char *, const void *, size_t);
+	int (*put_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
+	int (*create)(struct store *, const char *, const void *, size_t);
+	int (*append)(struct store *, const char *, const void *, size_t);
+	int (*get)(struct store *, const char *, int64_t, int64_t, struct sbuf *);
+	int (*get_file)(struct store *, const char *, const char *, char *, store_progress_fn, void *);
+	int (*stat)(struct store *, const char *, struct store_stat *);
+	int (*list)(struct store *, const char *, int, store_list_fn, void *);
+	int (*del)(struct store *, const char *);
+	int (*commit)(struct store *);
+	int (*get_ver)(struct store *, const char *, struct sbuf *, char *);
+	int (*put_if)(struct store *, const char *, const void *, size_t, const char *);
+	int (*dev)(struct store *, dev_t *);	/* a folder store's disk; NULL elsewhere */
+};
+
+struct store {
+	const struct store_ops *ops;
+	char *url;		/* set by the backend; store_open makes sure it has no secret */
+	char err[1024];
+	int batch;		/* between store_batch_begin and store_commit */
+	void *priv;
+};
+
+/*
+ * The folder backend (store_file.c): open the store rooted at the absolute
+ * path root, made when missing. NULL with a message in err on failure.
+ * The store's URL is file://ROOT.
+ */
+struct store *store_file_open(const char *root, char *err, size_t errlen);
+
+#endif
