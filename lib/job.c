@@ -568,7 +568,7 @@ settle(const struct jstate *s, int self, char *err, size_t errlen)
 	if (s->job <= 0)
 		return 0;
 	/* a folder store that is gone took the job with it: not made again by opening it */
-	if (!strncmp(s->url, "file://", 7) && access(s->url + 7, F_OK) < 0 && errno == ENOENT)
+	if (store_gone(s->url))
 		return 0;
 	if (!(st = store_open(s->url, err, errlen)))
 		return -1;
@@ -733,7 +733,7 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 	struct journal j;
 	struct hook h = { &j, "job" };
 	struct queue q;
-	struct stat sb;
+	dev_t dev;
 	size_t len;
 	long n;
 	int nr = cJSON_GetArraySize(runs), k = 0, committed = 0, qopen = 0, synced, ret = -1;
@@ -811,8 +811,7 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 	 */
 	queue_open(&q, NULL);
 	qopen = 1;
-	synced = !strncmp(store_url(st), "file://", 7) && stat(store_url(st) + 7, &sb) == 0 &&
-	    sb.st_dev == queue_dev(&q);
+	synced = store_dev(st, &dev) == 0 && dev == queue_dev(&q);
 	store_batch_begin(st);
 	queue_batch_begin(&q);
 	if (put_runs(st, &q, ws, jname, parent, runs, err, errlen) < 0) {
