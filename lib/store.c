@@ -45,7 +45,7 @@ store_open(const char *url, char *err, size_t errlen)
 		size_t n = strcspn(url, ":");
 
 		if (strncmp(url, "az://", 5) == 0)
-			snprintf(err, errlen, "store URL '%s': Azure stores are not in this build of xt", url);
+			return store_azure_open(url, err, errlen);
 		else
 			snprintf(err, errlen, "malformed store URL '%s': unknown scheme '%.*s'", url,
 			    (int)n, url);

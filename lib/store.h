@@ -199,4 +199,7 @@ int store_fail(struct store *st, int code, const char *fmt, ...) PRINTF(3, 4);
 /* The folder backend: open the store rooted at the absolute path root. */
 struct store *store_file_open(const char *root, char *err, size_t errlen);
 
+/* The Azure Blob backend (store_azure.c): open az://ACCOUNT/CONTAINER[/PREFIX]. */
+struct store *store_azure_open(const char *url, char *err, size_t errlen);
+
 #endif
