@@ -41,6 +41,7 @@
 #define PUT_MAX ((int64_t)32 << 20)	/* one Put Blob up to this */
 #define BLOCK ((int64_t)8 << 20)	/* Put Block size above it */
 #define APPEND_MAX ((size_t)4 << 20)	/* one Append Block */
+#define APPEND_TRIES 10000	/* an append that other appenders keep beating */
 #define ERRBODY_MAX 8192
 
 struct az {
@@ -839,7 +840,7 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 		pos = a->app_pos;
 	free(a->app_path);
 	a->app_path = NULL;
-	for (tries = 0; tries < 1000; tries++) {
+	for (tries = 0; tries < APPEND_TRIES; tries++) {
 		struct req r;
 		char at[32];
 
@@ -873,9 +874,14 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 		rc = az_do(st, &r);
 		if (rc == 0 && (r.status == 412 || (r.status == 404 &&
 		    strcmp(r.code, "ContainerNotFound")))) {
-			/* another appender was first (or the blob went): read its size again */
+			/*
+			 * another appender was first (or the blob went): read its size
+			 * again, after a random wait that grows, so that many appenders
+			 * do not keep meeting
+			 */
 			sbuf_release(&r.err);
 			pos = -1;
+			usleep((useconds_t)(random() % (1000L << (tries < 7 ? tries : 7))));
 			continue;
 		}
 		if (rc == 0 && !ok(&r))
@@ -886,9 +892,9 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 		pos += (int64_t)len;
 		break;
 	}
-	if (tries == 1000)
+	if (tries == APPEND_TRIES)
 		return store_fail(st, STORE_ERR, "cannot append to '%s': other appenders always "
-		    "came first (1000 tries)", path);
+		    "came first (%d tries)", path, APPEND_TRIES);
 	a->app_path = xstrdup(path);
 	a->app_pos = pos;
 	return 0;
