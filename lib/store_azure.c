@@ -1245,12 +1245,10 @@ az_creds(struct store *st, struct az *a)
 			    "'%s', not '%s'", name, a->account);
 			goto out;
 		}
-		if (!key && !sas) {
-			store_fail(st, STORE_EINVAL, "AZURE_STORAGE_CONNECTION_STRING has neither "
-			    "AccountKey nor SharedAccessSignature");
-			goto out;
-		}
-	} else {
+	}
+	/* a connection string without a credential takes the variables' */
+	if (!key && !sas) {
+		keysrc = "AZURE_STORAGE_KEY";
 		if ((e = getenv("AZURE_STORAGE_KEY")) && *e)
 			key = xstrdup(e);
 		else if ((e = getenv("AZURE_STORAGE_SAS_TOKEN")) && *e)

@@ -16,8 +16,9 @@
 # DIR gets the PID, the port, the endpoint and the log. AZURITE_HOME
 # defaults to ${XDG_CACHE_HOME:-~/.cache}/xt-azurite/azurite-VERSION (npm
 # install, about a minute the first time). Clients use the emulator's
-# published account devstoreaccount1 and key (see azurite_key below),
-# through a connection string whose BlobEndpoint is the endpoint printed.
+# published account devstoreaccount1 and its key (Azurite's README; see
+# tests/t1200-store-azure.sh), through a connection string whose
+# BlobEndpoint is the endpoint printed.
 set -eu
 
 version=3.35.0
