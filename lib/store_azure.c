@@ -1131,7 +1131,8 @@ az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, v
 		if (xml_text(body.buf, end, "NextMarker", &marker) < 0)
 			sbuf_reset(&marker);
 	} while (marker.len);
-	qsort(ents, n, sizeof(*ents), cmp_ent);
+	if (n)
+		qsort(ents, n, sizeof(*ents), cmp_ent);
 	for (i = 0; i < n && rc == 0; i++) {
 		struct store_entry e = { ents[i].path, ents[i].size, ents[i].mtime_ms,
 			ents[i].is_dir };
