@@ -1370,6 +1370,12 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	st->ops = &az_ops;
 	st->priv = a;
 	sbuf_init(&meta, 4096);
+	if (strchr(url, '?') || strchr(url, '@')) {
+		snprintf(err, errlen, "malformed store URL '%s': a credential does not belong in "
+		    "it: set AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY or "
+		    "AZURE_STORAGE_CONNECTION_STRING", url);
+		goto fail;
+	}
 	n = strcspn(p, "/");
 	if (!valid_account(p, n)) {
 		snprintf(err, errlen, "malformed store URL '%s': expected az://ACCOUNT/CONTAINER"
@@ -1457,6 +1463,13 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	sbuf_release(&meta);
 	return st;
 fail:
+	/* the URL itself may hold a secret */
+	if (errlen) {
+		char *r = redact(err);
+
+		snprintf(err, errlen, "%s", r);
+		free(r);
+	}
 	sbuf_release(&meta);
 	store_close(st);
 	return NULL;

@@ -149,6 +149,37 @@ t_err_has "xt-get: store 'az://$acct/t1200-$n-sas': the SAS token expired at 202
     "... says when it expired"
 no_secret "expired SAS"
 
+# a container's SAS (service SAS, sr=c) works on its container only
+csas() {
+	python3 - "$key" "$1" "$2" <<'PY'
+import base64, hashlib, hmac, sys, urllib.parse
+key, cont, sp = sys.argv[1:4]
+sv, se = "2023-11-03", "2099-01-01T00:00:00Z"
+sts = "\n".join([sp, "", se, "/blob/devstoreaccount1/" + cont, "", "", "", sv, "c"] + [""] * 7)
+sig = base64.b64encode(hmac.new(base64.b64decode(key), sts.encode(), hashlib.sha256).digest()).decode()
+q = [("sv", sv), ("sr", "c"), ("sp", sp), ("se", se), ("sig", sig)]
+print("&".join(k + "=" + urllib.parse.quote(v, safe="") for k, v in q))
+PY
+}
+cont=$(csas "t1200-$n-sas" racwdl)
+sig=$(echo "$cont" | sed 's/.*sig=//')
+printf 'c1\n' >c1
+AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=$ep;SharedAccessSignature=$cont" \
+    t_run xt-put -s "$S-sas" c1 :c1
+t_status 0 "a container SAS: a put"
+AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=$ep;SharedAccessSignature=$cont" \
+    t_run xt-put -s "$S-sas" -a :c2 <c1
+t_status 0 "... an append"
+AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=$ep;SharedAccessSignature=$cont" \
+    t_run xt-get -s "$S-sas" -c :c2
+t_out_is c1 "... a get"
+no_secret "container SAS"
+AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=$ep;SharedAccessSignature=$cont" \
+    t_run xt-get -s "$S" -l
+t_status 1 "... on another container"
+t_err_has "the SAS token was refused (AuthorizationFailure)" "... is refused"
+no_secret "container SAS elsewhere"
+
 # a wrong key, an unreachable endpoint, no credential
 sig=unset
 wrong=$(printf 'not the key of this account' | base64 -w0)
