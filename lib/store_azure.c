@@ -55,6 +55,8 @@ struct az {
 	char sas_perm[32];	/* its sp= */
 	int64_t sas_expiry;	/* its se= in ms, or 0 */
 	int64_t put_max, block;
+	int retries;		/* more tries of a request after a transient failure */
+	int conn_open;		/* the last request left a connection to use again */
 	const struct http_curl *cu;
 	CURL *h;
 	struct ca_source ca;
@@ -91,8 +93,11 @@ struct req {
 	long status;
 	char etag[STORE_VER_MAX], sha[65], code[64], blobtype[32];
 	int64_t clen, total, mtime_ms;
+	long retry_after;	/* Retry-After in seconds, or -1 */
 	struct sbuf err;
 	size_t upos;
+	CURLcode curl_rc;	/* of the last try */
+	int retried;		/* sent more than once: a first one may have been done */
 };
 
 /* RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT" to ms; 0 when malformed. */
@@ -203,7 +208,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		/* a new response (after a 100 Continue): forget the last one's */
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
 		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = '\0';
-		r->clen = r->total = -1;
+		r->clen = r->total = r->retry_after = -1;
 		r->mtime_ms = 0;
 		return len;
 	}
@@ -239,6 +244,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		r->total = strtoll(strchr(val, '/') + 1, NULL, 10);
 	else if (!strcasecmp(name, "last-modified"))
 		r->mtime_ms = http_date(val);
+	else if (!strcasecmp(name, "retry-after") && isdigit((unsigned char)val[0]))
+		r->retry_after = strtol(val, NULL, 10);
 	return len;
 }
 
@@ -284,6 +291,18 @@ on_read(char *data, size_t size, size_t n, void *arg)
 	memcpy(data, (const char *)r->body + r->upos, n);
 	r->upos += n;
 	return n;
+}
+
+/* curl rewinds a body to send it again (on a connection found closed) */
+static int
+on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct req *r = arg;
+
+	if (origin != SEEK_SET || off < 0 || (size_t)off > r->len)
+		return CURL_SEEKFUNC_FAIL;
+	r->upos = (size_t)off;
+	return CURL_SEEKFUNC_OK;
 }
 
 /* Text of the XML element tag (first one) of s into out, entities decoded; 0 or -1. */
@@ -333,9 +352,9 @@ xml_text(const char *s, const char *end, const char *tag, struct sbuf *out)
 	return 0;
 }
 
-/* Sign r (Shared Key) or add the SAS, and run it. 0 with r->status, or STORE_ERR. */
+/* Sign r (Shared Key) or add the SAS, and run it once. 0 with r->status, or STORE_ERR. */
 static int
-az_do(struct store *st, struct req *r)
+az_once(struct store *st, struct req *r)
 {
 	struct az *a = st->priv;
 	const struct http_curl *cu = a->cu;
@@ -349,7 +368,8 @@ az_do(struct store *st, struct req *r)
 	int i, nh;
 
 	r->status = 0;
-	r->clen = r->total = -1;
+	r->clen = r->total = r->retry_after = -1;
+	r->code[0] = '\0';
 	r->upos = 0;
 	r->got = 0;
 	r->sink_failed = 0;
@@ -469,12 +489,27 @@ az_do(struct store *st, struct req *r)
 		cu->easy_setopt(a->h, CURLOPT_UPLOAD, 1L);
 		cu->easy_setopt(a->h, CURLOPT_READFUNCTION, on_read);
 		cu->easy_setopt(a->h, CURLOPT_READDATA, r);
+		cu->easy_setopt(a->h, CURLOPT_SEEKFUNCTION, on_seek);
+		cu->easy_setopt(a->h, CURLOPT_SEEKDATA, r);
 		cu->easy_setopt(a->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
 	} else if (strcmp(r->verb, "GET")) {
 		cu->easy_setopt(a->h, CURLOPT_CUSTOMREQUEST, r->verb);
 	}
-	rc = cu->easy_perform(a->h);
+	rc = r->curl_rc = cu->easy_perform(a->h);
 	cu->slist_free_all(hl);
+	{
+		long nconn = 0;
+
+		/*
+		 * curl itself sends a request again when the connection it meant
+		 * to use again closes before an answer: then it had to connect
+		 * anew although one was open, and the first send may have been done
+		 */
+		if (cu->easy_getinfo(a->h, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK &&
+		    nconn > 0 && a->conn_open)
+			r->retried = 1;
+		a->conn_open = rc == CURLE_OK;
+	}
 	sbuf_release(&path);
 	sbuf_release(&sts);
 	sbuf_release(&tmp);
@@ -495,6 +530,99 @@ az_do(struct store *st, struct req *r)
 		sbuf_release(&tmp);
 	}
 	return 0;
+}
+
+static void
+req_h_(struct req *r, const char *k, const char *v)
+{
+	r->h[r->nh].k = k;
+	r->h[r->nh++].v = v;
+}
+
+/* Whether a failure may pass: the server was busy, or the connection failed. */
+static int
+transient(const struct req *r, int rc)
+{
+	if (rc < 0)
+		return r->curl_rc == CURLE_COULDNT_CONNECT || r->curl_rc == CURLE_SEND_ERROR ||
+		    r->curl_rc == CURLE_RECV_ERROR || r->curl_rc == CURLE_GOT_NOTHING ||
+		    r->curl_rc == CURLE_PARTIAL_FILE || r->curl_rc == CURLE_OPERATION_TIMEDOUT;
+	return r->status == 408 || r->status == 429 || r->status == 500 || r->status == 502 ||
+	    r->status == 503 || r->status == 504;
+}
+
+/*
+ * Run r, again after a transient failure (a->retries more times at most),
+ * waiting a random time below a bound that doubles from 100 ms up to 8 s,
+ * or what Retry-After asks (up to 30 s). What a try gave the sink is
+ * dropped before the next. A request sent twice has r->retried set: its
+ * first may have been done, which the caller sorts out.
+ */
+static int
+az_do(struct store *st, struct req *r)
+{
+	struct az *a = st->priv;
+	size_t out0 = r->out ? r->out->len : 0;
+	int tries, rc;
+
+	r->retried = 0;
+	for (tries = 0; ; tries++) {
+		long ms;
+
+		rc = az_once(st, r);
+		if (!transient(r, rc) || tries >= a->retries)
+			break;
+		if (r->out) {
+			r->out->len = out0;
+			r->out->buf[out0] = '\0';
+		}
+		if (r->outfd >= 0 && r->got > 0) {
+			if (ftruncate(r->outfd, 0) < 0 || lseek(r->outfd, 0, SEEK_SET) < 0)
+				break;
+			if (r->hash)
+				sha256_init(r->hash);
+		}
+		ms = 100L << (tries < 7 ? tries : 7);
+		ms = ms / 2 + random() % (ms / 2 + 1);
+		if (r->retry_after >= 0)
+			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
+		usleep((useconds_t)ms * 1000);
+		r->retried = 1;
+	}
+	if (rc < 0 && tries > 0) {
+		char keep[sizeof(st->err)];
+
+		memcpy(keep, st->err, sizeof(keep));
+		store_fail(st, rc, "%s (%d tries)", keep, tries + 1);
+	}
+	return rc;
+}
+
+/* Whether the len bytes at off of path are buf: a retried write that was done. */
+static int
+landed(struct store *st, const char *path, int64_t off, const void *buf, size_t len)
+{
+	struct sbuf got;
+	struct req r;
+	char range[64];
+	int same;
+
+	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off,
+	    (long long)(off + (int64_t)len - 1));
+	memset(&r, 0, sizeof(r));
+	r.verb = "GET";
+	r.path = path;
+	r.outfd = -1;
+	sbuf_init(&r.err, ERRBODY_MAX + 1);
+	sbuf_init(&got, len + 1);
+	if (len)
+		req_h_(&r, "x-ms-range", range);
+	r.out = &got;
+	same = az_do(st, &r) == 0 && (r.status == 200 || r.status == 206) && got.len == len &&
+	    !memcmp(got.buf, buf, len);
+	sbuf_release(&got);
+	sbuf_release(&r.err);
+	return same;
 }
 
 static void
@@ -690,9 +818,14 @@ put_mem(struct store *st, const char *path, const void *buf, size_t len, const c
 	r.if_none_match = if_none_match;
 	r.body = buf;
 	r.len = len;
-	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
-		rc = az_fail(st, &r, if_none_match ? "create" : "put", path);
-	/* put_if on a blob that is gone: Azure says 404 or 412; either is "gone" when absent */
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
+		/* a condition that failed on a second try: maybe the first was done */
+		if (r.retried && (r.status == 409 || r.status == 412) &&
+		    landed(st, path, 0, buf, len))
+			rc = 0;
+		else
+			rc = az_fail(st, &r, if_none_match ? "create" : "put", path);
+	}
 	sbuf_release(&r.err);
 	return rc;
 }
@@ -872,6 +1005,12 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 		r.body = buf;
 		r.len = len;
 		rc = az_do(st, &r);
+		if (rc == 0 && r.status == 412 && r.retried && landed(st, path, pos, buf, len)) {
+			/* the first try was done, its answer lost: the bytes are there once */
+			sbuf_release(&r.err);
+			pos += (int64_t)len;
+			break;
+		}
 		if (rc == 0 && (r.status == 412 || (r.status == 404 &&
 		    strcmp(r.code, "ContainerNotFound")))) {
 			/*
@@ -1027,7 +1166,8 @@ az_del(struct store *st, const char *path)
 		a->app_path = NULL;
 	}
 	req_init(&r, "DELETE", path);
-	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+	/* a 404 on a second try: the first one deleted it */
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 404))
 		rc = az_fail(st, &r, "delete", path);
 	sbuf_release(&r.err);
 	return rc;
@@ -1417,6 +1557,17 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	}
 	a->put_max = PUT_MAX;
 	a->block = BLOCK;
+	a->retries = 6;
+	if ((s = getenv("XT_AZURE_RETRIES")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 0, 100, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_RETRIES '%s': expected a number from 0 to 100",
+			    s);
+			goto fail;
+		}
+		a->retries = (int)v;
+	}
 	/* for the tests: small blocks, to see many of them */
 	if ((s = getenv("XT_AZURE_BLOCK")) && *s) {
 		int64_t v;

@@ -81,6 +81,7 @@ t_basic(struct store *st)
 	struct sbuf sb;
 	char hex[65], ver[STORE_VER_MAX], ver2[STORE_VER_MAX];
 	char *l;
+	int rc;
 
 	sbuf_init(&sb, 1 << 20);
 	CHECK(store_put(st, "b/hello.txt", "hello world", 11) == 0);
@@ -122,7 +123,12 @@ t_basic(struct store *st)
 	CHECK(store_delete(st, "b/once") == 0);
 	CHECK(store_put_if(st, "b/once", "fifth", 5, ver2) == STORE_ENOENT);
 	CHECK(store_get_ver(st, "b/once", &sb, ver) == STORE_ENOENT);
-	CHECK(store_delete(st, "b/once") == STORE_ENOENT);
+	/*
+	 * through the fault proxy (t1210), a 404 that comes to a delete sent
+	 * again, after the first one's answer was lost, counts as done
+	 */
+	rc = store_delete(st, "b/once");
+	CHECK(rc == STORE_ENOENT || (getenv("XT_TEST_AZURE_FAULTS") && rc == 0));
 
 	/* append: creates, adds, and refuses an object that was put whole */
 	CHECK(store_append(st, "b/log", "one\n", 4) == 0);
