@@ -17,8 +17,10 @@
  *                         content's SHA-256 is metadata "sha256"
  *   list                  List Blobs (prefix, delimiter '/', markers),
  *                         sorted here into the store's order
- * Credentials: see az_open. Secrets never reach a message: only our own
- * words, and store_fail redacts anyway.
+ * A request is sent again after a transient failure (az_do); a write
+ * whose first try may have been done is checked against what the blob
+ * holds (landed). Credentials: see store_azure_open. Secrets never reach
+ * a message: only our own words, and store_fail redacts anyway.
  */
 #include <ctype.h>
 #include <errno.h>
