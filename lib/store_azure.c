@@ -534,12 +534,7 @@ az_once(struct store *st, struct req *r)
 	return 0;
 }
 
-static void
-req_h_(struct req *r, const char *k, const char *v)
-{
-	r->h[r->nh].k = k;
-	r->h[r->nh++].v = v;
-}
+static void req_h(struct req *r, const char *k, const char *v);
 
 /* Whether a failure may pass: the server was busy, or the connection failed. */
 static int
@@ -618,7 +613,7 @@ landed(struct store *st, const char *path, int64_t off, const void *buf, size_t 
 	sbuf_init(&r.err, ERRBODY_MAX + 1);
 	sbuf_init(&got, len + 1);
 	if (len)
-		req_h_(&r, "x-ms-range", range);
+		req_h(&r, "x-ms-range", range);
 	r.out = &got;
 	same = az_do(st, &r) == 0 && (r.status == 200 || r.status == 206) && got.len == len &&
 	    !memcmp(got.buf, buf, len);
