@@ -53,6 +53,9 @@ static struct {
 	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
 	void (*easy_cleanup)(CURL *);
 	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	void (*easy_reset)(CURL *);
 } cu;
 
 static void
@@ -60,7 +63,8 @@ load(void)
 {
 	static const char *const names[] = { "curl_global_init", "curl_easy_init",
 		"curl_easy_setopt", "curl_easy_perform", "curl_easy_getinfo",
-		"curl_easy_cleanup", "curl_easy_strerror" };
+		"curl_easy_cleanup", "curl_easy_strerror", "curl_slist_append",
+		"curl_slist_free_all", "curl_easy_reset" };
 	void *fn[sizeof(names) / sizeof(names[0])];
 	void *h = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
 	size_t i;
@@ -92,6 +96,26 @@ init_once(void)
 	if (CU(global_init)(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die("cannot initialise libcurl");
 	done = 1;
+}
+
+const struct http_curl *
+http_curl(void)
+{
+	static struct http_curl c;
+
+	init_once();
+	if (!c.easy_init) {
+		c.easy_init = CU(easy_init);
+		c.easy_setopt = CU(easy_setopt);
+		c.easy_perform = CU(easy_perform);
+		c.easy_getinfo = CU(easy_getinfo);
+		c.easy_cleanup = CU(easy_cleanup);
+		c.easy_strerror = CU(easy_strerror);
+		c.slist_append = CU(slist_append);
+		c.slist_free_all = CU(slist_free_all);
+		c.easy_reset = CU(easy_reset);
+	}
+	return &c;
 }
 
 int

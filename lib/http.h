@@ -7,6 +7,7 @@
 #define XT_HTTP_H
 
 #include <stdint.h>
+#include <curl/curl.h>
 
 #include "ca.h"
 
@@ -32,5 +33,24 @@ struct http_result {
  */
 int http_get(const char *url, http_sink_fn sink, void *arg, struct http_result *res,
     char *err, size_t errlen);
+
+/*
+ * libcurl's functions for a module that speaks HTTP itself (the Azure
+ * store): loaded on the first call in the dynamic build (dies when
+ * libcurl.so.4 cannot be loaded), linked in the static one, and
+ * curl_global_init done. Never NULL; the table is static.
+ */
+struct http_curl {
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
+	CURLcode (*easy_perform)(CURL *);
+	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
+	void (*easy_cleanup)(CURL *);
+	const char *(*easy_strerror)(CURLcode);
+	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
+	void (*slist_free_all)(struct curl_slist *);
+	void (*easy_reset)(CURL *);
+};
+const struct http_curl *http_curl(void);
 
 #endif

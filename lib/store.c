@@ -88,7 +88,7 @@ static const struct scheme {
 	const char *absent;
 } schemes[] = {
 	{ "file", open_folder, NULL },
-	{ "az", NULL, "Azure stores are not in this build of xt" },
+	{ "az", store_azure_open, NULL },
 };
 
 int
@@ -100,6 +100,12 @@ store_gone(const char *url)
 
 	free(root);
 	return gone;
+}
+
+int
+store_can_replace_log(const struct store *st)
+{
+	return !st->ops->put_ends_appends;
 }
 
 int

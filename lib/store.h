@@ -107,6 +107,12 @@ int store_gone(const char *url);
  */
 int store_dev(struct store *st, dev_t *dev);
 /*
+ * True when an object that is appended to can also be replaced whole
+ * (put, put_if) and appended to again: the folder store. An Azure object
+ * put whole is a block blob, which takes no more appends.
+ */
+int store_can_replace_log(const struct store *st);
+/*
  * The message of the last failure, no secret in it (see redact in
  * util.h). Valid until the next call on st.
  */

@@ -32,6 +32,8 @@ struct store_ops {
 	int (*get_ver)(struct store *, const char *, struct sbuf *, char *);
 	int (*put_if)(struct store *, const char *, const void *, size_t, const char *);
 	int (*dev)(struct store *, dev_t *);	/* a folder store's disk; NULL elsewhere */
+	/* an object put whole cannot be appended to afterwards (Azure: a block blob) */
+	int put_ends_appends;
 };
 
 struct store {
@@ -48,5 +50,7 @@ struct store {
  * The store's URL is file://ROOT.
  */
 struct store *store_file_open(const char *root, char *err, size_t errlen);
+/* The Azure Blob backend (store_azure.c): open az://ACCOUNT/CONTAINER[/PREFIX]. */
+struct store *store_azure_open(const char *url, char *err, size_t errlen);
 
 #endif

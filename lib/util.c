@@ -684,3 +684,65 @@ stderr_isatty(void)
 {
 	return isatty(2);
 }
+
+static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+size_t
+base64_encode(const void *data, size_t len, char *out)
+{
+	const unsigned char *p = data;
+	size_t i, o = 0;
+
+	for (i = 0; i + 2 < len; i += 3) {
+		unsigned long v = (unsigned long)p[i] << 16 | (unsigned long)p[i + 1] << 8 | p[i + 2];
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = b64[v >> 6 & 63];
+		out[o++] = b64[v & 63];
+	}
+	if (i < len) {
+		unsigned long v = (unsigned long)p[i] << 16 | (i + 1 < len ? (unsigned long)p[i + 1] << 8 : 0);
+
+		out[o++] = b64[v >> 18 & 63];
+		out[o++] = b64[v >> 12 & 63];
+		out[o++] = i + 1 < len ? b64[v >> 6 & 63] : '=';
+		out[o++] = '=';
+	}
+	out[o] = '\0';
+	return o;
+}
+
+long
+base64_decode(const char *s, size_t n, unsigned char *out, size_t cap)
+{
+	size_t i, o = 0;
+
+	if (n % 4)
+		return -1;
+	for (i = 0; i < n; i += 4) {
+		unsigned long v = 0;
+		int j, pad = 0;
+
+		for (j = 0; j < 4; j++) {
+			const char *c = s[i + j] ? strchr(b64, s[i + j]) : NULL;
+
+			if (s[i + j] == '=' && i + 4 == n && j >= 2 && (j == 3 || s[i + 3] == '=')) {
+				pad++;
+				v <<= 6;
+				continue;
+			}
+			if (!c || pad)
+				return -1;
+			v = v << 6 | (unsigned long)(c - b64);
+		}
+		if (o + 3 - (size_t)pad > cap)
+			return -1;
+		out[o++] = (unsigned char)(v >> 16);
+		if (pad < 2)
+			out[o++] = (unsigned char)(v >> 8);
+		if (pad < 1)
+			out[o++] = (unsigned char)v;
+	}
+	return (long)o;
+}

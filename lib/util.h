@@ -69,6 +69,18 @@ int secret_in(const char *s);
  */
 char *url_public(const char *url);
 
+/*
+ * Base64 (RFC 4648, with padding). base64_encode writes the encoding of
+ * len bytes and a NUL into out, which holds BASE64_LEN(len) bytes, and
+ * returns its length. base64_decode decodes the n characters at s into
+ * out (cap bytes): the number of bytes, or -1 when s is not base64 (a
+ * character outside the alphabet, bad padding, a length not a multiple
+ * of 4) or out is too small.
+ */
+#define BASE64_LEN(len) (((len) + 2) / 3 * 4 + 1)
+size_t base64_encode(const void *data, size_t len, char *out);
+long base64_decode(const char *s, size_t n, unsigned char *out, size_t cap);
+
 /* Allocation that never fails (dies instead). Caller frees. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

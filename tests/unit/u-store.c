@@ -76,8 +76,9 @@ test_front(void)
 	CHECK(store_open("ftp://x/y", err, sizeof(err)) == NULL && strstr(err, "unknown scheme 'ftp'"));
 	CHECK(store_open("nosuch:x", err, sizeof(err)) == NULL && strstr(err, "unknown scheme 'nosuch'"));
 	CHECK(store_open("az://acct/cont?sv=2020&sig=S3CR3T", err, sizeof(err)) == NULL);
-	CHECK(!strcmp(err, "store URL 'az://acct/cont?sv=2020&sig=REDACTED': "
-	    "Azure stores are not in this build of xt"));
+	CHECK(!strcmp(err, "malformed store URL 'az://acct/cont?sv=2020&sig=REDACTED': "
+	    "a credential does not belong in it: set AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY "
+	    "or AZURE_STORAGE_CONNECTION_STRING"));
 	CHECK(store_open("nosuch://u:PaSs@h/x;AccountKey=K3Y", err, sizeof(err)) == NULL &&
 	    !strstr(err, "PaSs") && !strstr(err, "K3Y"));
 

@@ -1,0 +1,1626 @@
+/*
+ * store_azure.c: the Azure Blob backend, az://ACCOUNT/CONTAINER[/PREFIX],
+ * over the Blob REST API (x-ms-version AZ_VERSION) with libcurl, requests
+ * signed with Shared Key (HMAC-SHA256 of BearSSL) or carrying a SAS.
+ *
+ * Objects are blobs named PREFIX/PATH in the container:
+ *   put, put_if, create   Put Blob (If-Match, If-None-Match: *) up to
+ *                         put_max bytes; above it Put Block of block bytes
+ *                         each, then Put Block List (with the same
+ *                         conditions), so a reader sees the old blob or
+ *                         the new one
+ *   append                Append Block on an Append Blob, at the position
+ *                         read (x-ms-blob-condition-appendpos): an append
+ *                         that raced another, or was already done, is
+ *                         never written at another place
+ *   get, get_file, stat   Get Blob (x-ms-range), Get Blob Properties; the
+ *                         content's SHA-256 is metadata "sha256"
+ *   list                  List Blobs (prefix, delimiter '/', markers),
+ *                         sorted here into the store's order
+ * A request is sent again after a transient failure (az_do); a write
+ * whose first try may have been done is checked against what the blob
+ * holds (landed). Credentials: see store_azure_open. Secrets never reach
+ * a message: only our own words, and store_fail redacts anyway.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <bearssl.h>
+
+#include "http.h"
+#include "name.h"
+#include "sha256.h"
+#include "store.h"
+#include "store_int.h"
+#include "banned.h"
+
+#define AZ_VERSION "2023-11-03"
+#define PUT_MAX ((int64_t)32 << 20)	/* one Put Blob up to this */
+#define BLOCK ((int64_t)8 << 20)	/* Put Block size above it */
+#define APPEND_MAX ((size_t)4 << 20)	/* one Append Block */
+#define APPEND_TRIES 10000	/* an append that other appenders keep beating */
+#define ERRBODY_MAX 8192
+
+struct az {
+	char *account, *container;
+	char *prefix;		/* "" or "p/q/": added to every object's path */
+	char *endpoint;		/* scheme://host[:port][/path], no '/' at the end */
+	const char *base_path;	/* the path part of endpoint: "" or "/devstoreaccount1" */
+	unsigned char key[128];
+	size_t keylen;		/* 0: no account key */
+	char *sas;		/* the SAS query (no '?'), or NULL */
+	char sas_perm[32];	/* its sp= */
+	int64_t sas_expiry;	/* its se= in ms, or 0 */
+	int64_t put_max, block;
+	int retries;		/* more tries of a request after a transient failure */
+	int conn_open;		/* the last request left a connection to use again */
+	const struct http_curl *cu;
+	CURL *h;
+	struct ca_source ca;
+	int https;
+	char *app_path;		/* the last append's path and the blob's size after it */
+	int64_t app_pos;
+};
+
+struct kv {
+	const char *k, *v;
+};
+
+/* One request and what came back. */
+struct req {
+	const char *verb;
+	const char *path;	/* store path (the prefix is added), NULL for the container */
+	struct kv q[6];		/* query parameters, not encoded, names lower case */
+	int nq;
+	struct kv h[6];		/* x-ms-* headers but date and version, names lower case */
+	int nh;
+	const char *if_match, *if_none_match;
+	const void *body;
+	size_t len;
+	/* where a 2xx body goes: out, or the file outfd (hashed into hash) */
+	struct sbuf *out;
+	int outfd;
+	struct sha256 *hash;
+	store_progress_fn progress;
+	void *parg;
+	int64_t got;
+	int sink_failed;	/* out full or a write to outfd failed (errno kept) */
+	int sink_errno;
+	/* the response */
+	long status;
+	char etag[STORE_VER_MAX], sha[65], code[64], blobtype[32];
+	int64_t clen, total, mtime_ms;
+	long retry_after;	/* Retry-After in seconds, or -1 */
+	struct sbuf err;
+	size_t upos;
+	CURLcode curl_rc;	/* of the last try */
+	int retried;		/* sent more than once: a first one may have been done */
+};
+
+/* RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT" to ms; 0 when malformed. */
+static int64_t
+http_date(const char *s)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm tm;
+	char mon[4];
+	const char *m;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%*3s, %d %3s %d %d:%d:%d", &tm.tm_mday, mon, &tm.tm_year, &tm.tm_hour,
+	    &tm.tm_min, &tm.tm_sec) != 6 || strlen(mon) != 3 || !(m = strstr(months, mon)))
+		return 0;
+	tm.tm_mon = (int)(m - months) / 3;
+	tm.tm_year -= 1900;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* ISO 8601 "2026-12-05T20:00:00Z" (seconds' fraction ignored) to ms; 0 when malformed. */
+static int64_t
+iso_date(const char *s)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	return (int64_t)timegm(&tm) * 1000;
+}
+
+/* Percent-encode s into sb: all but unreserved characters, and '/' when keep_slash. */
+static void
+pct(struct sbuf *sb, const char *s, int keep_slash)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' ||
+		    (c == '/' && keep_slash))
+			sbuf_addc(sb, (char)c);
+		else
+			sbuf_addf(sb, "%%%02X", c);
+	}
+}
+
+/* Decode %XX (and '+' as a space, as in a query) of n bytes at s. Caller frees. */
+static char *
+unpct(const char *s, size_t n)
+{
+	char *out = xmalloc(n + 1), *o = out;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n &&
+		    isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hx[3] = { s[i + 1], s[i + 2], '\0' };
+
+			*o++ = (char)strtol(hx, NULL, 16);
+			i += 2;
+		} else {
+			*o++ = s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* The value of parameter name in the query q (decoded, caller frees), or NULL. */
+static char *
+query_get(const char *q, const char *name)
+{
+	size_t nl = strlen(name);
+
+	while (*q) {
+		size_t n = strcspn(q, "&");
+
+		if (n > nl && !strncmp(q, name, nl) && q[nl] == '=')
+			return unpct(q + nl + 1, n - nl - 1);
+		q += n;
+		if (*q)
+			q++;
+	}
+	return NULL;
+}
+
+static int
+cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
+}
+
+static size_t
+on_header(char *data, size_t size, size_t n, void *arg)
+{
+	struct req *r = arg;
+	size_t len = size * n, k, v;
+	char name[64], val[256];
+
+	(void)size;
+	if (len >= 5 && !strncmp(data, "HTTP/", 5)) {
+		const char *sp = memchr(data, ' ', len);
+
+		/* a new response (after a 100 Continue): forget the last one's */
+		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = '\0';
+		r->clen = r->total = r->retry_after = -1;
+		r->mtime_ms = 0;
+		return len;
+	}
+	k = 0;
+	while (k < len && data[k] != ':')
+		k++;
+	if (k == len || k >= sizeof(name))
+		return len;
+	memcpy(name, data, k);
+	name[k] = '\0';
+	v = k + 1;
+	while (v < len && (data[v] == ' ' || data[v] == '\t'))
+		v++;
+	n = len - v;
+	while (n > 0 && (data[v + n - 1] == '\r' || data[v + n - 1] == '\n' ||
+	    data[v + n - 1] == ' '))
+		n--;
+	if (n >= sizeof(val))
+		return len;
+	memcpy(val, data + v, n);
+	val[n] = '\0';
+	if (!strcasecmp(name, "etag") && n < sizeof(r->etag))
+		memcpy(r->etag, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-meta-sha256") && sha256_valid(val))
+		memcpy(r->sha, val, 65);
+	else if (!strcasecmp(name, "x-ms-error-code") && n < sizeof(r->code))
+		memcpy(r->code, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-blob-type") && n < sizeof(r->blobtype))
+		memcpy(r->blobtype, val, n + 1);
+	else if (!strcasecmp(name, "content-length"))
+		r->clen = strtoll(val, NULL, 10);
+	else if (!strcasecmp(name, "content-range") && strchr(val, '/'))
+		r->total = strtoll(strchr(val, '/') + 1, NULL, 10);
+	else if (!strcasecmp(name, "last-modified"))
+		r->mtime_ms = http_date(val);
+	else if (!strcasecmp(name, "retry-after") && isdigit((unsigned char)val[0]))
+		r->retry_after = strtol(val, NULL, 10);
+	return len;
+}
+
+static size_t
+on_body(char *data, size_t size, size_t n, void *arg)
+{
+	struct req *r = arg;
+
+	(void)size;
+	if (r->status < 200 || r->status > 299) {
+		if (r->err.len + n <= ERRBODY_MAX)
+			sbuf_add(&r->err, data, n);
+		return n;
+	}
+	if (r->outfd >= 0) {
+		if (write_all(r->outfd, data, n) < 0) {
+			r->sink_failed = 1;
+			r->sink_errno = errno;
+			return 0;
+		}
+	} else if (r->out && sbuf_add(r->out, data, n) < 0) {
+		r->sink_failed = 1;
+		r->sink_errno = EFBIG;
+		return 0;
+	}
+	if (r->hash)
+		sha256_update(r->hash, data, n);
+	r->got += (int64_t)n;
+	if (r->progress)
+		r->progress(r->got, r->total >= 0 ? r->total : r->clen, r->parg);
+	return n;
+}
+
+static size_t
+on_read(char *data, size_t size, size_t n, void *arg)
+{
+	struct req *r = arg;
+	size_t left = r->len - r->upos;
+
+	n *= size;
+	if (n > left)
+		n = left;
+	memcpy(data, (const char *)r->body + r->upos, n);
+	r->upos += n;
+	return n;
+}
+
+/* curl rewinds a body to send it again (on a connection found closed) */
+static int
+on_seek(void *arg, curl_off_t off, int origin)
+{
+	struct req *r = arg;
+
+	if (origin != SEEK_SET || off < 0 || (size_t)off > r->len)
+		return CURL_SEEKFUNC_FAIL;
+	r->upos = (size_t)off;
+	return CURL_SEEKFUNC_OK;
+}
+
+/* Text of the XML element tag (first one) of s into out, entities decoded; 0 or -1. */
+static int
+xml_text(const char *s, const char *end, const char *tag, struct sbuf *out)
+{
+	char open[64], close[64];
+	const char *p, *q;
+	size_t ol;
+
+	snprintf(open, sizeof(open), "<%s", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	ol = strlen(open);
+	sbuf_reset(out);
+	for (p = s; (p = strstr(p, open)) && p < end; p += ol)
+		if (p[ol] == '>' || p[ol] == ' ')
+			break;
+	if (!p || p >= end || !(p = strchr(p, '>')) || !(q = strstr(++p, close)) || q > end)
+		return -1;
+	while (p < q) {
+		static const struct kv ents[] = { { "&amp;", "&" }, { "&lt;", "<" },
+			{ "&gt;", ">" }, { "&quot;", "\"" }, { "&apos;", "'" } };
+		size_t i;
+
+		if (*p == '&') {
+			for (i = 0; i < sizeof(ents) / sizeof(ents[0]); i++)
+				if (!strncmp(p, ents[i].k, strlen(ents[i].k)))
+					break;
+			if (i < sizeof(ents) / sizeof(ents[0])) {
+				sbuf_adds(out, ents[i].v);
+				p += strlen(ents[i].k);
+				continue;
+			}
+			if (p[1] == '#') {
+				long c = p[2] == 'x' ? strtol(p + 3, NULL, 16) : strtol(p + 2, NULL, 10);
+				const char *sc = strchr(p, ';');
+
+				if (sc && sc < q && c > 0 && c < 128) {
+					sbuf_addc(out, (char)c);
+					p = sc + 1;
+					continue;
+				}
+			}
+		}
+		sbuf_addc(out, *p++);
+	}
+	return 0;
+}
+
+/* Sign r (Shared Key) or add the SAS, and run it once. 0 with r->status, or STORE_ERR. */
+static int
+az_once(struct store *st, struct req *r)
+{
+	struct az *a = st->priv;
+	const struct http_curl *cu = a->cu;
+	struct sbuf url, path, sts, tmp;
+	struct curl_slist *hl = NULL;
+	struct kv hs[8], qs[6];
+	char date[64], cerr[CURL_ERROR_SIZE] = "", clen[32], *line;
+	struct tm tm;
+	time_t now = time(NULL);
+	CURLcode rc;
+	int i, nh;
+
+	r->status = 0;
+	r->clen = r->total = r->retry_after = -1;
+	r->code[0] = '\0';
+	r->upos = 0;
+	r->got = 0;
+	r->sink_failed = 0;
+	sbuf_reset(&r->err);
+	sbuf_init(&url, 1 << 16);
+	sbuf_init(&path, 1 << 16);
+	sbuf_init(&sts, 1 << 16);
+	sbuf_init(&tmp, 1 << 16);
+
+	/* the path as sent, which Shared Key signs as it is (still encoded) */
+	sbuf_adds(&path, a->base_path);
+	sbuf_addc(&path, '/');
+	sbuf_adds(&path, a->container);
+	if (r->path) {
+		sbuf_addc(&path, '/');
+		sbuf_adds(&tmp, a->prefix);
+		sbuf_adds(&tmp, r->path);
+		pct(&path, tmp.buf, 1);
+	}
+	sbuf_adds(&url, a->endpoint);
+	sbuf_add(&url, path.buf + strlen(a->base_path), path.len - strlen(a->base_path));
+	memcpy(qs, r->q, sizeof(qs));
+	qsort(qs, (size_t)r->nq, sizeof(qs[0]), cmp_kv);
+	for (i = 0; i < r->nq; i++) {
+		sbuf_addc(&url, i ? '&' : '?');
+		sbuf_adds(&url, qs[i].k);
+		sbuf_addc(&url, '=');
+		pct(&url, qs[i].v, 0);
+	}
+	if (a->sas && !a->keylen) {
+		sbuf_addc(&url, r->nq ? '&' : '?');
+		sbuf_adds(&url, a->sas);
+	}
+
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	memcpy(hs, r->h, sizeof(r->h));
+	nh = r->nh;
+	hs[nh].k = "x-ms-date";
+	hs[nh++].v = date;
+	hs[nh].k = "x-ms-version";
+	hs[nh++].v = AZ_VERSION;
+	qsort(hs, (size_t)nh, sizeof(hs[0]), cmp_kv);
+	for (i = 0; i < nh; i++) {
+		line = xasprintf("%s: %s", hs[i].k, hs[i].v);
+		hl = cu->slist_append(hl, line);
+		free(line);
+	}
+	if (r->if_match) {
+		line = xasprintf("If-Match: %s", r->if_match);
+		hl = cu->slist_append(hl, line);
+		free(line);
+	}
+	if (r->if_none_match) {
+		line = xasprintf("If-None-Match: %s", r->if_none_match);
+		hl = cu->slist_append(hl, line);
+		free(line);
+	}
+	/* nothing unsigned: no Content-Type of curl's, no Expect: 100-continue */
+	hl = cu->slist_append(hl, "Content-Type:");
+	hl = cu->slist_append(hl, "Expect:");
+	hl = cu->slist_append(hl, "Accept:");
+
+	if (a->keylen) {
+		br_hmac_key_context kc;
+		br_hmac_context hc;
+		unsigned char mac[32];
+		char b64[BASE64_LEN(32)];
+		int put = !strcmp(r->verb, "PUT");
+
+		/* Content-Length is empty when 0 */
+		snprintf(clen, sizeof(clen), "%zu", r->len);
+		sbuf_addf(&sts, "%s\n\n\n%s\n\n\n\n\n%s\n%s\n\n\n", r->verb,
+		    put && r->len ? clen : "", r->if_match ? r->if_match : "",
+		    r->if_none_match ? r->if_none_match : "");
+		for (i = 0; i < nh; i++)
+			sbuf_addf(&sts, "%s:%s\n", hs[i].k, hs[i].v);
+		sbuf_addf(&sts, "/%s%s", a->account, path.buf);
+		for (i = 0; i < r->nq; i++)
+			sbuf_addf(&sts, "\n%s:%s", qs[i].k, qs[i].v);
+		br_hmac_key_init(&kc, &br_sha256_vtable, a->key, a->keylen);
+		br_hmac_init(&hc, &kc, 0);
+		br_hmac_update(&hc, sts.buf, sts.len);
+		br_hmac_out(&hc, mac);
+		base64_encode(mac, sizeof(mac), b64);
+		line = xasprintf("Authorization: SharedKey %s:%s", a->account, b64);
+		hl = cu->slist_append(hl, line);
+		free(line);
+	}
+
+	cu->easy_reset(a->h);
+	cu->easy_setopt(a->h, CURLOPT_URL, url.buf);
+	cu->easy_setopt(a->h, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(a->h, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(a->h, CURLOPT_CONNECTTIMEOUT, 30L);
+	cu->easy_setopt(a->h, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	cu->easy_setopt(a->h, CURLOPT_LOW_SPEED_TIME, 60L);
+	cu->easy_setopt(a->h, CURLOPT_USERAGENT, "xt/1");
+	cu->easy_setopt(a->h, CURLOPT_ERRORBUFFER, cerr);
+	cu->easy_setopt(a->h, CURLOPT_HTTPHEADER, hl);
+	cu->easy_setopt(a->h, CURLOPT_HEADERFUNCTION, on_header);
+	cu->easy_setopt(a->h, CURLOPT_HEADERDATA, r);
+	cu->easy_setopt(a->h, CURLOPT_WRITEFUNCTION, on_body);
+	cu->easy_setopt(a->h, CURLOPT_WRITEDATA, r);
+	if (a->https) {
+		if (a->ca.path) {
+			cu->easy_setopt(a->h, CURLOPT_CAINFO, a->ca.path);
+		} else {
+			struct curl_blob blob = { (void *)a->ca.blob, a->ca.len, CURL_BLOB_COPY };
+
+			cu->easy_setopt(a->h, CURLOPT_CAINFO_BLOB, &blob);
+		}
+	}
+	if (!strcmp(r->verb, "HEAD")) {
+		cu->easy_setopt(a->h, CURLOPT_NOBODY, 1L);
+	} else if (!strcmp(r->verb, "PUT")) {
+		cu->easy_setopt(a->h, CURLOPT_UPLOAD, 1L);
+		cu->easy_setopt(a->h, CURLOPT_READFUNCTION, on_read);
+		cu->easy_setopt(a->h, CURLOPT_READDATA, r);
+		cu->easy_setopt(a->h, CURLOPT_SEEKFUNCTION, on_seek);
+		cu->easy_setopt(a->h, CURLOPT_SEEKDATA, r);
+		cu->easy_setopt(a->h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)r->len);
+	} else if (strcmp(r->verb, "GET")) {
+		cu->easy_setopt(a->h, CURLOPT_CUSTOMREQUEST, r->verb);
+	}
+	rc = r->curl_rc = cu->easy_perform(a->h);
+	cu->slist_free_all(hl);
+	{
+		long nconn = 0;
+
+		/*
+		 * curl itself sends a request again when the connection it meant
+		 * to use again closes before an answer: then it had to connect
+		 * anew although one was open, and the first send may have been done
+		 */
+		if (cu->easy_getinfo(a->h, CURLINFO_NUM_CONNECTS, &nconn) == CURLE_OK &&
+		    nconn > 0 && a->conn_open)
+			r->retried = 1;
+		a->conn_open = rc == CURLE_OK;
+	}
+	sbuf_release(&path);
+	sbuf_release(&sts);
+	sbuf_release(&tmp);
+	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->sink_failed)) {
+		/* the URL without its query: a SAS is never in a message */
+		url.buf[strcspn(url.buf, "?")] = '\0';
+		store_fail(st, STORE_ERR, "cannot reach %s: %s", a->endpoint,
+		    *cerr ? cerr : cu->easy_strerror(rc));
+		sbuf_release(&url);
+		return STORE_ERR;
+	}
+	sbuf_release(&url);
+	if (!r->code[0] && r->err.len) {
+		sbuf_init(&tmp, 256);
+		if (xml_text(r->err.buf, r->err.buf + r->err.len, "Code", &tmp) == 0 &&
+		    tmp.len < sizeof(r->code))
+			memcpy(r->code, tmp.buf, tmp.len + 1);
+		sbuf_release(&tmp);
+	}
+	return 0;
+}
+
+static void req_h(struct req *r, const char *k, const char *v);
+
+/* Whether a failure may pass: the server was busy, or the connection failed. */
+static int
+transient(const struct req *r, int rc)
+{
+	if (rc < 0)
+		return r->curl_rc == CURLE_COULDNT_CONNECT || r->curl_rc == CURLE_SEND_ERROR ||
+		    r->curl_rc == CURLE_RECV_ERROR || r->curl_rc == CURLE_GOT_NOTHING ||
+		    r->curl_rc == CURLE_PARTIAL_FILE || r->curl_rc == CURLE_OPERATION_TIMEDOUT;
+	return r->status == 408 || r->status == 429 || r->status == 500 || r->status == 502 ||
+	    r->status == 503 || r->status == 504;
+}
+
+/*
+ * Run r, again after a transient failure (a->retries more times at most),
+ * waiting a random time below a bound that doubles from 100 ms up to 8 s,
+ * or what Retry-After asks (up to 30 s). What a try gave the sink is
+ * dropped before the next. A request sent twice has r->retried set: its
+ * first may have been done, which the caller sorts out.
+ */
+static int
+az_do(struct store *st, struct req *r)
+{
+	struct az *a = st->priv;
+	size_t out0 = r->out ? r->out->len : 0;
+	int tries, rc;
+
+	r->retried = 0;
+	for (tries = 0; ; tries++) {
+		long ms;
+
+		rc = az_once(st, r);
+		if (!transient(r, rc) || tries >= a->retries)
+			break;
+		if (r->out) {
+			r->out->len = out0;
+			r->out->buf[out0] = '\0';
+		}
+		if (r->outfd >= 0 && r->got > 0) {
+			if (ftruncate(r->outfd, 0) < 0 || lseek(r->outfd, 0, SEEK_SET) < 0)
+				break;
+			if (r->hash)
+				sha256_init(r->hash);
+		}
+		ms = 100L << (tries < 7 ? tries : 7);
+		ms = ms / 2 + random() % (ms / 2 + 1);
+		if (r->retry_after >= 0)
+			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
+		usleep((useconds_t)ms * 1000);
+		r->retried = 1;
+	}
+	if (rc < 0 && tries > 0) {
+		char keep[sizeof(st->err)];
+
+		memcpy(keep, st->err, sizeof(keep));
+		store_fail(st, rc, "%s (%d tries)", keep, tries + 1);
+	}
+	return rc;
+}
+
+/* Whether the len bytes at off of path are buf: a retried write that was done. */
+static int
+landed(struct store *st, const char *path, int64_t off, const void *buf, size_t len)
+{
+	struct sbuf got;
+	struct req r;
+	char range[64];
+	int same;
+
+	snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off,
+	    (long long)(off + (int64_t)len - 1));
+	memset(&r, 0, sizeof(r));
+	r.verb = "GET";
+	r.path = path;
+	r.outfd = -1;
+	sbuf_init(&r.err, ERRBODY_MAX + 1);
+	sbuf_init(&got, len + 1);
+	if (len)
+		req_h(&r, "x-ms-range", range);
+	r.out = &got;
+	same = az_do(st, &r) == 0 && (r.status == 200 || r.status == 206) && got.len == len &&
+	    !memcmp(got.buf, buf, len);
+	sbuf_release(&got);
+	sbuf_release(&r.err);
+	return same;
+}
+
+static void
+req_init(struct req *r, const char *verb, const char *path)
+{
+	memset(r, 0, sizeof(*r));
+	r->verb = verb;
+	r->path = path;
+	r->outfd = -1;
+	sbuf_init(&r->err, ERRBODY_MAX + 1);
+}
+
+static void
+req_q(struct req *r, const char *k, const char *v)
+{
+	r->q[r->nq].k = k;
+	r->q[r->nq++].v = v;
+}
+
+static void
+req_h(struct req *r, const char *k, const char *v)
+{
+	r->h[r->nh].k = k;
+	r->h[r->nh++].v = v;
+}
+
+/*
+ * The message and code of a request that got status r->status: "cannot
+ * WHAT 'PATH': why". A 403 says which credential was refused and how.
+ */
+static int
+az_fail(struct store *st, struct req *r, const char *what, const char *path)
+{
+	struct az *a = st->priv;
+	const char *p = path ? path : "";
+	const char *c = r->code;
+	struct sbuf msg;
+	int rc;
+
+	if (r->status == 404 && strcmp(c, "ContainerNotFound") && path)
+		return store_fail(st, STORE_ENOENT, "cannot %s '%s': no such object", what, p);
+	if (r->status == 404)
+		return store_fail(st, STORE_ERR, "cannot %s '%s': container '%s' of account '%s' "
+		    "does not exist", what, p, a->container, a->account);
+	if (r->status == 409 && !strcmp(c, "BlobAlreadyExists"))
+		return store_fail(st, STORE_EXIST, "cannot create '%s': it exists already", p);
+	if (r->status == 412)
+		return store_fail(st, STORE_ECONFLICT, "cannot %s '%s': it changed meanwhile",
+		    what, p);
+	if (r->status == 403) {
+		if (a->keylen)
+			return store_fail(st, STORE_ERR, "cannot %s '%s': the account key of '%s' "
+			    "was refused (%s): check AccountKey or AZURE_STORAGE_KEY", what, p,
+			    a->account, *c ? c : "403 Forbidden");
+		if (a->sas_expiry && a->sas_expiry <= time_now_ms()) {
+			char iso[32];
+
+			time_iso(a->sas_expiry, iso, sizeof(iso));
+			return store_fail(st, STORE_ERR, "cannot %s '%s': the SAS token expired "
+			    "at %s", what, p, iso);
+		}
+		if (!strncmp(c, "Authorization", 13) && strcmp(c, "AuthorizationFailure"))
+			return store_fail(st, STORE_ERR, "cannot %s '%s': the SAS token does not "
+			    "allow it (%s; its permissions sp=%s)", what, p, c,
+			    *a->sas_perm ? a->sas_perm : "none");
+		return store_fail(st, STORE_ERR, "cannot %s '%s': the SAS token was refused (%s): "
+		    "check its signature, start and expiry", what, p, *c ? c : "403 Forbidden");
+	}
+	/* the server's own words, first line */
+	sbuf_init(&msg, 1024);
+	if (r->err.len)
+		xml_text(r->err.buf, r->err.buf + r->err.len, "Message", &msg);
+	if (msg.len)
+		msg.buf[strcspn(msg.buf, "\r\n")] = '\0';
+	rc = store_fail(st, STORE_ERR, "cannot %s '%s': HTTP %ld%s%s%s%s", what, p, r->status,
+	    *c ? " " : "", c, msg.len ? ": " : "", msg.len ? msg.buf : "");
+	sbuf_release(&msg);
+	return rc;
+}
+
+static int
+ok(const struct req *r)
+{
+	return r->status >= 200 && r->status <= 299;
+}
+
+static void
+az_close(struct store *st)
+{
+	struct az *a = st->priv;
+
+	if (!a)
+		return;
+	if (a->h)
+		a->cu->easy_cleanup(a->h);
+	free(a->account);
+	free(a->container);
+	free(a->prefix);
+	free(a->endpoint);
+	free(a->sas);
+	free(a->app_path);
+	memset(a->key, 0, sizeof(a->key));
+	free(a);
+}
+
+/* A random block ID prefix: every block of one upload has an ID of the same length. */
+static void
+block_id(char *out, unsigned tag, unsigned n)
+{
+	char raw[32];
+
+	snprintf(raw, sizeof(raw), "xt%08x-%06u", tag, n);
+	base64_encode(raw, strlen(raw), out);
+}
+
+/* Put Block List of the blocks tag 0..n-1, with the conditions and the hash. */
+static int
+put_block_list(struct store *st, const char *path, unsigned tag, unsigned n, const char *hex,
+    const char *if_match, const char *if_none_match)
+{
+	struct sbuf xml;
+	struct req r;
+	char id[64];
+	unsigned i;
+	int rc = 0;
+
+	sbuf_init(&xml, SIZE_MAX);
+	sbuf_adds(&xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?><BlockList>");
+	for (i = 0; i < n; i++) {
+		block_id(id, tag, i);
+		sbuf_addf(&xml, "<Latest>%s</Latest>", id);
+	}
+	sbuf_adds(&xml, "</BlockList>");
+	req_init(&r, "PUT", path);
+	req_q(&r, "comp", "blocklist");
+	req_h(&r, "x-ms-meta-sha256", hex);
+	r.if_match = if_match;
+	r.if_none_match = if_none_match;
+	r.body = xml.buf;
+	r.len = xml.len;
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+		rc = az_fail(st, &r, if_none_match ? "create" : "put", path);
+	sbuf_release(&r.err);
+	sbuf_release(&xml);
+	return rc;
+}
+
+static int
+put_block(struct store *st, const char *path, unsigned tag, unsigned n, const void *buf,
+    size_t len)
+{
+	struct req r;
+	char id[64];
+	int rc;
+
+	block_id(id, tag, n);
+	req_init(&r, "PUT", path);
+	req_q(&r, "comp", "block");
+	req_q(&r, "blockid", id);
+	r.body = buf;
+	r.len = len;
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+		rc = az_fail(st, &r, "put", path);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+/* Put from memory: one Put Blob, or blocks then a list; the conditions apply to the whole. */
+static int
+put_mem(struct store *st, const char *path, const void *buf, size_t len, const char *if_match,
+    const char *if_none_match)
+{
+	struct az *a = st->priv;
+	char hex[65];
+	struct req r;
+	int rc;
+
+	sha256_buf(buf, len, hex);
+	if ((int64_t)len > a->put_max) {
+		unsigned tag = (unsigned)random(), n = 0;
+		size_t off;
+
+		for (off = 0; off < len; off += (size_t)a->block, n++)
+			if ((rc = put_block(st, path, tag, n, (const char *)buf + off,
+			    len - off < (size_t)a->block ? len - off : (size_t)a->block)) < 0)
+				return rc;
+		return put_block_list(st, path, tag, n, hex, if_match, if_none_match);
+	}
+	req_init(&r, "PUT", path);
+	req_h(&r, "x-ms-blob-type", "BlockBlob");
+	req_h(&r, "x-ms-meta-sha256", hex);
+	r.if_match = if_match;
+	r.if_none_match = if_none_match;
+	r.body = buf;
+	r.len = len;
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
+		/* a condition that failed on a second try: maybe the first was done */
+		if (r.retried && (r.status == 409 || r.status == 412) &&
+		    landed(st, path, 0, buf, len))
+			rc = 0;
+		else
+			rc = az_fail(st, &r, if_none_match ? "create" : "put", path);
+	}
+	sbuf_release(&r.err);
+	return rc;
+}
+
+static int
+az_put(struct store *st, const char *path, const void *buf, size_t len)
+{
+	return put_mem(st, path, buf, len, NULL, NULL);
+}
+
+static int
+az_create(struct store *st, const char *path, const void *buf, size_t len)
+{
+	return put_mem(st, path, buf, len, NULL, "*");
+}
+
+static int az_stat(struct store *st, const char *path, struct store_stat *sst);
+
+static int
+az_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
+{
+	int rc = put_mem(st, path, buf, len, ver, NULL);
+
+	if (rc == STORE_ECONFLICT) {
+		struct store_stat sst;
+		char keep[sizeof(st->err)];
+
+		memcpy(keep, st->err, sizeof(keep));
+		if (az_stat(st, path, &sst) == STORE_ENOENT)
+			return store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path);
+		memcpy(st->err, keep, sizeof(keep));
+	}
+	return rc;
+}
+
+static int
+az_put_file(struct store *st, const char *path, const char *local, char *sha, store_progress_fn
+    progress, void *arg)
+{
+	struct az *a = st->priv;
+	struct sha256 h;
+	struct stat sb;
+	char hex[65];
+	unsigned char *buf;
+	unsigned tag = (unsigned)random(), n = 0;
+	int64_t done = 0;
+	int fd, rc = 0;
+
+	if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0)
+		return store_fail(st, STORE_ERR, "cannot open '%s': %s", local, strerror(errno));
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return store_fail(st, STORE_ERR, "cannot put '%s': not a regular file", local);
+	}
+	buf = xmalloc((size_t)(sb.st_size <= a->put_max ? (sb.st_size ? sb.st_size : 1) : a->block));
+	sha256_init(&h);
+	for (;;) {
+		size_t want = sb.st_size <= a->put_max ? (size_t)sb.st_size : (size_t)a->block, got = 0;
+		ssize_t k = 1;
+
+		while (got < want && (k = read(fd, buf + got, want - got)) > 0)
+			got += (size_t)k;
+		if (k < 0) {
+			rc = store_fail(st, STORE_ERR, "cannot read '%s': %s", local, strerror(errno));
+			break;
+		}
+		if (sb.st_size <= a->put_max) {
+			/* small: one Put Blob (a file that grew meanwhile is cut where it was) */
+			rc = put_mem(st, path, buf, got, NULL, NULL);
+			sha256_update(&h, buf, got);
+			done = (int64_t)got;
+			break;
+		}
+		if (got == 0 && n > 0)
+			break;
+		sha256_update(&h, buf, got);
+		if ((rc = put_block(st, path, tag, n++, buf, got)) < 0)
+			break;
+		done += (int64_t)got;
+		if (progress)
+			progress(done, sb.st_size, arg);
+		if (got < want)
+			break;
+	}
+	close(fd);
+	free(buf);
+	sha256_hex(&h, hex);
+	if (rc == 0 && sb.st_size > a->put_max)
+		rc = put_block_list(st, path, tag, n, hex, NULL, NULL);
+	if (rc == 0) {
+		if (progress)
+			progress(done, done, arg);
+		if (sha)
+			memcpy(sha, hex, 65);
+	}
+	return rc;
+}
+
+static int
+az_stat(struct store *st, const char *path, struct store_stat *sst)
+{
+	struct req r;
+	int rc;
+
+	req_init(&r, "HEAD", path);
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+		rc = az_fail(st, &r, "stat", path);
+	if (rc == 0) {
+		sst->size = r.clen;
+		sst->mtime_ms = r.mtime_ms;
+		memcpy(sst->sha256, r.sha, sizeof(r.sha));
+	}
+	sbuf_release(&r.err);
+	return rc;
+}
+
+/* Create an empty Append Blob unless one exists: 0, or an error (not STORE_EXIST). */
+static int
+append_create(struct store *st, const char *path)
+{
+	struct req r;
+	int rc;
+
+	req_init(&r, "PUT", path);
+	req_h(&r, "x-ms-blob-type", "AppendBlob");
+	r.if_none_match = "*";
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.status == 409 &&
+	    !strcmp(r.code, "BlobAlreadyExists")))
+		rc = az_fail(st, &r, "append to", path);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+static int
+az_append(struct store *st, const char *path, const void *buf, size_t len)
+{
+	struct az *a = st->priv;
+	int64_t pos = -1;
+	int tries, rc = 0;
+
+	if (len > APPEND_MAX)
+		return store_fail(st, STORE_EINVAL, "cannot append %zu bytes to '%s' at once: at "
+		    "most %zu", len, path, APPEND_MAX);
+	if (a->app_path && !strcmp(a->app_path, path))
+		pos = a->app_pos;
+	free(a->app_path);
+	a->app_path = NULL;
+	for (tries = 0; tries < APPEND_TRIES; tries++) {
+		struct req r;
+		char at[32];
+
+		if (pos < 0) {
+			req_init(&r, "HEAD", path);
+			rc = az_do(st, &r);
+			if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+				sbuf_release(&r.err);
+				if ((rc = append_create(st, path)) < 0)
+					return rc;
+				continue;
+			}
+			if (rc == 0 && !ok(&r))
+				rc = az_fail(st, &r, "append to", path);
+			else if (rc == 0 && strcmp(r.blobtype, "AppendBlob"))
+				rc = store_fail(st, STORE_ERR, "cannot append to '%s': it was put "
+				    "whole (a %s), not appended to", path, r.blobtype);
+			pos = r.clen;
+			sbuf_release(&r.err);
+			if (rc < 0)
+				return rc;
+		}
+		if (len == 0)
+			break;
+		snprintf(at, sizeof(at), "%lld", (long long)pos);
+		req_init(&r, "PUT", path);
+		req_q(&r, "comp", "appendblock");
+		req_h(&r, "x-ms-blob-condition-appendpos", at);
+		r.body = buf;
+		r.len = len;
+		rc = az_do(st, &r);
+		if (rc == 0 && r.status == 412 && r.retried && landed(st, path, pos, buf, len)) {
+			/* the first try was done, its answer lost: the bytes are there once */
+			sbuf_release(&r.err);
+			pos += (int64_t)len;
+			break;
+		}
+		if (rc == 0 && (r.status == 412 || (r.status == 404 &&
+		    strcmp(r.code, "ContainerNotFound")))) {
+			/*
+			 * another appender was first (or the blob went): read its size
+			 * again, after a random wait that grows, so that many appenders
+			 * do not keep meeting
+			 */
+			sbuf_release(&r.err);
+			pos = -1;
+			usleep((useconds_t)(random() % (1000L << (tries < 7 ? tries : 7))));
+			continue;
+		}
+		if (rc == 0 && !ok(&r))
+			rc = az_fail(st, &r, "append to", path);
+		sbuf_release(&r.err);
+		if (rc < 0)
+			return rc;
+		pos += (int64_t)len;
+		break;
+	}
+	if (tries == APPEND_TRIES)
+		return store_fail(st, STORE_ERR, "cannot append to '%s': other appenders always "
+		    "came first (%d tries)", path, APPEND_TRIES);
+	a->app_path = xstrdup(path);
+	a->app_pos = pos;
+	return 0;
+}
+
+/* GET path (a range when off > 0 or len >= 0) into r's sink; 416 is an empty answer. */
+static int
+get_into(struct store *st, struct req *r, const char *path, int64_t off, int64_t len)
+{
+	char range[64];
+	int rc;
+
+	if (off > 0 || len >= 0) {
+		if (len >= 0)
+			snprintf(range, sizeof(range), "bytes=%lld-%lld", (long long)off,
+			    (long long)(off + len - 1));
+		else
+			snprintf(range, sizeof(range), "bytes=%lld-", (long long)off);
+		req_h(r, "x-ms-range", range);
+	}
+	if ((rc = az_do(st, r)) < 0)
+		return rc;
+	if (r->status == 416)
+		return 0;
+	if (r->sink_failed)
+		return store_fail(st, STORE_ERR, "cannot get '%s': %s", path,
+		    strerror(r->sink_errno));
+	return ok(r) ? 0 : az_fail(st, r, "get", path);
+}
+
+static int
+az_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out)
+{
+	struct req r;
+	int rc;
+
+	if (len == 0) {
+		struct store_stat sst;
+
+		return az_stat(st, path, &sst);
+	}
+	req_init(&r, "GET", path);
+	r.out = out;
+	rc = get_into(st, &r, path, off, len);
+	if (rc < 0)
+		sbuf_reset(out);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+static int
+az_get_ver(struct store *st, const char *path, struct sbuf *out, char *ver)
+{
+	struct req r;
+	int rc;
+
+	req_init(&r, "GET", path);
+	r.out = out;
+	if ((rc = get_into(st, &r, path, 0, -1)) == 0) {
+		if (!r.etag[0])
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': the answer has no ETag",
+			    path);
+		else
+			memcpy(ver, r.etag, strlen(r.etag) + 1);
+	}
+	if (rc < 0)
+		sbuf_reset(out);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+static int
+az_get_file(struct store *st, const char *path, const char *local, char *sha, store_progress_fn
+    progress, void *arg)
+{
+	struct sha256 h;
+	struct req r;
+	char hex[65], *tmp = NULL;
+	const char *written;
+	int fd, rc;
+
+	/* as the folder store: a new file in place, an existing one through a temporary */
+	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		tmp = xasprintf("%s.xt-tmp.%ld", local, (long)getpid());
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	}
+	if (fd < 0) {
+		rc = store_fail(st, STORE_ERR, "cannot create '%s': %s", local, strerror(errno));
+		free(tmp);
+		return rc;
+	}
+	written = tmp ? tmp : local;
+	sha256_init(&h);
+	req_init(&r, "GET", path);
+	r.outfd = fd;
+	r.hash = &h;
+	r.progress = progress;
+	r.parg = arg;
+	rc = get_into(st, &r, path, 0, -1);
+	if (close(fd) < 0 && rc == 0)
+		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local, strerror(errno));
+	sha256_hex(&h, hex);
+	if (rc == 0 && r.clen >= 0 && r.got != r.clen)
+		rc = store_fail(st, STORE_ERR, "cannot get '%s': %lld of %lld bytes came", path,
+		    (long long)r.got, (long long)r.clen);
+	if (rc == 0 && r.sha[0] && strcmp(r.sha, hex))
+		rc = store_fail(st, STORE_ECORRUPT, "'%s': content does not match its sha256 %s",
+		    path, r.sha);
+	if (rc == 0 && tmp && rename(tmp, local) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot rename to '%s': %s", local, strerror(errno));
+	if (rc < 0)
+		unlink(written);
+	else if (sha)
+		memcpy(sha, hex, 65);
+	sbuf_release(&r.err);
+	free(tmp);
+	return rc;
+}
+
+static int
+az_del(struct store *st, const char *path)
+{
+	struct az *a = st->priv;
+	struct req r;
+	int rc;
+
+	if (a->app_path && !strcmp(a->app_path, path)) {
+		free(a->app_path);
+		a->app_path = NULL;
+	}
+	req_init(&r, "DELETE", path);
+	/* a 404 on a second try: the first one deleted it */
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 404))
+		rc = az_fail(st, &r, "delete", path);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+struct ent {
+	char *path;
+	int64_t size, mtime_ms;
+	int is_dir;
+};
+
+/* The store's order: by name, '/' before every other byte (a folder where its name sorts). */
+static int
+order_key(unsigned char c)
+{
+	return c == 0 ? 0 : c == '/' ? 1 : c + 1;
+}
+
+static int
+cmp_ent(const void *x, const void *y)
+{
+	const unsigned char *a = (const unsigned char *)((const struct ent *)x)->path;
+	const unsigned char *b = (const unsigned char *)((const struct ent *)y)->path;
+
+	for (; *a && *a == *b; a++, b++)
+		;
+	return order_key(*a) - order_key(*b);
+}
+
+static int
+az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
+{
+	struct az *a = st->priv;
+	struct sbuf body, name, val, marker, full;
+	struct ent *ents = NULL;
+	size_t n = 0, cap = 0, i, pl = strlen(a->prefix);
+	int rc = 0;
+
+	sbuf_init(&body, SBUF_MAX_DEFAULT);
+	sbuf_init(&name, 1 << 16);
+	sbuf_init(&val, 1 << 16);
+	sbuf_init(&marker, 1 << 16);
+	sbuf_init(&full, 1 << 16);
+	sbuf_adds(&full, a->prefix);
+	sbuf_adds(&full, prefix);
+	do {
+		struct req r;
+		const char *p, *end;
+
+		req_init(&r, "GET", NULL);
+		req_q(&r, "restype", "container");
+		req_q(&r, "comp", "list");
+		if (full.len)
+			req_q(&r, "prefix", full.buf);
+		if (!recursive)
+			req_q(&r, "delimiter", "/");
+		if (marker.len)
+			req_q(&r, "marker", marker.buf);
+		sbuf_reset(&body);
+		r.out = &body;
+		if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+			rc = az_fail(st, &r, "list", prefix);
+		else if (rc == 0 && r.sink_failed)
+			rc = store_fail(st, STORE_ERR, "cannot list '%s': the answer is too long",
+			    prefix);
+		sbuf_release(&r.err);
+		if (rc < 0)
+			goto out;
+		end = body.buf + body.len;
+		for (p = body.buf; (p = strstr(p, "<Blob")) && p < end; ) {
+			const char *s = p, *e;
+			int dir = !strncmp(p, "<BlobPrefix>", 12);
+
+			if (strncmp(p, "<Blob>", 6) && !dir) {
+				p += 5;
+				continue;
+			}
+			e = strstr(p, dir ? "</BlobPrefix>" : "</Blob>");
+			if (!e || xml_text(s, e, "Name", &name) < 0) {
+				rc = store_fail(st, STORE_ERR, "cannot list '%s': a malformed answer",
+				    prefix);
+				goto out;
+			}
+			p = e;
+			if (name.len < pl || strncmp(name.buf, a->prefix, pl) || name.len == pl)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				ents = xrealloc(ents, cap * sizeof(*ents));
+			}
+			ents[n].path = xstrdup(name.buf + pl);
+			ents[n].is_dir = dir;
+			ents[n].size = 0;
+			ents[n].mtime_ms = 0;
+			if (!dir && xml_text(s, e, "Content-Length", &val) == 0)
+				ents[n].size = strtoll(val.buf, NULL, 10);
+			if (!dir && xml_text(s, e, "Last-Modified", &val) == 0)
+				ents[n].mtime_ms = http_date(val.buf);
+			n++;
+		}
+		if (xml_text(body.buf, end, "NextMarker", &marker) < 0)
+			sbuf_reset(&marker);
+	} while (marker.len);
+	if (n)
+		qsort(ents, n, sizeof(*ents), cmp_ent);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct store_entry e = { ents[i].path, ents[i].size, ents[i].mtime_ms,
+			ents[i].is_dir };
+
+		rc = fn(&e, arg);
+	}
+out:
+	for (i = 0; i < n; i++)
+		free(ents[i].path);
+	free(ents);
+	sbuf_release(&body);
+	sbuf_release(&name);
+	sbuf_release(&val);
+	sbuf_release(&marker);
+	sbuf_release(&full);
+	return rc;
+}
+
+static int
+az_commit(struct store *st)
+{
+	(void)st;
+	return 0;
+}
+
+static const struct store_ops az_ops = {
+	.scheme = "az",
+	.put_ends_appends = 1,
+	.close = az_close,
+	.put = az_put,
+	.put_file = az_put_file,
+	.create = az_create,
+	.append = az_append,
+	.get = az_get,
+	.get_file = az_get_file,
+	.stat = az_stat,
+	.list = az_list,
+	.del = az_del,
+	.commit = az_commit,
+	.get_ver = az_get_ver,
+	.put_if = az_put_if,
+};
+
+/* The value of key (case ignored) in the connection string cs, or NULL. Caller frees. */
+static char *
+cs_get(const char *cs, const char *key)
+{
+	size_t kl = strlen(key);
+
+	while (*cs) {
+		size_t n = strcspn(cs, ";");
+
+		while (n && (*cs == ' ' || *cs == '\t')) {
+			cs++;
+			n--;
+		}
+		if (n > kl && !strncasecmp(cs, key, kl) && cs[kl] == '=')
+			return xstrndup(cs + kl + 1, n - kl - 1);
+		cs += n;
+		if (*cs)
+			cs++;
+	}
+	return NULL;
+}
+
+static int
+valid_account(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || n > 24)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!islower((unsigned char)s[i]) && !isdigit((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+static int
+valid_container(const char *s, size_t n)
+{
+	size_t i;
+
+	if (n < 3 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) ||
+		    (s[i] == '-' && s[i + 1] != '-')))
+			return 0;
+	return 1;
+}
+
+/* Fill a's credentials and endpoint from the environment; 0, or -1 with st's message. */
+static int
+az_creds(struct store *st, struct az *a)
+{
+	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	char *name = NULL, *key = NULL, *sas = NULL, *ep = NULL, *proto = NULL, *suffix = NULL;
+	const char *keysrc = "AZURE_STORAGE_KEY", *e;
+	int rc = -1;
+
+	if (cs && *cs) {
+		name = cs_get(cs, "AccountName");
+		key = cs_get(cs, "AccountKey");
+		sas = cs_get(cs, "SharedAccessSignature");
+		ep = cs_get(cs, "BlobEndpoint");
+		proto = cs_get(cs, "DefaultEndpointsProtocol");
+		suffix = cs_get(cs, "EndpointSuffix");
+		keysrc = "AccountKey of AZURE_STORAGE_CONNECTION_STRING";
+		if (name && strcmp(name, a->account)) {
+			store_fail(st, STORE_EINVAL, "AZURE_STORAGE_CONNECTION_STRING is for account "
+			    "'%s', not '%s'", name, a->account);
+			goto out;
+		}
+	}
+	/* a connection string without a credential takes the variables' */
+	if (!key && !sas) {
+		keysrc = "AZURE_STORAGE_KEY";
+		if ((e = getenv("AZURE_STORAGE_KEY")) && *e)
+			key = xstrdup(e);
+		else if ((e = getenv("AZURE_STORAGE_SAS_TOKEN")) && *e)
+			sas = xstrdup(e);
+		else {
+			store_fail(st, STORE_EINVAL, "no credential for account '%s': set "
+			    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
+			    "AZURE_STORAGE_SAS_TOKEN", a->account);
+			goto out;
+		}
+	}
+	if (key) {
+		long n = base64_decode(key, strlen(key), a->key, sizeof(a->key));
+
+		if (n <= 0) {
+			store_fail(st, STORE_EINVAL, "the account key (%s) is not base64", keysrc);
+			goto out;
+		}
+		a->keylen = (size_t)n;
+	} else {
+		char *v;
+
+		a->sas = xstrdup(sas + (*sas == '?'));
+		if ((v = query_get(a->sas, "sp"))) {
+			snprintf(a->sas_perm, sizeof(a->sas_perm), "%s", v);
+			free(v);
+		}
+		if ((v = query_get(a->sas, "se"))) {
+			a->sas_expiry = iso_date(v);
+			free(v);
+		}
+		if (!strstr(a->sas, "sig=")) {
+			store_fail(st, STORE_EINVAL, "the SAS token has no signature (sig=)");
+			goto out;
+		}
+	}
+	if (proto && strcmp(proto, "http") && strcmp(proto, "https")) {
+		store_fail(st, STORE_EINVAL, "DefaultEndpointsProtocol '%s' of "
+		    "AZURE_STORAGE_CONNECTION_STRING: expected http or https", proto);
+		goto out;
+	}
+	if (ep) {
+		size_t n = strlen(ep);
+
+		while (n && ep[n - 1] == '/')
+			ep[--n] = '\0';
+		if (strncmp(ep, "http://", 7) && strncmp(ep, "https://", 8)) {
+			store_fail(st, STORE_EINVAL, "BlobEndpoint '%s' of "
+			    "AZURE_STORAGE_CONNECTION_STRING: expected http:// or https://", ep);
+			goto out;
+		}
+		a->endpoint = ep;
+		ep = NULL;
+	} else {
+		a->endpoint = xasprintf("%s://%s.blob.%s", proto ? proto : "https", a->account,
+		    suffix ? suffix : "core.windows.net");
+	}
+	a->https = !strncmp(a->endpoint, "https://", 8);
+	e = a->endpoint + (a->https ? 8 : 7);
+	a->base_path = e + strcspn(e, "/");
+	rc = 0;
+out:
+	if (key)
+		memset(key, 0, strlen(key));
+	free(name);
+	free(key);
+	free(sas);
+	free(ep);
+	free(proto);
+	free(suffix);
+	return rc;
+}
+
+/* Create the container unless it exists: 0 or a code. */
+static int
+container_create(struct store *st)
+{
+	struct az *a = st->priv;
+	struct req r;
+	int rc;
+
+	req_init(&r, "PUT", NULL);
+	req_q(&r, "restype", "container");
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.status == 409 &&
+	    !strcmp(r.code, "ContainerAlreadyExists"))) {
+		if (r.status == 403 && !a->keylen)
+			rc = store_fail(st, STORE_ERR, "container '%s' of account '%s' does not "
+			    "exist, and the SAS token cannot create it (%s; sp=%s)", a->container,
+			    a->account, *r.code ? r.code : "403 Forbidden", a->sas_perm);
+		else
+			rc = az_fail(st, &r, "create container", a->container);
+	}
+	sbuf_release(&r.err);
+	return rc;
+}
+
+/*
+ * Open az://ACCOUNT/CONTAINER[/PREFIX]. Credentials, first found: the
+ * connection string AZURE_STORAGE_CONNECTION_STRING (AccountName,
+ * AccountKey or SharedAccessSignature, BlobEndpoint,
+ * DefaultEndpointsProtocol, EndpointSuffix), AZURE_STORAGE_KEY,
+ * AZURE_STORAGE_SAS_TOKEN. The store's marker xt-store.json is read, or
+ * made (with the container) when missing: one round trip when the store
+ * exists, and the credential is proven.
+ */
+struct store *
+store_azure_open(const char *url, char *err, size_t errlen)
+{
+	static const char marker[] = "{\"format\":1}\n";
+	struct store *st = xcalloc(1, sizeof(*st));
+	struct az *a = xcalloc(1, sizeof(*a));
+	const char *p = url + 5, *e;
+	struct sbuf meta;
+	const char *s;
+	size_t n;
+	int rc;
+
+	st->ops = &az_ops;
+	st->priv = a;
+	sbuf_init(&meta, 4096);
+	if (strchr(url, '?') || strchr(url, '@')) {
+		snprintf(err, errlen, "malformed store URL '%s': a credential does not belong in "
+		    "it: set AZURE_STORAGE_SAS_TOKEN, AZURE_STORAGE_KEY or "
+		    "AZURE_STORAGE_CONNECTION_STRING", url);
+		goto fail;
+	}
+	n = strcspn(p, "/");
+	if (!valid_account(p, n)) {
+		snprintf(err, errlen, "malformed store URL '%s': expected az://ACCOUNT/CONTAINER"
+		    "[/PREFIX], ACCOUNT of 3 to 24 lower-case letters and digits", url);
+		goto fail;
+	}
+	a->account = xstrndup(p, n);
+	p += n + (p[n] == '/');
+	n = strcspn(p, "/");
+	if (!valid_container(p, n)) {
+		snprintf(err, errlen, "malformed store URL '%s': CONTAINER must be 3 to 63 "
+		    "lower-case letters, digits and single hyphens inside", url);
+		goto fail;
+	}
+	a->container = xstrndup(p, n);
+	p += n + (p[n] == '/');
+	e = p + strlen(p);
+	while (e > p && e[-1] == '/')
+		e--;
+	if (e > p) {
+		char why[256], *pre = xstrndup(p, (size_t)(e - p));
+
+		if (name_path_check(pre, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "malformed store URL '%s': PREFIX %s", url, why);
+			free(pre);
+			goto fail;
+		}
+		a->prefix = xasprintf("%s/", pre);
+		free(pre);
+	} else {
+		a->prefix = xstrdup("");
+	}
+	st->url = *a->prefix ? xasprintf("az://%s/%s/%.*s", a->account, a->container,
+	    (int)strlen(a->prefix) - 1, a->prefix) : xasprintf("az://%s/%s", a->account,
+	    a->container);
+	if (az_creds(st, a) < 0) {
+		snprintf(err, errlen, "store '%s': %s", st->url, st->err);
+		goto fail;
+	}
+	a->put_max = PUT_MAX;
+	a->block = BLOCK;
+	a->retries = 6;
+	if ((s = getenv("XT_AZURE_RETRIES")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 0, 100, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_RETRIES '%s': expected a number from 0 to 100",
+			    s);
+			goto fail;
+		}
+		a->retries = (int)v;
+	}
+	/* for the tests: small blocks, to see many of them */
+	if ((s = getenv("XT_AZURE_BLOCK")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 1024, (int64_t)100 << 20, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_BLOCK '%s': expected bytes from 1024 to "
+			    "104857600", s);
+			goto fail;
+		}
+		a->put_max = a->block = v;
+	}
+	if (a->sas && a->sas_expiry && a->sas_expiry <= time_now_ms()) {
+		char iso[32];
+
+		time_iso(a->sas_expiry, iso, sizeof(iso));
+		snprintf(err, errlen, "store '%s': the SAS token expired at %s", st->url, iso);
+		goto fail;
+	}
+	if (a->https && ca_find(&a->ca, err, errlen) < 0)
+		goto fail;
+	a->cu = http_curl();
+	if (!(a->h = a->cu->easy_init()))
+		die("cannot make a libcurl handle");
+	srandom((unsigned)(getpid() ^ time_now_ms()));
+
+	rc = az_get(st, "xt-store.json", 0, -1, &meta);
+	if (rc == STORE_ERR && strstr(st->err, "container '")) {
+		if ((rc = container_create(st)) == 0)
+			rc = STORE_ENOENT;
+	}
+	if (rc == STORE_ENOENT) {
+		rc = az_create(st, "xt-store.json", marker, sizeof(marker) - 1);
+		if (rc == STORE_EXIST)
+			rc = 0;
+	} else if (rc == 0 && !strstr(meta.buf, "\"format\":1")) {
+		snprintf(err, errlen, "store '%s': unknown store format (this xt reads format 1)",
+		    st->url);
+		goto fail;
+	}
+	if (rc < 0) {
+		snprintf(err, errlen, "store '%s': %s", st->url, st->err);
+		goto fail;
+	}
+	sbuf_release(&meta);
+	return st;
+fail:
+	/* the URL itself may hold a secret */
+	if (errlen) {
+		char *r = redact(err);
+
+		snprintf(err, errlen, "%s", r);
+		free(r);
+	}
+	sbuf_release(&meta);
+	store_close(st);
+	return NULL;
+}

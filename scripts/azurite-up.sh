@@ -1,0 +1,91 @@
+#!/bin/sh
+# Azurite (Microsoft's Azure Storage emulator, blob service only) on a
+# free loopback port, for the tests of the Azure store. Strict: neither
+# --loose nor --skipApiVersionCheck, so xt must speak the REST API as
+# Azure documents it.
+#
+#   scripts/azurite-up.sh install       install into AZURITE_HOME when
+#                                       missing; print AZURITE_HOME
+#   scripts/azurite-up.sh start DIR     start it (installing first), data
+#                                       in memory; prints the endpoint
+#                                       http://127.0.0.1:PORT/devstoreaccount1
+#                                       once it answers
+#   scripts/azurite-up.sh stop DIR      stop it by the PID in DIR/azurite.pid
+#   scripts/azurite-up.sh status DIR    exit 0 when it runs
+#
+# DIR gets the PID, the port, the endpoint and the log. AZURITE_HOME
+# defaults to ${XDG_CACHE_HOME:-~/.cache}/xt-azurite/azurite-VERSION (npm
+# install, about a minute the first time). Clients use the emulator's
+# published account devstoreaccount1 and its key (Azurite's README; see
+# tests/t1200-store-azure.sh), through a connection string whose
+# BlobEndpoint is the endpoint printed.
+set -eu
+
+version=3.35.0
+home=${AZURITE_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/xt-azurite/azurite-$version}
+
+say() { echo "azurite-up: $*" >&2; }
+usage() { echo "usage: $0 install | start|stop|status DIR" >&2; exit 2; }
+
+install() {
+	if [ -x "$home/node_modules/.bin/azurite-blob" ] && [ -f "$home/.done" ]; then
+		return 0
+	fi
+	command -v node >/dev/null && command -v npm >/dev/null ||
+	    { say "node and npm are needed: scripts/deps.sh static"; return 1; }
+	say "installing azurite@$version into $home (about a minute)"
+	rm -rf "$home"
+	mkdir -p "$home"
+	echo '{"name":"xt-azurite","private":true}' >"$home/package.json"
+	(cd "$home" && npm install --no-audit --no-fund --loglevel=error \
+	    --cache "$home/.npm" "azurite@$version" >&2)
+	rm -rf "$home/.npm"
+	: >"$home/.done"
+}
+
+# a port nobody listens on now (Azurite then fails to listen if one takes it)
+free_port() {
+	node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
+}
+
+# any HTTP answer (403 to an unsigned request) means it is up
+answers() {
+	node -e 'require("http").get(process.argv[1],r=>process.exit(0)).on("error",()=>process.exit(1))' \
+	    "$1/devstoreaccount1?comp=list"
+}
+
+case ${1:-} in
+install) [ $# -eq 1 ] || usage; install; echo "$home"; exit 0 ;;
+start | stop | status) [ $# -eq 2 ] || usage ;;
+*) usage ;;
+esac
+dir=$2
+pidf=$dir/azurite.pid
+. "$(dirname "$0")/svc.sh"
+case $1 in
+stop) svc_stop; exit 0 ;;
+status) svc_pid >/dev/null; exit ;;
+esac
+
+if p=$(svc_pid); then
+	say "already running (pid $p)"
+	cat "$dir/endpoint"
+	exit 0
+fi
+install
+mkdir -p "$dir"
+rm -f "$dir/port" "$dir/endpoint"
+port=$(free_port)
+svc_start "$dir/azurite.log" "$home/node_modules/.bin/azurite-blob" \
+    --blobHost 127.0.0.1 --blobPort "$port" --inMemoryPersistence \
+    --disableTelemetry --silent
+if svc_wait 300 answers "http://127.0.0.1:$port"; then
+	echo "$port" >"$dir/port"
+	echo "http://127.0.0.1:$port/devstoreaccount1" >"$dir/endpoint"
+	cat "$dir/endpoint"
+	exit 0
+fi
+svc_stop
+say "Azurite did not start; its log:"
+cat "$dir/azurite.log" >&2
+exit 1

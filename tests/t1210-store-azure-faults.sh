@@ -1,0 +1,126 @@
+#!/bin/sh
+# The Azure store through a fault proxy: between xt and Azurite, one
+# request in 8 is answered 503 before it reaches Azurite, and of the rest
+# one in 8 is done but its answer lost (the connection closed). Every put,
+# create, append and get is done exactly once or fails with a clear error:
+# no line appended twice, none lost, nothing partial. Azurite as in t1200.
+R=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+
+acct=devstoreaccount1
+# the emulator's published key (Azurite's documentation), not a secret
+key=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
+ep=${XT_TEST_AZURE_ENDPOINT:-}
+if [ -z "$ep" ]; then
+	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+		echo "1..0 # SKIP node and npm are needed to run Azurite"
+		exit 0
+	fi
+	if ! "$R/scripts/azurite-up.sh" install >/dev/null 2>"$T/install.err"; then
+		echo "1..0 # SKIP Azurite cannot be installed here (npm):"
+		sed 's/^/# /' "$T/install.err" | tail -n 5
+		exit 0
+	fi
+	stop_azurite() { "$R/scripts/azurite-up.sh" stop "$T/azurite"; }
+	t_cleanup_hooks="stop_azurite"
+	t_run "$R/scripts/azurite-up.sh" start "$T/azurite"
+	t_status 0 "scripts/azurite-up.sh starts Azurite"
+	ep=$(cat "$T/out")
+fi
+
+# the proxy: python3's HTTP server, forwarding each request as it came
+cat >proxy.py <<'PY'
+import http.client, http.server, os, random, sys, threading, urllib.parse
+up = urllib.parse.urlsplit(sys.argv[1])
+busy, drop = int(sys.argv[3]), int(sys.argv[4])
+rnd, lock = random.Random(1210), threading.Lock()
+count = {"requests": 0, "busy": 0, "lost": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        with lock:
+            count["requests"] += 1
+            fault = "busy" if rnd.randrange(busy) == 0 else "lost" if rnd.randrange(drop) == 0 else ""
+            if fault: count[fault] += 1
+            with open(sys.argv[2] + ".count", "w") as f: f.write("%(requests)d %(busy)d %(lost)d\n" % count)
+        if fault == "busy":
+            self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
+        c = http.client.HTTPConnection(up.hostname, up.port)
+        c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for k, v in self.headers.items(): c.putheader(k, v)
+        c.endheaders(body)
+        r = c.getresponse(); data = r.read(); c.close()
+        if fault == "lost":
+            self.close_connection = True; return
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", r.getheader("Content-Length") or "0" if self.command == "HEAD" else str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    do_GET = do_PUT = do_HEAD = do_DELETE = handle_any
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()
+PY
+python3 proxy.py "$ep" "$T/pport" 8 8 </dev/null >proxy.log 2>&1 &
+ppid=$!
+stop_proxy() { kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null; true; }
+t_cleanup_hooks="stop_proxy ${t_cleanup_hooks:-}"
+i=0
+while [ ! -s "$T/pport" ] && [ $i -lt 200 ] && kill -0 "$ppid" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
+t_ok "the fault proxy starts" [ -s "$T/pport" ]
+pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
+S=az://$acct/t1210-$$
+export XT_STORE=$S
+
+# the primitives, the create race and 8 appenders in the unit test
+XT_TEST_AZURE_FAULTS=1 XT_TEST_AZURE_QUICK=1 XT_TEST_AZURE_LINES=100 XT_TEST_AZURE_STORE=$S-u \
+    t_run "$XT_BIN/../unit/u-store-azure"
+t_status 0 "the store's primitives through the faults (unit/u-store-azure)"
+grep -E '^(not ok|# [0-9c])' "$T/out" | head -n 10 | sed 's/^/#   /'
+
+# 8 appenders x 300 lines through xt-put -a
+awk 'BEGIN { for (p = 0; p < 8; p++) for (i = 0; i < 300; i++) print "writer " p " line " i " ........................................" > ("w" p) }'
+p=0
+pids=""
+while [ $p -lt 8 ]; do
+	sh -c 'awk "{ print; fflush() }" "w$1" | xt-put -a :logs/race.txt >/dev/null 2>"err$1"; echo $? >"st$1"' sh $p &
+	pids="$pids $!"
+	p=$((p + 1))
+done
+for pid in $pids; do wait "$pid"; done
+t_ok "8 appenders all succeed" [ "$(cat st0 st1 st2 st3 st4 st5 st6 st7)" = "$(printf '0\n0\n0\n0\n0\n0\n0\n0')" ]
+cat err0 err1 err2 err3 err4 err5 err6 err7 | head -n 5 | sed 's/^/#   /'
+t_run xt-get -c :logs/race.txt
+t_status 0 "read the appended object"
+cat w0 w1 w2 w3 w4 w5 w6 w7 | sort >want
+sort "$T/out" >got
+t_ok "2,400 whole lines, none lost, none twice" cmp -s want got
+
+# a tree of blocks and small files, up and down
+mkdir -p tree/a tree/b
+i=0
+while [ $i -lt 30 ]; do echo "file $i" >"tree/a/f$i"; i=$((i + 1)); done
+head -c 3000000 /dev/urandom >tree/b/big
+XT_AZURE_BLOCK=262144 t_run xt-put -q tree :tree
+t_status 0 "xt-put of a tree (31 files, one of 12 blocks)"
+t_run xt-get -q :tree back
+t_status 0 "xt-get of it"
+t_ok "... whole" diff -r tree back
+t_run xt-put -d -r :tree
+t_status 0 "xt-put -d -r of it"
+t_run xt-get -l -r :tree/
+t_status 0 "... then it lists"
+t_ok "... nothing" [ ! -s "$T/out" ]
+
+read -r nreq nbusy nlost <"$T/pport.count"
+echo "# INFO the proxy: $nreq requests, $nbusy answered 503, $nlost answers lost"
+t_ok "the proxy made faults" [ "$nbusy" -gt 10 ] && [ "$nlost" -gt 10 ]
+t_done
