@@ -18,6 +18,19 @@ passed=0
 failed=0
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/xt-run.XXXXXX")
 
+# One Azurite for the whole suite, stopped by its PID at the end (the Azure
+# tests start their own when this one could not start: they say why)
+azurite_stop() { [ -n "${XT_TEST_AZURE_ENDPOINT:-}" ] && scripts/azurite-up.sh stop "$logdir/azurite" >/dev/null 2>&1; }
+case " $pat " in "  " | *t1*) ;; *) XT_TEST_AZURE_ENDPOINT=skip ;; esac
+if [ "${XT_TEST_AZURE_ENDPOINT:-}" = skip ]; then
+	unset XT_TEST_AZURE_ENDPOINT
+elif [ -z "${XT_TEST_AZURE_ENDPOINT:-}" ] && command -v node >/dev/null &&
+    ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>/dev/null); then
+	export XT_TEST_AZURE_ENDPOINT="$ep"
+	trap 'azurite_stop' EXIT
+	trap 'azurite_stop; exit 130' INT TERM
+fi
+
 run_one() { # name command...
 	name=$1
 	shift
@@ -64,6 +77,8 @@ for b in $builds; do
 		run_one "$b/$(basename "$t" .sh)" env XT_BIN="$b/bin" sh "$t"
 	done
 done
+azurite_stop
+unset XT_TEST_AZURE_ENDPOINT
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
