@@ -62,6 +62,8 @@ struct az {
 	int conn_open;		/* the last request left a connection to use again */
 	const struct http_curl *cu;
 	CURL *h;
+	pid_t pid;		/* the process that made h */
+	CURL *h_parent;		/* a forked child's parent's handle: never used, never closed */
 	struct ca_source ca;
 	int https;
 	char *app_path;		/* the last append's path and the blob's size after it */
@@ -370,6 +372,19 @@ az_once(struct store *st, struct req *r)
 	CURLcode rc;
 	int i, nh;
 
+	/*
+	 * In a child forked from the process that opened the store, the
+	 * handle's connections are the parent's sockets too: two processes
+	 * reading one answer get each other's bytes. The child makes its own.
+	 */
+	if (a->pid != getpid()) {
+		a->h_parent = a->h;
+		if (!(a->h = cu->easy_init()))
+			die("cannot make a libcurl handle");
+		a->pid = getpid();
+		a->conn_open = 0;
+		srandom((unsigned)(getpid() ^ time_now_ms()));
+	}
 	r->status = 0;
 	r->clen = r->total = r->retry_after = -1;
 	r->code[0] = '\0';
@@ -1590,6 +1605,7 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	a->cu = http_curl();
 	if (!(a->h = a->cu->easy_init()))
 		die("cannot make a libcurl handle");
+	a->pid = getpid();
 	srandom((unsigned)(getpid() ^ time_now_ms()));
 
 	rc = az_get(st, "xt-store.json", 0, -1, &meta);

@@ -227,6 +227,18 @@ t_status 0 "xt-get of 100 MB"
 t_ok "... the same bytes" cmp -s hundred hundred.back
 echo "$t0 $t1 $t2" | awk '{ printf "# INFO 100 MB: put %.0f MB/s, get %.0f MB/s\n", 100 / ($2 - $1), 100 / ($3 - $2) }'
 
+# runs on az://: xt-runq's executors are forked from a process that has
+# spoken to the store; each must not read its parent's answers (3 jobs of 20
+# runs, 2 at a time: every run completes)
+mkdir -p code
+echo true >code/t.sh
+for i in 1 2 3; do
+	XT_STORE=$S-runs$i xt-submit -C code --runs 20 -- sh t.sh >/dev/null
+	t_run env XT_STORE=$S-runs$i xt-runq -j 2
+	t_status 0 "job $i on az://: xt-runq -j 2"
+	t_err_has "20 runs: 20 completed" "... every run completed"
+done
+
 if [ -n "${apid:-}" ]; then
 	t_run "$R/scripts/azurite-up.sh" stop "$T/azurite"
 	t_status 0 "scripts/azurite-up.sh stop"
