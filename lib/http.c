@@ -45,17 +45,10 @@ on_body(char *data, size_t size, size_t n, void *arg)
  * it directly.
  */
 #ifdef XT_CURL_DLOPEN
+/* in the order of load()'s names: curl_global_init, then the table's */
 static struct {
 	CURLcode (*global_init)(long);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-	struct curl_slist *(*slist_append)(struct curl_slist *, const char *);
-	void (*slist_free_all)(struct curl_slist *);
-	void (*easy_reset)(CURL *);
+	struct http_curl f;
 } cu;
 
 static void
@@ -76,14 +69,21 @@ load(void)
 			die("libcurl.so.4 has no %s", names[i]);
 	memcpy(&cu, fn, sizeof(cu));
 }
-#define CU(f) cu.f
+#define GLOBAL_INIT cu.global_init
+#define TABLE cu.f
 #else
+static const struct http_curl table = { curl_easy_init, curl_easy_setopt, curl_easy_perform,
+	curl_easy_getinfo, curl_easy_cleanup, curl_easy_strerror, curl_slist_append,
+	curl_slist_free_all, curl_easy_reset };
+
 static void
 load(void)
 {
 }
-#define CU(f) curl_##f
+#define GLOBAL_INIT curl_global_init
+#define TABLE table
 #endif
+#define CU(f) TABLE.f
 
 static void
 init_once(void)
@@ -93,7 +93,7 @@ init_once(void)
 	if (done)
 		return;
 	load();
-	if (CU(global_init)(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+	if (GLOBAL_INIT(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		die("cannot initialise libcurl");
 	done = 1;
 }
@@ -101,21 +101,8 @@ init_once(void)
 const struct http_curl *
 http_curl(void)
 {
-	static struct http_curl c;
-
 	init_once();
-	if (!c.easy_init) {
-		c.easy_init = CU(easy_init);
-		c.easy_setopt = CU(easy_setopt);
-		c.easy_perform = CU(easy_perform);
-		c.easy_getinfo = CU(easy_getinfo);
-		c.easy_cleanup = CU(easy_cleanup);
-		c.easy_strerror = CU(easy_strerror);
-		c.slist_append = CU(slist_append);
-		c.slist_free_all = CU(slist_free_all);
-		c.easy_reset = CU(easy_reset);
-	}
-	return &c;
+	return &TABLE;
 }
 
 int

@@ -6,27 +6,7 @@
 # no line appended twice, none lost, nothing partial. Azurite as in t1200.
 R=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
-
-acct=devstoreaccount1
-# the emulator's published key (Azurite's documentation), not a secret
-key=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
-ep=${XT_TEST_AZURE_ENDPOINT:-}
-if [ -z "$ep" ]; then
-	if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-		echo "1..0 # SKIP node and npm are needed to run Azurite"
-		exit 0
-	fi
-	if ! "$R/scripts/azurite-up.sh" install >/dev/null 2>"$T/install.err"; then
-		echo "1..0 # SKIP Azurite cannot be installed here (npm):"
-		sed 's/^/# /' "$T/install.err" | tail -n 5
-		exit 0
-	fi
-	stop_azurite() { "$R/scripts/azurite-up.sh" stop "$T/azurite"; }
-	t_cleanup_hooks="stop_azurite"
-	t_run "$R/scripts/azurite-up.sh" start "$T/azurite"
-	t_status 0 "scripts/azurite-up.sh starts Azurite"
-	ep=$(cat "$T/out")
-fi
+. "$R/tests/azurite.sh"
 
 # the proxy: python3's HTTP server, forwarding each request as it came
 cat >proxy.py <<'PY'
