@@ -1192,24 +1192,6 @@ struct ent {
 	int is_dir;
 };
 
-/* The store's order: by name, '/' before every other byte (a folder where its name sorts). */
-static int
-order_key(unsigned char c)
-{
-	return c == 0 ? 0 : c == '/' ? 1 : c + 1;
-}
-
-static int
-cmp_ent(const void *x, const void *y)
-{
-	const unsigned char *a = (const unsigned char *)((const struct ent *)x)->path;
-	const unsigned char *b = (const unsigned char *)((const struct ent *)y)->path;
-
-	for (; *a && *a == *b; a++, b++)
-		;
-	return order_key(*a) - order_key(*b);
-}
-
 static int
 az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
 {
@@ -1284,8 +1266,7 @@ az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, v
 		if (xml_text(body.buf, end, "NextMarker", &marker) < 0)
 			sbuf_reset(&marker);
 	} while (marker.len);
-	if (n)
-		qsort(ents, n, sizeof(*ents), cmp_ent);
+	/* in the service's order: store.c puts it in the store's */
 	for (i = 0; i < n && rc == 0; i++) {
 		struct store_entry e = { ents[i].path, ents[i].size, ents[i].mtime_ms,
 			ents[i].is_dir };
