@@ -106,10 +106,14 @@ t_status 0 "submit a job of three runs with asha"
 xt-runq -j 3 >runq.out 2>runq.err &
 runq=$!
 # gate N: let run1.N log its value, and wait (a bounded count) until it has
+# and its executor's pump has put the line in the run's log (what the other
+# executors read): xt-log returns before the pump appends
 gate() {
 	touch "$GATES/go$1"
 	n=0
-	while [ ! -e "$GATES/at$1" ] && [ $n -lt 3000 ]; do
+	while { [ ! -e "$GATES/at$1" ] ||
+	    ! grep -qs '"metrics"' "$XT_STORE/ws/ws1/runs/run1.$1/log.jsonl"; } &&
+	    [ $n -lt 3000 ]; do
 		sleep 0.05
 		n=$((n + 1))
 	done
