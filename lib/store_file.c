@@ -11,7 +11,9 @@
  * trusted. Temporary files are never listed; they are named
  * <host>.<pid>.<seq>.<random>, and the first write of a handle removes the
  * ones older than TMP_STALE_MS whose writer, on this host, is gone (a
- * writer that was killed leaves its temporary file behind).
+ * writer that was killed leaves its temporary file behind); at most once
+ * every SWEEP_GAP_MS, noted by the mtime of <root>/.tmp/.swept, so that
+ * short-lived writers (an executor a run) do not each read the folder.
  *
  * Nothing outside the root is ever touched. The root is opened once (a
  * link in the root's own path is the user's choice and is followed); every
@@ -63,6 +65,8 @@
 #define XATTR "user.xt.sha256"
 #define CHUNK (1 << 20)
 #define TMP_STALE_MS ((int64_t)3600 * 1000)
+#define SWEEP_GAP_MS ((int64_t)600 * 1000)
+#define SWEPT ".swept"
 #define LOCKS 64		/* lock files for conditional puts */
 
 struct fstore {
@@ -217,6 +221,28 @@ tmp_orphan(const char *name, const void *arg)
 	return pid_gone(dot[2] + 1, (size_t)(dot[1] - dot[2] - 1));
 }
 
+/*
+ * Remove the stale temporary files of writers that died, unless a sweep
+ * began less than SWEEP_GAP_MS ago (.tmp/.swept, made or touched first).
+ */
+static void
+tmp_sweep_due(struct fstore *fs)
+{
+	struct stat sb;
+	int fd;
+
+	if (fstatat(fs->tmpfd, SWEPT, &sb, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(sb.st_mode) &&
+	    time_now_ms() - ((int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000) <
+	    SWEEP_GAP_MS)
+		return;
+	fd = openat(fs->tmpfd, SWEPT, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0666);
+	if (fd >= 0) {
+		futimens(fd, NULL);
+		close(fd);
+	}
+	tmp_sweep_at(fs->tmpfd, tmp_orphan, fs->host, TMP_STALE_MS);
+}
+
 /* Open <root>/.tmp (made when missing) into fs->tmpfd: 0, or a STORE_E* code. */
 static int
 tmp_dir(struct store *st)
@@ -236,10 +262,9 @@ tmp_dir(struct store *st)
 	if (fd < 0)
 		return path_fail(st, fs->rootfd, TMPDIR, errno, "write to", TMPDIR, strlen(TMPDIR), 1);
 	fs->tmpfd = fd;
-	/* the stale temporary files of writers that died, once a handle */
 	if (!fs->cleaned) {
 		fs->cleaned = 1;
-		tmp_sweep_at(fs->tmpfd, tmp_orphan, fs->host, TMP_STALE_MS);
+		tmp_sweep_due(fs);
 	}
 	return 0;
 }
@@ -281,34 +306,84 @@ tmp_unlink(struct store *st, const char *tmpname)
 	unlinkat(priv(st)->tmpfd, tmpname, 0);
 }
 
+/*
+ * The value of XATTR: XATTR_V1, the 32 bytes of the hash, then the size,
+ * seconds and nanoseconds of the file it belongs to, little-endian (64,
+ * 64 and 32 bits): 53 bytes, which ext4 keeps inside a 256-byte inode
+ * (a value over 60 bytes takes a block of its own, written and freed with
+ * every record). Stores written before hold the text
+ * "HEX SIZE SECONDS.NANOSECONDS", still read.
+ */
+#define XATTR_V1 1
+#define XATTR_LEN 53
+
+/* a hex digit's value (sha256_valid digits: 0-9, a-f) */
+static int
+unhex(char c)
+{
+	return c <= '9' ? c - '0' : c - 'a' + 10;
+}
+
+static void
+le_put(unsigned char *p, uint64_t v, int n)
+{
+	for (int i = 0; i < n; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The value that says hex belongs to a file of stat sb. */
+static void
+xattr_val(unsigned char val[XATTR_LEN], const char *hex, const struct stat *sb)
+{
+	val[0] = XATTR_V1;
+	for (int i = 0; i < 32; i++)
+		val[1 + i] = (unsigned char)(unhex(hex[2 * i]) << 4 | unhex(hex[2 * i + 1]));
+	le_put(val + 33, (uint64_t)sb->st_size, 8);
+	le_put(val + 41, (uint64_t)sb->st_mtim.tv_sec, 8);
+	le_put(val + 49, (uint64_t)sb->st_mtim.tv_nsec, 4);
+}
+
 static void
 xattr_set(int fd, const char *hex)
 {
+	unsigned char val[XATTR_LEN];
 	struct stat sb;
-	char val[128];
 
-	if (!hex || fstat(fd, &sb) < 0)
+	if (!hex || !sha256_valid(hex) || fstat(fd, &sb) < 0)
 		return;
-	snprintf(val, sizeof(val), "%s %lld %lld.%09ld", hex, (long long)sb.st_size,
-	    (long long)sb.st_mtim.tv_sec, sb.st_mtim.tv_nsec);
+	xattr_val(val, hex, &sb);
 	/* Not every file system has user xattrs; the hash is then computed on demand. */
-	(void)fsetxattr(fd, XATTR, val, strlen(val), 0);
+	(void)fsetxattr(fd, XATTR, val, sizeof(val), 0);
 }
 
 /* The hash kept with the file open as fd (stat sb) into hex, "" when none holds: 0 or -1. */
 static int
 xattr_get(int fd, const struct stat *sb, char hex[65])
 {
-	char val[128], want[64];
+	unsigned char val[128], want[XATTR_LEN];
+	char text[64];
 	ssize_t n = fd >= 0 ? fgetxattr(fd, XATTR, val, sizeof(val) - 1) : -1;
 
 	hex[0] = '\0';
+	if (n == XATTR_LEN && val[0] == XATTR_V1) {
+		static const char digits[] = "0123456789abcdef";
+
+		for (int i = 0; i < 32; i++) {
+			hex[2 * i] = digits[val[1 + i] >> 4];
+			hex[2 * i + 1] = digits[val[1 + i] & 15];
+		}
+		hex[64] = '\0';
+		xattr_val(want, hex, sb);
+		if (memcmp(val, want, sizeof(want)) != 0)
+			return (hex[0] = '\0', -1);
+		return 0;
+	}
 	if (n < 66)
 		return -1;
 	val[n] = '\0';
-	snprintf(want, sizeof(want), " %lld %lld.%09ld", (long long)sb->st_size,
+	snprintf(text, sizeof(text), " %lld %lld.%09ld", (long long)sb->st_size,
 	    (long long)sb->st_mtim.tv_sec, sb->st_mtim.tv_nsec);
-	if (strcmp(val + 64, want) != 0)
+	if (strcmp((char *)val + 64, text) != 0)
 		return -1;
 	memcpy(hex, val, 64);
 	hex[64] = '\0';

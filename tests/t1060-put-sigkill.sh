@@ -40,7 +40,8 @@ t_run xt-get -c :m/big
 t_ok "and the object is whole" cmp -s big "$T/out"
 
 # stale temporary files: the first write of a store removes the ones of
-# writers gone for over an hour, and only those
+# writers gone for over an hour, and only those, unless a sweep began less
+# than 10 minutes ago (.tmp/.swept)
 host=$(uname -n)
 tmpd="$XT_STORE/.tmp"
 left=$(ls "$tmpd" | grep -m 1 "^$host\.[0-9]*\.")
@@ -52,6 +53,10 @@ echo x >"$tmpd/$host.4194305.0.1"
 echo x >"$tmpd/$host.$$.0.2"
 echo x >"$tmpd/otherhost.4194305.0.3"
 touch -d '2 hours ago' "$tmpd/$gone" "$tmpd/$host.$$.0.2" "$tmpd/otherhost.4194305.0.3"
+t_run xt-put old :m/old0
+t_status 0 "a write"
+t_ok "a sweep less than 10 minutes ago: the next write looks for none" [ -e "$tmpd/$gone" ]
+touch -d '11 minutes ago' "$tmpd/.swept"
 t_run xt-get -c :m/big
 t_ok "a read removes nothing" [ -e "$tmpd/$gone" ]
 t_run xt-put old :m/old
@@ -60,4 +65,5 @@ t_ok "removes the old file of a dead writer" [ ! -e "$tmpd/$gone" ]
 t_ok "keeps a fresh one" [ -e "$tmpd/$host.4194305.0.1" ]
 t_ok "keeps an old one of a live writer" [ -e "$tmpd/$host.$$.0.2" ]
 t_ok "keeps an old one of another machine" [ -e "$tmpd/otherhost.4194305.0.3" ]
+t_ok "notes when it swept" [ -n "$(find "$tmpd/.swept" -mmin -1)" ]
 t_done
