@@ -197,7 +197,7 @@ life_begin(struct life *l, const char *node)
 }
 
 int
-life_start(struct life *l, long pid, int bg)
+life_start(struct life *l, long pid, int how)
 {
 	cJSON *d = cJSON_CreateObject();
 	int rc = 0, erc;
@@ -207,9 +207,9 @@ life_start(struct life *l, long pid, int bg)
 		json_set_num(l->rec, "pid", (double)pid);
 	json_set_num(d, "attempt", json_num(l->rec, "attempt", 1));
 	run_start_parent(l->st, l->ws, l->rec);
-	if (bg)
+	if (how == LIFE_SAVE_BG)
 		life_save_bg(l, RUN_INDEX);
-	else
+	else if (how == LIFE_SAVE)
 		rc = life_save(l, RUN_INDEX);
 	erc = run_event(l->st, l->ws, l->run, "started", -1, d);
 	return rc < 0 ? rc : erc;

@@ -87,13 +87,17 @@ void life_set_code(cJSON *o, const char *key, int code);
  * ("ended", "duration", "exit_code", "error", "pid") goes.
  */
 void life_begin(struct life *l, const char *node);
+/* How life_start saves the record */
+enum { LIFE_SAVE, LIFE_SAVE_BG, LIFE_NOSAVE };
 /*
  * The attempt's command runs (pid, when > 0, is its process group): save
- * the record (in the background when bg), log "started" with the attempt,
- * and start the parent when this is its first child to start. 0 or a
- * STORE_E* code (with bg the save's result comes from life_wait).
+ * the record (how: LIFE_SAVE now, LIFE_SAVE_BG in a thread, LIFE_NOSAVE
+ * not at all: the end's save is the first the store sees of the attempt),
+ * log "started" with the attempt, and start the parent when this is its
+ * first child to start. 0 or a STORE_E* code (with LIFE_SAVE_BG the save's
+ * result comes from life_wait).
  */
-int life_start(struct life *l, long pid, int bg);
+int life_start(struct life *l, long pid, int how);
 
 /*
  * The attempt ended at t1 (ms; started at t0, 0: unknown) with status

@@ -29,6 +29,7 @@
 extern char **environ;
 
 #define INDEX_EVERY 3.0	/* seconds between index lines of a running run's metrics */
+#define START_DEFER 0.1	/* seconds a command runs before its start is recorded */
 
 struct rx {
 	struct store *st;
@@ -47,7 +48,8 @@ struct rx {
 	int64_t t0, t1;
 	pid_t pid;
 	int wst, killed, timed_out, pruned, open_out;
-	double deadline, kill_at, max_min;
+	int start_due;		/* the start is not recorded yet (START_DEFER) */
+	double deadline, kill_at, max_min, start_at;
 	struct searchjob_pruner pr;
 };
 
@@ -84,11 +86,6 @@ sync_rec(struct rx *x)
 	x->job = x->l.job;
 }
 
-/*
- * Save the record's progress (index: a state change). Metrics that changed
- * reach the index too, at most every INDEX_EVERY seconds, so that reports
- * show a running run's latest values.
- */
 /* Wait for the start record's save, if it is being saved, and say if it failed. */
 static void
 save_wait(struct rx *x)
@@ -98,12 +95,29 @@ save_wait(struct rx *x)
 	sync_rec(x);
 }
 
+/* Record the start of the command (saved unless how is LIFE_NOSAVE), once. */
+static void
+record_start(struct rx *x, int how)
+{
+	if (!x->start_due)
+		return;
+	x->start_due = 0;
+	life_start(&x->l, x->pid, how);
+	sync_rec(x);
+}
+
+/*
+ * Save the record's progress (index: a state change). Metrics that changed
+ * reach the index too, at most every INDEX_EVERY seconds, so that reports
+ * show a running run's latest values.
+ */
 static void
 save(struct rx *x, int index)
 {
 	double now = time_mono();
 
 	save_wait(x);
+	record_start(x, LIFE_NOSAVE);
 	if (!index && now - x->last_index >= INDEX_EVERY)
 		index = 1;
 	if (life_save(&x->l, index ? RUN_INDEX : 0) < 0)
@@ -168,8 +182,11 @@ pump_log(struct rx *x, int final)
 	ssize_t n;
 	int rc;
 
-	while ((n = read(x->logfd, buf, sizeof(buf))) > 0)
+	while ((n = read(x->logfd, buf, sizeof(buf))) > 0) {
+		/* the "started" event before the first line the run logs */
+		record_start(x, LIFE_SAVE);
 		x->dirty |= logpump_feed(&x->lp, x->rec, buf, (size_t)n) > 0;
+	}
 	if (final)
 		x->dirty |= logpump_end(&x->lp, x->rec) > 0;
 	/* once when it starts failing, and at the end, when lines are lost */
@@ -535,6 +552,7 @@ end_attempt(struct rx *x, const char *status, int code, const char *error, const
 	if (!x->t1)
 		x->t1 = time_now_ms();
 	save_wait(x);
+	record_start(x, LIFE_NOSAVE);
 	r = life_end(&x->l, status, code, error, reason, x->t0, x->t1);
 	sync_rec(x);
 	if (r < 0)
@@ -620,11 +638,14 @@ start(struct rx *x, enum runexec_result *res)
 		*res = end_attempt(x, "failed", -1, "the executor could not start it", NULL);
 		return -1;
 	}
-	/* the start record is saved while the command runs, in this thread: a
-	 * thread of its own (and a second store) costs more than the save */
+	/* the start is recorded once the command has run START_DEFER (or logs
+	 * a value first): a command that ends sooner, as many in a sweep of
+	 * small runs do, has only its end recorded, one record write instead of
+	 * two. An executor that dies before leaves its run queued (run again,
+	 * as one that died before its command began). */
 	flush_out(x);
-	life_start(&x->l, x->pid, 0);
-	sync_rec(x);
+	x->start_due = 1;
+	x->start_at = time_mono();
 	progress(x, "started", 0);
 	x->max_min = json_num(x->job, "max_minutes", 0);
 	if (x->max_min > 0)
@@ -633,6 +654,7 @@ start(struct rx *x, enum runexec_result *res)
 	x->open_out = 1;
 	return 0;
 }
+
 
 /* Take what the command wrote to its console (waiting up to 100 ms when wait). 0 at its end. */
 static int
@@ -691,6 +713,8 @@ watch(struct rx *x)
 			break;
 		}
 		now = time_mono();
+		if (x->start_due && now - x->start_at >= START_DEFER)
+			record_start(x, LIFE_SAVE);
 		if (x->out.len >= OUT_CHUNK || (x->out.len && now - x->last_flush > 0.25))
 			flush_out(x);
 		pump_log(x, 0);

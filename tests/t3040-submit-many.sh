@@ -6,7 +6,8 @@
 # no_dot DIR: DIR exists and holds no entry whose name starts with a dot
 no_dot() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 -name '.*')" ]; }
 # empty_dir DIR: DIR exists and is empty
-empty_dir() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1)" ]; }
+# .swept: when the stale temporaries were last looked for (not one)
+empty_dir() { [ -d "$1" ] && [ -z "$(find "$1" -mindepth 1 -maxdepth 1 ! -name .swept)" ]; }
 
 
 mkdir code
