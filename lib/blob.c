@@ -447,7 +447,7 @@ blob_cache_trim(const char *cache, int64_t max)
 }
 
 int
-blob_restore_tree(struct store *st, const char *mpath, const char *dir)
+blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fresh)
 {
 	struct work_config wc;
 	char err[512], *home, *cache;
@@ -455,7 +455,7 @@ blob_restore_tree(struct store *st, const char *mpath, const char *dir)
 
 	if (work_config(&wc, err, sizeof(err)) < 0)
 		return store_fail(st, STORE_ERR, "%s", err);
-	if (work_rm(dir) < 0)
+	if (!fresh && work_rm(dir) < 0)
 		return store_fail(st, STORE_ERR, "cannot remove '%s': %s", dir, strerror(errno));
 	home = xt_home();
 	cache = xasprintf("%s/cache/blobs", home);

@@ -488,7 +488,7 @@ prepare(struct rx *x)
 {
 	char *home = xt_home();
 	char *man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
-	int rc = 0;
+	int rc = 0, spare = 0;
 
 	x->dir = xasprintf("%s/work/%s/%s", home, x->ws, x->run);
 	x->code = path_join(x->dir, "code");
@@ -496,19 +496,22 @@ prepare(struct rx *x)
 	x->logpath = path_join(x->dir, "log.jsonl");
 	work_begin(x->dir);
 	/* a retry finds what earlier attempts left in output/ (checkpoints);
-	 * code/ is made afresh by blob_restore_tree */
+	 * code/ and log.jsonl are made afresh (a spare's were, when it was left) */
 	if (json_num(x->rec, "attempt", 1) <= 1 && work_rm(x->dir) < 0) {
 		warnx("cannot remove '%s':", x->dir);
 		rc = -1;
-	} else if (json_num(x->rec, "attempt", 1) <= 1 ? work_make(x->dir) < 0 :
+	} else if (json_num(x->rec, "attempt", 1) <= 1 ? (spare = work_make(x->dir)) < 0 :
 	    mkdir_p(x->dir) < 0 || (mkdir(x->outdir, 0777) < 0 && errno != EEXIST)) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
-	} else if (blob_restore_tree(x->st, man, x->code) < 0) {
+	} else if (blob_restore_tree(x->st, man, x->code, spare) < 0) {
 		warnx("run %s: cannot restore its code: %s", x->run, store_error(x->st));
 		rc = -1;
-	} else if ((x->logfd = open(x->logpath, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) < 0) {
+	} else if (!spare && unlink(x->logpath) < 0 && errno != ENOENT) {
+		warnx("cannot remove '%s':", x->logpath);
+		rc = -1;
+	} else if ((x->logfd = open(x->logpath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    (spare ? 0 : O_EXCL), 0644)) < 0) {
 		/* read only: the run appends through its own $XT_LOG */
 		warnx("cannot create '%s':", x->logpath);
 		rc = -1;

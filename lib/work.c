@@ -171,10 +171,26 @@ empty_at(int fd, const char *keep)
 	return ret;
 }
 
+/* Make a new, empty code/ and log.jsonl in the emptied folder fd. 0 or -1. */
+static int
+fresh_at(int fd)
+{
+	int lfd;
+
+	if (mkdirat(fd, "code", 0777) < 0)
+		return -1;
+	if ((lfd = openat(fd, "log.jsonl", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644)) < 0)
+		return -1;
+	close(lfd);
+	return 0;
+}
+
 /*
  * Keep the folder of a run that completed, emptied but for an empty
- * output/, as a spare for the folder of a later run (WORK_SPARE). 0, or
- * -1 when it is not kept (the caller removes it).
+ * output/, with a new code/ and log.jsonl, as a spare for the folder of a
+ * later run (WORK_SPARE). 0, or -1 when it is not kept (the caller removes
+ * it).
  */
 static int
 recycle(const char *dir)
@@ -183,7 +199,8 @@ recycle(const char *dir)
 
 	if (fd >= 0 && plain_dir(fd) &&
 	    (ofd = openat(fd, "output", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
-	    plain_dir(ofd) && empty_at(ofd, NULL) == 0 && empty_at(fd, "output") == 0) {
+	    plain_dir(ofd) && empty_at(ofd, NULL) == 0 && empty_at(fd, "output") == 0 &&
+	    fresh_at(fd) == 0) {
 		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
 			char *sp = spare_path(dir, i);
 
@@ -209,7 +226,7 @@ work_make(const char *dir)
 		char *sp = spare_path(dir, i);
 
 		if (rename(sp, dir) == 0)
-			ret = 0;
+			ret = 1;
 		free(sp);
 	}
 	if (ret < 0 && mkdir_p(dir) == 0 && (mkdir(out, 0777) == 0 || errno == EEXIST))

@@ -31,7 +31,9 @@
  * runs' folders are made from (a rename, cheaper than making folders on
  * a file system such as ext4). Nothing in them is kept: code/ and
  * log.jsonl are made afresh for each run, so that a process a run left
- * behind, holding them, cannot reach a later run's.
+ * behind, holding them, cannot reach a later run's. The run that leaves
+ * a spare makes them, empty, once its own are removed: so the next run
+ * finds them made, and starts sooner.
  */
 #define WORK_SPARE ".xt-spare."
 #define WORK_SPARES 4
@@ -62,8 +64,9 @@ int work_parse_size(const char *s, int64_t *bytes);
 void work_begin(const char *dir);
 /*
  * Make the folder dir of a run starting for the first time (it does not
- * exist), with an empty output/ in it: from a spare, else new. 0, or -1
- * with errno.
+ * exist), with an empty output/ in it: from a spare, else new. 1 when it
+ * came from a spare (with a new, empty code/ and log.jsonl in it), 0 when
+ * new, or -1 with errno.
  */
 int work_make(const char *dir);
 /*

@@ -89,10 +89,12 @@ t_ok "the next xt-runq fails the lost run" [ "$(rec run8 error)" = "lost: its ex
 t_ok "and keeps its folder, marked" test -d "$W/run8/code" -a -f "$W/run8/.xt-ended"
 
 # a completed run's folder is kept as a spare, emptied, for a later run's:
-# what the earlier run left there (outputs, files, modes) is gone
+# what the earlier run left there (outputs, files, modes) is gone, and its
+# code/ and log.jsonl are new ones, made as it was left
 cat >code/spare.sh <<'EOS'
 ls -A "$XT_OUTPUT_DIR" ..
 echo out >"$XT_OUTPUT_DIR/o.txt"; echo left >../left.txt; mkdir ../d; touch ../d/f
+echo '{"event":"metrics","data":{"x":1}}' >>"$XT_LOG"
 EOS
 xt-submit -w ws2 -C code -n 3 -- sh spare.sh >/dev/null
 t_run xt-runq -w ws2 -j 1
@@ -100,8 +102,42 @@ t_status 0 "three runs, one after the other"
 t_ok "their folders are gone" test ! -e "$XT_HOME/work/ws2/run1.1" -a ! -e "$XT_HOME/work/ws2/run1.3"
 t_ok "kept as spares" test -d "$XT_HOME/work/ws2/.xt-spare.0/output"
 t_run ls -A "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output"
-printf '%s:\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
-t_out_is want "holding an empty output/ alone"
+printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
+t_out_is want "holding an empty output/, and a code/ and log.jsonl"
+t_ok "both empty" [ -z "$(ls -A "$XT_HOME/work/ws2/.xt-spare.0/code")" ] && [ ! -s "$XT_HOME/work/ws2/.xt-spare.0/log.jsonl" ]
+# a process that a run left behind (out of its group), in its code/ and
+# holding its log open, reaches nothing of the next run's, whose folder is
+# that spare
+cat >code/leave.sh <<'EOS'
+if [ "$1" = leave ]; then
+	setsid sh -c 'exec 3>>"$XT_LOG"
+	n=0; while [ ! -e "$GATES/r2" ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
+	echo intruder >intruder.txt
+	echo "{\"event\":\"metrics\",\"data\":{\"intruder\":1}}" >&3
+	touch "$GATES/done"' </dev/null >/dev/null 2>&1 &
+	echo $! >"$GATES/pid"
+else
+	touch "$GATES/r2"
+	n=0; while [ ! -e "$GATES/done" ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
+	ls -A
+fi
+EOS
+export GATES="$T/gates"
+mkdir "$GATES"
+ls -A code >code.list
+xt-submit -w ws3 -C code -- sh leave.sh leave >/dev/null
+t_run xt-runq -w ws3
+t_status 0 "a run leaves a process behind"
+t_ok "its folder is a spare" test -d "$XT_HOME/work/ws3/.xt-spare.0/code"
+xt-submit -w ws3 -C code -- sh leave.sh >/dev/null
+t_run xt-runq -w ws3
+t_status 0 "the next run runs in the spare"
+t_ok "the process went on meanwhile" [ -e "$GATES/done" ]
+t_run xt-get -w ws3 -c run2/output.txt
+t_out_is code.list "the next run's code/ holds its snapshot alone"
+t_run xt-log -w ws3 show run2
+t_ok "and its log has none of the process's lines" [ "$(grep -c intruder "$T/out")" -eq 0 ]
+kill "$(cat "$GATES/pid")" 2>/dev/null
 printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' .. "$XT_HOME/work/ws2/run1.3/output" >want
 t_run xt-get -w ws2 -c run1.3/output.txt
 t_out_is want "a later run's folder has nothing of an earlier run's"
