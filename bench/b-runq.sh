@@ -9,7 +9,12 @@
 #             wait that every dispatcher pays (the floor, for scale)
 # ROUNDS rounds, interleaved (the order turns each round, so that a machine
 # that gets busier or quieter favours no side); each side's median over the
-# rounds counts. Goal: xt ahead of tsp per run (tsp/xt > 1).
+# rounds counts. Goal: xt ahead of tsp per run (tsp/xt > 1). The rounds'
+# files are removed at the end, not after each round: on ext4 without a
+# journal, a burst of deletions slows every file made in the next minutes
+# (the inode allocator skips inodes deleted less than 60 s ago, 360 s while
+# their table block is dirty), which would charge a side for the clean-up
+# of the round before it.
 # A peer that is missing fails the benchmark. Prints a table and writes
 # bench/out/results-runq.json.
 #   bench/b-runq.sh BINDIR   (BENCH_NRUNS: N, default 1000; BENCH_ROUNDS: 5)
@@ -51,7 +56,6 @@ side_xt() {
 	[ "$n" -eq "$N" ] || fail "xt: $n of $N runs completed"
 	n=$(grep -c '"status":"completed"' "$d/store/ws/ws1/index/runs.jsonl")
 	[ "$n" -eq $((N + 1)) ] || fail "xt: the index has $n runs completed, not $((N + 1))"
-	rm -rf "$d"
 	echo $((t1 - t0))
 }
 
@@ -73,7 +77,6 @@ side_tsp() {
 	n=$(tsp -l | grep -c 'finished')
 	tsp -K >/dev/null 2>&1
 	[ "$n" -eq "$N" ] || fail "tsp: $n of $N jobs finished"
-	rm -rf "$d"
 	echo $((t1 - t0))
 }
 
