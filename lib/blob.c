@@ -319,13 +319,19 @@ get_one(struct store *st, const char *sha, int64_t size, const char *dst, mode_t
 	return rc;
 }
 
-/* blob_get_tree, setting *filled when a blob was added to the cache. */
+/*
+ * blob_get_tree, setting *filled when a blob was added to the cache; with
+ * max >= 0, STORE_EINVAL before a file would take the bytes restored past
+ * max.
+ */
 static int
-get_tree(struct store *st, const char *mpath, const char *dir, const char *cache, int *filled)
+get_tree(struct store *st, const char *mpath, const char *dir, const char *cache, int *filled,
+    int64_t max)
 {
 	struct sbuf man;
 	char *line, *nl, why[256];
 	long lineno = 0;
+	int64_t total = 0;
 	int rc;
 
 	sbuf_init(&man, (size_t)1 << 30);
@@ -357,7 +363,11 @@ get_tree(struct store *st, const char *mpath, const char *dir, const char *cache
 		}
 		dst = path_join(dir, path);
 		size = json_num(o, "size", -1);
-		if (parents(dst) < 0)
+		total += size > 0 && size < 9e18 ? (int64_t)size : 0;
+		if (max >= 0 && total > max)
+			rc = store_fail(st, STORE_EINVAL, "'%s' holds more than %lld bytes", mpath,
+			    (long long)max);
+		else if (parents(dst) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot create the folder of '%s': %s", dst,
 			    strerror(errno));
 		else
@@ -375,7 +385,7 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 {
 	int filled = 0;
 
-	return get_tree(st, mpath, dir, cache, &filled);
+	return get_tree(st, mpath, dir, cache, &filled, -1);
 }
 
 struct cached {
@@ -447,7 +457,7 @@ blob_cache_trim(const char *cache, int64_t max)
 }
 
 int
-blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fresh)
+blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fresh, int64_t max)
 {
 	struct work_config wc;
 	char err[512], *home, *cache;
@@ -459,7 +469,7 @@ blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fres
 		return store_fail(st, STORE_ERR, "cannot remove '%s': %s", dir, strerror(errno));
 	home = xt_home();
 	cache = xasprintf("%s/cache/blobs", home);
-	rc = get_tree(st, mpath, dir, wc.cache_max > 0 ? cache : NULL, &filled);
+	rc = get_tree(st, mpath, dir, wc.cache_max > 0 ? cache : NULL, &filled, max);
 	if (filled || wc.cache_max == 0)
 		blob_cache_trim(cache, wc.cache_max);
 	free(home);

@@ -44,13 +44,15 @@ int blob_put_tree(struct store *st, struct hashcache *hc, const struct tree *t, 
 int blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache);
 /*
  * Restore a run's code: dir (removed first if it exists, unless fresh: an
- * empty folder just made for this restore) from the manifest
+ * empty folder just made for this restore; max >= 0: STORE_EINVAL, with
+ * part of it restored, when the files take more than max bytes) from the manifest
  * mpath through the machine's cache $XT_HOME/cache/blobs, bounded by the
  * configured "cache-max-size" (lib/work.h; 0: no cache). When a blob was
  * added, the cache is trimmed back under the bound. 0 or a STORE_E* code
  * (a bad cache-max-size is one, naming where it was set).
  */
-int blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fresh);
+int blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fresh,
+    int64_t max);
 /*
  * Remove the least recently used blobs of the cache folder until the blobs
  * left take at most max bytes. Used is the time a restore last copied a

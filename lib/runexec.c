@@ -30,6 +30,8 @@ extern char **environ;
 
 #define INDEX_EVERY 3.0	/* seconds between index lines of a running run's metrics */
 #define START_DEFER 0.1	/* seconds a command runs before its start is recorded */
+/* the most bytes of code a run's end copies into a spare folder for a later run */
+#define READY_MAX ((int64_t)64 << 20)
 
 struct rx {
 	struct store *st;
@@ -38,6 +40,7 @@ struct rx {
 	struct life l;		/* the record (l.rec) and the job (l.job) */
 	cJSON *rec, *job;	/* l.rec and l.job, as they are now (sync_rec) */
 	char *dir, *code, *outdir, *logpath;
+	char *man, *tag;	/* the job's code manifest; whose code it is (work_prep) */
 	struct sbuf out;
 	struct logpump lp;
 	int keep_work;	/* keep the folder at the end: an output was not captured */
@@ -487,24 +490,29 @@ static int
 prepare(struct rx *x)
 {
 	char *home = xt_home();
-	char *man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
+	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(x->job, "submitter");
 	int rc = 0, spare = 0;
 
 	x->dir = xasprintf("%s/work/%s/%s", home, x->ws, x->run);
 	x->code = path_join(x->dir, "code");
 	x->outdir = path_join(x->dir, "output");
 	x->logpath = path_join(x->dir, "log.jsonl");
+	x->man = xasprintf("ws/%s/jobs/%s/code.jsonl", x->ws, json_str(x->rec, "job"));
+	/* a job's code never changes, and its submitter's id is new for every job */
+	if (json_str(sub, "id"))
+		x->tag = xasprintf("%s %s %s %s", store_url(x->st), x->ws, json_str(x->rec, "job"),
+		    json_str(sub, "id"));
 	work_begin(x->dir);
 	/* a retry finds what earlier attempts left in output/ (checkpoints);
 	 * code/ and log.jsonl are made afresh (a spare's were, when it was left) */
 	if (json_num(x->rec, "attempt", 1) <= 1 && work_rm(x->dir) < 0) {
 		warnx("cannot remove '%s':", x->dir);
 		rc = -1;
-	} else if (json_num(x->rec, "attempt", 1) <= 1 ? (spare = work_make(x->dir)) < 0 :
+	} else if (json_num(x->rec, "attempt", 1) <= 1 ? (spare = work_make(x->dir, x->tag)) < 0 :
 	    mkdir_p(x->dir) < 0 || (mkdir(x->outdir, 0777) < 0 && errno != EEXIST)) {
 		warnx("cannot create '%s':", x->dir);
 		rc = -1;
-	} else if (blob_restore_tree(x->st, man, x->code, spare) < 0) {
+	} else if (spare < 2 && blob_restore_tree(x->st, x->man, x->code, spare, -1) < 0) {
 		warnx("run %s: cannot restore its code: %s", x->run, store_error(x->st));
 		rc = -1;
 	} else if (!spare && unlink(x->logpath) < 0 && errno != ENOENT) {
@@ -517,8 +525,16 @@ prepare(struct rx *x)
 		rc = -1;
 	}
 	free(home);
-	free(man);
 	return rc;
+}
+
+/* work_prep's fill: the job's code into codedir, unless it is big. */
+static int
+fill_code(void *arg, const char *codedir)
+{
+	struct rx *x = arg;
+
+	return blob_restore_tree(x->st, x->man, codedir, 1, READY_MAX) < 0 ? -1 : 0;
 }
 
 static void
@@ -530,6 +546,8 @@ rx_release(struct rx *x)
 	free(x->code);
 	free(x->outdir);
 	free(x->logpath);
+	free(x->man);
+	free(x->tag);
 	sbuf_release(&x->out);
 	logpump_release(&x->lp);
 	if (x->logfd >= 0)
@@ -826,8 +844,12 @@ runexec(struct store *st, const char *ws, const char *run, const struct runexec_
 		watch(&x);
 		res = end(&x, exit_code);
 	}
-	if (res == RUNEXEC_ENDED && x.dir)
-		work_end(x.dir, json_str(x.rec, "status"), x.keep_work);
+	if (res == RUNEXEC_ENDED && x.dir) {
+		/* its folder, if a spare, gets its job's code: the next run may be of it too */
+		struct work_prep prep = { x.tag, fill_code, &x };
+
+		work_end(x.dir, json_str(x.rec, "status"), x.keep_work, x.tag ? &prep : NULL);
+	}
 	rx_release(&x);
 	return res;
 }

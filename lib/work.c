@@ -186,14 +186,38 @@ fresh_at(int fd)
 	return 0;
 }
 
+/* Ready the emptied folder dir (fd) with prep's code and its tag; else leave code/ empty. */
+static void
+ready(int fd, const char *dir, const struct work_prep *prep)
+{
+	char *code = path_join(dir, "code");
+	int cfd, tfd = -1;
+	size_t n = strlen(prep->tag);
+
+	if (strchr(prep->tag, '\n') || prep->fill(prep->arg, code) < 0 ||
+	    (tfd = openat(fd, WORK_CODE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644)) < 0 || write(tfd, prep->tag, n) != (ssize_t)n || write(tfd, "\n", 1) != 1) {
+		if (tfd >= 0)
+			unlinkat(fd, WORK_CODE, 0);
+		/* what a fill left: it was never a run's, so the folder stays */
+		if ((cfd = openat(fd, "code", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			empty_at(cfd, NULL);
+			close(cfd);
+		}
+	}
+	if (tfd >= 0)
+		close(tfd);
+	free(code);
+}
+
 /*
  * Keep the folder of a run that completed, emptied but for an empty
- * output/, with a new code/ and log.jsonl, as a spare for the folder of a
- * later run (WORK_SPARE). 0, or -1 when it is not kept (the caller removes
- * it).
+ * output/, with a new code/ (readied by prep, when not NULL) and
+ * log.jsonl, as a spare for the folder of a later run (WORK_SPARE). 0, or
+ * -1 when it is not kept (the caller removes it).
  */
 static int
-recycle(const char *dir)
+recycle(const char *dir, const struct work_prep *prep)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ofd = -1, i, ret = -1;
 
@@ -201,6 +225,8 @@ recycle(const char *dir)
 	    (ofd = openat(fd, "output", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
 	    plain_dir(ofd) && empty_at(ofd, NULL) == 0 && empty_at(fd, "output") == 0 &&
 	    fresh_at(fd) == 0) {
+		if (prep)
+			ready(fd, dir, prep);
 		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
 			char *sp = spare_path(dir, i);
 
@@ -216,19 +242,60 @@ recycle(const char *dir)
 	return ret;
 }
 
+/* Does the tag file path hold tag (one line)? */
+static int
+tag_is(const char *path, const char *tag)
+{
+	char buf[1024];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0 || buf[n - 1] != '\n')
+		return 0;
+	buf[n - 1] = '\0';
+	return !strcmp(buf, tag);
+}
+
+/*
+ * dir was spare i: 2 when its code/ holds tag's code, else 1, with
+ * another's code gone (that code/ was never a run's, so it stays).
+ */
+static int
+taken(const char *dir, const char *tag)
+{
+	char *t = path_join(dir, WORK_CODE), *code;
+	int ready = tag && tag_is(t, tag), fd;
+
+	if (unlink(t) == 0 && !ready) {
+		code = path_join(dir, "code");
+		if ((fd = open(code, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
+			empty_at(fd, NULL);
+			close(fd);
+		}
+		free(code);
+	}
+	free(t);
+	return ready ? 2 : 1;
+}
+
 int
-work_make(const char *dir)
+work_make(const char *dir, const char *tag)
 {
 	char *out = path_join(dir, "output");
-	int i, ret = -1;
+	int i, pass, ret = -1;
 
-	for (i = 0; i < WORK_SPARES && ret < 0; i++) {
-		char *sp = spare_path(dir, i);
+	/* first a spare readied with tag's code, then any */
+	for (pass = tag ? 0 : 1; pass < 2 && ret < 0; pass++)
+		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
+			char *sp = spare_path(dir, i), *t = path_join(sp, WORK_CODE);
 
-		if (rename(sp, dir) == 0)
-			ret = 1;
-		free(sp);
-	}
+			if ((pass == 1 || tag_is(t, tag)) && rename(sp, dir) == 0)
+				ret = taken(dir, tag);
+			free(t);
+			free(sp);
+		}
 	if (ret < 0 && mkdir_p(dir) == 0 && (mkdir(out, 0777) == 0 || errno == EEXIST))
 		ret = 0;
 	free(out);
@@ -377,7 +444,7 @@ sweep_due(int kept)
 }
 
 void
-work_end(const char *dir, const char *status, int keep)
+work_end(const char *dir, const char *status, int keep, const struct work_prep *prep)
 {
 	int kept = !dir;
 
@@ -385,7 +452,7 @@ work_end(const char *dir, const char *status, int keep)
 		int done = status && (!strcmp(status, "completed") || !strcmp(status, "pruned"));
 
 		if (done && !keep) {
-			if (recycle(dir) < 0 && work_rm(dir) < 0)
+			if (recycle(dir, prep) < 0 && work_rm(dir) < 0)
 				warnx("cannot remove '%s':", dir);
 		} else {
 			/* kept; the sweep below removes it at once when the time is 0 */
@@ -420,7 +487,7 @@ work_end_lost(const char *ws, const char *run)
 {
 	char *home = xt_home(), *dir = xasprintf("%s/work/%s/%s", home, ws, run);
 
-	work_end(dir, "failed", 1);
+	work_end(dir, "failed", 1, NULL);
 	free(dir);
 	free(home);
 }

@@ -41,6 +41,24 @@
 #define WORK_SWEPT ".xt-swept"
 #define WORK_SWEEP_EVERY 60
 
+/*
+ * In a spare whose code/ was made ready for a later run: the tag of whose
+ * code it is (struct work_prep), one line.
+ */
+#define WORK_CODE ".xt-code"
+
+/*
+ * How work_end readies a spare for a later run: fill restores the code of
+ * the job tag names into codedir, an empty folder new to every run (0, or
+ * -1 when it could not: the spare then has an empty code/). A later run
+ * whose work_make names the same tag finds its code there.
+ */
+struct work_prep {
+	const char *tag;
+	int (*fill)(void *arg, const char *codedir);
+	void *arg;
+};
+
 struct work_config {
 	int64_t keep_failed_ms;	/* work-keep-failed */
 	int64_t cache_max;	/* cache-max-size, bytes; 0: no cache */
@@ -64,18 +82,20 @@ int work_parse_size(const char *s, int64_t *bytes);
 void work_begin(const char *dir);
 /*
  * Make the folder dir of a run starting for the first time (it does not
- * exist), with an empty output/ in it: from a spare, else new. 1 when it
- * came from a spare (with a new, empty code/ and log.jsonl in it), 0 when
- * new, or -1 with errno.
+ * exist), with an empty output/ in it: from a spare (one readied with the
+ * code of tag first, when tag is not NULL), else new. 2 when it came from
+ * a spare with tag's code in code/ (and a new, empty log.jsonl), 1 from
+ * another spare (with an empty code/ and log.jsonl, neither ever a run's),
+ * 0 when new, or -1 with errno.
  */
-int work_make(const char *dir);
+int work_make(const char *dir, const char *tag);
 /*
  * The run of folder dir has ended for good with status: remove the folder
- * (or keep it as a spare), or keep it (see above; keep forces it), then work_sweep when it kept the
- * folder or when the last such sweep is WORK_SWEEP_EVERY ago. dir NULL:
- * only the sweep.
+ * (or keep it as a spare, readied by prep when not NULL), or keep it (see
+ * above; keep forces it), then work_sweep when it kept the folder or when
+ * the last such sweep is WORK_SWEEP_EVERY ago. dir NULL: only the sweep.
  */
-void work_end(const char *dir, const char *status, int keep);
+void work_end(const char *dir, const char *status, int keep, const struct work_prep *prep);
 /*
  * The run run of workspace ws, whose executor on this machine died, has
  * been failed: keep its folder (if any) as a failed run's, then

@@ -90,7 +90,8 @@ t_ok "and keeps its folder, marked" test -d "$W/run8/code" -a -f "$W/run8/.xt-en
 
 # a completed run's folder is kept as a spare, emptied, for a later run's:
 # what the earlier run left there (outputs, files, modes) is gone, and its
-# code/ and log.jsonl are new ones, made as it was left
+# code/ and log.jsonl are new ones, made as it was left, code/ holding its
+# job's code again (for the job's next run), named in .xt-code
 cat >code/spare.sh <<'EOS'
 ls -A "$XT_OUTPUT_DIR" ..
 echo out >"$XT_OUTPUT_DIR/o.txt"; echo left >../left.txt; mkdir ../d; touch ../d/f
@@ -102,20 +103,25 @@ t_status 0 "three runs, one after the other"
 t_ok "their folders are gone" test ! -e "$XT_HOME/work/ws2/run1.1" -a ! -e "$XT_HOME/work/ws2/run1.3"
 t_ok "kept as spares" test -d "$XT_HOME/work/ws2/.xt-spare.0/output"
 t_run ls -A "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output"
-printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
-t_out_is want "holding an empty output/, and a code/ and log.jsonl"
-t_ok "both empty" [ -z "$(ls -A "$XT_HOME/work/ws2/.xt-spare.0/code")" ] && [ ! -s "$XT_HOME/work/ws2/.xt-spare.0/log.jsonl" ]
+printf '%s:\n.xt-code\ncode\nlog.jsonl\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
+t_out_is want "holding an empty output/, a code/, a log.jsonl and .xt-code"
+t_ok "log.jsonl empty" [ ! -s "$XT_HOME/work/ws2/.xt-spare.0/log.jsonl" ]
+t_ok "code/ the job's snapshot again" diff -r code "$XT_HOME/work/ws2/.xt-spare.0/code"
+t_ok ".xt-code names the store, workspace and job" grep -q "^file://$XT_STORE ws2 job[0-9]* " "$XT_HOME/work/ws2/.xt-spare.0/.xt-code"
 # a process that a run left behind (out of its group), in its code/ and
 # holding its log open, reaches nothing of the next run's, whose folder is
 # that spare
 cat >code/leave.sh <<'EOS'
 if [ "$1" = leave ]; then
 	setsid sh -c 'exec 3>>"$XT_LOG"
+	touch "$GATES/out"
 	n=0; while [ ! -e "$GATES/r2" ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
 	echo intruder >intruder.txt
 	echo "{\"event\":\"metrics\",\"data\":{\"intruder\":1}}" >&3
 	touch "$GATES/done"' </dev/null >/dev/null 2>&1 &
 	echo $! >"$GATES/pid"
+	# out of the run's process group before the run ends (and it is killed)
+	n=0; while [ ! -e "$GATES/out" ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
 else
 	touch "$GATES/r2"
 	n=0; while [ ! -e "$GATES/done" ] && [ $n -lt 3000 ]; do sleep 0.02; n=$((n + 1)); done
@@ -124,20 +130,35 @@ fi
 EOS
 export GATES="$T/gates"
 mkdir "$GATES"
-ls -A code >code.list
+cp -r code code2
+echo two >code2/only2.txt
+ls -A code2 >code.list
 xt-submit -w ws3 -C code -- sh leave.sh leave >/dev/null
 t_run xt-runq -w ws3
 t_status 0 "a run leaves a process behind"
 t_ok "its folder is a spare" test -d "$XT_HOME/work/ws3/.xt-spare.0/code"
-xt-submit -w ws3 -C code -- sh leave.sh >/dev/null
+xt-submit -w ws3 -C code2 -- sh leave.sh >/dev/null
 t_run xt-runq -w ws3
 t_status 0 "the next run runs in the spare"
 t_ok "the process went on meanwhile" [ -e "$GATES/done" ]
 t_run xt-get -w ws3 -c run2/output.txt
-t_out_is code.list "the next run's code/ holds its snapshot alone"
+t_out_is code.list "the next run's code/ holds its own job's snapshot alone"
 t_run xt-log -w ws3 show run2
 t_ok "and its log has none of the process's lines" [ "$(grep -c intruder "$T/out")" -eq 0 ]
 kill "$(cat "$GATES/pid")" 2>/dev/null
+t_ok "the spare now holds run2's job's code" \
+    grep -q " ws3 job2 " "$XT_HOME/work/ws3/.xt-spare.0/.xt-code"
+t_ok "its snapshot" diff -r code2 "$XT_HOME/work/ws3/.xt-spare.0/code"
+# a big snapshot (over 64 MiB) is not copied ahead for a run that may not come
+mkdir big
+truncate -s 65M big/big.bin
+echo 'true' >big/run.sh
+xt-submit -w ws4 -C big -- sh run.sh >/dev/null
+t_run xt-runq -w ws4
+t_status 0 "a run with 65 MiB of code"
+t_ok "leaves a spare" test -d "$XT_HOME/work/ws4/.xt-spare.0"
+t_ok "with an empty code/ and no .xt-code" [ -z "$(ls -A "$XT_HOME/work/ws4/.xt-spare.0/code")" ] &&
+    [ ! -e "$XT_HOME/work/ws4/.xt-spare.0/.xt-code" ]
 printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' .. "$XT_HOME/work/ws2/run1.3/output" >want
 t_run xt-get -w ws2 -c run1.3/output.txt
 t_out_is want "a later run's folder has nothing of an earlier run's"
