@@ -728,7 +728,8 @@ end(struct rx *x, int *exit_code)
 	const char *status = "completed", *error = NULL, *reason = NULL;
 	int code;
 
-	if (x->o->ended)
+	/* the next point of a learning search waits for this run's end (searchjob_learns) */
+	if (x->o->ended && !searchjob_learns(x->job))
 		x->o->ended(x->o->arg);
 	close(x->outfd);
 	flush_out(x);

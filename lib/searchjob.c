@@ -365,6 +365,15 @@ searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
 	return ret;
 }
 
+int
+searchjob_learns(const cJSON *job)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
+	int algo = search_algo_parse(json_str(s, "algo") ? json_str(s, "algo") : "");
+
+	return algo == SEARCH_TPE || algo == SEARCH_GP || algo == SEARCH_DGD;
+}
+
 void
 searchjob_pruner_init(struct searchjob_pruner *w)
 {
