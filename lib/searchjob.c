@@ -507,6 +507,12 @@ searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const char *
 }
 
 int
+searchjob_prune_due(const struct searchjob_pruner *w)
+{
+	return w->state >= 0 && time_mono() - w->last >= PRUNE_EVERY;
+}
+
+int
 searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
     struct searchjob_pruner *w)
 {

@@ -112,5 +112,7 @@ int searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const ch
  */
 int searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
     struct searchjob_pruner *w);
+/* True when the next searchjob_prune with w checks (reads the job's logs from the store). */
+int searchjob_prune_due(const struct searchjob_pruner *w);
 
 #endif
