@@ -106,4 +106,28 @@ sys.exit(0)
 PY
 t_run xt-get -l -r :.tmp/
 t_ok "no copy of the index is left behind" [ ! -s "$T/out" ]
+
+# with an account SAS instead of the key, Copy Blob's source carries it
+mksas() {
+	python3 - "$key" <<'PY'
+import base64, hashlib, hmac, sys, urllib.parse
+key, sp, se, sv = sys.argv[1], "rwdlac", "2099-01-01T00:00:00Z", "2023-11-03"
+sts = "\n".join(["devstoreaccount1", sp, "b", "sco", "", se, "", "", sv, ""]) + "\n"
+sig = base64.b64encode(hmac.new(base64.b64decode(key), sts.encode(), hashlib.sha256).digest()).decode()
+q = [("sv", sv), ("ss", "b"), ("srt", "sco"), ("sp", sp), ("se", se), ("sig", sig)]
+print("&".join(k + "=" + urllib.parse.quote(v, safe="") for k, v in q))
+PY
+}
+sas=$(mksas)
+export AZURE_STORAGE_CONNECTION_STRING="BlobEndpoint=$ep;SharedAccessSignature=$sas"
+t_run xt-put -a ":$idx" <grown
+t_status 0 "with a SAS: the index grown again"
+t_run xt-report --compact -c run --status completed
+t_status 0 "with a SAS: xt-report --compact"
+t_err_empty "... without a word"
+t_run xt-get -c ":$idx"
+t_ok "... the index compacted: no old state left" [ "$(grep -c '"status":"running"' "$T/out")" -eq 0 ]
+t_ok "... every run still there" [ "$(grep -c . "$T/out")" -eq 1012 ]
+t_run xt-put -a ":$idx" <latest
+t_status 0 "... and appended to afterwards"
 t_done
