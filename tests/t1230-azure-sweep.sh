@@ -43,6 +43,24 @@ mask() {
 	sed -E 's/"(time|created|started|ended)":"[^"]*"/"\1":"T"/g; s/"duration":[0-9.e-]+/"duration":D/g' "$@"
 }
 
+# settle PID: wait for PID to exit (a guard against a hang: at most 600
+# polls of 0.1 s, then it is killed); $rc is its status, 124 if it did not
+settle() {
+	n=0
+	while kill -0 "$1" 2>/dev/null && [ $n -lt 600 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill "$1"
+		wait "$1"
+		rc=124
+	else
+		wait "$1"
+		rc=$?
+	fi
+}
+
 # sweep NAME STORE: the whole sweep on STORE, its outputs in NAME/ (its own XT_HOME)
 sweep() {
 	w=$1
@@ -53,9 +71,14 @@ sweep() {
 	t_status 0 "$w: xt-submit of the grid"
 	mask "$T/out" >"$w/submit"
 	t_ok "$w: ... 6 runs" [ "$(wc -l <"$T/out")" -eq 6 ]
+	# a researcher follows the job's console while it runs
+	xt-log out -f job1 >"$w/follow" 2>"$w/follow.err" &
+	fpid=$!
 	t_run xt-runq -j 2
 	t_status 0 "$w: xt-runq -j 2 drains it"
 	t_err_has "6 runs: 6 completed" "$w: ... every run completed"
+	settle "$fpid"
+	t_ok "$w: xt-log out -f job1 stops by itself once every run has ended" [ "$rc" -eq 0 ]
 
 	t_run xt-log show run1.3
 	t_status 0 "$w: xt-log show of a run"
@@ -69,6 +92,10 @@ sweep() {
 	t_run xt-log out job1
 	t_status 0 "$w: xt-log out of the job"
 	cp "$T/out" "$w/outjob"
+	sort -s -t: -k1,1 "$w/follow" >"$w/follow.sorted"
+	t_ok "$w: ... it printed every line of every run, in order within each run" \
+	    cmp -s "$w/outjob" "$w/follow.sorted"
+	t_ok "$w: ... and said nothing" [ ! -s "$w/follow.err" ]
 
 	t_run xt-report -c run,status,hparams.lr,hparams.bs,hparams.arch,metrics.acc,metrics.loss,step,tags --sort run
 	t_status 0 "$w: xt-report, a table"
