@@ -215,7 +215,7 @@ compact_once(struct store *st, const char *path, struct sbuf *sb, struct sbuf *o
 		snprintf(err, errlen, "'%s' is too large to compact", path);
 		return -1;
 	}
-	rc = store_put_if(st, path, outb->buf, outb->len, ver);
+	rc = store_put_log_if(st, path, outb->buf, outb->len, ver);
 	if (rc == STORE_ECONFLICT)
 		return rc;
 	if (rc == STORE_ENOENT)
@@ -234,11 +234,6 @@ index_compact(struct store *st, const char *ws, char *err, size_t errlen)
 	struct sbuf sb, outb;
 	int tries, rc = STORE_ECONFLICT;
 
-	/* the compacted index is put whole: where that ends its appends, it stays as it is */
-	if (!store_can_replace_log(st)) {
-		free(path);
-		return 0;
-	}
 	sbuf_init(&sb, (size_t)4 << 30);
 	sbuf_init(&outb, (size_t)4 << 30);
 	for (tries = 0; tries < INDEX_TRIES && rc == STORE_ECONFLICT; tries++)

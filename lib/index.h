@@ -10,9 +10,10 @@
  * The index is built on the store's primitives only, so it works alike
  * on every backend: a line is one store_append; a compaction reads the
  * index with its version (store_get_ver) and puts the compacted file with
- * store_put_if, which fails when an append came in meanwhile (store.h:
- * an append racing a conditional put changes the version compared, or
- * lands in the new object), and then reads it again and retries.
+ * store_put_log_if, which keeps it appendable (an Azure index stays an
+ * append blob) and fails when an append came in meanwhile (store.h: an
+ * append racing a conditional put changes the version compared, or lands
+ * in the new object), and then reads it again and retries.
  */
 #ifndef XT_INDEX_H
 #define XT_INDEX_H

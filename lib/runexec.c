@@ -32,6 +32,12 @@ extern char **environ;
 #define START_DEFER 0.1	/* seconds a command runs before its start is recorded */
 /* the most bytes of code a run's end copies into a spare folder for a later run */
 #define READY_MAX ((int64_t)64 << 20)
+/*
+ * Seconds between appends of a running run's console and of its log to the
+ * store: what came meanwhile goes in one request (a remote store costs a
+ * round trip each), however many lines, up to OUT_CHUNK and LOGPUMP_CHUNK.
+ */
+#define FLUSH_EVERY 0.25
 
 struct rx {
 	struct store *st;
@@ -45,7 +51,7 @@ struct rx {
 	struct logpump lp;
 	int keep_work;	/* keep the folder at the end: an output was not captured */
 	int outfd, logfd;
-	double last_flush, last_save, last_index;
+	double last_flush, last_save, last_index, last_log;
 	int dirty, unindexed;	/* unindexed: saved progress the index lacks */
 	/* the attempt */
 	int64_t t0, t1;
@@ -177,13 +183,20 @@ note_out(struct rx *x, const char *fmt, ...)
 	sbuf_add(&x->out, line, strlen(line));
 }
 
-/* $XT_LOG: forward whole new lines into the store's log, folding them into the record. */
+/*
+ * $XT_LOG: forward whole new lines into the store's log, folding them into
+ * the record. They are appended every FLUSH_EVERY seconds, and now when
+ * final (the run has ended), when due (a check is due that reads the log
+ * from the store), or before the record is saved (it never runs ahead of
+ * its log).
+ */
 static void
-pump_log(struct rx *x, int final)
+pump_log(struct rx *x, int final, int due)
 {
 	char buf[65536];
 	ssize_t n;
-	int rc;
+	double now;
+	int rc, save_now;
 
 	while ((n = read(x->logfd, buf, sizeof(buf))) > 0) {
 		/* the "started" event before the first line the run logs */
@@ -192,11 +205,16 @@ pump_log(struct rx *x, int final)
 	}
 	if (final)
 		x->dirty |= logpump_end(&x->lp, x->rec) > 0;
-	/* once when it starts failing, and at the end, when lines are lost */
-	if ((rc = logpump_flush(&x->lp)) == -1 || (final && rc < 0))
-		warnx("run %s: cannot save its log: %s", x->run, x->lp.err);
+	now = time_mono();
 	/* the final pump is followed by the end record */
-	if (x->dirty && !final && time_mono() - x->last_save > 1.0)
+	save_now = x->dirty && !final && now - x->last_save > 1.0;
+	if (final || due || save_now || now - x->last_log >= FLUSH_EVERY) {
+		x->last_log = now;
+		/* once when it starts failing, and at the end, when lines are lost */
+		if ((rc = logpump_flush(&x->lp)) == -1 || (final && rc < 0))
+			warnx("run %s: cannot save its log: %s", x->run, x->lp.err);
+	}
+	if (save_now)
 		save(x, 0);
 }
 
@@ -671,7 +689,7 @@ start(struct rx *x, enum runexec_result *res)
 	x->max_min = json_num(x->job, "max_minutes", 0);
 	if (x->max_min > 0)
 		x->deadline = time_mono() + x->max_min * 60;
-	x->last_flush = x->last_index = time_mono();
+	x->last_flush = x->last_index = x->last_log = time_mono();
 	x->open_out = 1;
 	return 0;
 }
@@ -736,9 +754,9 @@ watch(struct rx *x)
 		now = time_mono();
 		if (x->start_due && now - x->start_at >= START_DEFER)
 			record_start(x, LIFE_SAVE);
-		if (x->out.len >= OUT_CHUNK || (x->out.len && now - x->last_flush > 0.25))
+		if (x->out.len >= OUT_CHUNK || (x->out.len && now - x->last_flush > FLUSH_EVERY))
 			flush_out(x);
-		pump_log(x, 0);
+		pump_log(x, 0, searchjob_prune_due(&x->pr));
 		if (x->unindexed && now - x->last_index >= INDEX_EVERY)
 			save(x, 1);
 		if (!x->killed && searchjob_prune(x->st, x->ws, x->job, x->run, &x->pr)) {
@@ -773,11 +791,12 @@ end(struct rx *x, int *exit_code)
 	const char *status = "completed", *error = NULL, *reason = NULL;
 	int code;
 
-	if (x->o->ended)
+	/* the next point of a learning search waits for this run's end (searchjob_learns) */
+	if (x->o->ended && !searchjob_learns(x->job))
 		x->o->ended(x->o->arg);
 	close(x->outfd);
 	flush_out(x);
-	pump_log(x, 1);
+	pump_log(x, 1, 1);
 	code = shell_status(x->wst);
 	*exit_code = code;
 	capture(x);

@@ -40,7 +40,9 @@ struct runexec_opts {
 	 * When not NULL, called once the run's command has ended (and what is
 	 * left of its process group is killed) and its end time is taken,
 	 * before its end is recorded: from then on it no longer counts as
-	 * running.
+	 * running. Not called for a run of a search that learns from results
+	 * (searchjob_learns): it counts as running until its executor exits,
+	 * its end recorded.
 	 */
 	void (*ended)(void *arg);
 	/*

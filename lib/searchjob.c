@@ -365,6 +365,15 @@ searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec)
 	return ret;
 }
 
+int
+searchjob_learns(const cJSON *job)
+{
+	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
+	int algo = search_algo_parse(json_str(s, "algo") ? json_str(s, "algo") : "");
+
+	return algo == SEARCH_TPE || algo == SEARCH_GP || algo == SEARCH_DGD;
+}
+
 void
 searchjob_pruner_init(struct searchjob_pruner *w)
 {
@@ -495,6 +504,12 @@ searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const char *
 	for (int i = 0; i < w->nlog; i++)
 		follow(w, st, &w->log[i]);
 	return 0;
+}
+
+int
+searchjob_prune_due(const struct searchjob_pruner *w)
+{
+	return w->state >= 0 && time_mono() - w->last >= PRUNE_EVERY;
 }
 
 int

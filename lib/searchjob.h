@@ -61,6 +61,14 @@ cJSON *searchjob_names(const cJSON *job);
  */
 int searchjob_assign(struct store *st, const char *ws, const cJSON *job, cJSON *rec);
 /*
+ * True when job's search learns from its runs' results (tpe, gp, dgd), so
+ * that the point a run gets depends on which runs before it have ended:
+ * an executor then frees its place in xt-runq -j only once its run's end
+ * is recorded, and xt-runq -j 1 proposes each point knowing every result
+ * before it, as a sequential search does (the same seed, the same points).
+ */
+int searchjob_learns(const cJSON *job);
+/*
  * What an executor keeps between its prune checks: the job's runs' series
  * so far, and for each run's log the bytes taken (whole lines only, so a
  * line still being written waits for the next check). A check reads only
@@ -104,5 +112,7 @@ int searchjob_pruner_read(struct searchjob_pruner *w, struct store *st, const ch
  */
 int searchjob_prune(struct store *st, const char *ws, const cJSON *job, const char *run,
     struct searchjob_pruner *w);
+/* True when the next searchjob_prune with w checks (reads the job's logs from the store). */
+int searchjob_prune_due(const struct searchjob_pruner *w);
 
 #endif

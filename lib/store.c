@@ -105,7 +105,7 @@ store_gone(const char *url)
 int
 store_can_replace_log(const struct store *st)
 {
-	return !st->ops->put_ends_appends;
+	return st->ops->put_log_if || (st->ops->put_if && !st->ops->put_ends_appends);
 }
 
 int
@@ -287,6 +287,20 @@ store_put_if(struct store *st, const char *path, const void *buf, size_t len, co
 		return STORE_EINVAL;
 	if (!st->ops->put_if)
 		return store_fail(st, STORE_ERR, "this store cannot put '%s' conditionally", path);
+	return st->ops->put_if(st, path, buf, len, ver);
+}
+
+int
+store_put_log_if(struct store *st, const char *path, const void *buf, size_t len,
+    const char *ver)
+{
+	if (check(st, path, 1))
+		return STORE_EINVAL;
+	if (st->ops->put_log_if)
+		return st->ops->put_log_if(st, path, buf, len, ver);
+	if (!store_can_replace_log(st))
+		return store_fail(st, STORE_ERR, "this store cannot replace '%s' and append to it "
+		    "again", path);
 	return st->ops->put_if(st, path, buf, len, ver);
 }
 

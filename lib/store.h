@@ -107,9 +107,9 @@ int store_gone(const char *url);
  */
 int store_dev(struct store *st, dev_t *dev);
 /*
- * True when an object that is appended to can also be replaced whole
- * (put, put_if) and appended to again: the folder store. An Azure object
- * put whole is a block blob, which takes no more appends.
+ * True when an object that is appended to can be replaced whole by
+ * store_put_log_if and appended to again: every backend here (the folder
+ * store with put_if; Azure with a copy of an append blob).
  */
 int store_can_replace_log(const struct store *st);
 /*
@@ -158,6 +158,17 @@ int store_get_ver(struct store *st, const char *path, struct sbuf *out, char ver
  * by a batch.
  */
 int store_put_if(struct store *st, const char *path, const void *buf, size_t len,
+    const char *ver);
+/*
+ * Replace a log, an object that is appended to (store_append), whole, as
+ * store_put_if does, so that it can still be appended to afterwards: the
+ * compaction of a log. Same returns and guarantees as store_put_if; an
+ * append racing it changed the version compared (a conflict) or lands in
+ * the new object. (A store_put would end an Azure object's appends: a put
+ * makes a block blob. Azure: the content goes into an append blob under
+ * the store's .tmp/, which Copy Blob then puts in place with If-Match.)
+ */
+int store_put_log_if(struct store *st, const char *path, const void *buf, size_t len,
     const char *ver);
 /*
  * List objects under prefix ("" for all; "a/b/" for a folder; "a/b/x" also

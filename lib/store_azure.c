@@ -97,6 +97,7 @@ struct req {
 	/* the response */
 	long status;
 	char etag[STORE_VER_MAX], sha[65], code[64], blobtype[32];
+	char copy[16];		/* x-ms-copy-status */
 	int64_t clen, total, mtime_ms;
 	long retry_after;	/* Retry-After in seconds, or -1 */
 	struct sbuf err;
@@ -212,7 +213,7 @@ on_header(char *data, size_t size, size_t n, void *arg)
 
 		/* a new response (after a 100 Continue): forget the last one's */
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = '\0';
+		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = r->copy[0] = '\0';
 		r->clen = r->total = r->retry_after = -1;
 		r->mtime_ms = 0;
 		return len;
@@ -243,6 +244,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		memcpy(r->code, val, n + 1);
 	else if (!strcasecmp(name, "x-ms-blob-type") && n < sizeof(r->blobtype))
 		memcpy(r->blobtype, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-copy-status") && n < sizeof(r->copy))
+		memcpy(r->copy, val, n + 1);
 	else if (!strcasecmp(name, "content-length"))
 		r->clen = strtoll(val, NULL, 10);
 	else if (!strcasecmp(name, "content-range") && strchr(val, '/'))
@@ -1285,6 +1288,87 @@ out:
 	return rc;
 }
 
+/*
+ * put_log_if: the content goes into a new append blob under the store's
+ * .tmp/, which Copy Blob puts in place of the log if the log is still at
+ * ver (If-Match). A copy of an append blob is an append blob, so the log
+ * takes appends again; an append that raced it either changed the ETag
+ * compared or meets the new blob's size (appendpos) and is sent again at
+ * its end. A copy within one account is done when it is answered
+ * ("success"); one still "pending" is waited for (a minute at most).
+ */
+static int
+az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
+{
+	struct az *a = st->priv;
+	struct sbuf src, full;
+	char tmp[64], keep[sizeof(st->err)];
+	struct req r;
+	size_t off, k;
+	int rc, tries;
+
+	snprintf(tmp, sizeof(tmp), ".tmp/log-%08lx%08lx", (unsigned long)random(),
+	    (unsigned long)random());
+	rc = append_create(st, tmp);
+	for (off = 0; off < len && rc == 0; off += k) {
+		k = len - off < APPEND_MAX ? len - off : APPEND_MAX;
+		rc = az_append(st, tmp, (const char *)buf + off, k);
+	}
+	if (rc < 0)
+		goto out;
+	sbuf_init(&src, 1 << 16);
+	sbuf_init(&full, 1 << 16);
+	sbuf_addf(&src, "%s/%s/", a->endpoint, a->container);
+	sbuf_adds(&full, a->prefix);
+	sbuf_adds(&full, tmp);
+	pct(&src, full.buf, 1);
+	if (a->sas && !a->keylen)
+		sbuf_addf(&src, "?%s", a->sas);
+	req_init(&r, "PUT", path);
+	req_h(&r, "x-ms-copy-source", src.buf);
+	r.if_match = ver;
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
+		/* a condition that failed on a second try: maybe the first was done */
+		if (r.retried && r.status == 412 && landed(st, path, 0, buf, len))
+			rc = 0;
+		else
+			rc = az_fail(st, &r, "put", path);
+	} else if (rc == 0) {
+		for (tries = 0; rc == 0 && !strcmp(r.copy, "pending") && tries < 600; tries++) {
+			usleep(100000);
+			sbuf_release(&r.err);
+			req_init(&r, "HEAD", path);
+			if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+				rc = az_fail(st, &r, "put", path);
+		}
+		if (rc == 0 && strcmp(r.copy, "success"))
+			rc = store_fail(st, STORE_ERR, "cannot put '%s': its copy from '%s' is %s",
+			    path, tmp, r.copy[0] ? r.copy : "without a status");
+	}
+	sbuf_release(&r.err);
+	sbuf_release(&src);
+	sbuf_release(&full);
+	if (rc == STORE_ECONFLICT) {
+		struct store_stat sst;
+
+		memcpy(keep, st->err, sizeof(keep));
+		if (az_stat(st, path, &sst) == STORE_ENOENT)
+			rc = store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path);
+		else
+			memcpy(st->err, keep, sizeof(keep));
+	}
+out:
+	/* the size this process last appended at is the old blob's */
+	if (a->app_path && !strcmp(a->app_path, path)) {
+		free(a->app_path);
+		a->app_path = NULL;
+	}
+	memcpy(keep, st->err, sizeof(keep));
+	az_del(st, tmp);
+	memcpy(st->err, keep, sizeof(keep));
+	return rc;
+}
+
 static int
 az_commit(struct store *st)
 {
@@ -1308,6 +1392,7 @@ static const struct store_ops az_ops = {
 	.commit = az_commit,
 	.get_ver = az_get_ver,
 	.put_if = az_put_if,
+	.put_log_if = az_put_log_if,
 };
 
 /* The value of key (case ignored) in the connection string cs, or NULL. Caller frees. */

@@ -34,6 +34,8 @@ struct store_ops {
 	int (*dev)(struct store *, dev_t *);	/* a folder store's disk; NULL elsewhere */
 	/* an object put whole cannot be appended to afterwards (Azure: a block blob) */
 	int put_ends_appends;
+	/* put_if that keeps an appended object appendable (store_put_log_if); NULL: put_if does */
+	int (*put_log_if)(struct store *, const char *, const void *, size_t, const char *);
 };
 
 struct store {
