@@ -50,8 +50,8 @@ t_status 0 "submit a run after the compaction"
 t_run xt-runq
 t_status 0 "... which runs"
 t_run xt-get -c ":$idx"
-t_ok "the index took its lines (queued, running, completed)" \
-    [ "$(grep -c '"run":"run1"' "$T/out")" -ge 3 ]
+t_ok "the index took its lines (queued, completed: a run this short has no running line)" \
+    [ "$(grep '"run":"run1"' "$T/out" | sed 's/.*"status":"\([a-z]*\)".*/\1/' | tr '\n' ' ')" = "queued completed " ]
 t_ok "... after the compacted ones" cmp -s latest "$(head -n 10 "$T/out" >head10; echo head10)"
 t_run xt-report --compact -c run,status --status completed
 t_status 0 "xt-report --compact"
