@@ -7,39 +7,10 @@
 #   t_stores FN        run FN on each store: $store is file or az, XT_STORE
 #                      names it, and each case's description starts with
 #                      "[az] " on the second pass. The az:// pass gets a
-#                      container of its own, $azaz_cont, removed at the end.
-#   az_rest VERB PATH [TEXT]  one REST request to Azurite (PATH:
-#                      CONTAINER/BLOB?QUERY, percent-encoded) under an account
-#                      SAS of the emulator's key: prints the HTTP status, then
-#                      the body. With TEXT, the request is made again (up to
-#                      100,000 times) until the body has TEXT; exit 1 if never
+#                      container of its own, $az_cont, removed at the end.
+#   (az_rest of tests/azurite.sh speaks to Azurite directly)
 az_optional=1
 . "$R/tests/azurite.sh"
-
-az_rest() {
-	python3 - "$key" "$ep" "$1" "$2" "${3:-}" <<'PY'
-import base64, hashlib, hmac, sys, urllib.error, urllib.parse, urllib.request
-key, ep, verb, path, until = sys.argv[1:6]
-sv, sp, se = "2023-11-03", "rwdlac", "2099-01-01T00:00:00Z"
-sts = "\n".join(["devstoreaccount1", sp, "b", "sco", "", se, "", "", sv, ""]) + "\n"
-sig = base64.b64encode(hmac.new(base64.b64decode(key), sts.encode(), hashlib.sha256).digest()).decode()
-q = [("sv", sv), ("ss", "b"), ("srt", "sco"), ("sp", sp), ("se", se), ("sig", sig)]
-sas = "&".join(k + "=" + urllib.parse.quote(v, safe="") for k, v in q)
-url = ep + "/" + path + ("&" if "?" in path else "?") + sas
-for i in range(100000 if until else 1):
-    try:
-        r = urllib.request.urlopen(urllib.request.Request(url, method=verb))
-        code, body = r.status, r.read()
-    except urllib.error.HTTPError as e:
-        code, body = e.code, e.read()
-    body = body.decode("utf-8", "replace")
-    if until in body:
-        break
-print(code)
-sys.stdout.write(body)
-sys.exit(0 if until in body else 1)
-PY
-}
 
 t_stores() {
 	_folder=$XT_STORE
