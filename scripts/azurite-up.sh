@@ -20,6 +20,11 @@
 #   scripts/azurite-up.sh stop DIR      stop it by the PID in DIR/azurite.pid
 #   scripts/azurite-up.sh status DIR    exit 0 when it runs
 #
+# With AZURITE_CERT and AZURITE_KEY (PEM files of a certificate for
+# localhost and its key) it serves HTTPS (--cert, --key), and the endpoint
+# is https://localhost:PORT/devstoreaccount1 (a name, for TLS clients that
+# check names only).
+#
 # DIR gets the PID, the port, the endpoint and the log. AZURITE_HOME
 # defaults to ${XDG_CACHE_HOME:-~/.cache}/xt-azurite/azurite-VERSION (npm
 # install, about a minute the first time). Clients use the emulator's
@@ -60,9 +65,10 @@ port_free() {
 	node -e 'const s=require("net").createServer();s.on("error",()=>process.exit(1));s.listen(+process.argv[1],"127.0.0.1",()=>s.close())' "$1"
 }
 
-# any HTTP answer (403 to an unsigned request) means it is up
+# any HTTP answer (403 to an unsigned request) means it is up (over TLS:
+# whatever its certificate)
 answers() {
-	node -e 'require("http").get(process.argv[1],r=>process.exit(0)).on("error",()=>process.exit(1))' \
+	node -e 'const u=process.argv[1];require(u.startsWith("https:")?"https":"http").get(u,{rejectUnauthorized:false},r=>process.exit(0)).on("error",()=>process.exit(1))' \
 	    "$1/devstoreaccount1?comp=list"
 }
 
@@ -97,14 +103,22 @@ if [ -n "$loc" ]; then
 else
 	set -- --inMemoryPersistence
 fi
+scheme=http host=127.0.0.1
+if [ -n "${AZURITE_CERT:-}" ] || [ -n "${AZURITE_KEY:-}" ]; then
+	[ -r "${AZURITE_CERT:-}" ] && [ -r "${AZURITE_KEY:-}" ] ||
+	    { say "AZURITE_CERT and AZURITE_KEY must both name readable PEM files"; exit 1; }
+	set -- "$@" --cert "$(cd "$(dirname "$AZURITE_CERT")" && pwd)/$(basename "$AZURITE_CERT")" \
+	    --key "$(cd "$(dirname "$AZURITE_KEY")" && pwd)/$(basename "$AZURITE_KEY")"
+	scheme=https host=localhost
+fi
 rm -f "$dir/port" "$dir/endpoint"
 [ -n "$port" ] || port=$(free_port)
 svc_start "$dir/azurite.log" "$home/node_modules/.bin/azurite-blob" \
     --blobHost 127.0.0.1 --blobPort "$port" "$@" \
     --disableTelemetry --silent
-if svc_wait 300 answers "http://127.0.0.1:$port"; then
+if svc_wait 300 answers "$scheme://127.0.0.1:$port"; then
 	echo "$port" >"$dir/port"
-	echo "http://127.0.0.1:$port/devstoreaccount1" >"$dir/endpoint"
+	echo "$scheme://$host:$port/devstoreaccount1" >"$dir/endpoint"
 	cat "$dir/endpoint"
 	exit 0
 fi
