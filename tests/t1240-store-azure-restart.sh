@@ -50,16 +50,20 @@ put_killed() {
 	st=$?
 }
 
-# is_old_or_new: the object is the old one (xt-put failed, saying why on
-# one line) or the new one whole (xt-put succeeded)
+# is_old_or_new OLD: the object is OLD (xt-put failed, saying why in one
+# line: Azurite not back before the retries ran out, or back without the
+# blocks not yet committed) or the new one whole (xt-put succeeded)
 is_old_or_new() {
 	t_run xt-get -c :m/big
 	case $st in
 	0) cmp -s big "$T/out" && echo "# INFO xt-put retried until Azurite was back: the new object" ;;
 	1) cmp -s "$1" "$T/out" && [ "$(wc -l <put.err)" -eq 1 ] &&
-	    grep -q "^xt-put: .*m/big" put.err && echo "# INFO xt-put failed: $(cat put.err)" ;;
+	    grep -q "^xt-put: " put.err && echo "# INFO xt-put failed: $(cat put.err)" ;;
 	*) false ;;
-	esac
+	esac && return 0
+	echo "# xt-put exited $st, saying: $(cat put.err)"
+	echo "# xt-get exited $rc: $(wc -c <"$T/out") bytes, saying: $(cat "$T/err")"
+	return 1
 }
 
 t_run xt-put old :m/big
