@@ -14,10 +14,10 @@ export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountNam
 unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 export XT_STORE=az://$acct/t1240-$$
 cont=t1240-$$
-# 1 MiB blocks: a 40 MB file is 40 Put Block requests, then Put Block List
+# 1 MiB blocks: a 100 MB file is 96 Put Block requests, then Put Block List
 export XT_AZURE_BLOCK=1048576
 
-head -c 40000000 /dev/urandom >big
+head -c 100000000 /dev/urandom >big
 echo old >old
 
 # restart [kill]: stop Azurite (by its PID; with kill, SIGKILL and no
