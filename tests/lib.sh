@@ -8,6 +8,7 @@
 #   t_out_is FILE DESC  ok when the last stdout equals FILE
 #   t_err_has TEXT DESC ok when the last stderr contains TEXT
 #   t_done              print the plan; exit 1 if a case failed
+# $t_tag, when set, starts every case's description (tests/stores.sh)
 set -u
 export LC_ALL=C TZ=UTC
 : "${XT_BIN:?XT_BIN must name the folder of the built tools}"
@@ -32,13 +33,13 @@ rc=0
 
 t_pass() {
 	t_n=$((t_n + 1))
-	echo "ok $t_n - $1"
+	echo "ok $t_n - ${t_tag:-}$1"
 }
 
 t_fail() {
 	t_n=$((t_n + 1))
 	t_failed=$((t_failed + 1))
-	echo "not ok $t_n - $1"
+	echo "not ok $t_n - ${t_tag:-}$1"
 	if [ -f "$T/err" ]; then sed 's/^/#   stderr: /' "$T/err" | head -n 5; fi
 }
 

@@ -19,17 +19,36 @@ failed=0
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/xt-run.XXXXXX")
 
 # One Azurite for the whole suite, stopped by its PID at the end (the Azure
-# tests start their own when this one could not start: they say why)
+# tests start their own when this one could not start: they say why).
+# The unit tests get it too: u-store runs its contract on a folder store
+# and on az://, u-store-azure its own cases (XT_TEST_STORES,
+# XT_TEST_AZURE_STORE and the connection string, set for the units only).
 azurite_stop() { [ -n "${XT_TEST_AZURE_ENDPOINT:-}" ] && scripts/azurite-up.sh stop "$logdir/azurite" >/dev/null 2>&1; }
-case " $pat " in "  " | *t1*) ;; *) XT_TEST_AZURE_ENDPOINT=skip ;; esac
+case " $pat " in "  " | *t1* | *u-store*) ;; *) XT_TEST_AZURE_ENDPOINT=skip ;; esac
 if [ "${XT_TEST_AZURE_ENDPOINT:-}" = skip ]; then
 	unset XT_TEST_AZURE_ENDPOINT
-elif [ -z "${XT_TEST_AZURE_ENDPOINT:-}" ] && command -v node >/dev/null &&
-    ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>/dev/null); then
-	export XT_TEST_AZURE_ENDPOINT="$ep"
-	trap 'azurite_stop' EXIT
-	trap 'azurite_stop; exit 130' INT TERM
+elif [ -z "${XT_TEST_AZURE_ENDPOINT:-}" ]; then
+	if ! command -v node >/dev/null; then
+		echo "# SKIP Azurite: node is needed; the az:// cases are skipped" >"$logdir/azurite.why"
+	elif ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>"$logdir/azurite.err"); then
+		export XT_TEST_AZURE_ENDPOINT="$ep"
+		trap 'azurite_stop' EXIT
+		trap 'azurite_stop; exit 130' INT TERM
+	else
+		{ echo "# SKIP Azurite did not start; the az:// cases are skipped:"
+		  tail -n 5 "$logdir/azurite.err" | sed 's/^/#   /'; } >"$logdir/azurite.why"
+	fi
+	[ -f "$logdir/azurite.why" ] && cat "$logdir/azurite.why"
 fi
+# unit_env BUILD: the variables of the unit tests, one a line (a container per build)
+unit_env() {
+	echo "XT_TEST_STORES=$logdir/u-store-$1${XT_TEST_AZURE_ENDPOINT:+ az://devstoreaccount1/u-store-$$-$1}"
+	[ -n "${XT_TEST_AZURE_ENDPOINT:-}" ] || return 0
+	# quick: t1200 runs u-store-azure whole (5,003 blobs listed)
+	echo "XT_TEST_AZURE_STORE=az://devstoreaccount1/u-store-azure-$$-$1"
+	echo "XT_TEST_AZURE_QUICK=1"
+	echo "AZURE_STORAGE_CONNECTION_STRING=DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=$(sed -n 's/^key=//p' tests/azurite.sh);BlobEndpoint=$XT_TEST_AZURE_ENDPOINT"
+}
 
 run_one() { # name command...
 	name=$1
@@ -67,7 +86,13 @@ for b in $builds; do
 	for u in "$b"/unit/u-*; do
 		[ -x "$u" ] || continue
 		case $u in *"$pat"*) ;; *) continue ;; esac
-		run_one "$b/$(basename "$u")" "$u"
+		oifs=$IFS
+		IFS='
+'
+		# shellcheck disable=SC2046
+		set -- env $(unit_env "$(echo "$b" | tr -c 'a-z0-9\n' -)") "$u"
+		IFS=$oifs
+		run_one "$b/$(basename "$u")" "$@"
 	done
 	for t in tests/t[0-9]*.sh; do
 		[ -f "$t" ] || continue

@@ -1,7 +1,14 @@
 #!/bin/sh
 # xt-put -a appends standard input; 8 writers at once never interleave.
-. "$(dirname "$0")/lib.sh"
+# On a folder store and on az:// (tests/stores.sh).
+R=$(cd "$(dirname "$0")/.." && pwd)
+. "$R/tests/lib.sh"
+. "$R/tests/stores.sh"
 
+# 8 processes x 10,000 lines, each line appended atomically
+awk 'BEGIN { for (p = 0; p < 8; p++) for (i = 0; i < 10000; i++) print "writer " p " line " i " ........................................" > ("w" p) }'
+
+pass() {
 printf 'a\nb\n' >in
 t_run xt-put -a @logs/x.txt <in
 t_status 0 "append to a new object"
@@ -17,8 +24,6 @@ t_status 0 "an empty append"
 t_run xt-get -c @logs/empty.txt
 t_status 0 "still makes the object"
 
-# 8 processes x 10,000 lines, each line appended atomically
-awk 'BEGIN { for (p = 0; p < 8; p++) for (i = 0; i < 10000; i++) print "writer " p " line " i " ........................................" > ("w" p) }'
 # each writer is fed line by line through a pipe, so it makes many small appends
 p=0
 pids=""
@@ -35,4 +40,7 @@ cat w0 w1 w2 w3 w4 w5 w6 w7 | sort >want
 sort "$T/out" >got
 t_ok "80,000 whole lines, none lost, none interleaved" cmp -s want got
 t_ok "exactly 80,000 lines" [ "$(wc -l <"$T/out")" -eq 80000 ]
+}
+
+t_stores pass
 t_done

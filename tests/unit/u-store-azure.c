@@ -1,8 +1,9 @@
 /*
  * Unit tests of the store API on the Azure backend, against the Azurite
- * that tests/t1200-store-azure.sh starts: XT_TEST_AZURE_STORE names a
- * store (az://devstoreaccount1/CONTAINER) and AZURE_STORAGE_CONNECTION_STRING
- * reaches it. Without them the test says it skips.
+ * of tests/run.sh or of tests/t1200-store-azure.sh: XT_TEST_AZURE_STORE
+ * names a store (az://devstoreaccount1/CONTAINER) and
+ * AZURE_STORAGE_CONNECTION_STRING reaches it. Without them the test says
+ * it skips. XT_TEST_AZURE_QUICK leaves out the listing of 5,003 blobs.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -427,7 +428,8 @@ main(void)
 		CHECK(strstr(err, "PREFIX contains '..'") != NULL);
 	}
 	if (!url || !*url || !getenv("AZURE_STORAGE_CONNECTION_STRING")) {
-		printf("# SKIP the rest: no Azurite (tests/t1200-store-azure.sh starts one)\n");
+		printf("# SKIP the rest: no Azurite (XT_TEST_AZURE_STORE and AZURE_STORAGE_CONNECTION_STRING "
+		    "are set by tests/run.sh and tests/t1200-store-azure.sh when theirs runs)\n");
 		return check_done();
 	}
 	st = open_or_die(url);
