@@ -103,6 +103,12 @@ store_gone(const char *url)
 }
 
 int
+store_appends_after_put(const struct store *st)
+{
+	return !st->ops->put_ends_appends;
+}
+
+int
 store_can_replace_log(const struct store *st)
 {
 	return st->ops->put_log_if || (st->ops->put_if && !st->ops->put_ends_appends);

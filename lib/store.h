@@ -113,6 +113,11 @@ int store_dev(struct store *st, dev_t *dev);
  */
 int store_can_replace_log(const struct store *st);
 /*
+ * True when an object put whole (store_put, store_put_if) can be appended
+ * to afterwards: the folder store; not Azure, where it is a block blob.
+ */
+int store_appends_after_put(const struct store *st);
+/*
  * The message of the last failure, no secret in it (see redact in
  * util.h). Valid until the next call on st.
  */

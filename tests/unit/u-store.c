@@ -234,7 +234,7 @@ test_contract(const char *url, struct store *st)
 	CHECK(store_put_if(st, P("v/l"), "lost", 4, ver) == STORE_ECONFLICT);
 	CHECK(store_get(st, P("v/l"), 0, -1, &sb) == 0 && !strcmp(sb.buf, "a\nb\n"));
 	/* an object put whole takes appends only where the store says so */
-	if (store_can_replace_log(st)) {
+	if (store_appends_after_put(st)) {
 		CHECK(store_append(st, P("v/x"), "\n", 1) == 0);
 		CHECK(store_put_if(st, P("v/x"), "lost", 4, ver2) == STORE_ECONFLICT);
 		CHECK(store_get(st, P("v/x"), 0, -1, &sb) == 0 && !strcmp(sb.buf, "abcd\n"));
