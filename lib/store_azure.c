@@ -950,6 +950,11 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 		sst->size = r.clen;
 		sst->mtime_ms = r.mtime_ms;
 		memcpy(sst->sha256, r.sha, sizeof(r.sha));
+		/* the version store_get_ver gives and store_put_if compares (If-Match) */
+		memcpy(sst->ver, r.etag, sizeof(r.etag));
+		if (!sst->ver[0])
+			rc = store_fail(st, STORE_ERR, "cannot stat '%s': the answer has no ETag",
+			    path);
 	}
 	sbuf_release(&r.err);
 	return rc;

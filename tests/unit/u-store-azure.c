@@ -116,8 +116,14 @@ t_basic(struct store *st)
 	/* versions: put_if of the version read, then of a stale one, then of a deleted object */
 	CHECK(store_get_ver(st, "b/once", &sb, ver) == 0 && ver[0]);
 	CHECK(sb.len == 5 && !memcmp(sb.buf, "first", 5));
+	CHECK(store_stat(st, "b/once", &sst) == 0 && !strcmp(sst.ver, ver));
 	CHECK(store_put_if(st, "b/once", "third", 5, ver) == 0);
 	CHECK(store_get_ver(st, "b/once", &sb, ver2) == 0 && strcmp(ver, ver2));
+	/* stat then put_if, as the index's compaction does */
+	CHECK(store_stat(st, "b/once", &sst) == 0 && !strcmp(sst.ver, ver2));
+	CHECK(store_put_if(st, "b/once", "third", 5, sst.ver) == 0);
+	CHECK(store_get_ver(st, "b/once", &sb, ver2) == 0 && strcmp(sst.ver, ver2));
+	CHECK(store_put_if(st, "b/once", "stale", 5, sst.ver) == STORE_ECONFLICT);
 	CHECK(store_put_if(st, "b/once", "fourth", 6, ver) == STORE_ECONFLICT);
 	CHECK(got_is(st, "b/once", 0, -1, "third"));
 	CHECK(store_delete(st, "b/once") == 0);
@@ -135,7 +141,12 @@ t_basic(struct store *st)
 	CHECK(store_append(st, "b/log", "two\n", 4) == 0);
 	CHECK(store_append(st, "b/log", "three\n", 6) == 0);
 	CHECK(got_is(st, "b/log", 0, -1, "one\ntwo\nthree\n"));
-	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 14);
+	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 14 && sst.ver[0]);
+	/* an append changes the version stat gives */
+	CHECK(store_get_ver(st, "b/log", &sb, ver) == 0 && !strcmp(sst.ver, ver));
+	CHECK(store_append(st, "b/log", "four\n", 5) == 0);
+	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 19 && strcmp(sst.ver, ver));
+	CHECK(store_get_ver(st, "b/log", &sb, ver) == 0 && !strcmp(sst.ver, ver));
 	CHECK(store_append(st, "b/hello.txt", "x\n", 2) == STORE_ERR);
 	CHECK(strstr(store_error(st), "'b/hello.txt'") != NULL);
 	/* a delete forgets the position an appender knew */
