@@ -62,6 +62,8 @@ struct az {
 	int64_t sas_expiry;	/* its se= in ms, or 0 */
 	int64_t put_max, block;
 	int retries;		/* more tries of a request after a transient failure */
+	int64_t budget_ms;	/* the longest run of transient failures (XT_AZURE_RETRY_TIME) */
+	int64_t busy_since;	/* when the present run of them began, or 0 */
 	int conn_open;		/* the last request left a connection to use again */
 	const struct http_curl *cu;
 	CURL *h;
@@ -113,6 +115,9 @@ struct req {
 	size_t upos;
 	CURLcode curl_rc;	/* of the last try */
 	int retried;		/* sent more than once: a first one may have been done */
+	int tries;		/* how many times it was sent (az_do) */
+	int64_t spent_ms;	/* from the first failure of the run it gave up in */
+	int out_of_time;	/* gave up as the retry budget ran out */
 };
 
 /* RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT" to ms; 0 when malformed. */
@@ -571,6 +576,26 @@ az_once(struct store *st, struct req *r)
 
 static void req_h(struct req *r, const char *k, const char *v);
 
+/*
+ * For the message of a request given up after transient failures: " (N
+ * tries in S s; the retry budget of B s ran out)", or "" after one try.
+ */
+static void
+tries_note(struct store *st, const struct req *r, char *note, size_t n)
+{
+	struct az *a = st->priv;
+
+	if (r->tries <= 1 && !r->out_of_time) {
+		note[0] = '\0';
+		return;
+	}
+	snprintf(note, n, " (%d %s in %.1f s%s", r->tries, r->tries > 1 ? "tries" : "try",
+	    (double)r->spent_ms / 1000,
+	    r->out_of_time ? "; the retry budget" : ")");
+	if (r->out_of_time)
+		snprintf(note + strlen(note), n - strlen(note), " of %lld s, "
+		    "XT_AZURE_RETRY_TIME, ran out)", (long long)(a->budget_ms / 1000));
+}
 
 /* Whether a failure may pass: the server was busy, or the connection failed. */
 static int
@@ -586,10 +611,15 @@ transient(const struct req *r, int rc)
 
 /*
  * Run r, again after a transient failure (a->retries more times at most),
- * waiting a random time below a bound that doubles from 100 ms up to 8 s,
- * or what Retry-After asks (up to 30 s). What a try gave the sink is
- * dropped before the next. A request sent twice has r->retried set: its
- * first may have been done, which the caller sorts out.
+ * waiting a random time below a bound that doubles from 100 ms up to
+ * 12.8 s, or what Retry-After asks (up to 30 s). The retry budget: once
+ * the store has given nothing but transient failures for a->budget_ms
+ * (counted from the first of a run, over the requests of one operation
+ * or several, a success ending the run), a request is not sent again, and
+ * r->out_of_time says so. What a try gave the sink is dropped before the
+ * next. A request sent twice has r->retried set: its first may have been
+ * done, which the caller sorts out. r->tries and r->spent_ms are for the
+ * message (tries_note).
  */
 static int
 az_do(struct store *st, struct req *r)
@@ -599,12 +629,30 @@ az_do(struct store *st, struct req *r)
 	int tries, rc;
 
 	r->retried = 0;
+	r->out_of_time = 0;
 	for (tries = 0; ; tries++) {
+		int64_t now;
 		long ms;
 
 		rc = az_once(st, r);
-		if (!transient(r, rc) || tries >= a->retries)
+		now = time_now_ms();
+		if (!transient(r, rc)) {
+			a->busy_since = 0;
 			break;
+		}
+		if (!a->busy_since)
+			a->busy_since = now;
+		r->spent_ms = now - a->busy_since;
+		if (tries >= a->retries)
+			break;
+		ms = 100L << (tries < 7 ? tries : 7);
+		ms = ms / 2 + random() % (ms / 2 + 1);
+		if (r->retry_after >= 0)
+			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
+		if (r->spent_ms + ms > a->budget_ms) {
+			r->out_of_time = 1;
+			break;
+		}
 		if (r->out) {
 			r->out->len = out0;
 			r->out->buf[out0] = '\0';
@@ -615,18 +663,19 @@ az_do(struct store *st, struct req *r)
 			if (r->hash)
 				sha256_init(r->hash);
 		}
-		ms = 100L << (tries < 7 ? tries : 7);
-		ms = ms / 2 + random() % (ms / 2 + 1);
-		if (r->retry_after >= 0)
-			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
 		usleep((useconds_t)ms * 1000);
 		r->retried = 1;
 	}
-	if (rc < 0 && tries > 0) {
-		char keep[sizeof(st->err)];
+	r->tries = tries + 1;
+	if (transient(r, rc))
+		/* given up: the next operation has its own budget */
+		a->busy_since = 0;
+	if (rc < 0 && transient(r, rc)) {
+		char keep[sizeof(st->err)], note[160];
 
 		memcpy(keep, st->err, sizeof(keep));
-		store_fail(st, rc, "%s (%d tries)", keep, tries + 1);
+		tries_note(st, r, note, sizeof(note));
+		store_fail(st, rc, "%s%s", keep, note);
 	}
 	return rc;
 }
@@ -693,6 +742,7 @@ az_fail(struct store *st, struct req *r, const char *what, const char *path)
 	const char *p = path ? path : "";
 	const char *c = r->code;
 	struct sbuf msg;
+	char note[160];
 	int rc;
 
 	if (r->status == 404 && strcmp(c, "ContainerNotFound") && path)
@@ -730,8 +780,9 @@ az_fail(struct store *st, struct req *r, const char *what, const char *path)
 		xml_text(r->err.buf, r->err.buf + r->err.len, "Message", &msg);
 	if (msg.len)
 		msg.buf[strcspn(msg.buf, "\r\n")] = '\0';
-	rc = store_fail(st, STORE_ERR, "cannot %s '%s': HTTP %ld%s%s%s%s", what, p, r->status,
-	    *c ? " " : "", c, msg.len ? ": " : "", msg.len ? msg.buf : "");
+	tries_note(st, r, note, sizeof(note));
+	rc = store_fail(st, STORE_ERR, "cannot %s '%s': HTTP %ld%s%s%s%s%s", what, p, r->status,
+	    *c ? " " : "", c, msg.len ? ": " : "", msg.len ? msg.buf : "", note);
 	sbuf_release(&msg);
 	return rc;
 }
@@ -2058,6 +2109,17 @@ store_azure_open(const char *url, char *err, size_t errlen)
 			goto fail;
 		}
 		a->retries = (int)v;
+	}
+	a->budget_ms = 60000;
+	if ((s = getenv("XT_AZURE_RETRY_TIME")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 0, 86400, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_RETRY_TIME '%s': expected seconds from 0 "
+			    "to 86400", s);
+			goto fail;
+		}
+		a->budget_ms = v * 1000;
 	}
 	a->app_blocks = APPEND_BLOCKS;
 	/* for the tests: segments of few appends, to see them roll over */

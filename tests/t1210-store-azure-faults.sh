@@ -67,6 +67,9 @@ pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
 S=az://$acct/t1210-$$
 export XT_STORE=$S
+# a try fails one time in 4 or so (a 503 or a lost answer): with some
+# 20,000 requests, 7 tries in a row would fail now and then
+export XT_AZURE_RETRIES=20
 
 # the primitives, the create race and 8 appenders in the unit test
 XT_TEST_AZURE_FAULTS=1 XT_TEST_AZURE_QUICK=1 XT_TEST_AZURE_LINES=100 XT_TEST_AZURE_STORE=$S-u \
@@ -155,4 +158,22 @@ t_run xt-get -l -s "$S/.tmp" -r :seg/full/
 t_status 0 "the store's own folder lists again"
 t_ok "... no segment left" [ ! -s "$T/out" ]
 
+# the retry budget: a store that answers only 503
+start_proxy busy 1 1000000 0
+AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_busy"
+XT_AZURE_RETRIES=100 XT_AZURE_RETRY_TIME=2 t_run xt-get -l
+t_status 1 "a store that is always busy: the tool gives up"
+t_err_has "xt-get: store '$S': cannot get 'xt-store.json': HTTP 503 (" "... naming the last answer"
+t_err_has "s; the retry budget of 2 s, XT_AZURE_RETRY_TIME, ran out)" "... and the budget that ran out"
+t_ok "... after more than one try" grep -qE "\(([2-9]|[1-9][0-9]+) tries in [0-9.]+ s;" "$T/err"
+XT_AZURE_RETRIES=2 XT_AZURE_RETRY_TIME=100 t_run xt-get -l
+t_status 1 "... or after XT_AZURE_RETRIES more tries"
+t_err_has "cannot get 'xt-store.json': HTTP 503 (3 tries in " "... saying how many"
+XT_AZURE_RETRY_TIME=0 t_run xt-get -l
+t_status 1 "a budget of 0: no second try"
+t_err_has "cannot get 'xt-store.json': HTTP 503 (1 try in 0.0 s; the retry budget of 0 s, XT_AZURE_RETRY_TIME, ran out)" \
+    "... says so"
+XT_AZURE_RETRY_TIME=soon t_run xt-get -l
+t_status 1 "a budget that is not a number"
+t_err_has "XT_AZURE_RETRY_TIME 'soon': expected seconds from 0 to 86400" "... is refused"
 t_done
