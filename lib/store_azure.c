@@ -1906,14 +1906,123 @@ valid_container(const char *s, size_t n)
 	return 1;
 }
 
-/* Fill a's credentials and endpoint from the environment; 0, or -1 with st's message. */
+static const char *const cred_vars[] = { "AZURE_STORAGE_CONNECTION_STRING",
+	"AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN" };
+#define NCRED (sizeof(cred_vars) / sizeof(cred_vars[0]))
+
+/*
+ * The credentials file $XT_HOME/azure: lines NAME=VALUE of the three
+ * variables (cred_vars), '#' comments and blank lines. Only its owner may
+ * read it, as ssh wants of a key: a file others can (mode & 077) or of
+ * another owner is refused. Fills val[i] (caller frees) for the names it
+ * holds; 0 when it is missing too, -1 with st's message (never a value).
+ */
+static int
+creds_file(struct store *st, char *val[NCRED])
+{
+	char *home = xt_home_maybe(), *file, *line, *nl;
+	struct sbuf sb;
+	struct stat sb_st;
+	int fd, n, rc = -1;
+
+	if (!home)
+		return 0;
+	file = path_join(home, "azure");
+	free(home);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		rc = errno == ENOENT ? 0 : store_fail(st, STORE_EINVAL, "cannot read '%s': %s",
+		    file, strerror(errno));
+		free(file);
+		return rc < 0 ? -1 : 0;
+	}
+	sbuf_init(&sb, 1 << 16);
+	if (fstat(fd, &sb_st) < 0 || !S_ISREG(sb_st.st_mode)) {
+		store_fail(st, STORE_EINVAL, "'%s' is not a regular file", file);
+	} else if (sb_st.st_uid != geteuid()) {
+		store_fail(st, STORE_EINVAL, "'%s' holds Azure credentials but belongs to another "
+		    "user (uid %ld): it must be yours", file, (long)sb_st.st_uid);
+	} else if (sb_st.st_mode & 077) {
+		store_fail(st, STORE_EINVAL, "'%s' holds Azure credentials but others can read "
+		    "it (mode %04o): chmod 600 '%s'", file, (unsigned)(sb_st.st_mode & 07777),
+		    file);
+	} else {
+		char chunk[4096];
+		ssize_t k;
+
+		while ((k = read(fd, chunk, sizeof(chunk))) > 0 && sbuf_add(&sb, chunk,
+		    (size_t)k) == 0)
+			;
+		memset(chunk, 0, sizeof(chunk));
+		if (k != 0)
+			store_fail(st, STORE_EINVAL, "cannot read '%s': %s", file, k < 0 ?
+			    strerror(errno) : "bigger than 64 KiB");
+		else
+			rc = 0;
+	}
+	close(fd);
+	for (line = sb.buf, n = 1; rc == 0 && line && *line; line = nl, n++) {
+		size_t k, len, i;
+		const char *v;
+
+		if ((nl = strchr(line, '\n')))
+			*nl++ = '\0';
+		len = strlen(line);
+		while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+		    line[len - 1] == '\t'))
+			line[--len] = '\0';
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		/* the name, then '=': no part of a value is ever in a message */
+		k = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		if (line[k] != '=' || k == 0) {
+			rc = store_fail(st, STORE_EINVAL, "%s:%d: expected NAME=VALUE", file, n);
+			break;
+		}
+		for (i = 0; i < NCRED; i++)
+			if (strlen(cred_vars[i]) == k && !strncmp(line, cred_vars[i], k))
+				break;
+		if (i == NCRED) {
+			rc = store_fail(st, STORE_EINVAL, "%s:%d: unknown name '%.*s': expected "
+			    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
+			    "AZURE_STORAGE_SAS_TOKEN", file, n, (int)k, line);
+			break;
+		}
+		/* the environment's wins */
+		v = line + k + 1;
+		if (!val[i])
+			val[i] = xstrdup(v);
+	}
+	if (sb.buf)
+		memset(sb.buf, 0, sb.cap);
+	sbuf_release(&sb);
+	free(file);
+	return rc;
+}
+
+/*
+ * Fill a's credentials and endpoint from the environment, each variable
+ * that is not set there from the credentials file; 0, or -1 with st's
+ * message.
+ */
 static int
 az_creds(struct store *st, struct az *a)
 {
-	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	char *val[NCRED] = { NULL, NULL, NULL };
+	const char *cs, *env_key, *env_sas;
 	char *name = NULL, *key = NULL, *sas = NULL, *ep = NULL, *proto = NULL, *suffix = NULL;
 	const char *keysrc = "AZURE_STORAGE_KEY", *e;
+	size_t i;
 	int rc = -1;
+
+	for (i = 0; i < NCRED; i++)
+		if ((e = getenv(cred_vars[i])) && *e)
+			val[i] = xstrdup(e);
+	if ((!val[0] || !val[1] || !val[2]) && creds_file(st, val) < 0)
+		goto out;
+	cs = val[0];
+	env_key = val[1];
+	env_sas = val[2];
 
 	if (cs && *cs) {
 		name = cs_get(cs, "AccountName");
@@ -1932,14 +2041,15 @@ az_creds(struct store *st, struct az *a)
 	/* a connection string without a credential takes the variables' */
 	if (!key && !sas) {
 		keysrc = "AZURE_STORAGE_KEY";
-		if ((e = getenv("AZURE_STORAGE_KEY")) && *e)
-			key = xstrdup(e);
-		else if ((e = getenv("AZURE_STORAGE_SAS_TOKEN")) && *e)
-			sas = xstrdup(e);
+		if (env_key && *env_key)
+			key = xstrdup(env_key);
+		else if (env_sas && *env_sas)
+			sas = xstrdup(env_sas);
 		else {
 			store_fail(st, STORE_EINVAL, "no credential for account '%s': set "
 			    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
-			    "AZURE_STORAGE_SAS_TOKEN", a->account);
+			    "AZURE_STORAGE_SAS_TOKEN, in the environment or in $XT_HOME/azure",
+			    a->account);
 			goto out;
 		}
 	}
@@ -1994,6 +2104,11 @@ az_creds(struct store *st, struct az *a)
 	a->base_path = e + strcspn(e, "/");
 	rc = 0;
 out:
+	for (i = 0; i < NCRED; i++)
+		if (val[i]) {
+			memset(val[i], 0, strlen(val[i]));
+			free(val[i]);
+		}
 	if (key)
 		memset(key, 0, strlen(key));
 	free(name);
@@ -2033,7 +2148,8 @@ container_create(struct store *st)
  * connection string AZURE_STORAGE_CONNECTION_STRING (AccountName,
  * AccountKey or SharedAccessSignature, BlobEndpoint,
  * DefaultEndpointsProtocol, EndpointSuffix), AZURE_STORAGE_KEY,
- * AZURE_STORAGE_SAS_TOKEN. The store's marker xt-store.json is read, or
+ * AZURE_STORAGE_SAS_TOKEN, each one the environment does not set from the
+ * credentials file $XT_HOME/azure (creds_file). The store's marker xt-store.json is read, or
  * made (with the container) when missing: one round trip when the store
  * exists, and the credential is proven.
  */
