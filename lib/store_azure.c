@@ -1625,7 +1625,7 @@ segs_to_fd(struct store *st, const char *path, const struct req *r0, int fd, str
 				cont = seg_continues(&r, chain);
 			}
 			sbuf_release(&r.err);
-		} while (rc == 0 && cont >= 0 && buf.len && off < size);
+		} while (rc == 0 && buf.len && off < size);
 		free(name);
 	}
 	sbuf_release(&buf);
