@@ -45,6 +45,9 @@
 #define BLOCK ((int64_t)8 << 20)	/* Put Block size above it */
 #define APPEND_MAX ((size_t)4 << 20)	/* one Append Block */
 #define APPEND_TRIES 10000	/* an append that other appenders keep beating */
+#define APPEND_BLOCKS 50000	/* Azure's most blocks in one Append Blob */
+#define SEG_DIR ".tmp/seg/"	/* the continuation blobs of an appended object */
+#define CHAIN_MAX 24		/* room for a chain's name */
 #define ERRBODY_MAX 8192
 
 struct az {
@@ -59,6 +62,8 @@ struct az {
 	int64_t sas_expiry;	/* its se= in ms, or 0 */
 	int64_t put_max, block;
 	int retries;		/* more tries of a request after a transient failure */
+	int64_t budget_ms;	/* the longest run of transient failures (XT_AZURE_RETRY_TIME) */
+	int64_t busy_since;	/* when the present run of them began, or 0 */
 	int conn_open;		/* the last request left a connection to use again */
 	const struct http_curl *cu;
 	CURL *h;
@@ -66,8 +71,12 @@ struct az {
 	CURL *h_parent;		/* a forked child's parent's handle: never used, never closed */
 	struct ca_source ca;
 	int https;
-	char *app_path;		/* the last append's path and the blob's size after it */
+	char *app_path;		/* the last append's path, its segment and chain, */
+	unsigned app_seg;	/* and the segment's size after it (-1: to read) */
+	char app_chain[CHAIN_MAX];
+	char app_etag0[STORE_VER_MAX];	/* the ETag of its first segment, sealed */
 	int64_t app_pos;
+	int64_t app_blocks;	/* blocks of a segment before the next (XT_AZURE_APPEND_BLOCKS) */
 };
 
 struct kv {
@@ -98,12 +107,18 @@ struct req {
 	long status;
 	char etag[STORE_VER_MAX], sha[65], code[64], blobtype[32];
 	char copy[16];		/* x-ms-copy-status */
+	char chain[CHAIN_MAX];	/* metadata "xtchain" of an appended object */
+	int sealed;		/* x-ms-blob-sealed: true */
+	int64_t blocks;		/* x-ms-blob-committed-block-count, or -1 */
 	int64_t clen, total, mtime_ms;
 	long retry_after;	/* Retry-After in seconds, or -1 */
 	struct sbuf err;
 	size_t upos;
 	CURLcode curl_rc;	/* of the last try */
 	int retried;		/* sent more than once: a first one may have been done */
+	int tries;		/* how many times it was sent (az_do) */
+	int64_t spent_ms;	/* from the first failure of the run it gave up in */
+	int out_of_time;	/* gave up as the retry budget ran out */
 };
 
 /* RFC 1123 "Sun, 06 Nov 1994 08:49:37 GMT" to ms; 0 when malformed. */
@@ -213,8 +228,9 @@ on_header(char *data, size_t size, size_t n, void *arg)
 
 		/* a new response (after a 100 Continue): forget the last one's */
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = r->copy[0] = '\0';
-		r->clen = r->total = r->retry_after = -1;
+		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = r->copy[0] = r->chain[0] = '\0';
+		r->clen = r->total = r->retry_after = r->blocks = -1;
+		r->sealed = 0;
 		r->mtime_ms = 0;
 		return len;
 	}
@@ -246,6 +262,13 @@ on_header(char *data, size_t size, size_t n, void *arg)
 		memcpy(r->blobtype, val, n + 1);
 	else if (!strcasecmp(name, "x-ms-copy-status") && n < sizeof(r->copy))
 		memcpy(r->copy, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-meta-xtchain") && n < sizeof(r->chain) &&
+	    n == strspn(val, "0123456789abcdef"))
+		memcpy(r->chain, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-blob-sealed"))
+		r->sealed = !strcasecmp(val, "true");
+	else if (!strcasecmp(name, "x-ms-blob-committed-block-count"))
+		r->blocks = strtoll(val, NULL, 10);
 	else if (!strcasecmp(name, "content-length"))
 		r->clen = strtoll(val, NULL, 10);
 	else if (!strcasecmp(name, "content-range") && strchr(val, '/'))
@@ -389,8 +412,9 @@ az_once(struct store *st, struct req *r)
 		srandom((unsigned)(getpid() ^ time_now_ms()));
 	}
 	r->status = 0;
-	r->clen = r->total = r->retry_after = -1;
-	r->code[0] = '\0';
+	r->clen = r->total = r->retry_after = r->blocks = -1;
+	r->code[0] = r->chain[0] = '\0';
+	r->sealed = 0;
 	r->upos = 0;
 	r->got = 0;
 	r->sink_failed = 0;
@@ -555,6 +579,27 @@ az_once(struct store *st, struct req *r)
 
 static void req_h(struct req *r, const char *k, const char *v);
 
+/*
+ * For the message of a request given up after transient failures: " (N
+ * tries in S s; the retry budget of B s ran out)", or "" after one try.
+ */
+static void
+tries_note(struct store *st, const struct req *r, char *note, size_t n)
+{
+	struct az *a = st->priv;
+
+	if (r->tries <= 1 && !r->out_of_time) {
+		note[0] = '\0';
+		return;
+	}
+	snprintf(note, n, " (%d %s in %.1f s%s", r->tries, r->tries > 1 ? "tries" : "try",
+	    (double)r->spent_ms / 1000,
+	    r->out_of_time ? "; the retry budget" : ")");
+	if (r->out_of_time)
+		snprintf(note + strlen(note), n - strlen(note), " of %lld s, "
+		    "XT_AZURE_RETRY_TIME, ran out)", (long long)(a->budget_ms / 1000));
+}
+
 /* Whether a failure may pass: the server was busy, or the connection failed. */
 static int
 transient(const struct req *r, int rc)
@@ -569,10 +614,15 @@ transient(const struct req *r, int rc)
 
 /*
  * Run r, again after a transient failure (a->retries more times at most),
- * waiting a random time below a bound that doubles from 100 ms up to 8 s,
- * or what Retry-After asks (up to 30 s). What a try gave the sink is
- * dropped before the next. A request sent twice has r->retried set: its
- * first may have been done, which the caller sorts out.
+ * waiting a random time below a bound that doubles from 100 ms up to
+ * 12.8 s, or what Retry-After asks (up to 30 s). The retry budget: once
+ * the store has given nothing but transient failures for a->budget_ms
+ * (counted from the first of a run, over the requests of one operation
+ * or several, a success ending the run), a request is not sent again, and
+ * r->out_of_time says so. What a try gave the sink is dropped before the
+ * next. A request sent twice has r->retried set: its first may have been
+ * done, which the caller sorts out. r->tries and r->spent_ms are for the
+ * message (tries_note).
  */
 static int
 az_do(struct store *st, struct req *r)
@@ -582,12 +632,30 @@ az_do(struct store *st, struct req *r)
 	int tries, rc;
 
 	r->retried = 0;
+	r->out_of_time = 0;
 	for (tries = 0; ; tries++) {
+		int64_t now;
 		long ms;
 
 		rc = az_once(st, r);
-		if (!transient(r, rc) || tries >= a->retries)
+		now = time_now_ms();
+		if (!transient(r, rc)) {
+			a->busy_since = 0;
 			break;
+		}
+		if (!a->busy_since)
+			a->busy_since = now;
+		r->spent_ms = now - a->busy_since;
+		if (tries >= a->retries)
+			break;
+		ms = 100L << (tries < 7 ? tries : 7);
+		ms = ms / 2 + random() % (ms / 2 + 1);
+		if (r->retry_after >= 0)
+			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
+		if (r->spent_ms + ms > a->budget_ms) {
+			r->out_of_time = 1;
+			break;
+		}
 		if (r->out) {
 			r->out->len = out0;
 			r->out->buf[out0] = '\0';
@@ -598,18 +666,19 @@ az_do(struct store *st, struct req *r)
 			if (r->hash)
 				sha256_init(r->hash);
 		}
-		ms = 100L << (tries < 7 ? tries : 7);
-		ms = ms / 2 + random() % (ms / 2 + 1);
-		if (r->retry_after >= 0)
-			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
 		usleep((useconds_t)ms * 1000);
 		r->retried = 1;
 	}
-	if (rc < 0 && tries > 0) {
-		char keep[sizeof(st->err)];
+	r->tries = tries + 1;
+	if (transient(r, rc))
+		/* given up: the next operation has its own budget */
+		a->busy_since = 0;
+	if (rc < 0 && transient(r, rc)) {
+		char keep[sizeof(st->err)], note[160];
 
 		memcpy(keep, st->err, sizeof(keep));
-		store_fail(st, rc, "%s (%d tries)", keep, tries + 1);
+		tries_note(st, r, note, sizeof(note));
+		store_fail(st, rc, "%s%s", keep, note);
 	}
 	return rc;
 }
@@ -676,6 +745,7 @@ az_fail(struct store *st, struct req *r, const char *what, const char *path)
 	const char *p = path ? path : "";
 	const char *c = r->code;
 	struct sbuf msg;
+	char note[160];
 	int rc;
 
 	if (r->status == 404 && strcmp(c, "ContainerNotFound") && path)
@@ -713,8 +783,9 @@ az_fail(struct store *st, struct req *r, const char *what, const char *path)
 		xml_text(r->err.buf, r->err.buf + r->err.len, "Message", &msg);
 	if (msg.len)
 		msg.buf[strcspn(msg.buf, "\r\n")] = '\0';
-	rc = store_fail(st, STORE_ERR, "cannot %s '%s': HTTP %ld%s%s%s%s", what, p, r->status,
-	    *c ? " " : "", c, msg.len ? ": " : "", msg.len ? msg.buf : "");
+	tries_note(st, r, note, sizeof(note));
+	rc = store_fail(st, STORE_ERR, "cannot %s '%s': HTTP %ld%s%s%s%s%s", what, p, r->status,
+	    *c ? " " : "", c, msg.len ? ": " : "", msg.len ? msg.buf : "", note);
 	sbuf_release(&msg);
 	return rc;
 }
@@ -816,6 +887,11 @@ put_mem(struct store *st, const char *path, const void *buf, size_t len, const c
 	struct req r;
 	int rc;
 
+	/* an object put whole is appended to no more, or anew after a delete */
+	if (a->app_path && !strcmp(a->app_path, path)) {
+		free(a->app_path);
+		a->app_path = NULL;
+	}
 	sha256_buf(buf, len, hex);
 	if ((int64_t)len > a->put_max) {
 		unsigned tag = (unsigned)random(), n = 0;
@@ -860,10 +936,57 @@ az_create(struct store *st, const char *path, const void *buf, size_t len)
 
 static int az_stat(struct store *st, const char *path, struct store_stat *sst);
 
+/*
+ * For put_if of an object of segments (ver ETAG0/CHAIN-K/ETAGK): seal its
+ * last segment if it is still as read, so no append lands in it any more,
+ * and see that no next one was made. 0, or STORE_ECONFLICT. An append that
+ * makes a next segment between this and the put is lost with the chain.
+ */
+static int
+seg_put_if_check(struct store *st, const char *path, const char *ver)
+{
+	const char *seg = strchr(ver, '/') + 1, *etag = strchr(seg, '/');
+	char *name, *next;
+	const char *dash;
+	struct req r;
+	int rc;
+
+	if (!etag || !(dash = memchr(seg, '-', (size_t)(etag - seg))))
+		return store_fail(st, STORE_EINVAL, "cannot put '%s': malformed version '%s'",
+		    path, ver);
+	name = xasprintf(SEG_DIR "%s/%.*s", path, (int)(etag - seg), seg);
+	next = xasprintf(SEG_DIR "%s/%.*s-%lu", path, (int)(dash - seg), seg,
+	    strtoul(dash + 1, NULL, 10) + 1);
+	req_init(&r, "PUT", name);
+	req_q(&r, "comp", "seal");
+	r.if_match = etag + 1;
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 412))
+		rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile",
+		    path);
+	sbuf_release(&r.err);
+	if (rc == 0) {
+		req_init(&r, "HEAD", next);
+		if ((rc = az_do(st, &r)) == 0 && r.status != 404)
+			rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile",
+			    path);
+		sbuf_release(&r.err);
+	}
+	free(name);
+	free(next);
+	return rc;
+}
+
 static int
 az_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
 {
-	int rc = put_mem(st, path, buf, len, ver, NULL);
+	const char *sl = strchr(ver, '/');
+	char etag0[STORE_VER_MAX];
+	int rc;
+
+	snprintf(etag0, sizeof(etag0), "%.*s", (int)(sl ? (size_t)(sl - ver) : strlen(ver)), ver);
+	if (sl && (rc = seg_put_if_check(st, path, ver)) < 0)
+		return rc;
+	rc = put_mem(st, path, buf, len, etag0, NULL);
 
 	if (rc == STORE_ECONFLICT) {
 		struct store_stat sst;
@@ -940,66 +1063,248 @@ az_put_file(struct store *st, const char *path, const char *local, char *sha, st
 	return rc;
 }
 
+/*
+ * Appended objects and Azure's limit of 50,000 appends to one Append Blob.
+ * An appended object is a chain of segments: the blob PATH itself, then
+ * SEG_DIR PATH/CHAIN-1, CHAIN-2, ... CHAIN is a random name made with the
+ * object's first segment and kept in every segment's metadata "xtchain",
+ * so that segments left over by an object since replaced or deleted are
+ * never read as a part of a new one. A segment that is full (it holds
+ * app_blocks blocks, or Azure answered BlockCountExceedsLimit) is sealed
+ * (Append Blob Seal) before the next is made, and a sealed blob never
+ * changes again. So:
+ *   - the object's bytes are its segments' in order, up to the first one
+ *     that is not sealed, or missing (its appender is making it): readers
+ *     (get, get_ver, get_file, stat, list) join them, and see one object;
+ *   - an append lands at an appendpos of one segment, as before: one that
+ *     meets a seal (409 BlobIsSealed) or the limit goes on to the next
+ *     segment, and one sent again after a lost answer is looked for, at the
+ *     position it was sent to, in the segment it was sent to (landed), so
+ *     it is never done twice and never lost;
+ *   - the segments are under .tmp, the store's own (store_path_reserved):
+ *     no path reaches them, listings leave them out, delete removes them;
+ *     a put over an appended object makes PATH a block blob, never sealed,
+ *     so its old segments are never read again: they go with the next
+ *     rollover of a chain of that path, or its delete.
+ * The version of an object of more than one segment is
+ * ETAG0/CHAIN-K/ETAGK: the first segment's ETag and the last one's.
+ */
+static char *
+seg_name(const char *path, const char *chain, unsigned k)
+{
+	return k ? xasprintf(SEG_DIR "%s/%s-%u", path, chain, k) : xstrdup(path);
+}
+
+/* Whether r's answer is of a sealed segment of chain, which another follows. */
+static int
+seg_continues(const struct req *r, const char *chain)
+{
+	return r->sealed && chain[0] && !strcmp(r->chain, chain) &&
+	    !strcmp(r->blobtype, "AppendBlob");
+}
+
+/* The version ETAG0/CHAIN-K/ETAGK into ver (STORE_VER_MAX): 0, or -1 when too long. */
+static int
+seg_ver(char *ver, const char *etag0, const char *chain, unsigned k, const char *etag)
+{
+	char v[2 * STORE_VER_MAX + CHAIN_MAX + 16];
+
+	snprintf(v, sizeof(v), "%s/%s-%u/%s", etag0, chain, k, etag);
+	if (strlen(v) >= STORE_VER_MAX)
+		return -1;
+	memcpy(ver, v, strlen(v) + 1);
+	return 0;
+}
+
 static int
 az_stat(struct store *st, const char *path, struct store_stat *sst)
 {
-	struct req r;
-	int rc;
+	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", *name = xstrdup(path);
+	unsigned k;
+	int rc = 0;
 
-	req_init(&r, "HEAD", path);
-	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
-		rc = az_fail(st, &r, "stat", path);
-	if (rc == 0) {
-		sst->size = r.clen;
+	for (k = 0; ; k++) {
+		struct req r;
+		int cont;
+
+		req_init(&r, "HEAD", name);
+		if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
+			if (k > 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+				/* a full segment whose next one is being made: the end */
+				sbuf_release(&r.err);
+				break;
+			}
+			rc = az_fail(st, &r, "stat", path);
+		}
+		if (rc == 0 && !r.etag[0])
+			rc = store_fail(st, STORE_ERR, "cannot stat '%s': the answer has no ETag",
+			    path);
+		if (rc < 0) {
+			sbuf_release(&r.err);
+			break;
+		}
+		if (k == 0) {
+			snprintf(chain, sizeof(chain), "%s", r.chain);
+			snprintf(etag0, sizeof(etag0), "%s", r.etag);
+			sst->size = 0;
+			memcpy(sst->sha256, r.sha, sizeof(r.sha));
+			/* the version store_get_ver gives and store_put_if compares (If-Match) */
+			memcpy(sst->ver, r.etag, sizeof(r.etag));
+		} else if (seg_ver(sst->ver, etag0, chain, k, r.etag) < 0) {
+			rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags are too long",
+			    path);
+			sbuf_release(&r.err);
+			break;
+		}
+		sst->size += r.clen;
 		sst->mtime_ms = r.mtime_ms;
-		memcpy(sst->sha256, r.sha, sizeof(r.sha));
+		cont = seg_continues(&r, chain);
+		sbuf_release(&r.err);
+		if (!cont)
+			break;
+		free(name);
+		name = seg_name(path, chain, k + 1);
 	}
-	sbuf_release(&r.err);
+	free(name);
 	return rc;
 }
 
-/* Create an empty Append Blob unless one exists: 0, or an error (not STORE_EXIST). */
+/*
+ * Create an empty Append Blob name, segment of chain, unless one exists:
+ * 0 or an error (not STORE_EXIST); *made when this call made it.
+ */
 static int
-append_create(struct store *st, const char *path)
+append_create(struct store *st, const char *name, const char *path, const char *chain,
+    int *made)
 {
 	struct req r;
 	int rc;
 
-	req_init(&r, "PUT", path);
+	req_init(&r, "PUT", name);
 	req_h(&r, "x-ms-blob-type", "AppendBlob");
+	req_h(&r, "x-ms-meta-xtchain", chain);
 	r.if_none_match = "*";
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.status == 409 &&
 	    !strcmp(r.code, "BlobAlreadyExists")))
 		rc = az_fail(st, &r, "append to", path);
+	*made = rc == 0 && ok(&r);
 	sbuf_release(&r.err);
 	return rc;
+}
+
+/* Seal the segment name of path: no append lands in it after this. */
+static int
+seg_seal(struct store *st, const char *name, const char *path)
+{
+	struct req r;
+	int rc;
+
+	req_init(&r, "PUT", name);
+	req_q(&r, "comp", "seal");
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.status == 409 &&
+	    !strcmp(r.code, "BlobIsSealed")))
+		rc = az_fail(st, &r, "seal a full segment of", path);
+	sbuf_release(&r.err);
+	return rc;
+}
+
+static int list_raw(struct store *st, const char *prefix, int recursive, int own,
+    store_list_fn fn, void *arg);
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static int
+gather_blob(const struct store_entry *e, void *arg)
+{
+	struct names *nm = arg;
+
+	if (!e->is_dir) {
+		nm->v = xrealloc(nm->v, (nm->n + 1) * sizeof(*nm->v));
+		nm->v[nm->n++] = xstrdup(e->path);
+	}
+	return 0;
+}
+
+/*
+ * Delete the segments of path's chains but keep's (NULL: all): best
+ * effort, as nothing reads them (see seg_name); st's message is kept.
+ */
+static void
+segs_delete(struct store *st, const char *path, const char *keep)
+{
+	struct names nm = { NULL, 0 };
+	char *dir = xasprintf(SEG_DIR "%s/", path), keep_err[sizeof(st->err)];
+	size_t i, dl = strlen(dir), kl = keep ? strlen(keep) : 0;
+
+	memcpy(keep_err, st->err, sizeof(keep_err));
+	if (list_raw(st, dir, 0, 1, gather_blob, &nm) == 0)
+		for (i = 0; i < nm.n; i++) {
+			struct req r;
+
+			if (keep && !strncmp(nm.v[i] + dl, keep, kl) && nm.v[i][dl + kl] == '-')
+				continue;
+			req_init(&r, "DELETE", nm.v[i]);
+			az_do(st, &r);
+			sbuf_release(&r.err);
+		}
+	for (i = 0; i < nm.n; i++)
+		free(nm.v[i]);
+	free(nm.v);
+	free(dir);
+	memcpy(st->err, keep_err, sizeof(keep_err));
 }
 
 static int
 az_append(struct store *st, const char *path, const void *buf, size_t len)
 {
 	struct az *a = st->priv;
+	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", *name;
 	int64_t pos = -1;
-	int tries, rc = 0;
+	unsigned seg = 0;
+	int tries, rc = 0, next = 0;
 
 	if (len > APPEND_MAX)
-		return store_fail(st, STORE_EINVAL, "cannot append %zu bytes to '%s' at once: at "
-		    "most %zu", len, path, APPEND_MAX);
-	if (a->app_path && !strcmp(a->app_path, path))
+		return store_fail(st, STORE_EINVAL, "cannot append %zu bytes to '%s' at once: "
+		    "Azure takes at most %zu bytes (4 MiB) in one append", len, path, APPEND_MAX);
+	if (a->app_path && !strcmp(a->app_path, path)) {
 		pos = a->app_pos;
+		seg = a->app_seg;
+		memcpy(chain, a->app_chain, sizeof(chain));
+		memcpy(etag0, a->app_etag0, sizeof(etag0));
+	}
 	free(a->app_path);
 	a->app_path = NULL;
+	name = seg_name(path, chain, seg);
 	for (tries = 0; tries < APPEND_TRIES; tries++) {
 		struct req r;
 		char at[32];
 
 		if (pos < 0) {
-			req_init(&r, "HEAD", path);
+			req_init(&r, "HEAD", name);
 			rc = az_do(st, &r);
 			if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+				int made = 0;
+
 				sbuf_release(&r.err);
-				if ((rc = append_create(st, path)) < 0)
-					return rc;
+				if (seg > 0 && !next) {
+					/* a segment known before is gone: the object was deleted */
+					seg = 0;
+					chain[0] = etag0[0] = '\0';
+					free(name);
+					name = xstrdup(path);
+					continue;
+				}
+				if (seg == 0)
+					snprintf(chain, sizeof(chain), "%08lx%08lx",
+					    (unsigned long)random(), (unsigned long)random());
+				if ((rc = append_create(st, name, path, chain, &made)) < 0)
+					break;
+				/* the first rollover of a chain takes away older chains' segments */
+				if (made && seg == 1)
+					segs_delete(st, path, chain);
 				continue;
 			}
 			if (rc == 0 && !ok(&r))
@@ -1007,25 +1312,94 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 			else if (rc == 0 && strcmp(r.blobtype, "AppendBlob"))
 				rc = store_fail(st, STORE_ERR, "cannot append to '%s': it was put "
 				    "whole (a %s), not appended to", path, r.blobtype);
+			if (rc == 0 && seg == 0)
+				snprintf(chain, sizeof(chain), "%s", r.chain);
+			if (rc == 0 && (r.sealed || r.blocks >= a->app_blocks)) {
+				/* full: sealed (by us, if no one did yet), then the next segment */
+				if (!chain[0] || (seg > 0 && strcmp(r.chain, chain)))
+					rc = store_fail(st, STORE_ERR, "cannot append to '%s': it is "
+					    "full (%lld appends) and was not made by this xt, which "
+					    "goes on in a next segment", path, (long long)r.blocks);
+				else if (!r.sealed)
+					rc = seg_seal(st, name, path);
+				sbuf_release(&r.err);
+				if (rc < 0)
+					break;
+				free(name);
+				name = seg_name(path, chain, ++seg);
+				next = 1;
+				continue;
+			}
+			next = 0;
 			pos = r.clen;
 			sbuf_release(&r.err);
 			if (rc < 0)
-				return rc;
+				break;
 		}
 		if (len == 0)
 			break;
+		if (seg > 0) {
+			/*
+			 * past the first segment, see that it is still the sealed first
+			 * one of this chain: a put since made the object a block blob, and
+			 * an append to the old chain would be lost
+			 */
+			req_init(&r, "HEAD", path);
+			r.if_match = etag0[0] ? etag0 : NULL;
+			rc = az_do(st, &r);
+			if (rc == 0 && ok(&r) && seg_continues(&r, chain)) {
+				snprintf(etag0, sizeof(etag0), "%s", r.etag);
+			} else if (rc == 0 && (ok(&r) || r.status == 412 || (r.status == 404 &&
+			    strcmp(r.code, "ContainerNotFound")))) {
+				sbuf_release(&r.err);
+				seg = 0;
+				pos = -1;
+				chain[0] = etag0[0] = '\0';
+				free(name);
+				name = xstrdup(path);
+				continue;
+			} else if (rc == 0) {
+				rc = az_fail(st, &r, "append to", path);
+			}
+			sbuf_release(&r.err);
+			if (rc < 0)
+				break;
+		}
 		snprintf(at, sizeof(at), "%lld", (long long)pos);
-		req_init(&r, "PUT", path);
+		req_init(&r, "PUT", name);
 		req_q(&r, "comp", "appendblock");
 		req_h(&r, "x-ms-blob-condition-appendpos", at);
 		r.body = buf;
 		r.len = len;
 		rc = az_do(st, &r);
-		if (rc == 0 && r.status == 412 && r.retried && landed(st, path, pos, buf, len)) {
-			/* the first try was done, its answer lost: the bytes are there once */
+		if (rc == 0 && r.retried && (r.status == 412 || r.status == 409) &&
+		    landed(st, name, pos, buf, len)) {
+			/*
+			 * the first try was done, its answer lost (and the segment
+			 * maybe sealed since): the bytes are there once
+			 */
 			sbuf_release(&r.err);
 			pos += (int64_t)len;
 			break;
+		}
+		if (rc == 0 && r.status == 409 && !strcmp(r.code, "BlockCountExceedsLimit")) {
+			/* full, whatever the count we were told: sealed, then as below */
+			sbuf_release(&r.err);
+			if (!chain[0]) {
+				rc = store_fail(st, STORE_ERR, "cannot append to '%s': it is full and "
+				    "was not made by this xt, which goes on in a next segment", path);
+				break;
+			}
+			if ((rc = seg_seal(st, name, path)) < 0)
+				break;
+			pos = -1;
+			continue;
+		}
+		if (rc == 0 && r.status == 409 && !strcmp(r.code, "BlobIsSealed")) {
+			/* full: its HEAD says so, and where to go on */
+			sbuf_release(&r.err);
+			pos = -1;
+			continue;
 		}
 		if (rc == 0 && (r.status == 412 || (r.status == 404 &&
 		    strcmp(r.code, "ContainerNotFound")))) {
@@ -1043,14 +1417,25 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 			rc = az_fail(st, &r, "append to", path);
 		sbuf_release(&r.err);
 		if (rc < 0)
-			return rc;
+			break;
 		pos += (int64_t)len;
+		/* the block that filled the segment: seal it now, the next append goes on */
+		if (r.blocks >= a->app_blocks && chain[0]) {
+			if (seg_seal(st, name, path) == 0)
+				pos = -1;
+		}
 		break;
 	}
+	free(name);
+	if (rc < 0)
+		return rc;
 	if (tries == APPEND_TRIES)
 		return store_fail(st, STORE_ERR, "cannot append to '%s': other appenders always "
 		    "came first (%d tries)", path, APPEND_TRIES);
 	a->app_path = xstrdup(path);
+	a->app_seg = seg;
+	memcpy(a->app_chain, chain, sizeof(chain));
+	memcpy(a->app_etag0, etag0, sizeof(etag0));
 	a->app_pos = pos;
 	return 0;
 }
@@ -1080,10 +1465,106 @@ get_into(struct store *st, struct req *r, const char *path, int64_t off, int64_t
 	return ok(r) ? 0 : az_fail(st, r, "get", path);
 }
 
+/*
+ * GET the bytes off.. (len < 0: to the end) of the blob that r names into
+ * r->out, and its size in *size. A range is asked from off - 1 and its
+ * first byte dropped, so that a read at the end (xt-log -f) still gets an
+ * answer that tells the size and the seal, as a 416 does not; a read past
+ * the end asks with HEAD.
+ */
+static int
+seg_get(struct store *st, struct req *r, const char *path, int64_t off, int64_t len,
+    int64_t *size)
+{
+	size_t out0 = r->out->len;
+	int skip = off > 0, rc;
+
+	if ((rc = get_into(st, r, path, off - skip, len < 0 ? -1 : len + skip)) < 0)
+		return rc;
+	if (r->status == 416) {
+		struct req h;
+
+		req_init(&h, "HEAD", r->path);
+		if ((rc = az_do(st, &h)) == 0 && !ok(&h))
+			rc = az_fail(st, &h, "get", path);
+		r->sealed = h.sealed;
+		memcpy(r->chain, h.chain, sizeof(h.chain));
+		memcpy(r->blobtype, h.blobtype, sizeof(h.blobtype));
+		memcpy(r->etag, h.etag, sizeof(h.etag));
+		*size = h.clen;
+		sbuf_release(&h.err);
+		return rc;
+	}
+	*size = r->total >= 0 ? r->total : r->clen;
+	if (skip && r->out->len > out0) {
+		memmove(r->out->buf + out0, r->out->buf + out0 + 1, r->out->len - out0 - 1);
+		r->out->buf[--r->out->len] = '\0';
+	}
+	return 0;
+}
+
+/*
+ * Get len bytes from off (len < 0: to the end) of the object path, joining
+ * its segments, into out; its version into ver when not NULL.
+ */
+static int
+obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out,
+    char *ver)
+{
+	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", *name = xstrdup(path);
+	int64_t base = 0;
+	unsigned k;
+	int rc = 0;
+
+	for (k = 0; ; k++) {
+		struct req r;
+		int64_t o = off > base ? off - base : 0, n = -1, size = 0;
+		int cont;
+
+		if (len >= 0 && (n = off + len - (base + o)) <= 0)
+			break;
+		req_init(&r, "GET", name);
+		r.out = out;
+		rc = seg_get(st, &r, path, o, n, &size);
+		if (rc == STORE_ENOENT && k > 0) {
+			/* a full segment whose next one is being made: the end */
+			sbuf_release(&r.err);
+			rc = 0;
+			break;
+		}
+		if (rc == 0 && ver && !r.etag[0])
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': the answer has no ETag",
+			    path);
+		if (rc < 0) {
+			sbuf_release(&r.err);
+			break;
+		}
+		if (k == 0) {
+			snprintf(chain, sizeof(chain), "%s", r.chain);
+			snprintf(etag0, sizeof(etag0), "%s", r.etag);
+			if (ver)
+				memcpy(ver, r.etag, sizeof(r.etag));
+		} else if (ver && seg_ver(ver, etag0, chain, k, r.etag) < 0) {
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are too long",
+			    path);
+			sbuf_release(&r.err);
+			break;
+		}
+		cont = seg_continues(&r, chain);
+		sbuf_release(&r.err);
+		if (!cont)
+			break;
+		base += size;
+		free(name);
+		name = seg_name(path, chain, k + 1);
+	}
+	free(name);
+	return rc;
+}
+
 static int
 az_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out)
 {
-	struct req r;
 	int rc;
 
 	if (len == 0) {
@@ -1091,33 +1572,66 @@ az_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf
 
 		return az_stat(st, path, &sst);
 	}
-	req_init(&r, "GET", path);
-	r.out = out;
-	rc = get_into(st, &r, path, off, len);
-	if (rc < 0)
+	if ((rc = obj_get(st, path, off, len, out, NULL)) < 0)
 		sbuf_reset(out);
-	sbuf_release(&r.err);
 	return rc;
 }
 
 static int
 az_get_ver(struct store *st, const char *path, struct sbuf *out, char *ver)
 {
-	struct req r;
 	int rc;
 
-	req_init(&r, "GET", path);
-	r.out = out;
-	if ((rc = get_into(st, &r, path, 0, -1)) == 0) {
-		if (!r.etag[0])
-			rc = store_fail(st, STORE_ERR, "cannot get '%s': the answer has no ETag",
-			    path);
-		else
-			memcpy(ver, r.etag, strlen(r.etag) + 1);
-	}
-	if (rc < 0)
+	if ((rc = obj_get(st, path, 0, -1, out, ver)) < 0)
 		sbuf_reset(out);
-	sbuf_release(&r.err);
+	return rc;
+}
+
+/*
+ * After the first segment of path (r0, its bytes in fd and h), the others:
+ * in ranges of a->block through memory, so that a try sent again restarts
+ * its range, not the file.
+ */
+static int
+segs_to_fd(struct store *st, const char *path, const struct req *r0, int fd, struct sha256 *h)
+{
+	struct az *a = st->priv;
+	struct sbuf buf;
+	char chain[CHAIN_MAX];
+	unsigned k;
+	int rc = 0, cont = 1;
+
+	if (!seg_continues(r0, r0->chain))
+		return 0;
+	memcpy(chain, r0->chain, sizeof(chain));
+	sbuf_init(&buf, SIZE_MAX);
+	for (k = 1; cont && rc == 0; k++) {
+		char *name = seg_name(path, chain, k);
+		int64_t off = 0, size = 0;
+
+		do {
+			struct req r;
+
+			req_init(&r, "GET", name);
+			sbuf_reset(&buf);
+			r.out = &buf;
+			rc = seg_get(st, &r, path, off, a->block, &size);
+			if (rc == STORE_ENOENT) {
+				rc = 0;
+				cont = 0;
+			} else if (rc == 0 && write_all(fd, buf.buf, buf.len) < 0) {
+				rc = store_fail(st, STORE_ERR, "cannot get '%s': %s", path,
+				    strerror(errno));
+			} else if (rc == 0) {
+				sha256_update(h, buf.buf, buf.len);
+				off += (int64_t)buf.len;
+				cont = seg_continues(&r, chain);
+			}
+			sbuf_release(&r.err);
+		} while (rc == 0 && buf.len && off < size);
+		free(name);
+	}
+	sbuf_release(&buf);
 	return rc;
 }
 
@@ -1150,6 +1664,8 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 	r.progress = progress;
 	r.parg = arg;
 	rc = get_into(st, &r, path, 0, -1);
+	if (rc == 0 && r.status != 416 && !r.sink_failed && (r.clen < 0 || r.got == r.clen))
+		rc = segs_to_fd(st, path, &r, fd, &h);
 	if (close(fd) < 0 && rc == 0)
 		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local, strerror(errno));
 	sha256_hex(&h, hex);
@@ -1186,6 +1702,9 @@ az_del(struct store *st, const char *path)
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 404))
 		rc = az_fail(st, &r, "delete", path);
 	sbuf_release(&r.err);
+	/* then the segments of an appended object, which nothing reads now */
+	if (rc == 0)
+		segs_delete(st, path, NULL);
 	return rc;
 }
 
@@ -1193,10 +1712,16 @@ struct ent {
 	char *path;
 	int64_t size, mtime_ms;
 	int is_dir;
+	int sealed;	/* the first segment of an appended object that goes on */
 };
 
+/*
+ * List Blobs under prefix; own: the store's own blobs too (SEG_DIR),
+ * else an appended object of many segments is listed with its whole size.
+ */
 static int
-az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
+list_raw(struct store *st, const char *prefix, int recursive, int own, store_list_fn fn,
+    void *arg)
 {
 	struct az *a = st->priv;
 	struct sbuf body, name, val, marker, full;
@@ -1256,10 +1781,15 @@ az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, v
 				cap = cap ? cap * 2 : 256;
 				ents = xrealloc(ents, cap * sizeof(*ents));
 			}
+			if (!own && strcspn(name.buf + pl, "/") == 4 &&
+			    !strncasecmp(name.buf + pl, ".tmp", 4))
+				continue;
 			ents[n].path = xstrdup(name.buf + pl);
 			ents[n].is_dir = dir;
 			ents[n].size = 0;
 			ents[n].mtime_ms = 0;
+			ents[n].sealed = !dir && xml_text(s, e, "Sealed", &val) == 0 &&
+			    !strcmp(val.buf, "true");
 			if (!dir && xml_text(s, e, "Content-Length", &val) == 0)
 				ents[n].size = strtoll(val.buf, NULL, 10);
 			if (!dir && xml_text(s, e, "Last-Modified", &val) == 0)
@@ -1273,7 +1803,18 @@ az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, v
 	for (i = 0; i < n && rc == 0; i++) {
 		struct store_entry e = { ents[i].path, ents[i].size, ents[i].mtime_ms,
 			ents[i].is_dir };
+		struct store_stat sst;
 
+		if (ents[i].sealed && !own) {
+			if ((rc = az_stat(st, ents[i].path, &sst)) == STORE_ENOENT) {
+				rc = 0;
+				continue;
+			}
+			if (rc < 0)
+				break;
+			e.size = sst.size;
+			e.mtime_ms = sst.mtime_ms;
+		}
 		rc = fn(&e, arg);
 	}
 out:
@@ -1370,6 +1911,12 @@ out:
 }
 
 static int
+az_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
+{
+	return list_raw(st, prefix, recursive, 0, fn, arg);
+}
+
+static int
 az_commit(struct store *st)
 {
 	(void)st;
@@ -1444,14 +1991,123 @@ valid_container(const char *s, size_t n)
 	return 1;
 }
 
-/* Fill a's credentials and endpoint from the environment; 0, or -1 with st's message. */
+static const char *const cred_vars[] = { "AZURE_STORAGE_CONNECTION_STRING",
+	"AZURE_STORAGE_KEY", "AZURE_STORAGE_SAS_TOKEN" };
+#define NCRED (sizeof(cred_vars) / sizeof(cred_vars[0]))
+
+/*
+ * The credentials file $XT_HOME/azure: lines NAME=VALUE of the three
+ * variables (cred_vars), '#' comments and blank lines. Only its owner may
+ * read it, as ssh wants of a key: a file others can (mode & 077) or of
+ * another owner is refused. Fills val[i] (caller frees) for the names it
+ * holds; 0 when it is missing too, -1 with st's message (never a value).
+ */
+static int
+creds_file(struct store *st, char *val[NCRED])
+{
+	char *home = xt_home_maybe(), *file, *line, *nl;
+	struct sbuf sb;
+	struct stat sb_st;
+	int fd, n, rc = -1;
+
+	if (!home)
+		return 0;
+	file = path_join(home, "azure");
+	free(home);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0) {
+		rc = errno == ENOENT ? 0 : store_fail(st, STORE_EINVAL, "cannot read '%s': %s",
+		    file, strerror(errno));
+		free(file);
+		return rc < 0 ? -1 : 0;
+	}
+	sbuf_init(&sb, 1 << 16);
+	if (fstat(fd, &sb_st) < 0 || !S_ISREG(sb_st.st_mode)) {
+		store_fail(st, STORE_EINVAL, "'%s' is not a regular file", file);
+	} else if (sb_st.st_uid != geteuid()) {
+		store_fail(st, STORE_EINVAL, "'%s' holds Azure credentials but belongs to another "
+		    "user (uid %ld): it must be yours", file, (long)sb_st.st_uid);
+	} else if (sb_st.st_mode & 077) {
+		store_fail(st, STORE_EINVAL, "'%s' holds Azure credentials but others can read "
+		    "it (mode %04o): chmod 600 '%s'", file, (unsigned)(sb_st.st_mode & 07777),
+		    file);
+	} else {
+		char chunk[4096];
+		ssize_t k;
+
+		while ((k = read(fd, chunk, sizeof(chunk))) > 0 && sbuf_add(&sb, chunk,
+		    (size_t)k) == 0)
+			;
+		memset(chunk, 0, sizeof(chunk));
+		if (k != 0)
+			store_fail(st, STORE_EINVAL, "cannot read '%s': %s", file, k < 0 ?
+			    strerror(errno) : "bigger than 64 KiB");
+		else
+			rc = 0;
+	}
+	close(fd);
+	for (line = sb.buf, n = 1; rc == 0 && line && *line; line = nl, n++) {
+		size_t k, len, i;
+		const char *v;
+
+		if ((nl = strchr(line, '\n')))
+			*nl++ = '\0';
+		len = strlen(line);
+		while (len && (line[len - 1] == '\r' || line[len - 1] == ' ' ||
+		    line[len - 1] == '\t'))
+			line[--len] = '\0';
+		line += strspn(line, " \t");
+		if (!*line || *line == '#')
+			continue;
+		/* the name, then '=': no part of a value is ever in a message */
+		k = strspn(line, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+		if (line[k] != '=' || k == 0) {
+			rc = store_fail(st, STORE_EINVAL, "%s:%d: expected NAME=VALUE", file, n);
+			break;
+		}
+		for (i = 0; i < NCRED; i++)
+			if (strlen(cred_vars[i]) == k && !strncmp(line, cred_vars[i], k))
+				break;
+		if (i == NCRED) {
+			rc = store_fail(st, STORE_EINVAL, "%s:%d: unknown name '%.*s': expected "
+			    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
+			    "AZURE_STORAGE_SAS_TOKEN", file, n, (int)k, line);
+			break;
+		}
+		/* the environment's wins */
+		v = line + k + 1;
+		if (!val[i])
+			val[i] = xstrdup(v);
+	}
+	if (sb.buf)
+		memset(sb.buf, 0, sb.cap);
+	sbuf_release(&sb);
+	free(file);
+	return rc;
+}
+
+/*
+ * Fill a's credentials and endpoint from the environment, each variable
+ * that is not set there from the credentials file; 0, or -1 with st's
+ * message.
+ */
 static int
 az_creds(struct store *st, struct az *a)
 {
-	const char *cs = getenv("AZURE_STORAGE_CONNECTION_STRING");
+	char *val[NCRED] = { NULL, NULL, NULL };
+	const char *cs, *env_key, *env_sas;
 	char *name = NULL, *key = NULL, *sas = NULL, *ep = NULL, *proto = NULL, *suffix = NULL;
 	const char *keysrc = "AZURE_STORAGE_KEY", *e;
+	size_t i;
 	int rc = -1;
+
+	for (i = 0; i < NCRED; i++)
+		if ((e = getenv(cred_vars[i])) && *e)
+			val[i] = xstrdup(e);
+	if ((!val[0] || !val[1] || !val[2]) && creds_file(st, val) < 0)
+		goto out;
+	cs = val[0];
+	env_key = val[1];
+	env_sas = val[2];
 
 	if (cs && *cs) {
 		name = cs_get(cs, "AccountName");
@@ -1470,14 +2126,15 @@ az_creds(struct store *st, struct az *a)
 	/* a connection string without a credential takes the variables' */
 	if (!key && !sas) {
 		keysrc = "AZURE_STORAGE_KEY";
-		if ((e = getenv("AZURE_STORAGE_KEY")) && *e)
-			key = xstrdup(e);
-		else if ((e = getenv("AZURE_STORAGE_SAS_TOKEN")) && *e)
-			sas = xstrdup(e);
+		if (env_key && *env_key)
+			key = xstrdup(env_key);
+		else if (env_sas && *env_sas)
+			sas = xstrdup(env_sas);
 		else {
 			store_fail(st, STORE_EINVAL, "no credential for account '%s': set "
 			    "AZURE_STORAGE_CONNECTION_STRING, AZURE_STORAGE_KEY or "
-			    "AZURE_STORAGE_SAS_TOKEN", a->account);
+			    "AZURE_STORAGE_SAS_TOKEN, in the environment or in $XT_HOME/azure",
+			    a->account);
 			goto out;
 		}
 	}
@@ -1532,6 +2189,11 @@ az_creds(struct store *st, struct az *a)
 	a->base_path = e + strcspn(e, "/");
 	rc = 0;
 out:
+	for (i = 0; i < NCRED; i++)
+		if (val[i]) {
+			memset(val[i], 0, strlen(val[i]));
+			free(val[i]);
+		}
 	if (key)
 		memset(key, 0, strlen(key));
 	free(name);
@@ -1571,7 +2233,8 @@ container_create(struct store *st)
  * connection string AZURE_STORAGE_CONNECTION_STRING (AccountName,
  * AccountKey or SharedAccessSignature, BlobEndpoint,
  * DefaultEndpointsProtocol, EndpointSuffix), AZURE_STORAGE_KEY,
- * AZURE_STORAGE_SAS_TOKEN. The store's marker xt-store.json is read, or
+ * AZURE_STORAGE_SAS_TOKEN, each one the environment does not set from the
+ * credentials file $XT_HOME/azure (creds_file). The store's marker xt-store.json is read, or
  * made (with the container) when missing: one round trip when the store
  * exists, and the credential is proven.
  */
@@ -1647,6 +2310,29 @@ store_azure_open(const char *url, char *err, size_t errlen)
 			goto fail;
 		}
 		a->retries = (int)v;
+	}
+	a->budget_ms = 60000;
+	if ((s = getenv("XT_AZURE_RETRY_TIME")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 0, 86400, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_RETRY_TIME '%s': expected seconds from 0 "
+			    "to 86400", s);
+			goto fail;
+		}
+		a->budget_ms = v * 1000;
+	}
+	a->app_blocks = APPEND_BLOCKS;
+	/* for the tests: segments of few appends, to see them roll over */
+	if ((s = getenv("XT_AZURE_APPEND_BLOCKS")) && *s) {
+		int64_t v;
+
+		if (parse_i64(s, 1, APPEND_BLOCKS, &v) < 0) {
+			snprintf(err, errlen, "XT_AZURE_APPEND_BLOCKS '%s': expected a number from "
+			    "1 to %d", s, APPEND_BLOCKS);
+			goto fail;
+		}
+		a->app_blocks = v;
 	}
 	/* for the tests: small blocks, to see many of them */
 	if ((s = getenv("XT_AZURE_BLOCK")) && *s) {

@@ -69,12 +69,13 @@ t_run xt-get -c ':tree/sub dir/deeper/100% & #x?y=z'
 printf 'pct\n' >want
 t_out_is want "xt-get -c of a name with % & # ? ="
 
-# 8 appenders x 1,000 lines through xt-put -a, line by line
+# 8 appenders x 1,000 lines through xt-put -a, line by line, in segments
+# of 500 appends (XT_AZURE_APPEND_BLOCKS): 15 rollovers or more
 awk 'BEGIN { for (p = 0; p < 8; p++) for (i = 0; i < 1000; i++) print "writer " p " line " i " ........................................" > ("w" p) }'
 p=0
 pids=""
 while [ $p -lt 8 ]; do
-	sh -c 'awk "{ print; fflush() }" "w$1" | xt-put -a :logs/race.txt >/dev/null; echo $? >"st$1"' sh $p &
+	sh -c 'awk "{ print; fflush() }" "w$1" | XT_AZURE_APPEND_BLOCKS=500 xt-put -a :logs/race.txt >/dev/null; echo $? >"st$1"' sh $p &
 	pids="$pids $!"
 	p=$((p + 1))
 done
@@ -85,6 +86,13 @@ t_status 0 "read the appended object"
 cat w0 w1 w2 w3 w4 w5 w6 w7 | sort >want
 sort "$T/out" >got
 t_ok "8,000 whole lines, none lost, none twice" cmp -s want got
+t_run xt-get -l :logs/race.txt
+t_status 0 "xt-get -l of it"
+t_ok "... gives the size of all its segments" \
+    grep -qF "\"path\":\"logs/race.txt\",\"size\":$(cat w0 w1 w2 w3 w4 w5 w6 w7 | wc -c)," "$T/out"
+t_run xt-get -l -r :
+t_status 0 "xt-get -l -r of the whole store"
+t_ok "... shows no segment" sh -c "! grep -q '\.tmp' '$T/out'"
 
 # SAS: a good one works (and makes a container), a narrow one says what it lacks
 sig=unset

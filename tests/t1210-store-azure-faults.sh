@@ -13,8 +13,9 @@ cat >proxy.py <<'PY'
 import http.client, http.server, os, random, sys, threading, urllib.parse
 up = urllib.parse.urlsplit(sys.argv[1])
 busy, drop = int(sys.argv[3]), int(sys.argv[4])
+full = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 rnd, lock = random.Random(1210), threading.Lock()
-count = {"requests": 0, "busy": 0, "lost": 0}
+count = {"requests": 0, "busy": 0, "lost": 0, "full": 0, "appends": 0}
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
@@ -24,10 +25,17 @@ class H(http.server.BaseHTTPRequestHandler):
         with lock:
             count["requests"] += 1
             fault = "busy" if rnd.randrange(busy) == 0 else "lost" if rnd.randrange(drop) == 0 else ""
+            # full: every full-th append to a blob under full/ meets Azure's block limit
+            if full and self.command == "PUT" and "comp=appendblock" in self.path and "/full/" in self.path:
+                count["appends"] += 1
+                if count["appends"] % full == 0: fault = "full"
             if fault: count[fault] += 1
-            with open(sys.argv[2] + ".count", "w") as f: f.write("%(requests)d %(busy)d %(lost)d\n" % count)
+            with open(sys.argv[2] + ".count", "w") as f: f.write("%(requests)d %(busy)d %(lost)d %(full)d\n" % count)
         if fault == "busy":
             self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
+        if fault == "full":
+            self.send_response(409); self.send_header("x-ms-error-code", "BlockCountExceedsLimit")
+            self.send_header("Content-Length", "0"); self.end_headers(); return
         c = http.client.HTTPConnection(up.hostname, up.port)
         c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
         for k, v in self.headers.items(): c.putheader(k, v)
@@ -59,6 +67,9 @@ pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
 S=az://$acct/t1210-$$
 export XT_STORE=$S
+# a try fails one time in 4 or so (a 503 or a lost answer): with some
+# 20,000 requests, 7 tries in a row would fail now and then
+export XT_AZURE_RETRIES=20
 
 # the primitives, the create race and 8 appenders in the unit test
 XT_TEST_AZURE_FAULTS=1 XT_TEST_AZURE_QUICK=1 XT_TEST_AZURE_LINES=100 XT_TEST_AZURE_STORE=$S-u \
@@ -100,7 +111,69 @@ t_run xt-get -l -r :tree/
 t_status 0 "... then it lists"
 t_ok "... nothing" [ ! -s "$T/out" ]
 
-read -r nreq nbusy nlost <"$T/pport.count"
+read -r nreq nbusy nlost _ <"$T/pport.count"
 echo "# INFO the proxy: $nreq requests, $nbusy answered 503, $nlost answers lost"
 t_ok "the proxy made faults" [ "$nbusy" -gt 10 ] && [ "$nlost" -gt 10 ]
+
+# start_proxy NAME BUSY DROP FULL: another proxy, its endpoint in $pep_NAME
+start_proxy() {
+	python3 proxy.py "$ep" "$T/$1.port" "$2" "$3" "$4" </dev/null >"$1.log" 2>&1 &
+	eval "pid_$1=\$!"
+	t_cleanup_hooks="stop_$1 ${t_cleanup_hooks:-}"
+	eval "stop_$1() { kill \$pid_$1 2>/dev/null; wait \$pid_$1 2>/dev/null; true; }"
+	i=0
+	while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
+	t_ok "proxy $1 starts" [ -s "$T/$1.port" ]
+	eval "pep_$1=http://127.0.0.1:\$(cat "$T/$1.port")/$acct"
+}
+
+# Azure's limit of 50,000 blocks an Append Blob: the proxy answers
+# BlockCountExceedsLimit to every 7th append under full/ (with its 503s
+# and lost answers), and each time the object goes on in a next segment
+start_proxy full 8 8 7
+AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_full"
+export AZURE_STORAGE_CONNECTION_STRING
+: >want
+i=0
+while [ $i -lt 60 ]; do
+	echo "line $i of the full log" >>want
+	echo "line $i of the full log" | xt-put -a :full/log >/dev/null 2>>full.err || echo "append $i: $?" >>full.err
+	i=$((i + 1))
+done
+t_ok "60 appends, each meeting the faults or the limit, all succeed" [ ! -s full.err ]
+head -n 5 full.err | sed 's/^/#   /'
+t_run xt-get -c :full/log
+t_status 0 "the object of many segments reads"
+t_out_is want "... as its 60 lines in order, none lost, none twice"
+read -r _ _ _ nfull _ <"$T/full.port.count"
+echo "# INFO $nfull appends met the block limit"
+t_ok "... across rollovers" [ "$nfull" -ge 5 ]
+t_run xt-get -l -s "$S/.tmp" -r :seg/full/log/
+t_status 0 "the store's own folder lists"
+echo "# INFO $(wc -l <"$T/out") segments after the first"
+t_ok "... more than one segment" [ "$(wc -l <"$T/out")" -ge 2 ]
+t_run xt-put -d :full/log
+t_status 0 "the object is deleted"
+t_run xt-get -l -s "$S/.tmp" -r :seg/full/
+t_status 0 "the store's own folder lists again"
+t_ok "... no segment left" [ ! -s "$T/out" ]
+
+# the retry budget: a store that answers only 503
+start_proxy busy 1 1000000 0
+AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_busy"
+XT_AZURE_RETRIES=100 XT_AZURE_RETRY_TIME=2 t_run xt-get -l
+t_status 1 "a store that is always busy: the tool gives up"
+t_err_has "xt-get: store '$S': cannot get 'xt-store.json': HTTP 503 (" "... naming the last answer"
+t_err_has "s; the retry budget of 2 s, XT_AZURE_RETRY_TIME, ran out)" "... and the budget that ran out"
+t_ok "... after more than one try" grep -qE "\(([2-9]|[1-9][0-9]+) tries in [0-9.]+ s;" "$T/err"
+XT_AZURE_RETRIES=2 XT_AZURE_RETRY_TIME=100 t_run xt-get -l
+t_status 1 "... or after XT_AZURE_RETRIES more tries"
+t_err_has "cannot get 'xt-store.json': HTTP 503 (3 tries in " "... saying how many"
+XT_AZURE_RETRY_TIME=0 t_run xt-get -l
+t_status 1 "a budget of 0: no second try"
+t_err_has "cannot get 'xt-store.json': HTTP 503 (1 try in 0.0 s; the retry budget of 0 s, XT_AZURE_RETRY_TIME, ran out)" \
+    "... says so"
+XT_AZURE_RETRY_TIME=soon t_run xt-get -l
+t_status 1 "a budget that is not a number"
+t_err_has "XT_AZURE_RETRY_TIME 'soon': expected seconds from 0 to 86400" "... is refused"
 t_done

@@ -117,8 +117,14 @@ t_basic(struct store *st)
 	/* versions: put_if of the version read, then of a stale one, then of a deleted object */
 	CHECK(store_get_ver(st, "b/once", &sb, ver) == 0 && ver[0]);
 	CHECK(sb.len == 5 && !memcmp(sb.buf, "first", 5));
+	CHECK(store_stat(st, "b/once", &sst) == 0 && !strcmp(sst.ver, ver));
 	CHECK(store_put_if(st, "b/once", "third", 5, ver) == 0);
 	CHECK(store_get_ver(st, "b/once", &sb, ver2) == 0 && strcmp(ver, ver2));
+	/* stat then put_if, as the index's compaction does */
+	CHECK(store_stat(st, "b/once", &sst) == 0 && !strcmp(sst.ver, ver2));
+	CHECK(store_put_if(st, "b/once", "third", 5, sst.ver) == 0);
+	CHECK(store_get_ver(st, "b/once", &sb, ver2) == 0 && strcmp(sst.ver, ver2));
+	CHECK(store_put_if(st, "b/once", "stale", 5, sst.ver) == STORE_ECONFLICT);
 	CHECK(store_put_if(st, "b/once", "fourth", 6, ver) == STORE_ECONFLICT);
 	CHECK(got_is(st, "b/once", 0, -1, "third"));
 	CHECK(store_delete(st, "b/once") == 0);
@@ -136,7 +142,12 @@ t_basic(struct store *st)
 	CHECK(store_append(st, "b/log", "two\n", 4) == 0);
 	CHECK(store_append(st, "b/log", "three\n", 6) == 0);
 	CHECK(got_is(st, "b/log", 0, -1, "one\ntwo\nthree\n"));
-	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 14);
+	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 14 && sst.ver[0]);
+	/* an append changes the version stat gives */
+	CHECK(store_get_ver(st, "b/log", &sb, ver) == 0 && !strcmp(sst.ver, ver));
+	CHECK(store_append(st, "b/log", "four\n", 5) == 0);
+	CHECK(store_stat(st, "b/log", &sst) == 0 && sst.size == 19 && strcmp(sst.ver, ver));
+	CHECK(store_get_ver(st, "b/log", &sb, ver) == 0 && !strcmp(sst.ver, ver));
 	CHECK(store_append(st, "b/hello.txt", "x\n", 2) == STORE_ERR);
 	CHECK(strstr(store_error(st), "'b/hello.txt'") != NULL);
 	/* a delete forgets the position an appender knew */
@@ -330,9 +341,148 @@ t_create_race(const char *url)
 	}
 }
 
+/*
+ * An appended object of many segments (XT_AZURE_APPEND_BLOCKS: 5 appends
+ * a segment) reads as one: whole, every range, stat, list, get_file,
+ * versions; a put over it and a delete leave no segment to be seen.
+ */
+static void
+t_rollover(const char *url)
+{
+	struct store *st, *own;
+	struct store_stat sst;
+	struct sbuf want, sb;
+	char ver[STORE_VER_MAX], ver2[STORE_VER_MAX], tmpl[] = "/tmp/u-store-azure.XXXXXX";
+	char *l, *dir, *f, *u;
+	int i, bad = 0;
+	int64_t off, len;
+
+	setenv("XT_AZURE_APPEND_BLOCKS", "5", 1);
+	st = open_or_die(url);
+	unsetenv("XT_AZURE_APPEND_BLOCKS");
+	sbuf_init(&want, 1 << 20);
+	sbuf_init(&sb, 1 << 20);
+	for (i = 0; i < 23; i++) {
+		char line[32];
+		int n = snprintf(line, sizeof(line), "line %d\n", i);
+
+		bad += store_append(st, "roll/log", line, (size_t)n) != 0;
+		sbuf_add(&want, line, (size_t)n);
+	}
+	CHECK(bad == 0);
+	CHECK(got_is(st, "roll/log", 0, -1, want.buf));
+	/* every range, across the segments' ends, and past the end */
+	for (off = 0; off <= (int64_t)want.len + 2; off++)
+		for (len = -1; len < 20; len += 3) {
+			int64_t n = off >= (int64_t)want.len ? 0 : (int64_t)want.len - off;
+			char *w;
+
+			if (len >= 0 && len < n)
+				n = len;
+			w = xstrndup(want.buf + (off < (int64_t)want.len ? off : 0), (size_t)n);
+			bad += !got_is(st, "roll/log", off, len, w);
+			free(w);
+		}
+	CHECK(bad == 0);
+	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == (int64_t)want.len);
+	CHECK(store_get_ver(st, "roll/log", &sb, ver) == 0 && sb.len == want.len &&
+	    !strcmp(sst.ver, ver));
+	printf("# %zu bytes in 5 segments, version %s\n", want.len, ver);
+	l = list_of(st, "", 1);
+	CHECK(strstr(l, ".tmp") == NULL && strstr(l, "roll/log|") != NULL);
+	free(l);
+	l = list_of(st, "roll/", 0);
+	CHECK(!strcmp(l, "roll/log|"));
+	free(l);
+	/* get_file joins them too */
+	CHECK((dir = mkdtemp(tmpl)) != NULL);
+	f = path_join(dir, "log");
+	CHECK(store_get_file(st, "roll/log", f, NULL, NULL, NULL) == 0);
+	sbuf_reset(&sb);
+	CHECK(file_read(f, &sb) == 0 && sb.len == want.len && !memcmp(sb.buf, want.buf, sb.len));
+	unlink(f);
+	rmdir(dir);
+	free(f);
+	/* an append changes the version; put_if of an old one conflicts */
+	CHECK(store_append(st, "roll/log", "more\n", 5) == 0);
+	sbuf_adds(&want, "more\n");
+	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == (int64_t)want.len &&
+	    strcmp(sst.ver, ver));
+	CHECK(store_put_if(st, "roll/log", "x", 1, ver) == STORE_ECONFLICT);
+	CHECK(got_is(st, "roll/log", 0, -1, want.buf));
+	/* the segments, seen through a store on the store's own folder */
+	u = xasprintf("%s/.tmp", url);
+	own = open_or_die(u);
+	l = list_of(own, "seg/roll/log/", 0);
+	printf("# segments: %s\n", l);
+	CHECK(strlen(l) > 0 && strstr(l, "-4|") != NULL && strstr(l, "-5|") == NULL);
+	free(l);
+	/* a put_if of the version read replaces it whole: no segment read any more */
+	CHECK(store_get_ver(st, "roll/log", &sb, ver2) == 0 && sb.len == want.len);
+	CHECK(store_put_if(st, "roll/log", "whole\n", 6, ver2) == 0);
+	CHECK(got_is(st, "roll/log", 0, -1, "whole\n"));
+	CHECK(got_is(st, "roll/log", 3, 100, "le\n"));
+	CHECK(got_is(st, "roll/log", 6, -1, ""));
+	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == 6);
+	/* a delete takes every segment with it */
+	CHECK(store_delete(st, "roll/log") == 0);
+	CHECK(store_get(st, "roll/log", 0, -1, &sb) == STORE_ENOENT);
+	l = list_of(own, "seg/roll/", 1);
+	CHECK(!strcmp(l, ""));
+	free(l);
+	/* a new chain of the same name, then a put over it, then one more chain */
+	sbuf_reset(&want);
+	for (i = 0; i < 12; i++)
+		bad += store_append(st, "roll/log", "again\n", 6) != 0;
+	CHECK(bad == 0);
+	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == 72);
+	/* by another process: this one's appender knows a position past the first segment */
+	{
+		struct store *other = open_or_die(url);
+
+		CHECK(store_put(other, "roll/log", "put\n", 4) == 0);
+		store_close(other);
+	}
+	CHECK(got_is(st, "roll/log", 0, -1, "put\n"));
+	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == 4);
+	l = list_of(st, "", 1);
+	CHECK(strstr(l, ".tmp") == NULL);
+	free(l);
+	CHECK(store_append(st, "roll/log", "x\n", 2) == STORE_ERR);
+	CHECK(strstr(store_error(st), "cannot append to 'roll/log': it was put whole") != NULL);
+	CHECK(got_is(st, "roll/log", 0, -1, "put\n"));
+	CHECK(store_put(st, "roll/log", "put\n", 4) == 0);
+	CHECK(store_append(st, "roll/log", "x\n", 2) == STORE_ERR);
+	CHECK(store_delete(st, "roll/log") == 0);
+	for (i = 0; i < 7; i++)
+		bad += store_append(st, "roll/log", "third\n", 6) != 0;
+	CHECK(bad == 0);
+	CHECK(got_is(st, "roll/log", 0, -1, "third\nthird\nthird\nthird\nthird\nthird\nthird\n"));
+	l = list_of(own, "seg/roll/log/", 0);
+	printf("# segments: %s\n", l);
+	CHECK(!strcmp(strchr(l, '-'), "-1|"));
+	free(l);
+	/* one append above Azure's 4 MiB for one block is refused, nothing written */
+	{
+		size_t n = ((size_t)4 << 20) + 1;
+		char *big = xcalloc(1, n);
+
+		CHECK(store_append(st, "roll/big", big, n) == STORE_EINVAL);
+		CHECK(strstr(store_error(st), "cannot append 4194305 bytes to 'roll/big' at once: "
+		    "Azure takes at most 4194304 bytes (4 MiB) in one append") != NULL);
+		CHECK(store_stat(st, "roll/big", &sst) == STORE_ENOENT);
+		free(big);
+	}
+	store_close(own);
+	free(u);
+	sbuf_release(&want);
+	sbuf_release(&sb);
+	store_close(st);
+}
+
 /* 8 processes append 1,000 lines each to one object: every line once and whole. */
 static void
-t_append_race(const char *url, int lines)
+t_append_race(const char *url, const char *path, int lines)
 {
 	struct store *st;
 	struct sbuf sb;
@@ -349,7 +499,7 @@ t_append_race(const char *url, int lines)
 				int n = snprintf(line, sizeof(line), "%d %06d %s\n", p, i,
 				    "the quick brown fox jumps over the lazy dog");
 
-				if (store_append(c, "app/log", line, (size_t)n) < 0) {
+				if (store_append(c, path, line, (size_t)n) < 0) {
 					printf("# %s\n", store_error(c));
 					fflush(stdout);
 					_exit(1);
@@ -364,7 +514,7 @@ t_append_race(const char *url, int lines)
 	CHECK(bad == 0);
 	st = open_or_die(url);
 	sbuf_init(&sb, 1 << 24);
-	CHECK(store_get(st, "app/log", 0, -1, &sb) == 0);
+	CHECK(store_get(st, path, 0, -1, &sb) == 0);
 	seen = xcalloc((size_t)(8 * lines), sizeof(int));
 	for (s = sb.buf; *s; s = nl + 1) {
 		int pp, ii, n = 0;
@@ -380,7 +530,7 @@ t_append_race(const char *url, int lines)
 	for (i = 0; i < 8 * lines; i++)
 		bad += seen[i] != 1;
 	CHECK(bad == 0);
-	printf("# %d appenders x %d lines: %zu bytes\n", 8, lines, sb.len);
+	printf("# %d appenders x %d lines to %s: %zu bytes\n", 8, lines, path, sb.len);
 	free(seen);
 	sbuf_release(&sb);
 	store_close(st);
@@ -440,7 +590,12 @@ main(void)
 	t_prefix(url);
 	t_blocks(url);
 	t_create_race(url);
-	t_append_race(url, lines ? (int)strtol(lines, NULL, 10) : 1000);
+	t_append_race(url, "app/log", lines ? (int)strtol(lines, NULL, 10) : 1000);
+	t_rollover(url);
+	/* the same race across many rollovers: 20 appends a segment */
+	setenv("XT_AZURE_APPEND_BLOCKS", "20", 1);
+	t_append_race(url, "app/rolled", lines ? (int)strtol(lines, NULL, 10) : 300);
+	unsetenv("XT_AZURE_APPEND_BLOCKS");
 	if (!getenv("XT_TEST_AZURE_QUICK"))
 		t_list_pages(url);
 	return check_done();
