@@ -960,9 +960,23 @@ seg_put_if_check(struct store *st, const char *path, const char *ver)
 	req_init(&r, "PUT", name);
 	req_q(&r, "comp", "seal");
 	r.if_match = etag + 1;
-	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 412))
-		rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile",
-		    path);
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
+		/* a 412 on a second try: the first one sealed it, or an append came
+		 * (the first try may never have got there): only a sealed segment
+		 * says which */
+		int sealed = 0;
+
+		if (r.retried && r.status == 412) {
+			struct req h;
+
+			req_init(&h, "HEAD", name);
+			sealed = az_do(st, &h) == 0 && ok(&h) && h.sealed;
+			sbuf_release(&h.err);
+		}
+		if (!sealed)
+			rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile",
+			    path);
+	}
 	sbuf_release(&r.err);
 	if (rc == 0) {
 		req_init(&r, "HEAD", next);
@@ -1843,14 +1857,16 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 {
 	struct az *a = st->priv;
 	struct sbuf src, full;
-	char tmp[64], keep[sizeof(st->err)];
+	char tmp[64], keep[sizeof(st->err)], chain[CHAIN_MAX];
 	struct req r;
 	size_t off, k;
-	int rc, tries;
+	int rc, tries, made;
 
 	snprintf(tmp, sizeof(tmp), ".tmp/log-%08lx%08lx", (unsigned long)random(),
 	    (unsigned long)random());
-	rc = append_create(st, tmp);
+	snprintf(chain, sizeof(chain), "%08lx%08lx", (unsigned long)random(),
+	    (unsigned long)random());
+	rc = append_create(st, tmp, tmp, chain, &made);
 	for (off = 0; off < len && rc == 0; off += k) {
 		k = len - off < APPEND_MAX ? len - off : APPEND_MAX;
 		rc = az_append(st, tmp, (const char *)buf + off, k);
