@@ -1490,10 +1490,15 @@ static int
 seg_get(struct store *st, struct req *r, const char *path, int64_t off, int64_t len,
     int64_t *size)
 {
-	size_t out0 = r->out->len;
+	size_t out0 = r->out->len, max0 = r->out->max;
 	int skip = off > 0, rc;
 
-	if ((rc = get_into(st, r, path, off - skip, len < 0 ? -1 : len + skip)) < 0)
+	/* room for the byte asked before off, dropped below */
+	if (skip && r->out->max < SIZE_MAX)
+		r->out->max++;
+	rc = get_into(st, r, path, off - skip, len < 0 ? -1 : len + skip);
+	r->out->max = max0;
+	if (rc < 0)
 		return rc;
 	if (r->status == 416) {
 		struct req h;
