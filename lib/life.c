@@ -1,5 +1,4 @@
 /* life.c: see life.h. */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +29,6 @@ life_open(struct life *l, struct store *st, const char *ws, const char *run)
 void
 life_release(struct life *l)
 {
-	life_wait(l);
 	cJSON_Delete(l->rec);
 	cJSON_Delete(l->base);
 	cJSON_Delete(l->job);
@@ -70,7 +68,6 @@ life_save(struct life *l, int flags)
 	cJSON *out;
 	int rc;
 
-	life_wait(l);
 	if (!(out = save_merged(l->st, l->ws, l->run, l->base, l->rec, flags, &rc)))
 		return rc;
 	cJSON_Delete(l->base);
@@ -78,81 +75,6 @@ life_save(struct life *l, int flags)
 	l->base = out;
 	l->rec = cJSON_Duplicate(out, 1);
 	return 0;
-}
-
-static void *
-save_thread(void *arg)
-{
-	struct life *l = arg;
-
-	l->bg_out = save_merged(l->st2, l->ws, l->run, l->base, l->snap, l->bg_flags, &l->bg_rc);
-	if (!l->bg_out)
-		snprintf(l->err, sizeof(l->err), "%s", store_error(l->st2));
-	return NULL;
-}
-
-void
-life_save_bg(struct life *l, int flags)
-{
-	sigset_t all, old;
-	char err[256];
-	int rc;
-
-	life_wait(l);
-	if (!(l->st2 = store_open(store_url(l->st), err, sizeof(err)))) {
-		if ((l->bg_rc = life_save(l, flags)) < 0)
-			snprintf(l->err, sizeof(l->err), "%s", store_error(l->st));
-		return;
-	}
-	l->snap = cJSON_Duplicate(l->rec, 1);
-	l->bg_flags = flags;
-	l->bg_out = NULL;
-	/* signals are for the caller's thread */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	l->bg = pthread_create(&l->th, NULL, save_thread, l) == 0;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (!l->bg) {
-		store_close(l->st2);
-		l->st2 = NULL;
-		cJSON_Delete(l->snap);
-		l->snap = NULL;
-		if ((rc = life_save(l, flags)) < 0)
-			snprintf(l->err, sizeof(l->err), "%s", store_error(l->st));
-		l->bg_rc = rc;
-	}
-}
-
-int
-life_wait(struct life *l)
-{
-	int rc;
-
-	if (!l->bg) {
-		rc = l->bg_rc;
-		l->bg_rc = 0;
-		return rc;
-	}
-	pthread_join(l->th, NULL);
-	l->bg = 0;
-	store_close(l->st2);
-	l->st2 = NULL;
-	if (l->bg_out) {
-		/* what rec changed since the snapshot goes on top of what was saved */
-		cJSON *rec = cJSON_Duplicate(l->bg_out, 1);
-
-		run_merge(rec, l->snap, l->rec);
-		cJSON_Delete(l->rec);
-		l->rec = rec;
-		cJSON_Delete(l->base);
-		l->base = l->bg_out;
-		l->bg_out = NULL;
-	}
-	cJSON_Delete(l->snap);
-	l->snap = NULL;
-	rc = l->bg_rc;
-	l->bg_rc = 0;
-	return rc;
 }
 
 void
@@ -176,7 +98,6 @@ life_begin(struct life *l, const char *node)
 	char t[32];
 	cJSON *rec;
 
-	life_wait(l);
 	rec = l->rec;
 	json_set_str(rec, "status", "running");
 	time_iso(time_now_ms(), t, sizeof(t));
@@ -202,14 +123,11 @@ life_start(struct life *l, long pid, int how)
 	cJSON *d = cJSON_CreateObject();
 	int rc = 0, erc;
 
-	life_wait(l);
 	if (pid > 0)
 		json_set_num(l->rec, "pid", (double)pid);
 	json_set_num(d, "attempt", json_num(l->rec, "attempt", 1));
 	run_start_parent(l->st, l->ws, l->rec);
-	if (how == LIFE_SAVE_BG)
-		life_save_bg(l, RUN_INDEX);
-	else if (how == LIFE_SAVE)
+	if (how == LIFE_SAVE)
 		rc = life_save(l, RUN_INDEX);
 	erc = run_event(l->st, l->ws, l->run, "started", -1, d);
 	return rc < 0 ? rc : erc;
@@ -223,7 +141,6 @@ life_end(struct life *l, const char *status, int code, const char *error,
 	int attempt, retries, base, rc, erc;
 	char t[32];
 
-	life_wait(l);
 	rec = l->rec;
 	attempt = (int)json_num(rec, "attempt", 1);
 	base = (int)json_num(rec, "retry_base", 0);

@@ -28,7 +28,6 @@
 #ifndef XT_LIFE_H
 #define XT_LIFE_H
 
-#include <pthread.h>
 #include <stdint.h>
 
 #include <cjson/cJSON.h>
@@ -41,12 +40,6 @@ struct life {
 	cJSON *rec;		/* the writer's copy: change it, then life_save */
 	cJSON *base;		/* the record as last read or saved */
 	cJSON *job;		/* the run's job record, or NULL */
-	/* a save in a thread of its own (life_save_bg) */
-	pthread_t th;
-	int bg, bg_flags, bg_rc;
-	struct store *st2;
-	cJSON *snap, *bg_out;
-	char err[1024];
 };
 
 /* What life_end did. */
@@ -58,7 +51,7 @@ enum { LIFE_ENDED = 0, LIFE_RETRY = 1 };
  * either way.
  */
 int life_open(struct life *l, struct store *st, const char *ws, const char *run);
-/* Wait for a save in progress and free l. */
+/* Free l. */
 void life_release(struct life *l);
 
 /*
@@ -68,15 +61,6 @@ void life_release(struct life *l);
  * error set (l unchanged).
  */
 int life_save(struct life *l, int flags);
-/*
- * life_save in a thread, with a store handle of its own, so that the
- * caller goes on (a run's start must not wait for the disk); l->rec may be
- * changed meanwhile. Every other life_* call on l waits for it first; so
- * does life_wait, which returns its result once (message in l->err), then
- * 0. Where no thread can be had, it saves at once.
- */
-void life_save_bg(struct life *l, int flags);
-int life_wait(struct life *l);
 
 /* Set key of o to the exit code (shell form), or to null when code < 0 (there was none). */
 void life_set_code(cJSON *o, const char *key, int code);
@@ -88,14 +72,13 @@ void life_set_code(cJSON *o, const char *key, int code);
  */
 void life_begin(struct life *l, const char *node);
 /* How life_start saves the record */
-enum { LIFE_SAVE, LIFE_SAVE_BG, LIFE_NOSAVE };
+enum { LIFE_SAVE, LIFE_NOSAVE };
 /*
  * The attempt's command runs (pid, when > 0, is its process group): save
- * the record (how: LIFE_SAVE now, LIFE_SAVE_BG in a thread, LIFE_NOSAVE
- * not at all: the end's save is the first the store sees of the attempt),
- * log "started" with the attempt, and start the parent when this is its
- * first child to start. 0 or a STORE_E* code (with LIFE_SAVE_BG the save's
- * result comes from life_wait).
+ * the record (how: LIFE_SAVE now, LIFE_NOSAVE not at all: the end's save
+ * is the first the store sees of the attempt), log "started" with the
+ * attempt, and start the parent when this is its first child to start. 0
+ * or a STORE_E* code.
  */
 int life_start(struct life *l, long pid, int how);
 

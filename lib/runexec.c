@@ -95,15 +95,6 @@ sync_rec(struct rx *x)
 	x->job = x->l.job;
 }
 
-/* Wait for the start record's save, if it is being saved, and say if it failed. */
-static void
-save_wait(struct rx *x)
-{
-	if (life_wait(&x->l) < 0)
-		warnx("run %s: cannot save its record: %s", x->run, x->l.err);
-	sync_rec(x);
-}
-
 /* Record the start of the command (saved unless how is LIFE_NOSAVE), once. */
 static void
 record_start(struct rx *x, int how)
@@ -125,7 +116,6 @@ save(struct rx *x, int index)
 {
 	double now = time_mono();
 
-	save_wait(x);
 	record_start(x, LIFE_NOSAVE);
 	if (!index && now - x->last_index >= INDEX_EVERY)
 		index = 1;
@@ -590,7 +580,6 @@ end_attempt(struct rx *x, const char *status, int code, const char *error, const
 
 	if (!x->t1)
 		x->t1 = time_now_ms();
-	save_wait(x);
 	record_start(x, LIFE_NOSAVE);
 	r = life_end(&x->l, status, code, error, reason, x->t0, x->t1);
 	sync_rec(x);

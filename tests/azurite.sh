@@ -64,3 +64,58 @@ sys.stdout.write(body)
 sys.exit(0 if until in body else 1)
 PY
 }
+
+# az_proxy NAME [busy=N drop=N full=N seed=N log=1]: tests/azproxy.py between
+# xt and $ep (see it for the options), stopped by its PID at the end; its
+# endpoint in $pep_NAME, its counts in $T/NAME.port.count, its requests
+# (log=1) in $T/NAME.port.log. True once it listens.
+az_proxy() {
+	az_pn=$1
+	shift
+	python3 "$R/tests/azproxy.py" "$ep" "$T/$az_pn.port" "$@" </dev/null >"$T/$az_pn.proxy.log" 2>&1 &
+	eval "pid_$az_pn=\$!"
+	eval "stop_$az_pn() { kill \$pid_$az_pn 2>/dev/null; wait \$pid_$az_pn 2>/dev/null; true; }"
+	t_cleanup_hooks="stop_$az_pn ${t_cleanup_hooks:-}"
+	az_i=0
+	while [ ! -s "$T/$az_pn.port" ] && [ $az_i -lt 200 ] && eval "kill -0 \$pid_$az_pn" 2>/dev/null; do
+		sleep 0.05
+		az_i=$((az_i + 1))
+	done
+	[ -s "$T/$az_pn.port" ] || return 1
+	eval "pep_$az_pn=http://127.0.0.1:\$(cat "$T/$az_pn.port")/$acct"
+}
+
+# index_race W N IDX: W writers append N lines each to the index IDX (the
+# last writer's are all states of one run, "dup"; the others' runs of their
+# own; files w0 .. w(W-1)), while xt-report --compact compacts it again and
+# again; checks that every writer and every compaction succeeded
+index_race() {
+	awk -v w="$1" -v n="$2" 'BEGIN {
+		for (k = 0; k < w - 1; k++) for (i = 0; i < n; i++)
+			printf "{\"ws\":\"ws1\",\"run\":\"w%dx%d\",\"status\":\"queued\"}\n", k, i > ("w" k)
+		for (i = 0; i < n; i++) printf "{\"ws\":\"ws1\",\"run\":\"dup\",\"seq\":%d}\n", i > ("w" (w - 1)) }'
+	ir_pids=""
+	ir_w=0
+	while [ $ir_w -lt "$1" ]; do
+		sh -c 'awk "{ print; fflush() } NR % 10 == 0 { system(\"sleep 0.02\") }" "w$1" |
+		    xt-put -a ":$2" >/dev/null 2>"err$1"; echo $? >"st$1"' sh $ir_w "$3" &
+		ir_pids="$ir_pids $!"
+		ir_w=$((ir_w + 1))
+	done
+	ir_n=0
+	while :; do
+		ir_running=0
+		for p in $ir_pids; do kill -0 "$p" 2>/dev/null && ir_running=1; done
+		xt-report --compact -c run >/dev/null 2>"cerr$ir_n" || echo "xt-report --compact: $?" >>"cerr$ir_n"
+		ir_n=$((ir_n + 1))
+		[ $ir_running -eq 1 ] || break
+	done
+	for p in $ir_pids; do wait "$p"; done
+	echo "# INFO $ir_n compactions asked while the writers appended"
+	ir_k=$(awk -v w="$1" 'BEGIN { for (k = 0; k < w; k++) print k }')
+	t_ok "the writers all succeed" \
+	    [ "$(for k in $ir_k; do cat "st$k"; done)" = "$(for k in $ir_k; do echo 0; done)" ]
+	for k in $ir_k; do cat "err$k"; done | head -n 5 | sed 's/^/#   /'
+	t_ok "the compactions all succeed, without a word" [ -z "$(cat cerr*)" ]
+	cat cerr* | head -n 5 | sed 's/^/#   /'
+}

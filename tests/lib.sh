@@ -91,6 +91,24 @@ for k in sys.argv[1].split("."):
     r = r.get(k) if isinstance(r, dict) else None
 print("" if r is None else (json.dumps(r) if isinstance(r,(dict,list)) else r))' "$2"
 }
+# settle PID [POLLS]: wait for PID to exit (a guard against a hang: at
+# most POLLS polls of 0.1 s, 600 unless given, then it is killed); $rc is
+# its status, 124 if it did not
+settle() {
+	n=0
+	while kill -0 "$1" 2>/dev/null && [ $n -lt "${2:-600}" ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	if kill -0 "$1" 2>/dev/null; then
+		kill "$1"
+		wait "$1"
+		rc=124
+	else
+		wait "$1"
+		rc=$?
+	fi
+}
 # wait_status RUN STATUS: poll (bounded by a count) until the run's status is STATUS
 wait_status() {
 	i=0

@@ -26,14 +26,18 @@ logdir=$(mktemp -d "${TMPDIR:-/tmp}/xt-run.XXXXXX")
 # and on az://, u-store-azure its own cases (XT_TEST_STORES,
 # XT_TEST_AZURE_STORE and the connection string, set for the units only).
 azurite_stop() { [ -n "${XT_TEST_AZURE_ENDPOINT:-}" ] && scripts/azurite-up.sh stop "$logdir/azurite" >/dev/null 2>&1; }
+# start it, its endpoint in XT_TEST_AZURE_ENDPOINT; false (why in azurite.err) if it did not
+azurite_start() {
+	ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>"$logdir/azurite.err") || return 1
+	export XT_TEST_AZURE_ENDPOINT="$ep"
+}
 case " $pat " in "  " | *t1* | *u-store*) ;; *) XT_TEST_AZURE_ENDPOINT=skip ;; esac
 if [ "${XT_TEST_AZURE_ENDPOINT:-}" = skip ]; then
 	unset XT_TEST_AZURE_ENDPOINT
 elif [ -z "${XT_TEST_AZURE_ENDPOINT:-}" ]; then
 	if ! command -v node >/dev/null; then
 		echo "# SKIP Azurite: node is needed; the az:// cases are skipped" >"$logdir/azurite.why"
-	elif ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>"$logdir/azurite.err"); then
-		export XT_TEST_AZURE_ENDPOINT="$ep"
+	elif azurite_start; then
 		own_azurite=1
 		trap 'azurite_stop' EXIT
 		trap 'azurite_stop; exit 130' INT TERM
@@ -89,11 +93,8 @@ for b in $builds; do
 	if [ "$pass" -gt 1 ] && [ -n "${own_azurite:-}" ]; then
 		azurite_stop
 		unset XT_TEST_AZURE_ENDPOINT
-		if ep=$(scripts/azurite-up.sh start "$logdir/azurite" 2>"$logdir/azurite.err"); then
-			export XT_TEST_AZURE_ENDPOINT="$ep"
-		else
-			echo "# SKIP Azurite did not start again; the az:// cases of $b are skipped"
-		fi
+		azurite_start ||
+		    echo "# SKIP Azurite did not start again; the az:// cases of $b are skipped"
 	fi
 	[ "${b#*san}" != "$b" ] && export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \

@@ -8,62 +8,9 @@ R=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 . "$R/tests/azurite.sh"
 
-# the proxy: python3's HTTP server, forwarding each request as it came
-cat >proxy.py <<'PY'
-import http.client, http.server, os, random, sys, threading, urllib.parse
-up = urllib.parse.urlsplit(sys.argv[1])
-busy, drop = int(sys.argv[3]), int(sys.argv[4])
-full = int(sys.argv[5]) if len(sys.argv) > 5 else 0
-rnd, lock = random.Random(1210), threading.Lock()
-count = {"requests": 0, "busy": 0, "lost": 0, "full": 0, "appends": 0}
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def handle_any(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        with lock:
-            count["requests"] += 1
-            fault = "busy" if rnd.randrange(busy) == 0 else "lost" if rnd.randrange(drop) == 0 else ""
-            # full: every full-th append to a blob under full/ meets Azure's block limit
-            if full and self.command == "PUT" and "comp=appendblock" in self.path and "/full/" in self.path:
-                count["appends"] += 1
-                if count["appends"] % full == 0: fault = "full"
-            if fault: count[fault] += 1
-            with open(sys.argv[2] + ".count", "w") as f: f.write("%(requests)d %(busy)d %(lost)d %(full)d\n" % count)
-        if fault == "busy":
-            self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
-        if fault == "full":
-            self.send_response(409); self.send_header("x-ms-error-code", "BlockCountExceedsLimit")
-            self.send_header("Content-Length", "0"); self.end_headers(); return
-        c = http.client.HTTPConnection(up.hostname, up.port)
-        c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-        for k, v in self.headers.items(): c.putheader(k, v)
-        c.endheaders(body)
-        r = c.getresponse(); data = r.read(); c.close()
-        if fault == "lost":
-            self.close_connection = True; return
-        self.send_response(r.status)
-        for k, v in r.getheaders():
-            if k.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", r.getheader("Content-Length") or "0" if self.command == "HEAD" else str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD": self.wfile.write(data)
-    do_GET = do_PUT = do_HEAD = do_DELETE = handle_any
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-s.serve_forever()
-PY
-python3 proxy.py "$ep" "$T/pport" 8 8 </dev/null >proxy.log 2>&1 &
-ppid=$!
-stop_proxy() { kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null; true; }
-t_cleanup_hooks="stop_proxy ${t_cleanup_hooks:-}"
-i=0
-while [ ! -s "$T/pport" ] && [ $i -lt 200 ] && kill -0 "$ppid" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
-t_ok "the fault proxy starts" [ -s "$T/pport" ]
-pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
+# the proxy (tests/azproxy.py): 1 in 8 answered 503, 1 in 8 answers lost
+t_ok "the fault proxy starts" az_proxy pport busy=8 drop=8 seed=1210
+pep=$pep_pport
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
 S=az://$acct/t1210-$$
 export XT_STORE=$S
@@ -111,26 +58,15 @@ t_run xt-get -l -r :tree/
 t_status 0 "... then it lists"
 t_ok "... nothing" [ ! -s "$T/out" ]
 
-read -r nreq nbusy nlost _ <"$T/pport.count"
+read -r nreq nbusy nlost _ <"$T/pport.port.count"
 echo "# INFO the proxy: $nreq requests, $nbusy answered 503, $nlost answers lost"
 t_ok "the proxy made faults" [ "$nbusy" -gt 10 ] && [ "$nlost" -gt 10 ]
 
-# start_proxy NAME BUSY DROP FULL: another proxy, its endpoint in $pep_NAME
-start_proxy() {
-	python3 proxy.py "$ep" "$T/$1.port" "$2" "$3" "$4" </dev/null >"$1.log" 2>&1 &
-	eval "pid_$1=\$!"
-	t_cleanup_hooks="stop_$1 ${t_cleanup_hooks:-}"
-	eval "stop_$1() { kill \$pid_$1 2>/dev/null; wait \$pid_$1 2>/dev/null; true; }"
-	i=0
-	while [ ! -s "$T/$1.port" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
-	t_ok "proxy $1 starts" [ -s "$T/$1.port" ]
-	eval "pep_$1=http://127.0.0.1:\$(cat "$T/$1.port")/$acct"
-}
 
 # Azure's limit of 50,000 blocks an Append Blob: the proxy answers
 # BlockCountExceedsLimit to every 7th append under full/ (with its 503s
 # and lost answers), and each time the object goes on in a next segment
-start_proxy full 8 8 7
+t_ok "proxy full starts" az_proxy full busy=8 drop=8 full=7 seed=1210
 AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_full"
 export AZURE_STORAGE_CONNECTION_STRING
 : >want
@@ -159,7 +95,7 @@ t_status 0 "the store's own folder lists again"
 t_ok "... no segment left" [ ! -s "$T/out" ]
 
 # the retry budget: a store that answers only 503
-start_proxy busy 1 1000000 0
+t_ok "proxy busy starts" az_proxy busy busy=1 seed=1210
 AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_busy"
 XT_AZURE_RETRIES=100 XT_AZURE_RETRY_TIME=2 t_run xt-get -l
 t_status 1 "a store that is always busy: the tool gives up"

@@ -43,23 +43,6 @@ mask() {
 	sed -E 's/"(time|created|started|ended)":"[^"]*"/"\1":"T"/g; s/"duration":[0-9.e-]+/"duration":D/g' "$@"
 }
 
-# settle PID: wait for PID to exit (a guard against a hang: at most 600
-# polls of 0.1 s, then it is killed); $rc is its status, 124 if it did not
-settle() {
-	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 600 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill "$1"
-		wait "$1"
-		rc=124
-	else
-		wait "$1"
-		rc=$?
-	fi
-}
 
 # sweep NAME STORE: the whole sweep on STORE, its outputs in NAME/ (its own XT_HOME)
 sweep() {

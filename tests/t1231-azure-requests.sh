@@ -9,54 +9,14 @@ R=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 . "$R/tests/azurite.sh"
 
-# the proxy: python3's HTTP server; each request forwarded, then one line
-# "METHOD PATH STATUS" in $T/pport.log (opened for appending: the test
-# empties it between steps)
-cat >proxy.py <<'PY'
-import http.client, http.server, os, sys, threading, urllib.parse
-up = urllib.parse.urlsplit(sys.argv[1])
-lock, tl = threading.Lock(), threading.local()
-log = open(sys.argv[2] + ".log", "a", buffering=1)
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def handle_any(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        if getattr(tl, "c", None) is None:
-            tl.c = http.client.HTTPConnection(up.hostname, up.port)
-        c = tl.c
-        c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-        for k, v in self.headers.items(): c.putheader(k, v)
-        c.endheaders(body)
-        r = c.getresponse(); data = r.read()
-        with lock:
-            log.write("%s %s %d\n" % (self.command, urllib.parse.unquote(self.path), r.status))
-        self.send_response(r.status)
-        for k, v in r.getheaders():
-            if k.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
-                self.send_header(k, v)
-        self.send_header("Content-Length", r.getheader("Content-Length") or "0" if self.command == "HEAD" else str(len(data)))
-        self.end_headers()
-        if self.command != "HEAD": self.wfile.write(data)
-    do_GET = do_PUT = do_HEAD = do_DELETE = handle_any
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-s.serve_forever()
-PY
-python3 proxy.py "$ep" "$T/pport" </dev/null >proxy.log 2>&1 &
-ppid=$!
-stop_proxy() { kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null; true; }
-t_cleanup_hooks="stop_proxy ${t_cleanup_hooks:-}"
-i=0
-while [ ! -s "$T/pport" ] && [ $i -lt 200 ] && kill -0 "$ppid" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
-t_ok "the counting proxy starts" [ -s "$T/pport" ]
-pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
+# the proxy (tests/azproxy.py): each request forwarded, then one line
+# "METHOD PATH STATUS" in $T/pport.port.log (the test empties it between steps)
+t_ok "the counting proxy starts" az_proxy pport log=1
+pep=$pep_pport
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
 unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 export XT_STORE=az://$acct/t1231-$$
-reqs=$T/pport.log
+reqs=$T/pport.port.log
 # count PATTERN: requests of the last step whose line has PATTERN
 count() { grep -c -e "$1" "$reqs"; }
 

@@ -62,30 +62,8 @@ t_ok "... the index compacted again, one line a run" [ "$(wc -l <"$T/out")" -eq 
 # 4 writers append 250 lines each, of runs of their own, and a fifth 250
 # states of one run, while the index is compacted again and again: every
 # line is there at the end, and of the fifth's only its last
-awk 'BEGIN { for (w = 0; w < 4; w++) for (i = 0; i < 250; i++)
-	printf "{\"ws\":\"ws1\",\"run\":\"w%dx%d\",\"status\":\"queued\"}\n", w, i > ("w" w)
-	for (i = 0; i < 250; i++) printf "{\"ws\":\"ws1\",\"run\":\"dup\",\"seq\":%d}\n", i > "w4" }'
 cp "$T/out" before
-pids=""
-for w in 0 1 2 3 4; do
-	sh -c 'awk "{ print; fflush() } NR % 10 == 0 { system(\"sleep 0.02\") }" "w$1" |
-	    xt-put -a ":$2" >/dev/null 2>"err$1"; echo $? >"st$1"' sh $w "$idx" &
-	pids="$pids $!"
-done
-n=0
-while :; do
-	running=0
-	for p in $pids; do kill -0 "$p" 2>/dev/null && running=1; done
-	xt-report --compact -c run >/dev/null 2>"cerr$n" || echo "xt-report --compact: $?" >>"cerr$n"
-	n=$((n + 1))
-	[ $running -eq 1 ] || break
-done
-for p in $pids; do wait "$p"; done
-echo "# INFO $n compactions asked while the writers appended"
-t_ok "the writers all succeed" [ "$(cat st0 st1 st2 st3 st4)" = "$(printf '0\n0\n0\n0\n0')" ]
-cat err0 err1 err2 err3 err4 | head -n 5 | sed 's/^/#   /'
-t_ok "the compactions all succeed, without a word" [ -z "$(cat cerr*)" ]
-cat cerr* | head -n 5 | sed 's/^/#   /'
+index_race 5 250 "$idx"
 t_run xt-get -c ":$idx"
 t_status 0 "read the index"
 { cat before w0 w1 w2 w3; tail -n 1 w4; } | sort >want

@@ -15,21 +15,9 @@ record() {
 	xt-put rec.json ":ws/ws1/runs/$1/run.json" >/dev/null
 }
 
-# settle PID: wait (at most 100 polls of 0.1 s) for PID to exit; $rc is its status, 124 if it did not
-settle() {
-	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill "$1"
-		wait "$1"
-		rc=124
-	else
-		wait "$1"
-		rc=$?
-	fi
+# settle_bg PID: settle (tests/lib.sh) at most 100 polls, then forget the background process
+settle_bg() {
+	settle "$1" 100
 	bg=""
 }
 
@@ -132,7 +120,7 @@ xt-put -a run2/log.jsonl <half >/dev/null
 t_ok "the whole line is" grows fout 4
 t_run xt-log -r run2 metric --step 3 loss=1
 record run2 completed
-settle "$bg"
+settle_bg "$bg"
 t_ok "the follower exits 0 by itself when the run has completed" [ "$rc" -eq 0 ]
 t_ok "having printed the whole log" cmp -s "$XT_STORE/ws/ws1/runs/run2/log.jsonl" fout
 t_ok "and said nothing" [ ! -s ferr ]
@@ -145,7 +133,7 @@ xt-log -r run3 metric --step 1 a=1 >/dev/null
 xt-log -r run3 tag t >/dev/null
 xt-log -r run3 metric --step 2 a=2 >/dev/null
 record run3 failed
-settle "$bg"
+settle_bg "$bg"
 t_ok "a filtered follower exits 0 when the run has failed" [ "$rc" -eq 0 ]
 sed "s/$iso/\"time\":\"T\"/" fout >got
 cat >want <<'EOF'
@@ -166,7 +154,7 @@ t_ok "out -f prints the console as it grows" grows fout 1
 printf 'line 2\npartial' >c2
 xt-put -a run4/output.txt <c2 >/dev/null
 record run4 cancelled
-settle "$bg"
+settle_bg "$bg"
 t_ok "out -f exits 0 when the run is cancelled" [ "$rc" -eq 0 ]
 cat c1 c2 >want
 t_ok "having printed everything" cmp -s want fout

@@ -8,23 +8,6 @@ bg=""
 kill_bg() { for p in $bg; do kill "$p" 2>/dev/null; done; }
 t_cleanup_hooks="kill_bg"
 
-# settle PID: wait for PID to exit (a guard against a hang: at most 600 polls of 0.1 s); $rc is its status, 124 if it did not
-settle() {
-	n=0
-	while kill -0 "$1" 2>/dev/null && [ $n -lt 600 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	if kill -0 "$1" 2>/dev/null; then
-		kill "$1"
-		wait "$1"
-		rc=124
-	else
-		wait "$1"
-		rc=$?
-	fi
-}
-
 # grows FILE N: wait until FILE has N lines (a guard against a hang: at most 600 polls); true if it did
 grows() {
 	n=0

@@ -1,0 +1,60 @@
+# The tests' proxy between xt and Azurite: python3's HTTP server, forwarding
+# each request as it came.
+#   python3 tests/azproxy.py UPSTREAM PORTFILE [busy=N] [drop=N] [full=N] [seed=N] [log=1]
+# busy=N: about one request in N is answered 503 before it reaches Azurite;
+# drop=N: of the rest, about one in N is done but its answer lost (the
+# connection closed); full=N: every Nth append to a blob under full/ meets
+# Azure's block limit (409 BlockCountExceedsLimit); seed: of the faults.
+# Writes its port to PORTFILE once it listens, its counts "requests busy
+# lost full" to PORTFILE.count after each request, and with log=1 a line
+# "METHOD PATH STATUS" a request to PORTFILE.log (opened for appending: a
+# test may empty it between steps).
+import http.client, http.server, os, random, sys, threading, urllib.parse
+up = urllib.parse.urlsplit(sys.argv[1])
+opt = dict(a.split("=", 1) for a in sys.argv[3:])
+busy, drop, full = int(opt.get("busy", 0)), int(opt.get("drop", 0)), int(opt.get("full", 0))
+rnd, lock = random.Random(int(opt.get("seed", 1))), threading.Lock()
+log = open(sys.argv[2] + ".log", "a", buffering=1) if opt.get("log") == "1" else None
+count = {"requests": 0, "busy": 0, "lost": 0, "full": 0, "appends": 0}
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def handle_any(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None
+        with lock:
+            count["requests"] += 1
+            fault = "busy" if busy and rnd.randrange(busy) == 0 else \
+                "lost" if drop and rnd.randrange(drop) == 0 else ""
+            if full and self.command == "PUT" and "comp=appendblock" in self.path and "/full/" in self.path:
+                count["appends"] += 1
+                if count["appends"] % full == 0: fault = "full"
+            if fault: count[fault] += 1
+            with open(sys.argv[2] + ".count", "w") as f: f.write("%(requests)d %(busy)d %(lost)d %(full)d\n" % count)
+        if fault == "busy":
+            self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
+        if fault == "full":
+            self.send_response(409); self.send_header("x-ms-error-code", "BlockCountExceedsLimit")
+            self.send_header("Content-Length", "0"); self.end_headers(); return
+        c = http.client.HTTPConnection(up.hostname, up.port)
+        c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
+        for k, v in self.headers.items(): c.putheader(k, v)
+        c.endheaders(body)
+        r = c.getresponse(); data = r.read(); c.close()
+        if log:
+            with lock:
+                log.write("%s %s %d\n" % (self.command, urllib.parse.unquote(self.path), r.status))
+        if fault == "lost":
+            self.close_connection = True; return
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", r.getheader("Content-Length") or "0" if self.command == "HEAD" else str(len(data)))
+        self.end_headers()
+        if self.command != "HEAD": self.wfile.write(data)
+    do_GET = do_PUT = do_HEAD = do_DELETE = handle_any
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+s.serve_forever()
