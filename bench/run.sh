@@ -2,7 +2,8 @@
 # bench/run.sh: run the benchmarks, every bench/b-*.sh in turn, each given
 # the folder of the built tools. A new benchmark is a new b-NAME.sh that
 # takes that folder as its only argument, prints a table on stdout, writes
-# bench/out/results-NAME.json and exits 0, or 1 when it could not measure.
+# bench/out/results-NAME.json and exits 0, or 1 when it could not measure
+# (b-azure.sh: on Azurite, with node, npm and curl as its peers' means).
 #   bench/run.sh BINDIR [NAME...]   (NAME: run only b-NAME.sh)
 set -u
 

@@ -17,11 +17,12 @@
 #include "sha256.h"
 #include "tool.h"
 #include "tree.h"
+#include "xfer.h"
 #include "banned.h"
 
 #define CAT_CHUNK ((int64_t)1 << 20)
 
-static int quiet, verbose;
+static int quiet, verbose, par;
 
 static void
 usage(int status)
@@ -31,7 +32,7 @@ usage(int status)
 	    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
 	    "       xt-get -c PATH...              write objects to standard output\n"
 	    "       xt-get [-v] URL [FILE]         download an http(s):// URL (-c: to stdout)\n"
-	    "options: -s STORE  -w WORKSPACE  --ca-file FILE\n"
+	    "options: -s STORE  -w WORKSPACE  --ca-file FILE  -P N (connections at once)\n"
 	    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
 	exit(status);
 }
@@ -179,6 +180,110 @@ is_dir(const char *p)
 	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
+struct down {
+	const struct tree *t;
+	char **file;
+	char (*sha)[65];
+	int *made;		/* its folder was made, or could not be */
+};
+
+/* One object of the tree into its file, on the worker's store ws (see xfer.h). */
+static int
+down_run(struct xfer *x, struct xfer_worker *w, struct store *ws, size_t i)
+{
+	struct down *d = x->arg;
+	int rc;
+
+	if (d->made[i] < 0)
+		return XFER_FAILED;
+	xfer_unlock(w);
+	rc = store_get_file(ws, d->t->files[i].rel, d->file[i], d->sha[i], quiet ? NULL :
+	    xfer_progress, w);
+	xfer_lock(w);
+	if (rc < 0) {
+		x->err[i] = xstrdup(store_error(ws));
+		return XFER_FAILED;
+	}
+	return XFER_DONE;
+}
+
+static void
+down_done(struct xfer *x, size_t i, const char *err)
+{
+	struct down *d = x->arg;
+
+	if (err) {
+		progress_end(x->pg);
+		if (*err)
+			warnx("%s", err);
+		return;
+	}
+	report(d->t->files[i].rel, d->file[i], d->t->files[i].size, d->sha[i]);
+}
+
+/*
+ * Download the objects of t (store paths, skip bytes of each cut) under
+ * the folder dest, over the connections of -P: the folders first, in
+ * order, then the files.
+ */
+static int
+download(struct store *st, const struct tree *t, size_t skip, const char *dest,
+    struct progress *pg)
+{
+	struct down d;
+	struct xfer x;
+	int64_t *size = xcalloc(t->n ? t->n : 1, sizeof(*size));
+	char *made = NULL;
+	size_t i;
+	int ret = 0;
+
+	d.t = t;
+	d.file = xcalloc(t->n ? t->n : 1, sizeof(*d.file));
+	d.sha = xcalloc(t->n ? t->n : 1, sizeof(*d.sha));
+	d.made = xcalloc(t->n ? t->n : 1, sizeof(*d.made));
+	for (i = 0; i < t->n; i++) {
+		char *dir, *slash;
+
+		size[i] = t->files[i].size;
+		d.file[i] = path_join(dest, t->files[i].rel + skip);
+		dir = xstrdup(d.file[i]);
+		slash = strrchr(dir, '/');
+		if (slash && slash != dir) {
+			*slash = '\0';
+			if (!made || strcmp(made, dir) != 0) {
+				free(made);
+				made = xstrdup(dir);
+				if (mkdir_p(dir) < 0) {
+					warnx("cannot create folder '%s':", dir);
+					d.made[i] = -1;
+					ret = 1;
+				}
+			} else if (i > 0) {
+				d.made[i] = d.made[i - 1];
+			}
+		}
+		free(dir);
+	}
+	free(made);
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	x.workers = par;
+	x.n = t->n;
+	x.size = size;
+	x.pg = pg;
+	x.run = down_run;
+	x.done = down_done;
+	x.arg = &d;
+	ret |= xfer_run(&x);
+	for (i = 0; i < t->n; i++)
+		free(d.file[i]);
+	free(d.file);
+	free(d.sha);
+	free(d.made);
+	free(size);
+	return ret;
+}
+
 static int
 do_get(struct store *st, const char *src, const char *dest)
 {
@@ -228,12 +333,7 @@ do_get(struct store *st, const char *src, const char *dest)
 	for (i = 0; i < t.n; i++)
 		total += t.files[i].size;
 	progress_init(&pg, quiet ? NULL : "get", total);
-	for (i = 0; i < t.n; i++) {
-		char *file = path_join(dest ? dest : base, t.files[i].rel + strlen(pre));
-
-		ret |= fetch(st, t.files[i].rel, file, t.files[i].size, &pg);
-		free(file);
-	}
+	ret |= download(st, &t, strlen(pre), dest ? dest : base, &pg);
 	progress_end(&pg);
 	tree_release(&t);
 	free(pre);
@@ -395,6 +495,7 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ "ca-file", required_argument, 0, 'C' },
+		{ "parallel", required_argument, 0, 'P' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -402,7 +503,7 @@ main(int argc, char **argv)
 	struct store *st;
 
 	tool_init(argv[0]);
-	while ((c = getopt_long(argc, argv, "lrcs:w:qvh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "lrcs:w:qvP:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list = 1; break;
 		case 'r': recursive = 1; break;
@@ -412,6 +513,7 @@ main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 'v': verbose = 1; break;
 		case 'C': config_set("ca-file", optarg); break;
+		case 'P': par = xfer_parse(optarg); break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -429,6 +531,7 @@ main(int argc, char **argv)
 	}
 	tool_workspace();
 	st = tool_store();
+	par = xfer_workers(st, par);
 	if (list)
 		ret = do_list(st, argc ? argv[0] : NULL, recursive);
 	else if (cat)

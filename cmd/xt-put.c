@@ -17,6 +17,7 @@
 #include "name.h"
 #include "tool.h"
 #include "tree.h"
+#include "xfer.h"
 #include "banned.h"
 
 static void
@@ -26,7 +27,7 @@ usage(int status)
 	    "usage: xt-put [-u] [-x PATTERN]... [-X] SOURCE... DEST\n"
 	    "       xt-put -a DEST            append standard input to DEST\n"
 	    "       xt-put -d [-r] PATH...    delete objects (-r: everything under PATH)\n"
-	    "options: -s STORE  -w WORKSPACE  -q (no progress)\n"
+	    "options: -s STORE  -w WORKSPACE  -q (no progress)  -P N (connections at once)\n"
 	    "DEST and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
 	exit(status);
 }
@@ -248,80 +249,95 @@ verify(const struct tree *t)
 	return ret;
 }
 
-#define BATCH_FILES 1000
-#define BATCH_BYTES ((int64_t)256 << 20)
+struct up {
+	const struct tree *t;
+	struct hashcache *hc;
+	int update;
+	char (*sha)[65];
+	const char **action;
+};
 
-/* Make the batch's objects visible, then report them: a line means the object is in. */
+/* One file of the tree, on the worker's store ws (see xfer.h: called locked). */
 static int
-commit(struct store *st, cJSON *lines)
+up_run(struct xfer *x, struct xfer_worker *w, struct store *ws, size_t i)
 {
-	const cJSON *it;
-	int rc = store_commit(st);
+	struct up *u = x->arg;
+	const struct tree_file *f = &u->t->files[i];
+	int rc;
 
-	if (rc < 0)
-		warnx("%s", store_error(st));
-	else
-		cJSON_ArrayForEach(it, lines)
-			json_print_line(stdout, it);
-	while (lines->child)
-		cJSON_DeleteItemFromArray(lines, 0);
-	return rc < 0;
+	xfer_unlock(w);
+	if (u->update) {
+		struct store_stat sst;
+
+		rc = store_stat(ws, f->rel, &sst);
+		xfer_lock(w);
+		if (rc == 0 && sst.size == f->size && sst.sha256[0] &&
+		    hashcache_file(u->hc, f->full, u->sha[i]) == 0 && !strcmp(u->sha[i], sst.sha256)) {
+			u->action[i] = "skipped";
+			return XFER_DONE;
+		}
+		xfer_unlock(w);
+	}
+	rc = store_put_file(ws, f->rel, f->full, u->sha[i], xfer_progress, w);
+	xfer_lock(w);
+	if (rc < 0) {
+		x->err[i] = xstrdup(store_error(ws));
+		return XFER_FAILED;
+	}
+	u->action[i] = "uploaded";
+	return XFER_PENDING;
 }
 
+/* In the tree's order: a line means the object is in. */
+static void
+up_done(struct xfer *x, size_t i, const char *err)
+{
+	struct up *u = x->arg;
+	const struct tree_file *f = &u->t->files[i];
+
+	if (err) {
+		progress_end(x->pg);
+		if (*err)
+			warnx("%s", err);
+		return;
+	}
+	report(f->rel, f->size, u->sha[i], u->action[i]);
+}
 
 static int
-upload(struct store *st, const struct tree *t, int update, int quiet)
+upload(struct store *st, const struct tree *t, int update, int quiet, int par)
 {
-	struct hashcache *hc = update ? hashcache_load() : NULL;
+	struct up u = { t, update ? hashcache_load() : NULL, update, NULL, NULL };
+	struct xfer x;
 	struct progress pg;
-	int64_t total = 0, batch_bytes = 0;
-	long nlines = 0;	/* cJSON_GetArraySize walks the list: keep count here */
-	cJSON *lines = cJSON_CreateArray();
+	int64_t total = 0, *size = xcalloc(t->n ? t->n : 1, sizeof(*size));
 	size_t i;
-	int ret = 0;
+	int ret;
 
 	for (i = 0; i < t->n; i++)
-		total += t->files[i].size;
+		total += size[i] = t->files[i].size;
+	u.sha = xcalloc(t->n ? t->n : 1, sizeof(*u.sha));
+	u.action = xcalloc(t->n ? t->n : 1, sizeof(*u.action));
 	progress_init(&pg, quiet ? NULL : "put", total);
-	store_batch_begin(st);
-	for (i = 0; i < t->n; i++) {
-		const struct tree_file *f = &t->files[i];
-		char sha[65];
-
-		if (update) {
-			struct store_stat sst;
-
-			if (store_stat(st, f->rel, &sst) == 0 && sst.size == f->size && sst.sha256[0] &&
-			    hashcache_file(hc, f->full, sha) == 0 && !strcmp(sha, sst.sha256)) {
-				cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "skipped"));
-				nlines++;
-				progress_add(&pg, f->size);
-				continue;
-			}
-		}
-		if (store_put_file(st, f->rel, f->full, sha, progress_cb, &pg) < 0) {
-			progress_end(&pg);
-			warnx("%s", store_error(st));
-			ret = 1;
-			continue;
-		}
-		progress_add(&pg, f->size);
-		cJSON_AddItemToArray(lines, line(f->rel, f->size, sha, "uploaded"));
-		batch_bytes += f->size;
-		if (++nlines >= BATCH_FILES || batch_bytes >= BATCH_BYTES) {
-			ret |= commit(st, lines);
-			batch_bytes = 0;
-			nlines = 0;
-			store_batch_begin(st);
-		}
-	}
-	ret |= commit(st, lines);
+	memset(&x, 0, sizeof(x));
+	x.st = st;
+	x.workers = par;
+	x.batch = 1;
+	x.n = t->n;
+	x.size = size;
+	x.pg = &pg;
+	x.run = up_run;
+	x.done = up_done;
+	x.arg = &u;
+	ret = xfer_run(&x);
 	progress_end(&pg);
-	cJSON_Delete(lines);
-	if (hc) {
-		hashcache_save(hc);
-		hashcache_free(hc);
+	if (u.hc) {
+		hashcache_save(u.hc);
+		hashcache_free(u.hc);
 	}
+	free(u.sha);
+	free(u.action);
+	free(size);
 	return ret;
 }
 
@@ -338,16 +354,17 @@ main(int argc, char **argv)
 		{ "store", required_argument, 0, 's' },
 		{ "workspace", required_argument, 0, 'w' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "parallel", required_argument, 0, 'P' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	int c, append = 0, del = 0, recursive = 0, update = 0, quiet = 0, defomit = 1, ret;
+	int c, append = 0, del = 0, recursive = 0, update = 0, quiet = 0, defomit = 1, par = 0, ret;
 	struct tree t;
 	struct store *st;
 
 	tool_init(argv[0]);
 	tree_init(&t);
-	while ((c = getopt_long(argc, argv, "adruXx:s:w:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "adruXx:s:w:qP:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a': append = 1; break;
 		case 'd': del = 1; break;
@@ -358,6 +375,7 @@ main(int argc, char **argv)
 		case 's': config_set("store", optarg); break;
 		case 'w': config_set("workspace", optarg); break;
 		case 'q': quiet = 1; break;
+		case 'P': par = xfer_parse(optarg); break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -383,7 +401,7 @@ main(int argc, char **argv)
 	else if (del)
 		ret = do_delete(st, argv, argc, recursive);
 	else
-		ret = upload(st, &t, update, quiet);
+		ret = upload(st, &t, update, quiet, xfer_workers(st, par));
 	store_close(st);
 	tree_release(&t);
 	config_release();

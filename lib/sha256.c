@@ -273,25 +273,32 @@ sha256_buf(const void *data, size_t len, char hex[SHA256_HEX])
 int
 sha256_file(const char *path, char hex[SHA256_HEX], long long *size)
 {
-	static char buf[1 << 17];
+	/* not static: threads hash files at once (xt-get -P); not on the stack: musl's threads have 128 KB */
+	enum { BUFSZ = 1 << 17 };
+	char *buf;
 	struct sha256 h;
 	long long total = 0;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), e;
 
 	if (fd < 0)
 		return -1;
+	buf = xmalloc(BUFSZ);
 	sha256_init(&h);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	while ((n = read(fd, buf, BUFSZ)) != 0) {
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			e = errno;
+			free(buf);
 			close(fd);
+			errno = e;
 			return -1;
 		}
 		sha256_update(&h, buf, (size_t)n);
 		total += n;
 	}
+	free(buf);
 	close(fd);
 	sha256_hex(&h, hex);
 	if (size)

@@ -399,3 +399,9 @@ store_commit(struct store *st)
 	st->batch = 0;
 	return st->ops->commit ? st->ops->commit(st) : 0;
 }
+
+void
+store_parallel(struct store *st, int n)
+{
+	st->parallel = n > 1 ? n : 1;
+}

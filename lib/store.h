@@ -210,6 +210,13 @@ void store_batch_begin(struct store *st);
 int store_commit(struct store *st);
 
 /*
+ * Let one big transfer (put_file, get_file) use up to n connections at
+ * once (Azure: blocks and ranges in parallel); 0 or 1: one. A backend
+ * without a network ignores it.
+ */
+void store_parallel(struct store *st, int n);
+
+/*
  * Set st's message (store_error), secrets redacted (redact_into), and
  * return code: for backends, and for a module that fails in the middle
  * of its store calls and reports through the store, as `return

@@ -23,6 +23,7 @@
  * a message: only our own words, and store_fail redacts anyway.
  */
 #include <ctype.h>
+#include <pthread.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -77,6 +78,8 @@ struct az {
 	char app_etag0[STORE_VER_MAX];	/* the ETag of its first segment, sealed */
 	int64_t app_pos;
 	int64_t app_blocks;	/* blocks of a segment before the next (XT_AZURE_APPEND_BLOCKS) */
+	struct store **clone;	/* handles of the parts of a big transfer (parts_run) */
+	int nclone;
 };
 
 struct kv {
@@ -796,6 +799,8 @@ ok(const struct req *r)
 	return r->status >= 200 && r->status <= 299;
 }
 
+static void clones_free(struct az *a);
+
 static void
 az_close(struct store *st)
 {
@@ -803,6 +808,7 @@ az_close(struct store *st)
 
 	if (!a)
 		return;
+	clones_free(a);
 	if (a->h)
 		a->cu->easy_cleanup(a->h);
 	free(a->account);
@@ -875,6 +881,258 @@ put_block(struct store *st, const char *path, unsigned tag, unsigned n, const vo
 		rc = az_fail(st, &r, "put", path);
 	sbuf_release(&r.err);
 	return rc;
+}
+
+/*
+ * The parts of one big transfer, over several connections at once: Put
+ * Block of each block (then one Put Block List makes them the blob), or
+ * Get Blob of each range (If-Match the ETag of the first: all of one
+ * version). Each helper thread has a handle of its own (a clone of st:
+ * its own libcurl handle, the rest shared, read only); the thread that
+ * called works too, on st. Helpers in the whole process are at most
+ * st->parallel - 1 at a time, so that a tree's workers, each on a big
+ * file, do not multiply the connections.
+ */
+struct parts {
+	struct store *st;
+	const char *path;
+	int fd;			/* put: read from; get: written at each part's offset */
+	int put;
+	unsigned tag;		/* put: the blocks' ID tag; part k is block first + k */
+	unsigned first;
+	int64_t start, end, block;	/* parts of block bytes from start to end */
+	size_t nparts, next;
+	const char *etag;	/* get: the version to read */
+	struct sha256 *hash;	/* put: the file's content from 0 to end, hashed by the caller's thread */
+	int64_t done;		/* bytes of parts done (and before start) */
+	int rc;			/* the first failure, its message in msg */
+	char msg[sizeof(((struct store *)0)->err)];
+	store_progress_fn progress;
+	void *parg;
+	pthread_mutex_t mu;
+};
+
+struct helper {
+	struct parts *p;
+	struct store *st;
+	pthread_t th;
+};
+
+static pthread_mutex_t helpers_mu = PTHREAD_MUTEX_INITIALIZER;
+static int helpers_busy;
+
+/* A handle sharing st's settings and credential, with a connection of its own. */
+static struct store *
+clone_new(struct store *st)
+{
+	struct az *a = st->priv, *c = xmalloc(sizeof(*c));
+	struct store *cs = xcalloc(1, sizeof(*cs));
+
+	*c = *a;
+	if (!(c->h = a->cu->easy_init()))
+		die("cannot make a libcurl handle");
+	c->pid = getpid();
+	c->conn_open = 0;
+	c->h_parent = NULL;
+	c->app_path = NULL;
+	c->clone = NULL;
+	c->nclone = 0;
+	cs->ops = st->ops;
+	cs->url = st->url;
+	cs->priv = c;
+	return cs;
+}
+
+static void
+clones_free(struct az *a)
+{
+	int i;
+
+	for (i = 0; i < a->nclone; i++) {
+		struct az *c = a->clone[i]->priv;
+
+		/* a forked child's clone handle is its parent's: left alone as a->h is */
+		if (c->pid == getpid())
+			a->cu->easy_cleanup(c->h);
+		free(c);
+		free(a->clone[i]);
+	}
+	free(a->clone);
+	a->clone = NULL;
+	a->nclone = 0;
+}
+
+static int get_into(struct store *st, struct req *r, const char *path, int64_t off, int64_t len);
+
+static int
+pwrite_all(int fd, const char *buf, size_t len, int64_t off)
+{
+	while (len > 0) {
+		ssize_t n = pwrite(fd, buf, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+		off += n;
+	}
+	return 0;
+}
+
+/* One part on cs (mem: a block's room for a put): 0 or a STORE_E* code with cs's message. */
+static int
+part_do(struct parts *p, struct store *cs, size_t k, char *mem, struct sbuf *buf)
+{
+	int64_t off = p->start + (int64_t)k * p->block;
+	size_t len = (size_t)(p->end - off < p->block ? p->end - off : p->block);
+	struct req r;
+	int rc;
+
+	if (p->put) {
+		size_t got = 0;
+		ssize_t n = 1;
+
+		while (got < len && (n = pread(p->fd, mem + got, len - got,
+		    (off_t)off + (off_t)got)) > 0)
+			got += (size_t)n;
+		if (n < 0)
+			return store_fail(cs, STORE_ERR, "cannot read the file of '%s': %s", p->path,
+			    strerror(errno));
+		if (got < len)
+			return store_fail(cs, STORE_ERR, "cannot put '%s': its file changed while "
+			    "being put", p->path);
+		return put_block(cs, p->path, p->tag, p->first + (unsigned)k, mem, len);
+	}
+	sbuf_reset(buf);
+	req_init(&r, "GET", p->path);
+	r.out = buf;
+	r.if_match = p->etag;
+	rc = get_into(cs, &r, p->path, off, (int64_t)len);
+	sbuf_release(&r.err);
+	if (rc == 0 && buf->len != len)
+		rc = store_fail(cs, STORE_ERR, "cannot get '%s': %zu of %zu bytes came at %lld",
+		    p->path, buf->len, len, (long long)off);
+	if (rc == 0 && pwrite_all(p->fd, buf->buf, len, off) < 0)
+		rc = store_fail(cs, STORE_ERR, "cannot write the file of '%s': %s", p->path,
+		    strerror(errno));
+	return rc;
+}
+
+/* Take parts until none is left or one failed. */
+static void
+parts_work(struct parts *p, struct store *cs)
+{
+	struct sbuf buf;
+	char *mem = p->put ? xmalloc((size_t)p->block) : NULL;
+
+	sbuf_init(&buf, (size_t)p->block + 1);
+	for (;;) {
+		size_t k;
+		int rc;
+
+		pthread_mutex_lock(&p->mu);
+		if (p->rc < 0 || p->next >= p->nparts) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		k = p->next++;
+		pthread_mutex_unlock(&p->mu);
+		rc = part_do(p, cs, k, mem, &buf);
+		pthread_mutex_lock(&p->mu);
+		if (rc < 0 && p->rc == 0) {
+			p->rc = rc;
+			memcpy(p->msg, cs->err, sizeof(p->msg));
+		} else if (rc == 0) {
+			int64_t off = p->start + (int64_t)k * p->block;
+
+			p->done += p->end - off < p->block ? p->end - off : p->block;
+			if (p->progress)
+				p->progress(p->done, p->end, p->parg);
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	free(mem);
+	sbuf_release(&buf);
+}
+
+static void *
+helper_main(void *arg)
+{
+	struct helper *h = arg;
+
+	parts_work(h->p, h->st);
+	return NULL;
+}
+
+/* Do p's parts over up to st->parallel connections: 0, or the first failure (st's message). */
+static int
+parts_run(struct parts *p)
+{
+	struct store *st = p->st;
+	struct az *a = st->priv;
+	struct helper hs[64];
+	int want = st->parallel - 1, n = 0, i;
+
+	p->nparts = (size_t)((p->end - p->start + p->block - 1) / p->block);
+	p->next = 0;
+	p->rc = 0;
+	p->done = p->start;
+	pthread_mutex_init(&p->mu, NULL);
+	if ((size_t)want > p->nparts - 1)
+		want = (int)p->nparts - 1;
+	if (want > (int)(sizeof(hs) / sizeof(hs[0])))
+		want = (int)(sizeof(hs) / sizeof(hs[0]));
+	pthread_mutex_lock(&helpers_mu);
+	if (want > st->parallel - 1 - helpers_busy)
+		want = st->parallel - 1 - helpers_busy;
+	if (want < 0)
+		want = 0;
+	helpers_busy += want;
+	pthread_mutex_unlock(&helpers_mu);
+	for (i = 0; i < want; i++) {
+		if (i >= a->nclone) {
+			a->clone = xrealloc(a->clone, (size_t)(i + 1) * sizeof(*a->clone));
+			a->clone[a->nclone++] = clone_new(st);
+		}
+		hs[n].p = p;
+		hs[n].st = a->clone[i];
+		if (pthread_create(&hs[n].th, NULL, helper_main, &hs[n]) != 0)
+			break;
+		n++;
+	}
+	if (p->hash) {
+		/* while the helpers put the first blocks */
+		char *mem = xmalloc((size_t)1 << 20);
+		int64_t off = 0;
+		ssize_t k = 1;
+
+		while (off < p->end && (k = pread(p->fd, mem, (size_t)(p->end - off < (1 << 20) ?
+		    p->end - off : (1 << 20)), (off_t)off)) > 0) {
+			sha256_update(p->hash, mem, (size_t)k);
+			off += k;
+		}
+		free(mem);
+		pthread_mutex_lock(&p->mu);
+		if (off < p->end && p->rc == 0) {
+			p->rc = store_fail(st, STORE_ERR, k < 0 ? "cannot read the file of '%s': %s" :
+			    "cannot put '%s': its file changed while being put%s", p->path,
+			    k < 0 ? strerror(errno) : "");
+			memcpy(p->msg, st->err, sizeof(p->msg));
+		}
+		pthread_mutex_unlock(&p->mu);
+	}
+	parts_work(p, st);
+	for (i = 0; i < n; i++)
+		pthread_join(hs[i].th, NULL);
+	pthread_mutex_lock(&helpers_mu);
+	helpers_busy -= want;
+	pthread_mutex_unlock(&helpers_mu);
+	pthread_mutex_destroy(&p->mu);
+	if (p->rc < 0)
+		return store_fail(st, p->rc, "%s", p->msg);
+	return 0;
 }
 
 /* Put from memory: one Put Blob, or blocks then a list; the conditions apply to the whole. */
@@ -1014,17 +1272,27 @@ az_put_if(struct store *st, const char *path, const void *buf, size_t len, const
 	return rc;
 }
 
+/* Same size and modification time: the file did not change. */
+static int
+same_file(const struct stat *x, const struct stat *y)
+{
+	return x->st_size == y->st_size && x->st_mtim.tv_sec == y->st_mtim.tv_sec &&
+	    x->st_mtim.tv_nsec == y->st_mtim.tv_nsec;
+}
+
+/*
+ * Put a file: one Put Blob up to put_max bytes; above it, its blocks over
+ * st->parallel connections (parts_run), then Put Block List. A big file
+ * that changes while it is put is refused, its old blob left as it was.
+ */
 static int
 az_put_file(struct store *st, const char *path, const char *local, char *sha, store_progress_fn
     progress, void *arg)
 {
 	struct az *a = st->priv;
 	struct sha256 h;
-	struct stat sb;
+	struct stat sb, sb2;
 	char hex[65];
-	unsigned char *buf;
-	unsigned tag = (unsigned)random(), n = 0;
-	int64_t done = 0;
 	int fd, rc = 0;
 
 	if ((fd = open(local, O_RDONLY | O_CLOEXEC)) < 0)
@@ -1033,44 +1301,49 @@ az_put_file(struct store *st, const char *path, const char *local, char *sha, st
 		close(fd);
 		return store_fail(st, STORE_ERR, "cannot put '%s': not a regular file", local);
 	}
-	buf = xmalloc((size_t)(sb.st_size <= a->put_max ? (sb.st_size ? sb.st_size : 1) : a->block));
 	sha256_init(&h);
-	for (;;) {
-		size_t want = sb.st_size <= a->put_max ? (size_t)sb.st_size : (size_t)a->block, got = 0;
+	if (sb.st_size <= a->put_max) {
+		/* small: one Put Blob (a file that grew meanwhile is cut where it was) */
+		unsigned char *buf = xmalloc((size_t)(sb.st_size ? sb.st_size : 1));
+		size_t want = (size_t)sb.st_size, got = 0;
 		ssize_t k = 1;
 
 		while (got < want && (k = read(fd, buf + got, want - got)) > 0)
 			got += (size_t)k;
-		if (k < 0) {
+		if (k < 0)
 			rc = store_fail(st, STORE_ERR, "cannot read '%s': %s", local, strerror(errno));
-			break;
-		}
-		if (sb.st_size <= a->put_max) {
-			/* small: one Put Blob (a file that grew meanwhile is cut where it was) */
+		else
 			rc = put_mem(st, path, buf, got, NULL, NULL);
-			sha256_update(&h, buf, got);
-			done = (int64_t)got;
-			break;
-		}
-		if (got == 0 && n > 0)
-			break;
 		sha256_update(&h, buf, got);
-		if ((rc = put_block(st, path, tag, n++, buf, got)) < 0)
-			break;
-		done += (int64_t)got;
-		if (progress)
-			progress(done, sb.st_size, arg);
-		if (got < want)
-			break;
+		free(buf);
+		sha256_hex(&h, hex);
+		sb.st_size = (off_t)got;
+	} else {
+		struct parts p;
+
+		memset(&p, 0, sizeof(p));
+		p.st = st;
+		p.path = path;
+		p.fd = fd;
+		p.put = 1;
+		p.tag = (unsigned)random();
+		p.end = sb.st_size;
+		p.block = a->block;
+		p.hash = &h;
+		p.progress = progress;
+		p.parg = arg;
+		rc = parts_run(&p);
+		if (rc == 0 && (fstat(fd, &sb2) < 0 || !same_file(&sb, &sb2)))
+			rc = store_fail(st, STORE_ERR, "cannot put '%s': '%s' changed while being put",
+			    path, local);
+		sha256_hex(&h, hex);
+		if (rc == 0)
+			rc = put_block_list(st, path, p.tag, (unsigned)p.nparts, hex, NULL, NULL);
 	}
 	close(fd);
-	free(buf);
-	sha256_hex(&h, hex);
-	if (rc == 0 && sb.st_size > a->put_max)
-		rc = put_block_list(st, path, tag, n, hex, NULL, NULL);
 	if (rc == 0) {
 		if (progress)
-			progress(done, done, arg);
+			progress(sb.st_size, sb.st_size, arg);
 		if (sha)
 			memcpy(sha, hex, 65);
 	}
@@ -1654,15 +1927,21 @@ segs_to_fd(struct store *st, const char *path, const struct req *r0, int fd, str
 	return rc;
 }
 
+/*
+ * Get a blob into a file: one Get Blob, or with st->parallel > 1 its
+ * first block and then the rest in parts over that many connections,
+ * each written at its place (If-Match: all parts of one version).
+ */
 static int
 az_get_file(struct store *st, const char *path, const char *local, char *sha, store_progress_fn
     progress, void *arg)
 {
+	struct az *a = st->priv;
 	struct sha256 h;
 	struct req r;
 	char hex[65], *tmp = NULL;
 	const char *written;
-	int fd, rc;
+	int fd, rc, ranged = st->parallel > 1, hashed = 0;
 
 	/* as the folder store: a new file in place, an existing one through a temporary */
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -1682,15 +1961,55 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 	r.hash = &h;
 	r.progress = progress;
 	r.parg = arg;
-	rc = get_into(st, &r, path, 0, -1);
-	if (rc == 0 && r.status != 416 && !r.sink_failed && (r.clen < 0 || r.got == r.clen))
-		rc = segs_to_fd(st, path, &r, fd, &h);
-	if (close(fd) < 0 && rc == 0)
-		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local, strerror(errno));
-	sha256_hex(&h, hex);
+	/* in parallel: the first block, which tells the size, then the rest in parts */
+	rc = get_into(st, &r, path, 0, ranged ? a->block : -1);
+	if (rc == 0 && ranged && r.status == 416) {
+		/* an empty blob has no byte 0: ask for the whole */
+		sbuf_release(&r.err);
+		req_init(&r, "GET", path);
+		r.outfd = fd;
+		r.hash = &h;
+		r.progress = progress;
+		r.parg = arg;
+		rc = get_into(st, &r, path, 0, -1);
+	}
 	if (rc == 0 && r.clen >= 0 && r.got != r.clen)
 		rc = store_fail(st, STORE_ERR, "cannot get '%s': %lld of %lld bytes came", path,
 		    (long long)r.got, (long long)r.clen);
+	if (rc == 0 && ranged && r.status == 206 && r.total > r.got) {
+		struct parts p;
+
+		memset(&p, 0, sizeof(p));
+		p.st = st;
+		p.path = path;
+		p.fd = fd;
+		p.start = r.got;
+		p.end = r.total;
+		p.block = a->block;
+		p.etag = r.etag;
+		p.progress = progress;
+		p.parg = arg;
+		if (!r.etag[0])
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': the answer has no ETag", path);
+		else
+			rc = parts_run(&p);
+		hashed = 1;
+	}
+	/* an appended object that rolled over: its other segments after the first */
+	if (rc == 0 && r.status != 416 && !r.sink_failed && seg_continues(&r, r.chain)) {
+		if (hashed && lseek(fd, 0, SEEK_END) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local,
+			    strerror(errno));
+		else
+			rc = segs_to_fd(st, path, &r, fd, &h);
+	}
+	if (rc == 0 && hashed && sha256_file(written, hex, NULL) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot read '%s' again: %s", written,
+		    strerror(errno));
+	if (close(fd) < 0 && rc == 0)
+		rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local, strerror(errno));
+	if (!hashed)
+		sha256_hex(&h, hex);
 	if (rc == 0 && r.sha[0] && strcmp(r.sha, hex))
 		rc = store_fail(st, STORE_ECORRUPT, "'%s': content does not match its sha256 %s",
 		    path, r.sha);

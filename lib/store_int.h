@@ -43,6 +43,7 @@ struct store {
 	char *url;		/* set by the backend; store_open makes sure it has no secret */
 	char err[1024];
 	int batch;		/* between store_batch_begin and store_commit */
+	int parallel;		/* store_parallel's n, 0 when not told */
 	void *priv;
 };
 

@@ -8,7 +8,7 @@ build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
 check="$build mandoc python3 jq libxml2-utils"
 demo="$build python3 python3-sklearn"
-bench="$check parallel task-spooler miller hyperfine python3-optuna"
+bench="$check parallel task-spooler miller hyperfine python3-optuna curl"
 # make fuzz: clang with its libFuzzer, ASan and UBSan runtimes
 fuzz="$build clang libclang-rt-dev"
 # make static: musl, and what scripts/static-deps.sh builds the libraries with
@@ -40,7 +40,7 @@ for p in $want; do
 done
 # node and npm may come from elsewhere than Debian's packages: a command
 # that works is enough
-case " $* " in *" static "*)
+case " $* " in *" static "* | *" bench "*)
 	command -v node >/dev/null && command -v npm >/dev/null ||
 	    missing="$missing nodejs npm" ;;
 esac

@@ -8,6 +8,7 @@
  *   u-sha256 --portable   the checks only, asserting the BearSSL path
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -173,6 +174,60 @@ test_random(void)
 	free(buf);
 }
 
+/* sha256_file in threads at once, each on its own file (xt-get -P hashes several downloads at once). */
+struct hasher {
+	char *path;
+	char want[SHA256_HEX];
+	int bad;
+	pthread_t th;
+};
+
+static void *
+hash_often(void *arg)
+{
+	struct hasher *h = arg;
+	char hex[SHA256_HEX];
+	int i;
+
+	for (i = 0; i < 20; i++)
+		if (sha256_file(h->path, hex, NULL) < 0 || strcmp(hex, h->want) != 0)
+			h->bad++;
+	return NULL;
+}
+
+static void
+test_file_threads(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	struct hasher hs[4];
+	size_t len = 1 << 20, i;
+	unsigned char *buf = xmalloc(len);
+	int t, fd, bad = 0;
+
+	for (t = 0; t < 4; t++) {
+		hs[t].path = path_join(tmp != NULL && *tmp != '\0' ? tmp : "/tmp", "u-sha256t.XXXXXX");
+		hs[t].bad = 0;
+		fd = mkstemp(hs[t].path);
+		if (!CHECK(fd >= 0))
+			return;
+		for (i = 0; i < len; i++)
+			buf[i] = (unsigned char)rnd();
+		CHECK(write_all(fd, buf, len) == 0);
+		close(fd);
+		br_hex(buf, len, hs[t].want);
+	}
+	for (t = 0; t < 4; t++)
+		CHECK(pthread_create(&hs[t].th, NULL, hash_often, &hs[t]) == 0);
+	for (t = 0; t < 4; t++) {
+		pthread_join(hs[t].th, NULL);
+		bad += hs[t].bad;
+		unlink(hs[t].path);
+		free(hs[t].path);
+	}
+	CHECK(bad == 0);
+	free(buf);
+}
+
 static void
 test_file(void)
 {
@@ -323,6 +378,7 @@ main(int argc, char *argv[])
 	test_vectors();
 	test_random();
 	test_file();
+	test_file_threads();
 	test_valid();
 
 	if (!child) {
