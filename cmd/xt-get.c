@@ -78,7 +78,7 @@ do_list(struct store *st, const char *addr, int recursive)
 	/* an object lists as itself, a folder as its entries */
 	rc = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
 	if (rc == 0) {
-		struct store_entry e = { p, sst.size, sst.mtime_ms, 0 };
+		struct store_entry e = { p, sst.size, sst.mtime_ms, 0, "" };
 
 		print_entry(&e, NULL);
 	} else if (rc != STORE_ENOENT) {

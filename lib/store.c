@@ -109,6 +109,12 @@ store_appends_after_put(const struct store *st)
 }
 
 int
+store_lists_sums(const struct store *st)
+{
+	return st->ops->list_sums;
+}
+
+int
 store_can_replace_log(const struct store *st)
 {
 	return st->ops->put_log_if || (st->ops->put_if && !st->ops->put_ends_appends);
@@ -378,6 +384,17 @@ store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn
 		free((char *)l.e[i].path);
 	}
 	free(l.e);
+	return rc;
+}
+
+int
+store_list_sums(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg)
+{
+	int rc;
+
+	st->sums = 1;
+	rc = store_list(st, prefix, recursive, fn, arg);
+	st->sums = 0;
 	return rc;
 }
 

@@ -71,6 +71,7 @@ struct store_entry {
 	int64_t size;
 	int64_t mtime_ms;
 	int is_dir;		/* a common prefix (only when not recursive) */
+	char sha256[65];	/* store_list_sums: the content hash when the store tells it, else "" */
 };
 
 /* Called for each listed entry; a non-zero return stops the listing and is returned. */
@@ -183,6 +184,19 @@ int store_put_log_if(struct store *st, const char *path, const void *buf, size_t
  * the sub-folder sorts (so 'a/x' comes before 'a.txt').
  */
 int store_list(struct store *st, const char *prefix, int recursive, store_list_fn fn, void *arg);
+/*
+ * store_list, with each object's content hash in the entries when the
+ * store keeps it (store_lists_sums); a listing asked this way may cost
+ * more (Azure: the blobs' metadata comes too).
+ */
+int store_list_sums(struct store *st, const char *prefix, int recursive, store_list_fn fn,
+    void *arg);
+/*
+ * 1 when store_list_sums tells each object's content hash (Azure), so a
+ * caller comparing many objects (xt-put -u) lists once instead of a stat
+ * for each; 0 when it does not (folder: a stat is as cheap).
+ */
+int store_lists_sums(const struct store *st);
 /* Delete one object; STORE_ENOENT when it is not there. */
 int store_delete(struct store *st, const char *path);
 

@@ -2051,6 +2051,7 @@ struct ent {
 	int64_t size, mtime_ms;
 	int is_dir;
 	int sealed;	/* the first segment of an appended object that goes on */
+	char sha256[65];	/* metadata "sha256" of a blob put whole */
 };
 
 /*
@@ -2081,6 +2082,8 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 		req_init(&r, "GET", NULL);
 		req_q(&r, "restype", "container");
 		req_q(&r, "comp", "list");
+		if (st->sums)
+			req_q(&r, "include", "metadata");
 		if (full.len)
 			req_q(&r, "prefix", full.buf);
 		if (!recursive)
@@ -2099,7 +2102,7 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 			goto out;
 		end = body.buf + body.len;
 		for (p = body.buf; (p = strstr(p, "<Blob")) && p < end; ) {
-			const char *s = p, *e;
+			const char *s = p, *e, *m;
 			int dir = !strncmp(p, "<BlobPrefix>", 12);
 
 			if (strncmp(p, "<Blob>", 6) && !dir) {
@@ -2132,6 +2135,10 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 				ents[n].size = strtoll(val.buf, NULL, 10);
 			if (!dir && xml_text(s, e, "Last-Modified", &val) == 0)
 				ents[n].mtime_ms = http_date(val.buf);
+			ents[n].sha256[0] = '\0';
+			if (!dir && (m = strstr(s, "<Metadata>")) && m < e &&
+			    xml_text(m, e, "sha256", &val) == 0 && sha256_valid(val.buf))
+				memcpy(ents[n].sha256, val.buf, 65);
 			n++;
 		}
 		if (xml_text(body.buf, end, "NextMarker", &marker) < 0)
@@ -2140,8 +2147,10 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 	/* in the service's order: store.c puts it in the store's */
 	for (i = 0; i < n && rc == 0; i++) {
 		struct store_entry e = { ents[i].path, ents[i].size, ents[i].mtime_ms,
-			ents[i].is_dir };
+			ents[i].is_dir, "" };
 		struct store_stat sst;
+
+		memcpy(e.sha256, ents[i].sha256, sizeof(e.sha256));
 
 		if (ents[i].sealed && !own) {
 			if ((rc = az_stat(st, ents[i].path, &sst)) == STORE_ENOENT) {
@@ -2266,6 +2275,7 @@ az_commit(struct store *st)
 static const struct store_ops az_ops = {
 	.scheme = "az",
 	.put_ends_appends = 1,
+	.list_sums = 1,
 	.close = az_close,
 	.put = az_put,
 	.put_file = az_put_file,

@@ -886,7 +886,7 @@ walk(struct store *st, int dfd, const char *rel, const char *match, int recursiv
 	for (i = 0; i < n; i++) {
 		char *p = *rel ? xasprintf("%s/%s", rel, names[i]) : xstrdup(names[i]);
 		struct stat sb;
-		struct store_entry e;
+		struct store_entry e = { 0 };
 
 		if (rc == 0 && fstatat(dirfd(d), names[i], &sb, AT_SYMLINK_NOFOLLOW) == 0) {
 			if (S_ISDIR(sb.st_mode) && recursive) {
@@ -1126,7 +1126,7 @@ f_dev(struct store *st, dev_t *dev)
 
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev, 0, NULL,
+	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev, 0, NULL, 0,
 };
 
 struct store *

@@ -36,6 +36,8 @@ struct store_ops {
 	int put_ends_appends;
 	/* put_if that keeps an appended object appendable (store_put_log_if); NULL: put_if does */
 	int (*put_log_if)(struct store *, const char *, const void *, size_t, const char *);
+	/* a listing fills store_entry.sha256 of an object put whole (store_lists_sums) */
+	int list_sums;
 };
 
 struct store {
@@ -44,6 +46,7 @@ struct store {
 	char err[1024];
 	int batch;		/* between store_batch_begin and store_commit */
 	int parallel;		/* store_parallel's n, 0 when not told */
+	int sums;		/* in store_list_sums: the hashes are wanted */
 	void *priv;
 };
 

@@ -1,0 +1,77 @@
+#!/bin/sh
+# xt-put -u on az:// asks the store once for what it has (one List Blobs,
+# the content hashes from the blobs' metadata) instead of a request per
+# file, and still puts exactly what changed: a changed file, a new one, one
+# deleted from the store meanwhile, one of the same size but other bytes.
+# Requests counted by the tests' proxy (tests/azproxy.py). Azurite as in t1200.
+R=$(cd "$(dirname "$0")/.." && pwd)
+. "$(dirname "$0")/lib.sh"
+. "$R/tests/azurite.sh"
+
+t_ok "the counting proxy starts" az_proxy pport log=1
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_pport"
+unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
+export XT_STORE=az://$acct/t1252-$$
+reqs=$T/pport.port.log
+count() { grep -c -e "$1" "$reqs"; }
+
+i=0
+while [ $i -lt 200 ]; do
+	mkdir -p "tree/d$((i % 4))"
+	echo "file $i" >"tree/d$((i % 4))/f$i.txt"
+	i=$((i + 1))
+done
+t_run xt-put -q tree :data/tree
+t_status 0 "put a tree of 200 files"
+t_ok "... 200 uploaded" [ "$(grep -c '"action":"uploaded"' "$T/out")" -eq 200 ]
+# a neighbour folder the listing must not mistake for the tree's
+t_run xt-put -q tree :data/tree2
+t_status 0 "put it again beside it"
+
+: >"$reqs"
+t_run xt-put -q -u tree :data/tree
+t_status 0 "xt-put -u of the unchanged tree"
+t_err_empty "... says nothing on stderr"
+t_ok "... skips all 200" [ "$(grep -c '"action":"skipped"' "$T/out")" -eq 200 ]
+t_ok "... with one listing of its folder ($(count .) requests)" \
+    [ "$(count 'comp=list')" -eq 1 ] && [ "$(count .)" -eq 1 ]
+t_ok "... which asks for the metadata" [ "$(count 'include=metadata')" -eq 1 ]
+
+echo "changed" >tree/d1/f1.txt
+echo "file 8" | tr 8 9 >tree/d0/f8.txt	# the same size, other bytes
+echo "new" >tree/d2/new.txt
+t_run xt-put -q -d :data/tree/d3/f3.txt
+t_status 0 "delete one object from the store"
+: >"$reqs"
+t_run xt-put -q -u tree :data/tree
+t_status 0 "xt-put -u after three changes in the tree and one in the store"
+grep -v '"action":"skipped"' "$T/out" | sed 's/"sha256":"[0-9a-f]*",//' >got
+cat >want <<'W'
+{"path":"data/tree/d0/f8.txt","size":7,"action":"uploaded"}
+{"path":"data/tree/d1/f1.txt","size":8,"action":"uploaded"}
+{"path":"data/tree/d2/new.txt","size":4,"action":"uploaded"}
+{"path":"data/tree/d3/f3.txt","size":7,"action":"uploaded"}
+W
+t_ok "... puts those four, no other" cmp -s want got
+diff want got | sed 's/^/#   /'
+t_ok "... and skips the 197 others" [ "$(grep -c '"action":"skipped"' "$T/out")" -eq 197 ]
+t_ok "... one listing and four puts" \
+    [ "$(count 'comp=list')" -eq 1 ] && [ "$(count '^PUT ')" -eq 4 ] && [ "$(count .)" -eq 5 ]
+t_run xt-get -q data/tree back
+t_status 0 "get the tree back"
+t_ok "... it is the tree" diff -r tree back
+
+# a small tree (under 8 files): a stat each, no listing
+mkdir small
+echo one >small/a.txt
+t_run xt-put -q small :data/small
+: >"$reqs"
+t_run xt-put -q -u small :data/small
+t_status 0 "xt-put -u of one unchanged file"
+t_ok "... asks for it alone, no listing" [ "$(count 'comp=list')" -eq 0 ] && [ "$(count '^HEAD ')" -eq 1 ]
+
+# a listing that fails: the stats tell it all again
+t_run xt-put -q -u -s "az://$acct/t1252-none-$$" tree :data/tree
+t_status 0 "xt-put -u into a store without the tree"
+t_ok "... uploads all 201" [ "$(grep -c '"action":"uploaded"' "$T/out")" -eq 201 ]
+t_done
