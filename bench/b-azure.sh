@@ -286,6 +286,17 @@ base=$(calc "$fs_ms + $rtt_ms")
 header "start-up of xt-get -l (ms per run)"
 row startup "xt-get -l on az://" "$az_ms" ms "folder + 1 RTT" "$base" "$(calc "$az_ms / $base")" "<=" 2 \
     "folder $fs_ms ms, RTT $rtt_ms ms (curl, median)"
+# the release build (make static) links its own libcurl: no 30 libraries loaded at run time
+sbin=$root/build-static/bin
+if [ -x "$sbin/xt-get" ] && "$sbin/xt-get" -l -s "az://$acct/$c" nonexistent-prefix >/dev/null 2>&1; then
+	saz_ms=$(loop_ms "$sbin/xt-get" -l -s "az://$acct/$c" nonexistent-prefix)
+	sfs_ms=$(loop_ms "$sbin/xt-get" -l -s "$tmp/store" nonexistent-prefix)
+	sbase=$(calc "$sfs_ms + $rtt_ms")
+	row startup "xt-get -l on az:// (static)" "$saz_ms" ms "folder + 1 RTT" "$sbase" \
+	    "$(calc "$saz_ms / $sbase")" "" "" "make static's build: folder $sfs_ms ms"
+else
+	echo "  (no static build with Azure in $sbin: make static adds its row)"
+fi
 drop "$c"
 
 {
