@@ -564,8 +564,12 @@ az_once(struct store *st, struct req *r)
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->sink_failed)) {
 		/* the URL without its query: a SAS is never in a message */
 		url.buf[strcspn(url.buf, "?")] = '\0';
-		store_fail(st, STORE_ERR, "cannot reach %s: %s", a->endpoint,
-		    *cerr ? cerr : cu->easy_strerror(rc));
+		if (r->path)
+			store_fail(st, STORE_ERR, "cannot reach %s for '%s': %s", a->endpoint,
+			    r->path, *cerr ? cerr : cu->easy_strerror(rc));
+		else
+			store_fail(st, STORE_ERR, "cannot reach %s: %s", a->endpoint,
+			    *cerr ? cerr : cu->easy_strerror(rc));
 		sbuf_release(&url);
 		return STORE_ERR;
 	}

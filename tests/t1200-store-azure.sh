@@ -183,7 +183,7 @@ no_secret "AZURE_STORAGE_KEY"
 AZURE_STORAGE_CONNECTION_STRING="AccountName=$acct;AccountKey=$key;BlobEndpoint=http://127.0.0.1:1/$acct" \
     t_run xt-get -l
 t_status 1 "an unreachable endpoint"
-t_err_has "xt-get: store '$S': cannot reach http://127.0.0.1:1/devstoreaccount1: " "... names it"
+t_err_has "xt-get: store '$S': cannot reach http://127.0.0.1:1/devstoreaccount1 for 'xt-store.json': " "... names it"
 no_secret "unreachable"
 AZURE_STORAGE_CONNECTION_STRING="AccountName=other;AccountKey=$key;BlobEndpoint=$ep" t_run xt-get -l
 t_status 1 "a connection string of another account"

@@ -81,7 +81,7 @@ t_ok "xt-put fails" [ $st -eq 1 ]
 t_run xt-get -c :m/big
 t_status 0 "the object is readable"
 t_out_is old "it is the old object, whole"
-if [ "$(wc -l <put.err)" -eq 1 ] && grep -q "^xt-put: cannot reach $ep: " put.err; then
+if [ "$(wc -l <put.err)" -eq 1 ] && grep -q "^xt-put: cannot reach $ep for 'm/big': " put.err; then
 	t_pass "xt-put said it could not reach Azurite, in one line"
 else
 	t_fail "xt-put said it could not reach Azurite, in one line"

@@ -70,7 +70,7 @@ t_out_is want "... and another: both lines, in order"
 # the certificate must be checked: the built-in CAs and another CA refuse it
 in_root AZURE_STORAGE_CONNECTION_STRING="$cs" XT_STORE=$S xt-get -c :tree/empty
 t_status 1 "without the test CA (the CAs built in) the store is refused"
-t_err_has "xt-get: store '$S': cannot reach $ep: " "... saying which endpoint"
+t_err_has "xt-get: store '$S': cannot reach $ep for 'xt-store.json': " "... saying which endpoint"
 t_err_has "trust anchor" "... and BearSSL's reason"
 t_ok "... in one line" [ "$(wc -l <"$T/err")" -eq 1 ]
 t_ok "... without the key" sh -c "! grep -qF '$key' '$T/out' '$T/err'"
