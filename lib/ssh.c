@@ -440,11 +440,12 @@ cfg_file(struct cfg *c, const char *path, int *active, int must)
 		}
 		/* "Keyword=value" as "Keyword value" */
 		p = line + strspn(line, " \t");
-		p += strcspn(p, " \t=\r\n");
-		if (*p == ' ' || *p == '\t')
+		if ((len = strcspn(p, " \t=\r\n")) > 0) {
+			p += len;
 			p += strspn(p, " \t");
-		if (*p == '=')
-			*p = ' ';
+			if (*p == '=')
+				*p = ' ';
+		}
 		switch (split_words(line, argv, &argc)) {
 		case -1: rc = cfg_err(c, path, ln, "unterminated quote"); continue;
 		case -2: rc = cfg_err(c, path, ln, "more than %d words", CFG_ARGS); continue;

@@ -16,7 +16,8 @@
 # id_ed25519_pw (passphrase SSHD_KEY_PASSPHRASE, default "testpass"),
 # made when missing. DIR/known_hosts holds the host key as a client checks
 # it, for "[127.0.0.1]:PORT". The port is SSHD_PORT, or a free one the
-# kernel picks.
+# kernel picks. SSHD_HOST_ECDSA=1 adds an ECDSA host key (host_ecdsa,
+# in known_hosts too), which libssh2 1.10 prefers to ed25519 unless told.
 #
 # The login is SSHD_USER, default the user running this script. As root,
 # SSHD_CREATE_USER=1 creates SSHD_USER when it does not exist, as a test
@@ -96,6 +97,13 @@ fi
 echo "$user" >"$dir/user"
 [ -f "$dir/host_ed25519" ] ||
     ssh-keygen -q -t ed25519 -N '' -C xt-test-host -f "$dir/host_ed25519"
+hostkeys="HostKey $dir/host_ed25519"
+if [ "${SSHD_HOST_ECDSA:-}" = 1 ]; then
+	[ -f "$dir/host_ecdsa" ] ||
+	    ssh-keygen -q -t ecdsa -N '' -C xt-test-host -f "$dir/host_ecdsa"
+	hostkeys="$hostkeys
+HostKey $dir/host_ecdsa"
+fi
 [ -f "$dir/id_ed25519" ] ||
     ssh-keygen -q -t ed25519 -N '' -C xt-test-user -f "$dir/id_ed25519"
 [ -f "$dir/id_ed25519_pw" ] ||
@@ -114,7 +122,7 @@ while :; do
 	cat >"$dir/sshd_config" <<EOF
 ListenAddress 127.0.0.1
 Port $port
-HostKey $dir/host_ed25519
+$hostkeys
 PidFile none
 AuthorizedKeysFile $dir/authorized_keys
 # DIR is under /tmp (mode 1777), which StrictModes refuses
@@ -139,8 +147,9 @@ EOF
 	svc_start "$dir/sshd.log" "$sshd" -D -e -f "$dir/sshd_config"
 	if svc_wait 100 grep -q "^Server listening on 127.0.0.1 port $port" "$dir/sshd.log"; then
 		echo "$port" >"$dir/port"
-		awk -v h="[127.0.0.1]:$port" '{ print h, $1, $2 }' \
-		    "$dir/host_ed25519.pub" >"$dir/known_hosts"
+		for k in $(echo "$hostkeys" | cut -d' ' -f2); do
+			awk -v h="[127.0.0.1]:$port" '{ print h, $1, $2 }' "$k.pub"
+		done >"$dir/known_hosts"
 		echo "$port"
 		exit 0
 	fi
