@@ -1773,7 +1773,9 @@ stage_check(struct ssh *s, const char *dir, const char *const *names, char (*wan
 	/* no sha256sum on the box: nothing matches, everything is copied */
 	sbuf_adds(&c, "cd ");
 	ssh_quote_path(&c, dir);
-	sbuf_adds(&c, " || exit 1; for f in");
+	/* the temporary files of a stager killed an hour ago or more go too */
+	sbuf_adds(&c, " || exit 1; find . -maxdepth 1 -name '.*.xt-tmp-*' -mmin +60 "
+	    "-exec rm -f {} + 2>/dev/null; for f in");
 	for (i = 0; i < n; i++) {
 		sbuf_addc(&c, ' ');
 		ssh_quote(&c, names[i]);

@@ -120,6 +120,20 @@ t_err_has "cannot decrypt key $A/id_ed25519_pw: it has a passphrase and XT_SSH_P
 XT_SSH_PASSPHRASE=testpass t_run "$cli" -F none -i "$A/id_ed25519_pw" -k "$A/known_hosts" "$H" connect
 t_status 0 "the right passphrase logs in"
 
+# the agent, first
+eval "$(ssh-agent -s -a "$T/agent.sock")" >/dev/null
+stop_agent() { [ -n "${SSH_AGENT_PID:-}" ] && kill "$SSH_AGENT_PID"; }
+t_cleanup_hooks="$t_cleanup_hooks stop_agent"
+ssh-add -q other_host 2>/dev/null
+t_run "$cli" -F none -k "$A/known_hosts" "$H" connect
+t_status 255 "an agent without the key, and a key file the server does not know"
+t_err_has "ssh-cli: $H: permission denied (publickey): tried agent, key ~/.ssh/id_ed25519" "are both named"
+ssh-add -q "$A/id_ed25519" 2>/dev/null
+t_run "$cli" -F none -k "$A/known_hosts" "$H" connect
+t_status 0 "the agent's key logs in"
+kill "$SSH_AGENT_PID"
+unset SSH_AUTH_SOCK SSH_AGENT_PID
+
 # the host through ~/.ssh/config
 cat >home/.ssh/config <<EOF
 Host box
@@ -200,6 +214,12 @@ t_ok "two stagings at once both succeed" test "$r1" -eq 0 -a "$rc" -eq 0
 ssh_ exec 'cd .xt/bin && sha256sum xt-a xt-b && ls -A'
 { sha256sum xt-a xt-b; printf 'xt-a\nxt-b\n'; } >want
 t_out_is want "and leave whole files, no temporary ones"
+
+ssh_ exec 'cd .xt/bin && touch -d "2 hours ago" .xt-a.xt-tmp-1-0 && touch .xt-b.xt-tmp-2-0'
+ssh_ stage '~/.xt/bin' "$T/xt-a" "$T/xt-b"
+ssh_ exec 'ls -A .xt/bin'
+printf '.xt-b.xt-tmp-2-0\nxt-a\nxt-b\n' >want
+t_out_is want "a staging removes the temporary files left an hour ago, not newer ones"
 
 ssh_ stage '~/.xt/bin' "$T/missing"
 t_status 255 "a local file that is missing"
