@@ -54,27 +54,43 @@ static long nconnections;
 
 /* ---- small helpers ---- */
 
+/* The user's entry, field 'd' (home) or 'u' (name). Caller frees; NULL when unknown. */
+static char *
+pw_field(int which)
+{
+	struct passwd pw, *r = NULL;
+	char buf[4096], *v = NULL;
+
+	/* getpwuid_r: several threads may resolve hosts at once */
+	if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &r) == 0 && r)
+		v = which == 'd' ? r->pw_dir : r->pw_name;
+	return v && *v ? xstrdup(v) : NULL;
+}
+
+/* $HOME, else the passwd entry's home, else "/" (valid in this thread until its next call). */
 static const char *
 home_dir(void)
 {
+	static _Thread_local char buf[4096];
 	const char *h = getenv("HOME");
-	struct passwd *pw;
+	char *p;
 
 	if (h && *h)
 		return h;
-	pw = getpwuid(getuid());
-	return pw && pw->pw_dir ? pw->pw_dir : "/";
+	if (!(p = pw_field('d')))
+		return "/";
+	snprintf(buf, sizeof(buf), "%s", p);
+	free(p);
+	return buf;
 }
 
 static char *
 local_user(void)
 {
-	struct passwd *pw = getpwuid(getuid());
 	const char *u = getenv("USER");
+	char *p = pw_field('u');
 
-	if (pw && pw->pw_name)
-		return xstrdup(pw->pw_name);
-	return xstrdup(u && *u ? u : "root");
+	return p ? p : xstrdup(u && *u ? u : "root");
 }
 
 /* s with a leading "~" or "~/" turned into the home. Caller frees. */
@@ -1704,21 +1720,22 @@ static int
 put_any(struct ssh *s, int fd, const void *data, size_t len, const char *remote, unsigned mode)
 {
 	char *tmp, *dst;
-	int rc;
+	int rc, r = 0;
 
 	if ((rc = sftp_open(s)) < 0)
 		return rc;
 	tmp = tmp_name(remote);
 	dst = xstrdup(rpath(remote));
 	rc = upload_tmp(s, fd, data, len, tmp, mode);
-	if (rc == SSH_OK &&
-	    libssh2_sftp_rename_ex(s->sftp, tmp, strlen(tmp), dst, strlen(dst),
-	    LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC |
-	    LIBSSH2_SFTP_RENAME_NATIVE) != 0) {
+	if (rc == SSH_OK)
+		r = libssh2_sftp_rename_ex(s->sftp, tmp, strlen(tmp), dst, strlen(dst),
+		    LIBSSH2_SFTP_RENAME_OVERWRITE | LIBSSH2_SFTP_RENAME_ATOMIC |
+		    LIBSSH2_SFTP_RENAME_NATIVE);
+	if (rc == SSH_OK && is_lost(r)) {
+		rc = fail(s, r, "renaming the upload");
+	} else if (rc == SSH_OK && r != 0) {
 		/* SFTP 3 does not rename over a file: the shell's mv does, atomically */
-		if (s->dead)
-			rc = SSH_ELOST;
-		else if ((rc = rename_over(s, &tmp, &dst, 1)) != SSH_OK && !s->dead)
+		if ((rc = rename_over(s, &tmp, &dst, 1)) != SSH_OK && !s->dead)
 			libssh2_sftp_unlink_ex(s->sftp, tmp, strlen(tmp));
 	}
 	free(tmp);
