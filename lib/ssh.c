@@ -894,6 +894,19 @@ pref_complete(struct sbuf *pref)
 			sbuf_addf(pref, "%s%s", pref->len ? "," : "", hostkey_types[i]);
 }
 
+/* The server's key types: libssh2's number, OpenSSH's label and name, the known_hosts bit. */
+static const struct {
+	int type;
+	const char *label, *name;
+	int bit;
+} key_types[] = {
+	{ LIBSSH2_HOSTKEY_TYPE_RSA, "RSA", "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_256, "ECDSA", "ecdsa-sha2-nistp256", LIBSSH2_KNOWNHOST_KEY_ECDSA_256 },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_384, "ECDSA", "ecdsa-sha2-nistp384", LIBSSH2_KNOWNHOST_KEY_ECDSA_384 },
+	{ LIBSSH2_HOSTKEY_TYPE_ECDSA_521, "ECDSA", "ecdsa-sha2-nistp521", LIBSSH2_KNOWNHOST_KEY_ECDSA_521 },
+	{ LIBSSH2_HOSTKEY_TYPE_ED25519, "ED25519", "ssh-ed25519", LIBSSH2_KNOWNHOST_KEY_ED25519 },
+};
+
 /* The server's key as OpenSSH names its type and as ssh-keygen -l prints its hash. */
 static void
 key_info(struct ssh *s, int type, const char **label, const char **tname, int *bit, char *fp,
@@ -901,16 +914,17 @@ key_info(struct ssh *s, int type, const char **label, const char **tname, int *b
 {
 	const char *hash = libssh2_hostkey_hash(s->sess, LIBSSH2_HOSTKEY_HASH_SHA256);
 	char b64[BASE64_LEN(32)];
-	size_t n;
+	size_t n, i;
 
-	switch (type) {
-	case LIBSSH2_HOSTKEY_TYPE_RSA: *label = "RSA"; *tname = "ssh-rsa"; *bit = LIBSSH2_KNOWNHOST_KEY_SSHRSA; break;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_256: *label = "ECDSA"; *tname = "ecdsa-sha2-nistp256"; *bit = LIBSSH2_KNOWNHOST_KEY_ECDSA_256; break;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_384: *label = "ECDSA"; *tname = "ecdsa-sha2-nistp384"; *bit = LIBSSH2_KNOWNHOST_KEY_ECDSA_384; break;
-	case LIBSSH2_HOSTKEY_TYPE_ECDSA_521: *label = "ECDSA"; *tname = "ecdsa-sha2-nistp521"; *bit = LIBSSH2_KNOWNHOST_KEY_ECDSA_521; break;
-	case LIBSSH2_HOSTKEY_TYPE_ED25519: *label = "ED25519"; *tname = "ssh-ed25519"; *bit = LIBSSH2_KNOWNHOST_KEY_ED25519; break;
-	default: *label = "UNKNOWN"; *tname = "unknown"; *bit = LIBSSH2_KNOWNHOST_KEY_UNKNOWN; break;
-	}
+	*label = "UNKNOWN";
+	*tname = "unknown";
+	*bit = LIBSSH2_KNOWNHOST_KEY_UNKNOWN;
+	for (i = 0; i < sizeof(key_types) / sizeof(key_types[0]); i++)
+		if (key_types[i].type == type) {
+			*label = key_types[i].label;
+			*tname = key_types[i].name;
+			*bit = key_types[i].bit;
+		}
 	if (!hash) {
 		snprintf(fp, fplen, "SHA256:?");
 		return;
@@ -1797,7 +1811,8 @@ stage_check(struct ssh *s, const char *dir, const char *const *names, char (*wan
 		sbuf_addc(&c, ' ');
 		ssh_quote(&c, names[i]);
 	}
-	sbuf_adds(&c, "; do [ -f \"$f\" ] && [ -x \"$f\" ] && sha256sum -- \"$f\" 2>/dev/null; done; exit 0");
+	sbuf_adds(&c, "; do [ -f \"$f\" ] && [ -x \"$f\" ] && "
+	    "sha256sum -- \"$f\" 2>/dev/null; done; exit 0");
 	rc = ssh_run(s, c.buf, &out);
 	for (p = out.buf; rc == SSH_OK && *p; p = nl + (*nl != '\0')) {
 		nl = p + strcspn(p, "\n");
