@@ -57,9 +57,12 @@ t_status 0 "2 MB on stdin, copied to stdout and stderr at once, do not stall"
 t_out_is in2m "stdout has them all"
 t_ok "stderr too" cmp -s in2m "$T/err"
 
-ssh_ exec 'kill -9 $PPID; sleep 60'
+# the command kills its sshd session process, then stays (stopped by its PID below)
+ssh_ exec 'echo $$ >drop.pid; kill -9 $PPID; exec sleep 60'
 t_status 255 "a connection dropped mid-command is an error, not a hang"
-t_err_has "ssh-cli: $H: connection lost while running 'kill -9 \$PPID; sleep 60'" "saying so"
+t_err_has "ssh-cli: $H: connection lost while running 'echo \$\$ >drop.pid; kill -9 \$PPID; exec sleep 60'" "saying so"
+ssh_ exec 'kill $(cat drop.pid)'
+t_status 0 "the command left on the box is stopped by its PID"
 
 # host keys
 edfp=$(fp "$A/host_ed25519.pub")
