@@ -7,6 +7,8 @@ LIBHDR = $(wildcard lib/*.h)
 UNITS = $(patsubst tests/unit/%.c,%,$(wildcard tests/unit/u-*.c))
 MAN = $(wildcard man/*.1 man/*.7)
 FUZZ = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/f-*.c))
+# drivers of lib/ for the shell tests (tests/helper), not tools
+HELPERS = $(patsubst tests/helper/%.c,%,$(wildcard tests/helper/*.c))
 
 # O is the output folder: build/ normally, build-san/ with the sanitizers.
 O = build
@@ -14,11 +16,12 @@ LIBOBJ = $(patsubst lib/%.c,$(O)/obj/%.o,$(LIBSRC))
 BINS = $(addprefix $(O)/bin/,$(TOOLS))
 UNITBINS = $(addprefix $(O)/unit/,$(UNITS))
 FUZZBINS = $(addprefix $(O)/fuzz/,$(FUZZ))
+HELPERBINS = $(addprefix $(O)/helper/,$(HELPERS))
 # The fuzz targets' main: this driver runs them over files (the corpus
 # regression of tests/t0010); make fuzz links libFuzzer's instead.
 FUZZMAIN = tests/fuzz/main.c
 
-all: deps $(BINS) $(UNITBINS) $(FUZZBINS)
+all: deps $(BINS) $(UNITBINS) $(FUZZBINS) $(HELPERBINS)
 
 deps:
 	@scripts/deps.sh build
@@ -39,6 +42,10 @@ $(O)/unit/%: tests/unit/%.c tests/unit/check.h $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/unit $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
 
+$(O)/helper/%: tests/helper/%.c $(O)/libxt.a $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
+
 $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZMAIN) $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/fuzz $(CFLAGS) -o $@ $< $(FUZZMAIN) $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
@@ -46,7 +53,8 @@ $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZMAIN) $(O)/libxt.a $(LIBHDR)
 san:
 	@$(MAKE) --no-print-directory O=build-san CFLAGS="$(CFLAGS) $(SANFLAGS)" \
 	    LDFLAGS="$(LDFLAGS) $(SANFLAGS)" $(addprefix build-san/bin/,$(TOOLS)) \
-	    $(addprefix build-san/unit/,$(UNITS)) $(addprefix build-san/fuzz/,$(FUZZ))
+	    $(addprefix build-san/unit/,$(UNITS)) $(addprefix build-san/fuzz/,$(FUZZ)) \
+	    $(addprefix build-san/helper/,$(HELPERS))
 
 # make fuzz [FUZZ_TIME=seconds]: each fuzz target of tests/fuzz, built with
 # clang's libFuzzer, ASan and UBSan into build-fuzz/, runs FUZZ_TIME seconds
