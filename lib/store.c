@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "name.h"
 #include "store_int.h"
 #include "banned.h"
@@ -300,6 +302,63 @@ store_put_if(struct store *st, const char *path, const void *buf, size_t len, co
 	if (!st->ops->put_if)
 		return store_fail(st, STORE_ERR, "this store cannot put '%s' conditionally", path);
 	return st->ops->put_if(st, path, buf, len, ver);
+}
+
+/*
+ * The marker's "id": added to a store made before ids, by a conditional put
+ * of the marker as read (the only write of xt-store.json after its
+ * creation), so two processes asking at once agree on one id.
+ */
+int
+store_id(struct store *st, char id[33])
+{
+	struct sbuf sb;
+	char ver[STORE_VER_MAX];
+	int rc, tries;
+
+	sbuf_init(&sb, 1 << 16);
+	for (tries = 0; tries < 10; tries++) {
+		cJSON *m, *v;
+		char *txt;
+		unsigned char r[16];
+		size_t i;
+
+		sbuf_reset(&sb);
+		if ((rc = st->ops->get_ver(st, "xt-store.json", &sb, ver)) < 0)
+			break;
+		if (!(m = cJSON_ParseWithLength(sb.buf, sb.len)) || !cJSON_IsObject(m)) {
+			cJSON_Delete(m);
+			rc = store_fail(st, STORE_ECORRUPT, "xt-store.json: not a JSON object");
+			break;
+		}
+		v = cJSON_GetObjectItemCaseSensitive(m, "id");
+		if (cJSON_IsString(v) && strlen(v->valuestring) == 32 &&
+		    strspn(v->valuestring, "0123456789abcdef") == 32) {
+			memcpy(id, v->valuestring, 33);
+			cJSON_Delete(m);
+			break;
+		}
+		if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+			cJSON_Delete(m);
+			rc = store_fail(st, STORE_ERR, "cannot make a store id: %s", strerror(errno));
+			break;
+		}
+		for (i = 0; i < sizeof(r); i++)
+			snprintf(id + 2 * i, 3, "%02x", r[i]);
+		cJSON_DeleteItemFromObjectCaseSensitive(m, "id");
+		json_set_str(m, "id", id);
+		txt = cJSON_PrintUnformatted(m);
+		cJSON_Delete(m);
+		rc = st->ops->put_if(st, "xt-store.json", txt, strlen(txt), ver);
+		cJSON_free(txt);
+		if (rc != STORE_ECONFLICT)
+			break;
+	}
+	if (rc == STORE_ECONFLICT)
+		rc = store_fail(st, STORE_ECONFLICT, "cannot give the store an id: xt-store.json "
+		    "keeps changing");
+	sbuf_release(&sb);
+	return rc;
 }
 
 int

@@ -197,6 +197,13 @@ int store_list_sums(struct store *st, const char *prefix, int recursive, store_l
  * for each; 0 when it does not (folder: a stat is as cheap).
  */
 int store_lists_sums(const struct store *st);
+/*
+ * The store's id (32 hex digits, '\0'-ended), kept in xt-store.json: the
+ * same for every machine that opens the same store, so a remote target
+ * checks that a box reaches the store a submit uses. A store made before
+ * ids gets one on the first call. 0 or a STORE_E* code.
+ */
+int store_id(struct store *st, char id[33]);
 /* Delete one object; STORE_ENOENT when it is not there. */
 int store_delete(struct store *st, const char *path);
 

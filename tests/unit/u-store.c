@@ -366,6 +366,63 @@ drop(const struct store_entry *e, void *arg)
 	return store_delete(arg, e->path) == 0 ? 0 : -1;
 }
 
+/*
+ * store_id: a new store gets one on the first call, four processes asking
+ * at once get the same, every later handle gets it again, and the marker
+ * keeps its format.
+ */
+static void
+test_id(const char *url)
+{
+	char *fresh = xasprintf(strncmp(url, "az://", 5) ? "%s-id%ld" : "%s/id%ld", url,
+	    (long)getpid());
+	char err[512], id[33], got[4][33];
+	struct store *st;
+	struct sbuf sb;
+	int fd[2], k, same = 1;
+
+	CHECK(pipe(fd) == 0);
+	for (k = 0; k < 4; k++) {
+		if (fork() == 0) {
+			struct store *c = store_open(fresh, err, sizeof(err));
+			char cid[33] = "";
+
+			if (c && store_id(c, cid) == 0)
+				(void)!write(fd[1], cid, 33);
+			else
+				(void)!write(fd[1], "failed:0123456789012345678901234", 33);
+			_exit(0);
+		}
+	}
+	close(fd[1]);
+	for (k = 0; k < 4; k++)
+		CHECK(read(fd[0], got[k], 33) == 33);
+	close(fd[0]);
+	while (wait(NULL) > 0)
+		;
+	for (k = 1; k < 4; k++)
+		same &= !strcmp(got[0], got[k]);
+	CHECK(same && strspn(got[0], "0123456789abcdef") == 32);
+	if (!same)
+		printf("# ids: %s %s %s %s\n", got[0], got[1], got[2], got[3]);
+	st = store_open(fresh, err, sizeof(err));
+	CHECK(st != NULL);
+	if (st) {
+		CHECK(store_id(st, id) == 0 && !strcmp(id, got[0]));
+		sbuf_init(&sb, 4096);
+		CHECK(store_get(st, "xt-store.json", 0, -1, &sb) == 0 && sb.buf &&
+		    strstr(sb.buf, "\"format\":1") && strstr(sb.buf, id));
+		sbuf_release(&sb);
+		store_close(st);
+	}
+	/* another store has another */
+	st = store_open(url, err, sizeof(err));
+	CHECK(st && store_id(st, id) == 0 && strcmp(id, got[0]));
+	if (st)
+		store_close(st);
+	free(fresh);
+}
+
 int
 main(void)
 {
@@ -392,6 +449,7 @@ main(void)
 		}
 		test_contract(url, st);
 		test_create_race(url, st);
+		test_id(url);
 		CHECK(store_list(st, pfx, 1, drop, st) == 0);
 		CHECK(listing_is(st, "", 1, ""));
 		store_close(st);
