@@ -61,8 +61,11 @@ run_one() { # name command...
 	name=$1
 	shift
 	log="$logdir/$(echo "$name" | tr '/' '_').log"
+	t0=$(date +%s%N)
 	"$@" >"$log" 2>&1
 	st=$?
+	secs=$(( ($(date +%s%N) - t0) / 100000000 ))
+	secs="$((secs / 10)).$((secs % 10))s"
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
 	if [ "$st" -ne 0 ] && [ "$f" -eq 0 ]; then
@@ -77,9 +80,9 @@ run_one() { # name command...
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$f" -eq 0 ]; then
-		printf '%-44s %4d ok\n' "$name" "$p"
+		printf '%-44s %4d ok %17s\n' "$name" "$p" "$secs"
 	else
-		printf '%-44s %4d ok %3d FAILED\n' "$name" "$p" "$f"
+		printf '%-44s %4d ok %3d FAILED %6s\n' "$name" "$p" "$f" "$secs"
 		grep -E '^(not ok|#)' "$log" | head -n 20 | sed 's/^/    /'
 	fi
 	grep -E '^# (SKIP|INFO)' "$log" | sed 's/^/    /'
