@@ -92,30 +92,9 @@ mkcont() {
 	[ "$code" = 201 ] || [ "$code" = 409 ] || fail "cannot make container '$1' (HTTP $code): $(head -c 300 "$tmp/curl.err")"
 }
 
-calc() { awk "BEGIN { printf \"%.6g\", $1 }"; }
-median() {
-	tr ' ' '\n' | sed '/^$/d' | sort -n |
-	    awk '{ v[NR] = $1 } END { printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-# row SECTION NAME XT UNIT PEER PEERVAL RATIO OP GOAL NOTE (as bench/b-putget.sh)
-row() {
-	met=$(awk -v r="$7" -v op="$8" -v g="$9" 'BEGIN {
-		if (op == "") print "-"; else if (op == ">=") print (r >= g ? "yes" : "NO"); else print (r <= g ? "yes" : "NO") }')
-	goal="$8 $9"
-	[ -n "$8" ] || goal="(info)"
-	f=%9.2f
-	[ "$4" = s ] || [ "$4" = ms ] && f=%9.3f
-	printf "  %-34s $f %-4s  %-16s $f %-4s  %7.3f  %-7s %-4s %s\\n" "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
-	    "$goal" "$met" "${10}"
-	jm=null
-	[ "$met" = yes ] && jm=true
-	[ "$met" = NO ] && jm=false
-	printf '%s{"section":"%s","name":"%s","xt":%s,"unit":"%s","peer":"%s","peer_value":%s,"ratio":%s,"goal":"%s","met":%s,"note":"%s"}\n' \
-	    "$([ -s "$ROWS" ] && echo ',')" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$goal" "$jm" "${10}" >>"$ROWS"
-}
-header() {
-	printf '\n%-36s %14s  %-16s %14s  %7s  %-7s %-4s %s\n' "$1" "xt" "peer" "" "ratio" "goal" "met" "note"
-}
+# the table: bench/lib.sh row and header, with wider peer names
+ROW_NAME_W=34
+ROW_PEER_W=16
 # timed CMD...: elapsed ns in $ns; dies when CMD fails
 timed() {
 	t0=$(date +%s%N)
@@ -129,33 +108,7 @@ count_tree() {
 
 # ---- the tree (b-putget.sh's generator, its seed) --------------------------
 TREE=$tmp/tree
-perl -e '
-	my ($dir, $n, $nbig, $bigmb) = @ARGV;
-	srand(2);
-	open(my $r, "<", "/dev/urandom") or die "/dev/urandom: $!\n";
-	binmode $r;
-	my $buf;
-	for my $i (0 .. $n - 1) {
-		my $d = sprintf("%s/small/d%02d/e%d", $dir, $i / 1000, ($i / 100) % 10);
-		if ($i % 100 == 0) { system("mkdir", "-p", $d) == 0 or die "mkdir $d\n" }
-		my $size = 4096 + int(rand(12289));
-		read($r, $buf, $size) == $size or die "read: $!\n";
-		open(my $f, ">", sprintf("%s/f%05d.dat", $d, $i)) or die "$d: $!\n";
-		binmode $f;
-		print $f $buf or die "write: $!\n";
-		close($f) or die "close: $!\n";
-	}
-	mkdir("$dir/big");
-	for my $j (0 .. $nbig - 1) {
-		open(my $f, ">", "$dir/big/large$j.bin") or die "$dir/big: $!\n";
-		binmode $f;
-		for (1 .. $bigmb) {
-			read($r, $buf, 1 << 20) == 1 << 20 or die "read: $!\n";
-			print $f $buf or die "write: $!\n";
-		}
-		close($f) or die "close: $!\n";
-	}
-' "$TREE" "$NFILES" "$NBIG" "$BIGMB" || fail "cannot generate the tree"
+perl "$here/gentree.pl" "$TREE" "$NFILES" "$NBIG" "$BIGMB" || fail "cannot generate the tree"
 # the hash cache ignores files modified in the last 2 s
 sleep 3
 read -r SFILES SBYTES <<EOF2

@@ -23,6 +23,7 @@ if [ $# -ne 1 ] || [ ! -x "$1/xt-put" ] || [ ! -x "$1/xt-get" ]; then
 	exit 2
 fi
 SRCBIN=$(cd "$1" && pwd)
+here=$(cd "$(dirname "$0")" && pwd)
 OUT=$(mkdir -p "$(dirname "$0")/out" && cd "$(dirname "$0")/out" && pwd)
 RUNS=${BENCH_RUNS:-3}
 SRUNS=${BENCH_STARTUP_RUNS:-300}
@@ -64,37 +65,7 @@ for t in "$SRCBIN"/xt "$SRCBIN"/xt-*; do
 done
 BIN=$W/bin
 
-# Numbers are computed by awk; the shell only holds integers (ns) and strings.
-calc() {
-	awk "BEGIN { printf \"%.6g\", $1 }"
-}
-
-median() {
-	tr ' ' '\n' | sed '/^$/d' | sort -n |
-	    awk '{ v[NR] = $1 } END { printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
-}
-
-# row SECTION NAME XT UNIT PEER PEERVAL RATIO OP GOAL NOTE: one line of the
-# table and one object of the JSON. OP is ">=" or "<="; "" for information only.
-row() {
-	met=$(awk -v r="$7" -v op="$8" -v g="$9" 'BEGIN {
-		if (op == "") print "-"; else if (op == ">=") print (r >= g ? "yes" : "NO"); else print (r <= g ? "yes" : "NO") }')
-	goal="$8 $9"
-	[ -n "$8" ] || goal="(info)"
-	f=%9.2f
-	[ "$4" = s ] && f=%9.3f
-	printf "  %-36s $f %-4s  %-12s $f %-4s  %7.3f  %-7s %-4s %s\\n" "$2" "$3" "$4" "$5" "$6" "$4" "$7" \
-	    "$goal" "$met" "${10}"
-	jm=null
-	[ "$met" = yes ] && jm=true
-	[ "$met" = NO ] && jm=false
-	printf '%s{"section":"%s","name":"%s","xt":%s,"unit":"%s","peer":"%s","peer_value":%s,"ratio":%s,"goal":"%s","met":%s,"note":"%s"}\n' \
-	    "$([ -s "$ROWS" ] && echo ',')" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$goal" "$jm" "${10}" >>"$ROWS"
-}
-
-header() {
-	printf '\n%-38s %14s  %-12s %14s  %7s  %-7s %-4s %s\n' "$1" "xt" "peer" "" "ratio" "goal" "met" "note"
-}
+. "$here/lib.sh"	# calc, median, row, header
 
 # ---- 1. start-up ----------------------------------------------------------
 
@@ -196,33 +167,7 @@ if [ ! -f "$OUT/tree.spec" ] || [ "$(cat "$OUT/tree.spec")" != "$SPEC" ]; then
 	free_kb=$(df -Pk "$OUT" | awk 'NR == 2 { print $4 }')
 	[ "$free_kb" -gt "$need_kb" ] || die "need $((need_kb / 1024)) MB free in '$OUT', have $((free_kb / 1024))"
 	echo "generating the tree in '$TREE' ($SPEC)" >&2
-	perl -e '
-		my ($dir, $n, $nbig, $bigmb) = @ARGV;
-		srand(2);
-		open(my $r, "<", "/dev/urandom") or die "/dev/urandom: $!\n";
-		binmode $r;
-		my $buf;
-		for my $i (0 .. $n - 1) {
-			my $d = sprintf("%s/small/d%02d/e%d", $dir, $i / 1000, ($i / 100) % 10);
-			if ($i % 100 == 0) { system("mkdir", "-p", $d) == 0 or die "mkdir $d\n" }
-			my $size = 4096 + int(rand(12289));
-			read($r, $buf, $size) == $size or die "read: $!\n";
-			open(my $f, ">", sprintf("%s/f%05d.dat", $d, $i)) or die "$d: $!\n";
-			binmode $f;
-			print $f $buf or die "write: $!\n";
-			close($f) or die "close: $!\n";
-		}
-		mkdir("$dir/big");
-		for my $j (0 .. $nbig - 1) {
-			open(my $f, ">", "$dir/big/large$j.bin") or die "$dir/big: $!\n";
-			binmode $f;
-			for (1 .. $bigmb) {
-				read($r, $buf, 1 << 20) == 1 << 20 or die "read: $!\n";
-				print $f $buf or die "write: $!\n";
-			}
-			close($f) or die "close: $!\n";
-		}
-	' "$TREE" "$NFILES" "$NBIG" "$BIGMB" || die "cannot generate the tree"
+	perl "$here/gentree.pl" "$TREE" "$NFILES" "$NBIG" "$BIGMB" || die "cannot generate the tree"
 	echo "$SPEC" >"$OUT/tree.spec"
 	sync
 	# the hash cache ignores files modified in the last 2 s

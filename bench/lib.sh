@@ -9,6 +9,15 @@
 #                             build the C program SRC against the library
 #                             LIB (a libxt.a) as the build does (config.mk)
 #   fail MSG...               print "NAME: MSG" on stderr and exit 1
+#   calc EXPR                 EXPR computed by awk (the shell holds integers
+#                             and strings only)
+#   median                    the median of the numbers on stdin
+#   row SECTION NAME XT UNIT PEER PEERVAL RATIO OP GOAL NOTE
+#                             one line of the table and one object of the
+#                             JSON in $ROWS; OP is ">=" or "<=", "" for
+#                             information only; columns ROW_NAME_W (36) and
+#                             ROW_PEER_W (12) wide
+#   header TITLE              the table's heading line
 set -u
 export LC_ALL=C
 
@@ -39,4 +48,34 @@ bench_cc() {
 fail() {
 	echo "$bench_name: $*" >&2
 	exit 1
+}
+
+calc() {
+	awk "BEGIN { printf \"%.6g\", $1 }"
+}
+
+median() {
+	tr ' ' '\n' | sed '/^$/d' | sort -n |
+	    awk '{ v[NR] = $1 } END { printf "%.0f\n", NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+row() {
+	met=$(awk -v r="$7" -v op="$8" -v g="$9" 'BEGIN {
+		if (op == "") print "-"; else if (op == ">=") print (r >= g ? "yes" : "NO"); else print (r <= g ? "yes" : "NO") }')
+	goal="$8 $9"
+	[ -n "$8" ] || goal="(info)"
+	f=%9.2f
+	[ "$4" = s ] || [ "$4" = ms ] && f=%9.3f
+	printf "  %-${ROW_NAME_W:-36}s $f %-4s  %-${ROW_PEER_W:-12}s $f %-4s  %7.3f  %-7s %-4s %s\\n" \
+	    "$2" "$3" "$4" "$5" "$6" "$4" "$7" "$goal" "$met" "${10}"
+	jm=null
+	[ "$met" = yes ] && jm=true
+	[ "$met" = NO ] && jm=false
+	printf '%s{"section":"%s","name":"%s","xt":%s,"unit":"%s","peer":"%s","peer_value":%s,"ratio":%s,"goal":"%s","met":%s,"note":"%s"}\n' \
+	    "$([ -s "$ROWS" ] && echo ',')" "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$goal" "$jm" "${10}" >>"$ROWS"
+}
+
+header() {
+	printf "\\n%-$((${ROW_NAME_W:-36} + 2))s %14s  %-${ROW_PEER_W:-12}s %14s  %7s  %-7s %-4s %s\\n" \
+	    "$1" "xt" "peer" "" "ratio" "goal" "met" "note"
 }
