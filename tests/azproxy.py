@@ -8,24 +8,58 @@
 # Writes its port to PORTFILE once it listens, its counts "requests busy
 # lost full" to PORTFILE.count after each request, and with log=1 a line
 # "METHOD PATH STATUS" a request to PORTFILE.log (opened for appending: a
-# test may empty it between steps).
-import http.client, http.server, os, random, sys, threading, urllib.parse
+# test may empty it between steps). With rules=1, PORTFILE.rules (read at
+# each request; a test may change it) holds lines "REGEX PASS": a request
+# whose "METHOD PATH range=RANGE" matches REGEX is answered 503 after PASS
+# such requests went through. With max=1, PORTFILE.max holds the most
+# requests seen at once: "ALL BLOCKS RANGES" (Put Block; a ranged Get Blob
+# not from byte 0); a test starts the proxy anew to forget them.
+import http.client, http.server, os, random, re, sys, threading, urllib.parse
 up = urllib.parse.urlsplit(sys.argv[1])
 opt = dict(a.split("=", 1) for a in sys.argv[3:])
 busy, drop, full = int(opt.get("busy", 0)), int(opt.get("drop", 0)), int(opt.get("full", 0))
 rnd, lock = random.Random(int(opt.get("seed", 1))), threading.Lock()
 log = open(sys.argv[2] + ".log", "a", buffering=1) if opt.get("log") == "1" else None
 count = {"requests": 0, "busy": 0, "lost": 0, "full": 0, "appends": 0}
+seen, now, most = {}, {"all": 0, "block": 0, "range": 0}, {"all": 0, "block": 0, "range": 0}
+def rules():
+    try:
+        return [l.strip().rsplit(" ", 1) for l in open(sys.argv[2] + ".rules") if l.strip()]
+    except OSError:
+        return []
+def kinds(h):
+    k, rng = ["all"], h.headers.get("x-ms-range") or ""
+    if "comp=block&" in h.path or h.path.endswith("comp=block"): k.append("block")
+    if h.command == "GET" and rng and not rng.startswith("bytes=0-"): k.append("range")
+    return k
 class H(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     def log_message(self, *a): pass
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else None
+        ks = kinds(self) if opt.get("max") == "1" else []
+        try:
+            self.forward(body, ks)
+        finally:
+            with lock:
+                for k in ks: now[k] -= 1
+    def forward(self, body, ks):
         with lock:
             count["requests"] += 1
             fault = "busy" if busy and rnd.randrange(busy) == 0 else \
                 "lost" if drop and rnd.randrange(drop) == 0 else ""
+            if opt.get("rules") == "1":
+                what = "%s %s range=%s" % (self.command, self.path, self.headers.get("x-ms-range") or "")
+                for pat, npass in rules():
+                    if re.search(pat, what):
+                        seen[pat] = seen.get(pat, 0) + 1
+                        if seen[pat] > int(npass): fault = "busy"
+            for k in ks:
+                now[k] += 1; most[k] = max(most[k], now[k])
+            if ks:
+                with open(sys.argv[2] + ".max.tmp", "w") as f: f.write("%(all)d %(block)d %(range)d\n" % most)
+                os.rename(sys.argv[2] + ".max.tmp", sys.argv[2] + ".max")
             if full and self.command == "PUT" and "comp=appendblock" in self.path and "/full/" in self.path:
                 count["appends"] += 1
                 if count["appends"] % full == 0: fault = "full"

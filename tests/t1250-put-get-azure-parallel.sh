@@ -1,6 +1,6 @@
 #!/bin/sh
 # Trees and big files over several connections at once (-P) on az://,
-# through a proxy of the test's own between xt and Azurite that counts the
+# through the tests' proxy (tests/azproxy.py) between xt and Azurite that counts the
 # requests in flight at once, and fails on demand the requests that match
 # a pattern (rules file: REGEX PASS: after PASS matching requests, each
 # further one is answered 503). A tree of 500 small files goes up and down
@@ -11,88 +11,20 @@ R=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 . "$R/tests/azurite.sh"
 
-cat >proxy.py <<'PY'
-import http.client, http.server, os, re, sys, threading, urllib.parse
-up = urllib.parse.urlsplit(sys.argv[1])
-lock = threading.Lock()
-state = {"now": 0, "max": 0, "block": 0, "maxblock": 0, "range": 0, "maxrange": 0}
-seen = {}
-def rules():
-    try:
-        return [l.strip().rsplit(" ", 1) for l in open(sys.argv[2] + ".rules") if l.strip()]
-    except OSError:
-        return []
-def note():
-    with open(sys.argv[2] + ".max.tmp", "w") as f:
-        f.write("%(max)d %(maxblock)d %(maxrange)d\n" % state)
-    os.rename(sys.argv[2] + ".max.tmp", sys.argv[2] + ".max")
-class H(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    def log_message(self, *a): pass
-    def handle_any(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
-        rng = self.headers.get("x-ms-range") or ""
-        what = "%s %s range=%s" % (self.command, self.path, rng)
-        kinds = ["now"]
-        if "comp=block&" in self.path or self.path.endswith("comp=block"):
-            kinds.append("block")
-        if self.command == "GET" and rng and not rng.startswith("bytes=0-"):
-            kinds.append("range")
-        fail = False
-        with lock:
-            for pat, npass in rules():
-                if re.search(pat, what):
-                    seen[pat] = seen.get(pat, 0) + 1
-                    fail = fail or seen[pat] > int(npass)
-            for k in kinds:
-                state[k] += 1
-                m = "max" if k == "now" else "max" + k
-                state[m] = max(state[m], state[k])
-            note()
-        try:
-            if fail:
-                self.send_response(503); self.send_header("Content-Length", "0"); self.end_headers(); return
-            c = http.client.HTTPConnection(up.hostname, up.port)
-            c.putrequest(self.command, self.path, skip_host=True, skip_accept_encoding=True)
-            for k, v in self.headers.items(): c.putheader(k, v)
-            c.endheaders(body)
-            r = c.getresponse(); data = r.read(); c.close()
-            self.send_response(r.status)
-            for k, v in r.getheaders():
-                if k.lower() not in ("transfer-encoding", "content-length", "connection", "date", "server"):
-                    self.send_header(k, v)
-            self.send_header("Content-Length", r.getheader("Content-Length") or "0" if self.command == "HEAD" else str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD": self.wfile.write(data)
-        finally:
-            with lock:
-                for k in kinds: state[k] -= 1
-    do_GET = do_PUT = do_HEAD = do_DELETE = handle_any
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
-with open(sys.argv[2] + ".tmp", "w") as f: f.write(str(s.server_address[1]))
-os.rename(sys.argv[2] + ".tmp", sys.argv[2])
-s.serve_forever()
-PY
-python3 proxy.py "$ep" "$T/pport" </dev/null >proxy.log 2>&1 &
-ppid=$!
-stop_proxy() { kill "$ppid" 2>/dev/null; wait "$ppid" 2>/dev/null; true; }
-t_cleanup_hooks="stop_proxy ${t_cleanup_hooks:-}"
-i=0
-while [ ! -s "$T/pport" ] && [ $i -lt 200 ] && kill -0 "$ppid" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
-t_ok "the proxy starts" [ -s "$T/pport" ]
-pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
-export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"
+# the tests' proxy (tests/azproxy.py): rules=1 fails on demand the requests
+# that match a pattern ($T/pport.port.rules), max=1 counts the most requests
+# at once ($T/pport.port.max)
+use_proxy() {
+	az_proxy pport rules=1 max=1 || return 1
+	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_pport"
+}
+t_ok "the proxy starts" use_proxy
 unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN XT_AZURE_BLOCK
 S=az://$acct/t1250-$$
 # reset_max: forget the most requests at once seen so far
-reset_max() { stop_proxy; rm -f "$T/pport"; python3 proxy.py "$ep" "$T/pport" </dev/null >>proxy.log 2>&1 &
-	ppid=$!; i=0
-	while [ ! -s "$T/pport" ] && [ $i -lt 200 ] && kill -0 "$ppid" 2>/dev/null; do sleep 0.05; i=$((i + 1)); done
-	pep="http://127.0.0.1:$(cat "$T/pport")/$acct"
-	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep"; }
+reset_max() { stop_pport; rm -f "$T/pport.port" "$T/pport.port.max"; use_proxy || t_fail "the proxy starts again"; }
 # most requests at once: all, Put Block, ranged Get Blob
-at_once() { read -r mall mblock mrange <"$T/pport.max"; }
+at_once() { read -r mall mblock mrange <"$T/pport.port.max"; }
 
 # 500 small files in 10 folders, up with -P 8 and with -P 1
 i=0
@@ -181,7 +113,7 @@ t_out_is want "... one line, with the hash of the whole"
 # a failing worker: one file of the tree, then one block of a big file, then a range
 export XT_AZURE_RETRIES=0
 echo "a file that fails" >tree/d3/bad.txt
-echo "PUT /$acct/t1250-$$-p8/tree/d3/bad.txt 0" >"$T/pport.rules"
+echo "PUT /$acct/t1250-$$-p8/tree/d3/bad.txt 0" >"$T/pport.port.rules"
 t_run xt-put -q -P 8 -s "$S-p8" tree :tree
 t_status 1 "xt-put -P 8 where the put of one file fails"
 t_err_has "xt-put: cannot put 'tree/d3/bad.txt': HTTP 503" "... names the file"
@@ -194,29 +126,29 @@ t_run xt-put -q -P 8 -s "$S-p8" old.bin :big.bin
 t_status 0 "put a small object at big.bin"
 t_run xt-put -q -P 8 -s "$S-p8" big.bin :fresh.bin
 t_status 0 "put the big file at fresh.bin too"
-echo "comp=block 5" >"$T/pport.rules"
+echo "comp=block 5" >"$T/pport.port.rules"
 t_run xt-put -q -P 8 -s "$S-p8" big.bin :big.bin
 t_status 1 "xt-put -P 8 of a big file where the 6th block fails"
 t_err_has "xt-put: cannot put 'big.bin': HTTP 503" "... names the file"
 t_ok "... says it once" [ "$(grep -c . "$T/err")" -eq 1 ]
-: >"$T/pport.rules"
+: >"$T/pport.port.rules"
 t_run xt-get -q -s "$S-p8" :big.bin big.old
 t_status 0 "... the old object is still there"
 t_ok "... whole" cmp -s old.bin big.old
-echo "comp=block 5" >"$T/pport.rules"
+echo "comp=block 5" >"$T/pport.port.rules"
 t_run xt-put -q -P 8 -s "$S-p8" big.bin :big2.bin
 t_status 1 "xt-put -P 8 of a new big file where the 6th block fails"
-: >"$T/pport.rules"
+: >"$T/pport.port.rules"
 t_run xt-get -c -s "$S-p8" :big2.bin
 t_status 1 "... leaves no object"
 t_err_has "cannot get 'big2.bin': no such object" "... (none to get)"
 
-echo "GET /$acct/t1250-$$-p8/fresh.bin range=bytes=2[0-9]{7}- 0" >"$T/pport.rules"
+echo "GET /$acct/t1250-$$-p8/fresh.bin range=bytes=2[0-9]{7}- 0" >"$T/pport.port.rules"
 t_run xt-get -q -P 8 -s "$S-p8" :fresh.bin fresh.back
 t_status 1 "xt-get -P 8 of a big file where a range fails"
 t_err_has "xt-get: cannot get 'fresh.bin': HTTP 503" "... names the object"
 t_ok "... leaves no file" [ ! -e fresh.back ]
-: >"$T/pport.rules"
+: >"$T/pport.port.rules"
 
 # the option
 t_run xt-put -P 0 tree :x
