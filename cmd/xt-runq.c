@@ -23,6 +23,7 @@
 #include "queue.h"
 #include "run.h"
 #include "runexec.h"
+#include "target.h"
 #include "tool.h"
 #include "work.h"
 #include "banned.h"
@@ -62,16 +63,35 @@ usage(int status)
 static int
 max_runs(const char *target)
 {
-	char key[300];
-	const char *mr;
-	int64_t v;
+	char err[1024];
+	int v;
 
-	snprintf(key, sizeof(key), "targets.%s.max-runs", target);
-	mr = config_str(key, "1");
-	if (parse_i64(mr, 1, 100000, &v) < 0)
-		die_status(EXIT_USAGE, "%s: max-runs '%s' is not a whole number >= 1",
-		    config_origin(key) ? config_origin(key) : key, mr);
-	return (int)v;
+	if (target_config_max_runs(target, &v, err, sizeof(err)) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	return v;
+}
+
+/* Open the target or die: 2 for a name that is not a configured target, 1 for a type not built in. */
+static struct target *
+open_target(const char *name)
+{
+	struct target *t;
+	char err[1024];
+	int rc = target_open(name, &t, err, sizeof(err));
+
+	if (rc < 0)
+		die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : EXIT_FAIL, "%s", err);
+	return t;
+}
+
+/* A claimed entry after its executor's result: back in the queue, or gone. */
+static void
+settle_entry(struct queue *q, struct queue_entry *e, enum runexec_result r)
+{
+	if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
+		queue_requeue(q, e);
+	else
+		queue_done(q, e);
 }
 
 static struct store *
@@ -180,11 +200,9 @@ execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 	ropts.ended = on_ended;
 	ropts.arg = &d;
 	r = runexec(st, ws, run, &ropts, &code);
-	if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
-		queue_requeue(q, e);
-	else if (r == RUNEXEC_ENDED)
-		queue_done(q, e);
 	/* on RUNEXEC_ERROR the entry stays: the next xt-runq sees an orphan and settles it */
+	if (r != RUNEXEC_ERROR)
+		settle_entry(q, e, r);
 	fflush(stderr);
 	_exit(r == RUNEXEC_ERROR ? EX_ERROR : r == RUNEXEC_NOTSTARTED ? EX_NOTSTARTED : last_ex);
 }
@@ -488,10 +506,7 @@ do_exec(struct store *st, const char *ws, const char *run)
 	}
 	r = runexec(st, ws, run, &ropts, &code);
 	if (have) {
-		if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
-			queue_requeue(&q, &e);
-		else
-			queue_done(&q, &e);
+		settle_entry(&q, &e, r);
 		queue_entry_release(&e);
 	}
 	queue_close(&q);
@@ -503,7 +518,7 @@ do_exec(struct store *st, const char *ws, const char *run)
 }
 
 static int
-print_entry(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+print_entry(const char *state, const cJSON *data, long pid, void *arg)
 {
 	cJSON *o = cJSON_Duplicate(data, 1);
 
@@ -515,95 +530,34 @@ print_entry(const char *state, const cJSON *data, long pid, const char *name, vo
 	return 0;
 }
 
-struct killarg {
-	int grace_ms;		/* -1: the executor's own */
-	const char *ws;
-	char **targets;
-	int n;
-	int *found;
-	cJSON *queued;		/* names of matching waiting runs */
-};
-
-/* A run matches a target that names it, its job, or its parent run. */
 static int
-matches(const struct killarg *k, const cJSON *data)
+do_ls(struct target *t)
 {
-	const char *run = json_str(data, "run"), *job = json_str(data, "job");
-	const char *ws = json_str(data, "ws");
-	int i, hit = 0;
-
-	if (!ws || !run || strcmp(ws, k->ws))
-		return 0;
-	for (i = 0; i < k->n; i++) {
-		size_t l = strlen(k->targets[i]);
-
-		if (!strcmp(run, k->targets[i]) || (job && !strcmp(job, k->targets[i])) ||
-		    (!strncmp(run, k->targets[i], l) && run[l] == '.')) {
-			k->found[i] = 1;
-			hit = 1;
-		}
+	if (target_list(t, print_entry, NULL) < 0) {
+		warnx("%s", target_error(t));
+		return 1;
 	}
-	return hit;
-}
-
-static int
-kill_each(const char *state, const cJSON *data, long pid, const char *name, void *arg)
-{
-	struct killarg *k = arg;
-
-	if (!matches(k, data))
-		return 0;
-	if (!strcmp(state, "running") && pid > 0) {
-		union sigval v;
-
-		v.sival_int = k->grace_ms;
-		sigqueue((pid_t)pid, SIGTERM, v);
-	}
-	else if (!strcmp(state, "queued"))
-		cJSON_AddItemToArray(k->queued, cJSON_CreateString(json_str(data, "run")));
 	return 0;
 }
 
-static void
-cancel_queued(struct store *st, const char *ws, const char *run)
-{
-	if (life_cancel(st, ws, run, "killed with xt-runq kill") < 0)
-		warnx("run %s: %s", run, store_error(st));
-}
-
+/* Stop the runs that names (runs, parent runs, jobs) match, through the target. */
 static int
-do_kill(struct store *st, const char *ws, char **targets, int n, double grace)
+do_kill(struct target *t, struct store *st, const char *ws, char **names, int n, double grace)
 {
-	struct queue q;
-	struct killarg k = { grace < 0 ? -1 : (int)(grace * 1000), ws, targets, n,
-	    xcalloc((size_t)n, sizeof(int)), cJSON_CreateArray() };
-	const cJSON *it;
-	int i, ret = 0;
+	int *found = xcalloc((size_t)n, sizeof(int)), i, ret = 0;
 
-	queue_open(&q, NULL);
-	queue_each(&q, kill_each, &k);
-	/* waiting runs are taken out of the queue (if nobody started them meanwhile) */
-	cJSON_ArrayForEach(it, k.queued) {
-		cJSON *m = cJSON_CreateObject();
-		struct queue_entry e;
-
-		json_set_str(m, "ws", ws);
-		json_set_str(m, "run", it->valuestring);
-		if (queue_claim(&q, 0, m, &e) == 1) {
-			cancel_queued(st, ws, it->valuestring);
-			queue_done(&q, &e);
-			queue_entry_release(&e);
-		}
-		cJSON_Delete(m);
+	if (target_cancel(t, st, ws, names, (size_t)n, grace < 0 ? -1 : (int)(grace * 1000),
+	    found) < 0) {
+		warnx("%s", target_error(t));
+		free(found);
+		return 1;
 	}
 	for (i = 0; i < n; i++)
-		if (!k.found[i]) {
-			warnx("'%s': no such run or job in the local queue", targets[i]);
+		if (!found[i]) {
+			warnx("'%s': no such run or job in %s", names[i], target_where(t));
 			ret = 1;
 		}
-	cJSON_Delete(k.queued);
-	free(k.found);
-	queue_close(&q);
+	free(found);
 	return ret;
 }
 
@@ -754,17 +708,18 @@ main(int argc, char **argv)
 		work_start();
 		ret = do_exec(st, ws, argv[1]);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
-		struct queue q;
+		struct target *t = open_target(target);
 
-		queue_open(&q, NULL);
-		queue_each(&q, print_entry, NULL);
-		queue_close(&q);
 		st = NULL;
+		ret = do_ls(t);
+		target_close(t);
 	} else if (!strcmp(cmd, "kill") && argc >= 2) {
 		const char *ws = tool_workspace();
+		struct target *t = open_target(target);
 
 		st = tool_store();
-		ret = do_kill(st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+		ret = do_kill(t, st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+		target_close(t);
 	} else if (!strcmp(cmd, "requeue") && argc >= 2) {
 		const char *ws = tool_workspace();
 
