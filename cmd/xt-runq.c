@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -52,6 +53,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
 	    "       xt-runq exec RUN               run one run now, in the foreground\n"
+	    "       xt-runq exec --job J --task N  the same for the Nth run of job J (from 1)\n"
 	    "       xt-runq ls                     the queue as JSON lines\n"
 	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
 	    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
@@ -517,6 +519,29 @@ do_exec(struct store *st, const char *ws, const char *run)
 	return code < 0 ? 1 : code;
 }
 
+/*
+ * The name of the nth run (from 1) of job in ws, from its job record, as
+ * a scheduler's array task gives it. Caller frees; dies when there is no
+ * such job or task.
+ */
+static char *
+task_run(struct store *st, const char *ws, const char *job, long n)
+{
+	cJSON *rec = run_job_load(st, ws, job);
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(rec, "runs");
+	const cJSON *r = cJSON_GetArrayItem(runs, (int)n - 1);
+	char *name;
+
+	if (!rec)
+		die("no job '%s' in workspace '%s'", job, ws);
+	if (!cJSON_IsString(r))
+		die("job '%s' has %d run%s: no task %ld", job, cJSON_GetArraySize(runs),
+		    cJSON_GetArraySize(runs) == 1 ? "" : "s", n);
+	name = xstrdup(r->valuestring);
+	cJSON_Delete(rec);
+	return name;
+}
+
 static int
 print_entry(const char *state, const cJSON *data, long pid, void *arg)
 {
@@ -662,11 +687,15 @@ main(int argc, char **argv)
 		{ "target", required_argument, 0, 't' },
 		{ "grace", required_argument, 0, 'g' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "job", required_argument, 0, 'J' },
+		{ "task", required_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	int c, jobs = 0, follow = 0, ret = 0, grace_given = 0;
-	const char *target = NULL, *cmd;
+	long task_a;
+	const char *target = NULL, *cmd, *job = NULL;
+	long task = 0;
 	struct store *st;
 	tool_init(argv[0]);
 	ropts.grace = 10;
@@ -683,6 +712,13 @@ main(int argc, char **argv)
 			grace_given = 1;
 			break;
 		case 'q': quiet = 1; break;
+		case 'J':
+			if (!name_parse_job(optarg, &task_a))
+				die_status(EXIT_USAGE, "option '--job': '%s' is not a job name (jobN)",
+				    optarg);
+			job = optarg;
+			break;
+		case 'N': task = (long)opt_i64("--task", optarg, 1, INT_MAX); break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -690,23 +726,30 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	cmd = argc ? argv[0] : "";
+	if ((job || task) && (strcmp(cmd, "exec") || argc != 1 || !job || !task)) {
+		warnx("--job and --task go together, with exec and no run");
+		usage(EXIT_USAGE);
+	}
 	if (gethostname(node, sizeof(node)) < 0)
 		snprintf(node, sizeof(node), "localhost");
 	ropts.node = node;
 	ropts.progress = on_progress;
 	if (!target)
 		target = config_str("target", "local");
-	if (!strcmp(cmd, "exec") && argc == 2) {
+	if (!strcmp(cmd, "exec") && (argc == 2 || job)) {
 		long a, b;
 		const char *ws = tool_workspace();
+		char *run;
 
-		if (!name_parse_run(argv[1], &a, &b))
+		if (!job && !name_parse_run(argv[1], &a, &b))
 			die_status(EXIT_USAGE, "'%s' is not a run name (runN or runN.K)", argv[1]);
 		st = tool_store();
+		run = job ? task_run(st, ws, job, task) : xstrdup(argv[1]);
 		/* a bad work-keep-failed or cache-max-size is said now, not as a run that
 		 * could not be prepared */
 		work_start();
-		ret = do_exec(st, ws, argv[1]);
+		ret = do_exec(st, ws, run);
+		free(run);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
 		struct target *t = open_target(target);
 
