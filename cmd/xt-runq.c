@@ -73,19 +73,6 @@ max_runs(const char *target)
 	return v;
 }
 
-/* Open the target or die: 2 for a name that is not a configured target, 1 for a type not built in. */
-static struct target *
-open_target(const char *name)
-{
-	struct target *t;
-	char err[1024];
-	int rc = target_open(name, &t, err, sizeof(err));
-
-	if (rc < 0)
-		die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : EXIT_FAIL, "%s", err);
-	return t;
-}
-
 /* A claimed entry after its executor's result: back in the queue, or gone. */
 static void
 settle_entry(struct queue *q, struct queue_entry *e, enum runexec_result r)
@@ -751,14 +738,14 @@ main(int argc, char **argv)
 		ret = do_exec(st, ws, run);
 		free(run);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
-		struct target *t = open_target(target);
+		struct target *t = tool_target(target);
 
 		st = NULL;
 		ret = do_ls(t);
 		target_close(t);
 	} else if (!strcmp(cmd, "kill") && argc >= 2) {
 		const char *ws = tool_workspace();
-		struct target *t = open_target(target);
+		struct target *t = tool_target(target);
 
 		st = tool_store();
 		ret = do_kill(t, st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);

@@ -106,19 +106,6 @@ cmd_text(const cJSON *argv, const cJSON *hp, const char *prefix)
 	return sbuf_detach(&sb, NULL);
 }
 
-/* Open the target or die: 2 for a name that is not a configured target, 1 for a type not built in. */
-static struct target *
-open_target(const char *name)
-{
-	struct target *t;
-	char err[1024];
-	int rc = target_open(name, &t, err, sizeof(err));
-
-	if (rc < 0)
-		die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : EXIT_FAIL, "%s", err);
-	return t;
-}
-
 static int
 has_name(const cJSON *names, const char *name)
 {
@@ -369,7 +356,7 @@ main(int argc, char **argv)
 		die_status(EXIT_USAGE, "experiment '%s' %s", o.exp, why);
 	if (!o.target)
 		o.target = config_str("target", "local");
-	tg = open_target(o.target);
+	tg = tool_target(o.target);
 	tree_omit(&o.tree, ".git");
 	tree_omit(&o.tree, "__pycache__");
 	if (o.hpfile)
