@@ -219,32 +219,32 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 	/* another xt-runq may still be running some: wait for their end, while
 	 * the target holds them */
 	while (left > 0) {
+		int k = 0;
+
 		if (target_poll(t, st, ws, s, (size_t)left) < 0)
 			die("%s", target_error(t));
-		for (i = 0; i < left; ) {
-			cJSON *rec = NULL;
+		/* the runs that have left the target are counted, in order; the others kept */
+		for (i = 0; i < left; i++) {
+			cJSON *rec;
 
 			if (s[i].state == TARGET_QUEUED || s[i].state == TARGET_RUNNING) {
-				i++;
-				continue;
-			}
-			if (s[i].state == TARGET_LOST && s[i].status[0]) {
+				s[k++] = s[i];
+			} else if (s[i].state == TARGET_LOST && s[i].status[0]) {
 				warnx("run '%s' is %s but no longer in %s", s[i].run, s[i].status,
 				    target_where(t));
 				worst = worst ? worst : 1;
 			} else if ((rec = run_load(st, ws, s[i].run, NULL))) {
-				const char *st_ = json_str(rec, "status");
+				const char *status = json_str(rec, "status");
 				int code = (int)json_num(rec, "exit_code", 1);
 
-				if (strcmp(st_, "completed") != 0 && code == 0)
+				if ((!status || strcmp(status, "completed") != 0) && code == 0)
 					code = 1;
 				if (code > worst)
 					worst = code;
 				cJSON_Delete(rec);
 			}
-			s[i] = s[--left];
 		}
-		if (left > 0)
+		if ((left = k) > 0)
 			usleep(100000);
 	}
 	free(s);

@@ -899,15 +899,6 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 
 	if (!rec)
 		return rc == STORE_ENOENT ? 0 : -1;
-	/* this machine cannot tell whether a run of another node is alive:
-	 * that is for its target's poll */
-	if (!strcmp(json_str(rec, "status") ? json_str(rec, "status") : "", "running") &&
-	    json_str(rec, "node") && strcmp(json_str(rec, "node"), node) != 0) {
-		warnx("run '%s' is running on node '%s', not here: left to its target", run,
-		    json_str(rec, "node"));
-		cJSON_Delete(rec);
-		return 0;
-	}
 	pid = (long)json_num(rec, "pid", 0);
 	if (pid > 0 && !run_status_final(json_str(rec, "status")) && json_str(rec, "node") &&
 	    !strcmp(json_str(rec, "node"), node) && is_run_process(pid, store_url(st), ws, run))

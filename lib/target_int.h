@@ -6,7 +6,9 @@
  * picks the backend; a backend's open then reads what else it needs from
  * t->conf and may keep its state in t->priv. Each op keeps the contract
  * of target.h, returns 0 or a TARGET_E* code with the message set by
- * target_fail; drain and list may be NULL.
+ * target_fail; drain and list may be NULL. poll gets every run with
+ * state TARGET_LOST and its other out fields empty, and changes those it
+ * finds.
  */
 #ifndef XT_TARGET_INT_H
 #define XT_TARGET_INT_H

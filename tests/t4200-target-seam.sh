@@ -1,9 +1,7 @@
 #!/bin/sh
 # The target seam on the local target: xt-submit, --wait, xt-runq ls and
 # kill go through it as before; a target of a type this xt has no backend
-# for is refused, naming the target and its type, with nothing stored; the
-# recovery of an orphan leaves a run that runs on another node to its
-# target, and records a run of this node lost.
+# for is refused, naming the target and its type, with nothing stored.
 . "$(dirname "$0")/lib.sh"
 
 mkdir code
@@ -86,29 +84,4 @@ t_status 0 "--wait of a run that completes"
 t_run xt-submit --wait -C code -- sh lost.sh
 t_status 1 "--wait of a run that is lost"
 t_err_has "xt-submit: run 'run5' is queued but no longer in the local queue" "says so"
-
-# recovery of an orphan: /proc is asked only about runs of this node
-# orphan RUN NODE: RUN's record says it runs on NODE; its entry in running/, unlocked
-orphan() {
-	python3 - "$XT_STORE/ws/ws1/runs/$1/run.json" "$2" <<'EOP'
-import json, sys
-r = json.load(open(sys.argv[1]))
-r.update(status="running", node=sys.argv[2], attempt=1, pid=999999)
-open(sys.argv[1], "w").write(json.dumps(r) + "\n")
-EOP
-	mv "$XT_HOME"/spool/queue/*.json "$XT_HOME/spool/running/"
-}
-xt-submit -C code -- true >/dev/null
-orphan run6 otherbox
-t_run xt-runq
-t_status 0 "xt-runq settles an orphan of another node"
-t_err_has "xt-runq: run 'run6' is running on node 'otherbox', not here: left to its target" "says so"
-t_ok "its record is left to its target" [ "$(rec run6 status):$(rec run6 node)" = running:otherbox ]
-t_run xt-runq ls
-t_out_is empty "its entry is gone from this spool"
-xt-submit -C code -- true >/dev/null
-orphan run7 "$(hostname)"
-t_run xt-runq
-t_status 0 "xt-runq settles an orphan of this node"
-t_ok "which is recorded lost" [ "$(rec run7 status):$(rec run7 error)" = "failed:lost: its executor died" ]
 t_done
