@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "queue.h"
 #include "run.h"
 #include "runexec.h"
+#include "target.h"
 #include "tool.h"
 #include "work.h"
 #include "banned.h"
@@ -51,6 +53,7 @@ usage(int status)
 	fprintf(status ? stderr : stdout,
 	    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
 	    "       xt-runq exec RUN               run one run now, in the foreground\n"
+	    "       xt-runq exec --job J --task N  the same for the Nth run of job J (from 1)\n"
 	    "       xt-runq ls                     the queue as JSON lines\n"
 	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
 	    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
@@ -62,16 +65,22 @@ usage(int status)
 static int
 max_runs(const char *target)
 {
-	char key[300];
-	const char *mr;
-	int64_t v;
+	char err[1024];
+	int v;
 
-	snprintf(key, sizeof(key), "targets.%s.max-runs", target);
-	mr = config_str(key, "1");
-	if (parse_i64(mr, 1, 100000, &v) < 0)
-		die_status(EXIT_USAGE, "%s: max-runs '%s' is not a whole number >= 1",
-		    config_origin(key) ? config_origin(key) : key, mr);
-	return (int)v;
+	if (target_config_max_runs(target, &v, err, sizeof(err)) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	return v;
+}
+
+/* A claimed entry after its executor's result: back in the queue, or gone. */
+static void
+settle_entry(struct queue *q, struct queue_entry *e, enum runexec_result r)
+{
+	if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
+		queue_requeue(q, e);
+	else
+		queue_done(q, e);
 }
 
 static struct store *
@@ -180,11 +189,9 @@ execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 	ropts.ended = on_ended;
 	ropts.arg = &d;
 	r = runexec(st, ws, run, &ropts, &code);
-	if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
-		queue_requeue(q, e);
-	else if (r == RUNEXEC_ENDED)
-		queue_done(q, e);
 	/* on RUNEXEC_ERROR the entry stays: the next xt-runq sees an orphan and settles it */
+	if (r != RUNEXEC_ERROR)
+		settle_entry(q, e, r);
 	fflush(stderr);
 	_exit(r == RUNEXEC_ERROR ? EX_ERROR : r == RUNEXEC_NOTSTARTED ? EX_NOTSTARTED : last_ex);
 }
@@ -488,10 +495,7 @@ do_exec(struct store *st, const char *ws, const char *run)
 	}
 	r = runexec(st, ws, run, &ropts, &code);
 	if (have) {
-		if (r == RUNEXEC_RETRY || r == RUNEXEC_NOTSTARTED)
-			queue_requeue(&q, &e);
-		else
-			queue_done(&q, &e);
+		settle_entry(&q, &e, r);
 		queue_entry_release(&e);
 	}
 	queue_close(&q);
@@ -502,8 +506,31 @@ do_exec(struct store *st, const char *ws, const char *run)
 	return code < 0 ? 1 : code;
 }
 
+/*
+ * The name of the nth run (from 1) of job in ws, from its job record, as
+ * a scheduler's array task gives it. Caller frees; dies when there is no
+ * such job or task.
+ */
+static char *
+task_run(struct store *st, const char *ws, const char *job, long n)
+{
+	cJSON *rec = run_job_load(st, ws, job);
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(rec, "runs");
+	const cJSON *r = cJSON_GetArrayItem(runs, (int)n - 1);
+	char *name;
+
+	if (!rec)
+		die("no job '%s' in workspace '%s'", job, ws);
+	if (!cJSON_IsString(r))
+		die("job '%s' has %d run%s: no task %ld", job, cJSON_GetArraySize(runs),
+		    cJSON_GetArraySize(runs) == 1 ? "" : "s", n);
+	name = xstrdup(r->valuestring);
+	cJSON_Delete(rec);
+	return name;
+}
+
 static int
-print_entry(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+print_entry(const char *state, const cJSON *data, long pid, void *arg)
 {
 	cJSON *o = cJSON_Duplicate(data, 1);
 
@@ -515,95 +542,34 @@ print_entry(const char *state, const cJSON *data, long pid, const char *name, vo
 	return 0;
 }
 
-struct killarg {
-	int grace_ms;		/* -1: the executor's own */
-	const char *ws;
-	char **targets;
-	int n;
-	int *found;
-	cJSON *queued;		/* names of matching waiting runs */
-};
-
-/* A run matches a target that names it, its job, or its parent run. */
 static int
-matches(const struct killarg *k, const cJSON *data)
+do_ls(struct target *t)
 {
-	const char *run = json_str(data, "run"), *job = json_str(data, "job");
-	const char *ws = json_str(data, "ws");
-	int i, hit = 0;
-
-	if (!ws || !run || strcmp(ws, k->ws))
-		return 0;
-	for (i = 0; i < k->n; i++) {
-		size_t l = strlen(k->targets[i]);
-
-		if (!strcmp(run, k->targets[i]) || (job && !strcmp(job, k->targets[i])) ||
-		    (!strncmp(run, k->targets[i], l) && run[l] == '.')) {
-			k->found[i] = 1;
-			hit = 1;
-		}
+	if (target_list(t, print_entry, NULL) < 0) {
+		warnx("%s", target_error(t));
+		return 1;
 	}
-	return hit;
-}
-
-static int
-kill_each(const char *state, const cJSON *data, long pid, const char *name, void *arg)
-{
-	struct killarg *k = arg;
-
-	if (!matches(k, data))
-		return 0;
-	if (!strcmp(state, "running") && pid > 0) {
-		union sigval v;
-
-		v.sival_int = k->grace_ms;
-		sigqueue((pid_t)pid, SIGTERM, v);
-	}
-	else if (!strcmp(state, "queued"))
-		cJSON_AddItemToArray(k->queued, cJSON_CreateString(json_str(data, "run")));
 	return 0;
 }
 
-static void
-cancel_queued(struct store *st, const char *ws, const char *run)
-{
-	if (life_cancel(st, ws, run, "killed with xt-runq kill") < 0)
-		warnx("run %s: %s", run, store_error(st));
-}
-
+/* Stop the runs that names (runs, parent runs, jobs) match, through the target. */
 static int
-do_kill(struct store *st, const char *ws, char **targets, int n, double grace)
+do_kill(struct target *t, struct store *st, const char *ws, char **names, int n, double grace)
 {
-	struct queue q;
-	struct killarg k = { grace < 0 ? -1 : (int)(grace * 1000), ws, targets, n,
-	    xcalloc((size_t)n, sizeof(int)), cJSON_CreateArray() };
-	const cJSON *it;
-	int i, ret = 0;
+	int *found = xcalloc((size_t)n, sizeof(int)), i, ret = 0;
 
-	queue_open(&q, NULL);
-	queue_each(&q, kill_each, &k);
-	/* waiting runs are taken out of the queue (if nobody started them meanwhile) */
-	cJSON_ArrayForEach(it, k.queued) {
-		cJSON *m = cJSON_CreateObject();
-		struct queue_entry e;
-
-		json_set_str(m, "ws", ws);
-		json_set_str(m, "run", it->valuestring);
-		if (queue_claim(&q, 0, m, &e) == 1) {
-			cancel_queued(st, ws, it->valuestring);
-			queue_done(&q, &e);
-			queue_entry_release(&e);
-		}
-		cJSON_Delete(m);
+	if (target_cancel(t, st, ws, names, (size_t)n, grace < 0 ? -1 : (int)(grace * 1000),
+	    found) < 0) {
+		warnx("%s", target_error(t));
+		free(found);
+		return 1;
 	}
 	for (i = 0; i < n; i++)
-		if (!k.found[i]) {
-			warnx("'%s': no such run or job in the local queue", targets[i]);
+		if (!found[i]) {
+			warnx("'%s': no such run or job in %s", names[i], target_where(t));
 			ret = 1;
 		}
-	cJSON_Delete(k.queued);
-	free(k.found);
-	queue_close(&q);
+	free(found);
 	return ret;
 }
 
@@ -708,11 +674,15 @@ main(int argc, char **argv)
 		{ "target", required_argument, 0, 't' },
 		{ "grace", required_argument, 0, 'g' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "job", required_argument, 0, 'J' },
+		{ "task", required_argument, 0, 'N' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	int c, jobs = 0, follow = 0, ret = 0, grace_given = 0;
-	const char *target = NULL, *cmd;
+	long task_a;
+	const char *target = NULL, *cmd, *job = NULL;
+	long task = 0;
 	struct store *st;
 	tool_init(argv[0]);
 	ropts.grace = 10;
@@ -729,6 +699,13 @@ main(int argc, char **argv)
 			grace_given = 1;
 			break;
 		case 'q': quiet = 1; break;
+		case 'J':
+			if (!name_parse_job(optarg, &task_a))
+				die_status(EXIT_USAGE, "option '--job': '%s' is not a job name (jobN)",
+				    optarg);
+			job = optarg;
+			break;
+		case 'N': task = (long)opt_i64("--task", optarg, 1, INT_MAX); break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -736,35 +713,43 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	cmd = argc ? argv[0] : "";
+	if ((job || task) && (strcmp(cmd, "exec") || argc != 1 || !job || !task)) {
+		warnx("--job and --task go together, with exec and no run");
+		usage(EXIT_USAGE);
+	}
 	if (gethostname(node, sizeof(node)) < 0)
 		snprintf(node, sizeof(node), "localhost");
 	ropts.node = node;
 	ropts.progress = on_progress;
 	if (!target)
 		target = config_str("target", "local");
-	if (!strcmp(cmd, "exec") && argc == 2) {
+	if (!strcmp(cmd, "exec") && (argc == 2 || job)) {
 		long a, b;
 		const char *ws = tool_workspace();
+		char *run;
 
-		if (!name_parse_run(argv[1], &a, &b))
+		if (!job && !name_parse_run(argv[1], &a, &b))
 			die_status(EXIT_USAGE, "'%s' is not a run name (runN or runN.K)", argv[1]);
 		st = tool_store();
+		run = job ? task_run(st, ws, job, task) : xstrdup(argv[1]);
 		/* a bad work-keep-failed or cache-max-size is said now, not as a run that
 		 * could not be prepared */
 		work_start();
-		ret = do_exec(st, ws, argv[1]);
+		ret = do_exec(st, ws, run);
+		free(run);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
-		struct queue q;
+		struct target *t = tool_target(target);
 
-		queue_open(&q, NULL);
-		queue_each(&q, print_entry, NULL);
-		queue_close(&q);
 		st = NULL;
+		ret = do_ls(t);
+		target_close(t);
 	} else if (!strcmp(cmd, "kill") && argc >= 2) {
 		const char *ws = tool_workspace();
+		struct target *t = tool_target(target);
 
 		st = tool_store();
-		ret = do_kill(st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+		ret = do_kill(t, st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+		target_close(t);
 	} else if (!strcmp(cmd, "requeue") && argc >= 2) {
 		const char *ws = tool_workspace();
 

@@ -3,13 +3,11 @@
  * hand the runs to a target (the local queue, drained by xt-runq). Prints
  * one JSON line per run. Everything is checked before anything is stored.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "blob.h"
@@ -17,9 +15,9 @@
 #include "job.h"
 #include "json.h"
 #include "name.h"
-#include "queue.h"
 #include "run.h"
 #include "searchjob.h"
+#include "target.h"
 #include "tool.h"
 #include "tree.h"
 #include "banned.h"
@@ -108,23 +106,6 @@ cmd_text(const cJSON *argv, const cJSON *hp, const char *prefix)
 	return sbuf_detach(&sb, NULL);
 }
 
-static void
-check_target(const char *target)
-{
-	char key[300], why[256];
-	const char *type;
-
-	if (name_check(target, why, sizeof(why)) < 0)
-		die_status(EXIT_USAGE, "target name '%s' %s", target, why);
-	snprintf(key, sizeof(key), "targets.%s.type", target);
-	type = config_str(key, NULL);
-	if (!type)
-		die_status(EXIT_USAGE, "unknown target '%s' (not under 'targets' in the configuration)",
-		    target);
-	if (strcmp(type, "local") != 0)
-		die("target '%s' is of type '%s'; this xt runs local targets only", target, type);
-}
-
 static int
 has_name(const cJSON *names, const char *name)
 {
@@ -204,83 +185,69 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
-/* True when the local queue holds the run, waiting or running. */
-static int
-in_queue(const char *ws, const char *run)
+/* Hand the job's runs to the target. */
+static void
+submit_runs(struct store *st, struct target *t, const cJSON *job, const cJSON *runs)
 {
-	struct queue q;
-	int where;
-
-	queue_open(&q, NULL);
-	where = queue_find(&q, ws, run);
-	queue_close(&q);
-	return where != QUEUE_NONE;
-}
-
-/* Run the local queue (xt-runq beside this program) and wait for our runs. */
-static int
-wait_runs(struct store *st, struct opts *o, const cJSON *runs)
-{
-	char self[4096], *runq;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	pid_t pid;
-	int status, worst = 0;
+	int n = cJSON_GetArraySize(runs), i = 0;
+	const char **names = xcalloc((size_t)n, sizeof(*names));
 	const cJSON *r;
 
-	fflush(stdout);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		runq = xasprintf("%s/xt-runq", self);
-	} else {
-		runq = xstrdup("xt-runq");
-	}
-	if ((pid = fork()) == 0) {
-		dup2(2, 1);
-		execlp(runq, "xt-runq", "-t", o->target, (char *)NULL);
-		_exit(127);
-	}
-	if (pid < 0)
-		die("cannot fork:");
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
-	/* 1: a run failed, which the runs' statuses below tell */
-	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
-		die("'%s' failed (status %d): the runs stay queued", runq, WIFEXITED(status) ?
-		    WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	free(runq);
-	cJSON_ArrayForEach(r, runs) {
-		const char *name = json_str(r, "run");
-		cJSON *rec;
+	cJSON_ArrayForEach(r, runs)
+		names[i++] = json_str(r, "run");
+	if (target_submit(t, st, job, names, (size_t)n) < 0)
+		die("job %s: %s", json_str(job, "job"), target_error(t));
+	free(names);
+}
 
-		/* another xt-runq may still be running it: wait for the end, while
-		 * the run is still in the local queue */
-		for (;;) {
-			rec = run_load(st, o->ws, name, NULL);
-			if (!rec || run_status_final(json_str(rec, "status")))
-				break;
-			if (!in_queue(o->ws, name)) {
-				warnx("run '%s' is %s but no longer in the local queue", name,
-				    json_str(rec, "status"));
-				cJSON_Delete(rec);
-				rec = NULL;
+/*
+ * Have the target work its queue (the local one runs xt-runq here), then
+ * wait for our runs to end; the worst exit status of the runs.
+ */
+static int
+wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
+{
+	int n = cJSON_GetArraySize(runs), left = n, i, worst = 0;
+	struct target_status *s = xcalloc((size_t)n, sizeof(*s));
+	const cJSON *r;
+
+	if (target_drain(t) < 0)
+		die("%s", target_error(t));
+	i = 0;
+	cJSON_ArrayForEach(r, runs)
+		s[i++].run = json_str(r, "run");
+	/* another xt-runq may still be running some: wait for their end, while
+	 * the target holds them */
+	while (left > 0) {
+		int k = 0;
+
+		if (target_poll(t, st, ws, s, (size_t)left) < 0)
+			die("%s", target_error(t));
+		/* the runs that have left the target are counted, in order; the others kept */
+		for (i = 0; i < left; i++) {
+			cJSON *rec;
+
+			if (s[i].state == TARGET_QUEUED || s[i].state == TARGET_RUNNING) {
+				s[k++] = s[i];
+			} else if (s[i].state == TARGET_LOST && s[i].status[0]) {
+				warnx("run '%s' is %s but no longer in %s", s[i].run, s[i].status,
+				    target_where(t));
 				worst = worst ? worst : 1;
-				break;
-			}
-			cJSON_Delete(rec);
-			usleep(100000);
-		}
-		if (rec) {
-			const char *s = json_str(rec, "status");
-			int code = (int)json_num(rec, "exit_code", 1);
+			} else if ((rec = run_load(st, ws, s[i].run, NULL))) {
+				const char *status = json_str(rec, "status");
+				int code = (int)json_num(rec, "exit_code", 1);
 
-			if (strcmp(s, "completed") != 0 && code == 0)
-				code = 1;
-			if (code > worst)
-				worst = code;
-			cJSON_Delete(rec);
+				if ((!status || strcmp(status, "completed") != 0) && code == 0)
+					code = 1;
+				if (code > worst)
+					worst = code;
+				cJSON_Delete(rec);
+			}
 		}
+		if ((left = k) > 0)
+			usleep(100000);
 	}
+	free(s);
 	return worst > 255 ? 255 : worst;
 }
 
@@ -315,6 +282,7 @@ main(int argc, char **argv)
 	};
 	struct opts o;
 	struct store *st = NULL;
+	struct target *tg;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
 	char why[256], why2[1024], t[32], *from_manifest = NULL;
 	int c, i, ret = 0, prefix_given = 0, exp_given = 0, li = 0;
@@ -388,7 +356,7 @@ main(int argc, char **argv)
 		die_status(EXIT_USAGE, "experiment '%s' %s", o.exp, why);
 	if (!o.target)
 		o.target = config_str("target", "local");
-	check_target(o.target);
+	tg = tool_target(o.target);
 	tree_omit(&o.tree, ".git");
 	tree_omit(&o.tree, "__pycache__");
 	if (o.hpfile)
@@ -474,9 +442,10 @@ main(int argc, char **argv)
 		job_recover_all();
 		if (job_create(st, job, runs, &o.tree, from_manifest, why2, sizeof(why2)) < 0)
 			die("%s", why2);
+		submit_runs(st, tg, job, runs);
 		print_runs(runs);
 		if (o.wait)
-			ret = wait_runs(st, &o, runs);
+			ret = wait_runs(st, tg, o.ws, runs);
 	}
 	cJSON_Delete(runs);
 	cJSON_Delete(job);
@@ -487,6 +456,7 @@ main(int argc, char **argv)
 	cJSON_Delete(o.tags);
 	free(from_manifest);
 	tree_release(&o.tree);
+	target_close(tg);
 	store_close(st);
 	config_release();
 	stdout_close();

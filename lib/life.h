@@ -97,10 +97,13 @@ int life_end(struct life *l, const char *status, int code, const char *error,
 
 /*
  * A run whose executor, process or node died, as found by a recovery or a
- * poller (why: "its executor died"). A run that is queued needs nothing
- * but its queue entry (1). One that was running is failed as "lost: why"
- * or retried (life_end): 1 when it goes back to the queue, 0 when it
- * ended. One that had ended already gets what its end lacked (its index
+ * poller (why: "its executor died", "its node died"): the one call that
+ * records an attempt lost and applies the retry-or-fail rule (life_end's,
+ * by the job's "retries" and the run's "retry_base"), for every target. A
+ * run that is queued needs nothing but its queue entry (1). One that was
+ * running is failed as "lost: why" or retried, with a "retry" event that
+ * gives why as its reason: 1 when it goes back to the queue (the caller
+ * queues it again on its target), 0 when it ended. One that had ended already gets what its end lacked (its index
  * line, its "ended" event, its count in its parent), once: 0. A negative
  * STORE_E* code on error.
  */

@@ -69,7 +69,11 @@ enum runexec_result runexec(struct store *st, const char *ws, const char *run,
  * Settle a run whose executor died (an orphan of the queue): kill what is
  * left of its process group, then life_lost: 1 when it goes back to the
  * queue (it was queued, or its retries allow), 0 when it has ended. -1 on
- * error.
+ * error. /proc is read (and the process group killed) only for a run
+ * whose record's "node" is node: a pid of another node says nothing
+ * here. That the executor died is known from the entry's free lock in
+ * this machine's spool, whatever node the record names; a run of a remote
+ * target is never in this spool, and is left to its target's poll.
  */
 int runexec_recover(struct store *st, const char *ws, const char *run, const char *node);
 

@@ -31,6 +31,18 @@ tool_store(void)
 	return st;
 }
 
+struct target *
+tool_target(const char *name)
+{
+	struct target *t;
+	char err[1024];
+	int rc = target_open(name, &t, err, sizeof(err));
+
+	if (rc < 0)
+		die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : EXIT_FAIL, "%s", err);
+	return t;
+}
+
 const char *
 tool_workspace(void)
 {

@@ -7,11 +7,17 @@
 #define XT_TOOL_H
 
 #include "store.h"
+#include "target.h"
 
 /* Set the program name and load the configuration; die on a bad config file. */
 void tool_init(const char *argv0);
 /* Open the configured store (config "store"); die when it cannot be opened. */
 struct store *tool_store(void);
+/*
+ * Open target name (target_open); die when it cannot be: status 2 for a
+ * name that is not a configured target, 1 for a type without a backend.
+ */
+struct target *tool_target(const char *name);
 /* The configured workspace, checked as a name; die (status 2) when it is not one. */
 const char *tool_workspace(void);
 

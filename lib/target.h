@@ -1,0 +1,132 @@
+/*
+ * target.h: where runs run. A target is a named entry of the configuration,
+ * targets.NAME, with a "type" that picks its backend from a table in
+ * target.c (as store.c picks a store backend by scheme): "local" (the
+ * spool of this machine, drained by xt-runq: target_local.c) is built in;
+ * "ssh" and "slurm" plug into the same table. Tools (xt-submit, xt-runq
+ * ls|kill, xt-submit --wait) go through these calls whatever the type.
+ *
+ * The contract every backend keeps:
+ *   - open: read its settings from the target's configuration node (kept
+ *     in the target for it) and check them; no connection is needed yet.
+ *     Never blocks for long.
+ *   - submit: the runs (names, all of one job, whose records job_create
+ *     has stored, each "queued") are handed to the target, so that each is
+ *     started once. On failure nothing is half-queued that a later submit
+ *     or recovery would not settle. May block (a connection, a copy).
+ *   - cancel: runs named by run, parent run (its children) or job are
+ *     stopped: a running one is told to stop and records its own end
+ *     (cancelled); a waiting one is taken out and recorded cancelled
+ *     (life_cancel). Returns without waiting for the running ones to end.
+ *   - poll: where each of a set of runs is now: queued, running (with its
+ *     node and pid when known), ended (gone from the target with its end
+ *     recorded) or lost (gone from the target without an end record: its
+ *     executor or node died). A poll reads the target first and the
+ *     records of the runs it no longer holds after, so that a run that
+ *     ends meanwhile is never reported lost. A poller that finds a run
+ *     lost records it with life_lost (life.h), which fails or retries it
+ *     by its job's retry policy, and queues it again when that says so.
+ *     Poll may block for one round trip; it never waits for runs.
+ *   - drain (optional): work the target's queue in the foreground until it
+ *     is empty, for xt-submit --wait (local: xt-runq). NULL for a target
+ *     whose runs progress by themselves.
+ *   - list: call fn for every run the target holds (ls).
+ *   - close: free everything; no run is affected.
+ * Every call returns 0 or a negative TARGET_E* code with a message in
+ * target_error(t) (open: in err), never a print; cancel may warn about a
+ * single run it could not record and go on.
+ */
+#ifndef XT_TARGET_H
+#define XT_TARGET_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "store.h"
+
+/* Error codes: a usage error (bad name, not configured: exit 2) or another failure (exit 1). */
+enum { TARGET_EFAIL = -1, TARGET_EUSAGE = -2 };
+
+/* Where a polled run is. */
+enum target_state { TARGET_QUEUED, TARGET_RUNNING, TARGET_ENDED, TARGET_LOST };
+
+struct target;
+
+/* One run of a poll: run is the caller's; the rest is filled by target_poll. */
+struct target_status {
+	const char *run;		/* in: the run's name (not owned) */
+	enum target_state state;	/* out */
+	char node[256];			/* out, running: the node it runs on ("" when unknown) */
+	long pid;			/* out, running: its executor's pid (0 when unknown) */
+	char status[32];		/* out, ended and lost: the record's status ("" when none) */
+};
+
+/*
+ * Open target name: its type from targets.NAME.type, its max-runs from
+ * targets.NAME.max-runs (default 1), and the whole node targets.NAME for
+ * the backend. 0 with *tp set (target_close it), or TARGET_EUSAGE (a
+ * name that is not a name, a target not under "targets", a bad max-runs)
+ * or TARGET_EFAIL (a type this build has no backend for, naming the
+ * target and its type; a backend's own refusal) with the message in err.
+ */
+int target_open(const char *name, struct target **tp, char *err, size_t errlen);
+/*
+ * The max-runs of target name (targets.NAME.max-runs, default 1), whether
+ * or not the target is configured, into *v. 0, or TARGET_EUSAGE with a
+ * message naming where the value came from.
+ */
+int target_config_max_runs(const char *name, int *v, char *err, size_t errlen);
+/* Free t (NULL is fine). */
+void target_close(struct target *t);
+
+/* The target's name, type, max-runs, and configuration node (not owned by the caller). */
+const char *target_name(const struct target *t);
+const char *target_type(const struct target *t);
+int target_max_runs(const struct target *t);
+const cJSON *target_config(const struct target *t);
+/* Where the target keeps its runs, for messages: "the local queue", "target 'lab'". */
+const char *target_where(const struct target *t);
+/* The message of the last failed call. */
+const char *target_error(const struct target *t);
+
+/*
+ * Hand the runs (names) of one job (job: its stored record, with "job"
+ * and "ws") in store st to the target. 0 or a TARGET_E* code.
+ */
+int target_submit(struct target *t, struct store *st, const cJSON *job, const char *const *runs,
+    size_t n);
+
+/*
+ * Cancel what names (runs, parent runs, jobs of workspace ws in st)
+ * match. grace_ms: the kill grace period passed to a running run's
+ * executor, -1 for its own. found[i] is set to 1 for each name that
+ * matched a run the target holds (the caller says which did not). 0 or a
+ * TARGET_E* code.
+ */
+int target_cancel(struct target *t, struct store *st, const char *ws, char *const *names,
+    size_t n, int grace_ms, int *found);
+
+/*
+ * Where each of the n runs of ws in st is (see above): fills runs[i]'s
+ * out fields. 0 or a TARGET_E* code.
+ */
+int target_poll(struct target *t, struct store *st, const char *ws, struct target_status *runs,
+    size_t n);
+
+/*
+ * Work the target's queue here until it is empty (blocks; see above);
+ * 0 at once for a target without a drain. 0 or a TARGET_E* code.
+ */
+int target_drain(struct target *t);
+
+/*
+ * Call fn for each run the target holds: state "queued" or "running",
+ * entry the run's {"store","ws","run","job"}, pid its executor's or 0.
+ * Stops at fn's first non-zero return, which it returns; else 0 or a
+ * TARGET_E* code.
+ */
+typedef int (*target_list_fn)(const char *state, const cJSON *entry, long pid, void *arg);
+int target_list(struct target *t, target_list_fn fn, void *arg);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * target_int.h: the target's backend interface, for lib/target*.c only.
+ * Tools and every other module use target.h.
+ *
+ * target.c reads the name, type, max-runs and configuration node and
+ * picks the backend; a backend's open then reads what else it needs from
+ * t->conf and may keep its state in t->priv. Each op keeps the contract
+ * of target.h, returns 0 or a TARGET_E* code with the message set by
+ * target_fail; drain and list may be NULL. poll gets every run with
+ * state TARGET_LOST and its other out fields empty, and changes those it
+ * finds.
+ */
+#ifndef XT_TARGET_INT_H
+#define XT_TARGET_INT_H
+
+#include "target.h"
+#include "util.h"
+
+struct target_ops {
+	const char *type;
+	int (*open)(struct target *t, char *err, size_t errlen);
+	void (*close)(struct target *t);
+	int (*submit)(struct target *t, struct store *st, const cJSON *job,
+	    const char *const *runs, size_t n);
+	int (*cancel)(struct target *t, struct store *st, const char *ws, char *const *names,
+	    size_t n, int grace_ms, int *found);
+	int (*poll)(struct target *t, struct store *st, const char *ws,
+	    struct target_status *runs, size_t n);
+	int (*drain)(struct target *t);
+	int (*list)(struct target *t, target_list_fn fn, void *arg);
+};
+
+struct target {
+	const struct target_ops *ops;
+	char *name, *type, *where;
+	int max_runs;
+	const cJSON *conf;	/* targets.NAME of the configuration (not owned) */
+	char err[1024];
+	void *priv;
+};
+
+/* Set t's message (printf-like); returns code. */
+int target_fail(struct target *t, int code, const char *fmt, ...) PRINTF(3, 4);
+
+/* The local backend (target_local.c). */
+extern const struct target_ops target_local_ops;
+
+#endif

@@ -1,0 +1,87 @@
+#!/bin/sh
+# The target seam on the local target: xt-submit, --wait, xt-runq ls and
+# kill go through it as before; a target of a type this xt has no backend
+# for is refused, naming the target and its type, with nothing stored.
+. "$(dirname "$0")/lib.sh"
+
+mkdir code
+echo 'exec sleep 1000' >code/long.sh
+echo 'c=${1#--c=}; exit "${c:-0}"' >code/code.sh
+cat >code/lost.sh <<'EOS'
+rm -f "$XT_HOME"/spool/running/*
+kill -9 $PPID
+sleep 5
+EOS
+url="file://$XT_STORE"
+
+# submit through the target: the runs are in the local queue
+xt-submit -C code -- sh long.sh >/dev/null
+printf '{"a":1}\n{"a":2}\n' >hp
+xt-submit -C code --hp hp -- sh long.sh >/dev/null
+for r in run1:job1 run2.1:job2 run2.2:job2; do
+	echo "{\"store\":\"$url\",\"ws\":\"ws1\",\"run\":\"${r%:*}\",\"job\":\"${r#*:}\",\"state\":\"queued\"}"
+done >expect
+t_run xt-runq ls
+t_status 0 "ls lists the local queue"
+t_out_is expect "the three runs, queued, oldest first"
+t_run xt-runq -t local ls
+t_status 0 "ls -t local"
+t_out_is expect "the same"
+t_run xt-runq -t nosuch ls
+t_status 2 "ls of an unknown target"
+t_err_has "xt-runq: unknown target 'nosuch' (not under 'targets' in the configuration)" "names it"
+
+# types without a backend in this build: refused (1), nothing stored
+cat >xt.yaml <<'EOS'
+targets:
+  lab: {type: ssh, hosts: [gpu1, me@gpu2:2222], max-runs: 1}
+  hpc: {type: slurm, partition: gpu}
+  odd: {type: cloud}
+EOS
+ls -R "$XT_STORE" "$XT_HOME/spool" >before
+t_run xt-submit -t lab -C code -- true
+t_status 1 "submit to an ssh target"
+t_err_has "xt-submit: target 'lab' is of type 'ssh': this xt has no ssh target yet" "names the target and its type"
+t_run xt-submit -t hpc -C code -- true
+t_status 1 "submit to a slurm target"
+t_err_has "xt-submit: target 'hpc' is of type 'slurm': this xt has no slurm target yet" "says so"
+t_run xt-submit -t odd -C code -- true
+t_status 1 "submit to a target of an unknown type"
+t_err_has "xt-submit: target 'odd' is of type 'cloud': no such type (local, ssh, slurm)" "says so"
+ls -R "$XT_STORE" "$XT_HOME/spool" >after
+t_ok "nothing was stored or queued" cmp -s before after
+t_run xt-runq -t lab ls
+t_status 1 "ls of an ssh target"
+t_err_has "xt-runq: target 'lab' is of type 'ssh': this xt has no ssh target yet" "says so"
+t_run xt-runq -t lab kill run1
+t_status 1 "kill on an ssh target"
+t_err_has "target 'lab' is of type 'ssh'" "says so"
+t_ok "and kills nothing" [ "$(rec run1 status)" = queued ]
+rm xt.yaml
+
+# kill through the target: every name is tried, those that match nothing said
+t_run xt-runq kill job2 run9 job7
+t_status 1 "kill a job and two names that match nothing"
+t_err_has "xt-runq: 'run9': no such run or job in the local queue" "says the first"
+t_err_has "xt-runq: 'job7': no such run or job in the local queue" "and the second"
+t_ok "the job's runs are cancelled" [ "$(rec run2.1 status)$(rec run2.2 status)" = cancelledcancelled ]
+t_run xt-runq kill run1
+t_status 0 "kill the last one"
+t_ok "it is cancelled" [ "$(rec run1 status)" = cancelled ]
+: >empty
+t_run xt-runq ls
+t_out_is empty "the queue is empty"
+
+# --wait through the target: the worst exit status of the job's runs
+printf '{"c":0}\n{"c":3}\n' >hp2
+t_run xt-submit --wait -C code --hp hp2 -- sh code.sh
+t_status 3 "--wait exits with the worst exit code"
+t_ok "it printed the two runs" [ "$(grep -c '"run":"run3\.[12]"' "$T/out")" -eq 2 ]
+t_ok "run3.1 completed, run3.2 failed" [ "$(rec run3.1 status)$(rec run3.2 status)" = completedfailed ]
+t_run xt-submit --wait -C code -- sh code.sh
+t_status 0 "--wait of a run that completes"
+# a run gone from the queue without an end: --wait says so and counts it 1
+t_run xt-submit --wait -C code -- sh lost.sh
+t_status 1 "--wait of a run that is lost"
+t_err_has "xt-submit: run 'run5' is queued but no longer in the local queue" "says so"
+t_done

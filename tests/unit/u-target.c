@@ -1,0 +1,262 @@
+/*
+ * u-target.c: unit tests of the target seam (lib/target.c, the local
+ * target) and of the retry-or-fail of a lost run (life_lost), in a
+ * temporary directory with its own $XT_HOME, store and ./xt.yaml.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+#include "json.h"
+#include "life.h"
+#include "queue.h"
+#include "run.h"
+#include "target.h"
+#include "util.h"
+#include "banned.h"
+
+static char dir[] = "/tmp/u-target.XXXXXX";
+static char err[1024];
+
+static int
+has(const char *s, const char *want)
+{
+	if (s && strstr(s, want))
+		return 1;
+	printf("# got '%s', want '%s' in it\n", s ? s : "(null)", want);
+	return 0;
+}
+
+/* target_open of name: its code, the message in err. */
+static int
+open_rc(const char *name)
+{
+	struct target *t;
+	int rc;
+
+	err[0] = '\0';
+	rc = target_open(name, &t, err, sizeof(err));
+	target_close(t);
+	return rc;
+}
+
+static void
+test_open(void)
+{
+	struct target *t;
+
+	CHECK(target_open("local", &t, err, sizeof(err)) == 0);
+	CHECK(has(target_type(t), "local"));
+	CHECK(target_max_runs(t) == 3);
+	CHECK(has(target_where(t), "the local queue"));
+	CHECK(cJSON_IsObject(target_config(t)));
+	target_close(t);
+	CHECK(open_rc("nosuch") == TARGET_EUSAGE);
+	CHECK(has(err, "unknown target 'nosuch' (not under 'targets' in the configuration)"));
+	CHECK(open_rc("a/b") == TARGET_EUSAGE);
+	CHECK(has(err, "target name 'a/b'"));
+	CHECK(open_rc("lab") == TARGET_EFAIL);
+	CHECK(has(err, "target 'lab' is of type 'ssh': this xt has no ssh target yet"));
+	CHECK(open_rc("hpc") == TARGET_EFAIL);
+	CHECK(has(err, "target 'hpc' is of type 'slurm': this xt has no slurm target yet"));
+	CHECK(open_rc("odd") == TARGET_EFAIL);
+	CHECK(has(err, "target 'odd' is of type 'cloud': no such type"));
+	CHECK(open_rc("big") == TARGET_EUSAGE);
+	CHECK(has(err, "./xt.yaml:5:32: max-runs '0' is not a whole number >= 1"));
+}
+
+/* A run record of ws1 with status (and job job1), stored whole. */
+static void
+put_run(struct store *st, const char *run, const char *status)
+{
+	cJSON *r = cJSON_CreateObject();
+
+	json_set_str(r, "ws", "ws1");
+	json_set_str(r, "run", run);
+	json_set_str(r, "job", "job1");
+	json_set_str(r, "status", status);
+	json_set_num(r, "attempt", strcmp(status, "queued") ? 1 : 0);
+	if (!strcmp(status, "running"))
+		json_set_str(r, "node", "box1");
+	CHECK(run_save(st, r) == 0);
+	cJSON_Delete(r);
+}
+
+static void
+add_entry(struct queue *q, struct store *st, const char *run)
+{
+	cJSON *e = cJSON_CreateObject();
+
+	json_set_str(e, "store", store_url(st));
+	json_set_str(e, "ws", "ws1");
+	json_set_str(e, "run", run);
+	json_set_str(e, "job", "job1");
+	CHECK(queue_add(q, e) == 0);
+	cJSON_Delete(e);
+}
+
+static int
+count_fn(const char *state, const cJSON *entry, long pid, void *arg)
+{
+	(*(int *)arg)++;
+	return 0;
+}
+
+static void
+test_local(struct store *st)
+{
+	struct target *t;
+	struct target_status s[5] = { { .run = "run1" }, { .run = "run2" }, { .run = "run3" },
+	    { .run = "run4" }, { .run = "run5" } };
+	struct queue q;
+	struct queue_entry e;
+	cJSON *m = cJSON_CreateObject(), *rec;
+	char *names[2] = { "run1", "job9" };
+	int found[2], n = 0;
+
+	put_run(st, "run1", "queued");
+	put_run(st, "run2", "running");
+	put_run(st, "run3", "completed");
+	put_run(st, "run4", "running");
+	queue_open(&q, NULL);
+	add_entry(&q, st, "run1");
+	add_entry(&q, st, "run2");
+	json_set_str(m, "ws", "ws1");
+	json_set_str(m, "run", "run2");
+	CHECK(queue_claim(&q, 0, m, &e) == 1);
+	queue_set_pid(&q, &e, 4242);
+	cJSON_Delete(m);
+
+	CHECK(target_open("local", &t, err, sizeof(err)) == 0);
+	CHECK(target_poll(t, st, "ws1", s, 5) == 0);
+	CHECK(s[0].state == TARGET_QUEUED);
+	CHECK(s[1].state == TARGET_RUNNING && s[1].pid == 4242 && s[1].node[0]);
+	CHECK(s[2].state == TARGET_ENDED && !strcmp(s[2].status, "completed"));
+	/* gone without an end: lost, with the record's status; no record at all too */
+	CHECK(s[3].state == TARGET_LOST && !strcmp(s[3].status, "running"));
+	CHECK(s[4].state == TARGET_LOST && !s[4].status[0]);
+	CHECK(target_list(t, count_fn, &n) == 0 && n == 2);
+
+	/* cancel a waiting run; a name that matches nothing is not found */
+	CHECK(target_cancel(t, st, "ws1", names, 2, -1, found) == 0);
+	CHECK(found[0] == 1 && found[1] == 0);
+	rec = run_load(st, "ws1", "run1", NULL);
+	CHECK(rec && !strcmp(json_str(rec, "status"), "cancelled"));
+	cJSON_Delete(rec);
+	CHECK(queue_find(&q, "ws1", "run1") == QUEUE_NONE);
+	queue_done(&q, &e);
+	queue_entry_release(&e);
+	queue_close(&q);
+	target_close(t);
+}
+
+/* A lost run is retried while its job's retries last, then failed, with the reason. */
+static void
+test_retry_or_fail(struct store *st)
+{
+	struct life l;
+	cJSON *rec;
+	char *log;
+	struct sbuf sb;
+	static const char job[] = "{\"job\":\"job2\",\"retries\":1}\n";
+
+	CHECK(store_put(st, "ws/ws1/jobs/job2/job.json", job, strlen(job)) == 0);
+	rec = cJSON_CreateObject();
+	json_set_str(rec, "ws", "ws1");
+	json_set_str(rec, "run", "run6");
+	json_set_str(rec, "job", "job2");
+	json_set_str(rec, "status", "queued");
+	json_set_num(rec, "attempt", 0);
+	CHECK(run_save(st, rec) == 0);
+	cJSON_Delete(rec);
+
+	/* queued: nothing to record, it goes back to its queue */
+	CHECK(life_lost(st, "ws1", "run6", "its node died") == 1);
+	/* attempt 1 runs on box1, whose node dies: retried */
+	CHECK(life_open(&l, st, "ws1", "run6") == 0);
+	life_begin(&l, "box1");
+	CHECK(life_start(&l, 0, LIFE_SAVE) == 0);
+	life_release(&l);
+	CHECK(life_lost(st, "ws1", "run6", "its node died") == 1);
+	rec = run_load(st, "ws1", "run6", NULL);
+	CHECK(rec && !strcmp(json_str(rec, "status"), "queued") && json_num(rec, "attempt", 0) == 1);
+	cJSON_Delete(rec);
+	/* attempt 2 dies too: no retries left, failed */
+	CHECK(life_open(&l, st, "ws1", "run6") == 0);
+	life_begin(&l, "box1");
+	CHECK(life_start(&l, 0, LIFE_SAVE) == 0);
+	life_release(&l);
+	CHECK(life_lost(st, "ws1", "run6", "its node died") == 0);
+	rec = run_load(st, "ws1", "run6", NULL);
+	CHECK(rec && !strcmp(json_str(rec, "status"), "failed") && json_num(rec, "attempt", 0) == 2);
+	CHECK(rec && has(json_str(rec, "error"), "lost: its node died"));
+	cJSON_Delete(rec);
+	/* the log says why, at the retry and at the end */
+	log = run_path("ws1", "run6", "log.jsonl");
+	sbuf_init(&sb, 1 << 20);
+	CHECK(store_get(st, log, 0, -1, &sb) == 0);
+	CHECK(sbuf_addc(&sb, '\0') == 0);
+	CHECK(has(sb.buf, "\"event\":\"retry\",\"data\":{\"attempt\":1,\"exit_code\":null,"
+	    "\"reason\":\"its node died\"}"));
+	CHECK(has(sb.buf, "\"event\":\"ended\",\"data\":{\"status\":\"failed\",\"exit_code\":null,"
+	    "\"attempt\":2,\"reason\":\"its node died\"}"));
+	sbuf_release(&sb);
+	free(log);
+	/* once failed, lost again changes nothing */
+	CHECK(life_lost(st, "ws1", "run6", "its node died") == 0);
+}
+
+int
+main(void)
+{
+	struct store *st;
+	char *s;
+	int fd;
+	static const char yaml[] =
+	    "targets:\n"
+	    "  local: {type: local, max-runs: 3}\n"
+	    "  lab: {type: ssh, hosts: [gpu1]}\n"
+	    "  hpc: {type: slurm}\n"
+	    "  big: {type: local, max-runs: 0}\n"
+	    "  odd: {type: cloud}\n";
+
+	if (!mkdtemp(dir) || chdir(dir) < 0)
+		die("cannot make a temporary directory:");
+	mkdir("home", 0700);
+	s = xasprintf("%s/home", dir);
+	setenv("HOME", s, 1);
+	setenv("XT_HOME", s, 1);
+	free(s);
+	s = xasprintf("%s/user.yaml", dir);
+	setenv("XT_CONFIG", s, 1);
+	free(s);
+	unsetenv("XDG_CONFIG_HOME");
+	unsetenv("XT_TARGET");
+	unsetenv("XT_TARGETS_LOCAL_MAX_RUNS");
+	if ((fd = open("xt.yaml", O_WRONLY | O_CREAT | O_TRUNC, 0600)) < 0 ||
+	    write_all(fd, yaml, strlen(yaml)) < 0)
+		die("cannot write xt.yaml:");
+	close(fd);
+	if (config_load(err, sizeof(err)) < 0)
+		die("%s", err);
+	s = xasprintf("%s/store", dir);
+	if (!(st = store_open(s, err, sizeof(err))))
+		die("%s", err);
+	free(s);
+
+	test_open();
+	test_local(st);
+	test_retry_or_fail(st);
+
+	store_close(st);
+	config_release();
+	s = xasprintf("rm -rf '%s'", dir);
+	if (system(s) != 0)
+		printf("# cannot remove %s\n", dir);
+	free(s);
+	return check_done();
+}
