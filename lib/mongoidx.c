@@ -239,7 +239,7 @@ mongoidx_close(struct mongoidx *m)
 static int
 queue_line(struct mongoidx *m, const char *line, size_t len, mongoc_bulk_operation_t **bulk)
 {
-	bson_t *doc, sel, upd, set, opts;
+	bson_t *doc, sel, set, opts;
 	bson_iter_t it;
 	bson_error_t e;
 	const char *key, *ws = "";
@@ -258,18 +258,17 @@ queue_line(struct mongoidx *m, const char *line, size_t len, mongoc_bulk_operati
 	bson_init(&sel);
 	BSON_APPEND_UTF8(&sel, "ws", ws);
 	BSON_APPEND_UTF8(&sel, key, bson_iter_utf8(&it, NULL));
-	bson_init(&upd);
+	/* the whole record replaces the document: a field the run no longer has
+	 * (its pid once ended) goes, as in the store's index */
 	bson_init(&set);
 	bson_copy_to_excluding_noinit(doc, &set, "_id", NULL);
-	BSON_APPEND_DOCUMENT(&upd, "$set", &set);
 	bson_init(&opts);
 	BSON_APPEND_BOOL(&opts, "upsert", true);
 	if (!bulk[k])
 		bulk[k] = mongoc_collection_create_bulk_operation_with_opts(k ? m->jobs : m->runs, NULL);
-	ret = mongoc_bulk_operation_update_one_with_opts(bulk[k], &sel, &upd, &opts, &e) ? 1 : -1;
+	ret = mongoc_bulk_operation_replace_one_with_opts(bulk[k], &sel, &set, &opts, &e) ? 1 : -1;
 	bson_destroy(&opts);
 	bson_destroy(&set);
-	bson_destroy(&upd);
 	bson_destroy(&sel);
 out:
 	bson_destroy(doc);

@@ -18,9 +18,9 @@
  * harmless, as every write is an upsert by key.
  *
  * Documents: a line with "run" goes to the collection "runs", filter
- * {ws, run}; one with "job" and no "run" to "jobs", filter {ws, job}; the
- * update is {$set: the line's fields} (the server makes the _id, an
- * ObjectId). The database is the URI's, else "xt". Indexes on ws, run,
+ * {ws, run}; one with "job" and no "run" to "jobs", filter {ws, job}. The
+ * line replaces the document whole, an upsert (the server makes the _id,
+ * an ObjectId), so a document is the run's latest record, as in the store. The database is the URI's, else "xt". Indexes on ws, run,
  * status, job and exp are created on first use in a process.
  */
 #ifndef XT_MONGOIDX_H
