@@ -167,6 +167,15 @@ index_flush(void)
 		warnx("%s (%zu records sent; the rest wait in the outbox)", err, sent);
 		return 1;
 	}
+	if (!sent) {	/* nothing to send: still say whether the database answers */
+		struct mongoidx *m = mongoidx_open(mongoidx_url(), INDEX_TIMEOUT_MS, err, sizeof(err));
+
+		if (!m) {
+			warnx("%s", err);
+			return 1;
+		}
+		mongoidx_close(m);
+	}
 	printf("index: %zu records sent, outbox empty\n", sent);
 	return 0;
 }

@@ -181,7 +181,7 @@ mongoidx_open(const char *url, int timeout_ms, char *err, size_t errlen)
 		mongoidx_close(m);
 		return NULL;
 	}
-	if (pw && *pw)
+	if (pw && *pw && !mongoc_uri_get_password(uri))	/* the URI's own wins */
 		mongoc_uri_set_password(uri, pw);
 	if (!mongoc_uri_has_option(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS))
 		mongoc_uri_set_option_as_int32(uri, MONGOC_URI_SERVERSELECTIONTIMEOUTMS, timeout_ms);

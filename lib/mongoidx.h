@@ -5,7 +5,7 @@
  * mongodb:// or mongodb+srv:// URI as libmongoc takes it (TLS and its CA
  * file, user and authSource in it); "store" or nothing means no copy. The
  * password is the URI's (a config file holding it must be its owner's
- * only: config.h) or XT_INDEX_PASSWORD. No message prints it (redact).
+ * only: config.h), else XT_INDEX_PASSWORD. No message prints it (redact).
  *
  * The store's index stays the source of truth. index_append hands each of
  * its lines to mongoidx_outbox, which appends them, whole lines with
@@ -47,7 +47,7 @@ void mongoidx_outbox(const char *lines, size_t len);
 struct mongoidx;
 
 /*
- * Connect to url (its password from XT_INDEX_PASSWORD when set) and check
+ * Connect to url (a URI without a password takes XT_INDEX_PASSWORD) and check
  * that the server answers and takes the login: NULL with err set to
  * "index URI-WITHOUT-PASSWORD: why" when not. A URI without its own sets
  * serverSelectionTimeoutMS and connectTimeoutMS to timeout_ms.
