@@ -4,8 +4,11 @@
 #
 #   mongo_start [PORT]   start it in $T/mongo (on PORT when given); sets
 #                        mport, muser, mpass, and murl (the URI of the
-#                        database "xt" without the password); false (why
-#                        in $T/mongo.err) when it did not start
+#                        test's own database, without the password); false
+#                        (why in $T/mongo.err) when it did not start
+#   mongo_shared         use the server of tests/run.sh's pass when there
+#                        is one (XT_TEST_MONGO_DIR: its port, user,
+#                        password and CA), else mongo_start
 #   mongo_stop           stop it by its PID
 #   mongo_dump COLL      the collection's documents, sorted, in $T/out
 # The test sets tdir (its folder) and mcache=${XDG_CACHE_HOME:-$HOME/.cache} before lib.sh (the
@@ -26,8 +29,17 @@ mongo_start() {
 	mport=$(env XDG_CACHE_HOME="$mcache" MONGO_CERT="$T/srv.pem" MONGO_KEY="$T/srv.key" MONGO_USER=$muser \
 	    MONGO_PASSWORD=$mpass ${1:+MONGO_PORT=$1} "$msrc/mongo-up.sh" start "$T/mongo" \
 	    2>"$T/mongo.err") || return 1
-	murl="mongodb://$muser@localhost:$mport/xt?authSource=admin&tls=true&tlsCAFile=$T/ca.pem"
+	murl="mongodb://$muser@localhost:$mport/t$$?authSource=admin&tls=true&tlsCAFile=$T/ca.pem"
 	case " $t_cleanup_hooks " in *" mongo_stop "*) ;; *) t_cleanup_hooks="$t_cleanup_hooks mongo_stop" ;; esac
+}
+
+mongo_shared() {
+	d=${XT_TEST_MONGO_DIR:-}
+	[ -n "$d" ] && [ -s "$d/port" ] || { mongo_start; return; }
+	mport=$(cat "$d/port") muser=$(cat "$d/user") mpass=$(cat "$d/password")
+	cp "$d/ca.pem" "$d/bad.pem" "$T/" || return 1
+	echo "# INFO the server of tests/run.sh's pass, port $mport"
+	murl="mongodb://$muser@localhost:$mport/t$$?authSource=admin&tls=true&tlsCAFile=$T/ca.pem"
 }
 
 mongo_stop() { "$msrc/mongo-up.sh" stop "$T/mongo"; }

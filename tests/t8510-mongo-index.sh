@@ -49,7 +49,7 @@ t_out_is want "every run completed (the store's index)"
 t_run xt-report --index-status
 t_status 1 "--index-status: the database does not answer"
 t_ok "the outbox holds the changes since" grep -q '^outbox: [1-9][0-9]* records' "$T/out"
-t_ok "says why" grep -q "^xt-report: index mongodb://$muser@localhost:$mport/xt?.*: No suitable servers found" "$T/err"
+t_ok "says why" grep -q "^xt-report: index mongodb://$muser@localhost:$mport/t$$?.*: No suitable servers found" "$T/err"
 t_ok "the password is in no message" sh -c "! grep -q -- '$mpass' '$T/out' '$T/err'"
 
 t_ok "the server starts again, on the same port" mongo_start "$mport"
@@ -88,7 +88,7 @@ t_ok "the same documents" cmp -s "$T/out" after-reindex
 unset XT_INDEX_PASSWORD
 mkdir -p "$HOME/.config/xt"
 cfg=$HOME/.config/xt/config.yaml
-echo "index: mongodb://$muser:$mpass@localhost:$mport/xt?authSource=admin&tls=true&tlsCAFile=$T/ca.pem" >"$cfg"
+echo "index: mongodb://$muser:$mpass@localhost:$mport/t$$?authSource=admin&tls=true&tlsCAFile=$T/ca.pem" >"$cfg"
 unset XT_INDEX
 chmod 644 "$cfg"
 t_run xt-report --index-status
@@ -98,7 +98,7 @@ t_ok "without the password" sh -c "! grep -q -- '$mpass' '$T/out' '$T/err'"
 chmod 600 "$cfg"
 t_run xt-report --index-status
 t_status 0 "the password of the owner's config file logs in"
-t_ok "the index without its password" grep -q "^index: mongodb://$muser@localhost:$mport/xt?" "$T/out"
+t_ok "the index without its password" grep -q "^index: mongodb://$muser@localhost:$mport/t$$?" "$T/out"
 t_ok "the runs are counted" grep -q '^database: answering, 4 runs, 0 jobs$' "$T/out"
 t_ok "no password printed" sh -c "! grep -q -- '$mpass' '$T/out' '$T/err'"
 t_done

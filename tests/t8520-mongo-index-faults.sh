@@ -10,7 +10,7 @@ tdir=$(cd "$(dirname "$0")" && pwd)
 . "$tdir/mongo.sh"
 mongo_need
 
-t_ok "the server starts (TLS, SCRAM-SHA-256)" mongo_start
+t_ok "the server answers (TLS, SCRAM-SHA-256)" mongo_shared
 export XT_INDEX="$murl" XT_INDEX_PASSWORD="$mpass"
 mkdir code
 echo 'echo "{\"event\":\"metrics\",\"step\":1,\"data\":{\"acc\":$1}}" >>"$XT_LOG"' >code/train.sh
@@ -51,12 +51,12 @@ fault() { # what URL message
 	t_ok "$1: no password there either" nopw
 }
 tls="authSource=admin&tls=true"
-fault "a wrong password" "mongodb://$muser:wrong-$mpass@localhost:$mport/xt?$tls&tlsCAFile=$T/ca.pem" \
+fault "a wrong password" "mongodb://$muser:wrong-$mpass@localhost:$mport/t$$?$tls&tlsCAFile=$T/ca.pem" \
     "Authentication failed."
 unset XT_INDEX_PASSWORD
-fault "an untrusted certificate" "mongodb://$muser:$mpass@localhost:$mport/xt?$tls&tlsCAFile=$T/bad.pem" \
+fault "an untrusted certificate" "mongodb://$muser:$mpass@localhost:$mport/t$$?$tls&tlsCAFile=$T/bad.pem" \
     "TLS handshake failed"
-fault "a host that does not answer" "mongodb://$muser:$mpass@localhost:1/xt?$tls&tlsCAFile=$T/ca.pem" \
+fault "a host that does not answer" "mongodb://$muser:$mpass@localhost:1/t$$?$tls&tlsCAFile=$T/ca.pem" \
     "No suitable servers found"
 t_run xt-report -e fault -c run,status --index store
 cat >want <<'EOS'
