@@ -104,22 +104,32 @@ read_stream(struct report *r, FILE *fp, const char *name)
 	sbuf_release(&sb);
 }
 
+/* Read the index at path into sb (initialized here) and fold it (index_fold); die on an error. */
+static struct index_line *
+fold_index(struct store *st, const char *path, struct sbuf *sb, size_t *n, size_t *nl)
+{
+	struct index_line *l = NULL;
+	char err[1024];
+	int rc;
+
+	sbuf_init(sb, (size_t)8 << 30);
+	rc = store_get(st, path, 0, -1, sb);
+	if (rc < 0 && rc != STORE_ENOENT)
+		die("%s", store_error(st));
+	if (index_fold(sb->buf, sb->len, path, &l, n, nl, err, sizeof(err)) < 0)
+		die("%s", err);
+	return l;
+}
+
 /* Feed the workspace's folded index; compact it when it has grown (or when asked). */
 static void
 read_index(struct report *r, struct store *st, const char *ws, int compact)
 {
 	char *path = run_index_path(ws), err[1024];
-	struct index_line *l = NULL;
 	size_t n = 0, nl = 0, i;
 	struct sbuf sb;
-	int rc;
+	struct index_line *l = fold_index(st, path, &sb, &n, &nl);
 
-	sbuf_init(&sb, (size_t)8 << 30);
-	rc = store_get(st, path, 0, -1, &sb);
-	if (rc < 0 && rc != STORE_ENOENT)
-		die("%s", store_error(st));
-	if (index_fold(sb.buf, sb.len, path, &l, &n, &nl, err, sizeof(err)) < 0)
-		die("%s", err);
 	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
 		warnx("%s", err);	/* the report itself is still right */
 	for (i = 0; i < n; i++)
@@ -248,17 +258,11 @@ reindex(void)
 		die("%s", store_error(st));
 	for (i = 0; i < l.n && !ret; i++) {
 		char *path = run_index_path(l.v[i]);
-		struct index_line *lines = NULL;
 		size_t n = 0, nl = 0, sent;
 		struct sbuf sb, folded;
+		struct index_line *lines = fold_index(st, path, &sb, &n, &nl);
 
-		sbuf_init(&sb, (size_t)8 << 30);
 		sbuf_init(&folded, (size_t)8 << 30);
-		rc = store_get(st, path, 0, -1, &sb);
-		if (rc < 0 && rc != STORE_ENOENT)
-			die("%s", store_error(st));
-		if (index_fold(sb.buf, sb.len, path, &lines, &n, &nl, err, sizeof(err)) < 0)
-			die("%s", err);
 		for (j = 0; j < n; j++) {
 			sbuf_add(&folded, sb.buf + lines[j].off, lines[j].len);
 			sbuf_addc(&folded, '\n');
