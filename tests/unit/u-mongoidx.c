@@ -66,6 +66,11 @@ main(void)
 	CHECK(mongoidx_backlog(&b, err, sizeof(err)) == 0);
 	CHECK(b.lines == WRITERS * LINES);
 	CHECK(b.segments >= 1);
+	/* the executor's sender thread: starts, flushes, stops; the outbox stays */
+	mongoidx_sender_start(20);
+	usleep(200 * 1000);
+	mongoidx_sender_stop();
+	CHECK(mongoidx_backlog(&b, err, sizeof(err)) == 0 && b.lines == WRITERS * LINES);
 	/* every line whole, each writer's in order */
 	cmd = xasprintf("cat %s/outbox/*/seg-*.jsonl %s/outbox/*/pending.jsonl 2>/dev/null |"
 	    " awk -F'[\":,}]+' '{ want = ($5 in last) ? last[$5] + 1 : 0; if ($7 != want) bad++; last[$5] = $7 }"
