@@ -234,6 +234,8 @@ xtlog_clean(const char *text, size_t len, char **out, size_t *outlen)
 	int instr = 0;
 	long u;
 
+	*out = NULL;
+	*outlen = 0;
 	/* b is made at the first change; until then nothing is copied */
 #define KEEP(n) do { if (b) memcpy(b + o, t + i, (n)); o += b ? (n) : 0; i += (n); } while (0)
 #define SWAP(n, lit) do { \

@@ -89,7 +89,7 @@ int xtlog_append(int fd, const void *buf, size_t len);
  * "-Infinity"; inside strings, bytes that are not UTF-8, NUL bytes, the
  * escape \u0000 and unpaired surrogate escapes become U+FFFD. Anything
  * else is left for the JSON parser to judge. Returns 0 when text needs no
- * change, 1 with *out a new NUL-terminated text of *outlen bytes (caller
+ * change (*out NULL), 1 with *out a new NUL-terminated text of *outlen bytes (caller
  * frees), or -1 with errno ENOMEM.
  */
 int xtlog_clean(const char *text, size_t len, char **out, size_t *outlen);
