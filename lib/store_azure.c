@@ -2181,63 +2181,6 @@ out:
 }
 
 /*
- * After put_log_if replaced an object of segments (ver ETAG0/CHAIN-K/ETAGK):
- * a segment past K that an appender made in the moment between
- * seg_put_if_check and the copy (it still saw the old first segment in
- * place) is sealed, so that nothing more lands in it, and its lines are
- * appended to the new object, whole lines at a time. An appender that
- * meets it sealed finds the first segment changed and starts again there.
- */
-static int
-segs_move(struct store *st, const char *path, const char *ver)
-{
-	const char *seg = strchr(ver, '/') + 1, *etag = strchr(seg, '/');
-	const char *dash = memchr(seg, '-', (size_t)(etag - seg));
-	unsigned long k = strtoul(dash + 1, NULL, 10);
-	struct sbuf buf;
-	int rc = 0;
-
-	sbuf_init(&buf, SIZE_MAX);
-	while (rc == 0) {
-		char *name = xasprintf(SEG_DIR "%s/%.*s-%lu", path, (int)(dash - seg), seg, ++k);
-		struct req r;
-		size_t off, n;
-
-		req_init(&r, "PUT", name);
-		req_q(&r, "comp", "seal");
-		rc = az_do(st, &r);
-		if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
-			sbuf_release(&r.err);
-			free(name);
-			break;
-		}
-		if (rc == 0 && !ok(&r) && !(r.status == 409 && !strcmp(r.code, "BlobIsSealed")))
-			rc = az_fail(st, &r, "put", path);
-		sbuf_release(&r.err);
-		if (rc == 0) {
-			req_init(&r, "GET", name);
-			sbuf_reset(&buf);
-			r.out = &buf;
-			if ((rc = az_do(st, &r)) == 0 && !ok(&r))
-				rc = az_fail(st, &r, "put", path);
-			sbuf_release(&r.err);
-		}
-		for (off = 0; rc == 0 && off < buf.len; off += n) {
-			n = buf.len - off;
-			if (n > APPEND_MAX) {
-				const char *nl = memrchr(buf.buf + off, '\n', APPEND_MAX);
-
-				n = nl ? (size_t)(nl - (buf.buf + off)) + 1 : APPEND_MAX;
-			}
-			rc = az_append(st, path, buf.buf + off, n);
-		}
-		free(name);
-	}
-	sbuf_release(&buf);
-	return rc;
-}
-
-/*
  * put_log_if: the content goes into a new append blob under the store's
  * .tmp/, which Copy Blob puts in place of the log if the log is still at
  * ver (If-Match). A copy of an append blob is an append blob, so the log
@@ -2251,8 +2194,7 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 {
 	struct az *a = st->priv;
 	struct sbuf src, full;
-	char tmp[64], keep[sizeof(st->err)], chain[CHAIN_MAX], etag0[STORE_VER_MAX];
-	const char *sl = strchr(ver, '/');
+	char tmp[64], keep[sizeof(st->err)], chain[CHAIN_MAX];
 	struct req r;
 	size_t off, k;
 	int rc, tries, made;
@@ -2266,9 +2208,6 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 		k = len - off < APPEND_MAX ? len - off : APPEND_MAX;
 		rc = az_append(st, tmp, (const char *)buf + off, k);
 	}
-	/* an object of segments: its last sealed as read, then its first replaced */
-	if (rc == 0 && sl)
-		rc = seg_put_if_check(st, path, ver);
 	if (rc < 0)
 		goto out;
 	sbuf_init(&src, 1 << 16);
@@ -2281,8 +2220,7 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 		sbuf_addf(&src, "?%s", a->sas);
 	req_init(&r, "PUT", path);
 	req_h(&r, "x-ms-copy-source", src.buf);
-	snprintf(etag0, sizeof(etag0), "%.*s", (int)(sl ? (size_t)(sl - ver) : strlen(ver)), ver);
-	r.if_match = etag0;
+	r.if_match = ver;
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
 		/* a condition that failed on a second try: maybe the first was done */
 		if (r.retried && r.status == 412 && landed(st, path, 0, buf, len))
@@ -2304,8 +2242,6 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 	sbuf_release(&r.err);
 	sbuf_release(&src);
 	sbuf_release(&full);
-	if (rc == 0 && sl)
-		rc = segs_move(st, path, ver);
 	if (rc == STORE_ECONFLICT) {
 		struct store_stat sst;
 

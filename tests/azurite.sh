@@ -85,16 +85,15 @@ az_proxy() {
 	eval "pep_$az_pn=http://127.0.0.1:\$(cat "$T/$az_pn.port")/$acct"
 }
 
-# index_race W N IDX [TAG]: W writers append N lines each to the index IDX
-# (the last writer's are all states of one run, "TAGdup"; the others' runs
-# of their own, TAGwKxI; files w0 .. w(W-1)), while xt-report --compact
-# compacts it again and again; checks that every writer and every
-# compaction succeeded
+# index_race W N IDX: W writers append N lines each to the index IDX (the
+# last writer's are all states of one run, "dup"; the others' runs of their
+# own; files w0 .. w(W-1)), while xt-report --compact compacts it again and
+# again; checks that every writer and every compaction succeeded
 index_race() {
-	awk -v w="$1" -v n="$2" -v tag="${4:-}" 'BEGIN {
+	awk -v w="$1" -v n="$2" 'BEGIN {
 		for (k = 0; k < w - 1; k++) for (i = 0; i < n; i++)
-			printf "{\"ws\":\"ws1\",\"run\":\"%sw%dx%d\",\"status\":\"queued\"}\n", tag, k, i > ("w" k)
-		for (i = 0; i < n; i++) printf "{\"ws\":\"ws1\",\"run\":\"%sdup\",\"seq\":%d}\n", tag, i > ("w" (w - 1)) }'
+			printf "{\"ws\":\"ws1\",\"run\":\"w%dx%d\",\"status\":\"queued\"}\n", k, i > ("w" k)
+		for (i = 0; i < n; i++) printf "{\"ws\":\"ws1\",\"run\":\"dup\",\"seq\":%d}\n", i > ("w" (w - 1)) }'
 	ir_pids=""
 	ir_w=0
 	while [ $ir_w -lt "$1" ]; do

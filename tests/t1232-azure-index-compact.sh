@@ -82,22 +82,8 @@ for l in open(sys.argv[1]):
         last[w] = i
 sys.exit(0)
 PY
-
-# the same while the writers' appends roll over into segments (10 appends a
-# segment): a compaction replaces the first segment and the others with it
-t_run xt-get -c ":$idx"
-cp "$T/out" before
-XT_AZURE_APPEND_BLOCKS=10 index_race 3 150 "$idx" r
-t_run xt-get -c ":$idx"
-t_status 0 "read the index"
-{ cat before w0 w1; tail -n 1 w2; } | sort >want
-sort "$T/out" >got
-t_ok "rolled over: every line is there once, and the last of the third writer's run only" \
-    cmp -s want got
-diff want got | head -n 5 | sed 's/^/#   /'
-
 t_run xt-get -l -r :.tmp/
-t_ok "no copy of the index is left behind" sh -c '! grep -q "\"path\":\".tmp/log-" "$1"' sh "$T/out"
+t_ok "no copy of the index is left behind" [ ! -s "$T/out" ]
 
 # with an account SAS instead of the key, Copy Blob's source carries it
 mksas() {
@@ -119,7 +105,7 @@ t_status 0 "with a SAS: xt-report --compact"
 t_err_empty "... without a word"
 t_run xt-get -c ":$idx"
 t_ok "... the index compacted: no old state left" [ "$(grep -c '"status":"running"' "$T/out")" -eq 0 ]
-t_ok "... every run still there" [ "$(grep -c . "$T/out")" -eq 1313 ]
+t_ok "... every run still there" [ "$(grep -c . "$T/out")" -eq 1012 ]
 t_run xt-put -a ":$idx" <latest
 t_status 0 "... and appended to afterwards"
 t_done

@@ -417,21 +417,6 @@ t_rollover(const char *url)
 	printf("# segments: %s\n", l);
 	CHECK(strlen(l) > 0 && strstr(l, "-4|") != NULL && strstr(l, "-5|") == NULL);
 	free(l);
-	/* put_log_if (the index's compaction) of an old version conflicts; of
-	 * the version read, replaces it with an object appended to again */
-	CHECK(store_put_log_if(st, "roll/log", "x\n", 2, ver) == STORE_ECONFLICT);
-	CHECK(got_is(st, "roll/log", 0, -1, want.buf));
-	CHECK(store_get_ver(st, "roll/log", &sb, ver2) == 0 && sb.len == want.len);
-	CHECK(store_put_log_if(st, "roll/log", "compact\n", 8, ver2) == 0);
-	CHECK(got_is(st, "roll/log", 0, -1, "compact\n"));
-	for (i = 0; i < 7; i++)
-		bad += store_append(st, "roll/log", "after\n", 6) != 0;
-	CHECK(bad == 0);
-	CHECK(got_is(st, "roll/log", 0, -1, "compact\nafter\nafter\nafter\nafter\nafter\n"
-	    "after\nafter\n"));
-	CHECK(store_stat(st, "roll/log", &sst) == 0 && sst.size == 50);
-	sbuf_reset(&want);
-	sbuf_adds(&want, "compact\nafter\nafter\nafter\nafter\nafter\nafter\nafter\n");
 	/* a put_if of the version read replaces it whole: no segment read any more */
 	CHECK(store_get_ver(st, "roll/log", &sb, ver2) == 0 && sb.len == want.len);
 	CHECK(store_put_if(st, "roll/log", "whole\n", 6, ver2) == 0);
