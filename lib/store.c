@@ -323,8 +323,7 @@ store_id(struct store *st, char id[33])
 		unsigned char r[16];
 		size_t i;
 
-		sbuf_reset(&sb);
-		if ((rc = st->ops->get_ver(st, "xt-store.json", &sb, ver)) < 0)
+		if ((rc = store_get_ver(st, "xt-store.json", &sb, ver)) < 0)
 			break;
 		if (!(m = cJSON_ParseWithLength(sb.buf, sb.len)) || !cJSON_IsObject(m)) {
 			cJSON_Delete(m);
@@ -349,7 +348,9 @@ store_id(struct store *st, char id[33])
 		json_set_str(m, "id", id);
 		txt = cJSON_PrintUnformatted(m);
 		cJSON_Delete(m);
-		rc = st->ops->put_if(st, "xt-store.json", txt, strlen(txt), ver);
+		/* the marker is not writable through store_put_if: the backend's own */
+		rc = st->ops->put_if ? st->ops->put_if(st, "xt-store.json", txt, strlen(txt), ver) :
+		    store_fail(st, STORE_ERR, "this store cannot give itself an id");
 		cJSON_free(txt);
 		if (rc != STORE_ECONFLICT)
 			break;

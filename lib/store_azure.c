@@ -339,23 +339,30 @@ on_seek(void *arg, curl_off_t off, int origin)
 	return CURL_SEEKFUNC_OK;
 }
 
-/* Text of the XML element tag (first one) of s into out, entities decoded; 0 or -1. */
+/*
+ * Text of the XML element tag (first one) between s and end into out,
+ * entities decoded; 0 or -1. Nothing past end is read: a listing asks
+ * this of each blob's part of the answer, tags a blob may lack included.
+ */
 static int
 xml_text(const char *s, const char *end, const char *tag, struct sbuf *out)
 {
 	char open[64], close[64];
-	const char *p, *q;
-	size_t ol;
+	const char *p, *q = NULL;
+	size_t ol, cl;
 
 	snprintf(open, sizeof(open), "<%s", tag);
 	snprintf(close, sizeof(close), "</%s>", tag);
 	ol = strlen(open);
+	cl = strlen(close);
 	sbuf_reset(out);
-	for (p = s; (p = strstr(p, open)) && p < end; p += ol)
-		if (p[ol] == '>' || p[ol] == ' ')
+	for (p = s; p < end && (p = memmem(p, (size_t)(end - p), open, ol)); p += ol)
+		if (p + ol < end && (p[ol] == '>' || p[ol] == ' '))
 			break;
-	if (!p || p >= end || !(p = strchr(p, '>')) || !(q = strstr(++p, close)) || q > end)
+	if (!p || p >= end || !(p = memchr(p, '>', (size_t)(end - p))) ||
+	    !(q = memmem(p + 1, (size_t)(end - p - 1), close, cl)))
 		return -1;
+	p++;
 	while (p < q) {
 		static const struct kv ents[] = { { "&amp;", "&" }, { "&lt;", "<" },
 			{ "&gt;", ">" }, { "&quot;", "\"" }, { "&apos;", "'" } };
@@ -2140,7 +2147,7 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 			if (!dir && xml_text(s, e, "Last-Modified", &val) == 0)
 				ents[n].mtime_ms = http_date(val.buf);
 			ents[n].sha256[0] = '\0';
-			if (!dir && (m = strstr(s, "<Metadata>")) && m < e &&
+			if (!dir && st->sums && (m = memmem(s, (size_t)(e - s), "<Metadata>", 10)) &&
 			    xml_text(m, e, "sha256", &val) == 0 && sha256_valid(val.buf))
 				memcpy(ents[n].sha256, val.buf, 65);
 			n++;

@@ -8,7 +8,7 @@ R=$(cd "$(dirname "$0")/.." && pwd)
 . "$(dirname "$0")/lib.sh"
 . "$R/tests/azurite.sh"
 
-t_ok "the counting proxy starts" az_proxy pport log=1
+t_ok "the counting proxy starts" az_proxy pport log=1 rules=1
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_pport"
 unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN
 export XT_STORE=az://$acct/t1252-$$
@@ -70,7 +70,17 @@ t_run xt-put -q -u small :data/small
 t_status 0 "xt-put -u of one unchanged file"
 t_ok "... asks for it alone, no listing" [ "$(count 'comp=list')" -eq 0 ] && [ "$(count '^HEAD ')" -eq 1 ]
 
-# a listing that fails: the stats tell it all again
+# a listing that fails (503, no retries): the stats tell it all again
+echo "comp=list 0" >"$T/pport.port.rules"
+: >"$reqs"
+XT_AZURE_RETRIES=0 t_run xt-put -q -u tree :data/tree
+t_status 0 "xt-put -u when the listing fails"
+t_err_empty "... says nothing on stderr"
+t_ok "... skips all 201 unchanged files" [ "$(grep -c '"action":"skipped"' "$T/out")" -eq 201 ]
+t_ok "... asking for each ($(count '^HEAD ') requests)" [ "$(count '^HEAD ')" -eq 201 ]
+: >"$T/pport.port.rules"
+
+# into a store that has none of the tree: the listing is empty
 t_run xt-put -q -u -s "az://$acct/t1252-none-$$" tree :data/tree
 t_status 0 "xt-put -u into a store without the tree"
 t_ok "... uploads all 201" [ "$(grep -c '"action":"uploaded"' "$T/out")" -eq 201 ]
