@@ -113,7 +113,7 @@ CA_BUNDLE = /etc/ssl/certs/ca-certificates.crt
 STATIC_PCS = libcurl libcjson libssh2 libmongoc-static-1.0
 STATIC_PC = PKG_CONFIG_LIBDIR=$(SP)/lib/pkgconfig PKG_CONFIG_PATH= pkg-config --static
 STATIC_VARS = O=$(SO) CC=musl-gcc \
-	CPPFLAGS='-D_GNU_SOURCE -Ilib -DXT_CA_EMBED=\"$(CA_BUNDLE)\" $(shell $(STATIC_PC) --cflags $(STATIC_PCS))' \
+	CPPFLAGS='-D_GNU_SOURCE -Ilib -DXT_CA_EMBED=\"$(CA_BUNDLE)\" -DXT_STATIC_BUILD $(shell $(STATIC_PC) --cflags $(STATIC_PCS))' \
 	CFLAGS='-std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -ffunction-sections -fdata-sections' \
 	LDFLAGS='-static -s -Wl,--gc-sections' \
 	LDLIBS='$(shell $(STATIC_PC) --libs $(STATIC_PCS)) -lyaml -lm'

@@ -5,6 +5,7 @@
  * requeued or failed. What it does goes to stderr, a line a run.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <poll.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,10 +56,13 @@ usage(int status)
 	    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
 	    "       xt-runq exec RUN               run one run now, in the foreground\n"
 	    "       xt-runq exec --job J --task N  the same for the Nth run of job J (from 1)\n"
-	    "       xt-runq ls                     the queue as JSON lines\n"
+	    "       xt-runq ls [--kick]            the queue as JSON lines\n"
 	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
 	    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
-	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)  -q (quiet)\n");
+	    "       xt-runq add [--kick]           queue the entries of stdin (JSON lines)\n"
+	    "       xt-runq id                     the id of the store, as this machine sees it\n"
+	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)  -q (quiet)\n"
+	    "         --single (drain unless another --single does)  --kick (start one if needed)\n");
 	exit(status);
 }
 
@@ -467,6 +472,207 @@ drain(struct store *st, int jobs, int follow)
 	return ret;
 }
 
+/* The lock that one --single drain of this $XT_HOME holds: its fd, or -1 when another holds it. */
+static int
+single_lock(void)
+{
+	char *home = xt_home(), *dir = path_join(home, "spool"), *p = path_join(dir, "drain.lock");
+	int fd;
+
+	mkdir_p(dir);
+	if ((fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		die("cannot open '%s':", p);
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	free(p);
+	free(dir);
+	free(home);
+	return fd;
+}
+
+/*
+ * Drain as the one --single drain of this spool, or return at once when
+ * another is. Before it ends it lets the lock go and looks at the queue
+ * again: an entry added meanwhile by one who found the lock held is then
+ * seen, and drained by this one or by the one who has the lock now.
+ */
+static int
+drain_single(struct store *st, int jobs)
+{
+	int fd = single_lock(), ret = 0, rc, n;
+	struct queue q;
+
+	while (fd >= 0) {
+		rc = drain(st, jobs, 0);
+		ret = rc > ret ? rc : ret;
+		close(fd);
+		if (stop_sig)
+			break;
+		queue_open(&q, NULL);
+		n = queue_nwaiting(&q);
+		queue_close(&q);
+		fd = n > 0 ? single_lock() : -1;
+	}
+	return ret;
+}
+
+static int
+count_running(const char *state, const cJSON *data, long pid, const char *name, void *arg)
+{
+	(void)data;
+	(void)pid;
+	(void)name;
+	*(int *)arg += !strcmp(state, "running");
+	return 0;
+}
+
+/*
+ * Start a --single drain of jobs slots, detached (its own session, its
+ * output appended to $XT_HOME/runq.log), when the queue has work (entries
+ * waiting, or running ones whose executor died) and no --single drain
+ * holds the lock. The ssh target does this on a box after each add and
+ * each look.
+ */
+static void
+kick(int jobs)
+{
+	char self[4096], nj[32], *home, *log;
+	const char *url = config_str("store", NULL);
+	struct queue q;
+	int fd, entries = 0, need;
+	ssize_t n;
+	pid_t pid;
+
+	queue_open(&q, NULL);
+	queue_each(&q, count_running, &entries);
+	need = queue_nwaiting(&q) > 0 || entries > queue_nrunning(&q);
+	queue_close(&q);
+	if (!need || (fd = single_lock()) < 0)
+		return;
+	close(fd);
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		die("cannot find this program (/proc/self/exe):");
+	self[n] = '\0';
+	snprintf(nj, sizeof(nj), "%d", jobs);
+	home = xt_home();
+	log = path_join(home, "runq.log");
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		setsid();
+		if (fork() == 0) {
+			int in = open("/dev/null", O_RDONLY | O_CLOEXEC);
+			int out = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+			if (in < 0 || out < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+				_exit(127);
+			for (fd = 3; fd < 1024; fd++)
+				close(fd);
+			if (url)
+				execl(self, "xt-runq", "--single", "-j", nj, "-s", url, (char *)NULL);
+			else
+				execl(self, "xt-runq", "--single", "-j", nj, (char *)NULL);
+			_exit(127);
+		}
+		_exit(0);
+	}
+	if (pid < 0)
+		die("cannot fork:");
+	while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+		;
+	free(log);
+	free(home);
+}
+
+/*
+ * Queue the entries of stdin (JSON lines {"store","ws","run","job"}, as
+ * the ssh target sends them): each whose run is queued in its record and
+ * that the spool does not hold yet, so that sending them twice queues
+ * each once. Prints {"added":N,"held":N,"passed":N}.
+ */
+static int
+do_add(struct store *def)
+{
+	struct queue q;
+	struct sbuf line;
+	int added = 0, held = 0, passed = 0, lineno = 0, ret = 0, c;
+	cJSON *out;
+
+	sbuf_init(&line, (size_t)1 << 20);
+	queue_open(&q, NULL);
+	queue_batch_begin(&q);
+	do {
+		cJSON *e, *rec;
+		struct store *st;
+		const char *ws, *run;
+		int rc;
+
+		sbuf_reset(&line);
+		while ((c = getchar()) != EOF && c != '\n')
+			if (sbuf_addc(&line, (char)c) < 0)
+				die("stdin:%d: line longer than 1 MiB", lineno + 1);
+		if (!line.len)
+			continue;
+		lineno++;
+		if (!(e = cJSON_ParseWithLength(line.buf, line.len)) || !(ws = json_str(e, "ws")) ||
+		    !(run = json_str(e, "run")))
+			die_status(EXIT_USAGE, "stdin:%d: expected {\"store\",\"ws\",\"run\",\"job\"}",
+			    lineno);
+		if (queue_find(&q, ws, run) != QUEUE_NONE) {
+			held++;
+		} else if (!(st = store_of(e, def))) {
+			ret = 1;
+		} else {
+			rec = run_load(st, ws, run, &rc);
+			if (!rec && rc != STORE_ENOENT) {
+				warnx("%s", store_error(st));
+				ret = 1;
+			} else if (!rec || !json_str(rec, "status") ||
+			    strcmp(json_str(rec, "status"), "queued")) {
+				passed++;
+			} else if (queue_add(&q, e) < 0) {
+				die("run %s: cannot queue it:", run);
+			} else {
+				added++;
+			}
+			cJSON_Delete(rec);
+			if (st != def)
+				store_close(st);
+		}
+		cJSON_Delete(e);
+	} while (c != EOF);
+	if (queue_commit(&q, 0) < 0)
+		die("cannot queue the runs:");
+	queue_close(&q);
+	sbuf_release(&line);
+	out = cJSON_CreateObject();
+	json_set_num(out, "added", added);
+	json_set_num(out, "held", held);
+	json_set_num(out, "passed", passed);
+	json_print_line(stdout, out);
+	cJSON_Delete(out);
+	return ret;
+}
+
+/* Print the id of the store (-s) as this machine sees it; a folder that is not here is refused. */
+static void
+do_id(void)
+{
+	const char *url = config_str("store", NULL);
+	struct store *st;
+	char id[33];
+
+	if (url && store_gone(url))
+		die("store '%s' is not on this machine", url);
+	st = tool_store();
+	if (store_id(st, id) < 0)
+		die("%s", store_error(st));
+	printf("%s\n", id);
+	store_close(st);
+}
+
 static int
 do_exec(struct store *st, const char *ws, const char *run)
 {
@@ -676,10 +882,12 @@ main(int argc, char **argv)
 		{ "quiet", no_argument, 0, 'q' },
 		{ "job", required_argument, 0, 'J' },
 		{ "task", required_argument, 0, 'N' },
+		{ "single", no_argument, 0, 'S' },
+		{ "kick", no_argument, 0, 'K' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
-	int c, jobs = 0, follow = 0, ret = 0, grace_given = 0;
+	int c, jobs = 0, follow = 0, ret = 0, grace_given = 0, single = 0, kicks = 0;
 	long task_a;
 	const char *target = NULL, *cmd, *job = NULL;
 	long task = 0;
@@ -706,6 +914,8 @@ main(int argc, char **argv)
 			job = optarg;
 			break;
 		case 'N': task = (long)opt_i64("--task", optarg, 1, INT_MAX); break;
+		case 'S': single = 1; break;
+		case 'K': kicks = 1; break;
 		case 'h': usage(0); break;
 		default: usage(EXIT_USAGE);
 		}
@@ -715,6 +925,14 @@ main(int argc, char **argv)
 	cmd = argc ? argv[0] : "";
 	if ((job || task) && (strcmp(cmd, "exec") || argc != 1 || !job || !task)) {
 		warnx("--job and --task go together, with exec and no run");
+		usage(EXIT_USAGE);
+	}
+	if (kicks && strcmp(cmd, "ls") && strcmp(cmd, "add")) {
+		warnx("--kick goes with ls or add");
+		usage(EXIT_USAGE);
+	}
+	if (single && (argc || follow)) {
+		warnx("--single is a drain's, without -f");
 		usage(EXIT_USAGE);
 	}
 	if (gethostname(node, sizeof(node)) < 0)
@@ -741,8 +959,20 @@ main(int argc, char **argv)
 		struct target *t = tool_target(target);
 
 		st = NULL;
+		/* a submit cut short hands its runs over first */
+		job_recover_all();
 		ret = do_ls(t);
 		target_close(t);
+		if (kicks)
+			kick(jobs ? jobs : max_runs(target));
+	} else if (!strcmp(cmd, "add") && argc == 1) {
+		st = tool_store();
+		ret = do_add(st);
+		if (kicks)
+			kick(jobs ? jobs : max_runs(target));
+	} else if (!strcmp(cmd, "id") && argc == 1) {
+		st = NULL;
+		do_id();
 	} else if (!strcmp(cmd, "kill") && argc >= 2) {
 		const char *ws = tool_workspace();
 		struct target *t = tool_target(target);
@@ -760,7 +990,7 @@ main(int argc, char **argv)
 			jobs = max_runs(target);
 		st = tool_store();
 		work_start();
-		ret = drain(st, jobs, follow);
+		ret = single ? drain_single(st, jobs) : drain(st, jobs, follow);
 	} else {
 		usage(EXIT_USAGE);
 	}

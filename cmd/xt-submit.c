@@ -185,21 +185,6 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
-/* Hand the job's runs to the target. */
-static void
-submit_runs(struct store *st, struct target *t, const cJSON *job, const cJSON *runs)
-{
-	int n = cJSON_GetArraySize(runs), i = 0;
-	const char **names = xcalloc((size_t)n, sizeof(*names));
-	const cJSON *r;
-
-	cJSON_ArrayForEach(r, runs)
-		names[i++] = json_str(r, "run");
-	if (target_submit(t, st, job, names, (size_t)n) < 0)
-		die("job %s: %s", json_str(job, "job"), target_error(t));
-	free(names);
-}
-
 /*
  * Have the target work its queue (the local one runs xt-runq here), then
  * wait for our runs to end; the worst exit status of the runs.
@@ -244,8 +229,9 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 				cJSON_Delete(rec);
 			}
 		}
+		/* a remote target is asked less often: each look costs a round trip */
 		if ((left = k) > 0)
-			usleep(100000);
+			usleep(target_spools_here(target_name(t)) ? 100000 : 500000);
 	}
 	free(s);
 	return worst > 255 ? 255 : worst;
@@ -440,9 +426,11 @@ main(int argc, char **argv)
 			st = tool_store();
 		/* a submit killed before is finished or undone first */
 		job_recover_all();
-		if (job_create(st, job, runs, &o.tree, from_manifest, why2, sizeof(why2)) < 0)
+		/* a remote target gets ready (its boxes) before anything is stored */
+		if (target_prepare(tg, st, runs) < 0)
+			die("%s", target_error(tg));
+		if (job_create(st, job, runs, &o.tree, from_manifest, tg, why2, sizeof(why2)) < 0)
 			die("%s", why2);
-		submit_runs(st, tg, job, runs);
 		print_runs(runs);
 		if (o.wait)
 			ret = wait_runs(st, tg, o.ws, runs);

@@ -16,6 +16,7 @@
 #include "name.h"
 #include "queue.h"
 #include "run.h"
+#include "target.h"
 #include "banned.h"
 
 /* Records per index append, and per journal line on the progress */
@@ -413,6 +414,38 @@ lost_run(struct store *st, cJSON *rec)
 }
 
 /*
+ * The fresh runs of rec (n records) handed again to job's target, which
+ * is not this machine's spool. How many were handed, or -1 with err.
+ */
+static int
+hand_over(struct store *st, const cJSON *job, cJSON **rec, int n, char *err, size_t errlen)
+{
+	const char *tname = json_str(job, "target");
+	cJSON *runs = cJSON_CreateArray();
+	struct target *t;
+	int i, k;
+
+	for (i = 0; i < n; i++)
+		if (fresh(rec[i]))
+			cJSON_AddItemReferenceToArray(runs, rec[i]);
+	if ((k = cJSON_GetArraySize(runs)) == 0) {
+		cJSON_Delete(runs);
+		return 0;
+	}
+	if (target_open(tname, &t, err, errlen) < 0) {
+		cJSON_Delete(runs);
+		return -1;
+	}
+	if (target_submit(t, st, job, runs) < 0) {
+		snprintf(err, errlen, "%s", target_error(t));
+		k = -1;
+	}
+	target_close(t);
+	cJSON_Delete(runs);
+	return k;
+}
+
+/*
  * After the commit: finish the submit of s, whose job record is job.
  * Returns how many runs it queued, or -1 with a message in err.
  */
@@ -499,6 +532,11 @@ roll_forward(struct store *st, const struct jstate *s, const cJSON *job, char *e
 			snprintf(err, errlen, "%s", store_error(st));
 			goto out;
 		}
+	}
+	/* a target of its own (ssh): the fresh runs are handed to it again; it keeps none twice */
+	if (!target_spools_here(json_str(job, "target"))) {
+		ret = hand_over(st, job, rec + (parent ? 1 : 0), n - (parent ? 1 : 0), err, errlen);
+		goto out;
 	}
 	/*
 	 * A queue entry for each fresh run that has none. The spool is read
@@ -661,7 +699,7 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 			snprintf(err, errlen, "cannot store the runs: %s", store_error(st));
 			return -1;
 		}
-		if (enqueue(q, store_url(st), ws, name, jname) < 0) {
+		if (q && enqueue(q, store_url(st), ws, name, jname) < 0) {
 			snprintf(err, errlen, "cannot queue run '%s': %s", name, strerror(errno));
 			return -1;
 		}
@@ -669,11 +707,16 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 	return 0;
 }
 
-/* After the commit: index lines, events and the queue entries made visible. */
+/*
+ * After the commit: index lines, events, and the queue entries made
+ * visible (q), or the runs handed to the target t (q NULL).
+ */
 static int
-publish(struct store *st, struct journal *j, struct queue *q, const char *ws,
-    const cJSON *parent, const cJSON *runs, int synced, char *err, size_t errlen)
+publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
+    const cJSON *job, const cJSON *parent, const cJSON *runs, int synced, char *err,
+    size_t errlen)
 {
+	const char *ws = json_str(job, "ws");
 	struct sbuf idx;
 	const cJSON *r = parent ? parent : runs->child;
 	long k = 0;
@@ -714,6 +757,13 @@ publish(struct store *st, struct journal *j, struct queue *q, const char *ws,
 		if (rc == 0 && (++k % JOB_CHUNK == 0 || !r->next))
 			journal_note(j, "logged", k, 0);
 	}
+	if (!q) {
+		if (target_submit(t, st, job, runs) < 0) {
+			snprintf(err, errlen, "%s", target_error(t));
+			return -1;
+		}
+		return 0;
+	}
 	if (queue_commit(q, synced) < 0) {
 		snprintf(err, errlen, "cannot queue the runs: %s", strerror(errno));
 		return -1;
@@ -723,8 +773,9 @@ publish(struct store *st, struct journal *j, struct queue *q, const char *ws,
 
 int
 job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
-    const char *manifest, char *err, size_t errlen)
+    const char *manifest, struct target *t, char *err, size_t errlen)
 {
+	int spool = !t || target_spools_here(target_name(t));
 	const char *ws = json_str(job, "ws");
 	char node[256], *id, *jobsdir = xasprintf("ws/%s/jobs", ws);
 	char *runsdir = xasprintf("ws/%s/runs", ws), *jname = NULL, *mpath = NULL, *line = NULL;
@@ -809,12 +860,15 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 	 * disk: on one disk it covers both, and the entries are then renamed
 	 * into the queue without another
 	 */
-	queue_open(&q, NULL);
-	qopen = 1;
-	synced = store_dev(st, &dev) == 0 && dev == queue_dev(&q);
+	synced = 0;
+	if (spool) {
+		queue_open(&q, NULL);
+		qopen = 1;
+		synced = store_dev(st, &dev) == 0 && dev == queue_dev(&q);
+		queue_batch_begin(&q);
+	}
 	store_batch_begin(st);
-	queue_batch_begin(&q);
-	if (put_runs(st, &q, ws, jname, parent, runs, err, errlen) < 0) {
+	if (put_runs(st, spool ? &q : NULL, ws, jname, parent, runs, err, errlen) < 0) {
 		store_commit(st);
 		goto out;
 	}
@@ -837,11 +891,16 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 		goto out;
 	}
 	committed = 1;
-	if (publish(st, &j, &q, ws, parent, runs, synced, err, errlen) < 0) {
+	if (publish(st, &j, spool ? &q : NULL, t, job, parent, runs, synced, err, errlen) < 0) {
 		size_t l = strlen(err);
 
-		snprintf(err + l, errlen - l, " (job %s is stored: the next xt-runq or xt-submit "
-		    "queues its runs)", jname);
+		if (spool)
+			snprintf(err + l, errlen - l, " (job %s is stored: the next xt-runq or "
+			    "xt-submit queues its runs)", jname);
+		else
+			snprintf(err + l, errlen - l, " (job %s is stored: the next xt-submit, or "
+			    "xt-runq ls -t %s, hands its runs to %s)", jname, target_name(t),
+			    target_where(t));
 		goto out;
 	}
 	ret = 0;

@@ -43,6 +43,7 @@
 #include <cjson/cJSON.h>
 
 #include "store.h"
+#include "target.h"
 #include "tree.h"
 
 /*
@@ -58,7 +59,7 @@
  * queues its runs.
  */
 int job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
-    const char *manifest, char *err, size_t errlen);
+    const char *manifest, struct target *t, char *err, size_t errlen);
 
 /*
  * Settle every submit of $XT_HOME/submit whose submitter died (see

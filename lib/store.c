@@ -117,6 +117,12 @@ store_lists_sums(const struct store *st)
 }
 
 int
+store_creds_text(struct store *st, struct sbuf *out)
+{
+	return st->ops->creds ? st->ops->creds(st, out) : 0;
+}
+
+int
 store_can_replace_log(const struct store *st)
 {
 	return st->ops->put_log_if || (st->ops->put_if && !st->ops->put_ends_appends);

@@ -198,6 +198,15 @@ int store_list_sums(struct store *st, const char *prefix, int recursive, store_l
  */
 int store_lists_sums(const struct store *st);
 /*
+ * What another machine needs to open st as this one does: the text of
+ * its credentials file ($XT_HOME/azure there, to be written only its
+ * owner may read), the credentials this process found (environment, then
+ * its own file), appended to out; nothing for a folder store. 0, or a
+ * STORE_E* code with st's error (never holding a value). The caller wipes
+ * out when done.
+ */
+int store_creds_text(struct store *st, struct sbuf *out);
+/*
  * The store's id (32 hex digits, '\0'-ended), kept in xt-store.json: the
  * same for every machine that opens the same store, so a remote target
  * checks that a box reaches the store a submit uses. A store made before

@@ -2283,10 +2283,13 @@ az_commit(struct store *st)
 	return 0;
 }
 
+static int az_creds_text(struct store *st, struct sbuf *out);
+
 static const struct store_ops az_ops = {
 	.scheme = "az",
 	.put_ends_appends = 1,
 	.list_sums = 1,
+	.creds = az_creds_text,
 	.close = az_close,
 	.put = az_put,
 	.put_file = az_put_file,
@@ -2443,6 +2446,31 @@ creds_file(struct store *st, char *val[NCRED])
 		memset(sb.buf, 0, sb.cap);
 	sbuf_release(&sb);
 	free(file);
+	return rc;
+}
+
+/* The credentials as this process finds them, as lines of a credentials file. */
+static int
+az_creds_text(struct store *st, struct sbuf *out)
+{
+	char *val[NCRED] = { NULL, NULL, NULL };
+	const char *e;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < NCRED; i++)
+		if ((e = getenv(cred_vars[i])) && *e)
+			val[i] = xstrdup(e);
+	if ((!val[0] || !val[1] || !val[2]) && creds_file(st, val) < 0)
+		rc = STORE_EINVAL;
+	for (i = 0; i < NCRED; i++) {
+		if (rc == 0 && val[i] && sbuf_addf(out, "%s=%s\n", cred_vars[i], val[i]) < 0)
+			rc = store_fail(st, STORE_EINVAL, "the credentials are too long");
+		if (val[i]) {
+			memset(val[i], 0, strlen(val[i]));
+			free(val[i]);
+		}
+	}
 	return rc;
 }
 

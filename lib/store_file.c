@@ -1126,7 +1126,7 @@ f_dev(struct store *st, dev_t *dev)
 
 static const struct store_ops file_ops = {
 	"file", f_close, f_put, f_put_file, f_create, f_append, f_get, f_get_file, f_stat,
-	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev, 0, NULL, 0,
+	f_list, f_del, f_commit, f_get_ver, f_put_if, f_dev, 0, NULL, 0, NULL,
 };
 
 struct store *

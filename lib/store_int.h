@@ -38,6 +38,8 @@ struct store_ops {
 	int (*put_log_if)(struct store *, const char *, const void *, size_t, const char *);
 	/* a listing fills store_entry.sha256 of an object put whole (store_lists_sums) */
 	int list_sums;
+	/* the credentials file of another machine (store_creds_text); NULL: none needed */
+	int (*creds)(struct store *, struct sbuf *);
 };
 
 struct store {

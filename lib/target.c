@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "config.h"
+#include "json.h"
 #include "name.h"
 #include "target_int.h"
 #include "banned.h"
 
 /*
  * The types of target: the backend that runs it, or why this build has
- * none. The ssh target (target_ssh.c) and the Slurm target plug in here.
+ * none. The Slurm target plugs in here.
  */
 static const struct ttype {
 	const char *type;
@@ -19,7 +20,7 @@ static const struct ttype {
 	const char *absent;
 } types[] = {
 	{ "local", &target_local_ops, NULL },
-	{ "ssh", NULL, "this xt has no ssh target yet" },
+	{ "ssh", &target_ssh_ops, NULL },
 	{ "slurm", NULL, "this xt has no slurm target yet" },
 };
 
@@ -148,10 +149,50 @@ target_error(const struct target *t)
 }
 
 int
-target_submit(struct target *t, struct store *st, const cJSON *job, const char *const *runs,
-    size_t n)
+target_prepare(struct target *t, struct store *st, cJSON *runs)
 {
-	return t->ops->submit(t, st, job, runs, n);
+	return t->ops->prepare ? t->ops->prepare(t, st, runs) : 0;
+}
+
+int
+target_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
+{
+	return t->ops->submit(t, st, job, runs);
+}
+
+int
+target_spools_here(const char *name)
+{
+	char key[300];
+	const char *type;
+
+	if (!name)
+		return 1;
+	snprintf(key, sizeof(key), "targets.%s.type", name);
+	type = config_str(key, NULL);
+	return !type || !strcmp(type, "local");
+}
+
+int
+target_match(const cJSON *data, const char *ws, char *const *names, size_t n, int *found)
+{
+	const char *run = json_str(data, "run"), *job = json_str(data, "job");
+	const char *dws = json_str(data, "ws");
+	size_t i;
+	int hit = 0;
+
+	if (!dws || !run || strcmp(dws, ws))
+		return 0;
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(names[i]);
+
+		if (!strcmp(run, names[i]) || (job && !strcmp(job, names[i])) ||
+		    (!strncmp(run, names[i], l) && run[l] == '.')) {
+			found[i] = 1;
+			hit = 1;
+		}
+	}
+	return hit;
 }
 
 int

@@ -10,10 +10,20 @@
  *   - open: read its settings from the target's configuration node (kept
  *     in the target for it) and check them; no connection is needed yet.
  *     Never blocks for long.
- *   - submit: the runs (names, all of one job, whose records job_create
- *     has stored, each "queued") are handed to the target, so that each is
- *     started once. On failure nothing is half-queued that a later submit
- *     or recovery would not settle. May block (a connection, a copy).
+ *   - prepare (optional): before job_create stores anything, get ready to
+ *     take the runs (ssh: connect to each box, stage the tools there, check
+ *     that the box reaches the store) and place each run: a backend may set
+ *     fields of the run records (ssh: "box"), which job_create stores. A
+ *     part of the target that cannot take runs (a box that is down) is
+ *     passed over with a warning on stderr; when no part is left it fails,
+ *     and nothing is stored. May block (connections, copies).
+ *   - submit: the runs (records, all of one job, that job_create has
+ *     stored, each "queued") are handed to the target, so that each is
+ *     started once. The local target's runs are in its spool already
+ *     (job_create put them there in its commit); another target's are
+ *     handed over by job_create after its commit, and again by the
+ *     recovery of a submit cut short, so a submit of a run the target holds
+ *     already, or has started, does nothing. May block.
  *   - cancel: runs named by run, parent run (its children) or job are
  *     stopped: a running one is told to stop and records its own end
  *     (cancelled); a waiting one is taken out and recorded cancelled
@@ -91,11 +101,30 @@ const char *target_where(const struct target *t);
 const char *target_error(const struct target *t);
 
 /*
- * Hand the runs (names) of one job (job: its stored record, with "job"
- * and "ws") in store st to the target. 0 or a TARGET_E* code.
+ * Get ready for the runs (records, not yet stored) of a job into st, and
+ * place them (see above). 0 or a TARGET_E* code.
  */
-int target_submit(struct target *t, struct store *st, const cJSON *job, const char *const *runs,
-    size_t n);
+int target_prepare(struct target *t, struct store *st, cJSON *runs);
+
+/*
+ * Hand the runs (an array of their stored records) of one job (job: its
+ * stored record, with "job" and "ws") in store st to the target. 0 or a
+ * TARGET_E* code.
+ */
+int target_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *runs);
+
+/*
+ * Whether the runs of target name go into this machine's spool (its type
+ * is local; a target not configured is taken as local, as "local" is).
+ */
+int target_spools_here(const char *name);
+
+/*
+ * Whether the queue entry data (its "ws", "run", "job") is matched by one
+ * of the n names (a run, its parent run, its job) in workspace ws; sets
+ * found[i] for each name that matches.
+ */
+int target_match(const cJSON *data, const char *ws, char *const *names, size_t n, int *found);
 
 /*
  * Cancel what names (runs, parent runs, jobs of workspace ws in st)

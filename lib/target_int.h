@@ -6,7 +6,7 @@
  * picks the backend; a backend's open then reads what else it needs from
  * t->conf and may keep its state in t->priv. Each op keeps the contract
  * of target.h, returns 0 or a TARGET_E* code with the message set by
- * target_fail; drain and list may be NULL. poll gets every run with
+ * target_fail; prepare, drain and list may be NULL. poll gets every run with
  * state TARGET_LOST and its other out fields empty, and changes those it
  * finds.
  */
@@ -20,8 +20,8 @@ struct target_ops {
 	const char *type;
 	int (*open)(struct target *t, char *err, size_t errlen);
 	void (*close)(struct target *t);
-	int (*submit)(struct target *t, struct store *st, const cJSON *job,
-	    const char *const *runs, size_t n);
+	int (*prepare)(struct target *t, struct store *st, cJSON *runs);
+	int (*submit)(struct target *t, struct store *st, const cJSON *job, const cJSON *runs);
 	int (*cancel)(struct target *t, struct store *st, const char *ws, char *const *names,
 	    size_t n, int grace_ms, int *found);
 	int (*poll)(struct target *t, struct store *st, const char *ws,
@@ -42,7 +42,7 @@ struct target {
 /* Set t's message (printf-like); returns code. */
 int target_fail(struct target *t, int code, const char *fmt, ...) PRINTF(3, 4);
 
-/* The local backend (target_local.c). */
-extern const struct target_ops target_local_ops;
+/* The local backend (target_local.c) and the ssh one (target_ssh.c). */
+extern const struct target_ops target_local_ops, target_ssh_ops;
 
 #endif

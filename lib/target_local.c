@@ -34,14 +34,12 @@ local_open(struct target *t, char *err, size_t errlen)
 }
 
 static int
-local_submit(struct target *t, struct store *st, const cJSON *job, const char *const *runs,
-    size_t n)
+local_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
 {
 	(void)t;
 	(void)st;
 	(void)job;
 	(void)runs;
-	(void)n;
 	return 0;
 }
 
@@ -54,36 +52,13 @@ struct killarg {
 	cJSON *queued;		/* names of matching waiting runs */
 };
 
-/* A run matches a name that names it, its job, or its parent run. */
-static int
-matches(const struct killarg *k, const cJSON *data)
-{
-	const char *run = json_str(data, "run"), *job = json_str(data, "job");
-	const char *ws = json_str(data, "ws");
-	size_t i;
-	int hit = 0;
-
-	if (!ws || !run || strcmp(ws, k->ws))
-		return 0;
-	for (i = 0; i < k->n; i++) {
-		size_t l = strlen(k->names[i]);
-
-		if (!strcmp(run, k->names[i]) || (job && !strcmp(job, k->names[i])) ||
-		    (!strncmp(run, k->names[i], l) && run[l] == '.')) {
-			k->found[i] = 1;
-			hit = 1;
-		}
-	}
-	return hit;
-}
-
 static int
 kill_each(const char *state, const cJSON *data, long pid, const char *name, void *arg)
 {
 	struct killarg *k = arg;
 
 	(void)name;
-	if (!matches(k, data))
+	if (!target_match(data, k->ws, k->names, k->n, k->found))
 		return 0;
 	if (!strcmp(state, "running") && pid > 0) {
 		union sigval v;
@@ -274,6 +249,6 @@ local_list(struct target *t, target_list_fn fn, void *arg)
 }
 
 const struct target_ops target_local_ops = {
-	"local", local_open, NULL, local_submit, local_cancel, local_poll, local_drain,
+	"local", local_open, NULL, NULL, local_submit, local_cancel, local_poll, local_drain,
 	local_list,
 };

@@ -31,17 +31,20 @@ t_run xt-runq -t nosuch ls
 t_status 2 "ls of an unknown target"
 t_err_has "xt-runq: unknown target 'nosuch' (not under 'targets' in the configuration)" "names it"
 
-# types without a backend in this build: refused (1), nothing stored
-cat >xt.yaml <<'EOS'
+# an ssh target whose one box does not answer, a slurm target (no
+# backend in this build), a type that is none: refused (1), nothing stored
+dead=$(python3 -c 'import socket
+s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >xt.yaml <<EOS
 targets:
-  lab: {type: ssh, hosts: [gpu1, me@gpu2:2222], max-runs: 1}
+  lab: {type: ssh, hosts: [me@127.0.0.1:$dead], max-runs: 1, ssh-config: none}
   hpc: {type: slurm, partition: gpu}
   odd: {type: cloud}
 EOS
 ls -R "$XT_STORE" "$XT_HOME/spool" >before
 t_run xt-submit -t lab -C code -- true
-t_status 1 "submit to an ssh target"
-t_err_has "xt-submit: target 'lab' is of type 'ssh': this xt has no ssh target yet" "names the target and its type"
+t_status 1 "submit to an ssh target whose box is down"
+t_err_has "xt-submit: target 'lab': no box can take runs: me@127.0.0.1:$dead: cannot connect" "names the target and the box"
 t_run xt-submit -t hpc -C code -- true
 t_status 1 "submit to a slurm target"
 t_err_has "xt-submit: target 'hpc' is of type 'slurm': this xt has no slurm target yet" "says so"
@@ -51,11 +54,11 @@ t_err_has "xt-submit: target 'odd' is of type 'cloud': no such type (local, ssh,
 ls -R "$XT_STORE" "$XT_HOME/spool" >after
 t_ok "nothing was stored or queued" cmp -s before after
 t_run xt-runq -t lab ls
-t_status 1 "ls of an ssh target"
-t_err_has "xt-runq: target 'lab' is of type 'ssh': this xt has no ssh target yet" "says so"
+t_status 1 "ls of an ssh target whose box is down"
+t_err_has "xt-runq: target 'lab': box me@127.0.0.1:$dead: me@127.0.0.1:$dead: cannot connect" "says so"
 t_run xt-runq -t lab kill run1
-t_status 1 "kill on an ssh target"
-t_err_has "target 'lab' is of type 'ssh'" "says so"
+t_status 1 "kill on an ssh target whose box is down"
+t_err_has "'run1': no such run or job in target 'lab'" "says so"
 t_ok "and kills nothing" [ "$(rec run1 status)" = queued ]
 rm xt.yaml
 

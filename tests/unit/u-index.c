@@ -231,7 +231,7 @@ w_put_if(struct store *st, const char *p, const void *b, size_t n, const char *v
 
 static const struct store_ops wrap_ops = {
 	"wrap", w_close, w_put, w_put_file, w_create, w_append, w_get, w_get_file, w_stat,
-	w_list, w_del, w_commit, w_get_ver, w_put_if, NULL, 0, NULL, 0,
+	w_list, w_del, w_commit, w_get_ver, w_put_if, NULL, 0, NULL, 0, NULL,
 };
 
 static struct store *

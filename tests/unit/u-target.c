@@ -59,14 +59,23 @@ test_open(void)
 	CHECK(has(err, "unknown target 'nosuch' (not under 'targets' in the configuration)"));
 	CHECK(open_rc("a/b") == TARGET_EUSAGE);
 	CHECK(has(err, "target name 'a/b'"));
-	CHECK(open_rc("lab") == TARGET_EFAIL);
-	CHECK(has(err, "target 'lab' is of type 'ssh': this xt has no ssh target yet"));
+	CHECK(open_rc("lab") == 0);
+	CHECK(open_rc("nohosts") == TARGET_EUSAGE);
+	CHECK(has(err, "./xt.yaml:4:19: target 'nohosts' of type ssh needs hosts"));
+	CHECK(open_rc("badhost") == TARGET_EUSAGE);
+	CHECK(has(err, "host 'x@': bad host name"));
+	CHECK(open_rc("badenv") == TARGET_EUSAGE);
+	CHECK(has(err, "env '1X': expected NAME: VALUE"));
+	CHECK(open_rc("badacc") == TARGET_EUSAGE);
+	CHECK(has(err, "accept-new-hosts 'maybe': expected yes or no"));
+	CHECK(target_spools_here("local") && target_spools_here("big") && !target_spools_here("lab"));
+	CHECK(target_spools_here("notconfigured"));
 	CHECK(open_rc("hpc") == TARGET_EFAIL);
 	CHECK(has(err, "target 'hpc' is of type 'slurm': this xt has no slurm target yet"));
 	CHECK(open_rc("odd") == TARGET_EFAIL);
 	CHECK(has(err, "target 'odd' is of type 'cloud': no such type"));
 	CHECK(open_rc("big") == TARGET_EUSAGE);
-	CHECK(has(err, "./xt.yaml:5:32: max-runs '0' is not a whole number >= 1"));
+	CHECK(has(err, "./xt.yaml:9:32: max-runs '0' is not a whole number >= 1"));
 }
 
 /* A run record of ws1 with status (and job job1), stored whole. */
@@ -220,6 +229,10 @@ main(void)
 	    "targets:\n"
 	    "  local: {type: local, max-runs: 3}\n"
 	    "  lab: {type: ssh, hosts: [gpu1]}\n"
+	    "  nohosts: {type: ssh}\n"
+	    "  badhost: {type: ssh, hosts: [gpu1, 'x@'], ssh-config: none}\n"
+	    "  badenv: {type: ssh, hosts: [gpu1], env: {1X: a}}\n"
+	    "  badacc: {type: ssh, hosts: [gpu1], accept-new-hosts: maybe}\n"
 	    "  hpc: {type: slurm}\n"
 	    "  big: {type: local, max-runs: 0}\n"
 	    "  odd: {type: cloud}\n";
