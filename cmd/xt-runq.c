@@ -630,7 +630,7 @@ do_add(struct store *def)
 				warnx("%s", store_error(st));
 				ret = 1;
 			} else if (!rec || !json_str(rec, "status") ||
-			    strcmp(json_str(rec, "status"), "queued")) {
+			    strcmp(json_str(rec, "status"), "queued") || run_moved(rec)) {
 				passed++;
 			} else if (queue_add(&q, e) < 0) {
 				die("run %s: cannot queue it:", run);
@@ -749,9 +749,9 @@ print_entry(const char *state, const cJSON *data, long pid, void *arg)
 }
 
 static int
-do_ls(struct target *t)
+do_ls(struct target *t, struct store *st, const char *ws)
 {
-	if (target_list(t, print_entry, NULL) < 0) {
+	if (target_list(t, st, ws, print_entry, NULL) < 0) {
 		warnx("%s", target_error(t));
 		return 1;
 	}
@@ -958,10 +958,11 @@ main(int argc, char **argv)
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
 		struct target *t = tool_target(target);
 
-		st = NULL;
+		/* a remote target settles the runs of the workspace it lost */
+		st = target_spools_here(target) ? NULL : tool_store();
 		/* a submit cut short hands its runs over first */
 		job_recover_all();
-		ret = do_ls(t);
+		ret = do_ls(t, st, st ? tool_workspace() : NULL);
 		target_close(t);
 		if (kicks)
 			kick(jobs ? jobs : max_runs(target));

@@ -568,3 +568,11 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 	cJSON_Delete(prec);
 	free(p);
 }
+
+int
+run_moved(const cJSON *rec)
+{
+	const char *me = getenv("XT_BOX"), *box = json_str(rec, "box");
+
+	return me && *me && box && strcmp(me, box) != 0;
+}

@@ -147,5 +147,12 @@ char *run_hp_arg(const char *prefix, const cJSON *item);
 
 /* True for the end states: completed, failed, cancelled, pruned. */
 int run_status_final(const char *status);
+/*
+ * True when this process is an ssh target's box (XT_BOX, its name as the
+ * target calls it) and the record was placed on another box ("box"):
+ * the run was moved away from this one, which then neither runs nor
+ * settles it.
+ */
+int run_moved(const cJSON *rec);
 
 #endif

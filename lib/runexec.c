@@ -608,6 +608,11 @@ load(struct rx *x, enum runexec_result *res)
 		*res = RUNEXEC_ENDED;
 		return -1;
 	}
+	if (run_moved(x->rec)) {
+		warnx("run %s was moved to box %s: not run here", x->run, json_str(x->rec, "box"));
+		*res = RUNEXEC_ENDED;
+		return -1;
+	}
 	if (!x->job) {
 		warnx("run %s: its job record is missing", x->run);
 		*res = RUNEXEC_ERROR;
@@ -899,6 +904,11 @@ runexec_recover(struct store *st, const char *ws, const char *run, const char *n
 
 	if (!rec)
 		return rc == STORE_ENOENT ? 0 : -1;
+	/* the submitting side gave it to another box (this one was lost): not ours to settle */
+	if (run_moved(rec)) {
+		cJSON_Delete(rec);
+		return 0;
+	}
 	pid = (long)json_num(rec, "pid", 0);
 	if (pid > 0 && !run_status_final(json_str(rec, "status")) && json_str(rec, "node") &&
 	    !strcmp(json_str(rec, "node"), node) && is_run_process(pid, store_url(st), ws, run))

@@ -1218,8 +1218,10 @@ ssh_connect(struct ssh *s)
 	free(name);
 	if (rc == SSH_OK) {
 		libssh2_session_set_timeout(s->sess, s->io_ms);
-		libssh2_keepalive_config(s->sess, 1, (unsigned)s->keepalive_s);
 		rc = auth(s);
+		/* after the login: a keepalive (a global request) before it is a protocol error to sshd */
+		if (rc == SSH_OK)
+			libssh2_keepalive_config(s->sess, 1, (unsigned)s->keepalive_s);
 	}
 	return rc;
 }

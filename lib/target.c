@@ -224,9 +224,9 @@ target_drain(struct target *t)
 }
 
 int
-target_list(struct target *t, target_list_fn fn, void *arg)
+target_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, void *arg)
 {
 	if (!t->ops->list)
 		return target_fail(t, TARGET_EFAIL, "%s cannot list its runs", t->where);
-	return t->ops->list(t, fn, arg);
+	return t->ops->list(t, st, ws, fn, arg);
 }

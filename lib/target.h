@@ -151,11 +151,14 @@ int target_drain(struct target *t);
 
 /*
  * Call fn for each run the target holds: state "queued" or "running",
- * entry the run's {"store","ws","run","job"}, pid its executor's or 0.
- * Stops at fn's first non-zero return, which it returns; else 0 or a
- * TARGET_E* code.
+ * entry the run's {"store","ws","run","job"} (ssh: and "box"), pid its
+ * executor's or 0. Stops at fn's first non-zero return, which it
+ * returns; else 0 or a TARGET_E* code. With st and ws (may be NULL), a
+ * target that can lose runs (ssh: a box that does not answer) settles
+ * the runs of ws that it has lost, as a poll would.
  */
 typedef int (*target_list_fn)(const char *state, const cJSON *entry, long pid, void *arg);
-int target_list(struct target *t, target_list_fn fn, void *arg);
+int target_list(struct target *t, struct store *st, const char *ws, target_list_fn fn,
+    void *arg);
 
 #endif

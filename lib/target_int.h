@@ -27,7 +27,8 @@ struct target_ops {
 	int (*poll)(struct target *t, struct store *st, const char *ws,
 	    struct target_status *runs, size_t n);
 	int (*drain)(struct target *t);
-	int (*list)(struct target *t, target_list_fn fn, void *arg);
+	int (*list)(struct target *t, struct store *st, const char *ws, target_list_fn fn,
+	    void *arg);
 };
 
 struct target {

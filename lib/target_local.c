@@ -235,13 +235,15 @@ list_one(const char *state, const cJSON *data, long pid, const char *name, void 
 }
 
 static int
-local_list(struct target *t, target_list_fn fn, void *arg)
+local_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, void *arg)
 {
 	struct listarg a = { fn, arg };
 	struct queue q;
 	int rc;
 
 	(void)t;
+	(void)st;
+	(void)ws;
 	queue_open(&q, NULL);
 	rc = queue_each(&q, list_one, &a);
 	queue_close(&q);

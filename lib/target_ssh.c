@@ -33,6 +33,7 @@
 
 #include "config.h"
 #include "hmap.h"
+#include "index.h"
 #include "json.h"
 #include "life.h"
 #include "run.h"
@@ -271,7 +272,9 @@ runq_cmd(struct target *t, const struct box *b, struct store *st, struct sbuf *c
     const char *args)
 {
 	sbuf_init(cmd, 1 << 20);
-	sbuf_adds(cmd, "XT_HOME=");
+	sbuf_adds(cmd, "XT_BOX=");
+	ssh_quote(cmd, b->name);
+	sbuf_adds(cmd, " XT_HOME=");
 	ssh_quote_path(cmd, b->rdir);
 	sbuf_adds(cmd, " PATH=");
 	ssh_quote_path(cmd, b->rdir);
@@ -846,13 +849,63 @@ ssh_cancel(struct target *t, struct store *st, const char *ws, char *const *name
 	return 0;
 }
 
-struct listarg {
-	target_list_fn fn;
-	void *arg;
-};
+/*
+ * The runs of ws on boxes that are down, by the index (their latest
+ * records: of this target, on such a box, not ended), settled as a poll
+ * settles them. 0 or a TARGET_E* code.
+ */
+static int
+settle_down(struct target *t, struct store *st, const char *ws)
+{
+	struct sshpriv *p = priv(t);
+	char *path = run_index_path(ws), err[1024];
+	struct index_line *lines = NULL;
+	struct target_status *s = NULL;
+	cJSON **recs = NULL;
+	struct sbuf sb;
+	size_t n = 0, nl, i, k = 0;
+	int rc;
+
+	sbuf_init(&sb, (size_t)1 << 30);
+	rc = store_get(st, path, 0, -1, &sb);
+	free(path);
+	if (rc == STORE_ENOENT) {
+		sbuf_release(&sb);
+		return 0;
+	}
+	if (rc < 0 || index_fold(sb.buf, sb.len, "the run index", &lines, &n, &nl, err,
+	    sizeof(err)) < 0) {
+		rc = target_fail(t, TARGET_EFAIL, "%s", rc < 0 ? store_error(st) : err);
+		sbuf_release(&sb);
+		return rc;
+	}
+	s = xcalloc(n ? n : 1, sizeof(*s));
+	recs = xcalloc(n ? n : 1, sizeof(*recs));
+	for (i = 0; i < n; i++) {
+		cJSON *r = cJSON_ParseWithLength(sb.buf + lines[i].off, lines[i].len);
+		struct box *b = box_named(p, json_str(r, "box"));
+
+		if (r && b && b->state == BOX_DOWN && json_str(r, "target") &&
+		    !strcmp(json_str(r, "target"), t->name) && !run_status_final(json_str(r,
+		    "status"))) {
+			recs[k] = r;
+			s[k++].run = json_str(r, "run");
+		} else {
+			cJSON_Delete(r);
+		}
+	}
+	rc = k ? target_poll(t, st, ws, s, k) : 0;
+	for (i = 0; i < k; i++)
+		cJSON_Delete(recs[i]);
+	free(recs);
+	free(s);
+	free(lines);
+	sbuf_release(&sb);
+	return rc;
+}
 
 static int
-ssh_list(struct target *t, target_list_fn fn, void *arg)
+ssh_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, void *arg)
 {
 	struct sshpriv *p = priv(t);
 	size_t i;
@@ -866,6 +919,8 @@ ssh_list(struct target *t, target_list_fn fn, void *arg)
 			rc = 0;
 		}
 	}
+	if (rc == 0 && down && st && ws)
+		rc = settle_down(t, st, ws);
 	if (rc == 0 && down == (int)p->n)
 		return target_fail(t, TARGET_EFAIL, "target '%s': no box answered", t->name);
 	return rc;

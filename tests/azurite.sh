@@ -32,7 +32,7 @@ if [ -z "$ep" ]; then
 fi
 if [ -z "$ep" ] && [ -z "$az_why" ]; then
 	stop_azurite() { "$R/scripts/azurite-up.sh" stop "$T/azurite"; }
-	t_cleanup_hooks="stop_azurite"
+	t_cleanup_hooks="stop_azurite ${t_cleanup_hooks:-}"
 	t_run "$R/scripts/azurite-up.sh" start "$T/azurite" ${az_location:+"$az_location"}
 	t_status 0 "scripts/azurite-up.sh starts Azurite"
 	ep=$(cat "$T/out")

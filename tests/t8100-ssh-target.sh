@@ -202,6 +202,40 @@ t_ok "none ran to its end twice" sh -c '! grep ^end "$1" | sort | uniq -d | grep
 t_ok "the 2 runs cut short started again" test "$(grep ^start "$TRACE" | sort | uniq -d | wc -l)" -eq 2
 t_ok "each run ended once in its log" test "$(cat "$T"/store/ws/ws1/runs/run5.?/log.jsonl | grep -c '"ended"')" -eq 4
 
+# ---- a box that dies mid-run: its runs are retried on the other
+: >"$TRACE"
+xt-submit -t lab -n 4 --retries 1 -C code -- sh train.sh 0.5 3 >/dev/null 2>&1
+i=0
+while [ "$(grep -c ^start "$TRACE")" -lt 4 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t_ok "4 runs started, 2 on each box" test "$(grep -c "^start .*xt-$pb\$" "$TRACE")" -eq 2
+job=$(ls -t "$T/store/ws/ws1/jobs" | head -n 1)
+"$up" stop "$T/b"
+# box b dies: its sshd is gone, and every process of its login there
+for p in $(pgrep -u "$user" || true); do
+	grep -qz "^XT_HOME=.*/.xt-$pb\$" "/proc/$p/environ" 2>/dev/null && kill -9 "$p"
+done
+t_run xt-runq -t lab ls
+t_status 0 "xt-runq ls with a box that died"
+t_err_has "box $B: $B: cannot connect" "says the box does not answer"
+t_err_has "its box $B cannot be reached" "and that its runs are lost"
+i=0
+while [ "$(xt-report -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 5 ] && [ $i -lt 200 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_run xt-report -c run,job,status,attempt,box
+t_ok "every run of the job completed" test "$(grep -c "$job .*completed" out)" -eq 5
+t_ok "the 2 lost ones on the other box, attempt 2" test "$(grep -c "$job .*completed *2 *$A" out)" -eq 2
+t_ok "their log says why they were retried" sh -c 'cat "$1"/store/ws/ws1/runs/run*/log.jsonl | grep "\"retry\"" | grep -q "its box $2 cannot be reached"' - "$T" "$B"
+SSHD_PORT=$pb "$up" start "$T/b" >/dev/null 2>b.err || cat b.err
+t_run xt-runq -t lab ls
+t_status 0 "the box comes back"
+i=0
+while grep -qF "\"box\":\"$B\"" out && [ $i -lt 100 ]; do sleep 0.1; t_run xt-runq -t lab ls; i=$((i + 1)); done
+t_ok "and drops the runs that moved away" sh -c '! grep -qF "\"box\":\"$1\"" "$2/out"' - "$B" "$T"
+t_ok "without running them again" test "$(grep -c ^start "$TRACE")" -eq 6
+t_ok "none ran to its end twice" sh -c '! grep ^end "$1" | sort | uniq -d | grep -q .' - "$TRACE"
+
 # ---- a box that is down, then both
 "$up" stop "$T/b"
 t_run xt-submit -t lab -n 2 -C code --wait -- sh train.sh 0.1
@@ -215,7 +249,7 @@ t_err_has "target 'dead': no box can take runs; the last said: $user@127.0.0.1:"
 t_err_has "cannot connect" "which is that it cannot connect"
 ls "$T/store/ws/ws1/jobs" >jobs.after
 t_ok "before anything is stored" cmp -s jobs.before jobs.after
-SSHD_PORT=$pb "$up" start "$T/b" >/dev/null 2>&1
+SSHD_PORT=$pb "$up" start "$T/b" >/dev/null 2>b.err || cat b.err
 t_ok "box b is up again" "$up" status "$T/b"
 
 # ---- host keys, keys, passphrases

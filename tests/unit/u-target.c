@@ -148,7 +148,7 @@ test_local(struct store *st)
 	/* gone without an end: lost, with the record's status; no record at all too */
 	CHECK(s[3].state == TARGET_LOST && !strcmp(s[3].status, "running"));
 	CHECK(s[4].state == TARGET_LOST && !s[4].status[0]);
-	CHECK(target_list(t, count_fn, &n) == 0 && n == 2);
+	CHECK(target_list(t, NULL, NULL, count_fn, &n) == 0 && n == 2);
 
 	/* cancel a waiting run; a name that matches nothing is not found */
 	CHECK(target_cancel(t, st, "ws1", names, 2, -1, found) == 0);
