@@ -236,6 +236,38 @@ t_ok "and drops the runs that moved away" sh -c '! grep -qF "\"box\":\"$1\"" "$2
 t_ok "without running them again" test "$(grep -c ^start "$TRACE")" -eq 6
 t_ok "none ran to its end twice" sh -c '! grep ^end "$1" | sort | uniq -d | grep -q .' - "$TRACE"
 
+# ---- submits killed with SIGKILL at any point: each job is whole, or gone
+: >"$TRACE"
+ls "$T/store/ws/ws1/jobs" >jobs.before
+for d in 0 0.05 0.1 0.15 0.2 0.22 0.24 0.26 0.28 0.3 0.33 0.36 0.4 0.5; do
+	xt-submit -t lab -n 3 -C code -- sh train.sh 0.2 0.1 >/dev/null 2>&1 &
+	kpid=$!
+	sleep $d
+	kill -9 $kpid 2>/dev/null
+	wait $kpid 2>/dev/null
+done
+t_run xt-runq -t lab ls
+t_status 0 "xt-runq ls after 14 submits killed at 0 to 0.5 s"
+ls "$T/store/ws/ws1/jobs" >jobs.after
+new=$(comm -13 jobs.before jobs.after | tr '\n' ' ')
+echo "# INFO jobs left by the killed submits: ${new:-none}"
+i=0
+while [ $i -lt 200 ]; do
+	xt-report -c job,status >rep 2>/dev/null
+	left=0
+	for j in $new; do grep -q "^$j .*completed" rep || left=1; done
+	for j in $new; do [ "$(grep -c "^$j " rep)" -eq "$(grep -c "^$j .*completed" rep)" ] || left=1; done
+	[ $left -eq 0 ] && break
+	sleep 0.1
+	xt-runq -t lab ls >/dev/null 2>&1
+	i=$((i + 1))
+done
+t_ok "no job is left allocating" sh -c '! cat "$1"/store/ws/ws1/jobs/*/job.json | grep -q allocating' - "$T"
+t_ok "every run of every job stored completed" test "$left" -eq 0
+t_ok "each ran to its end once" sh -c '! grep ^end "$1" | sort | uniq -d | grep -q .' - "$TRACE"
+xt-report -c job,run,status >rep
+t_ok "each stored job has its 3 runs" sh -c 'for j in $2; do [ "$(awk -v j="$j" "\$1 == j && \$2 ~ /\\./" "$1" | wc -l)" -eq 3 ] || exit 1; done' - rep "$new"
+
 # ---- a box that is down, then both
 "$up" stop "$T/b"
 t_run xt-submit -t lab -n 2 -C code --wait -- sh train.sh 0.1
