@@ -257,11 +257,8 @@ drop "$c"
 	    "$(date '+%Y-%m-%dT%H:%M:%SZ')" "$(uname -n)" "$(nproc)" "$bin" "$SDKV"
 	printf ' "tree":{"small_files":%s,"small_bytes":%s,"big_files":%s,"big_bytes":%s},"runs":%s,\n' \
 	    "$SFILES" "$SBYTES" "$BFILES" "$BBYTES" "$RUNS"
-	printf ' "rows":[\n'
-	cat "$ROWS"
-	printf ']}\n'
-} >"$JSON.tmp" || fail "cannot write '$JSON.tmp'"
-mv "$JSON.tmp" "$JSON" || fail "cannot write '$JSON'"
+} >"$tmp/json.head" || fail "cannot write '$tmp/json.head'"
+json_write "$JSON" "$tmp/json.head"
 echo
 echo "ratio: MB/s xt over the peer's; update: times faster; start-up: xt over the folder store plus a round trip (lower is better)"
 echo "JSON: $JSON"

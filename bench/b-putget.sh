@@ -36,6 +36,7 @@ W=$OUT/putget
 JSON=$OUT/results-putget.json
 ROWS=$W/rows.json
 
+bench_name=b-putget
 die() {
 	echo "b-putget: $*" >&2
 	exit 1
@@ -300,11 +301,8 @@ ns_list() {
 	printf ' "times_ns":{"xt_put":[%s],"cp":[%s],"cp_sync":[%s],"xt_get":[%s],"cp_get":[%s],"xt_put_u":[%s],"xt_put_u_cold":[%s]},\n' \
 	    "$(ns_list "$put_t")" "$(ns_list "$cp_t")" "$(ns_list "$cps_t")" "$(ns_list "$get_t")" \
 	    "$(ns_list "$cpg_t")" "$(ns_list "$upd_t")" "$cold_ns"
-	printf ' "rows":[\n'
-	cat "$ROWS"
-	printf ']}\n'
-} >"$JSON.tmp" || die "cannot write '$JSON.tmp'"
-mv "$JSON.tmp" "$JSON" || die "cannot write '$JSON'"
+} >"$W/json.head" || die "cannot write '$W/json.head'"
+json_write "$JSON" "$W/json.head"
 if command -v jq >/dev/null 2>&1; then
 	jq -e . "$JSON" >/dev/null || die "'$JSON' is not valid JSON"
 fi

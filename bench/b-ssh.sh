@@ -237,11 +237,8 @@ row conn "$name" "$xt_c" conn "parallel -S -M" "$parm_c" "$(calc "$parm_c / ($xt
 	printf ' "runs":%s,"rounds":%s,"boxes":2,"per_box":2,"warmup_xt_ms":%s,\n' "$N" "$R" "$(calc "$warm_xt / 1e6")"
 	printf ' "rounds_ms_per_run":{"xt":[%s],"parallel":[%s],"parallel_M":[%s]},\n' \
 	    "$(each xt | sed 's/^ //; s/ /,/g')" "$(each par | sed 's/^ //; s/ /,/g')" "$(each parm | sed 's/^ //; s/ /,/g')"
-	printf ' "rows":[\n'
-	cat "$ROWS"
-	printf ']}\n'
-} >"$JSON.tmp" || fail "cannot write '$JSON.tmp'"
-mv "$JSON.tmp" "$JSON" || fail "cannot write '$JSON'"
+} >"$tmp/json.head" || fail "cannot write '$tmp/json.head'"
+json_write "$JSON" "$tmp/json.head"
 echo
 echo "ratio: time per run, parallel's over xt's (higher: xt ahead); connections: TCP connections an sshd accepted during one timed command"
 echo "JSON: $JSON"

@@ -18,6 +18,10 @@
 #                             information only; columns ROW_NAME_W (36) and
 #                             ROW_PEER_W (12) wide
 #   header TITLE              the table's heading line
+#   json_write FILE HEAD      the JSON of the run into FILE (atomically):
+#                             the file HEAD (an object's opening lines,
+#                             each ending with ','), then "rows", the
+#                             objects of $ROWS
 set -u
 export LC_ALL=C
 
@@ -78,4 +82,14 @@ row() {
 header() {
 	printf "\\n%-$((${ROW_NAME_W:-36} + 2))s %14s  %-${ROW_PEER_W:-12}s %14s  %7s  %-7s %-4s %s\\n" \
 	    "$1" "xt" "peer" "" "ratio" "goal" "met" "note"
+}
+
+json_write() {
+	{
+		cat "$2"
+		printf ' "rows":[\n'
+		cat "$ROWS"
+		printf ']}\n'
+	} >"$1.tmp" || fail "cannot write '$1.tmp'"
+	mv "$1.tmp" "$1" || fail "cannot write '$1'"
 }

@@ -7,23 +7,11 @@
 # As root the login is a test user made for this test (its home starts
 # empty, /bin/sh), else the user running it. A second server on another
 # port is the box that goes down.
-tdir=$(cd "$(dirname "$0")" && pwd)
+R=$(cd "$(dirname "$0")/.." && pwd)
+tdir=$R/tests
 . "$tdir/lib.sh"
-
-up=$(dirname "$tdir")/scripts/sshd-up.sh
-cli=$XT_BIN/../helper/ssh-cli
-[ -x "$cli" ] || { echo "not ok - no $cli (make all builds it)"; exit 1; }
-if [ ! -x /usr/sbin/sshd ]; then
-	echo "# SKIP no /usr/sbin/sshd here: sshd cannot start"
-	t_done
-	exit
-fi
-unset SSH_AUTH_SOCK XT_SSH_PASSPHRASE
-# sshd reads DIR/authorized_keys as the user logging in
-chmod 711 "$T"
-if [ "$(id -u)" -eq 0 ]; then
-	export SSHD_USER=xt8010-$$ SSHD_CREATE_USER=1
-fi
+sshd_login=xt8010
+. "$tdir/sshd.sh"
 stop_sshd() { "$up" stop "$T/a"; "$up" stop "$T/b"; }
 t_cleanup_hooks="$t_cleanup_hooks stop_sshd"
 if ! SSHD_HOST_ECDSA=1 "$up" start "$T/a" >port 2>why; then

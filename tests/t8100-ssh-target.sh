@@ -15,25 +15,11 @@ R=$(cd "$(dirname "$0")/.." && pwd)
 tdir=$R/tests
 . "$tdir/lib.sh"
 
-up=$R/scripts/sshd-up.sh
-cli=$XT_BIN/../helper/ssh-cli
-# the static build has no helpers: the everyday build's
-[ -x "$cli" ] || cli=$R/build/helper/ssh-cli
-[ -x "$cli" ] || { echo "not ok - no $cli (make all builds it)"; exit 1; }
-if [ ! -x /usr/sbin/sshd ]; then
-	echo "# SKIP no /usr/sbin/sshd here: sshd cannot start"
-	t_done
-	exit
-fi
-unset SSH_AUTH_SOCK XT_SSH_PASSPHRASE
-chmod 711 "$T"
-if [ "$(id -u)" -eq 0 ]; then
-	export SSHD_USER=xt8100-$$
-	SSHD_CREATE_USER=1
-fi
+sshd_login=xt8100
+. "$tdir/sshd.sh"
 stop_sshd() { "$up" stop "$T/a"; "$up" stop "$T/b"; }
 t_cleanup_hooks="$t_cleanup_hooks stop_sshd"
-if ! SSHD_CREATE_USER=${SSHD_CREATE_USER:-} "$up" start "$T/a" >pa 2>why; then
+if ! "$up" start "$T/a" >pa 2>why; then
 	echo "# SKIP sshd cannot start: $(tail -n 3 why | tr '\n' ' ')"
 	t_done
 	exit
@@ -112,6 +98,15 @@ sed -i "s|env: {|env: {TRACE: \"$TRACE\",|" xt.yaml
 hp=$T/hp.yaml
 for v in 0.1 0.2 0.3 0.4 0.5 0.6 0.7 0.8; do echo "{\"lr\": $v}"; done >"$hp"
 
+# of xt-report --json's runs in out, into sum: "CHILDREN COMPLETED WITH-ACC"
+sweep_sum() {
+	python3 -c 'import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+kids = [r for r in rs if "." in r["run"]]
+print(len(kids), sum(r["status"] == "completed" for r in kids),
+    sum("acc" in r.get("metrics", {}) for r in kids))' out >sum
+}
+
 # ---- a box with nothing installed
 t_run box "$A" 'command -v xt-runq && exit 0; ls -A; exit 1'
 t_status 1 "the box has no xt on its PATH"
@@ -123,13 +118,7 @@ t_status 0 "a sweep of 8 runs on two boxes, --wait: all completed"
 t_ok "each box had the tools staged" test "$(grep -c 'tools staged into' err)" -eq 2
 t_err_has "xt: lab: $A: 8 tools staged into ~/.xt-$pa/bin" "said once a box"
 t_run xt-report -c run,status,acc --json
-python3 - out >sum <<'EOF'
-import json, sys
-rs = [json.loads(l) for l in open(sys.argv[1])]
-kids = [r for r in rs if "." in r["run"]]
-print(len(kids), sum(r["status"] == "completed" for r in kids),
-    sum("acc" in r.get("metrics", {}) for r in kids))
-EOF
+sweep_sum
 t_ok "8 runs, completed, each with its metric in the store" test "$(cat sum)" = "8 8 8"
 awk '{ b = $3; n[b] += ($1 == "start") ? 1 : -1; if (n[b] > m[b]) m[b] = n[b]; s[b] += ($1 == "start") }
     END { for (b in m) print b, s[b], m[b] }' "$TRACE" | sort >conc
@@ -350,13 +339,7 @@ if [ -n "$ep" ]; then
 	t_run xt-submit -s "$AZ" -t lab --hp "$hp" -C code --wait -- sh train.sh
 	t_status 0 "the sweep with the store on Azurite"
 	t_run xt-report -s "$AZ" -c run,status,acc --json
-	python3 - out >sum <<'EOF'
-import json, sys
-rs = [json.loads(l) for l in open(sys.argv[1])]
-kids = [r for r in rs if "." in r["run"]]
-print(len(kids), sum(r["status"] == "completed" for r in kids),
-    sum("acc" in r.get("metrics", {}) for r in kids))
-EOF
+	sweep_sum
 	t_ok "8 runs completed, each with its metric, in the Azure store" test "$(cat sum)" = "8 8 8"
 	t_ok "on both boxes" test "$(awk '$1 == "start" { print $3 }' "$TRACE" | sort -u | wc -l)" -eq 2
 	t_run box "$A" "stat -c %a ~/.xt-$pa/azure"
