@@ -227,8 +227,14 @@ t_ok "none ran to its end twice" sh -c '! grep ^end "$1" | sort | uniq -d | grep
 
 # ---- submits killed with SIGKILL at any point: each job is whole, or gone
 : >"$TRACE"
+# the kills land from the start to past the end of a submit that is not killed
+t0=$(date +%s%N)
+xt-submit -t lab -n 3 -C code -- sh train.sh 0.2 0.1 >/dev/null 2>&1
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+echo "# INFO a submit took $ms ms"
 ls "$T/store/ws/ws1/jobs" >jobs.before
-for d in 0 0.05 0.1 0.15 0.2 0.22 0.24 0.26 0.28 0.3 0.33 0.36 0.4 0.5; do
+for k in 0 1 2 3 4 5 6 7 8 9 10 11 12 14; do
+	d=$(awk -v m="$ms" -v k="$k" 'BEGIN { printf "%.3f", m * k / 10000 }')
 	xt-submit -t lab -n 3 -C code -- sh train.sh 0.2 0.1 >/dev/null 2>&1 &
 	kpid=$!
 	sleep $d
@@ -236,7 +242,7 @@ for d in 0 0.05 0.1 0.15 0.2 0.22 0.24 0.26 0.28 0.3 0.33 0.36 0.4 0.5; do
 	wait $kpid 2>/dev/null
 done
 t_run xt-runq -t lab ls
-t_status 0 "xt-runq ls after 14 submits killed at 0 to 0.5 s"
+t_status 0 "xt-runq ls after 14 submits killed at 0 to 1.4 times a submit's time"
 ls "$T/store/ws/ws1/jobs" >jobs.after
 new=$(comm -13 jobs.before jobs.after | tr '\n' ' ')
 echo "# INFO jobs left by the killed submits: ${new:-none}"
