@@ -578,7 +578,7 @@ ssh_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *ru
 {
 	struct sshpriv *p = priv(t);
 	cJSON *mine = cJSON_Duplicate(runs, 1), *r;
-	char id[33];
+	char id[33] = "";
 	size_t i;
 	int rc = 0;
 
@@ -589,7 +589,8 @@ ssh_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *ru
 
 		if (b && b->state == BOX_READY)
 			continue;
-		if (store_id(st, id) < 0) {
+		/* the store's id, read once for all the runs */
+		if (!id[0] && store_id(st, id) < 0) {
 			rc = target_fail(t, TARGET_EFAIL, "%s", store_error(st));
 			goto out;
 		}
