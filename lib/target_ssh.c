@@ -573,6 +573,29 @@ box_add(struct target *t, struct box *b, struct store *st, const cJSON *runs)
 	return rc;
 }
 
+/*
+ * Record that run rec (of workspace ws) goes to box b, in the store first:
+ * a box drops a run whose record names another (run_moved).
+ */
+static int
+place(struct target *t, struct store *st, cJSON *rec, const char *ws, struct box *b)
+{
+	struct life l;
+	int rc;
+
+	if ((rc = life_open(&l, st, json_str(rec, "ws") ? json_str(rec, "ws") : ws,
+	    json_str(rec, "run"))) == 0) {
+		json_set_str(l.rec, "box", b->name);
+		rc = life_save(&l, 0);
+	}
+	life_release(&l);
+	if (rc < 0)
+		return target_fail(t, TARGET_EFAIL, "%s", store_error(st));
+	json_set_str(rec, "box", b->name);
+	b->took++;
+	return 0;
+}
+
 static int
 ssh_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
 {
@@ -582,7 +605,6 @@ ssh_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *ru
 	size_t i;
 	int rc = 0;
 
-	(void)job;
 	/* a run placed on no box of this target (a recovery's, the config changed) gets one */
 	cJSON_ArrayForEach(r, mine) {
 		struct box *b = box_named(p, json_str(r, "box"));
@@ -602,8 +624,10 @@ ssh_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *ru
 				    t->name, json_str(r, "run"), b ? b->err : why);
 				goto out;
 			}
-			json_set_str(r, "box", b->name);
-			b->took++;
+			if (place(t, st, r, json_str(job, "ws"), b) < 0) {
+				rc = TARGET_EFAIL;
+				goto out;
+			}
 		}
 	}
 	for (i = 0; i < p->n && rc == 0; i++)
@@ -711,7 +735,6 @@ settle_lost(struct target *t, struct store *st, const char *ws, struct target_st
 	}
 	/* queued again: on its box, or another that can take it */
 	if (!b || b->state == BOX_DOWN) {
-		struct life l;
 		const char *ignore;
 		struct box *nb;
 
@@ -719,15 +742,8 @@ settle_lost(struct target *t, struct store *st, const char *ws, struct target_st
 			s->state = TARGET_QUEUED;	/* taken when a box answers */
 			return 0;
 		}
-		if ((rc = life_open(&l, st, ws, s->run)) == 0) {
-			json_set_str(l.rec, "box", nb->name);
-			rc = life_save(&l, 0);
-		}
-		life_release(&l);
-		if (rc < 0)
-			return target_fail(t, TARGET_EFAIL, "%s", store_error(st));
-		json_set_str(rec, "box", nb->name);
-		nb->took++;
+		if (place(t, st, rec, ws, nb) < 0)
+			return TARGET_EFAIL;
 		b = nb;
 	} else {
 		char id[33];

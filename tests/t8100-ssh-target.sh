@@ -332,6 +332,29 @@ while [ "$(xt-report -c job,status 2>/dev/null | grep -c "$job .*completed")" -l
 done
 t_ok "and they complete" test "$(xt-report -c job,status | grep -c "$job .*completed")" -eq 3
 
+# ---- a hand-over finished while the box it named is down: the runs go to another
+qdirb=$(getent passwd "$user" | cut -d: -f6)/.xt-$pb/spool/queue
+chmod 555 "$qdirb"
+t_run xt-submit -t lab -n 4 -C code -- sh train.sh 0.1
+t_status 1 "box b cannot queue its share of the runs"
+job=$(ls -t "$T/store/ws/ws1/jobs" | head -n 1)
+chmod 755 "$qdirb"
+xt-report -c run,job,box >placed 2>&1
+t_ok "2 of them were placed on box b" test "$(grep -c "^run[0-9]*\.[0-9]* *$job *$B" placed)" -eq 2
+"$up" stop "$T/b"
+t_run xt-submit -t lab -C code --wait -- sh train.sh 0.1
+t_status 0 "the next submit, with box b down"
+t_err_has "$job: finished what xt-submit" "finishes the hand-over"
+i=0
+while [ "$(xt-report -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 4 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_run xt-report -c run,job,status,box
+t_ok "all 4 runs completed, on box a, with no xt-runq ls" test "$(grep "$job .*completed *$A" out | grep -c "^run[0-9]*\.")" -eq 4
+SSHD_PORT=$pb "$up" start "$T/b" >/dev/null 2>b.err || cat b.err
+t_ok "box b is up again" "$up" status "$T/b"
+
 fi
 
 # ---- the same sweep with the store on Azurite
