@@ -44,7 +44,8 @@ $(O)/unit/%: tests/unit/%.c tests/unit/check.h $(O)/libxt.a $(LIBHDR)
 
 $(O)/helper/%: tests/helper/%.c $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS) $(HELPER_LINK)
+$(O)/helper/mongo-dump: HELPER_LINK = $(MONGO_LINK)
 
 $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZMAIN) $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
@@ -116,7 +117,7 @@ STATIC_VARS = O=$(SO) CC=musl-gcc \
 	CPPFLAGS='-D_GNU_SOURCE -Ilib -DXT_CA_EMBED=\"$(CA_BUNDLE)\" -DXT_STATIC_BUILD $(shell $(STATIC_PC) --cflags $(STATIC_PCS))' \
 	CFLAGS='-std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -ffunction-sections -fdata-sections' \
 	LDFLAGS='-static -s -Wl,--gc-sections' \
-	LDLIBS='$(shell $(STATIC_PC) --libs $(STATIC_PCS)) -lyaml -lm'
+	LDLIBS='$(shell $(STATIC_PC) --libs $(STATIC_PCS)) -lyaml -lm' MONGO_LINK=
 VERSION = $(shell git describe --always --dirty 2>/dev/null || echo 0)
 
 static:

@@ -16,6 +16,7 @@
 #include "config.h"
 #include "json.h"
 #include "index.h"
+#include "mongoidx.h"
 #include "report.h"
 #include "run.h"
 #include "show.h"
@@ -37,7 +38,8 @@ static const char usage_text[] =
     "plot:      -o FILE.svg | --term  --x step|time  --smooth F  --agg mean|median\n"
     "           --band std|minmax|sem|none  --break-on run|COL  --layout RxC\n"
     "           --legend TEMPLATE  --vs COL (scatter)  --title T  --size WxH  --ascii\n"
-    "other:     -s STORE  --compact (compact the index first)\n";
+    "other:     -s STORE  --compact (compact the index first)\n"
+    "index:     --index URL|store  --index-status  --index-flush  --reindex\n";
 
 static void
 usage(void)
@@ -102,22 +104,32 @@ read_stream(struct report *r, FILE *fp, const char *name)
 	sbuf_release(&sb);
 }
 
+/* Read the index at path into sb (initialized here) and fold it (index_fold); die on an error. */
+static struct index_line *
+fold_index(struct store *st, const char *path, struct sbuf *sb, size_t *n, size_t *nl)
+{
+	struct index_line *l = NULL;
+	char err[1024];
+	int rc;
+
+	sbuf_init(sb, (size_t)8 << 30);
+	rc = store_get(st, path, 0, -1, sb);
+	if (rc < 0 && rc != STORE_ENOENT)
+		die("%s", store_error(st));
+	if (index_fold(sb->buf, sb->len, path, &l, n, nl, err, sizeof(err)) < 0)
+		die("%s", err);
+	return l;
+}
+
 /* Feed the workspace's folded index; compact it when it has grown (or when asked). */
 static void
 read_index(struct report *r, struct store *st, const char *ws, int compact)
 {
 	char *path = run_index_path(ws), err[1024];
-	struct index_line *l = NULL;
 	size_t n = 0, nl = 0, i;
 	struct sbuf sb;
-	int rc;
+	struct index_line *l = fold_index(st, path, &sb, &n, &nl);
 
-	sbuf_init(&sb, (size_t)8 << 30);
-	rc = store_get(st, path, 0, -1, &sb);
-	if (rc < 0 && rc != STORE_ENOENT)
-		die("%s", store_error(st));
-	if (index_fold(sb.buf, sb.len, path, &l, &n, &nl, err, sizeof(err)) < 0)
-		die("%s", err);
 	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
 		warnx("%s", err);	/* the report itself is still right */
 	for (i = 0; i < n; i++)
@@ -138,9 +150,145 @@ read_records(struct report *r, int from_stdin, int compact)
 		read_stream(r, stdin, "<stdin>");
 		return;
 	}
+	if (mongoidx_url()) {	/* send what waits in the outbox: the index is shared */
+		char err[1024];
+		size_t sent;
+
+		if (mongoidx_flush(1000, &sent, err, sizeof(err)) < 0)
+			warnx("%s (the outbox keeps the changes)", err);
+	}
 	st = tool_store();
 	read_index(r, st, tool_workspace(), compact);
 	store_close(st);
+}
+
+#define INDEX_TIMEOUT_MS 3000
+
+/* --index-flush: send the outbox; 1 when the database did not take it. */
+static int
+index_flush(void)
+{
+	char err[1024];
+	size_t sent;
+
+	if (!mongoidx_url())
+		die_status(EXIT_USAGE, "no index is configured (index:, XT_INDEX, --index)");
+	if (mongoidx_flush(INDEX_TIMEOUT_MS, &sent, err, sizeof(err)) < 0) {
+		warnx("%s (%zu records sent; the rest wait in the outbox)", err, sent);
+		return 1;
+	}
+	if (!sent) {	/* nothing to send: still say whether the database answers */
+		struct mongoidx *m = mongoidx_open(mongoidx_url(), INDEX_TIMEOUT_MS, err, sizeof(err));
+
+		if (!m) {
+			warnx("%s", err);
+			return 1;
+		}
+		mongoidx_close(m);
+	}
+	printf("index: %zu records sent, outbox empty\n", sent);
+	return 0;
+}
+
+/* --index-status: the outbox's backlog and the database's state; 1 when it does not answer. */
+static int
+index_status(void)
+{
+	struct mongoidx_backlog b;
+	struct mongoidx *m;
+	char err[1024], *pub;
+	int64_t runs, jobs;
+
+	if (mongoidx_backlog(&b, err, sizeof(err)) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	pub = url_public(mongoidx_url());
+	printf("index: %s\n", pub);
+	free(pub);
+	printf("outbox: %zu records in %zu segments", b.lines, b.segments);
+	if (b.oldest_ms)
+		printf(", oldest %llds old", (long long)((time_now_ms() - b.oldest_ms) / 1000));
+	printf("\n");
+	if (!(m = mongoidx_open(mongoidx_url(), INDEX_TIMEOUT_MS, err, sizeof(err))) ||
+	    mongoidx_count(m, &runs, &jobs, err, sizeof(err)) < 0) {
+		mongoidx_close(m);
+		printf("database: not answering\n");
+		warnx("%s", err);
+		return 1;
+	}
+	mongoidx_close(m);
+	printf("database: answering, %lld runs, %lld jobs\n", (long long)runs, (long long)jobs);
+	return 0;
+}
+
+struct wslist {
+	char **v;
+	size_t n;
+};
+
+static int
+add_ws(const struct store_entry *e, void *arg)
+{
+	struct wslist *l = arg;
+	size_t len = strlen(e->path);
+
+	if (e->is_dir && len > 4) {
+		l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+		l->v[l->n++] = xstrndup(e->path + 3, len - 4);	/* "ws/NAME/" */
+	}
+	return 0;
+}
+
+/* --reindex: upsert the latest record of every run of every workspace. */
+static int
+reindex(void)
+{
+	struct store *st;
+	struct mongoidx *m;
+	struct wslist l = { 0 };
+	char err[1024];
+	size_t i, j, total = 0;
+	int rc, ret = 0;
+
+	if (!mongoidx_url())
+		die_status(EXIT_USAGE, "no index is configured (index:, XT_INDEX, --index)");
+	if (!(m = mongoidx_open(mongoidx_url(), INDEX_TIMEOUT_MS, err, sizeof(err))))
+		die("%s", err);
+	st = tool_store();
+	if ((rc = store_list(st, "ws/", 0, add_ws, &l)) < 0 && rc != STORE_ENOENT)
+		die("%s", store_error(st));
+	for (i = 0; i < l.n && !ret; i++) {
+		char *path = run_index_path(l.v[i]);
+		size_t n = 0, nl = 0, sent;
+		struct sbuf sb, folded;
+		struct index_line *lines = fold_index(st, path, &sb, &n, &nl);
+
+		sbuf_init(&folded, (size_t)8 << 30);
+		for (j = 0; j < n; j++) {
+			sbuf_add(&folded, sb.buf + lines[j].off, lines[j].len);
+			sbuf_addc(&folded, '\n');
+		}
+		if (mongoidx_upsert(m, folded.buf, folded.len, &sent, err, sizeof(err)) < 0) {
+			warnx("%s (rerun --reindex: what was sent is upserted again, harmlessly)", err);
+			ret = 1;
+		}
+		total += sent;
+		if (stderr_isatty())
+			fprintf(stderr, "\rreindex: %zu of %zu workspaces, %zu runs", i + 1, l.n, total);
+		free(lines);
+		sbuf_release(&folded);
+		sbuf_release(&sb);
+		free(path);
+	}
+	if (stderr_isatty())
+		fputc('\n', stderr);
+	if (!ret)
+		printf("reindex: %zu runs of %zu workspaces upserted\n", total, l.n);
+	for (i = 0; i < l.n; i++)
+		free(l.v[i]);
+	free(l.v);
+	store_close(st);
+	mongoidx_close(m);
+	return ret;
 }
 
 /* True for an operand that names runs rather than a metric: "runN...", or one with a '/'. */
@@ -192,13 +340,17 @@ main(int argc, char **argv)
 		{ "size", required_argument, 0, 10 },
 		{ "ascii", no_argument, 0, 11 },
 		{ "color", no_argument, 0, 12 },
+		{ "index", required_argument, 0, 13 },
+		{ "index-status", no_argument, 0, 14 },
+		{ "index-flush", no_argument, 0, 15 },
+		{ "reindex", no_argument, 0, 16 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	struct report r;
 	struct chart_opts co;
 	const char *cmd = "runs", *metric = NULL, *goal = NULL;
-	int c, i, from_stdin = 0, compact = 0, ret = 0, out_set = 0;
+	int c, i, from_stdin = 0, compact = 0, ret = 0, out_set = 0, index_op = 0;
 	long lines = 10;
 
 	tool_init(argv[0]);
@@ -229,6 +381,12 @@ main(int argc, char **argv)
 		case 'g': goal = optarg; break;
 		case 'K': compact = 1; break;
 		case 'n': lines = opt_i64("-n", optarg, 0, 1000000); break;
+		case 13: config_set("index", optarg); break;
+		case 14: case 15: case 16:
+			if (index_op && index_op != c)
+				die_status(EXIT_USAGE, "--index-status, --index-flush and --reindex exclude each other");
+			index_op = c;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			report_release(&r);
@@ -248,6 +406,12 @@ main(int argc, char **argv)
 		die_status(EXIT_USAGE, "--json, --csv, --tsv and --md exclude each other");
 	argc -= optind;
 	argv += optind;
+	if (index_op) {
+		if (argc)
+			usage();
+		ret = index_op == 14 ? index_status() : index_op == 15 ? index_flush() : reindex();
+		goto out;
+	}
 	if (argc && (!strcmp(argv[0], "jobs") || !strcmp(argv[0], "show") ||
 	    !strcmp(argv[0], "plot") || !strcmp(argv[0], "runs"))) {
 		cmd = *argv++;

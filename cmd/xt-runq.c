@@ -22,6 +22,7 @@
 #include "job.h"
 #include "json.h"
 #include "life.h"
+#include "mongoidx.h"
 #include "name.h"
 #include "queue.h"
 #include "run.h"
@@ -410,14 +411,59 @@ report(struct queue *q, const int *n, int stopped)
 	return n[EX_FAILED] || n[EX_ERROR] ? 1 : 0;
 }
 
+/*
+ * With a MongoDB index configured, a sender of the outbox beside the
+ * drain: a process of its own (not a thread: executors are forked from
+ * the drain, and not a child: the drain reaps every child as an
+ * executor) that flushes every second and once more when the drain's
+ * end closes the pipe. Returns the pipe's end to close, or -1.
+ */
+static int
+sender_start(void)
+{
+	int p[2], st;
+	pid_t pid;
+
+	if (!mongoidx_url() || pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	if ((pid = fork()) < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		char c;
+
+		int fd;
+
+		if (fork() != 0)
+			_exit(0);
+		/* nothing of the drain's kept open (its queue's and store's files) */
+		for (fd = 3; fd < 4096; fd++)
+			if (fd != p[0])
+				close(fd);
+		signal(SIGINT, SIG_IGN);
+		mongoidx_sender_start(1000);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		mongoidx_sender_stop();
+		_exit(0);
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return p[1];
+}
+
 static int
 drain(struct store *st, int jobs, int follow)
 {
 	struct queue q;
 	struct kids k = { NULL, NULL, 0, 0, 0 };
-	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, wst, ret;
+	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, wst, ret, sender;
 	sigset_t waitmask;
 
+	sender = sender_start();
 	queue_open(&q, NULL);
 	tzset();	/* once, not in every executor */
 	/* executors send their pid on sv[1] when their command has ended */
@@ -468,6 +514,8 @@ drain(struct store *st, int jobs, int follow)
 	free(k.running);
 	close(sv[0]);
 	close(sv[1]);
+	if (sender >= 0)
+		close(sender);	/* its last flush is its own */
 	queue_close(&q);
 	return ret;
 }

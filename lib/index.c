@@ -6,6 +6,7 @@
 #include "index.h"
 #include "jscan.h"
 #include "json.h"
+#include "mongoidx.h"
 #include "run.h"
 #include "banned.h"
 
@@ -16,6 +17,8 @@ index_append(struct store *st, const char *ws, const char *line, size_t len)
 	int rc = store_append(st, rel, line, len);
 
 	free(rel);
+	if (rc == 0)
+		mongoidx_outbox(line, len);	/* the shared index's copy, sent later */
 	return rc;
 }
 

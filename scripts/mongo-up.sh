@@ -14,7 +14,8 @@
 #   scripts/mongo-up.sh status DIR    exit 0 when it runs
 #
 # start needs MONGO_CERT and MONGO_KEY (PEM files of the server's
-# certificate and key), MONGO_USER and MONGO_PASSWORD. DIR gets the PID,
+# certificate and key), MONGO_USER and MONGO_PASSWORD; MONGO_PORT, when
+# set, is the port to listen on (else the kernel picks one). DIR gets the PID,
 # the port and the log. MONGO_HOME defaults to
 # ${XDG_CACHE_HOME:-~/.cache}/xt-mongo/smartmongo-2.2.0: npm ci of
 # scripts/mongo/package-lock.json (what CongoDB imports, versions and

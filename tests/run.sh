@@ -47,6 +47,29 @@ elif [ -z "${XT_TEST_AZURE_ENDPOINT:-}" ]; then
 	fi
 	[ -f "$logdir/azurite.why" ] && cat "$logdir/azurite.why"
 fi
+# One MongoDB wire-protocol server (scripts/mongo-up.sh: TLS with a test
+# CA, SCRAM-SHA-256) for each pass that runs the tests of the MongoDB
+# index (t85*), stopped by its PID at the end of it; its port, user,
+# password and CA in $XT_TEST_MONGO_DIR (tests/mongo.sh). A test that
+# restarts the server starts its own.
+mongo_stop() { [ -n "${XT_TEST_MONGO_DIR:-}" ] && scripts/mongo-up.sh stop "$XT_TEST_MONGO_DIR" >/dev/null 2>&1; }
+mongo_start() {
+	command -v node >/dev/null || return 0	# the tests say SKIP
+	d=$logdir/mongo
+	mkdir -p "$d" &&
+	(cd "$d" && tdir=$OLDPWD/tests && . "$tdir/https.sh" && make_certs) >/dev/null 2>&1 &&
+	echo xt-user >"$d/user" && echo "pw-$$-$(date +%s)" >"$d/password" &&
+	env MONGO_CERT="$d/srv.pem" MONGO_KEY="$d/srv.key" MONGO_USER=xt-user \
+	    MONGO_PASSWORD="$(cat "$d/password")" scripts/mongo-up.sh start "$d" >/dev/null 2>"$logdir/mongo.err" &&
+	export XT_TEST_MONGO_DIR="$d" && return 0
+	echo "# mongo-up did not start; the tests start their own:"
+	tail -n 5 "$logdir/mongo.err" | sed 's/^/#   /'
+}
+case " $pat " in "  " | *t8*) want_mongo=1 ;; *) want_mongo= ;; esac
+if [ -n "$want_mongo" ]; then
+	trap 'azurite_stop; mongo_stop' EXIT
+	trap 'azurite_stop; mongo_stop; exit 130' INT TERM
+fi
 # unit_env BUILD: the variables of the unit tests, one a line (a container per build)
 unit_env() {
 	echo "XT_TEST_STORES=$logdir/u-store-$1${XT_TEST_AZURE_ENDPOINT:+ az://devstoreaccount1/u-store-$$-$1}"
@@ -99,6 +122,12 @@ for b in $builds; do
 		azurite_start ||
 		    echo "# SKIP Azurite did not start again; the az:// cases of $b are skipped"
 	fi
+	if [ -n "$want_mongo" ]; then
+		mongo_stop
+		unset XT_TEST_MONGO_DIR
+		rm -rf "$logdir/mongo"
+		mongo_start
+	fi
 	[ "${b#*san}" != "$b" ] && export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
@@ -123,6 +152,7 @@ for b in $builds; do
 done
 azurite_stop
 unset XT_TEST_AZURE_ENDPOINT
+mongo_stop
 rm -rf "$logdir"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

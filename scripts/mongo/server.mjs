@@ -22,8 +22,9 @@
 //                                          MONGO_USER, MONGO_PASSWORD
 //   node server.mjs --selftest             check the SCRAM steps against
 //                                          the example of RFC 7677
-// It listens on 127.0.0.1, on a port the kernel picks, written to PORTFILE
-// once it listens.
+// It listens on 127.0.0.1, on MONGO_PORT when set (a restart on the same
+// address), else on a port the kernel picks, written to PORTFILE once it
+// listens.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -234,7 +235,7 @@ async function serve(home, portfile) {
 			    console.log(`tls refused: ${e.code || e.message.trim()}`));
 			await new Promise((ok, no) => {
 				this.server.once('error', no);
-				this.server.listen(0, '127.0.0.1', ok);
+				this.server.listen(Number(process.env.MONGO_PORT || 0), '127.0.0.1', ok);
 			});
 			this.isRunning = true;
 			return this.server.address().port;
