@@ -211,6 +211,60 @@ tokname(const struct parser *ps)
 	return buf;
 }
 
+/*
+ * A field name from s whose next segment, at s + ps->tlen, is quoted
+ * (metrics."val loss"): its segments, unquoted, into ps->text; where it
+ * ends, or NULL (T_BAD, the error set).
+ */
+static const char *
+quoted_name(struct parser *ps, const char *s)
+{
+	const char *p = s + ps->tlen;
+	struct sbuf sb;
+
+	sbuf_init(&sb, (size_t)1 << 20);
+	sbuf_add(&sb, s, ps->tlen);
+	while (*p == '"' || *p == '\'') {
+		const char *open = p;
+		char q = *p++;
+
+		while (*p && *p != q) {
+			if (*p == '\\' && p[1])
+				p++;
+			if (*p == '.') {
+				fail(ps, open, "%s", "a quoted name cannot hold '.' (fields are found by dotted paths)");
+				goto bad;
+			}
+			sbuf_addc(&sb, *p++);
+		}
+		if (!*p) {
+			fail(ps, open, "%s", "unclosed name");
+			goto bad;
+		}
+		if (p == open + 1) {
+			fail(ps, open, "%s", "an empty name");
+			goto bad;
+		}
+		p++;
+		/* more: .word or ."quoted" */
+		while (*p == '.') {
+			sbuf_addc(&sb, *p++);
+			if (*p == '"' || *p == '\'')
+				break;
+			while (wordc((unsigned char)*p) || *p == '/')
+				sbuf_addc(&sb, *p++);
+		}
+	}
+	ps->tlen = sb.len;
+	ps->text = sbuf_detach(&sb, NULL);
+	return p;
+bad:
+	sbuf_release(&sb);
+	ps->tok = T_BAD;
+	ps->p = s + strlen(s);
+	return NULL;
+}
+
 /* Read the next token into ps. */
 static void
 next(struct parser *ps)
@@ -291,7 +345,7 @@ next(struct parser *ps)
 	} else if (isalpha((unsigned char)*p) || *p == '_') {
 		const char *s = p;
 
-		while (wordc((unsigned char)*p))
+		while (wordc((unsigned char)*p) || *p == '/')
 			p++;
 		ps->tlen = (size_t)(p - s);
 		if (ps->tlen == 3 && !strncasecmp(s, "and", 3))
@@ -300,7 +354,11 @@ next(struct parser *ps)
 			ps->tok = T_OR;
 		else if (ps->tlen == 3 && !strncasecmp(s, "not", 3))
 			ps->tok = T_NOT;
-		else {
+		else if (p[-1] == '.' && (*p == '"' || *p == '\'')) {
+			ps->tok = T_WORD;
+			if (!(p = quoted_name(ps, s)))
+				return;
+		} else {
 			ps->tok = T_WORD;
 			ps->text = xstrndup(s, ps->tlen);
 		}

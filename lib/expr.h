@@ -9,7 +9,9 @@
  *   VALUE  := NUMBER | "string" | 'string' | true | false | null | WORD
  *
  * FIELD is a dotted path into the record (status, hparams.lr,
- * metrics.test-acc); a FIELD alone is true when the record has it. Keywords
+ * metrics.test-acc, metrics.train/loss); a segment after a dot may be
+ * quoted, "..." or '...', to hold any other character but '.'
+ * (metrics."val loss"). A FIELD alone is true when the record has it. Keywords
  * are case-insensitive; "&&", "||" and "!" are accepted for and, or, not.
  * Numbers compare as numbers, strings as strings (bytes); a value of
  * another type is never equal, and never less or greater. A missing

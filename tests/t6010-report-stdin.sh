@@ -34,6 +34,19 @@ report where.txt --where 'hparams.opt ~ "^(sgd|a)" and not hparams.lr = 0.1 or s
 report types.txt --where 'hparams.lr = "0.01"' -c run,hparams.lr
 report available.txt --available
 
+# names that are not words: quoted, and with '/'
+printf '%s\n' '{"run":"r1","metrics":{"val loss":0.5,"train/loss":1,"a b":{"c d":3}}}' \
+    '{"run":"r2","metrics":{"val loss":2}}' >q.jsonl
+t_run xt-report - -c run --where 'metrics."val loss" < 1 and metrics.train/loss' <q.jsonl
+printf 'run\nr1\n' >want
+t_out_is want "a quoted name and one with '/' in --where"
+t_run xt-report - -c run --where "metrics.'a b'.\"c d\" = 3 or metrics.\"val loss\" = 2" <q.jsonl
+printf 'run\nr1\nr2\n' >want
+t_out_is want "quoted names deeper, either quote"
+t_run xt-report - --where 'metrics."a.b" = 1' <q.jsonl
+t_status 2 "a quoted name with '.' in it: exit 2"
+t_err_has "column 9: a quoted name cannot hold '.'" "named, with its column"
+
 xt-report jobs - --metric loss --goal min <runs.jsonl >"$T/out" 2>"$T/err"
 rc=$?
 t_status 0 "jobs report"
