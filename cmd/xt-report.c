@@ -17,6 +17,7 @@
 #include "json.h"
 #include "index.h"
 #include "mongoidx.h"
+#include "mongoq.h"
 #include "report.h"
 #include "run.h"
 #include "show.h"
@@ -140,7 +141,62 @@ read_index(struct report *r, struct store *st, const char *ws, int compact)
 	free(path);
 }
 
-/* The records to report: stdin when "-" is among the names, else the store's index. */
+#define INDEX_TIMEOUT_MS 3000
+
+struct feed {
+	struct report *r;
+	long fed;
+};
+
+static int
+feed_doc(const char *line, size_t len, void *arg)
+{
+	struct feed *f = arg;
+
+	f->fed++;
+	if (report_line(f->r, line, len) < 0)
+		die("index %s: a document that is not a record: %s", mongoidx_url(), f->r->err);
+	return 0;
+}
+
+/*
+ * Feed the records of the workspace from the MongoDB index: the database
+ * selects by the report's filter as far as it translates (mongoq.h), the
+ * report engine does the rest. 0, or -1 (warned) when the database does
+ * not answer: the store's index is read instead.
+ */
+static int
+read_mongo(struct report *r)
+{
+	char err[1024], *filter;
+	struct feed fd = { r, 0 };
+	struct mongoidx *m;
+	cJSON *f;
+	size_t sent;
+	int rc;
+
+	/* this machine's changes first; if they cannot go, the database is behind */
+	if (mongoidx_flush(INDEX_TIMEOUT_MS, &sent, err, sizeof(err)) < 0 ||
+	    !(m = mongoidx_open(mongoidx_url(), INDEX_TIMEOUT_MS, err, sizeof(err)))) {
+		warnx("%s (the outbox keeps the changes; this report reads the store's index)", err);
+		return -1;
+	}
+	f = mongoq_filter(r, tool_workspace());
+	filter = cJSON_PrintUnformatted(f);
+	cJSON_Delete(f);
+	rc = mongoidx_find(m, filter, feed_doc, &fd, err, sizeof(err));
+	free(filter);
+	mongoidx_close(m);
+	if (rc < 0) {
+		if (fd.fed)	/* a report of part of them would mislead */
+			die("%s", err);
+		warnx("%s (this report reads the store's index)", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The records to report: stdin when "-" is among the names, else the index. */
 static void
 read_records(struct report *r, int from_stdin, int compact)
 {
@@ -150,19 +206,12 @@ read_records(struct report *r, int from_stdin, int compact)
 		read_stream(r, stdin, "<stdin>");
 		return;
 	}
-	if (mongoidx_url()) {	/* send what waits in the outbox: the index is shared */
-		char err[1024];
-		size_t sent;
-
-		if (mongoidx_flush(1000, &sent, err, sizeof(err)) < 0)
-			warnx("%s (the outbox keeps the changes)", err);
-	}
+	if (mongoidx_url() && read_mongo(r) == 0)
+		return;
 	st = tool_store();
 	read_index(r, st, tool_workspace(), compact);
 	store_close(st);
 }
-
-#define INDEX_TIMEOUT_MS 3000
 
 /* --index-flush: send the outbox; 1 when the database did not take it. */
 static int

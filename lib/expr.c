@@ -18,17 +18,14 @@
 #define RE_MAX_SIZE 1000	/* its atoms, {m,n}, *, + and ? expanded */
 #define RE_MAX_TEXT 4096	/* bytes of a value matched */
 
-enum { E_OR, E_AND, E_NOT, E_HAS, E_CMP };
-enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_RE, OP_NRE };
-enum { L_NUM, L_STR, L_BOOL, L_NULL };
 enum { T_END, T_LP, T_RP, T_WORD, T_NUM, T_STR, T_OP, T_AND, T_OR, T_NOT, T_BAD };
 
 struct expr {
 	int kind;
 	struct expr *a, *b;
-	char *field;		/* E_HAS, E_CMP */
+	char *field;		/* EXPR_HAS, EXPR_CMP */
 	size_t id;
-	int op, lit;		/* E_CMP */
+	int op, lit;		/* EXPR_CMP */
 	double num;
 	char *str;
 	size_t slen;
@@ -308,9 +305,9 @@ next(struct parser *ps)
 		p += 2;
 	} else if (strchr("=!<>~", *p)) {
 		static const struct { const char *s; int op; } ops[] = {
-			{ "==", OP_EQ }, { "!=", OP_NE }, { "<>", OP_NE }, { "<=", OP_LE },
-			{ ">=", OP_GE }, { "!~", OP_NRE }, { "=~", OP_RE }, { "=", OP_EQ },
-			{ "<", OP_LT }, { ">", OP_GT }, { "~", OP_RE },
+			{ "==", EXPR_EQ }, { "!=", EXPR_NE }, { "<>", EXPR_NE }, { "<=", EXPR_LE },
+			{ ">=", EXPR_GE }, { "!~", EXPR_NRE }, { "=~", EXPR_RE }, { "=", EXPR_EQ },
+			{ "<", EXPR_LT }, { ">", EXPR_GT }, { "~", EXPR_RE },
 		};
 		size_t i;
 
@@ -385,17 +382,17 @@ static int
 literal(struct parser *ps, struct expr *e, const char *opat)
 {
 	if (ps->tok == T_NUM) {
-		e->lit = L_NUM;
+		e->lit = EXPR_NUM;
 		e->num = ps->num;
 	} else if (ps->tok == T_STR || ps->tok == T_WORD) {
-		e->lit = L_STR;
+		e->lit = EXPR_STR;
 		if (ps->tok == T_WORD && ps->tlen == 4 && !strcasecmp(ps->text, "true")) {
-			e->lit = L_BOOL;
+			e->lit = EXPR_BOOL;
 			e->num = 1;
 		} else if (ps->tok == T_WORD && ps->tlen == 5 && !strcasecmp(ps->text, "false")) {
-			e->lit = L_BOOL;
+			e->lit = EXPR_BOOL;
 		} else if (ps->tok == T_WORD && ps->tlen == 4 && !strcasecmp(ps->text, "null")) {
-			e->lit = L_NULL;
+			e->lit = EXPR_NULL;
 		} else {
 			e->str = ps->text;
 			e->slen = ps->tlen;
@@ -410,11 +407,11 @@ literal(struct parser *ps, struct expr *e, const char *opat)
 		fail(ps, ps->tstart, "expected a value after '%s'", op);
 		return -1;
 	}
-	if (e->op == OP_RE || e->op == OP_NRE) {
+	if (e->op == EXPR_RE || e->op == EXPR_NRE) {
 		char why[200];
 		int rc;
 
-		if (e->lit != L_STR) {
+		if (e->lit != EXPR_STR) {
 			fail(ps, ps->tstart, "%s", "'~' needs a string (a regular expression)");
 			return -1;
 		}
@@ -429,7 +426,7 @@ literal(struct parser *ps, struct expr *e, const char *opat)
 			return -1;
 		}
 		e->has_re = 1;
-	} else if ((e->lit == L_BOOL || e->lit == L_NULL) && e->op != OP_EQ && e->op != OP_NE) {
+	} else if ((e->lit == EXPR_BOOL || e->lit == EXPR_NULL) && e->op != EXPR_EQ && e->op != EXPR_NE) {
 		fail(ps, ps->tstart, "%s", "true, false and null compare only with = and !=");
 		return -1;
 	}
@@ -444,7 +441,7 @@ parse_not(struct parser *ps)
 
 	if (ps->tok == T_NOT) {
 		next(ps);
-		e = node(E_NOT);
+		e = node(EXPR_NOT);
 		e->a = parse_not(ps);
 		if (!e->a) {
 			expr_free(e);
@@ -475,14 +472,14 @@ parse_not(struct parser *ps)
 			fail(ps, ps->tstart, "expected a field name, not %s", tokname(ps));
 		return NULL;
 	}
-	e = node(E_HAS);
+	e = node(EXPR_HAS);
 	e->field = ps->text;
 	ps->text = NULL;
 	next(ps);
 	if (ps->tok == T_OP) {
 		const char *opat = ps->tstart;
 
-		e->kind = E_CMP;
+		e->kind = EXPR_CMP;
 		e->op = ps->op;
 		next(ps);
 		if (literal(ps, e, opat) < 0) {
@@ -502,7 +499,7 @@ parse_chain(struct parser *ps, int tok)
 
 	while (e && ps->tok == tok) {
 		next(ps);
-		n = node(tok == T_OR ? E_OR : E_AND);
+		n = node(tok == T_OR ? EXPR_OR : EXPR_AND);
 		n->a = e;
 		n->b = operand(ps);
 		e = n;
@@ -604,7 +601,7 @@ regex_eval(const struct expr *e, const struct jv *x)
 	m = regexec(&e->re, buf, 0, NULL, 0) == 0;
 	if (buf != small)
 		free(buf);
-	return e->op == OP_RE ? m : !m;
+	return e->op == EXPR_RE ? m : !m;
 }
 
 static int
@@ -614,28 +611,28 @@ cmp_eval(const struct expr *e, const struct jv *x)
 
 	if (x->type == JV_NONE)
 		return 0;
-	if (e->op == OP_RE || e->op == OP_NRE)
+	if (e->op == EXPR_RE || e->op == EXPR_NRE)
 		return regex_eval(e, x);
-	if (x->type == JV_NUM && e->lit == L_NUM) {
+	if (x->type == JV_NUM && e->lit == EXPR_NUM) {
 		/* as IEEE 754: NaN is unordered, equal to nothing */
 		if (isnan(x->num) || isnan(e->num))
-			return e->op == OP_NE;
+			return e->op == EXPR_NE;
 		c = x->num < e->num ? -1 : x->num > e->num;
-	} else if (x->type == JV_STR && e->lit == L_STR) {
+	} else if (x->type == JV_STR && e->lit == EXPR_STR) {
 		struct jv y = { JV_STR, 0, 0, e->str, e->slen };
 
 		c = jv_cmp(x, &y);
-	} else if ((x->type == JV_BOOL && e->lit == L_BOOL) || (x->type == JV_NULL && e->lit == L_NULL)) {
+	} else if ((x->type == JV_BOOL && e->lit == EXPR_BOOL) || (x->type == JV_NULL && e->lit == EXPR_NULL)) {
 		c = x->num == e->num ? 0 : 1;
 	} else {
-		return e->op == OP_NE;	/* another type: never equal, never ordered */
+		return e->op == EXPR_NE;	/* another type: never equal, never ordered */
 	}
 	switch (e->op) {
-	case OP_EQ: return c == 0;
-	case OP_NE: return c != 0;
-	case OP_LT: return c < 0;
-	case OP_LE: return c <= 0;
-	case OP_GT: return c > 0;
+	case EXPR_EQ: return c == 0;
+	case EXPR_NE: return c != 0;
+	case EXPR_LT: return c < 0;
+	case EXPR_LE: return c <= 0;
+	case EXPR_GT: return c > 0;
 	default: return c >= 0;
 	}
 }
@@ -646,15 +643,30 @@ expr_eval(const struct expr *e, const struct jv *v, size_t n)
 	static const struct jv none = { JV_NONE, 0, 0, NULL, 0 };
 
 	switch (e->kind) {
-	case E_OR:
+	case EXPR_OR:
 		return expr_eval(e->a, v, n) || expr_eval(e->b, v, n);
-	case E_AND:
+	case EXPR_AND:
 		return expr_eval(e->a, v, n) && expr_eval(e->b, v, n);
-	case E_NOT:
+	case EXPR_NOT:
 		return !expr_eval(e->a, v, n);
-	case E_HAS:
+	case EXPR_HAS:
 		return e->id < n && v[e->id].type != JV_NONE;
 	default:
 		return cmp_eval(e, e->id < n ? &v[e->id] : &none);
 	}
+}
+
+void
+expr_view(const struct expr *e, struct expr_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	v->kind = e->kind;
+	v->a = e->a;
+	v->b = e->b;
+	v->field = e->field;
+	v->op = e->op;
+	v->lit = e->lit;
+	v->num = e->num;
+	v->str = e->str;
+	v->slen = e->slen;
 }

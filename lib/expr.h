@@ -45,6 +45,21 @@ void expr_free(struct expr *e);
 /* Register each field the expression reads with f, so that jscan reads them. */
 void expr_bind(struct expr *e, struct jfields *f);
 
+/* The parts of a parsed expression, for a translator into another query language (lib/mongoq.c). */
+enum { EXPR_OR, EXPR_AND, EXPR_NOT, EXPR_HAS, EXPR_CMP };
+enum { EXPR_EQ, EXPR_NE, EXPR_LT, EXPR_LE, EXPR_GT, EXPR_GE, EXPR_RE, EXPR_NRE };
+enum { EXPR_NUM, EXPR_STR, EXPR_BOOL, EXPR_NULL };
+struct expr_view {
+	int kind;			/* EXPR_OR .. EXPR_CMP */
+	const struct expr *a, *b;	/* or, and: both; not: a */
+	const char *field;		/* has, cmp: the dotted path */
+	int op, lit;			/* cmp: EXPR_EQ .., EXPR_NUM .. */
+	double num;			/* a number; a bool as 1 or 0 */
+	const char *str;		/* a string, or the regular expression */
+	size_t slen;
+};
+void expr_view(const struct expr *e, struct expr_view *v);
+
 /* Evaluate against a record's values, v[id] as jscan set them (n entries). 1 or 0. */
 int expr_eval(const struct expr *e, const struct jv *v, size_t n);
 

@@ -29,7 +29,10 @@ int mongodl_load(char *err, size_t errlen);
 	X(bson_append_bool) X(bson_append_document_begin) X(bson_append_document_end) \
 	X(bson_append_int32) X(bson_append_utf8) X(bson_copy_to_excluding_noinit) \
 	X(bson_destroy) X(bson_init) X(bson_iter_init_find) X(bson_iter_type) \
-	X(bson_iter_utf8) X(bson_new_from_json) \
+	X(bson_iter_utf8) X(bson_new_from_json) X(bson_iter_init) X(bson_iter_next) \
+	X(bson_iter_key) X(bson_iter_double) X(bson_iter_int32) X(bson_iter_int64) \
+	X(bson_iter_bool) X(bson_iter_recurse) X(mongoc_collection_find_with_opts) \
+	X(mongoc_cursor_next) X(mongoc_cursor_error) X(mongoc_cursor_destroy) \
 	X(mongoc_bulk_operation_destroy) X(mongoc_bulk_operation_execute) \
 	X(mongoc_bulk_operation_replace_one_with_opts) X(mongoc_cleanup) \
 	X(mongoc_client_command_simple) X(mongoc_client_destroy) \
@@ -62,6 +65,18 @@ MONGODL_FNS(MONGODL_DECLARE)
 #define bson_iter_type (*mongodl_bson_iter_type)
 #define bson_iter_utf8 (*mongodl_bson_iter_utf8)
 #define bson_new_from_json (*mongodl_bson_new_from_json)
+#define bson_iter_init (*mongodl_bson_iter_init)
+#define bson_iter_next (*mongodl_bson_iter_next)
+#define bson_iter_key (*mongodl_bson_iter_key)
+#define bson_iter_double (*mongodl_bson_iter_double)
+#define bson_iter_int32 (*mongodl_bson_iter_int32)
+#define bson_iter_int64 (*mongodl_bson_iter_int64)
+#define bson_iter_bool (*mongodl_bson_iter_bool)
+#define bson_iter_recurse (*mongodl_bson_iter_recurse)
+#define mongoc_collection_find_with_opts (*mongodl_mongoc_collection_find_with_opts)
+#define mongoc_cursor_next (*mongodl_mongoc_cursor_next)
+#define mongoc_cursor_error (*mongodl_mongoc_cursor_error)
+#define mongoc_cursor_destroy (*mongodl_mongoc_cursor_destroy)
 #define mongoc_bulk_operation_destroy (*mongodl_mongoc_bulk_operation_destroy)
 #define mongoc_bulk_operation_execute (*mongodl_mongoc_bulk_operation_execute)
 #define mongoc_bulk_operation_replace_one_with_opts \

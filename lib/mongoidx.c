@@ -322,6 +322,79 @@ mongoidx_upsert(struct mongoidx *m, const char *buf, size_t len, size_t *n, char
 	return 0;
 }
 
+/* The BSON document or array at it as JSON; the types a record has (others are left out). */
+static cJSON *
+from_bson(bson_iter_t *it, int array)
+{
+	cJSON *o = array ? cJSON_CreateArray() : cJSON_CreateObject(), *v;
+	bson_iter_t sub;
+
+	while (bson_iter_next(it)) {
+		switch (bson_iter_type(it)) {
+		case BSON_TYPE_DOUBLE: v = cJSON_CreateNumber(bson_iter_double(it)); break;
+		case BSON_TYPE_INT32: v = cJSON_CreateNumber(bson_iter_int32(it)); break;
+		case BSON_TYPE_INT64: v = cJSON_CreateNumber((double)bson_iter_int64(it)); break;
+		case BSON_TYPE_UTF8: v = cJSON_CreateString(bson_iter_utf8(it, NULL)); break;
+		case BSON_TYPE_BOOL: v = cJSON_CreateBool(bson_iter_bool(it)); break;
+		case BSON_TYPE_NULL: v = cJSON_CreateNull(); break;
+		case BSON_TYPE_DOCUMENT:
+		case BSON_TYPE_ARRAY:
+			if (!bson_iter_recurse(it, &sub))
+				continue;
+			v = from_bson(&sub, bson_iter_type(it) == BSON_TYPE_ARRAY);
+			break;
+		default:
+			continue;
+		}
+		if (array)
+			cJSON_AddItemToArray(o, v);
+		else
+			cJSON_AddItemToObject(o, bson_iter_key(it), v);
+	}
+	return o;
+}
+
+int
+mongoidx_find(struct mongoidx *m, const char *filter, mongoidx_fn fn, void *arg, char *err,
+    size_t errlen)
+{
+	static const char opts_json[] = "{\"projection\": {\"_id\": 0}, \"sort\": {\"_id\": 1}}";
+	mongoc_cursor_t *cur;
+	const bson_t *doc;
+	bson_t *q, *opts;
+	bson_error_t e;
+	bson_iter_t it;
+	int rc = 0;
+
+	if (!(q = bson_new_from_json((const uint8_t *)filter, -1, &e))) {
+		fail(err, errlen, m->name, e.message);
+		return -1;
+	}
+	opts = bson_new_from_json((const uint8_t *)opts_json, -1, &e);
+	cur = mongoc_collection_find_with_opts(m->runs, q, opts, NULL);
+	while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
+		cJSON *o;
+		char *line;
+		size_t len;
+
+		if (!bson_iter_init(&it, doc))
+			continue;
+		o = from_bson(&it, 0);
+		line = json_line(o, &len);
+		rc = fn(line, len && line[len - 1] == '\n' ? len - 1 : len, arg);
+		free(line);
+		cJSON_Delete(o);
+	}
+	if (rc == 0 && mongoc_cursor_error(cur, &e)) {
+		fail(err, errlen, m->name, e.message);
+		rc = -1;
+	}
+	mongoc_cursor_destroy(cur);
+	bson_destroy(opts);
+	bson_destroy(q);
+	return rc;
+}
+
 static int
 count_in(struct mongoidx *m, mongoc_collection_t *c, int64_t *out, char *err, size_t errlen)
 {

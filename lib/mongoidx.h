@@ -64,6 +64,16 @@ void mongoidx_close(struct mongoidx *m);
 int mongoidx_upsert(struct mongoidx *m, const char *buf, size_t len, size_t *n, char *err,
     size_t errlen);
 
+/*
+ * Call fn with each document of "runs" that filter (a JSON object in
+ * MongoDB's query language) matches, as the JSON line of its record (no
+ * _id), in the order the runs were first stored. 0, fn's non-zero
+ * return, or -1 with err set.
+ */
+typedef int (*mongoidx_fn)(const char *line, size_t len, void *arg);
+int mongoidx_find(struct mongoidx *m, const char *filter, mongoidx_fn fn, void *arg, char *err,
+    size_t errlen);
+
 /* The documents of "runs" and "jobs": 0, or -1 with err set. */
 int mongoidx_count(struct mongoidx *m, int64_t *runs, int64_t *jobs, char *err, size_t errlen);
 
