@@ -146,6 +146,7 @@ read_index(struct report *r, struct store *st, const char *ws, int compact)
 struct feed {
 	struct report *r;
 	long fed;
+	int cut;	/* stop once no later record can be kept */
 };
 
 static int
@@ -156,24 +157,59 @@ feed_doc(const char *line, size_t len, void *arg)
 	f->fed++;
 	if (report_line(f->r, line, len) < 0)
 		die("index %s: a document that is not a record: %s", mongoidx_url(), f->r->err);
-	return 0;
+	return f->cut && report_past(f->r);
+}
+
+/* Feed what filter (freed here) matches, in the order of sort (freed; NULL: as first indexed). */
+static int
+feed_part(struct mongoidx *m, cJSON *filter, cJSON *sort, const cJSON *proj, struct feed *fd,
+    char *err, size_t errlen)
+{
+	cJSON *opts = cJSON_CreateObject();
+	char *fs, *os;
+	int rc;
+
+	if (!sort) {
+		sort = cJSON_CreateObject();
+		cJSON_AddNumberToObject(sort, "_id", 1);
+	}
+	cJSON_AddItemToObject(opts, "sort", sort);
+	if (proj) {
+		cJSON_AddItemToObject(opts, "projection", cJSON_Duplicate(proj, 1));
+	} else {
+		cJSON *p = cJSON_AddObjectToObject(opts, "projection");
+
+		cJSON_AddNumberToObject(p, "_id", 0);
+	}
+	fs = cJSON_PrintUnformatted(filter);
+	os = cJSON_PrintUnformatted(opts);
+	rc = mongoidx_find(m, fs, os, feed_doc, fd, err, errlen);
+	free(fs);
+	free(os);
+	cJSON_Delete(filter);
+	cJSON_Delete(opts);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
  * Feed the records of the workspace from the MongoDB index: the database
- * selects by the report's filter as far as it translates (mongoq.h), the
- * report engine does the rest. 0, or -1 (warned) when the database does
- * not answer: the store's index is read instead.
+ * selects by the report's filter as far as it translates, sends only the
+ * fields the report reads, and cuts a --sort --first report short
+ * (mongoq.h); the report engine does the rest. XT_INDEX_PUSHDOWN=filter
+ * does not cut, =none fetches every record of the workspace (to compare).
+ * 0, or -1 (warned) when the database does not answer: the store's index
+ * is read instead.
  */
 static int
 read_mongo(struct report *r)
 {
-	char err[1024], *filter;
-	struct feed fd = { r, 0 };
+	const char *how = getenv("XT_INDEX_PUSHDOWN"), *key = NULL;
+	struct feed fd = { r, 0, 0 };
+	char err[1024];
 	struct mongoidx *m;
-	cJSON *f;
+	cJSON *f, *proj = NULL;
 	size_t sent;
-	int rc;
+	int rc, desc = 0;
 
 	/* this machine's changes first; if they cannot go, the database is behind */
 	if (mongoidx_flush(INDEX_TIMEOUT_MS, &sent, err, sizeof(err)) < 0 ||
@@ -181,11 +217,32 @@ read_mongo(struct report *r)
 		warnx("%s (the outbox keeps the changes; this report reads the store's index)", err);
 		return -1;
 	}
-	f = mongoq_filter(r, tool_workspace());
-	filter = cJSON_PrintUnformatted(f);
-	cJSON_Delete(f);
-	rc = mongoidx_find(m, filter, feed_doc, &fd, err, sizeof(err));
-	free(filter);
+	if (how && !strcmp(how, "none")) {
+		f = cJSON_CreateObject();
+		cJSON_AddStringToObject(f, "ws", tool_workspace());
+	} else {
+		f = mongoq_filter(r, tool_workspace());
+		proj = mongoq_projection(r);
+		if (!how || strcmp(how, "filter"))
+			key = mongoq_sort_key(r, &desc);
+	}
+	if (key) {
+		/* without it a sort still works; a login that may only read cannot make it */
+		mongoidx_sort_index(m, key, err, sizeof(err));
+		rc = feed_part(m, mongoq_part(f, key, MONGOQ_ODD), NULL, proj, &fd, err, sizeof(err));
+		fd.cut = 1;
+		if (rc == 0)
+			rc = feed_part(m, mongoq_part(f, key, MONGOQ_NUMBERS), mongoq_part_sort(key, desc),
+			    proj, &fd, err, sizeof(err));
+		fd.cut = 0;
+		if (rc == 0 && r->nrows < (size_t)r->first)
+			rc = feed_part(m, mongoq_part(f, key, MONGOQ_MISSING), NULL, proj, &fd, err,
+			    sizeof(err));
+		cJSON_Delete(f);
+	} else {
+		rc = feed_part(m, f, NULL, proj, &fd, err, sizeof(err));
+	}
+	cJSON_Delete(proj);
 	mongoidx_close(m);
 	if (rc < 0) {
 		if (fd.fed)	/* a report of part of them would mislead */

@@ -112,6 +112,45 @@ fail(char *err, size_t errlen, const char *name, const char *msg)
 	free(m);
 }
 
+int
+mongoidx_sort_index(struct mongoidx *m, const char *field, char *err, size_t errlen)
+{
+	static char **made;
+	static size_t nmade;
+	bson_t cmd, list, ix, key, reply;
+	bson_error_t e;
+	char *name;
+	size_t i;
+	int ok;
+
+	for (i = 0; i < nmade; i++)
+		if (!strcmp(made[i], field))
+			return 0;
+	name = xasprintf("xt_sort_%s", field);
+	bson_init(&cmd);
+	BSON_APPEND_UTF8(&cmd, "createIndexes", "runs");
+	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
+	BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &ix);
+	BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
+	BSON_APPEND_INT32(&key, "ws", 1);
+	BSON_APPEND_INT32(&key, field, 1);
+	bson_append_document_end(&ix, &key);
+	BSON_APPEND_UTF8(&ix, "name", name);
+	bson_append_document_end(&list, &ix);
+	bson_append_array_end(&cmd, &list);
+	ok = mongoc_collection_write_command_with_opts(m->runs, &cmd, NULL, &reply, &e);
+	bson_destroy(&cmd);
+	bson_destroy(&reply);
+	free(name);
+	if (!ok) {
+		fail(err, errlen, m->name, e.message);
+		return -1;
+	}
+	made = xrealloc(made, (nmade + 1) * sizeof(*made));
+	made[nmade++] = xstrdup(field);
+	return 0;
+}
+
 static int
 create_indexes(struct mongoidx *m, char *err, size_t errlen)
 {
@@ -355,10 +394,9 @@ from_bson(bson_iter_t *it, int array)
 }
 
 int
-mongoidx_find(struct mongoidx *m, const char *filter, mongoidx_fn fn, void *arg, char *err,
-    size_t errlen)
+mongoidx_find(struct mongoidx *m, const char *filter, const char *opts_json, mongoidx_fn fn,
+    void *arg, char *err, size_t errlen)
 {
-	static const char opts_json[] = "{\"projection\": {\"_id\": 0}, \"sort\": {\"_id\": 1}}";
 	mongoc_cursor_t *cur;
 	const bson_t *doc;
 	bson_t *q, *opts;
@@ -370,7 +408,13 @@ mongoidx_find(struct mongoidx *m, const char *filter, mongoidx_fn fn, void *arg,
 		fail(err, errlen, m->name, e.message);
 		return -1;
 	}
-	opts = bson_new_from_json((const uint8_t *)opts_json, -1, &e);
+	if (!opts_json)
+		opts_json = "{\"projection\": {\"_id\": 0}, \"sort\": {\"_id\": 1}}";
+	if (!(opts = bson_new_from_json((const uint8_t *)opts_json, -1, &e))) {
+		fail(err, errlen, m->name, e.message);
+		bson_destroy(q);
+		return -1;
+	}
 	cur = mongoc_collection_find_with_opts(m->runs, q, opts, NULL);
 	while (rc == 0 && mongoc_cursor_next(cur, &doc)) {
 		cJSON *o;

@@ -67,12 +67,19 @@ int mongoidx_upsert(struct mongoidx *m, const char *buf, size_t len, size_t *n, 
 /*
  * Call fn with each document of "runs" that filter (a JSON object in
  * MongoDB's query language) matches, as the JSON line of its record (no
- * _id), in the order the runs were first stored. 0, fn's non-zero
- * return, or -1 with err set.
+ * _id), until fn returns non-zero. opts (JSON, may be NULL) are the
+ * find's: "projection", "sort" (by default the order the runs were first
+ * stored, {"_id": 1}). 0, fn's non-zero return, or -1 with err set.
  */
 typedef int (*mongoidx_fn)(const char *line, size_t len, void *arg);
-int mongoidx_find(struct mongoidx *m, const char *filter, mongoidx_fn fn, void *arg, char *err,
-    size_t errlen);
+int mongoidx_find(struct mongoidx *m, const char *filter, const char *opts, mongoidx_fn fn,
+    void *arg, char *err, size_t errlen);
+
+/*
+ * An index of "runs" on ws and field, for sorts by field; created the
+ * first time a process asks. 0, or -1 with err set.
+ */
+int mongoidx_sort_index(struct mongoidx *m, const char *field, char *err, size_t errlen);
 
 /* The documents of "runs" and "jobs": 0, or -1 with err set. */
 int mongoidx_count(struct mongoidx *m, int64_t *runs, int64_t *jobs, char *err, size_t errlen);

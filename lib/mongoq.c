@@ -368,3 +368,92 @@ mongoq_filter(const struct report *r, const char *ws)
 		f = join("$and", f, where(r->where[i], 0));
 	return f;
 }
+
+cJSON *
+mongoq_projection(const struct report *r)
+{
+	char *const *list[2] = { r->f.path, r->f.wild };
+	size_t n[2] = { r->f.n, r->f.nwild }, i, k;
+	cJSON *p;
+
+	if (r->available || (r->out == OUT_JSON && !r->group))
+		return NULL;
+	/*
+	 * Whole top-level fields: a server's projection of a path through an
+	 * array is not always the record's (one gave {"n": [null, null]} for
+	 * [64, 128] under "layers.n").
+	 */
+	p = cJSON_CreateObject();
+	cJSON_AddNumberToObject(p, "_id", 0);
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < n[k]; i++) {
+			const char *path = list[k][i], *dot = strchr(path, '.');
+			char *top = xstrndup(path, dot ? (size_t)(dot - path) : strlen(path));
+
+			if (!path_ok(top)) {
+				free(top);
+				cJSON_Delete(p);
+				return NULL;
+			}
+			if (!cJSON_GetObjectItemCaseSensitive(p, top))
+				cJSON_AddNumberToObject(p, top, 1);
+			free(top);
+		}
+	return p;
+}
+
+const char *
+mongoq_sort_key(const struct report *r, int *desc)
+{
+	const char *k;
+
+	if (!r->nkeys || !r->first || r->group || r->jobs_report || r->available)
+		return NULL;
+	k = r->f.path[r->keys[0].id];
+	if (!path_ok(k))
+		return NULL;
+	*desc = r->keys[0].desc;
+	return k;
+}
+
+/* key is a number, not in an array */
+static cJSON *
+numeric(const char *key)
+{
+	char *first = xasprintf("%s.0", key);
+	/* 1e308, not DBL_MAX, which prints rounded up, out of range */
+	cJSON *f = join("$and", op(key, "$gte", cJSON_CreateNumber(-1e308)),
+	    op(key, "$lte", cJSON_CreateNumber(1e308)));
+
+	f = join("$and", f, op(first, "$exists", cJSON_CreateFalse()));
+	free(first);
+	return f;
+}
+
+cJSON *
+mongoq_part(const cJSON *filter, const char *key, int part)
+{
+	cJSON *f = cJSON_Duplicate(filter, 1), *nor;
+
+	switch (part) {
+	case MONGOQ_ODD:
+		nor = cJSON_CreateArray();
+		cJSON_AddItemToArray(nor, numeric(key));
+		f = join("$and", f, op(key, "$exists", cJSON_CreateTrue()));
+		return join("$and", f, is("$nor", nor));
+	case MONGOQ_NUMBERS:
+		return join("$and", f, numeric(key));
+	default:
+		return join("$and", f, op(key, "$exists", cJSON_CreateFalse()));
+	}
+}
+
+cJSON *
+mongoq_part_sort(const char *key, int desc)
+{
+	cJSON *s = cJSON_CreateObject();
+
+	cJSON_AddNumberToObject(s, key, desc ? -1 : 1);
+	cJSON_AddNumberToObject(s, "_id", 1);
+	return s;
+}

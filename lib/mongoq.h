@@ -28,4 +28,34 @@ struct report;
 /* The filter (a JSON object; {} matches all) of r's records in workspace ws. Caller frees. */
 cJSON *mongoq_filter(const struct report *r, const char *ws);
 
+/*
+ * The fields r reads (lib/jscan.h reads no others) as a projection, or
+ * NULL when it needs whole records (JSON lines out, --available).
+ * Caller frees.
+ */
+cJSON *mongoq_projection(const struct report *r);
+
+/*
+ * The first sort key when the database's sort can cut r short: r keeps
+ * the first N rows of a sort (--sort and --first, no group) and the
+ * key's path is one the server takes. *desc is 1 for a descending key.
+ * NULL otherwise.
+ *
+ * The records then come in three parts, each fed whole but the second:
+ * those whose key is there but not a number (xt sorts these apart, and
+ * reads "NaN" and the infinities from strings), those whose key is a
+ * number, in the key's order, until report_past says no later one can
+ * be kept, and, while fewer than N are kept, those without the key. A
+ * tie between two parts cannot happen, and within each the records come
+ * in the order they were first indexed, as without the cut.
+ */
+const char *mongoq_sort_key(const struct report *r, int *desc);
+
+/* The parts, in the order they are fed. */
+enum { MONGOQ_ODD, MONGOQ_NUMBERS, MONGOQ_MISSING };
+/* filter narrowed to a part of the records by key. Caller frees. */
+cJSON *mongoq_part(const cJSON *filter, const char *key, int part);
+/* The sort of the numbers part: {key: 1 or -1, "_id": 1}. Caller frees. */
+cJSON *mongoq_part_sort(const char *key, int desc);
+
 #endif

@@ -740,6 +740,18 @@ report_line(struct report *r, const char *line, size_t len)
 	return 1;
 }
 
+int
+report_past(const struct report *r)
+{
+	const struct jv *last, *worst;
+
+	if (!r->first || !r->nkeys || r->group || r->nrows < (size_t)r->first)
+		return 0;
+	last = r->keys[0].id < r->f.n ? &r->scratch[r->keys[0].id] : &none;
+	worst = rv(r->rows[0], r->keys[0].id);
+	return keycmp(last, worst, r->keys[0].desc) > 0;
+}
+
 static const struct report *sort_ctx;
 
 static int

@@ -132,6 +132,12 @@ void report_begin(struct report *r);
  * "column N: what").
  */
 int report_line(struct report *r, const char *line, size_t len);
+/*
+ * 1 when the first N rows of a sort (--first) are kept and the record
+ * last given to report_line is worse on the first sort key than each of
+ * them: no record after it, in that key's order, can be kept.
+ */
+int report_past(const struct report *r);
 /* Write the result to fp. 0, or -1 on a write error. */
 int report_write(struct report *r, FILE *fp);
 

@@ -36,10 +36,33 @@ cat >>"$idx" <<REC
 {"ws":"ws1","run":"long1","job":"job22","note":"${long}end"}
 {"ws":"ws1","run":"num1","job":"job22","note":12,"hparams":{"opt":true}}
 REC
+# ws2: 400 runs for sorts cut short by the database: metrics.acc with many
+# ties, integers and fractions, missing, null, true, strings, the strings
+# xt reads as numbers, arrays, objects, and numbers past 1e308
+mkdir -p "$XT_STORE/ws/ws2/index"
+awk 'BEGIN {
+	for (i = 1; i <= 400; i++) {
+		k = i % 23
+		if (k == 0) acc = ""
+		else if (k == 1) acc = ",\"acc\":null"
+		else if (k == 2) acc = ",\"acc\":true"
+		else if (k == 3) acc = ",\"acc\":\"high\""
+		else if (k == 4) acc = ",\"acc\":\"NaN\""
+		else if (k == 5) acc = ",\"acc\":\"Infinity\""
+		else if (k == 6) acc = ",\"acc\":\"-Infinity\""
+		else if (k == 7) acc = ",\"acc\":[0.5,0.9]"
+		else if (k == 8) acc = ",\"acc\":{\"top\":1}"
+		else if (k == 9) acc = ",\"acc\":1.5e308"
+		else if (k == 10) acc = ",\"acc\":" (i % 3)
+		else acc = ",\"acc\":" (i % 17) / 10
+		printf "{\"ws\":\"ws2\",\"run\":\"run%d\",\"job\":\"job%d\",\"status\":\"%s\",\"hparams\":{\"lr\":%s},\"metrics\":{\"loss\":%d%s}}\n",
+		    i, i % 4, i % 5 ? "completed" : "failed", (i % 7) / 7, i % 11, acc
+	}
+}' >"$XT_STORE/ws/ws2/index/runs.jsonl"
 export XT_INDEX="$murl" XT_INDEX_PASSWORD="$mpass"
 t_run xt-report --reindex
 t_status 0 "--reindex puts the store's records into the database"
-t_ok "all 21" grep -q "^reindex: 21 runs" "$T/out"
+t_ok "all 421" grep -q "^reindex: 421 runs of 2 workspaces" "$T/out"
 
 n=0
 # same ARGS...: the report from the database is the report from the store
@@ -96,6 +119,21 @@ for w in 'note ~ "^.$"' 'note ~ "^..$"' 'hparams.opt ~ "^[^a]1$"' 'note ~ "end$"
     'note ~ "2"' 'hparams.opt ~ "true"' 'hparams.opt ~ "[[:alpha:]]1"' 'note ~ "x{3}e"' \
     'hparams.opt ~ "a\\|b"' 'hparams.opt ~ "\\d"' 'hparams.opt ~ "[[:digit:]]"' 'hparams.opt ~ "(sgd|adam)$"' 'run ~ "^run[0-9]$"'; do
 	same -c run --where "$w"
+done
+
+# sorts with --first, cut short by the database's sort: the same rows, ties
+# and all (each run has one line in the store's index, so both orders are
+# the order of the lines), and the same as without the cut
+for a in '--sort -metrics.acc --first 10' '--sort metrics.acc --first 10' \
+    '--sort metrics.acc,run --first 25' '--sort -metrics.acc,-run --first 5 --where hparams.lr>0.5' \
+    '--sort -metrics.acc --first 400' '--sort metrics.acc --first 200 --status completed' \
+    '--sort -metrics.loss,metrics.acc --first 7' '--sort -metrics.acc --first 3 -j job1' \
+    '--sort hparams.lr --first 30 --where metrics.acc<0.5'; do
+	# shellcheck disable=SC2086 # the arguments split as written
+	same -w ws2 -c run,metrics.acc,metrics.loss $a
+	# shellcheck disable=SC2086
+	XT_INDEX_PUSHDOWN=filter xt-report -w ws2 -c run,metrics.acc,metrics.loss $a >uncut
+	t_ok "and as without the cut: $a" cmp -s uncut "mongo.$n"
 done
 
 # the report reads the database: a line only the store's index has is not in it
