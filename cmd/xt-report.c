@@ -226,9 +226,15 @@ read_mongo(struct report *r)
 		if (!how || strcmp(how, "filter"))
 			key = mongoq_sort_key(r, &desc);
 	}
+	if (!how || strcmp(how, "none")) {
+		const char *ix[4];
+		size_t nix = mongoq_index_fields(r, ix, 4), i;
+
+		/* without them it all works; a login that may only read cannot make them */
+		for (i = 0; i < nix; i++)
+			mongoidx_field_index(m, ix[i], err, sizeof(err));
+	}
 	if (key) {
-		/* without it a sort still works; a login that may only read cannot make it */
-		mongoidx_sort_index(m, key, err, sizeof(err));
 		rc = feed_part(m, mongoq_part(f, key, MONGOQ_ODD), NULL, proj, &fd, err, sizeof(err));
 		fd.cut = 1;
 		if (rc == 0)

@@ -113,7 +113,7 @@ fail(char *err, size_t errlen, const char *name, const char *msg)
 }
 
 int
-mongoidx_sort_index(struct mongoidx *m, const char *field, char *err, size_t errlen)
+mongoidx_field_index(struct mongoidx *m, const char *field, char *err, size_t errlen)
 {
 	static char **made;
 	static size_t nmade;
@@ -126,7 +126,7 @@ mongoidx_sort_index(struct mongoidx *m, const char *field, char *err, size_t err
 	for (i = 0; i < nmade; i++)
 		if (!strcmp(made[i], field))
 			return 0;
-	name = xasprintf("xt_sort_%s", field);
+	name = xasprintf("xt_%s", field);
 	bson_init(&cmd);
 	BSON_APPEND_UTF8(&cmd, "createIndexes", "runs");
 	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);

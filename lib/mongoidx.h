@@ -76,10 +76,11 @@ int mongoidx_find(struct mongoidx *m, const char *filter, const char *opts, mong
     void *arg, char *err, size_t errlen);
 
 /*
- * An index of "runs" on ws and field, for sorts by field; created the
- * first time a process asks. 0, or -1 with err set.
+ * An index of "runs" on ws and field, for reports that filter or sort by
+ * field (mongoq_index_fields); asked of the server once in a process,
+ * which keeps one it has. 0, or -1 with err set.
  */
-int mongoidx_sort_index(struct mongoidx *m, const char *field, char *err, size_t errlen);
+int mongoidx_field_index(struct mongoidx *m, const char *field, char *err, size_t errlen);
 
 /* The documents of "runs" and "jobs": 0, or -1 with err set. */
 int mongoidx_count(struct mongoidx *m, int64_t *runs, int64_t *jobs, char *err, size_t errlen);

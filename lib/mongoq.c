@@ -457,3 +457,43 @@ mongoq_part_sort(const char *key, int desc)
 	cJSON_AddNumberToObject(s, "_id", 1);
 	return s;
 }
+
+static void
+add_field(const char *f, const char **out, size_t *n, size_t max)
+{
+	size_t i;
+
+	if (*n == max || own_scalar(f) || !path_ok(f))
+		return;
+	for (i = 0; i < *n; i++)
+		if (!strcmp(out[i], f))
+			return;
+	out[(*n)++] = f;
+}
+
+/* The fields e compares as they are (not under a not) */
+static void
+where_fields(const struct expr *e, const char **out, size_t *n, size_t max)
+{
+	struct expr_view v;
+
+	expr_view(e, &v);
+	if (v.kind == EXPR_OR || v.kind == EXPR_AND) {
+		where_fields(v.a, out, n, max);
+		where_fields(v.b, out, n, max);
+	} else if (v.kind == EXPR_CMP && v.op != EXPR_NE && v.op != EXPR_RE && v.op != EXPR_NRE) {
+		add_field(v.field, out, n, max);
+	}
+}
+
+size_t
+mongoq_index_fields(const struct report *r, const char **out, size_t max)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < r->nwhere; i++)
+		where_fields(r->where[i], out, &n, max);
+	if (r->nkeys && !r->group)
+		add_field(r->f.path[r->keys[0].id], out, &n, max);
+	return n;
+}

@@ -136,6 +136,11 @@ for a in '--sort -metrics.acc --first 10' '--sort metrics.acc --first 10' \
 	t_ok "and as without the cut: $a" cmp -s uncut "mongo.$n"
 done
 
+mongo_dump runs.indexes
+t_ok "an index on the field a report sorted by, made on first use" grep -qx 'xt_metrics.acc' "$T/out"
+t_ok "and on one it filtered by" grep -qx 'xt_hparams.lr' "$T/out"
+t_ok "none on one only matched or looked for" sh -c '! grep -Eq "xt_(note|tags)" "$1"' - "$T/out"
+
 # the report reads the database: a line only the store's index has is not in it
 echo '{"ws":"ws1","run":"only-store","job":"job30","status":"queued"}' >>"$idx"
 t_run xt-report -c run -j job30

@@ -4,12 +4,14 @@
  * ws, run and job.
  *
  *   mongo-dump URI COLLECTION
+ *   mongo-dump URI COLLECTION.indexes   the names of its indexes instead
  *
  * The password may come from XT_INDEX_PASSWORD. Exit 1 with "error: ..."
  * when the server does not answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <mongoc/mongoc.h>
 
@@ -30,7 +32,8 @@ main(int argc, char **argv)
 	const char *pw = getenv("XT_INDEX_PASSWORD"), *db;
 	bson_error_t e;
 	bson_t *q, *opts;
-	int ret = 0;
+	int ret = 0, indexes;
+	size_t n;
 
 	if (argc != 3) {
 		fprintf(stderr, "usage: mongo-dump URI COLLECTION\n");
@@ -47,14 +50,25 @@ main(int argc, char **argv)
 	db = mongoc_uri_get_database(uri);
 	c = mongoc_client_new_from_uri(uri);
 	mongoc_client_set_error_api(c, MONGOC_ERROR_API_VERSION_2);
+	n = strlen(argv[2]);
+	if ((indexes = n > 8 && !strcmp(argv[2] + n - 8, ".indexes")))
+		argv[2][n - 8] = '\0';
 	coll = mongoc_client_get_collection(c, db ? db : "xt", argv[2]);
 	q = bson_new();
 	opts = BCON_NEW("projection", "{", "_id", BCON_INT32(0), "}",
 	    "sort", "{", "ws", BCON_INT32(1), "run", BCON_INT32(1), "job", BCON_INT32(1), "}");
-	cur = mongoc_collection_find_with_opts(coll, q, opts, NULL);
+	cur = indexes ? mongoc_collection_find_indexes_with_opts(coll, NULL) :
+	    mongoc_collection_find_with_opts(coll, q, opts, NULL);
 	while (mongoc_cursor_next(cur, &doc)) {
-		char *json = bson_as_relaxed_extended_json(doc, NULL);
+		bson_iter_t it;
+		char *json;
 
+		if (indexes) {
+			if (bson_iter_init_find(&it, doc, "name") && BSON_ITER_HOLDS_UTF8(&it))
+				printf("%s\n", bson_iter_utf8(&it, NULL));
+			continue;
+		}
+		json = bson_as_relaxed_extended_json(doc, NULL);
 		printf("%s\n", json);
 		bson_free(json);
 	}

@@ -45,6 +45,32 @@ is(const char *w, const char *n, const char *want)
 	return ok;
 }
 
+/* The fields to index of --where w and --sort k, as "a b c" */
+static int
+fields(const char *w, const char *k, const char *want)
+{
+	struct report r;
+	const char *f[4];
+	size_t n, i;
+	struct sbuf sb;
+	int ok;
+
+	report_init(&r);
+	report_add_where(&r, w);
+	report_add_sort(&r, k);
+	report_begin(&r);
+	n = mongoq_index_fields(&r, f, 4);
+	sbuf_init(&sb, 1 << 16);
+	for (i = 0; i < n; i++)
+		sbuf_addf(&sb, "%s%s", i ? " " : "", f[i]);
+	sbuf_addc(&sb, '\0');
+	if (!(ok = !strcmp(sb.buf, want)))
+		printf("# fields of %s: %s, not %s\n", w, sb.buf, want);
+	sbuf_release(&sb);
+	report_release(&r);
+	return ok;
+}
+
 #define WS "{\"ws\":\"ws1\"}"
 #define AND(x) "{\"$and\":[{\"ws\":\"ws1\"}," x "]}"
 
@@ -92,5 +118,9 @@ main(void)
 	CHECK(is(NULL, "run[!2]?,run[]x]", AND("{\"$or\":[{\"run\":{\"$regex\":\"^run[^2].$\"}},"
 	    "{\"run\":{\"$regex\":\"^run[\\\\]x]$\"}}]}")));
 	CHECK(is(NULL, "run1,run5-run9", WS));
+	CHECK(fields("metrics.acc > 0.5 and (hparams.lr = 1 or not hparams.x = 2) and note ~ \"a\" "
+	    "and status = completed and metrics.acc < 1 and tags.y != 3", "-metrics.loss",
+	    "metrics.acc hparams.lr metrics.loss"));
+	CHECK(fields("a = 1 and b = 1 and c = 1 and d = 1 and e = 1", "f", "a b c d"));
 	return check_done();
 }
