@@ -235,13 +235,19 @@ read_mongo(struct report *r)
 			mongoidx_field_index(m, ix[i], err, sizeof(err));
 	}
 	if (key) {
-		rc = feed_part(m, mongoq_part(f, key, MONGOQ_ODD), NULL, proj, &fd, err, sizeof(err));
+		rc = 0;
+		if (r->last)	/* they sort last */
+			rc = feed_part(m, mongoq_part(f, key, MONGOQ_MISSING), NULL, proj, &fd, err,
+			    sizeof(err));
+		if (rc == 0)
+			rc = feed_part(m, mongoq_part(f, key, MONGOQ_ODD), NULL, proj, &fd, err,
+			    sizeof(err));
 		fd.cut = 1;
 		if (rc == 0)
-			rc = feed_part(m, mongoq_part(f, key, MONGOQ_NUMBERS), mongoq_part_sort(key, desc),
-			    proj, &fd, err, sizeof(err));
+			rc = feed_part(m, mongoq_part(f, key, MONGOQ_NUMBERS),
+			    mongoq_part_sort(key, r->last ? !desc : desc), proj, &fd, err, sizeof(err));
 		fd.cut = 0;
-		if (rc == 0 && r->nrows < (size_t)r->first)
+		if (rc == 0 && r->first && r->nrows < (size_t)r->first)
 			rc = feed_part(m, mongoq_part(f, key, MONGOQ_MISSING), NULL, proj, &fd, err,
 			    sizeof(err));
 		cJSON_Delete(f);

@@ -407,7 +407,7 @@ mongoq_sort_key(const struct report *r, int *desc)
 {
 	const char *k;
 
-	if (!r->nkeys || !r->first || r->group || r->jobs_report || r->available)
+	if (!r->nkeys || !(r->first || r->last) || r->group || r->jobs_report || r->available)
 		return NULL;
 	k = r->f.path[r->keys[0].id];
 	if (!path_ok(k))

@@ -37,17 +37,18 @@ cJSON *mongoq_projection(const struct report *r);
 
 /*
  * The first sort key when the database's sort can cut r short: r keeps
- * the first N rows of a sort (--sort and --first, no group) and the
- * key's path is one the server takes. *desc is 1 for a descending key.
- * NULL otherwise.
+ * the first or last N rows of a sort (--sort and --first or --last, no
+ * group) and the key's path is one the server takes. *desc is 1 for a
+ * descending key. NULL otherwise.
  *
- * The records then come in three parts, each fed whole but the second:
+ * The records then come in three parts, each fed whole but the numbers:
  * those whose key is there but not a number (xt sorts these apart, and
- * reads "NaN" and the infinities from strings), those whose key is a
- * number, in the key's order, until report_past says no later one can
- * be kept, and, while fewer than N are kept, those without the key. A
- * tie between two parts cannot happen, and within each the records come
- * in the order they were first indexed, as without the cut.
+ * reads "NaN" and the infinities from strings); those whose key is a
+ * number, in the key's order (--last: the reverse), until report_past
+ * says no later one can be kept; and those without the key, which sort
+ * last: for --first only while fewer than N are kept, for --last first
+ * of all. A tie between two parts cannot happen, and within each the
+ * records come in the order they were first indexed, as without the cut.
  */
 const char *mongoq_sort_key(const struct report *r, int *desc);
 

@@ -743,13 +743,16 @@ report_line(struct report *r, const char *line, size_t len)
 int
 report_past(const struct report *r)
 {
-	const struct jv *last, *worst;
+	long bound = r->first ? r->first : r->last;
+	const struct jv *fed, *root;
+	int c;
 
-	if (!r->first || !r->nkeys || r->group || r->nrows < (size_t)r->first)
+	if (!bound || !r->nkeys || r->group || r->nrows < (size_t)bound)
 		return 0;
-	last = r->keys[0].id < r->f.n ? &r->scratch[r->keys[0].id] : &none;
-	worst = rv(r->rows[0], r->keys[0].id);
-	return keycmp(last, worst, r->keys[0].desc) > 0;
+	fed = r->keys[0].id < r->f.n ? &r->scratch[r->keys[0].id] : &none;
+	root = rv(r->rows[0], r->keys[0].id);	/* the kept row to drop first */
+	c = keycmp(fed, root, r->keys[0].desc);
+	return r->first ? c > 0 : c < 0;
 }
 
 static const struct report *sort_ctx;

@@ -134,8 +134,9 @@ void report_begin(struct report *r);
 int report_line(struct report *r, const char *line, size_t len);
 /*
  * 1 when the first N rows of a sort (--first) are kept and the record
- * last given to report_line is worse on the first sort key than each of
- * them: no record after it, in that key's order, can be kept.
+ * last given to report_line comes after each of them on the first sort
+ * key: no record after it, in that key's order, can be kept. With the
+ * last N (--last): before each of them, and no record before it.
  */
 int report_past(const struct report *r);
 /* Write the result to fp. 0, or -1 on a write error. */

@@ -128,7 +128,9 @@ for a in '--sort -metrics.acc --first 10' '--sort metrics.acc --first 10' \
     '--sort metrics.acc,run --first 25' '--sort -metrics.acc,-run --first 5 --where hparams.lr>0.5' \
     '--sort -metrics.acc --first 400' '--sort metrics.acc --first 200 --status completed' \
     '--sort -metrics.loss,metrics.acc --first 7' '--sort -metrics.acc --first 3 -j job1' \
-    '--sort hparams.lr --first 30 --where metrics.acc<0.5'; do
+    '--sort hparams.lr --first 30 --where metrics.acc<0.5' '--sort metrics.acc --last 10' \
+    '--sort -metrics.acc --last 10' '--sort metrics.acc,-run --last 40' '--sort -metrics.acc --last 400' \
+    '--sort metrics.acc --last 5 --where hparams.lr>0.3 --status failed'; do
 	# shellcheck disable=SC2086 # the arguments split as written
 	same -w ws2 -c run,metrics.acc,metrics.loss $a
 	# shellcheck disable=SC2086
