@@ -224,17 +224,26 @@ del(struct store *st, const char *path)
 /*
  * Delete path, and the folders it leaves empty even when it is missing
  * (a writer killed between making the folder and the object leaves an
- * empty one): an object is then made, if still absent, and deleted. 0 or
- * -1 with the store's error.
+ * empty one): a mark path.clear is then made and deleted, which takes the
+ * folders with it. Not path itself: killed between the two, that would
+ * leave an empty object where a record is read (an empty job.json, taken
+ * for another submit's job, stayed for good). 0 or -1 with the store's
+ * error.
  */
 static int
 clear(struct store *st, const char *path)
 {
+	char *mark;
 	int rc = store_delete(st, path);
 
-	if (rc == STORE_ENOENT && (rc = store_create(st, path, "", 0)) == 0)
-		rc = store_delete(st, path);
-	return rc == 0 || rc == STORE_ENOENT || rc == STORE_EXIST ? 0 : -1;
+	if (rc != STORE_ENOENT)
+		return rc == 0 ? 0 : -1;
+	mark = xasprintf("%s.clear", path);
+	rc = store_create(st, mark, "", 0);
+	if (rc == 0 || rc == STORE_EXIST)	/* one left by a clear cut short */
+		rc = store_delete(st, mark);
+	free(mark);
+	return rc == 0 || rc == STORE_ENOENT ? 0 : -1;
 }
 
 /* The object at path parsed: 1, 0 when there is none, -1 on error (*o NULL when not JSON). */

@@ -44,4 +44,7 @@ mongo_shared() {
 
 mongo_stop() { "$msrc/mongo-up.sh" stop "$T/mongo"; }
 
-mongo_dump() { t_run env XT_INDEX_PASSWORD="$mpass" "$XT_BIN/../helper/mongo-dump" "$murl" "$1"; }
+# the helper links libmongoc, which without MONGOC_DISABLE_SHM leaves /dev/shm/mongoc-PID
+mongo_dump() {
+	t_run env XT_INDEX_PASSWORD="$mpass" MONGOC_DISABLE_SHM=1 "$XT_BIN/../helper/mongo-dump" "$murl" "$1"
+}

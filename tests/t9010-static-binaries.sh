@@ -1,6 +1,8 @@
 #!/bin/sh
 # make static: every tool is a fully static, stripped x86-64 binary, under
-# 4 MB. Prints each tool's size.
+# 4 MB; under 6 MB for the two that talk to a MongoDB index (xt-report,
+# xt-runq's sender), which carry libmongoc and OpenSSL for its TLS and
+# SCRAM. Prints each tool's size.
 tdir=$(cd "$(dirname "$0")" && pwd)
 . "$tdir/lib.sh"
 
@@ -21,7 +23,10 @@ for c in "$src"/cmd/*.c; do
 	size=$(stat -c %s "$b")
 	total=$((total + size))
 	echo "# INFO size $tool: $size bytes ($((size / 1024)) KiB), stripped"
-	t_ok "$tool is under 4 MB" test "$size" -lt 4194304
+	case $tool in
+	xt-report | xt-runq) t_ok "$tool is under 6 MB" test "$size" -lt 6291456 ;;
+	*) t_ok "$tool is under 4 MB" test "$size" -lt 4194304 ;;
+	esac
 	t_run "$b" --help
 	t_status 0 "$tool --help runs"
 done
