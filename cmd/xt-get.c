@@ -67,6 +67,15 @@ print_entry(const struct store_entry *e, void *arg)
 	return 0;
 }
 
+static long listed;
+
+static int
+count_entry(const struct store_entry *e, void *arg)
+{
+	listed++;
+	return print_entry(e, arg);
+}
+
 static int
 do_list(struct store *st, const char *addr, int recursive)
 {
@@ -75,18 +84,20 @@ do_list(struct store *st, const char *addr, int recursive)
 	struct store_stat sst;
 	int rc, ret = 0;
 
-	/* an object lists as itself, a folder as its entries */
-	rc = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
-	if (rc == 0) {
-		struct store_entry e = { p, sst.size, sst.mtime_ms, 0, "" };
+	/* a folder lists as its entries (first: one request on az://), an object as itself */
+	listed = 0;
+	if ((rc = store_list(st, pre, recursive, count_entry, NULL)) < 0 && rc != STORE_ENOENT) {
+		warnx("cannot list '%s': %s", addr ? addr : "", store_error(st));
+		ret = 1;
+	} else if (!listed && *p) {
+		if ((rc = store_stat(st, p, &sst)) == 0) {
+			struct store_entry e = { p, sst.size, sst.mtime_ms, 0, "" };
 
-		print_entry(&e, NULL);
-	} else if (rc != STORE_ENOENT) {
-		warnx("%s", store_error(st));
-		ret = 1;
-	} else if ((rc = store_list(st, pre, recursive, print_entry, NULL)) < 0) {
-		warnx("cannot list '%s': %s", addr, store_error(st));
-		ret = 1;
+			print_entry(&e, NULL);
+		} else if (rc != STORE_ENOENT) {
+			warnx("%s", store_error(st));
+			ret = 1;
+		}
 	}
 	free(pre);
 	free(p);

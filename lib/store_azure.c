@@ -39,6 +39,7 @@
 #include "sha256.h"
 #include "store.h"
 #include "store_int.h"
+#include "util.h"
 #include "banned.h"
 
 #define AZ_VERSION "2023-11-03"
@@ -752,6 +753,8 @@ req_h(struct req *r, const char *k, const char *v)
  * The message and code of a request that got status r->status: "cannot
  * WHAT 'PATH': why". A 403 says which credential was refused and how.
  */
+static void mark_forget(struct store *st);
+
 static int
 az_fail(struct store *st, struct req *r, const char *what, const char *path)
 {
@@ -764,9 +767,11 @@ az_fail(struct store *st, struct req *r, const char *what, const char *path)
 
 	if (r->status == 404 && strcmp(c, "ContainerNotFound") && path)
 		return store_fail(st, STORE_ENOENT, "cannot %s '%s': no such object", what, p);
-	if (r->status == 404)
+	if (r->status == 404) {
+		mark_forget(st);	/* the next open makes it */
 		return store_fail(st, STORE_ERR, "cannot %s '%s': container '%s' of account '%s' "
 		    "does not exist", what, p, a->container, a->account);
+	}
 	if (r->status == 409 && !strcmp(c, "BlobAlreadyExists"))
 		return store_fail(st, STORE_EXIST, "cannot create '%s': it exists already", p);
 	if (r->status == 412)
@@ -2618,6 +2623,88 @@ container_create(struct store *st)
 }
 
 /*
+ * The marker an open read, remembered for MARK_TTL_MS in
+ * $XT_HOME/cache/stores/HASH (HASH: of the store's URL, endpoint and
+ * credential, so another credential is checked afresh): the tools that
+ * start one after another (a run's xt-log calls, a loop of xt-get) skip
+ * that round trip. A container found gone since takes the file away
+ * (az_fail), so the next open makes the store again.
+ */
+#define MARK_TTL_MS (5 * 60 * 1000)
+
+static char *
+mark_path(struct store *st)
+{
+	struct az *a = st->priv;
+	char *home = xt_home_maybe(), hex[SHA256_HEX], *p;
+	struct sha256 h;
+
+	if (!home)
+		return NULL;
+	sha256_init(&h);
+	sha256_update(&h, st->url, strlen(st->url) + 1);
+	sha256_update(&h, a->endpoint, strlen(a->endpoint) + 1);
+	sha256_update(&h, a->key, a->keylen);
+	if (a->sas)
+		sha256_update(&h, a->sas, strlen(a->sas));
+	sha256_hex(&h, hex);
+	p = xasprintf("%s/cache/stores/%.32s", home, hex);
+	free(home);
+	return p;
+}
+
+/* Is the marker remembered, and fresh? */
+static int
+mark_known(struct store *st)
+{
+	char *p = mark_path(st);
+	struct stat sb;
+	struct sbuf sb2;
+	int known = 0;
+
+	if (p && stat(p, &sb) == 0 && time_now_ms() - ((int64_t)sb.st_mtim.tv_sec * 1000 +
+	    sb.st_mtim.tv_nsec / 1000000) < MARK_TTL_MS) {
+		sbuf_init(&sb2, 1 << 16);
+		known = file_read(p, &sb2) == 0 && sb2.len && strstr(sb2.buf, "\"format\":1") != NULL;
+		sbuf_release(&sb2);
+	}
+	free(p);
+	return known;
+}
+
+/* Remember the marker text (best effort: a write that fails costs a round trip later). */
+static void
+mark_keep(struct store *st, const char *text, size_t len)
+{
+	char *p = mark_path(st), *dir, *tmp;
+	int fd;
+
+	if (!p)
+		return;
+	dir = xstrndup(p, (size_t)(strrchr(p, '/') - p));
+	tmp = xasprintf("%s.%ld", p, (long)getpid());
+	if (mkdir_p(dir) == 0 && (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) >= 0) {
+		int ok = write_all(fd, text, len) == 0;
+
+		if (close(fd) < 0 || !ok || rename(tmp, p) < 0)
+			unlink(tmp);
+	}
+	free(tmp);
+	free(dir);
+	free(p);
+}
+
+static void
+mark_forget(struct store *st)
+{
+	char *p = mark_path(st);
+
+	if (p)
+		unlink(p);
+	free(p);
+}
+
+/*
  * Open az://ACCOUNT/CONTAINER[/PREFIX]. Credentials, first found: the
  * connection string AZURE_STORAGE_CONNECTION_STRING (AccountName,
  * AccountKey or SharedAccessSignature, BlobEndpoint,
@@ -2749,6 +2836,10 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	a->pid = getpid();
 	srandom((unsigned)(getpid() ^ time_now_ms()));
 
+	if (mark_known(st)) {
+		sbuf_release(&meta);
+		return st;
+	}
 	rc = az_get(st, "xt-store.json", 0, -1, &meta);
 	if (rc == STORE_ERR && strstr(st->err, "container '")) {
 		if ((rc = container_create(st)) == 0)
@@ -2767,6 +2858,10 @@ store_azure_open(const char *url, char *err, size_t errlen)
 		snprintf(err, errlen, "store '%s': %s", st->url, st->err);
 		goto fail;
 	}
+	if (meta.len)
+		mark_keep(st, meta.buf, meta.len);
+	else
+		mark_keep(st, marker, sizeof(marker) - 1);
 	sbuf_release(&meta);
 	return st;
 fail:

@@ -33,8 +33,8 @@ t_run xt-put -q -u tree :data/tree
 t_status 0 "xt-put -u of the unchanged tree"
 t_err_empty "... says nothing on stderr"
 t_ok "... skips all 200" [ "$(grep -c '"action":"skipped"' "$T/out")" -eq 200 ]
-t_ok "... with one listing of its folder ($(count .) requests)" \
-    [ "$(count 'comp=list')" -eq 1 ] && [ "$(count .)" -eq 1 ]
+t_ok "... with one listing of its folder, no other request ($(count .) requests)" \
+    test "$(count 'comp=list')" -eq 1 -a "$(count .)" -eq 1
 t_ok "... which asks for the metadata" [ "$(count 'include=metadata')" -eq 1 ]
 
 echo "changed" >tree/d1/f1.txt
@@ -56,10 +56,38 @@ t_ok "... puts those four, no other" cmp -s want got
 diff want got | sed 's/^/#   /'
 t_ok "... and skips the 197 others" [ "$(grep -c '"action":"skipped"' "$T/out")" -eq 197 ]
 t_ok "... one listing and four puts" \
-    [ "$(count 'comp=list')" -eq 1 ] && [ "$(count '^PUT ')" -eq 4 ] && [ "$(count .)" -eq 5 ]
+    test "$(count 'comp=list')" -eq 1 -a "$(count '^PUT ')" -eq 4 -a "$(count .)" -eq 5
 t_run xt-get -q data/tree back
 t_status 0 "get the tree back"
 t_ok "... it is the tree" diff -r tree back
+
+# the store's marker, read by the first open, is not asked again for a while
+: >"$reqs"
+t_run xt-get -l :data/tree/d0
+t_status 0 "xt-get -l of a folder"
+t_ok "... one request, the listing: the marker is remembered" \
+    test "$(count 'comp=list')" -eq 1 -a "$(count .)" -eq 1
+: >"$reqs"
+XT_HOME=$T/home2 t_run xt-get -l :data/tree/d0
+t_ok "... from another XT_HOME: the marker is read first" \
+    test "$(count '^GET .*/xt-store.json')" -eq 1 -a "$(count .)" -eq 2
+: >"$reqs"
+t_run xt-get -l :data/tree/d0/f0.txt
+t_ok "xt-get -l of a file: the listing of it as a folder, then its stat" \
+    test "$(count 'comp=list')" -eq 1 -a "$(count '^HEAD ')" -eq 1 -a "$(count .)" -eq 2
+t_ok "... lists it" grep -q '"path":"data/tree/d0/f0.txt"' "$T/out"
+# a container deleted meanwhile: the first write says so, the next makes it again
+mkdir -p drop && echo x >drop/x
+t_run xt-put -q -s "az://$acct/t1252-drop-$$" drop :x
+t_status 0 "a store of its own"
+t_ok "its container goes" az_rest DELETE "t1252-drop-$$?restype=container"
+t_run xt-put -q -s "az://$acct/t1252-drop-$$" drop :x
+t_status 1 "a put into it while the marker is remembered fails"
+t_err_has "container 't1252-drop-$$' of account '$acct' does not exist" "saying the container is gone"
+t_run xt-put -q -s "az://$acct/t1252-drop-$$" drop :x
+t_status 0 "the next put makes the store again"
+t_ok "... marker and all" az_rest GET "t1252-drop-$$/xt-store.json" '"format":1'
+az_rest DELETE "t1252-drop-$$?restype=container" >/dev/null
 
 # a small tree (under 8 files): a stat each, no listing
 mkdir small
@@ -68,7 +96,7 @@ t_run xt-put -q small :data/small
 : >"$reqs"
 t_run xt-put -q -u small :data/small
 t_status 0 "xt-put -u of one unchanged file"
-t_ok "... asks for it alone, no listing" [ "$(count 'comp=list')" -eq 0 ] && [ "$(count '^HEAD ')" -eq 1 ]
+t_ok "... asks for it alone, no listing" test "$(count 'comp=list')" -eq 0 -a "$(count '^HEAD ')" -eq 1
 
 # a listing that fails (503, no retries): the stats tell it all again
 echo "comp=list 0" >"$T/pport.port.rules"
