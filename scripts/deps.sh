@@ -7,6 +7,9 @@ set -eu
 build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
 check="$build mandoc python3 jq libxml2-utils"
+# the Slurm target's tests: a private single-node cluster (scripts/slurm-up.sh)
+slurm="slurmctld slurmd slurm-client munge"
+check="$check $slurm"
 demo="$build python3 python3-sklearn"
 bench="$check parallel task-spooler miller hyperfine python3-optuna curl"
 # make fuzz: clang with its libFuzzer, ASan and UBSan runtimes
@@ -50,6 +53,15 @@ echo "deps.sh: installing:$missing" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+# The daemon packages (munge, slurmd, slurmctld, openssh-server) start the
+# system's own daemon when installed, which the tests never use (they start
+# private ones): without a policy that says no (Debian's containers ship
+# one), one says so for the length of the install only.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+	$sudo sh -c "printf '#!/bin/sh\\nexit 101\\n' >$policy && chmod 755 $policy"
+	trap '$sudo rm -f $policy' EXIT
+fi
 if ! $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null 2>&1; then
 	$sudo apt-get update -qq >/dev/null
 	$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
