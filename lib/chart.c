@@ -461,10 +461,12 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 				series[ns++].n = l->n;
 				continue;
 			}
-			/* aggregate the lines of this panel that share a label */
-			for (k = panels[np].s - series; k < ns && strcmp(series[k].label, l->label); k++)
-				;
-			if (k < ns)
+			/* aggregate the lines of this panel that share a label, at the first of them */
+			for (k = i; k < j; k++)
+				if (!strcmp(ls.v[k].panel, l->panel) && !strcmp(ls.v[k].label, l->label) &&
+				    ls.v[k].n)
+					break;
+			if (k < j)
 				continue;
 			{
 				struct plot_series *grp = xcalloc(ls.n, sizeof(*grp));

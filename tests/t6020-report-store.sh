@@ -50,7 +50,13 @@ n = [len([p for p in g.iter() if p.tag.split("}")[-1] == "path" and p.get("class
 sys.exit(0 if root.tag.split("}")[-1] == "svg" and n == [4, 4] else 1)'
 t_run xt-report plot acc -o agg.svg --agg mean --band minmax --break-on hparams.opt --layout 1x2
 t_status 0 "aggregated per panel, broken on an hparam"
-t_ok "that SVG parses" python3 -c 'import xml.etree.ElementTree as ET; ET.parse("agg.svg")'
+t_ok "one mean line in each panel, of its 2 runs" python3 -c '
+import sys, xml.etree.ElementTree as ET
+root = ET.parse("agg.svg").getroot()
+panels = [g for g in root.iter() if g.get("class") == "panel"]
+n = [len([p for p in g.iter() if p.tag.split("}")[-1] == "path" and p.get("class") == "line"]) for g in panels]
+text = " ".join(t.text or "" for t in root.iter() if t.tag.split("}")[-1] == "text")
+sys.exit(0 if n == [1, 1] and text.count("mean (2 runs)") == 2 and "(1 runs)" not in text else 1)'
 t_run xt-report plot acc --vs hparams.lr -o scatter.svg
 t_status 0 "a scatter of acc against lr"
 # a metric whose name begins with "run" is a metric, not a run address
