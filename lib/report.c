@@ -280,12 +280,16 @@ report_add_select(struct report *r, const char *what, const char *spec)
 	before = r->nstatuses;
 	names_add(&r->statuses, &r->nstatuses, spec);
 	for (i = before; i < r->nstatuses; i++) {
+		if (!strcmp(r->statuses[i], "error")) {	/* XT's name of failed */
+			free(r->statuses[i]);
+			r->statuses[i] = xstrdup("failed");
+		}
 		for (k = 0; k < NSTATUS; k++)
 			if (!strcmp(r->statuses[i], statuses[k]))
 				break;
 		if (k == NSTATUS) {
 			snprintf(r->err, sizeof(r->err), "--status: unknown status '%s' (queued, "
-			    "running, completed, failed, cancelled, pruned)", r->statuses[i]);
+			    "running, completed, failed or error, cancelled, pruned)", r->statuses[i]);
 			return -1;
 		}
 	}

@@ -68,6 +68,10 @@ t_status 2 "a bad expression: exit 2"
 t_err_has "xt-report: --where: column 23: '(' is never closed" "the message names the column"
 t_run xt-report - --where 'metrics.acc >> 1'
 t_err_has "column 14: expected a value after '>'" "a doubled operator"
+xt-report - --status failed -c run <runs.jsonl >failed.txt
+t_run xt-report - --status error -c run <runs.jsonl
+t_out_is failed.txt "--status error, XT's name, is failed"
+t_ok "... which is not empty" grep -q run2 failed.txt
 t_run xt-report - --status done
 t_status 2 "an unknown status: exit 2"
 t_err_has "unknown status 'done'" "named"
