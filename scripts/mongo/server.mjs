@@ -133,9 +133,11 @@ function fail(code, codeName, errmsg) {
 }
 
 async function serve(home, portfile) {
-	const congo = await import(pathToFileURL(
-	    path.join(home, 'vendor/package/dist_ts/congodb/index.js')).href);
+	const dist = (f) => import(pathToFileURL(path.join(home, 'vendor/package/dist_ts/congodb', f)).href);
+	const congo = await dist('index.js');
 	const { CongoServer, WireProtocol, Binary } = congo;
+	const { UpdateEngine } = await dist('engine/UpdateEngine.js');
+	const { bson } = await dist('congodb.plugins.js');
 	const env = (k) => {
 		if (!process.env[k])
 			throw new Error(`${k} is not set`);
@@ -146,6 +148,75 @@ async function serve(home, portfile) {
 	const cred = credentials(env('MONGO_PASSWORD'), crypto.randomBytes(28), ROUNDS);
 	const lookup = (u) => (u === user ? cred : undefined);
 	const bytes = (b) => Buffer.from(b.buffer).subarray(0, b.position);
+
+	// Upserts by key, as xt sends them: a filter of equalities on top-level
+	// strings ({ws, run}), a whole record that replaces the document.
+	// CongoDB looks for each update's document through the whole
+	// collection, so N upserts cost N squared, where mongod looks the key
+	// up in an index (xt makes one on run). Here: for a collection and its
+	// key's fields, a map of key to _id, made on first use and dropped by
+	// any other write; a collection where a key is not one document's goes
+	// through CongoDB.
+	const keyed = new Map();
+	const READS = new Set([...OPEN, 'find', 'getMore', 'killCursors', 'count', 'listIndexes',
+	    'createIndexes', 'listCollections', 'listDatabases', 'distinct']);
+	const simple = (u) => u && u.q && typeof u.q === 'object' && Object.keys(u.q).length > 0 &&
+	    Object.entries(u.q).every(([k, v]) => !k.startsWith('$') && !k.includes('.') &&
+	    typeof v === 'string') && u.u && typeof u.u === 'object' && !Array.isArray(u.u) &&
+	    !Object.keys(u.u).some((k) => k.startsWith('$')) && u.upsert === true && !u.multi;
+	async function keyedUpdate(storage, db, cmd, seqs) {
+		const coll = cmd.update;
+		const ups = seqs && seqs.has('updates') ? seqs.get('updates') : cmd.updates;
+		if (typeof coll !== 'string' || !Array.isArray(ups) || !ups.length || !ups.every(simple))
+			return null;
+		const fields = Object.keys(ups[0].q).sort();
+		if (!ups.every((u) => Object.keys(u.q).sort().join('\0') === fields.join('\0')))
+			return null;
+		const mk = `${db}\0${coll}\0${fields.join('\0')}`;
+		await storage.createCollection(db, coll);
+		if (!keyed.has(mk)) {
+			const m = new Map();
+			for (const d of await storage.findAll(db, coll)) {
+				if (!fields.every((f) => typeof d[f] === 'string'))
+					continue;
+				const k = JSON.stringify(fields.map((f) => d[f]));
+				if (m.has(k)) {
+					keyed.set(mk, null);
+					return null;
+				}
+				m.set(k, d._id.toHexString());
+			}
+			keyed.set(mk, m);
+		}
+		const m = keyed.get(mk);
+		if (!m)
+			return null;
+		let matched = 0, modified = 0;
+		const upserted = [];
+		for (let i = 0; i < ups.length; i++) {
+			const k = JSON.stringify(fields.map((f) => ups[i].q[f]));
+			const id = m.get(k);
+			if (id) {
+				const doc = await storage.findById(db, coll, new bson.ObjectId(id));
+				const nd = UpdateEngine.applyUpdate(doc, ups[i].u);
+				matched++;
+				if (JSON.stringify(doc) !== JSON.stringify(nd)) {
+					await storage.updateById(db, coll, doc._id, nd);
+					modified++;
+				}
+			} else {
+				const nd = UpdateEngine.applyUpdate({ _id: new bson.ObjectId(), ...ups[i].q },
+				    ups[i].u);
+				await storage.insertOne(db, coll, nd);
+				m.set(k, nd._id.toHexString());
+				upserted.push({ index: i, _id: nd._id });
+			}
+		}
+		const r = { ok: 1, n: matched + upserted.length, nModified: modified };
+		if (upserted.length)
+			r.upserted = upserted;
+		return r;
+	}
 
 	class Server extends CongoServer {
 		// one command of a connection; st.login is set once it logged in
@@ -193,6 +264,13 @@ async function serve(home, portfile) {
 			}
 			if (!st.login && !OPEN.has(name))
 				return fail(13, 'Unauthorized', `command ${name} requires authentication`);
+			if (name === 'update') {
+				const k = await keyedUpdate(this.storage, c.database, cmd, c.documentSequences);
+				if (k)
+					return k;
+			}
+			if (!READS.has(name))
+				keyed.clear();
 			const r = await this.commandRouter.route(c);
 			if (name === 'hello' || name === 'ismaster' || name === 'isMaster') {
 				delete r.saslSupportedMechs;
