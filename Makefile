@@ -46,6 +46,7 @@ $(O)/helper/%: tests/helper/%.c $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $< $(O)/libxt.a $(LDFLAGS) $(LDLIBS) $(HELPER_LINK)
 $(O)/helper/mongo-dump: HELPER_LINK = $(MONGO_LINK)
+$(O)/helper/mongo-one: HELPER_LINK = $(MONGO_LINK)
 
 $(O)/fuzz/%: tests/fuzz/%.c tests/fuzz/fuzz.h $(FUZZMAIN) $(O)/libxt.a $(LIBHDR)
 	@mkdir -p $(@D)

@@ -3,7 +3,9 @@
 # the folder of the built tools. A new benchmark is a new b-NAME.sh that
 # takes that folder as its only argument, prints a table on stdout, writes
 # bench/out/results-NAME.json and exits 0, or 1 when it could not measure
-# (b-azure.sh: on Azurite, with node, npm and curl as its peers' means).
+# (b-azure.sh: on Azurite, with node, npm and curl as its peers' means;
+# b-mongo.sh: on the MongoDB test server of scripts/mongo-up.sh, with node
+# and npm, and build/helper/mongo-one as its peer).
 #   bench/run.sh BINDIR [NAME...]   (NAME: run only b-NAME.sh)
 set -u
 
