@@ -23,15 +23,16 @@
 #  2. with the N records in one database (reindexed once, before the
 #     rounds, its time shown), xt-report -c run,metrics.acc --where
 #     'status = completed' --sort -metrics.acc --first 10 by default
-#     (filter, projection and the sort's cut done by the database)
-#     against XT_INDEX_PUSHDOWN=none (every record of the workspace
-#     fetched, xt filters and sorts), and =filter for information. The
-#     outputs must be identical, and the store's index's. Goal: the
-#     pushdown ahead (none/pushdown > 1).
-# The test server is not mongod: CongoDB applies each update of an
-# update command by filtering every document of the collection (indexes
-# are not used), so an upsert costs in proportion to the collection, on
-# both sides, and N upserts into an empty one grow as N squared.
+#     (the filter and projection done by the database) against
+#     XT_INDEX_PUSHDOWN=none (every record of the workspace fetched, xt
+#     filters and sorts), and =sort (the sort cut short by the database
+#     too) for information. The outputs must be identical, and the
+#     store's index's. Goal: the pushdown ahead (none/pushdown > 1).
+# The test server is not mongod: CongoDB runs each query by filtering
+# every document of the collection in JavaScript, with no index, so the
+# sort's cut (two more queries, each a whole scan, and a sort) costs it
+# more than it saves; scripts/mongo/server.mjs looks xt's upsert keys up
+# in a map, where CongoDB scanned the collection for each.
 # ROUNDS rounds of each, interleaved (the order turns each round); the
 # median counts. A missing peer (mongo-one, mongo-dump: make builds
 # them) or server (node, npm, openssl) fails the benchmark. Table on
@@ -182,7 +183,7 @@ mv "$tmp/out" "$tmp/q.store"
 : >"$tmp/qtimes"
 r=1
 while [ "$r" -le "$Q" ]; do
-	order=$(echo "pushdown filter none" | awk -v k="$r" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k - 1) % NF + 1) }')
+	order=$(echo "pushdown sort none" | awk -v k="$r" '{ for (i = 0; i < NF; i++) printf "%s ", $((i + k - 1) % NF + 1) }')
 	for s in $order; do
 		how=$s
 		[ "$s" = pushdown ] && how=""
@@ -202,7 +203,7 @@ one_ns=$(med "$tmp/times" one)
 xt_rps=$(calc "$N / ($xt_ns / 1e9)")
 one_rps=$(calc "$N / ($one_ns / 1e9)")
 pd_ms=$(calc "$(med "$tmp/qtimes" pushdown) / 1e6")
-fi_ms=$(calc "$(med "$tmp/qtimes" filter) / 1e6")
+fi_ms=$(calc "$(med "$tmp/qtimes" sort) / 1e6")
 no_ms=$(calc "$(med "$tmp/qtimes" none) / 1e6")
 
 echo "the MongoDB run index against one upsert at a time and a fetch of every record (issue 15)   $(date '+%Y-%m-%d %H:%M') UTC, $(uname -n), $(nproc) cpus"
@@ -210,15 +211,15 @@ echo "server: scripts/mongo-up.sh (CongoDB of @push.rocks/smartmongo 2.2.0, TLS,
 echo "$N run records of one workspace; upserts: median of $R rounds, queries: of $Q, interleaved; each round a fresh database"
 echo "reindexed once for the queries, not in the table: $(calc "$once_ns / 1e9") s"
 echo "each round, s: xt$(each "$tmp/times" xt 1e9); mongo-one$(each "$tmp/times" one 1e9)"
-echo "each round, ms: pushdown$(each "$tmp/qtimes" pushdown 1e6); filter$(each "$tmp/qtimes" filter 1e6); none$(each "$tmp/qtimes" none 1e6)"
+echo "each round, ms: pushdown$(each "$tmp/qtimes" pushdown 1e6); sort$(each "$tmp/qtimes" sort 1e6); none$(each "$tmp/qtimes" none 1e6)"
 header "$N upserts (records/s)"
 row upsert "xt-report --reindex" "$xt_rps" rec/s "mongo-one" "$one_rps" "$(calc "$xt_rps / $one_rps")" ">=" 20 \
     "ratio: xt's records/s over one replace_one a record"
 header "report from the index (ms)"
 row query "xt-report ... --first 10" "$pd_ms" ms "PUSHDOWN=none" "$no_ms" "$(calc "$no_ms / $pd_ms")" ">=" 1 \
     "ratio: fetch-all's time over the pushdown's"
-row query "xt-report ... --first 10" "$pd_ms" ms "PUSHDOWN=filter" "$fi_ms" "$(calc "$fi_ms / $pd_ms")" "" "" \
-    "the filter pushed down, no cut of the sort"
+row query "xt-report ... --first 10" "$pd_ms" ms "PUSHDOWN=sort" "$fi_ms" "$(calc "$fi_ms / $pd_ms")" "" "" \
+    "the sort cut short by the database too"
 
 {
 	printf '{"bench":"mongo","issue":15,"date":"%s","host":"%s","cpus":%s,"bin":"%s","libmongoc":"%s",\n' \
@@ -228,8 +229,8 @@ row query "xt-report ... --first 10" "$pd_ms" ms "PUSHDOWN=filter" "$fi_ms" "$(c
 	printf ' "query":"xt-report %s","reindex_once_s":%s,\n' "$(echo "$qargs" | sed 's/"/\\"/g')" "$(calc "$once_ns / 1e9")"
 	printf ' "rounds_s":{"xt":[%s],"one":[%s]},\n' \
 	    "$(each "$tmp/times" xt 1e9 | sed 's/^ //; s/ /,/g')" "$(each "$tmp/times" one 1e9 | sed 's/^ //; s/ /,/g')"
-	printf ' "rounds_ms":{"pushdown":[%s],"filter":[%s],"none":[%s]},\n' \
-	    "$(each "$tmp/qtimes" pushdown 1e6 | sed 's/^ //; s/ /,/g')" "$(each "$tmp/qtimes" filter 1e6 | sed 's/^ //; s/ /,/g')" \
+	printf ' "rounds_ms":{"pushdown":[%s],"sort":[%s],"none":[%s]},\n' \
+	    "$(each "$tmp/qtimes" pushdown 1e6 | sed 's/^ //; s/ /,/g')" "$(each "$tmp/qtimes" sort 1e6 | sed 's/^ //; s/ /,/g')" \
 	    "$(each "$tmp/qtimes" none 1e6 | sed 's/^ //; s/ /,/g')"
 } >"$tmp/json.head" || fail "cannot write '$tmp/json.head'"
 json_write "$JSON" "$tmp/json.head"

@@ -435,17 +435,11 @@ mongoq_part(const cJSON *filter, const char *key, int part)
 {
 	cJSON *f = cJSON_Duplicate(filter, 1), *nor;
 
-	switch (part) {
-	case MONGOQ_ODD:
-		nor = cJSON_CreateArray();
-		cJSON_AddItemToArray(nor, numeric(key));
-		f = join("$and", f, op(key, "$exists", cJSON_CreateTrue()));
-		return join("$and", f, is("$nor", nor));
-	case MONGOQ_NUMBERS:
+	if (part == MONGOQ_NUMBERS)
 		return join("$and", f, numeric(key));
-	default:
-		return join("$and", f, op(key, "$exists", cJSON_CreateFalse()));
-	}
+	nor = cJSON_CreateArray();
+	cJSON_AddItemToArray(nor, numeric(key));
+	return join("$and", f, is("$nor", nor));
 }
 
 cJSON *

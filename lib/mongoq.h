@@ -41,14 +41,15 @@ cJSON *mongoq_projection(const struct report *r);
  * group) and the key's path is one the server takes. *desc is 1 for a
  * descending key. NULL otherwise.
  *
- * The records then come in three parts, each fed whole but the numbers:
- * those whose key is there but not a number (xt sorts these apart, and
- * reads "NaN" and the infinities from strings); those whose key is a
- * number, in the key's order (--last: the reverse), until report_past
- * says no later one can be kept; and those without the key, which sort
- * last: for --first only while fewer than N are kept, for --last first
- * of all. A tie between two parts cannot happen, and within each the
- * records come in the order they were first indexed, as without the cut.
+ * The records then come in two parts: those whose key is not a number,
+ * or not there (xt sorts these apart, and reads "NaN" and the infinities
+ * from strings), whole; then those whose key is a number, in the key's
+ * order (--last: the reverse), until report_past says no later one can
+ * be kept. A tie between the two parts cannot happen, and within each
+ * the records come in the order they were first indexed, as without the
+ * cut. (One query for the first part, not one for each kind: a server
+ * that filters a whole collection for each query, as the tests' does,
+ * pays for each.)
  */
 const char *mongoq_sort_key(const struct report *r, int *desc);
 
@@ -61,7 +62,7 @@ const char *mongoq_sort_key(const struct report *r, int *desc);
 size_t mongoq_index_fields(const struct report *r, const char **out, size_t max);
 
 /* The parts, in the order they are fed. */
-enum { MONGOQ_ODD, MONGOQ_NUMBERS, MONGOQ_MISSING };
+enum { MONGOQ_OTHERS, MONGOQ_NUMBERS };
 /* filter narrowed to a part of the records by key. Caller frees. */
 cJSON *mongoq_part(const cJSON *filter, const char *key, int part);
 /* The sort of the numbers part: {key: 1 or -1, "_id": 1}. Caller frees. */
