@@ -77,7 +77,18 @@ tdir=$root/tests
 . "$tdir/https.sh"
 mkdir -p "$tmp/ca"
 (cd "$tmp/ca" && make_certs) || fail "cannot make the test CA (openssl)"
-trap '"$up" stop "$tmp/mongo" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# stop the server by its PID; a failure shows the end of its log (a
+# server that died says why there)
+cleanup() {
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ -s "$tmp/mongo/mongo.log" ]; then
+		echo "b-mongo: the end of the server's log:" >&2
+		tail -n 5 "$tmp/mongo/mongo.log" >&2
+	fi
+	"$up" stop "$tmp/mongo" >/dev/null 2>&1
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 user=xt-bench
