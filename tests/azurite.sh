@@ -10,8 +10,8 @@
 #   az_rest VERB PATH [TEXT]  one REST request to Azurite (PATH:
 #                      CONTAINER/BLOB?QUERY, percent-encoded) under an account
 #                      SAS of the emulator's key: prints the HTTP status, then
-#                      the body. With TEXT, the request is made again (up to
-#                      100,000 times) until the body has TEXT; exit 1 if never
+#                      the body. With TEXT, the request is made again (for up
+#                      to 60 s) until the body has TEXT; exit 1 if never
 # R: the top of the tree (set by the test before lib.sh)
 acct=devstoreaccount1
 # the emulator's published key (Azurite's documentation), not a secret
@@ -69,8 +69,9 @@ fi
 
 az_rest() {
 	python3 - "$key" "$ep" "$1" "$2" "${3:-}" <<'PY'
-import base64, hashlib, hmac, sys, urllib.error, urllib.parse, urllib.request
+import base64, hashlib, hmac, sys, time, urllib.error, urllib.parse, urllib.request
 key, ep, verb, path, until = sys.argv[1:6]
+deadline = time.time() + 60
 sv, sp, se = "2023-11-03", "rwdlac", "2099-01-01T00:00:00Z"
 sts = "\n".join(["devstoreaccount1", sp, "b", "sco", "", se, "", "", sv, ""]) + "\n"
 sig = base64.b64encode(hmac.new(base64.b64decode(key), sts.encode(), hashlib.sha256).digest()).decode()
@@ -78,6 +79,8 @@ q = [("sv", sv), ("ss", "b"), ("srt", "sco"), ("sp", sp), ("se", se), ("sig", si
 sas = "&".join(k + "=" + urllib.parse.quote(v, safe="") for k, v in q)
 url = ep + "/" + path + ("&" if "?" in path else "?") + sas
 for i in range(100000 if until else 1):
+    if i and time.time() > deadline:
+        break
     try:
         r = urllib.request.urlopen(urllib.request.Request(url, method=verb), timeout=60)
         code, body = r.status, r.read()
