@@ -2624,8 +2624,8 @@ container_create(struct store *st)
 
 /*
  * The marker an open read, remembered for MARK_TTL_MS in
- * $XT_HOME/cache/stores/HASH (HASH: of the store's URL, endpoint and
- * credential, so another credential is checked afresh): the tools that
+ * $XT_HOME/cache/stores/HASH (HASH: of the store's URL, endpoint,
+ * credential and CA source, so another one is checked afresh): the tools that
  * start one after another (a run's xt-log calls, a loop of xt-get) skip
  * that round trip. A container found gone since takes the file away
  * (az_fail), so the next open makes the store again.
@@ -2647,6 +2647,12 @@ mark_path(struct store *st)
 	sha256_update(&h, a->key, a->keylen);
 	if (a->sas)
 		sha256_update(&h, a->sas, strlen(a->sas));
+	/* and how the server is trusted: another CA is checked afresh too */
+	if (a->https) {
+		sha256_update(&h, a->ca.origin, strlen(a->ca.origin) + 1);
+		if (a->ca.path)
+			sha256_update(&h, a->ca.path, strlen(a->ca.path) + 1);
+	}
 	sha256_hex(&h, hex);
 	p = xasprintf("%s/cache/stores/%.32s", home, hex);
 	free(home);
