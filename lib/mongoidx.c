@@ -112,69 +112,37 @@ fail(char *err, size_t errlen, const char *name, const char *msg)
 	free(m);
 }
 
-int
-mongoidx_field_index(struct mongoidx *m, const char *field, char *err, size_t errlen)
+/*
+ * Create on "runs" an index named xt_FIELD for each of fields (n), its
+ * key {first: 1, FIELD: 1}, or {FIELD: 1} when first is NULL. 0, or -1
+ * with err set.
+ */
+static int
+make_indexes(struct mongoidx *m, const char *const *fields, size_t n, const char *first,
+    char *err, size_t errlen)
 {
-	static char **made;
-	static size_t nmade;
-	bson_t cmd, list, ix, key, reply;
+	bson_t cmd, list, reply;
 	bson_error_t e;
-	char *name;
 	size_t i;
 	int ok;
 
-	for (i = 0; i < nmade; i++)
-		if (!strcmp(made[i], field))
-			return 0;
-	name = xasprintf("xt_%s", field);
 	bson_init(&cmd);
 	BSON_APPEND_UTF8(&cmd, "createIndexes", "runs");
 	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
-	BSON_APPEND_DOCUMENT_BEGIN(&list, "0", &ix);
-	BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
-	BSON_APPEND_INT32(&key, "ws", 1);
-	BSON_APPEND_INT32(&key, field, 1);
-	bson_append_document_end(&ix, &key);
-	BSON_APPEND_UTF8(&ix, "name", name);
-	bson_append_document_end(&list, &ix);
-	bson_append_array_end(&cmd, &list);
-	ok = mongoc_collection_write_command_with_opts(m->runs, &cmd, NULL, &reply, &e);
-	bson_destroy(&cmd);
-	bson_destroy(&reply);
-	free(name);
-	if (!ok) {
-		fail(err, errlen, m->name, e.message);
-		return -1;
-	}
-	made = xrealloc(made, (nmade + 1) * sizeof(*made));
-	made[nmade++] = xstrdup(field);
-	return 0;
-}
-
-static int
-create_indexes(struct mongoidx *m, char *err, size_t errlen)
-{
-	static const char *const keys[] = { "ws", "run", "status", "job", "exp", NULL };
-	bson_t cmd, list, reply;
-	bson_error_t e;
-	char num[16];
-	int i, ok;
-
-	bson_init(&cmd);
-	BSON_APPEND_UTF8(&cmd, "createIndexes", "runs");
-	BSON_APPEND_ARRAY_BEGIN(&cmd, "indexes", &list);
-	for (i = 0; keys[i]; i++) {
+	for (i = 0; i < n; i++) {
 		bson_t ix, key;
-		char name[32];
+		char num[24], *name = xasprintf("xt_%s", fields[i]);
 
-		snprintf(num, sizeof(num), "%d", i);
-		snprintf(name, sizeof(name), "xt_%s", keys[i]);
+		snprintf(num, sizeof(num), "%zu", i);
 		BSON_APPEND_DOCUMENT_BEGIN(&list, num, &ix);
 		BSON_APPEND_DOCUMENT_BEGIN(&ix, "key", &key);
-		BSON_APPEND_INT32(&key, keys[i], 1);
+		if (first)
+			BSON_APPEND_INT32(&key, first, 1);
+		BSON_APPEND_INT32(&key, fields[i], 1);
 		bson_append_document_end(&ix, &key);
 		BSON_APPEND_UTF8(&ix, "name", name);
 		bson_append_document_end(&list, &ix);
+		free(name);
 	}
 	bson_append_array_end(&cmd, &list);
 	ok = mongoc_collection_write_command_with_opts(m->runs, &cmd, NULL, &reply, &e);
@@ -183,6 +151,31 @@ create_indexes(struct mongoidx *m, char *err, size_t errlen)
 	if (!ok)
 		fail(err, errlen, m->name, e.message);
 	return ok ? 0 : -1;
+}
+
+int
+mongoidx_field_index(struct mongoidx *m, const char *field, char *err, size_t errlen)
+{
+	static char **made;
+	static size_t nmade;
+	size_t i;
+
+	for (i = 0; i < nmade; i++)
+		if (!strcmp(made[i], field))
+			return 0;
+	if (make_indexes(m, &field, 1, "ws", err, errlen) < 0)
+		return -1;
+	made = xrealloc(made, (nmade + 1) * sizeof(*made));
+	made[nmade++] = xstrdup(field);
+	return 0;
+}
+
+static int
+create_indexes(struct mongoidx *m, char *err, size_t errlen)
+{
+	static const char *const keys[] = { "ws", "run", "status", "job", "exp" };
+
+	return make_indexes(m, keys, sizeof(keys) / sizeof(keys[0]), NULL, err, errlen);
 }
 
 struct mongoidx *
