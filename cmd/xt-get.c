@@ -67,13 +67,12 @@ print_entry(const struct store_entry *e, void *arg)
 	return 0;
 }
 
-static long listed;
-
+/* print_entry, counting in *arg */
 static int
 count_entry(const struct store_entry *e, void *arg)
 {
-	listed++;
-	return print_entry(e, arg);
+	++*(long *)arg;
+	return print_entry(e, NULL);
 }
 
 static int
@@ -82,11 +81,11 @@ do_list(struct store *st, const char *addr, int recursive)
 	char *p = addr ? resolve(addr, 1) : xstrdup("");
 	char *pre = *p ? xasprintf("%s/", p) : xstrdup("");
 	struct store_stat sst;
+	long listed = 0;
 	int rc, ret = 0;
 
 	/* a folder lists as its entries (first: one request on az://), an object as itself */
-	listed = 0;
-	if ((rc = store_list(st, pre, recursive, count_entry, NULL)) < 0 && rc != STORE_ENOENT) {
+	if ((rc = store_list(st, pre, recursive, count_entry, &listed)) < 0 && rc != STORE_ENOENT) {
 		warnx("cannot list '%s': %s", addr ? addr : "", store_error(st));
 		ret = 1;
 	} else if (!listed && *p) {

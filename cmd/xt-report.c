@@ -223,16 +223,16 @@ read_mongo(struct report *r)
 		f = cJSON_CreateObject();
 		cJSON_AddStringToObject(f, "ws", tool_workspace());
 	} else {
+		const char *ix[4];
+		size_t nix, i;
+
 		f = mongoq_filter(r, tool_workspace());
 		proj = mongoq_projection(r);
 		if (how && !strcmp(how, "sort"))
 			key = mongoq_sort_key(r, &desc);
-	}
-	if (!how || strcmp(how, "none")) {
-		const char *ix[4];
-		size_t nix = mongoq_index_fields(r, ix, 4), i;
-
-		/* without them it all works; a login that may only read cannot make them */
+		/* the sort key's only when the database sorts; without them it all
+		 * works, and a login that may only read cannot make them */
+		nix = mongoq_index_fields(r, key != NULL, ix, 4);
 		for (i = 0; i < nix; i++)
 			mongoidx_field_index(m, ix[i], err, sizeof(err));
 	}

@@ -481,13 +481,13 @@ where_fields(const struct expr *e, const char **out, size_t *n, size_t max)
 }
 
 size_t
-mongoq_index_fields(const struct report *r, const char **out, size_t max)
+mongoq_index_fields(const struct report *r, int sort, const char **out, size_t max)
 {
 	size_t n = 0, i;
 
 	for (i = 0; i < r->nwhere; i++)
 		where_fields(r->where[i], out, &n, max);
-	if (r->nkeys && !r->group)
+	if (sort && r->nkeys && !r->group)
 		add_field(r->f.path[r->keys[0].id], out, &n, max);
 	return n;
 }

@@ -56,10 +56,11 @@ const char *mongoq_sort_key(const struct report *r, int *desc);
 /*
  * The fields r filters or sorts by that deserve an index of their own
  * (the record's own fields have theirs): those compared with =, <, <=, >
- * or >= where --where takes them as they are, and the first sort key;
- * up to max of them into out (pointing into r). Returns how many.
+ * or >= where --where takes them as they are, and, with sort (the
+ * database sorts), the first sort key; up to max of them into out
+ * (pointing into r). Returns how many.
  */
-size_t mongoq_index_fields(const struct report *r, const char **out, size_t max);
+size_t mongoq_index_fields(const struct report *r, int sort, const char **out, size_t max);
 
 /* The parts, in the order they are fed. */
 enum { MONGOQ_OTHERS, MONGOQ_NUMBERS };

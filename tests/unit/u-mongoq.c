@@ -59,7 +59,7 @@ fields(const char *w, const char *k, const char *want)
 	report_add_where(&r, w);
 	report_add_sort(&r, k);
 	report_begin(&r);
-	n = mongoq_index_fields(&r, f, 4);
+	n = mongoq_index_fields(&r, 1, f, 4);
 	sbuf_init(&sb, 1 << 16);
 	for (i = 0; i < n; i++)
 		sbuf_addf(&sb, "%s%s", i ? " " : "", f[i]);
