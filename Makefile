@@ -28,7 +28,16 @@ deps:
 
 $(O)/obj/%.o: lib/%.c $(LIBHDR) config.mk
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(VERSION_FLAGS) $(CFLAGS) -c -o $@ $<
+
+# lib/version.c gets the version (config.mk); $(O)/version changes when it
+# does, so that a new commit rebuilds version.o and nothing else
+$(O)/obj/version.o: $(O)/version
+$(O)/obj/version.o: VERSION_FLAGS = -DXT_VERSION='"$(VERSION)"'
+$(O)/version: FORCE
+	@mkdir -p $(@D)
+	@echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' >$@
+FORCE:
 
 $(O)/libxt.a: $(LIBOBJ)
 	@rm -f $@
@@ -103,7 +112,7 @@ install: all
 clean:
 	rm -rf build build-san build-static build-fuzz
 
-.PHONY: all deps san fuzz check test demo bench lint install clean
+.PHONY: FORCE all deps san fuzz check test demo bench lint install clean
 
 # make static: every tool as a fully static x86-64 binary (musl), stripped,
 # into build-static/bin. The libraries come from scripts/static-deps.sh,
@@ -119,7 +128,6 @@ STATIC_VARS = O=$(SO) CC=musl-gcc \
 	CFLAGS='-std=c11 -O2 -Wall -Wextra -Wno-unused-parameter -ffunction-sections -fdata-sections' \
 	LDFLAGS='-static -s -Wl,--gc-sections' \
 	LDLIBS='$(shell $(STATIC_PC) --libs $(STATIC_PCS)) -lyaml -lm' MONGO_LINK=
-VERSION = $(shell git describe --always --dirty 2>/dev/null || echo 0)
 
 static:
 	@scripts/deps.sh static

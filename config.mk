@@ -16,3 +16,6 @@ LDLIBS = -lbearssl $(shell pkg-config --libs $(filter-out libcurl libmongoc-1.0,
 # the tests' helpers that call libmongoc themselves (tests/helper/mongo-dump.c)
 MONGO_LINK = $(shell pkg-config --libs libmongoc-1.0 2>/dev/null)
 SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+# The version: the file VERSION, and in a git checkout "+" and the commit
+# as git describe names it (a tree without git, or git absent, builds too).
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0)$(shell test -e .git && git describe --always --dirty 2>/dev/null | sed 's/^/+/')

@@ -4,12 +4,14 @@
  * cat objects to standard output. Also downloads http:// and https:// URLs.
  */
 #include <errno.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "config.h"
 #include "http.h"
 #include "json.h"
@@ -24,25 +26,24 @@
 
 static int quiet, verbose, par;
 
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xt-get [-q] SOURCE [DEST]      download an object or a folder\n"
-	    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
-	    "       xt-get -c PATH...              write objects to standard output\n"
-	    "       xt-get [-v] URL [FILE]         download an http(s):// URL (-c: to stdout)\n"
-	    "options: -s STORE  -w WORKSPACE  --ca-file FILE  -P N (connections at once)\n"
-	    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
-	exit(status);
-}
+static const char usage_text[] =
+    "usage: xt-get [-qr] SOURCE [DEST]     download an object or a folder (-r: into\n"
+    "                                      DEST/NAME when DEST is a folder, as cp -r)\n"
+    "       xt-get -l [-r] [PREFIX]        list as JSON lines (-r: recursive)\n"
+    "       xt-get -c PATH...              write objects to standard output\n"
+    "       xt-get [-v] URL [FILE]         download an http(s):// URL (-c: to stdout)\n"
+    "options: -s STORE  -w WORKSPACE  --ca-file FILE  -P N (connections at once)\n"
+    "SOURCE, PREFIX and PATH take short forms: runN/..., jobN/..., @share/..., :literal,\n"
+    "'$lastrun', '$lastjob'; SOURCE takes wildcards ('run7.*/model.pkl') and jobN/code\n";
 
+/* addr as a store path, after '$lastrun' and '$lastjob' (tool_name). Caller frees. */
 static char *
-resolve(const char *addr, int allow_root)
+resolve(struct store *st, const char *addr, int allow_root)
 {
-	char err[1024];
-	char *p = name_resolve(addr, tool_workspace(), allow_root, err, sizeof(err));
+	char err[1024], *a = tool_name(st, tool_workspace(), addr);
+	char *p = name_resolve(a, tool_workspace(), allow_root, err, sizeof(err));
 
+	free(a);
 	if (!p)
 		die_status(EXIT_USAGE, "%s", err);
 	return p;
@@ -78,7 +79,7 @@ count_entry(const struct store_entry *e, void *arg)
 static int
 do_list(struct store *st, const char *addr, int recursive)
 {
-	char *p = addr ? resolve(addr, 1) : xstrdup("");
+	char *p = addr ? resolve(st, addr, 1) : xstrdup("");
 	char *pre = *p ? xasprintf("%s/", p) : xstrdup("");
 	struct store_stat sst;
 	long listed = 0;
@@ -111,7 +112,7 @@ do_cat(struct store *st, char **paths, int n)
 
 	sbuf_init(&sb, (size_t)CAT_CHUNK);
 	for (i = 0; i < n; i++) {
-		char *p = resolve(paths[i], 0);
+		char *p = resolve(st, paths[i], 0);
 		int64_t off = 0;
 
 		for (;;) {
@@ -133,7 +134,7 @@ do_cat(struct store *st, char **paths, int n)
 }
 
 static void
-report(const char *path, const char *file, int64_t size, const char *sha)
+report(const char *path, const char *file, int64_t size, const char *sha, const char *action)
 {
 	cJSON *o = cJSON_CreateObject();
 
@@ -141,7 +142,7 @@ report(const char *path, const char *file, int64_t size, const char *sha)
 	json_set_str(o, "file", file);
 	json_set_num(o, "size", (double)size);
 	json_set_str(o, "sha256", sha);
-	json_set_str(o, "action", "downloaded");
+	json_set_str(o, "action", action);
 	json_print_line(stdout, o);
 	cJSON_Delete(o);
 }
@@ -171,7 +172,7 @@ fetch(struct store *st, const char *path, const char *file, int64_t size, struct
 		return 1;
 	}
 	progress_add(pg, size);
-	report(path, file, size, sha);
+	report(path, file, size, sha, "downloaded");
 	return 0;
 }
 
@@ -228,7 +229,7 @@ down_done(struct xfer *x, size_t i, const char *err)
 			warnx("%s", err);
 		return;
 	}
-	report(d->t->files[i].rel, d->file[i], d->t->files[i].size, d->sha[i]);
+	report(d->t->files[i].rel, d->file[i], d->t->files[i].size, d->sha[i], "downloaded");
 }
 
 /*
@@ -294,59 +295,240 @@ download(struct store *st, const struct tree *t, size_t skip, const char *dest,
 	return ret;
 }
 
+/*
+ * The objects under the store folder p into the local folder dest. 0, 1
+ * after warnings (src names p in them), or -1 when p holds no object.
+ */
 static int
-do_get(struct store *st, const char *src, const char *dest)
+get_folder(struct store *st, const char *p, const char *src, const char *dest)
 {
-	char *p = resolve(src, 1), *pre, *base;
-	struct store_stat sst;
+	char *pre = *p ? xasprintf("%s/", p) : xstrdup("");
 	struct progress pg;
 	struct tree t;
 	int64_t total = 0;
 	size_t i;
-	int ret = 0;
+	int ret = 0, rc;
 
-	base = strrchr(p, '/') ? xstrdup(strrchr(p, '/') + 1) : xstrdup(*p ? p : ".");
-	ret = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
-	if (ret != 0 && ret != STORE_ENOENT) {
-		warnx("%s", store_error(st));
-		free(base);
-		free(p);
-		return 1;
-	}
-	if (ret == 0) {
-		char *file;
-
-		if (!dest)
-			file = xstrdup(base);
-		else if (is_dir(dest) || dest[strlen(dest) - 1] == '/')
-			file = path_join(dest, base);
-		else
-			file = xstrdup(dest);
-		progress_init(&pg, quiet ? NULL : "get", sst.size);
-		ret = fetch(st, p, file, sst.size, &pg);
-		progress_end(&pg);
-		free(file);
-		free(base);
-		free(p);
-		return ret;
-	}
-	ret = 0;
 	tree_init(&t);
-	pre = *p ? xasprintf("%s/", p) : xstrdup("");
-	if (store_list(st, pre, 1, collect, &t) < 0) {
+	if ((rc = store_list(st, pre, 1, collect, &t)) < 0 && rc != STORE_ENOENT) {
 		warnx("cannot list '%s': %s", src, store_error(st));
 		ret = 1;
 	} else if (t.n == 0) {
+		ret = -1;
+	} else {
+		for (i = 0; i < t.n; i++)
+			total += t.files[i].size;
+		progress_init(&pg, quiet ? NULL : "get", total);
+		ret = download(st, &t, strlen(pre), dest, &pg);
+		progress_end(&pg);
+	}
+	tree_release(&t);
+	free(pre);
+	return ret;
+}
+
+/* blob_extract's fn: arg is the store path the code is asked as (jobN/code's). */
+static void
+extracted(const char *path, const char *file, int64_t size, const char *sha, void *arg)
+{
+	char *p = path_join(arg, path);
+
+	report(p, file, size, sha, "extracted");
+	free(p);
+}
+
+/*
+ * p as ws/<ws>/jobs/jobN/code, where the store holds no such folder: the
+ * job's code snapshot (jobs/jobN/code.jsonl) restored as files into dest,
+ * from its blobs, as a run's code is. 0, 1 after a warning, or -1 when p
+ * is no job's code or the job has no snapshot.
+ */
+static int
+get_code(struct store *st, const char *p, const char *dest)
+{
+	char *jobs = xasprintf("ws/%s/jobs/", tool_workspace()), *job, *man;
+	const char *rest = p, *slash;
+	struct store_stat sst;
+	long n;
+	int rc;
+
+	if (strncmp(p, jobs, strlen(jobs)) != 0) {
+		free(jobs);
+		return -1;
+	}
+	rest = p + strlen(jobs);
+	free(jobs);
+	if (!(slash = strchr(rest, '/')) || strcmp(slash, "/code") != 0)
+		return -1;
+	job = xstrndup(rest, (size_t)(slash - rest));
+	n = name_parse_job(job, &n);
+	free(job);
+	man = xasprintf("%s.jsonl", p);
+	if (!n || store_stat(st, man, &sst) == STORE_ENOENT) {
+		free(man);
+		return -1;
+	}
+	if ((rc = blob_extract(st, man, dest, extracted, (void *)p)) < 0)
+		warnx("%s", store_error(st));
+	free(man);
+	return rc < 0;
+}
+
+/*
+ * Where a folder of the store goes: dest; with -r, as cp -r does, dest/NAME
+ * when dest is a local folder already; NAME when there is no dest.
+ * Caller frees.
+ */
+static char *
+folder_dest(const char *dest, const char *name, int recursive)
+{
+	if (!dest)
+		return xstrdup(name);
+	if (recursive && is_dir(dest) && strcmp(name, "."))
+		return path_join(dest, name);
+	return xstrdup(dest);
+}
+
+/* The store path p (an object, a folder, or a job's code) into to. 0, 1, or -1: nothing there. */
+static int
+get_any(struct store *st, const char *p, const char *src, const char *to)
+{
+	struct store_stat sst;
+	struct progress pg;
+	int ret;
+
+	if ((ret = *p ? store_stat(st, p, &sst) : STORE_ENOENT) == 0) {
+		progress_init(&pg, quiet ? NULL : "get", sst.size);
+		ret = fetch(st, p, to, sst.size, &pg);
+		progress_end(&pg);
+		return ret;
+	}
+	if (ret != STORE_ENOENT) {
+		warnx("%s", store_error(st));
+		return 1;
+	}
+	if ((ret = get_folder(st, p, src, to)) < 0)
+		ret = get_code(st, p, to);
+	return ret;
+}
+
+/* The candidates of c that the pattern part seg matches, into next (dirs only, unless last). */
+struct globbing {
+	const char *seg;
+	size_t skip;		/* the listed folder's "path/" */
+	int last;
+	struct tree *next;
+};
+
+static int
+glob_entry(const struct store_entry *e, void *arg)
+{
+	struct globbing *g = arg;
+	char *name = xstrdup(e->path + g->skip);
+	size_t len = strlen(name);
+
+	if (len && name[len - 1] == '/')
+		name[--len] = '\0';
+	if ((e->is_dir || g->last) && fnmatch(g->seg, name, FNM_PERIOD) == 0) {
+		char *full = xstrndup(e->path, g->skip + len);
+
+		tree_add_entry(g->next, full, e->size);
+		free(full);
+	}
+	free(name);
+	return 0;
+}
+
+/*
+ * Download what the pattern src matches ('*', '?' and '[...]' in a path
+ * part, matched part by part against the store's listings, as fnmatch(3)
+ * with FNM_PERIOD): each match into dest/<its path from the folder that
+ * holds the first part with a wildcard>.
+ */
+static int
+do_glob(struct store *st, const char *src, const char *dest)
+{
+	char err[1024], *pat, *part, *save = NULL;
+	struct tree cur, next;
+	size_t i, skip = (size_t)-1;
+	long matched = 0;
+	int ret = 0;
+
+	if (!(pat = name_resolve_pattern(src, tool_workspace(), err, sizeof(err))))
+		die_status(EXIT_USAGE, "%s", err);
+	tree_init(&cur);
+	tree_add_entry(&cur, "", 0);
+	for (part = strtok_r(pat, "/", &save); part; part = strtok_r(NULL, "/", &save)) {
+		int last = !save || !*save;
+
+		tree_init(&next);
+		for (i = 0; i < cur.n; i++) {
+			const char *c = cur.files[i].rel;
+			char *pre = *c ? xasprintf("%s/", c) : xstrdup("");
+			struct globbing g = { part, strlen(pre), last, &next };
+
+			if (!strpbrk(part, "*?[")) {
+				free(pre);
+				pre = *c ? path_join(c, part) : xstrdup(part);
+				tree_add_entry(&next, pre, 0);
+			} else {
+				int rc = store_list(st, pre, 0, glob_entry, &g);
+
+				if (skip == (size_t)-1)
+					skip = g.skip;
+				if (rc < 0 && rc != STORE_ENOENT) {
+					warnx("cannot list '%s': %s", *c ? c : ":", store_error(st));
+					ret = 1;
+				}
+			}
+			free(pre);
+		}
+		tree_release(&cur);
+		cur = next;
+	}
+	for (i = 0; i < cur.n; i++) {
+		char *to = path_join(dest ? dest : ".", cur.files[i].rel + skip);
+		int rc = get_any(st, cur.files[i].rel, cur.files[i].rel, to);
+
+		matched += rc >= 0;
+		ret |= rc > 0;
+		free(to);
+	}
+	if (!matched) {
+		warnx("no match for '%s' in the store", src);
+		ret = 1;
+	}
+	tree_release(&cur);
+	free(pat);
+	return ret;
+}
+
+static int
+do_get(struct store *st, const char *src, const char *dest, int recursive)
+{
+	char *a = tool_name(st, tool_workspace(), src), *p, *base, *to;
+	struct store_stat sst;
+	int ret;
+
+	if (a[0] != ':' && strpbrk(a, "*?[")) {
+		ret = do_glob(st, a, dest);
+		free(a);
+		return ret;
+	}
+	p = resolve(st, a, 1);
+	free(a);
+	base = strrchr(p, '/') ? xstrdup(strrchr(p, '/') + 1) : xstrdup(*p ? p : ".");
+	ret = *p ? store_stat(st, p, &sst) : STORE_ENOENT;
+	if (ret == 0)
+		to = !dest ? xstrdup(base) : is_dir(dest) || dest[strlen(dest) - 1] == '/' ?
+		    path_join(dest, base) : xstrdup(dest);
+	else
+		to = folder_dest(dest, base, recursive);
+	if ((ret = get_any(st, p, src, to)) < 0) {
 		warnx("'%s': no such object or folder in the store", src);
 		ret = 1;
 	}
-	for (i = 0; i < t.n; i++)
-		total += t.files[i].size;
-	progress_init(&pg, quiet ? NULL : "get", total);
-	ret |= download(st, &t, strlen(pre), dest ? dest : base, &pg);
-	progress_end(&pg);
-	tree_release(&t);
-	free(pre);
+	free(to);
 	free(base);
 	free(p);
 	return ret;
@@ -512,7 +694,7 @@ main(int argc, char **argv)
 	int c, list = 0, cat = 0, recursive = 0, ret;
 	struct store *st;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "lrcs:w:qvP:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l': list = 1; break;
@@ -524,15 +706,25 @@ main(int argc, char **argv)
 		case 'v': verbose = 1; break;
 		case 'C': config_set("ca-file", optarg); break;
 		case 'P': par = xfer_parse(optarg); break;
-		case 'h': usage(0); break;
-		default: usage(EXIT_USAGE);
+		case 'h': tool_help(usage_text);
+		default: tool_usage(usage_text);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if ((list && (cat || argc > 1)) || (cat && argc < 1) || (!list && !cat && (argc < 1 ||
-	    argc > 2)) || (recursive && !list))
-		usage(EXIT_USAGE);
+	if (list && cat)
+		tool_usage_error(usage_text, "-l and -c exclude each other");
+	if (list && argc > 1)
+		tool_usage_error(usage_text, "-l takes one PREFIX at most");
+	if (cat && argc < 1)
+		tool_usage_error(usage_text, "-c: missing PATH");
+	if (cat && recursive)
+		tool_usage_error(usage_text, "-r goes with -l or a SOURCE, not -c");
+	if (!list && !cat && argc < 1)
+		tool_usage_error(usage_text, "missing SOURCE");
+	if (!list && !cat && argc > 2)
+		tool_usage_error(usage_text, "one SOURCE and one DEST at most: a wildcard "
+		    "the shell expanded? quote it");
 	if (!list && http_is_url(argv[0])) {
 		ret = do_urls(argv, argc, cat);
 		config_release();
@@ -547,7 +739,7 @@ main(int argc, char **argv)
 	else if (cat)
 		ret = do_cat(st, argv, argc);
 	else
-		ret = do_get(st, argv[0], argc > 1 ? argv[1] : NULL);
+		ret = do_get(st, argv[0], argc > 1 ? argv[1] : NULL, recursive);
 	store_close(st);
 	config_release();
 	stdout_close();

@@ -38,13 +38,6 @@ static const char usage_text[] =
     "Inside a run events go to $XT_LOG; elsewhere -r RUN names the run.\n";
 
 static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
-}
-
-static void
 check_name(const char *what, const char *s)
 {
 	char why[256];
@@ -236,11 +229,11 @@ do_write(const char *cmd, char **argv, int argc, const char *run, int64_t step)
 		check_name("run", run);
 	if (!strcmp(cmd, "-") || !strcmp(cmd, "raw")) {
 		if (argc)
-			usage();
+			tool_usage_error(usage_text, "'%s' reads standard input: no operands", cmd);
 		read_stdin(batch);
 	} else if (!strcmp(cmd, "event")) {
 		if (argc < 1)
-			usage();
+			tool_usage_error(usage_text, "event: missing EVENT");
 		check_name("event", argv[0]);
 		/* an event named like a built-in one ("metrics") obeys its rules */
 		json_set(line_new(batch, argv[0], -1), "data", assigns(argv + 1, argc - 1, argv[0]));
@@ -249,7 +242,7 @@ do_write(const char *cmd, char **argv, int argc, const char *run, int64_t step)
 		    ? "hparams" : "tags";
 
 		if (argc < 1)
-			usage();
+			tool_usage_error(usage_text, "%s: missing NAME=VALUE", cmd);
 		json_set(line_new(batch, ev, step), "data", assigns(argv, argc, ev));
 	}
 	text = batch_text(batch, &len);
@@ -555,18 +548,24 @@ read_cmd(const char *cmd, const char *name, char **events, int nev, int follow)
 {
 	struct job j = { 0 };
 	struct store *st;
+	char *nm;
 	long n;
 	int kind, ret = 0;
 
-	check_name(name_parse_job(name, &n) ? "job" : "run", name);
+	/* '$lastrun' and '$lastjob' need the store; other names are checked first */
+	if (name[0] != '$')
+		check_name(name_parse_job(name, &n) ? "job" : "run", name);
 	st = tool_store();
-	kind = job_runs(st, tool_workspace(), cmd, name, events, nev, &j);
+	nm = tool_name(st, tool_workspace(), name);
+	check_name(name_parse_job(nm, &n) ? "job" : "run", nm);
+	kind = job_runs(st, tool_workspace(), cmd, nm, events, nev, &j);
 	if (kind > 0)
-		ret = do_read_job(st, &j, cmd, name, events, nev, follow);
+		ret = do_read_job(st, &j, cmd, nm, events, nev, follow);
 	store_close(st);
-	if (kind < 0)
-		return 1;
-	return kind > 0 ? ret : do_read(cmd, name, events, nev, follow);
+	if (kind == 0)
+		ret = do_read(cmd, nm, events, nev, follow);
+	free(nm);
+	return kind < 0 ? 1 : ret;
 }
 
 int
@@ -586,7 +585,7 @@ main(int argc, char **argv)
 	int c, nev = 0, follow = 0, ret;
 	int64_t step = -1;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	while ((c = getopt_long(argc, argv, "r:s:w:e:fh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'r': run = optarg; break;
@@ -596,28 +595,35 @@ main(int argc, char **argv)
 		case 'e': check_name("event", optarg); events[nev++] = optarg; break;
 		case 'f': follow = 1; break;
 		case 'h':
-			fputs(usage_text, stdout);
 			free(events);
 			config_release();
-			stdout_close();
-			return 0;
-		default: usage();
+			tool_help(usage_text);
+		default: tool_usage(usage_text);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	if (argc < 1)
-		usage();
+		tool_usage_error(usage_text, "missing command");
 	cmd = *argv++;
 	argc--;
 	if (!strcmp(cmd, "show") || !strcmp(cmd, "out")) {
-		if (step >= 0 || (nev && cmd[0] == 'o') || argc > 1 || (argc == 1) == (run != NULL))
-			usage();
+		if (step >= 0)
+			tool_usage_error(usage_text, "--step goes with metric");
+		if (nev && cmd[0] == 'o')
+			tool_usage_error(usage_text, "out: -e goes with show");
+		if (argc > 1 || (argc == 1 && run))
+			tool_usage_error(usage_text, "%s: one RUN or JOB, as an operand or -r", cmd);
+		if (argc == 0 && !run)
+			tool_usage_error(usage_text, "%s: missing RUN or JOB", cmd);
 		ret = read_cmd(cmd, argc ? argv[0] : run, events, nev, follow);
 	} else if (!strcmp(cmd, "metric") || !strcmp(cmd, "hparam") || !strcmp(cmd, "tag") ||
 	    !strcmp(cmd, "event") || !strcmp(cmd, "raw") || !strcmp(cmd, "-")) {
-		if (nev || follow || (step >= 0 && strcmp(cmd, "metric") != 0))
-			usage();
+		if (nev || follow)
+			tool_usage_error(usage_text, "%s goes with show%s", nev ? "-e" : "-f",
+			    nev ? "" : " and out");
+		if (step >= 0 && strcmp(cmd, "metric") != 0)
+			tool_usage_error(usage_text, "--step goes with metric");
 		ret = do_write(cmd, argv, argc, run, step);
 	} else {
 		die_status(EXIT_USAGE, "unknown command '%s'; 'xt-log --help' lists them", cmd);

@@ -21,17 +21,13 @@
 #include "xfer.h"
 #include "banned.h"
 
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xt-put [-u] [-x PATTERN]... [-X] SOURCE... DEST\n"
-	    "       xt-put -a DEST            append standard input to DEST\n"
-	    "       xt-put -d [-r] PATH...    delete objects (-r: everything under PATH)\n"
-	    "options: -s STORE  -w WORKSPACE  -q (no progress)  -P N (connections at once)\n"
-	    "DEST and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n");
-	exit(status);
-}
+static const char usage_text[] =
+    "usage: xt-put [-ru] [-x PATTERN]... [-X] SOURCE... DEST\n"
+    "       xt-put -a DEST            append standard input to DEST\n"
+    "       xt-put -d [-r] PATH...    delete objects (-r: everything under PATH)\n"
+    "-r: a folder SOURCE goes to DEST/NAME when DEST is a folder (as cp -r), else to DEST\n"
+    "options: -s STORE  -w WORKSPACE  -q (no progress)  -P N (connections at once)\n"
+    "DEST and PATH take short forms: runN/..., jobN/..., @share/..., :literal\n";
 
 
 /* One JSON line of output: what happened to an object. */
@@ -186,11 +182,58 @@ do_delete(struct store *st, char **argv, int argc, int recursive)
 	return ret;
 }
 
-/* Plan the uploads: t gets every file, rel set to its store path. 0, or 1 after warnings. */
 static int
-plan(struct tree *t, char **srcs, int nsrc, const char *dest)
+stop_listing(const struct store_entry *e, void *arg)
 {
-	char *base = resolve(dest, 1);
+	return 1;
+}
+
+/*
+ * Where -r puts the folder src: as cp -r does, under base/NAME (NAME the
+ * folder's last path component) when base is a folder of the store
+ * already or there are several sources, else at base itself. Caller frees;
+ * NULL after a warning when base is an object.
+ */
+static char *
+tree_dest(struct store *st, const char *src, const char *base, int nsrc)
+{
+	char *name = xstrdup(src), *slash, *pre, *out;
+	struct store_stat sst;
+	int rc = 0;
+
+	while (strlen(name) > 1 && name[strlen(name) - 1] == '/')
+		name[strlen(name) - 1] = '\0';
+	slash = strrchr(name, '/');
+	if (*base && store_stat(st, base, &sst) == 0) {
+		warnx("cannot put folder '%s' over the object '%s'", src, base);
+		free(name);
+		return NULL;
+	}
+	if (nsrc == 1 && *base) {
+		pre = xasprintf("%s/", base);
+		rc = store_list(st, pre, 0, stop_listing, NULL);
+		free(pre);
+	}
+	slash = slash ? slash + 1 : name;
+	/* '.', '..' and '/' have no name to add: their files go in as they are */
+	if ((nsrc > 1 || rc == 1 || !*base) && strcmp(slash, ".") && strcmp(slash, "..") &&
+	    strcmp(slash, "/"))
+		out = path_join(base, slash);
+	else
+		out = xstrdup(base);
+	free(name);
+	return out;
+}
+
+/*
+ * Plan the uploads: t gets every file, rel set to its store path. st is
+ * the store for -r (which asks whether dest is a folder there), else NULL.
+ * 0, or 1 after warnings.
+ */
+static int
+plan(struct tree *t, char **srcs, int nsrc, const char *dest, struct store *st)
+{
+	char *base = resolve(dest, 1), *under;
 	int dir_dest = nsrc > 1 || dest[strlen(dest) - 1] == '/' || !*base;
 	int i, ret = 0;
 
@@ -207,8 +250,10 @@ plan(struct tree *t, char **srcs, int nsrc, const char *dest)
 			warnx("cannot stat '%s':", srcs[i]);
 			ret = 1;
 		} else if (S_ISDIR(sb.st_mode)) {
-			if (tree_scan(t, srcs[i], base) < 0)
+			under = st ? tree_dest(st, srcs[i], base, nsrc) : xstrdup(base);
+			if (!under || tree_scan(t, srcs[i], under) < 0)
 				ret = 1;
+			free(under);
 		} else {
 			const char *name = strrchr(srcs[i], '/');
 
@@ -447,7 +492,7 @@ main(int argc, char **argv)
 	struct tree t;
 	struct store *st;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	tree_init(&t);
 	while ((c = getopt_long(argc, argv, "adruXx:s:w:qP:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -461,26 +506,33 @@ main(int argc, char **argv)
 		case 'w': config_set("workspace", optarg); break;
 		case 'q': quiet = 1; break;
 		case 'P': par = xfer_parse(optarg); break;
-		case 'h': usage(0); break;
-		default: usage(EXIT_USAGE);
+		case 'h': tool_help(usage_text);
+		default: tool_usage(usage_text);
 		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (append + del > 1 || (append && argc != 1) || (del && argc < 1) ||
-	    (!append && !del && argc < 2) || (recursive && !del))
-		usage(EXIT_USAGE);
+	if (append + del > 1)
+		tool_usage_error(usage_text, "-a and -d exclude each other");
+	if (append && argc != 1)
+		tool_usage_error(usage_text, "-a takes one DEST");
+	if (del && argc < 1)
+		tool_usage_error(usage_text, "-d: missing PATH");
+	if (!append && !del && argc < 2)
+		tool_usage_error(usage_text, argc ? "missing DEST" : "missing SOURCE and DEST");
+	if (append && recursive)
+		tool_usage_error(usage_text, "-r goes with -d or a SOURCE");
 	if (defomit) {
 		tree_omit(&t, ".git");
 		tree_omit(&t, "__pycache__");
 	}
-	if (!append && !del) {
-		if (plan(&t, argv, argc - 1, argv[argc - 1]) || verify(&t))
-			die("nothing was put");
-	} else {
-		tool_workspace();
-	}
-	st = tool_store();
+	tool_workspace();
+	/* -r asks the store whether DEST is a folder; else it is opened after the checks */
+	st = recursive && !del ? tool_store() : NULL;
+	if (!append && !del && (plan(&t, argv, argc - 1, argv[argc - 1], st) || verify(&t)))
+		die("nothing was put");
+	if (!st)
+		st = tool_store();
 	if (append)
 		ret = do_append(st, argv[0]);
 	else if (del)

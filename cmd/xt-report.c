@@ -21,6 +21,7 @@
 #include "report.h"
 #include "run.h"
 #include "show.h"
+#include "target.h"
 #include "tool.h"
 #include "banned.h"
 
@@ -34,20 +35,14 @@ static const char usage_text[] =
     "RUN: run7, run5-run9, 'run7.*', lists with commas; - reads run records from stdin\n"
     "selection: -w WS  -e EXP  -j JOB  --status S  --tag NAME[=VALUE]  --where EXPR\n"
     "shaping:   --sort [-]COL  --first N  --last N  -c COL[=Header][:format],...\n"
-    "           --group COL  --available\n"
+    "           --group COL  --available  --parents\n"
     "output:    --json  --csv  --tsv  --md  --max-width N  --precision N\n"
     "plot:      -o FILE.svg | --term  --x step|time  --smooth F  --agg mean|median\n"
     "           --band std|minmax|sem|none  --break-on run|COL  --layout RxC\n"
-    "           --legend TEMPLATE  --vs COL (scatter)  --title T  --size WxH  --ascii\n"
-    "other:     -s STORE  --compact (compact the index first)\n"
+    "           --legend TEMPLATE  --vs COL (scatter)  --xlog|--no-xlog  --ylog\n"
+    "           --title T  --size WxH  --ascii  --color|--no-color\n"
+    "other:     -s STORE  --compact (compact the index first)  --no-poll (not Slurm's status)\n"
     "index:     --index URL|store  --index-status  --index-flush  --reindex\n";
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
-}
 
 static void
 opt_ok(struct report *r, int rc)
@@ -227,6 +222,7 @@ read_mongo(struct report *r)
 		size_t nix, i;
 
 		f = mongoq_filter(r, tool_workspace());
+		r->where_done = r->nwhere > 0;
 		proj = mongoq_projection(r);
 		if (how && !strcmp(how, "sort"))
 			key = mongoq_sort_key(r, &desc);
@@ -254,14 +250,26 @@ read_mongo(struct report *r)
 		if (fd.fed)	/* a report of part of them would mislead */
 			die("%s", err);
 		warnx("%s (this report reads the store's index)", err);
+		r->where_done = 0;
 		return -1;
 	}
 	return 0;
 }
 
-/* The records to report: stdin when "-" is among the names, else the index. */
 static void
-read_records(struct report *r, int from_stdin, int compact)
+poll_warn(const char *target, const char *msg, void *arg)
+{
+	(void)arg;
+	warnx("target '%s': its runs are shown as last recorded: %s", target, msg);
+}
+
+/*
+ * The records to report: stdin when "-" is among the names, else the
+ * index, after the runs of Slurm targets were polled (unless no_poll), so
+ * that one Slurm lost is shown as it ended although no xt-runq ls looked.
+ */
+static void
+read_records(struct report *r, int from_stdin, int compact, int no_poll)
 {
 	struct store *st;
 
@@ -269,10 +277,11 @@ read_records(struct report *r, int from_stdin, int compact)
 		read_stream(r, stdin, "<stdin>");
 		return;
 	}
-	if (mongoidx_url() && read_mongo(r) == 0)
-		return;
 	st = tool_store();
-	read_index(r, st, tool_workspace(), compact);
+	if (!no_poll)
+		target_settle(st, tool_workspace(), poll_warn, NULL);
+	if (!mongoidx_url() || read_mongo(r) != 0)
+		read_index(r, st, tool_workspace(), compact);
 	store_close(st);
 }
 
@@ -403,6 +412,20 @@ reindex(void)
 	return ret;
 }
 
+/* Say which fields the report names that no selected run has; die on an ambiguous name. */
+static void
+warn_fields(struct report *r)
+{
+	char **warn;
+	size_t n, i;
+
+	if (report_check(r, &warn, &n) < 0)
+		die_status(EXIT_USAGE, "%s", r->err);
+	for (i = 0; i < n; i++)
+		warnx("%s", warn[i]);
+	strv_free(warn, n);
+}
+
 /* True for an operand that names runs rather than a metric: "runN...", or one with a '/'. */
 static int
 is_run_operand(const char *s)
@@ -428,6 +451,7 @@ main(int argc, char **argv)
 		{ "columns", required_argument, 0, 'c' },
 		{ "group", required_argument, 0, 'G' },
 		{ "available", no_argument, 0, 'A' },
+		{ "parents", no_argument, 0, 'R' },
 		{ "json", no_argument, 0, 'J' },
 		{ "csv", no_argument, 0, 'C' },
 		{ "tsv", no_argument, 0, 'V' },
@@ -452,20 +476,25 @@ main(int argc, char **argv)
 		{ "size", required_argument, 0, 10 },
 		{ "ascii", no_argument, 0, 11 },
 		{ "color", no_argument, 0, 12 },
+		{ "no-color", no_argument, 0, 19 },
+		{ "xlog", no_argument, 0, 17 },
+		{ "no-xlog", no_argument, 0, 20 },
+		{ "ylog", no_argument, 0, 18 },
 		{ "index", required_argument, 0, 13 },
 		{ "index-status", no_argument, 0, 14 },
 		{ "index-flush", no_argument, 0, 15 },
 		{ "reindex", no_argument, 0, 16 },
+		{ "no-poll", no_argument, 0, 21 },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	struct report r;
 	struct chart_opts co;
 	const char *cmd = "runs", *metric = NULL, *goal = NULL;
-	int c, i, from_stdin = 0, compact = 0, ret = 0, out_set = 0, index_op = 0;
+	int c, i, from_stdin = 0, compact = 0, ret = 0, out_set = 0, index_op = 0, no_poll = 0;
 	long lines = 10;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	report_init(&r);
 	chart_opts_init(&co);
 	while ((c = getopt_long(argc, argv, "s:w:e:j:c:n:o:th", longopts, NULL)) != -1) {
@@ -483,6 +512,7 @@ main(int argc, char **argv)
 		case 'c': opt_ok(&r, report_add_columns(&r, optarg)); break;
 		case 'G': opt_ok(&r, report_set_group(&r, optarg)); break;
 		case 'A': r.available = 1; break;
+		case 'R': r.parents = 1; break;
 		case 'J': r.out = OUT_JSON; out_set++; break;
 		case 'C': r.out = OUT_CSV; out_set++; break;
 		case 'V': r.out = OUT_TSV; out_set++; break;
@@ -492,6 +522,7 @@ main(int argc, char **argv)
 		case 'm': metric = optarg; break;
 		case 'g': goal = optarg; break;
 		case 'K': compact = 1; break;
+		case 21: no_poll = 1; break;
 		case 'n': lines = opt_i64("-n", optarg, 0, 1000000); break;
 		case 13: config_set("index", optarg); break;
 		case 14: case 15: case 16:
@@ -510,7 +541,7 @@ main(int argc, char **argv)
 			if (chart_opt(&co, c, optarg) < 0) {
 				if (*co.err)	/* a bad value, named */
 					die_status(EXIT_USAGE, "%s", co.err);
-				usage();
+				tool_usage(usage_text);
 			}
 		}
 	}
@@ -520,7 +551,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (index_op) {
 		if (argc)
-			usage();
+			tool_usage_error(usage_text, "--index-status, --index-flush and --reindex "
+			    "take no operands");
 		ret = index_op == 14 ? index_status() : index_op == 15 ? index_flush() : reindex();
 		goto out;
 	}
@@ -531,10 +563,13 @@ main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "show")) {
 		if (argc != 1)
-			usage();
+			tool_usage_error(usage_text, "show: %s", argc ? "one RUN only" : "missing RUN");
 		struct store *st = tool_store();
 
-		ret = show_run(st, tool_workspace(), argv[0], lines, r.out == OUT_JSON, stdout);
+		char *name = tool_name(st, tool_workspace(), argv[0]);
+
+		ret = show_run(st, tool_workspace(), name, lines, r.out == OUT_JSON, stdout);
+		free(name);
 		store_close(st);
 		goto out;
 	}
@@ -565,7 +600,8 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "plot") && chart_prepare(&co, &r) < 0)
 		die_status(EXIT_USAGE, "%s", co.err);
 	report_begin(&r);
-	read_records(&r, from_stdin, compact);
+	read_records(&r, from_stdin, compact, no_poll);
+	warn_fields(&r);
 	if (!strcmp(cmd, "plot")) {
 		ret = chart_run(&co, &r, stdout);
 		goto out;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "gpu.h"
 #include "job.h"
 #include "json.h"
 #include "life.h"
@@ -48,24 +49,22 @@ static const char *const ex_name[EX_MAX] = {
 	[EX_NOTSTARTED] = "not started",
 };
 static int last_ex = EX_NONE;	/* an executor's: how its run went */
+/* the GPUs of this machine (gpus_loaded: the target's pool was read) */
+static struct gpu_pool gpus;
+static int gpus_loaded;
 static volatile sig_atomic_t stop_sig;
 
-static void
-usage(int status)
-{
-	fprintf(status ? stderr : stdout,
-	    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
-	    "       xt-runq exec RUN               run one run now, in the foreground\n"
-	    "       xt-runq exec --job J --task N  the same for the Nth run of job J (from 1)\n"
-	    "       xt-runq ls [--kick]            the queue as JSON lines\n"
-	    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
-	    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
-	    "       xt-runq add [--kick]           queue the entries of stdin (JSON lines)\n"
-	    "       xt-runq id                     the id of the store, as this machine sees it\n"
-	    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)  -q (quiet)\n"
-	    "         --single (drain unless another --single does)  --kick (start one if needed)\n");
-	exit(status);
-}
+static const char usage_text[] =
+    "usage: xt-runq [-j N] [-f]            drain the local queue (-f: keep waiting)\n"
+    "       xt-runq exec RUN               run one run now, in the foreground\n"
+    "       xt-runq exec --job J --task N  the same for the Nth run of job J (from 1)\n"
+    "       xt-runq ls [--kick]            the queue as JSON lines\n"
+    "       xt-runq kill RUN|JOB...        stop runs and mark them cancelled\n"
+    "       xt-runq requeue RUN|JOB...     put cancelled or failed runs back in the queue\n"
+    "       xt-runq add [--kick]           queue the entries of stdin (JSON lines)\n"
+    "       xt-runq id                     the id of the store, as this machine sees it\n"
+    "options: -s STORE  -w WORKSPACE  -t TARGET  -g SECONDS (kill grace)  -q (quiet)\n"
+    "         --single (drain unless another --single does)  --kick (start one if needed)\n";
 
 /* The target's max-runs from the configuration (default 1). */
 static int
@@ -77,6 +76,30 @@ max_runs(const char *target)
 	if (target_config_max_runs(target, &v, err, sizeof(err)) < 0)
 		die_status(EXIT_USAGE, "%s", err);
 	return v;
+}
+
+/* Read the GPU pool of target; die (2) when it is misconfigured. */
+static void
+load_gpus(const char *target)
+{
+	char err[1024];
+
+	if (gpu_pool_load(&gpus, target, err, sizeof(err)) < 0)
+		die_status(EXIT_USAGE, "%s", err);
+	gpus_loaded = 1;
+}
+
+/*
+ * The GPUs of a run that asks for k and holds held (NULL: none): with a
+ * pool, a run that holds none sees none (CUDA_VISIBLE_DEVICES=""), so
+ * that it cannot use another's; one that asks for more than the pool
+ * has fails. Without a pool, and in a scheduler's task, nothing is set.
+ */
+static void
+set_gpus(double k, const char *held)
+{
+	ropts.gpus = gpus_loaded && gpus.n ? held ? held : "" : NULL;
+	ropts.gpus_short = gpus_loaded && k > 0 && !held;
 }
 
 /* A claimed entry after its executor's result: back in the queue, or gone. */
@@ -103,6 +126,14 @@ store_of(const cJSON *entry, struct store *def)
 	return st;
 }
 
+/* What an executor tells xt-runq, on the socket pair of the drain. */
+enum { MSG_ENDED, MSG_DONE };
+struct msg {
+	pid_t pid;
+	int what;	/* MSG_ENDED: the run's command has ended; MSG_DONE: the run is settled */
+	int ex;		/* MSG_DONE: how it went (EX_*) */
+};
+
 struct ending {
 	struct queue *q;
 	struct queue_entry *e;
@@ -114,10 +145,10 @@ static void
 on_ended(void *arg)
 {
 	struct ending *d = arg;
-	pid_t self = getpid();
+	struct msg m = { getpid(), MSG_ENDED, 0 };
 
 	if (queue_ending(d->q, d->e) == 0 && d->wake >= 0)
-		send(d->wake, &self, sizeof(self), MSG_NOSIGNAL | MSG_DONTWAIT);
+		send(d->wake, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* The job's primary metric (its search's or prune's), else the record's first, or NULL. */
@@ -179,8 +210,8 @@ on_progress(void *arg, const char *what, const cJSON *rec, const cJSON *job, dou
 		    extra, secs, metric);
 }
 
-/* Executor child: run the claimed entry, then settle its queue entry. */
-static void
+/* Run the claimed entry, then settle it: how its run went (EX_*). */
+static int
 execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 {
 	struct store *st = store_of(e->data, def);
@@ -188,18 +219,62 @@ execute(struct queue *q, struct queue_entry *e, struct store *def, int wake)
 	struct ending d = { q, e, wake };
 	int code;
 	enum runexec_result r;
+	char *held;
 
 	queue_set_pid(q, e, (long)getpid());
-	if (!st || !ws || !run)
-		_exit(EX_ERROR);
+	if (!st || !ws || !run) {
+		if (st && st != def)
+			store_close(st);
+		return EX_ERROR;
+	}
+	last_ex = EX_NONE;
+	/* a copy: queue_ending lets the GPUs go */
+	held = e->gpus ? xstrdup(e->gpus) : NULL;
+	set_gpus(json_num(e->data, "gpus", 0), held);
 	ropts.ended = on_ended;
 	ropts.arg = &d;
+	ropts.token = queue_token(e->name);
 	r = runexec(st, ws, run, &ropts, &code);
-	/* on RUNEXEC_ERROR the entry stays: the next xt-runq sees an orphan and settles it */
+	free(held);
+	/* on RUNEXEC_ERROR the entry stays: an xt-runq sees an orphan and settles it */
 	if (r != RUNEXEC_ERROR)
 		settle_entry(q, e, r);
+	if (st != def)
+		store_close(st);
 	fflush(stderr);
-	_exit(r == RUNEXEC_ERROR ? EX_ERROR : r == RUNEXEC_NOTSTARTED ? EX_NOTSTARTED : last_ex);
+	return r == RUNEXEC_ERROR ? EX_ERROR : r == RUNEXEC_NOTSTARTED ? EX_NOTSTARTED : last_ex;
+}
+
+/*
+ * An executor: a child of xt-runq that runs the entry it was made for,
+ * then each entry xt-runq hands it on chan, one at a time, saying on wake
+ * when each command has ended and when each run is settled. One process
+ * for many runs: a fork a run would cost more than the run's own command.
+ * It exits when xt-runq closes chan or is gone, or after an error (its
+ * entry, unlocked, is then an orphan for xt-runq to settle).
+ */
+static void NORETURN
+executor(struct queue *q, struct queue_entry *e, struct store *def, int wake, int chan)
+{
+	struct msg m = { getpid(), MSG_DONE, 0 };
+	ssize_t n;
+	int rc;
+
+	for (;;) {
+		m.ex = execute(q, e, def, wake);
+		queue_entry_release(e);
+		if (m.ex == EX_ERROR)
+			_exit(EX_ERROR);
+		/* waits while xt-runq, stopped, takes none: the message must not be lost */
+		while ((n = send(wake, &m, sizeof(m), MSG_NOSIGNAL)) < 0 && errno == EINTR)
+			;
+		if (n != (ssize_t)sizeof(m))
+			_exit(m.ex);
+		while ((rc = queue_entry_recv(chan, e)) < 0 && errno == EINTR)
+			;
+		if (rc <= 0)
+			_exit(EX_NONE);
+	}
 }
 
 static void
@@ -225,41 +300,88 @@ recover(struct queue *q, struct store *def)
 	}
 }
 
-/* The executors of this xt-runq, and whether their command still runs. */
+/* The executors of this xt-runq, and what each does. */
+enum { K_IDLE, K_RUNNING, K_ENDING };	/* waits; its run's command runs; it records the end */
+struct kid {
+	pid_t pid;
+	int chan;	/* our end of its channel (the entries we hand it), or -1 */
+	int state;
+};
 struct kids {
-	pid_t *pid;
-	char *running;
-	int n, cap, nrunning;
+	struct kid *k;
+	int n, cap;
+	int nrunning;	/* K_RUNNING: they count toward -j */
+	int nbusy;	/* K_RUNNING and K_ENDING: they hold an entry */
 };
 
-/* The command of executor pid has ended (it said so, or it exited): its slot is free. */
-static void
-kid_ended(struct kids *k, pid_t pid, int exited)
+static struct kid *
+kid_of(struct kids *k, pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < k->n && k->pid[i] != pid; i++)
-		;
-	if (i == k->n)
-		return;
-	if (k->running[i]) {
-		k->running[i] = 0;
-		k->nrunning--;
-	}
-	if (exited) {
-		k->pid[i] = k->pid[--k->n];
-		k->running[i] = k->running[k->n];
+	for (i = 0; i < k->n; i++)
+		if (k->k[i].pid == pid)
+			return &k->k[i];
+	return NULL;
+}
+
+static void
+kid_state(struct kids *k, struct kid *c, int state)
+{
+	k->nrunning += (state == K_RUNNING) - (c->state == K_RUNNING);
+	k->nbusy += (state != K_IDLE) - (c->state != K_IDLE);
+	c->state = state;
+}
+
+/* Take what the executors said: commands that ended (a slot is free), runs settled (counted). */
+static void
+take_messages(struct kids *k, int fd, int *n)
+{
+	struct msg m;
+	struct kid *c;
+
+	while (recv(fd, &m, sizeof(m), 0) == (ssize_t)sizeof(m)) {
+		if (!(c = kid_of(k, m.pid)))
+			continue;
+		if (m.what == MSG_ENDED && c->state == K_RUNNING) {
+			kid_state(k, c, K_ENDING);
+		} else if (m.what == MSG_DONE && c->state != K_IDLE) {
+			kid_state(k, c, K_IDLE);
+			n[m.ex > 0 && m.ex < EX_MAX && ex_name[m.ex] ? m.ex : EX_ERROR]++;
+		}
 	}
 }
 
-/* The pids of the executors whose command has ended. */
+/* Executor pid exited with status wst: a run it held is counted by how it exited. */
 static void
-take_messages(struct kids *k, int fd)
+kid_exited(struct kids *k, pid_t pid, int wst, int *n)
 {
-	pid_t pid;
+	struct kid *c = kid_of(k, pid);
+	int ex;
 
-	while (recv(fd, &pid, sizeof(pid), 0) == (ssize_t)sizeof(pid))
-		kid_ended(k, pid, 0);
+	if (!c)
+		return;
+	if (c->state != K_IDLE) {
+		ex = WIFEXITED(wst) ? WEXITSTATUS(wst) : EX_ERROR;
+		n[ex > 0 && ex < EX_MAX && ex_name[ex] ? ex : EX_ERROR]++;
+	}
+	kid_state(k, c, K_IDLE);
+	if (c->chan >= 0)
+		close(c->chan);
+	*c = k->k[--k->n];
+}
+
+/* Close the channels of the executors (of the idle ones only unless all): they exit. */
+static void
+close_channels(struct kids *k, int all)
+{
+	int i;
+
+	for (i = 0; i < k->n; i++)
+		if (k->k[i].chan >= 0 && (all || k->k[i].state == K_IDLE)) {
+			close(k->k[i].chan);
+			k->k[i].chan = -1;
+		}
 }
 
 /* A SIGCHLD only interrupts the wait for it */
@@ -275,15 +397,6 @@ on_stop(int sig)
 {
 	if (!stop_sig)
 		stop_sig = sig;
-}
-
-/* An executor exited with status wst: count how its run went. */
-static void
-count(int *n, int wst)
-{
-	int ex = WIFEXITED(wst) ? WEXITSTATUS(wst) : EX_ERROR;
-
-	n[ex > 0 && ex < EX_MAX && ex_name[ex] ? ex : EX_ERROR]++;
 }
 
 /* The summary: "5 runs: 3 completed, 1 failed, 1 pruned, 2 retried". */
@@ -332,62 +445,135 @@ catch_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGTERM);
 }
 
-/* Claim runs and fork their executors while slots are free: how many were claimed. */
+/* Hand the claimed entry to an executor that waits: 0, or -1 when none could take it. */
+static int
+hand_over(struct kids *k, struct queue_entry *e)
+{
+	int i;
+
+	for (i = 0; i < k->n; i++) {
+		struct kid *c = &k->k[i];
+
+		if (c->state != K_IDLE || c->chan < 0)
+			continue;
+		if (queue_entry_send(c->chan, e) == 0) {
+			kid_state(k, c, K_RUNNING);
+			return 0;
+		}
+		/* it is gone, or going: reaped when it exits */
+		close(c->chan);
+		c->chan = -1;
+	}
+	return -1;
+}
+
+/* Make an executor for the claimed entry: 0, or -1. */
+static int
+fork_executor(struct kids *k, struct queue *q, struct queue_entry *e, struct store *st,
+    const int *sv)
+{
+	sigset_t chld;
+	int ch[2], i;
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ch) < 0) {
+		warnx("cannot make a socket pair:");
+		return -1;
+	}
+	fflush(stdout);
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		/* only xt-runq may hold the other executors' channels, so that
+		 * they see its end */
+		for (i = 0; i < k->n; i++)
+			if (k->k[i].chan >= 0)
+				close(k->k[i].chan);
+		close(ch[0]);
+		close(sv[0]);
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		sigprocmask(SIG_UNBLOCK, &chld, NULL);
+		signal(SIGCHLD, SIG_DFL);
+		executor(q, e, st, sv[1], ch[1]);
+	}
+	close(ch[1]);
+	if (pid < 0) {
+		warnx("cannot fork:");
+		close(ch[0]);
+		return -1;
+	}
+	if (k->n == k->cap) {
+		k->cap = k->cap * 2 + 16;
+		k->k = xrealloc(k->k, (size_t)k->cap * sizeof(*k->k));
+	}
+	k->k[k->n].pid = pid;
+	k->k[k->n].chan = ch[0];
+	k->k[k->n].state = K_IDLE;
+	kid_state(k, &k->k[k->n++], K_RUNNING);
+	return 0;
+}
+
+/* Claim runs and hand them to executors while slots are free: how many were claimed. */
 static int
 start_executors(struct queue *q, struct kids *k, int jobs, struct store *st, const int *sv)
 {
 	struct queue_entry e;
-	sigset_t chld;
-	pid_t pid;
 	int claimed = 0;
 
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
 	/* queue_claim counts every command running on this spool and so
 	 * keeps -j; ours are known here, so a claim that must fail is not
 	 * even tried */
 	while (k->nrunning < jobs && queue_claim(q, jobs, NULL, &e) == 1) {
-		fflush(stdout);
-		fflush(stderr);
-		pid = fork();
-		if (pid == 0) {
-			close(sv[0]);
-			sigprocmask(SIG_UNBLOCK, &chld, NULL);
-			signal(SIGCHLD, SIG_DFL);
-			execute(q, &e, st, sv[1]);
-		}
-		if (pid < 0) {
-			warnx("cannot fork:");
-		} else {
-			if (k->n == k->cap) {
-				k->cap = k->cap * 2 + 16;
-				k->pid = xrealloc(k->pid, (size_t)k->cap * sizeof(*k->pid));
-				k->running = xrealloc(k->running, (size_t)k->cap);
-			}
-			k->pid[k->n] = pid;
-			k->running[k->n++] = 1;
-			k->nrunning++;
-		}
+		/* an entry no executor took goes back to the queue when released */
+		if (hand_over(k, &e) < 0 && fork_executor(k, q, &e, st, sv) < 0)
+			queue_requeue(q, &e);
 		queue_entry_release(&e);
 		claimed++;
 	}
 	return claimed;
 }
 
-/* Pass the signal xt-runq got on to its executors: they cancel their runs. */
+/*
+ * A SIGINT or SIGTERM that came while xt-runq was busy outside its wait
+ * (blocked, so pending): taken now, before a run that ended by the same
+ * Ctrl-C frees a slot that another run would be claimed for.
+ */
 static void
-stop_executors(const struct kids *k)
+take_pending_stop(void)
 {
-	union sigval v;
+	struct timespec now = { 0, 0 };
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if ((sig = sigtimedwait(&set, NULL, &now)) > 0)
+		on_stop(sig);
+}
+
+/* Take a stop that is pending; how many runs were in flight when the first came (0: none came). */
+static int
+stop_seen(const struct kids *k, int inflight)
+{
+	if (!stop_sig)
+		take_pending_stop();
+	return stop_sig && !inflight ? k->nbusy : inflight;
+}
+
+/* Pass the signal xt-runq got on to the executors of runs (inflight when it came): they cancel them. */
+static void
+stop_executors(const struct kids *k, int inflight)
+{
 	int i;
 
 	/* a Ctrl-C reached them too; a SIGTERM to xt-runq alone did not */
-	v.sival_int = RUNEXEC_SIG_STOP - stop_sig;
 	for (i = 0; i < k->n; i++)
-		sigqueue(k->pid[i], SIGTERM, v);
-	if (!quiet && k->n)
-		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", stop_sig == SIGINT ? "SIGINT" : "SIGTERM", k->n,
-		    k->n == 1 ? "" : "s");
+		if (k->k[i].state != K_IDLE)
+			sigqueue(k->k[i].pid, SIGTERM, runexec_sigval(RUNEXEC_SIG_STOP - stop_sig, 0));
+	if (!quiet && inflight)
+		fprintf(stderr, "xt-runq: %s: cancelling %d run%s\n", stop_sig == SIGINT ? "SIGINT" :
+		    "SIGTERM", inflight, inflight == 1 ? "" : "s");
 }
 
 /* Say how the runs went; the exit status. */
@@ -459,14 +645,16 @@ static int
 drain(struct store *st, int jobs, int follow)
 {
 	struct queue q;
-	struct kids k = { NULL, NULL, 0, 0, 0 };
-	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, wst, ret, sender;
+	struct kids k = { NULL, 0, 0, 0, 0 };
+	int sv[2], n[EX_MAX] = { 0 }, stopping = 0, inflight = 0, wst, ret, sender;
 	sigset_t waitmask;
+	pid_t pid;
 
 	sender = sender_start();
 	queue_open(&q, NULL);
+	queue_use_gpus(&q, &gpus);
 	tzset();	/* once, not in every executor */
-	/* executors send their pid on sv[1] when their command has ended */
+	/* executors say on sv[1] when a command has ended and when a run is settled */
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, sv) < 0)
 		die("cannot make a socket pair:");
 	catch_signals(&waitmask);
@@ -474,28 +662,32 @@ drain(struct store *st, int jobs, int follow)
 	for (;;) {
 		struct timespec ts = { 0, 100 * 1000 * 1000 };
 		struct pollfd pfd = { sv[0], POLLIN, 0 };
-		pid_t pid;
 		int claimed = 0;
 
+		/* the runs in flight when a stop came are those it cancels: counted
+		 * before the messages of runs it ended are taken */
+		inflight = stop_seen(&k, inflight);
 		/* take the messages, then reap: a slot freed by a command that
 		 * ended is filled at once */
-		take_messages(&k, sv[0]);
+		take_messages(&k, sv[0], n);
 		while (k.n > 0 && (pid = waitpid(-1, &wst, WNOHANG)) > 0) {
-			/* its message, if any, was sent before it exited: take it
+			/* its messages, if any, were sent before it exited: take them
 			 * now, before its pid can be another executor's */
-			take_messages(&k, sv[0]);
-			kid_ended(&k, pid, 1);
-			count(n, wst);
+			take_messages(&k, sv[0], n);
+			kid_exited(&k, pid, wst, n);
 		}
+		/* and one that came meanwhile, before anything is claimed */
+		inflight = stop_seen(&k, inflight);
 		if (stop_sig && !stopping) {
-			stop_executors(&k);
+			stop_executors(&k, inflight);
+			close_channels(&k, 1);
 			stopping = 1;
 		}
 		if (stopping && k.n == 0)
 			break;
 		if (!stopping)
 			claimed = start_executors(&q, &k, jobs, st, sv);
-		if (!stopping && !claimed && k.n == 0 && !follow && queue_nwaiting(&q) == 0) {
+		if (!stopping && !claimed && k.nbusy == 0 && !follow && queue_nwaiting(&q) == 0) {
 			/* an executor of ours that died leaves an orphan: settle it first */
 			recover(&q, st);
 			if (queue_nwaiting(&q) == 0)
@@ -506,12 +698,22 @@ drain(struct store *st, int jobs, int follow)
 		 * child is reaped above, so merged SIGCHLDs lose nothing), or poll for
 		 * new runs, runs of other xt-runq that end, and orphans */
 		ppoll(&pfd, 1, &ts, &waitmask);
-		if (!stopping && (follow || k.n == 0))
+		if (!stopping && (follow || k.nbusy == 0))
 			recover(&q, st);
 	}
+	/* the executors that wait see their channel close, and exit */
+	close_channels(&k, 1);
+	while (k.n > 0 && (pid = waitpid(-1, &wst, 0)) != 0) {
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		take_messages(&k, sv[0], n);
+		kid_exited(&k, pid, wst, n);
+	}
 	ret = report(&q, n, stopping);
-	free(k.pid);
-	free(k.running);
+	free(k.k);
 	close(sv[0]);
 	close(sv[1]);
 	if (sender >= 0)
@@ -680,9 +882,13 @@ do_add(struct store *def)
 			} else if (!rec || !json_str(rec, "status") ||
 			    strcmp(json_str(rec, "status"), "queued") || run_moved(rec)) {
 				passed++;
-			} else if (queue_add(&q, e) < 0) {
-				die("run %s: cannot queue it:", run);
 			} else {
+				/* as its record says, whatever the line says */
+				cJSON_DeleteItemFromObjectCaseSensitive(e, "gpus");
+				if (json_num(rec, "gpus", 0) > 0)
+					json_set_num(e, "gpus", json_num(rec, "gpus", 0));
+				if (queue_add(&q, e) < 0)
+					die("run %s: cannot queue it:", run);
 				added++;
 			}
 			cJSON_Delete(rec);
@@ -728,25 +934,34 @@ do_exec(struct store *st, const char *ws, const char *run)
 	struct queue_entry e;
 	cJSON *m = cJSON_CreateObject(), *rec;
 	int code, have, rc;
+	double k;
 	enum runexec_result r;
 
 	if (!(rec = run_load(st, ws, run, &rc)))
 		die("%s", store_error(st));
 	if (run_status_final(json_str(rec, "status")))
 		die("run '%s' has ended already (%s)", run, json_str(rec, "status"));
+	k = json_num(rec, "gpus", 0);
 	cJSON_Delete(rec);
 	json_set_str(m, "ws", ws);
 	json_set_str(m, "run", run);
 	queue_open(&q, NULL);
+	if (gpus_loaded)
+		queue_use_gpus(&q, &gpus);
 	/* a queued run is taken out of the queue so that nobody else starts it */
 	have = queue_claim(&q, 0, m, &e) == 1;
 	cJSON_Delete(m);
 	if (have) {
 		queue_set_pid(&q, &e, (long)getpid());
+		ropts.token = queue_token(e.name);
 	} else {
-		if (queue_find(&q, ws, run) == QUEUE_RUNNING)
+		rc = queue_find(&q, ws, run);
+		if (rc == QUEUE_RUNNING)
 			die("run '%s' is running already (see xt-runq ls)", run);
+		if (rc == QUEUE_WAITING && gpus_loaded && k > 0)
+			die("run '%s' waits for %g GPUs: not enough are free", run, k);
 	}
+	set_gpus(k, have ? e.gpus : NULL);
 	r = runexec(st, ws, run, &ropts, &code);
 	if (have) {
 		settle_entry(&q, &e, r);
@@ -851,12 +1066,7 @@ requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, 
 		warnx("%s", store_error(st));
 		return 1;
 	}
-	e = cJSON_CreateObject();
-	json_set_str(e, "store", store_url(st));
-	json_set_str(e, "ws", ws);
-	json_set_str(e, "run", run);
-	if (json_str(rec, "job"))
-		json_set_str(e, "job", json_str(rec, "job"));
+	e = queue_entry_of(store_url(st), ws, run, json_str(rec, "job"), rec);
 	rc = queue_add(q, e);
 	if (rc < 0)
 		warnx("run %s: cannot queue it:", run);
@@ -865,6 +1075,18 @@ requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, 
 	cJSON_Delete(e);
 	cJSON_Delete(rec);
 	return rc < 0;
+}
+
+/* The names operands, '$lastrun' and '$lastjob' expanded (tool_name); free with strv_free. */
+static char **
+names_expand(struct store *st, const char *ws, char **argv, int n)
+{
+	char **v = xcalloc((size_t)n, sizeof(*v));
+	int i;
+
+	for (i = 0; i < n; i++)
+		v[i] = tool_name(st, ws, argv[i]);
+	return v;
 }
 
 /* Requeue a run, the children of a parent run, or the runs of a job. */
@@ -940,7 +1162,7 @@ main(int argc, char **argv)
 	const char *target = NULL, *cmd, *job = NULL;
 	long task = 0;
 	struct store *st;
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	ropts.grace = 10;
 	while ((c = getopt_long(argc, argv, "j:fs:w:t:g:qh", longopts, NULL)) != -1) {
 		switch (c) {
@@ -964,24 +1186,21 @@ main(int argc, char **argv)
 		case 'N': task = (long)opt_i64("--task", optarg, 1, INT_MAX); break;
 		case 'S': single = 1; break;
 		case 'K': kicks = 1; break;
-		case 'h': usage(0); break;
-		default: usage(EXIT_USAGE);
+		case 'h': tool_help(usage_text);
+		default: tool_usage(usage_text);
 		}
 	}
 	argc -= optind;
 	argv += optind;
 	cmd = argc ? argv[0] : "";
 	if ((job || task) && (strcmp(cmd, "exec") || argc != 1 || !job || !task)) {
-		warnx("--job and --task go together, with exec and no run");
-		usage(EXIT_USAGE);
+		tool_usage_error(usage_text, "--job and --task go together, with exec and no run");
 	}
 	if (kicks && strcmp(cmd, "ls") && strcmp(cmd, "add")) {
-		warnx("--kick goes with ls or add");
-		usage(EXIT_USAGE);
+		tool_usage_error(usage_text, "--kick goes with ls or add");
 	}
 	if (single && (argc || follow)) {
-		warnx("--single is a drain's, without -f");
-		usage(EXIT_USAGE);
+		tool_usage_error(usage_text, "--single is a drain's, without -f");
 	}
 	if (gethostname(node, sizeof(node)) < 0)
 		snprintf(node, sizeof(node), "localhost");
@@ -998,9 +1217,22 @@ main(int argc, char **argv)
 			die_status(EXIT_USAGE, "'%s' is not a run name (runN or runN.K)", argv[1]);
 		st = tool_store();
 		run = job ? task_run(st, ws, job, task) : xstrdup(argv[1]);
+		/* in a Slurm job, a SIGTERM may be its time limit or a preemption */
+		if (getenv("SLURM_JOB_ID")) {
+			char err[256];
+
+			ropts.stopped = target_slurm_stopped;
+			/* a run over several nodes: srun started one executor a node */
+			if (target_slurm_place(&ropts.node_rank, &ropts.nnodes, &ropts.addr,
+			    &ropts.port, err, sizeof(err)) < 0)
+				die("run %s over several nodes: %s", run, err);
+		}
 		/* a bad work-keep-failed or cache-max-size is said now, not as a run that
 		 * could not be prepared */
 		work_start();
+		/* a scheduler's task gets its GPUs from the scheduler */
+		if (!job)
+			load_gpus(target);
 		ret = do_exec(st, ws, run);
 		free(run);
 	} else if (!strcmp(cmd, "ls") && argc == 1) {
@@ -1026,24 +1258,39 @@ main(int argc, char **argv)
 		const char *ws = tool_workspace();
 		struct target *t = tool_target(target);
 
+		char **names;
+
 		st = tool_store();
-		ret = do_kill(t, st, ws, argv + 1, argc - 1, grace_given ? ropts.grace : -1);
+		names = names_expand(st, ws, argv + 1, argc - 1);
+		ret = do_kill(t, st, ws, names, argc - 1, grace_given ? ropts.grace : -1);
+		strv_free(names, (size_t)argc - 1);
 		target_close(t);
 	} else if (!strcmp(cmd, "requeue") && argc >= 2) {
 		const char *ws = tool_workspace();
 
+		char **names;
+
 		st = tool_store();
-		ret = do_requeue(st, ws, argv + 1, argc - 1);
+		names = names_expand(st, ws, argv + 1, argc - 1);
+		ret = do_requeue(st, ws, names, argc - 1);
+		strv_free(names, (size_t)argc - 1);
 	} else if (argc == 0) {
 		if (!jobs)
 			jobs = max_runs(target);
 		st = tool_store();
 		work_start();
+		load_gpus(target);
 		ret = single ? drain_single(st, jobs) : drain(st, jobs, follow);
+	} else if (strcmp(cmd, "exec") && strcmp(cmd, "ls") && strcmp(cmd, "add") &&
+	    strcmp(cmd, "id") && strcmp(cmd, "kill") && strcmp(cmd, "requeue")) {
+		tool_usage_error(usage_text, "unknown command '%s'", cmd);
 	} else {
-		usage(EXIT_USAGE);
+		tool_usage_error(usage_text, "%s: %s", cmd, !strcmp(cmd, "kill") ||
+		    !strcmp(cmd, "requeue") ? "missing RUN or JOB" : !strcmp(cmd, "exec") ?
+		    "one RUN, or --job and --task" : "takes no operands");
 	}
 	store_close(st);
+	gpu_pool_release(&gpus);
 	config_release();
 	stdout_close();
 	return ret;

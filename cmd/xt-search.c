@@ -19,7 +19,7 @@
 #include "banned.h"
 
 static const char usage_text[] =
-    "usage: xt-search grid [-f FILE] [--seed S] [NAME=SPEC...]\n"
+    "usage: xt-search grid [-n N] [-f FILE] [--seed S] [NAME=SPEC...]\n"
     "       xt-search random -n N [-f FILE] [--seed S] [NAME=SPEC...]\n"
     "       xt-search next --algo random|grid|tpe|gp|dgd [-n K] [--metric M]\n"
     "           [--goal max|min] [--seed S] [--startup N] [-f FILE] [NAME=SPEC...] <HISTORY\n"
@@ -65,13 +65,6 @@ struct opts {
 	struct prune_opts po;
 	int have[O_MINRUNS + 1];	/* which options were given */
 };
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(EXIT_USAGE);
-}
 
 static double
 opt_num(const char *opt, const char *s, double min, double max)
@@ -128,11 +121,9 @@ parse_opts(struct opts *o, int argc, char **argv)
 			break;
 		case O_MINRUNS: o->po.min_runs = opt_i64("--min-runs", optarg, 1, 1L << 30); break;
 		case 'h':
-			fputs(usage_text, stdout);
-			stdout_close();
-			exit(0);
+			tool_help(usage_text);
 		default:
-			usage();
+			tool_usage(usage_text);
 		}
 	}
 }
@@ -186,6 +177,12 @@ cmd_static(struct opts *o, const struct space *sp)
 	if (!strcmp(o->cmd, "grid")) {
 		uint64_t n = space_grid_size(sp);
 
+		/* XT's max-runs: the first N points in grid order. */
+		if (o->have_n && n > (uint64_t)o->n) {
+			warnx("the grid has %llu points; -n %ld takes the first %ld",
+			    (unsigned long long)n, o->n, o->n);
+			n = (uint64_t)o->n;
+		}
 		for (uint64_t i = 0; i < n; i++) {
 			cJSON *pt = space_grid_point(sp, i, &r);
 
@@ -281,14 +278,11 @@ main(int argc, char **argv)
 	struct space sp;
 	int ret;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	if (argc < 2)
-		usage();
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		fputs(usage_text, stdout);
-		stdout_close();
-		return 0;
-	}
+		tool_usage_error(usage_text, "missing command (grid, random, next, prune)");
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))
+		tool_help(usage_text);
 	o.cmd = argv[1];
 	if (strcmp(o.cmd, "grid") && strcmp(o.cmd, "random") && strcmp(o.cmd, "next") &&
 	    strcmp(o.cmd, "prune"))

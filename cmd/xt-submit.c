@@ -12,6 +12,7 @@
 
 #include "blob.h"
 #include "config.h"
+#include "gpu.h"
 #include "job.h"
 #include "json.h"
 #include "name.h"
@@ -26,35 +27,105 @@ struct opts {
 	const char *ws, *exp, *target, *desc, *codedir, *hpfile, *rerun, *parent_script;
 	const char *hp_prefix;
 	long nruns, retries;
+	long nodes, procs, gpus;	/* the run's size; 0: not given */
 	double max_minutes;
 	int wait, dry_run, runs_given, no_check;
 	cJSON *tags;
 	struct tree tree;
 };
 
-static void
-usage(int status)
+static const char usage_text[] =
+    "usage: xt-submit [options] -- COMMAND [ARGS...]\n"
+    "       xt-submit [options] --rerun RUN\n"
+    "options:\n"
+    "  -w WS, -e EXP, -t TARGET, -s STORE   where the job goes\n"
+    "  -n, --runs N             N runs (with --hp: N runs per hparam set)\n"
+    "  --hp FILE|-              hparam sets as JSON lines, one run per line\n"
+    "  --hp-prefix P            pass hparams as P<name>=<value> (default --; '' for none)\n"
+    "  -C, --code-dir DIR       snapshot DIR (default .); -x PATTERN omits files\n"
+    "  --tag NAME[=VALUE]       tag the job and its runs; -d, --description TEXT\n"
+    "  --retries N              run a failed run again up to N times\n"
+    "  --max-minutes M          stop a run after M minutes (it fails)\n"
+    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
+    "  --nodes N, --procs-per-node P  each run is N x P processes (torchrun's environment)\n"
+    "  --gpus K                 each run gets K GPUs of its target (CUDA_VISIBLE_DEVICES)\n"
+    "  --wait                   wait for the runs (local: drain the queue here); exit with\n"
+    "                           the worst status\n"
+    "  --dry-run                print what would be made; store nothing\n"
+    "  --no-check               do not check that the command's program and script exist\n"
+    "  --search ALGO --space FILE  each run gets its hparams when it starts (xt-search(1))\n"
+    "  --prune POLICY           stop runs early; --search-opt NAME=VALUE sets metric, goal, ...\n";
+
+/*
+ * A size of the runs: option --OPT or the configuration's key (the same
+ * name), from min to max; 0 when neither gives it.
+ */
+static long
+size_opt(const char *key, long min, long max)
 {
-	fprintf(status ? stderr : stdout,
-	    "usage: xt-submit [options] -- COMMAND [ARGS...]\n"
-	    "       xt-submit [options] --rerun RUN\n"
-	    "options:\n"
-	    "  -w WS, -e EXP, -t TARGET, -s STORE   where the job goes\n"
-	    "  -n, --runs N             N runs (with --hp: N runs per hparam set)\n"
-	    "  --hp FILE|-              hparam sets as JSON lines, one run per line\n"
-	    "  --hp-prefix P            pass hparams as P<name>=<value> (default --; '' for none)\n"
-	    "  -C, --code-dir DIR       snapshot DIR (default .); -x PATTERN omits files\n"
-	    "  --tag NAME[=VALUE]       tag the job and its runs; -d, --description TEXT\n"
-	    "  --retries N              run a failed run again up to N times\n"
-	    "  --max-minutes M          stop a run after M minutes (it fails)\n"
-	    "  --parent-script FILE     run FILE (in the snapshot) once per machine first\n"
-	    "  --wait                   wait for the runs (local: drain the queue here); exit with\n"
-	    "                           the worst status\n"
-	    "  --dry-run                print what would be made; store nothing\n"
-	    "  --no-check               do not check that the command's program and script exist\n"
-	    "  --search ALGO --space FILE  each run gets its hparams when it starts (xt-search(1))\n"
-	    "  --prune POLICY           stop runs early; --search-opt NAME=VALUE sets metric, goal, ...\n");
-	exit(status);
+	const char *s = config_str(key, NULL), *from = config_origin(key);
+	int64_t v;
+
+	if (!s)
+		return 0;
+	if (parse_i64(s, min, max, &v) < 0) {
+		if (from && !strcmp(from, "option"))
+			die_status(EXIT_USAGE, "option '--%s': '%s' is not a whole number from %ld to %ld",
+			    key, s, min, max);
+		die_status(EXIT_USAGE, "%s: %s '%s' is not a whole number from %ld to %ld",
+		    from ? from : key, key, s, min, max);
+	}
+	return (long)v;
+}
+
+/*
+ * The runs' sizes, from the options and the configuration (a rerun's from
+ * its job when neither gives them), checked against the target.
+ */
+static void
+sizes(struct opts *o, const cJSON *orig_job, struct target *tg)
+{
+	static const char *const key[3] = { "nodes", "procs-per-node", "gpus" };
+	static const char *const field[3] = { "nodes", "procs_per_node", "gpus" };
+	long *v[3] = { &o->nodes, &o->procs, &o->gpus };
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (!(*v[i] = size_opt(key[i], i < 2 ? 1 : 0, i == 0 ? 10000 : 1024)) && orig_job)
+			*v[i] = (long)json_num(orig_job, field[i], 0);
+	if (o->nodes > 1 && !strcmp(target_type(tg), "local"))
+		die_status(EXIT_USAGE, "--nodes %ld: target '%s' runs on this machine only; a run of several "
+		    "nodes needs a target that places them (slurm)", o->nodes, target_name(tg));
+	if (o->gpus > 0 && !strcmp(target_type(tg), "local")) {
+		struct gpu_pool pool;
+		char err[1024];
+
+		size_t n;
+
+		if (gpu_pool_load(&pool, target_name(tg), err, sizeof(err)) < 0)
+			die_status(EXIT_USAGE, "%s", err);
+		n = pool.n;
+		gpu_pool_release(&pool);
+		if ((size_t)o->gpus > n && !n)
+			die_status(EXIT_USAGE, "--gpus %ld: target '%s' has no GPUs (none found on "
+			    "this machine, and no targets.%s.gpus)", o->gpus, target_name(tg),
+			    target_name(tg));
+		if ((size_t)o->gpus > n)
+			die_status(EXIT_USAGE, "--gpus %ld: target '%s' has only %zu GPU%s", o->gpus,
+			    target_name(tg), n, n == 1 ? "" : "s");
+	}
+}
+
+/* Set the runs' sizes that were given on a job's or a run's record. */
+static void
+set_sizes(const struct opts *o, cJSON *rec)
+{
+	if (o->nodes)
+		json_set_num(rec, "nodes", (double)o->nodes);
+	if (o->procs)
+		json_set_num(rec, "procs_per_node", (double)o->procs);
+	if (o->gpus)
+		json_set_num(rec, "gpus", (double)o->gpus);
 }
 
 /* Read hparam sets: every line must be a JSON object; all are checked first. */
@@ -168,6 +239,7 @@ plan_runs(struct opts *o, const cJSON *argv, cJSON *hpsets)
 			json_set(r, "tags", cJSON_Duplicate(o->tags, 1));
 			json_set_str(r, "created", t);
 			json_set_num(r, "attempt", 0);
+			set_sizes(o, r);
 			cJSON_AddItemToArray(runs, r);
 			free(c);
 		}
@@ -256,6 +328,9 @@ main(int argc, char **argv)
 		{ "retries", required_argument, 0, 'R' },
 		{ "max-minutes", required_argument, 0, 'M' },
 		{ "parent-script", required_argument, 0, 'S' },
+		{ "nodes", required_argument, 0, 'z' },
+		{ "procs-per-node", required_argument, 0, 'z' },
+		{ "gpus", required_argument, 0, 'z' },
 		{ "rerun", required_argument, 0, 'r' },
 		{ "wait", no_argument, 0, 'W' },
 		{ "dry-run", no_argument, 0, 'D' },
@@ -268,6 +343,7 @@ main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	struct opts o;
+	char *rerun = NULL;	/* o.rerun, its '$lastrun' expanded */
 	struct store *st = NULL;
 	struct target *tg;
 	cJSON *cmd, *hpsets = NULL, *runs, *job, *orig_job = NULL, *orig = NULL;
@@ -275,7 +351,7 @@ main(int argc, char **argv)
 	int c, i, ret = 0, prefix_given = 0, exp_given = 0, li = 0;
 	struct stat sb;
 
-	tool_init(argv[0]);
+	tool_init(argc, argv);
 	memset(&o, 0, sizeof(o));
 	o.nruns = 1;
 	o.codedir = ".";
@@ -304,6 +380,7 @@ main(int argc, char **argv)
 				die_status(EXIT_USAGE, "option '--max-minutes': '%s' is not a number > 0", optarg);
 			break;
 		case 'S': o.parent_script = optarg; break;
+		case 'z': config_set(longopts[li].name, optarg); break;
 		case 'r': o.rerun = optarg; break;
 		case 'W': o.wait = 1; break;
 		case 'D': o.dry_run = 1; break;
@@ -323,8 +400,8 @@ main(int argc, char **argv)
 			free(name);
 			break;
 		}
-		case 'h': usage(0); break;
-		default: usage(EXIT_USAGE);
+		case 'h': tool_help(usage_text);
+		default: tool_usage(usage_text);
 		}
 	}
 	argc -= optind;
@@ -334,8 +411,8 @@ main(int argc, char **argv)
 		argv++;
 	}
 	if (o.rerun ? argc > 0 : argc == 0) {
-		warnx(o.rerun ? "--rerun takes no command" : "missing command (after --)");
-		usage(EXIT_USAGE);
+		tool_usage_error(usage_text, "%s", o.rerun ? "--rerun takes no command" :
+		    "missing command (after --)");
 	}
 	o.ws = tool_workspace();
 	o.exp = config_experiment();
@@ -353,9 +430,10 @@ main(int argc, char **argv)
 	if (o.rerun) {
 		long a, b;
 
+		st = tool_store();
+		o.rerun = rerun = tool_name(st, o.ws, o.rerun);
 		if (!name_parse_run(o.rerun, &a, &b))
 			die_status(EXIT_USAGE, "--rerun: '%s' is not a run name", o.rerun);
-		st = tool_store();
 		if (!(orig = run_load(st, o.ws, o.rerun, NULL)))
 			die("--rerun: %s", store_error(st));
 		if (!json_str(orig, "job") || !(orig_job = run_job_load(st, o.ws, json_str(orig, "job"))))
@@ -412,6 +490,8 @@ main(int argc, char **argv)
 		json_set_num(job, "max_minutes", o.max_minutes);
 	if (o.parent_script)
 		json_set_str(job, "parent_script", o.parent_script);
+	sizes(&o, orig_job, tg);
+	set_sizes(&o, job);
 	if (o.rerun)
 		json_set_str(job, "rerun_of", o.rerun);
 	time_iso(time_now_ms(), t, sizeof(t));
@@ -423,13 +503,15 @@ main(int argc, char **argv)
 	if (o.dry_run) {
 		print_runs(runs);
 	} else {
+		int rc;
+
 		if (!st)
 			st = tool_store();
 		/* a submit killed before is finished or undone first */
 		job_recover_all();
 		/* a remote target gets ready (its boxes) before anything is stored */
-		if (target_prepare(tg, st, runs) < 0)
-			die("%s", target_error(tg));
+		if ((rc = target_prepare(tg, st, runs)) < 0)
+			die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : 1, "%s", target_error(tg));
 		if (job_create(st, job, runs, &o.tree, from_manifest, tg, why2, sizeof(why2)) < 0)
 			die("%s", why2);
 		print_runs(runs);
@@ -444,6 +526,7 @@ main(int argc, char **argv)
 	cJSON_Delete(orig_job);
 	cJSON_Delete(o.tags);
 	free(from_manifest);
+	free(rerun);
 	tree_release(&o.tree);
 	target_close(tg);
 	store_close(st);

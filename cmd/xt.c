@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "version.h"
 #include "banned.h"
 
 static const struct {
@@ -70,6 +71,7 @@ int
 main(int argc, char **argv)
 {
 	util_setprog(argv[0]);
+	version_option(argc, argv);
 	if (argc < 2)
 		die_status(EXIT_USAGE, "usage: xt COMMAND [ARGS...]; 'xt help' lists the commands");
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

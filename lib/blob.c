@@ -326,7 +326,7 @@ get_one(struct store *st, const char *sha, int64_t size, const char *dst, mode_t
  */
 static int
 get_tree(struct store *st, const char *mpath, const char *dir, const char *cache, int *filled,
-    int64_t max)
+    int64_t max, blob_file_fn fn, void *arg)
 {
 	struct sbuf man;
 	char *line, *nl, why[256];
@@ -373,6 +373,8 @@ get_tree(struct store *st, const char *mpath, const char *dir, const char *cache
 		else
 			rc = get_one(st, sha, size >= 0 && size < 9e18 ? (int64_t)size : -1, dst,
 			    (mode_t)mode & 0777, cache, filled);
+		if (rc == 0 && fn)
+			fn(path, dst, size >= 0 && size < 9e18 ? (int64_t)size : -1, sha, arg);
 		free(dst);
 		cJSON_Delete(o);
 	}
@@ -385,7 +387,15 @@ blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *
 {
 	int filled = 0;
 
-	return get_tree(st, mpath, dir, cache, &filled, -1);
+	return get_tree(st, mpath, dir, cache, &filled, -1, NULL, NULL);
+}
+
+int
+blob_extract(struct store *st, const char *mpath, const char *dir, blob_file_fn fn, void *arg)
+{
+	int filled = 0;
+
+	return get_tree(st, mpath, dir, NULL, &filled, -1, fn, arg);
 }
 
 struct cached {
@@ -469,7 +479,7 @@ blob_restore_tree(struct store *st, const char *mpath, const char *dir, int fres
 		return store_fail(st, STORE_ERR, "cannot remove '%s': %s", dir, strerror(errno));
 	home = xt_home();
 	cache = xasprintf("%s/cache/blobs", home);
-	rc = get_tree(st, mpath, dir, wc.cache_max > 0 ? cache : NULL, &filled, max);
+	rc = get_tree(st, mpath, dir, wc.cache_max > 0 ? cache : NULL, &filled, max, NULL, NULL);
 	if (filled || wc.cache_max == 0)
 		blob_cache_trim(cache, wc.cache_max);
 	free(home);

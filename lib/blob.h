@@ -42,6 +42,16 @@ int blob_put_tree(struct store *st, struct hashcache *hc, const struct tree *t, 
  * copiers killed midway left there. 0 or a STORE_E* code.
  */
 int blob_get_tree(struct store *st, const char *mpath, const char *dir, const char *cache);
+/* Told of each file blob_extract restored: its manifest path, the local file, size, hash. */
+typedef void (*blob_file_fn)(const char *path, const char *file, int64_t size,
+    const char *sha256, void *arg);
+/*
+ * blob_get_tree without a cache, into dir as it is (files there that the
+ * manifest names are replaced, others stay), calling fn (when not NULL)
+ * after each file it restored: a job's code given back to a user
+ * (xt-get jobN/code). 0 or a STORE_E* code.
+ */
+int blob_extract(struct store *st, const char *mpath, const char *dir, blob_file_fn fn, void *arg);
 /*
  * Restore a run's code: dir (removed first if it exists, unless fresh: an
  * empty folder just made for this restore; max >= 0: STORE_EINVAL, with

@@ -5,16 +5,21 @@
 #include <unistd.h>
 
 #include "chart.h"
+#include "config.h"
+#include "expr.h"
 #include "json.h"
 #include "plot.h"
 #include "run.h"
+#include "searchjob.h"
 #include "tool.h"
 #include "banned.h"
 
 /* One drawn line before layout: a run's metric, or a scatter cloud. */
 struct line {
-	char *panel;
+	char *panel;		/* the key of its panel */
+	char *title;		/* its panel's title when not the key (NULL) */
 	char *label;
+	const char *metric;	/* co->metrics[i] */
 	double *x, *y;
 	size_t n, cap;
 };
@@ -30,6 +35,8 @@ chart_opts_init(struct chart_opts *co)
 	memset(co, 0, sizeof(*co));
 	co->agg = -1;
 	co->band = PLOT_BAND_STD;
+	co->xlog = -1;
+	co->color = -1;
 }
 
 void
@@ -132,30 +139,128 @@ chart_opt(struct chart_opts *co, int c, const char *arg)
 		return 0;
 	case 11: co->ascii = 1; return 0;
 	case 12: co->color = 1; return 0;
+	case 17: co->xlog = 1; return 0;
+	case 18: co->ylog = 1; return 0;
+	case 19: co->color = 0; return 0;
+	case 20: co->xlog = 0; return 0;
 	default: return -1;
 	}
 }
 
-/* Add each {FIELD} of a template to the report's fields; -1 on an unclosed brace. */
+/* A legend's number format: printf's flags, width and precision, then e, f or g (either case). */
+static int
+number_format(const char *f)
+{
+	size_t n = strspn(f, "-+ #0"), w = strspn(f + n, "0123456789"), pr = 0;
+
+	n += w;
+	if (f[n] == '.') {
+		pr = strspn(f + n + 1, "0123456789");
+		if (!pr)
+			return 0;
+		n += 1 + pr;
+	}
+	return w <= 2 && pr <= 2 && f[n] && strchr("eEfFgG", f[n]) && !f[n + 1];
+}
+
+/*
+ * The next {FIELD[:FORMAT]} of a template at or after *p: its field and
+ * format (NULL when none), both for the caller to free, and *p moved past
+ * it. 0 when there is none; -1 with co->err on an unclosed brace or a bad
+ * format.
+ */
+static int
+template_next(struct chart_opts *co, const char *t, const char **p, char **field, char **fmt)
+{
+	const char *b = strchr(*p, '{'), *q, *colon = NULL;
+	char why[300], *name;
+
+	if (!b)
+		return 0;
+	/* a quoted part of the name (metrics."a:b") may hold ':' and '}' */
+	for (q = b + 1; *q && *q != '}'; q++) {
+		if (*q == '"' || *q == '\'' || *q == '`') {
+			char c = *q;
+
+			while (q[1] && q[1] != c)
+				q++;
+			q += !!q[1];
+		} else if (*q == ':' && !colon) {
+			colon = q;
+		}
+	}
+	if (!*q) {
+		snprintf(co->err, sizeof(co->err), "--legend: column %ld: '{' is never closed",
+		    (long)(b - t) + 1);
+		return -1;
+	}
+	name = xstrndup(b + 1, (size_t)((colon ? colon : q) - b - 1));
+	*field = expr_field(name, why, sizeof(why));
+	if (!*field) {
+		snprintf(co->err, sizeof(co->err), "--legend: {%s}: %s", name, why);
+		free(name);
+		return -1;
+	}
+	free(name);
+	*fmt = colon ? xstrndup(colon + 1, (size_t)(q - colon - 1)) : NULL;
+	*p = q + 1;
+	if (*fmt && !number_format(*fmt)) {
+		snprintf(co->err, sizeof(co->err), "--legend: {%s:%s}: a number format is printf's "
+		    "e, f or g with a width and precision of 2 digits at most, like .2e", *field, *fmt);
+		free(*field);
+		free(*fmt);
+		return -1;
+	}
+	return 1;
+}
+
+/* Add each field of a template to the report's fields; -1 on a bad template (co->err). */
 static int
 template_fields(struct chart_opts *co, struct report *r, const char *t)
 {
-	const char *p = t, *q;
+	const char *p = t;
+	char *f, *fmt;
+	int rc;
 
-	while ((p = strchr(p, '{'))) {
-		char *f;
-
-		if (!(q = strchr(p, '}'))) {
-			snprintf(co->err, sizeof(co->err), "--legend: column %ld: '{' is never closed",
-			    (long)(p - t) + 1);
-			return -1;
-		}
-		f = xstrndup(p + 1, (size_t)(q - p - 1));
+	while ((rc = template_next(co, t, &p, &f, &fmt)) > 0) {
 		jfields_add(&r->f, f);
 		free(f);
-		p = q + 1;
+		free(fmt);
 	}
-	return 0;
+	return rc;
+}
+
+/* The row's value of field, or NULL when it has none. */
+static const struct jv *
+row_value(const struct report *r, const struct report_row *row, const char *field)
+{
+	long id = jfields_find(&r->f, field, strlen(field));
+
+	if (id < 0 || (size_t)id >= row->nv || row->v[id].type == JV_NONE)
+		return NULL;
+	return &row->v[id];
+}
+
+/* A --legend field that no row has: -1 with co->err naming it. */
+static int
+template_check(struct chart_opts *co, const struct report *r)
+{
+	const char *p = co->legend;
+	char *f, *fmt;
+	size_t k;
+	int rc = 0;
+
+	while (!rc && template_next(co, co->legend, &p, &f, &fmt) > 0) {
+		for (k = 0; k < r->nrows && !row_value(r, r->rows[k], f); k++)
+			;
+		if (k == r->nrows && r->nrows) {
+			snprintf(co->err, sizeof(co->err), "--legend: no selected run has a field '%s'", f);
+			rc = -1;
+		}
+		free(f);
+		free(fmt);
+	}
+	return rc;
 }
 
 int
@@ -175,6 +280,10 @@ chart_prepare(struct chart_opts *co, struct report *r)
 		snprintf(co->err, sizeof(co->err), "plot: --vs draws points: --agg does not apply");
 		return -1;
 	}
+	if (co->vs && co->xtime) {
+		snprintf(co->err, sizeof(co->err), "plot: --vs draws against its column: --x does not apply");
+		return -1;
+	}
 	r->no_parents = 1;	/* a parent run has no curve of its own */
 	jfields_add(&r->f, "ws");
 	jfields_add(&r->f, "run");
@@ -186,45 +295,63 @@ chart_prepare(struct chart_opts *co, struct report *r)
 	}
 	if (co->break_on && strcmp(co->break_on, "run"))
 		jfields_add(&r->f, co->break_on);
-	if (co->vs)
+	if (co->vs) {
 		jfields_add(&r->f, co->vs);
+		jfields_add(&r->f, "job");
+	}
 	if (!r->ncols)
 		report_add_columns(r, "run");
 	return co->legend ? template_fields(co, r, co->legend) : 0;
 }
 
-/* The row's value of field as text ("" when missing). Caller frees. */
+/*
+ * The row's value of field as text ("" when missing); a finite number in
+ * fmt (number_format), as recorded when fmt is "", or without one (NULL)
+ * short: whole, or "%.3g". Caller frees.
+ */
 static char *
-value_text(const struct report *r, const struct report_row *row, const char *field)
+value_text(const struct report *r, const struct report_row *row, const char *field, const char *fmt)
 {
-	long id = jfields_find(&r->f, field, strlen(field));
+	const struct jv *v = row_value(r, row, field);
 	struct sbuf sb;
 
 	sbuf_init(&sb, (size_t)1 << 20);
-	if (id >= 0 && (size_t)id < row->nv)
-		jv_text(&row->v[id], &sb);
+	if (v && v->type == JV_NUM && isfinite(v->num) && !(fmt && !*fmt)) {
+		char spec[16], num[512];
+
+		if (!fmt && v->num == rint(v->num) && fabs(v->num) < 1e15)
+			fmt = ".0f";
+		snprintf(spec, sizeof(spec), "%%%s", fmt ? fmt : ".3g");
+		snprintf(num, sizeof(num), spec, v->num);
+		sbuf_adds(&sb, num);
+	} else if (v) {
+		jv_text(v, &sb);
+	}
 	return sbuf_detach(&sb, NULL);
 }
 
 char *
 chart_legend(const struct report *r, const struct report_row *row, const char *tmpl)
 {
+	struct chart_opts co;	/* for template_next's message, which chart_prepare gave already */
 	struct sbuf sb;
-	const char *p = tmpl, *q;
+	const char *p = tmpl, *b;
+	char *f, *fmt, *v;
 
 	sbuf_init(&sb, (size_t)1 << 20);
-	while (*p) {
-		if (*p == '{' && (q = strchr(p, '}'))) {
-			char *f = xstrndup(p + 1, (size_t)(q - p - 1)), *v = value_text(r, row, f);
+	for (;;) {
+		const char *start = p;
 
-			sbuf_adds(&sb, v);
-			free(v);
-			free(f);
-			p = q + 1;
-		} else {
-			sbuf_addc(&sb, *p++);
-		}
+		if (!(b = strchr(p, '{')) || template_next(&co, tmpl, &p, &f, &fmt) <= 0)
+			break;
+		sbuf_add(&sb, start, (size_t)(b - start));
+		v = value_text(r, row, f, fmt);
+		sbuf_adds(&sb, v);
+		free(v);
+		free(f);
+		free(fmt);
 	}
+	sbuf_adds(&sb, p);
 	return sbuf_detach(&sb, NULL);
 }
 
@@ -274,14 +401,15 @@ sort_points(struct line *l)
 	}
 }
 
-/* The panel and label of a run's line for metric m. */
+/* The panel (its key, and its title when not the key: else NULL) and label of a run's line for metric m. */
 static void
 names(const struct chart_opts *co, const struct report *r, const struct report_row *row,
-    const char *run, const char *m, char **panel, char **label)
+    const char *run, const char *m, char **panel, char **title, char **label)
 {
 	char *who = co->legend ? chart_legend(r, row, co->legend) :
 	    xstrdup(co->agg >= 0 ? "" : run);
 
+	*title = NULL;
 	if (!co->break_on) {
 		*panel = xstrdup(m);
 		*label = who;
@@ -290,10 +418,14 @@ names(const struct chart_opts *co, const struct report *r, const struct report_r
 		*label = xstrdup(m);
 		free(who);
 	} else {
-		char *v = value_text(r, row, co->break_on);
+		/* values apart to their last digit are panels apart, shown short */
+		char *v = value_text(r, row, co->break_on, ""), *sv = value_text(r, row, co->break_on, NULL);
 
 		*panel = xasprintf("%s=%s", co->break_on, v);
-		*label = co->nmetrics > 1 ? xasprintf("%s%s%s", who, *who ? " " : "", m) : xstrdup(who);
+		*title = strcmp(v, sv) ? xasprintf("%s=%s", co->break_on, sv) : NULL;
+		free(sv);
+		/* the metric first: a legend cut short still tells the metrics apart */
+		*label = co->nmetrics > 1 ? xasprintf("%s%s%s", m, *who ? " " : "", who) : xstrdup(who);
 		free(who);
 		free(v);
 	}
@@ -304,12 +436,12 @@ static int
 run_lines(struct chart_opts *co, struct report *r, struct store *st, const struct report_row *row,
     struct lines *ls)
 {
-	char *ws = value_text(r, row, "ws"), *run = value_text(r, row, "run"), *p;
+	char *ws = value_text(r, row, "ws", NULL), *run = value_text(r, row, "run", NULL), *p;
 	size_t *mine = xcalloc(co->nmetrics, sizeof(*mine));	/* indices: ls->v moves as it grows */
 	struct sbuf sb;
 	const char *s, *nl;
-	int64_t t0 = -1;
-	size_t i, k = 0;
+	int64_t t0 = -1, started = -1;
+	size_t i, j, k = 0;
 	int rc = 0;
 
 	sbuf_init(&sb, (size_t)1 << 30);
@@ -320,10 +452,13 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 		goto out;
 	}
 	for (i = 0; i < co->nmetrics; i++) {
-		char *panel, *label;
+		char *panel, *title, *label;
+		struct line *l;
 
-		names(co, r, row, run, co->metrics[i], &panel, &label);
-		line_new(ls, panel, label);
+		names(co, r, row, run, co->metrics[i], &panel, &title, &label);
+		l = line_new(ls, panel, label);
+		l->title = title;
+		l->metric = co->metrics[i];
 		mine[i] = ls->n - 1;
 	}
 	for (s = sb.buf; *s; s = nl + (*nl == '\n')) {
@@ -337,11 +472,13 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 			continue;
 		if ((t = json_str(o, "time")) && time_parse_iso(t, &ms) == 0 && t0 < 0)
 			t0 = ms;
+		t = json_str(o, "event") ? json_str(o, "event") : "";
+		if (!strcmp(t, "started") && started < 0)
+			started = ms;
 		data = cJSON_GetObjectItemCaseSensitive(o, "data");
-		if (!strcmp(json_str(o, "event") ? json_str(o, "event") : "", "metrics") &&
-		    cJSON_IsObject(data)) {
-			double x = co->xtime ? (double)(ms - t0) / 1000.0 :
-			    json_num(o, "step", (double)k);
+		if (!strcmp(t, "metrics") && cJSON_IsObject(data)) {
+			/* --x time: milliseconds here, from the run's start once it is known */
+			double x = co->xtime ? (double)ms : json_num(o, "step", (double)k);
 
 			for (i = 0; i < co->nmetrics; i++)
 				if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(data, co->metrics[i])))
@@ -351,7 +488,12 @@ run_lines(struct chart_opts *co, struct report *r, struct store *st, const struc
 		cJSON_Delete(o);
 	}
 	for (i = 0; i < co->nmetrics; i++) {
-		sort_points(&ls->v[mine[i]]);
+		struct line *l = &ls->v[mine[i]];
+
+		/* the time in its queue is not the run's: from its first "started" */
+		for (j = 0; co->xtime && j < l->n; j++)
+			l->x[j] = (l->x[j] - (double)(started >= 0 ? started : t0)) / 1000.0;
+		sort_points(l);
 		plot_smooth(ls->v[mine[i]].y, ls->v[mine[i]].n, co->smooth);
 	}
 out:
@@ -375,6 +517,7 @@ scatter_lines(struct chart_opts *co, struct report *r, struct lines *ls)
 		    strlen(co->vs));
 		struct line *l = line_new(ls, xstrdup(co->metrics[i]), xstrdup(co->metrics[i]));
 
+		l->metric = co->metrics[i];
 		for (k = 0; k < r->nrows; k++) {
 			const struct report_row *row = r->rows[k];
 
@@ -387,6 +530,59 @@ scatter_lines(struct chart_opts *co, struct report *r, struct lines *ls)
 	}
 }
 
+/*
+ * --vs hparams.NAME: true when the job of a selected run samples NAME on a
+ * log scale (searchjob_log_scale). The jobs are read from the store when
+ * it opens (runs read from stdin may have none).
+ */
+static int
+vs_log_scale(const struct chart_opts *co, const struct report *r)
+{
+	char err[1024], *url, *last = NULL;
+	struct store *st;
+	size_t k;
+	int log = 0;
+
+	if (strncmp(co->vs, "hparams.", 8) || !r->nrows)
+		return 0;
+	url = config_store();
+	st = store_open(url, err, sizeof(err));
+	free(url);
+	for (k = 0; st && k < r->nrows && !log; k++) {
+		char *ws = value_text(r, r->rows[k], "ws", NULL), *job = value_text(r, r->rows[k], "job", NULL);
+		const cJSON *j;
+
+		if (*job && (!last || strcmp(last, job))) {
+			j = run_job_get(st, *ws ? ws : tool_workspace(), job);
+			log = searchjob_log_scale(j, co->vs + 8);
+			run_job_put(j);
+		}
+		free(last);
+		last = job;
+		free(ws);
+	}
+	free(last);
+	store_close(st);
+	return log;
+}
+
+/* The y label of a panel: its one metric's name, or "value" for several. */
+static const char *
+panel_ylabel(const struct lines *ls, const char *panel)
+{
+	const char *m = NULL;
+	size_t i;
+
+	for (i = 0; i < ls->n; i++) {
+		if (strcmp(ls->v[i].panel, panel) || !ls->v[i].metric)
+			continue;
+		if (m && strcmp(m, ls->v[i].metric))
+			return "value";
+		m = ls->v[i].metric;
+	}
+	return m ? m : "value";
+}
+
 static void
 lines_free(struct lines *ls)
 {
@@ -394,6 +590,7 @@ lines_free(struct lines *ls)
 
 	for (i = 0; i < ls->n; i++) {
 		free(ls->v[i].panel);
+		free(ls->v[i].title);
 		free(ls->v[i].label);
 		free(ls->v[i].x);
 		free(ls->v[i].y);
@@ -407,13 +604,19 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 	struct lines ls = { NULL, 0 };
 	struct plot_panel *panels = NULL;
 	struct plot_series *series = NULL, *aggs = NULL;
-	char **labels = NULL;
+	char **labels = NULL, *title = NULL;
+	const char **keys = NULL;
+	char *whole = NULL;
 	size_t np = 0, ns = 0, na = 0, i, j, k, total = 0;
 	struct plot pl;
 	FILE *out = fp;
-	int rc = 0;
+	int rc = 0, xlog = co->xlog > 0;
 
 	report_finish(r);
+	if (co->legend && template_check(co, r) < 0) {
+		warnx("%s", co->err);
+		return 2;
+	}
 	if (co->vs) {
 		scatter_lines(co, r, &ls);
 	} else {
@@ -431,11 +634,15 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 		lines_free(&ls);
 		return 1;
 	}
+	if (co->vs && co->xlog < 0)
+		xlog = vs_log_scale(co, r);
 	/* panels in order of first appearance; each line's series in its panel */
 	series = xcalloc(ls.n + 1, sizeof(*series));
 	aggs = xcalloc(ls.n + 1, sizeof(*aggs));
 	labels = xcalloc(ls.n + 1, sizeof(*labels));
 	panels = xcalloc(ls.n + 1, sizeof(*panels));
+	keys = xcalloc(ls.n + 1, sizeof(*keys));
+	whole = xcalloc(ls.n + 1, sizeof(*whole));
 	for (i = 0; i < ls.n; i++) {
 		int seen = 0;
 
@@ -443,11 +650,13 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 			seen = !strcmp(ls.v[j].panel, ls.v[i].panel);
 		if (seen)
 			continue;
-		panels[np].title = ls.v[i].panel;
+		panels[np].title = ls.v[i].title ? ls.v[i].title : ls.v[i].panel;
+		keys[np] = ls.v[i].panel;
 		panels[np].xlabel = co->vs ? co->vs : co->xtime ? "time (s)" : "step";
-		panels[np].ylabel = co->break_on && !strcmp(co->break_on, "run") ? "value" :
-		    co->nmetrics == 1 ? co->metrics[0] : "value";
+		panels[np].ylabel = panel_ylabel(&ls, ls.v[i].panel);
 		panels[np].scatter = co->vs != NULL;
+		panels[np].xlog = xlog;
+		panels[np].ylog = co->ylog;
 		panels[np].s = series + ns;
 		for (j = i; j < ls.n; j++) {
 			struct line *l = &ls.v[j];
@@ -493,8 +702,25 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 		panels[np].ns = (size_t)(series + ns - panels[np].s);
 		np++;
 	}
+	/* short titles that two panels share: their whole values instead */
+	for (i = 0; i < np; i++)
+		for (j = 0; j < np && !whole[i]; j++)
+			whole[i] = j != i && !strcmp(panels[i].title, panels[j].title) &&
+			    strcmp(keys[i], keys[j]);
+	for (i = 0; i < np; i++)
+		if (whole[i])
+			panels[i].title = keys[i];
 	memset(&pl, 0, sizeof(pl));
-	pl.title = co->title;
+	if (co->smooth > 0) {
+		struct sbuf sb;
+
+		sbuf_init(&sb, (size_t)1 << 20);
+		for (i = 0; !co->title && i < co->nmetrics; i++)
+			sbuf_addf(&sb, "%s%s", i ? ", " : "", co->metrics[i]);
+		title = xasprintf("%s (smoothed %g)", co->title ? co->title : sb.buf, co->smooth);
+		sbuf_release(&sb);
+	}
+	pl.title = title ? title : co->title;
 	pl.p = panels;
 	pl.np = np;
 	pl.rows = co->rows;
@@ -502,7 +728,7 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 	pl.width = co->width;
 	pl.height = co->height;
 	pl.ascii = co->ascii;
-	pl.color = co->color;
+	pl.color = co->color >= 0 ? co->color : !co->out && color_tty(fileno(fp));
 	if (co->out && !(out = fopen(co->out, "w"))) {
 		warnx("cannot open '%s':", co->out);
 		rc = 1;
@@ -520,9 +746,12 @@ chart_run(struct chart_opts *co, struct report *r, FILE *fp)
 		plot_series_free(&aggs[i]);
 	}
 	free(labels);
+	free(title);
 	free(aggs);
 	free(series);
 	free(panels);
+	free(keys);
+	free(whole);
 	lines_free(&ls);
 	return rc;
 }

@@ -25,6 +25,8 @@ struct expr {
 	struct expr *a, *b;
 	char *field;		/* EXPR_HAS, EXPR_CMP */
 	size_t id;
+	size_t alt[2];		/* a bare name: the ids of metrics.NAME and hparams.NAME */
+	int bare;
 	int op, lit;		/* EXPR_CMP */
 	double num;
 	char *str;
@@ -218,18 +220,21 @@ quoted_name(struct parser *ps, const char *s)
 {
 	const char *p = s + ps->tlen;
 	struct sbuf sb;
+	/* below a map the rest is one key, whose dots are its own */
+	int map = expr_is_map(s, strcspn(s, ".")) && strcspn(s, ".") + 1 == ps->tlen;
 
 	sbuf_init(&sb, (size_t)1 << 20);
 	sbuf_add(&sb, s, ps->tlen);
-	while (*p == '"' || *p == '\'') {
+	while (*p == '"' || *p == '\'' || *p == '`') {
 		const char *open = p;
 		char q = *p++;
 
 		while (*p && *p != q) {
 			if (*p == '\\' && p[1])
 				p++;
-			if (*p == '.') {
-				fail(ps, open, "%s", "a quoted name cannot hold '.' (fields are found by dotted paths)");
+			if (*p == '.' && !map) {
+				fail(ps, open, "%s", "a quoted name holds a '.' only as a key of "
+				    "metrics, hparams, given_hparams or tags (metrics.\"acc.top1\")");
 				goto bad;
 			}
 			sbuf_addc(&sb, *p++);
@@ -246,7 +251,7 @@ quoted_name(struct parser *ps, const char *s)
 		/* more: .word or ."quoted" */
 		while (*p == '.') {
 			sbuf_addc(&sb, *p++);
-			if (*p == '"' || *p == '\'')
+			if (*p == '"' || *p == '\'' || *p == '`')
 				break;
 			while (wordc((unsigned char)*p) || *p == '/')
 				sbuf_addc(&sb, *p++);
@@ -351,7 +356,7 @@ next(struct parser *ps)
 			ps->tok = T_OR;
 		else if (ps->tlen == 3 && !strncasecmp(s, "not", 3))
 			ps->tok = T_NOT;
-		else if (p[-1] == '.' && (*p == '"' || *p == '\'')) {
+		else if (p[-1] == '.' && (*p == '"' || *p == '\'' || *p == '`')) {
 			ps->tok = T_WORD;
 			if (!(p = quoted_name(ps, s)))
 				return;
@@ -553,6 +558,28 @@ expr_parse(const char *src, char *err, size_t errlen)
 	return e;
 }
 
+char *
+expr_field(const char *src, char *err, size_t errlen)
+{
+	struct parser ps;
+	char *path = NULL;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.src = ps.p = src;
+	ps.err = err;
+	ps.errlen = errlen;
+	next(&ps);
+	if (ps.tok == T_WORD && ps.tstart == src && !*ps.p) {
+		path = ps.text;
+		ps.text = NULL;
+	} else if (!ps.failed) {
+		fail(&ps, ps.tok == T_WORD ? ps.p : ps.tstart, "%s", "expected a field name "
+		    "(a dotted path; quote a part with other characters: metrics.\"val loss\")");
+	}
+	free(ps.text);
+	return path;
+}
+
 void
 expr_free(struct expr *e)
 {
@@ -567,13 +594,44 @@ expr_free(struct expr *e)
 	free(e);
 }
 
+static const char *const maps[] = { "metrics", "hparams", "given_hparams", "tags" };
+
+int
+expr_is_map(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		if (strlen(maps[i]) == len && !memcmp(maps[i], name, len))
+			return 1;
+	return 0;
+}
+
+void
+expr_maps(struct jfields *f)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++)
+		jfields_add_map(f, maps[i]);
+}
+
 void
 expr_bind(struct expr *e, struct jfields *f)
 {
 	if (!e)
 		return;
-	if (e->field)
+	if (e->field) {
 		e->id = jfields_add(f, e->field);
+		if ((e->bare = !strchr(e->field, '.'))) {
+			char *m = xasprintf("metrics.%s", e->field), *h = xasprintf("hparams.%s", e->field);
+
+			e->alt[0] = jfields_add(f, m);
+			e->alt[1] = jfields_add(f, h);
+			free(m);
+			free(h);
+		}
+	}
 	expr_bind(e->a, f);
 	expr_bind(e->b, f);
 }
@@ -637,11 +695,24 @@ cmp_eval(const struct expr *e, const struct jv *x)
 	}
 }
 
+/* The field's value: a bare name's is the record's own, else metrics.NAME's, else hparams.NAME's. */
+static const struct jv *
+field_value(const struct expr *e, const struct jv *v, size_t n)
+{
+	static const struct jv none = { JV_NONE, 0, 0, NULL, 0 };
+	int i;
+
+	if (e->id < n && v[e->id].type != JV_NONE)
+		return &v[e->id];
+	for (i = 0; e->bare && i < 2; i++)
+		if (e->alt[i] < n && v[e->alt[i]].type != JV_NONE)
+			return &v[e->alt[i]];
+	return &none;
+}
+
 int
 expr_eval(const struct expr *e, const struct jv *v, size_t n)
 {
-	static const struct jv none = { JV_NONE, 0, 0, NULL, 0 };
-
 	switch (e->kind) {
 	case EXPR_OR:
 		return expr_eval(e->a, v, n) || expr_eval(e->b, v, n);
@@ -650,9 +721,9 @@ expr_eval(const struct expr *e, const struct jv *v, size_t n)
 	case EXPR_NOT:
 		return !expr_eval(e->a, v, n);
 	case EXPR_HAS:
-		return e->id < n && v[e->id].type != JV_NONE;
+		return field_value(e, v, n)->type != JV_NONE;
 	default:
-		return cmp_eval(e, e->id < n ? &v[e->id] : &none);
+		return cmp_eval(e, field_value(e, v, n));
 	}
 }
 

@@ -9,9 +9,16 @@
  *   VALUE  := NUMBER | "string" | 'string' | true | false | null | WORD
  *
  * FIELD is a dotted path into the record (status, hparams.lr,
- * metrics.test-acc, metrics.train/loss); a segment after a dot may be
- * quoted, "..." or '...', to hold any other character but '.'
- * (metrics."val loss"). A FIELD alone is true when the record has it. Keywords
+ * metrics.test-acc, metrics.train/loss). Its first segment is a member of
+ * the record; below one of the record's maps of names (metrics, hparams,
+ * given_hparams, tags) the rest is one key, dots and all:
+ * metrics.accuracy.2.0 is the metric "accuracy.2.0". A segment after a
+ * dot may be quoted, "...", '...' or `...` (MLflow's), to hold any other
+ * character (metrics."val loss", metrics.`val loss`), a '.' only in a
+ * map's key (metrics."accuracy.2.0"). A bare name, with no
+ * dot, is the record's own field when it has one, else metrics.NAME,
+ * else hparams.NAME, as XT's --filter reads it (val_acc > 0.9); a report
+ * says when both of the last are in its records (report_check). A FIELD alone is true when the record has it. Keywords
  * are case-insensitive; "&&", "||" and "!" are accepted for and, or, not.
  * Numbers compare as numbers, strings as strings (bytes); a value of
  * another type is never equal, and never less or greater. A missing
@@ -41,6 +48,21 @@ struct expr;
  */
 struct expr *expr_parse(const char *src, char *err, size_t errlen);
 void expr_free(struct expr *e);
+
+/*
+ * Parse src, the whole of it, as a FIELD (-c, --sort, --group take the
+ * names --where does). Returns its dotted path, quotes taken off (caller
+ * frees), or NULL with err set to "column N: what".
+ */
+char *expr_field(const char *src, char *err, size_t errlen);
+
+/*
+ * Is the record's member name (len bytes) one of its maps of names,
+ * metrics, hparams, given_hparams or tags, whose keys FIELD takes whole?
+ */
+int expr_is_map(const char *name, size_t len);
+/* Tell f each of the record's maps (jfields_add_map), before it scans. */
+void expr_maps(struct jfields *f);
 
 /* Register each field the expression reads with f, so that jscan reads them. */
 void expr_bind(struct expr *e, struct jfields *f);

@@ -24,10 +24,18 @@ index_append(struct store *st, const char *ws, const char *line, size_t len)
 
 #define BACK_CHUNK ((int64_t)64 << 10)
 
-/* Search buf[0..len) line by line from its end for run's latest line: 1 with status. */
+/* What index_last_status has found so far of its run. */
+struct last {
+	const char *ws, *run, *want;	/* want: "run":"RUN", to skip other lines fast */
+	int64_t rev;		/* the rev that ends the search */
+	int64_t best;		/* the highest rev found, -1 before any line */
+	char *status;
+	size_t len;
+};
+
+/* Search buf[0..len) line by line from its end for run's lines: 1 when lt is done. */
 static int
-last_in(const char *buf, size_t len, const char *ws, const char *run, const char *want,
-    char *status, size_t slen)
+last_in(const char *buf, size_t len, struct last *lt)
 {
 	size_t end = len, start;
 
@@ -35,16 +43,19 @@ last_in(const char *buf, size_t len, const char *ws, const char *run, const char
 		start = end - 1;
 		while (start > 0 && buf[start - 1] != '\n')
 			start--;
-		if (memmem(buf + start, end - start, want, strlen(want))) {
+		if (memmem(buf + start, end - start, lt->want, strlen(lt->want))) {
 			cJSON *o = cJSON_ParseWithLength(buf + start, end - start);
 			const char *w = json_str(o, "ws"), *r = json_str(o, "run");
 			const char *s = json_str(o, "status");
-			int hit = w && r && !strcmp(w, ws) && !strcmp(r, run);
+			int64_t rev = run_rev(o);
 
-			if (hit)
-				snprintf(status, slen, "%s", s ? s : "");
+			/* read backwards: a line of the same rev is earlier, so older */
+			if (w && r && !strcmp(w, lt->ws) && !strcmp(r, lt->run) && rev > lt->best) {
+				snprintf(lt->status, lt->len, "%s", s ? s : "");
+				lt->best = rev;
+			}
 			cJSON_Delete(o);
-			if (hit)
+			if (lt->best >= lt->rev)
 				return 1;
 		}
 		end = start;
@@ -53,9 +64,11 @@ last_in(const char *buf, size_t len, const char *ws, const char *run, const char
 }
 
 int
-index_last_status(struct store *st, const char *ws, const char *run, char *status, size_t len)
+index_last_status(struct store *st, const char *ws, const char *run, int64_t rev,
+    char *status, size_t len)
 {
 	char *path = run_index_path(ws), *want = xasprintf("\"run\":\"%s\"", run);
+	struct last lt = { ws, run, want, rev, -1, status, len };
 	struct store_stat sst;
 	struct sbuf chunk, carry;
 	int64_t end, off;
@@ -81,7 +94,7 @@ index_last_status(struct store *st, const char *ws, const char *run, char *statu
 		/* the chunk's first line may have begun in the chunk before */
 		nl = off > 0 ? memchr(chunk.buf, '\n', chunk.len) : NULL;
 		start = nl ? (size_t)(nl - chunk.buf) + 1 : off > 0 ? chunk.len : 0;
-		if (last_in(chunk.buf + start, chunk.len - start, ws, run, want, status, len))
+		if (last_in(chunk.buf + start, chunk.len - start, &lt))
 			break;
 		sbuf_reset(&carry);
 		sbuf_add(&carry, chunk.buf, start);
@@ -99,7 +112,7 @@ index_fold(const char *buf, size_t len, const char *name, struct index_line **ou
 {
 	struct jfields f;
 	struct jv *v = NULL;
-	size_t cap = 0, wsid, runid, i, nl = 0, pos;
+	size_t cap = 0, wsid, runid, revid, i, nl = 0, pos;
 	struct index_line *all = NULL;
 	size_t nall = 0, capall = 0;
 	struct hmap m;
@@ -111,6 +124,7 @@ index_fold(const char *buf, size_t len, const char *name, struct index_line **ou
 	jfields_init(&f);
 	wsid = jfields_add(&f, "ws");
 	runid = jfields_add(&f, "run");
+	revid = jfields_add(&f, "rev");
 	hmap_init(&m);
 	while (p < end) {
 		const char *e = memchr(p, '\n', (size_t)(end - p));
@@ -147,8 +161,12 @@ index_fold(const char *buf, size_t len, const char *name, struct index_line **ou
 		all[nall].off = (size_t)(p - buf);
 		all[nall].len = l;
 		all[nall].lineno = lineno;
+		all[nall].rev = v[revid].type == JV_NUM ? run_rev_value(v[revid].num) : 0;
 		slot = hmap_put(&m, key, kl, nall, &isnew);
-		*slot = nall++;
+		/* the run's line of the highest rev; of equal ones, the last */
+		if (isnew || all[nall].rev >= all[*slot].rev)
+			*slot = nall;
+		nall++;
 		p += l + 1;
 	}
 	if (rc == 0) {

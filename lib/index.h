@@ -3,9 +3,12 @@
  *
  * run_save appends the whole record at each state change, so the file
  * holds every state of every run; readers fold it to the latest record of
- * each run (the last line naming it). When it has grown well past its
- * runs, a reader compacts it: the latest lines, in file order, written to
- * a new object that replaces the old one whole.
+ * each run: its line of the highest "rev" (run_update), and of lines of
+ * the same "rev", or none (records of older stores), the last. The order
+ * of the lines is not relied on: a compaction of an Azure index that rolled
+ * over may move a run's older line after its newer ones. When it has grown
+ * well past its runs, a reader compacts it: the latest lines, in file
+ * order, written to a new object that replaces the old one whole.
  *
  * The index is built on the store's primitives only, so it works alike
  * on every backend: a line is one store_append; a compaction reads the
@@ -19,6 +22,7 @@
 #define XT_INDEX_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "store.h"
 
@@ -29,23 +33,27 @@
 struct index_line {
 	size_t off, len;
 	long lineno;
+	int64_t rev;		/* its "rev" (run_rev_value), 0 when none */
 };
 
 /* Append a record's line (ending in '\n') to ws's index. 0 or a STORE_E* code. */
 int index_append(struct store *st, const char *ws, const char *line, size_t len);
 
 /*
- * The status that the latest line of ws's index naming run gives it, into
- * status (len bytes; "" when no line names it). The index is read
- * backwards from its end, so a run that changed state lately costs a
- * little of it. 0 or a STORE_E* code.
+ * The status that ws's index gives run (its line of the highest "rev", as
+ * index_fold picks), into status (len bytes; "" when no line names it).
+ * The index is read backwards from its end until a line of run with a
+ * "rev" of at least rev is met (rev: the run's record's, the highest there
+ * is), so a run whose record is in the index lately costs a little of it;
+ * one whose record is not, or not yet, all of it. 0 or a STORE_E* code.
  */
-int index_last_status(struct store *st, const char *ws, const char *run, char *status,
-    size_t len);
+int index_last_status(struct store *st, const char *ws, const char *run, int64_t rev,
+    char *status, size_t len);
 
 /*
  * Fold the JSON lines in buf (len bytes): *out gets the line of the latest
- * record of each run (by "ws" and "run"), in file order, *n of them (caller
+ * record of each run (by "ws" and "run"; the highest "rev", the last of
+ * equal ones), in file order, *n of them (caller
  * frees *out); *nlines counts the non-blank lines. A line that is not a
  * JSON object, or has no "run", is an error: -1 with err set to
  * "name:LINE: what". 0 on success.

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "guess.h"
 #include "hmap.h"
 #include "index.h"
 #include "job.h"
@@ -328,17 +329,14 @@ roll_back(struct store *st, const struct jstate *s, const char *jname)
 	return rc;
 }
 
-/* The queue entry of run (of job, in ws of the store url). 0 or -1 with errno. */
+/* The queue entry of run (of job, in ws of the store url; rec its record). 0 or -1 with errno. */
 static int
-enqueue(struct queue *q, const char *url, const char *ws, const char *run, const char *job)
+enqueue(struct queue *q, const char *url, const char *ws, const char *run, const char *job,
+    const cJSON *rec)
 {
-	cJSON *e = cJSON_CreateObject();
+	cJSON *e = queue_entry_of(url, ws, run, job, rec);
 	int rc;
 
-	json_set_str(e, "store", url);
-	json_set_str(e, "ws", ws);
-	json_set_str(e, "run", run);
-	json_set_str(e, "job", job);
 	rc = queue_add(q, e);
 	cJSON_Delete(e);
 	return rc;
@@ -577,7 +575,7 @@ roll_forward(struct store *st, const struct jstate *s, const cJSON *job, char *e
 
 		if (!rec[i] || !json_num(rec[i], "requeue", 0) || hmap_get(&m, name, strlen(name)))
 			continue;
-		if (enqueue(&q, s->url, s->ws, name, jname) < 0) {
+		if (enqueue(&q, s->url, s->ws, name, jname, rec[i]) < 0) {
 			snprintf(err, errlen, "cannot queue run '%s': %s", name, strerror(errno));
 			goto out;
 		}
@@ -708,7 +706,7 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 			snprintf(err, errlen, "cannot store the runs: %s", store_error(st));
 			return -1;
 		}
-		if (q && enqueue(q, store_url(st), ws, name, jname) < 0) {
+		if (q && enqueue(q, store_url(st), ws, name, jname, r) < 0) {
 			snprintf(err, errlen, "cannot queue run '%s': %s", name, strerror(errno));
 			return -1;
 		}
@@ -1047,80 +1045,6 @@ job_recover_all(void)
 }
 
 /* ---- checks of the command ---- */
-
-/* Longest name compared by edit distance */
-#define GUESS_MAX 256
-
-/* The Levenshtein distance of a and b; GUESS_MAX + 1 when one is longer than GUESS_MAX. */
-static size_t
-edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, prev, d, row[GUESS_MAX + 1];
-
-	if (la > GUESS_MAX || lb > GUESS_MAX)
-		return GUESS_MAX + 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		prev = row[0];
-		row[0] = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-
-			d = prev + (a[i - 1] != b[j - 1]);
-			if (up + 1 < d)
-				d = up + 1;
-			if (row[j - 1] + 1 < d)
-				d = row[j - 1] + 1;
-			row[j] = d;
-			prev = up;
-		}
-	}
-	return row[lb];
-}
-
-/* The closest name to word seen so far, within a third of its length (1 to 3 edits). */
-struct guess {
-	const char *word;
-	char *best;
-	size_t dist, limit;
-};
-
-static void
-guess_init(struct guess *g, const char *word)
-{
-	size_t n = strlen(word) / 3;
-
-	g->word = word;
-	g->best = NULL;
-	g->dist = (size_t)-1;
-	g->limit = n < 1 ? 1 : n > 3 ? 3 : n;
-}
-
-/* Consider cand; shown is what to suggest for it (copied). */
-static void
-guess_try(struct guess *g, const char *cand, const char *shown)
-{
-	size_t d = edit_distance(g->word, cand);
-
-	if (d <= g->limit && d < g->dist) {
-		free(g->best);
-		g->best = xstrdup(shown);
-		g->dist = d;
-	}
-}
-
-/* Append "; did you mean 'X'?" to err when g has a guess, and release g. */
-static void
-guess_end(struct guess *g, char *err, size_t errlen)
-{
-	size_t l = strlen(err);
-
-	if (g->best && l < errlen)
-		snprintf(err + l, errlen - l, "; did you mean '%s'?", g->best);
-	free(g->best);
-	g->best = NULL;
-}
 
 /*
  * Where the relative path p lies in the snapshot: 1 a file (*mode set), 2

@@ -1,6 +1,8 @@
 /* jscan.c: see jscan.h. */
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,8 +35,11 @@ jfields_release(struct jfields *f)
 		free(f->path[i]);
 	for (i = 0; i < f->nwild; i++)
 		free(f->wild[i]);
+	for (i = 0; i < f->nmap; i++)
+		free(f->map[i]);
 	free(f->path);
 	free(f->wild);
+	free(f->map);
 	free(f->trie);
 	memset(f, 0, sizeof(*f));
 }
@@ -80,6 +85,28 @@ jfields_add_wild(struct jfields *f, const char *prefix)
 	f->wild[f->nwild++] = xstrdup(prefix);
 }
 
+void
+jfields_add_map(struct jfields *f, const char *path)
+{
+	f->map = xrealloc(f->map, (f->nmap + 1) * sizeof(*f->map));
+	f->map[f->nmap++] = xstrdup(path);
+	free(f->trie);	/* built again, with the map's keys whole */
+	f->trie = NULL;
+	f->ntrie = 0;
+}
+
+/* Is the object at path (len bytes) a map? */
+static int
+is_map(const struct jfields *f, const char *path, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < f->nmap; i++)
+		if (!strncmp(f->map[i], path, len) && f->map[i][len] == '\0')
+			return 1;
+	return 0;
+}
+
 static long
 trie_node(struct jfields *f, const char *seg, size_t len, long id)
 {
@@ -105,9 +132,11 @@ trie_build(struct jfields *f)
 	for (i = 0; i < f->n; i++) {
 		const char *p = f->path[i];
 		long at = 0;
+		int whole = 0;
 
 		for (;;) {
-			size_t len = strcspn(p, ".");
+			/* below a map, the rest is one key */
+			size_t len = whole ? strlen(p) : strcspn(p, ".");
 			long c;
 
 			for (c = f->trie[at].child; c >= 0; c = f->trie[c].next)
@@ -123,6 +152,7 @@ trie_build(struct jfields *f)
 				f->trie[at].id = (long)i;
 				break;
 			}
+			whole = is_map(f, f->path[i], (size_t)(p + len - f->path[i]));
 			p += len + 1;
 		}
 	}
@@ -137,6 +167,7 @@ struct scan {
 	char path[MAX_PATH + 2];
 	size_t plen;
 	int depth;
+	int inmap;		/* the value at hand is a map's member: not searched */
 	int fast;		/* no wildcards: match keys on the tree, build no paths */
 };
 
@@ -161,6 +192,26 @@ ws(struct scan *s)
 		s->p++;
 }
 
+/* The bytes a string holds as they are: all but '"', '\\' and the control characters. */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 /* A string at s->p (the opening quote): its text span and whether it has escapes. */
 static int
 string(struct scan *s, const char **text, size_t *len, int *esc)
@@ -169,7 +220,7 @@ string(struct scan *s, const char **text, size_t *len, int *esc)
 
 	*esc = 0;
 	for (;;) {
-		while (q < s->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		while (q < s->end && plain[(unsigned char)*q])
 			q++;
 		if (q >= s->end || (unsigned char)*q < 0x20) {
 			s->p = q;
@@ -202,11 +253,47 @@ string(struct scan *s, const char **text, size_t *len, int *esc)
 	return 0;
 }
 
+/*
+ * The number from p to end, valid JSON with at most 19 digits and no
+ * exponent, without strtod, when its digits as an integer are at most
+ * 2^53 and it has at most 22 after the point: that integer and the power
+ * of ten dividing it are then exact doubles, and one IEEE division rounds
+ * their quotient correctly, as strtod does (where doubles are computed as
+ * doubles, FLT_EVAL_METHOD 0, as on x86-64 and arm64; elsewhere number()
+ * leaves it to strtod). 1 and *out, or 0: strtod's turn. strtod's cost
+ * showed in reports of many records.
+ */
+static int
+exact(const char *p, const char *end, double *out)
+{
+	static const double tens[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+	    1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	uint64_t m = 0;
+	int neg = *p == '-', frac = 0, point = 0;
+
+	for (p += neg; p < end; p++) {
+		if (*p == '.') {
+			point = 1;
+			continue;
+		}
+		m = m * 10 + (uint64_t)(*p - '0');
+		frac += point;
+	}
+	if (m > (uint64_t)1 << 53 || frac > 22)
+		return 0;
+	*out = (double)m / tens[frac];
+	if (neg)
+		*out = -*out;
+	return 1;
+}
+
 static int
 number(struct scan *s, double *out)
 {
 	const char *q = s->p, *d;
 	char buf[64];
+	long digits;
+	int expo = 0;
 
 	if (q < s->end && *q == '-')
 		q++;
@@ -215,14 +302,17 @@ number(struct scan *s, double *out)
 		q++;
 	if (q == d || (*d == '0' && q - d > 1))
 		return -1;
+	digits = q - d;
 	if (q < s->end && *q == '.') {
 		d = ++q;
 		while (q < s->end && *q >= '0' && *q <= '9')
 			q++;
 		if (q == d)
 			return -1;
+		digits += q - d;
 	}
 	if (q < s->end && (*q == 'e' || *q == 'E')) {
+		expo = 1;
 		q++;
 		if (q < s->end && (*q == '+' || *q == '-'))
 			q++;
@@ -232,7 +322,7 @@ number(struct scan *s, double *out)
 		if (q == d)
 			return -1;
 	}
-	if (out) {
+	if (out && (expo || digits > 19 || FLT_EVAL_METHOD != 0 || !exact(s->p, q, out))) {
 		size_t n = (size_t)(q - s->p);
 
 		if (n >= sizeof(buf))
@@ -353,7 +443,7 @@ object(struct scan *s, int active, long node)
 	size_t base = s->plen;
 	const char *key;
 	size_t klen;
-	int esc, rc;
+	int esc, rc, map = active && !s->fast && is_map(s->f, s->path, base);
 
 	if ((rc = enter(s, '}')) <= 0)
 		return rc;
@@ -369,7 +459,8 @@ object(struct scan *s, int active, long node)
 			long sub;
 
 			for (sub = s->f->trie[node].child; sub >= 0; sub = s->f->trie[sub].next)
-				if (s->f->trie[sub].len == klen && !memcmp(s->f->trie[sub].seg, key, klen))
+				if (s->f->trie[sub].len == klen && (!klen || s->f->trie[sub].seg[0] == key[0]) &&
+				    !memcmp(s->f->trie[sub].seg, key, klen))
 					break;
 			rc = value(s, sub >= 0, sub);
 		} else {
@@ -384,6 +475,7 @@ object(struct scan *s, int active, long node)
 				s->plen = base + dot + klen;
 				s->path[s->plen] = '\0';
 			}
+			s->inmap = map;
 			rc = value(s, active, -1);
 		}
 		if (rc < 0)
@@ -421,16 +513,16 @@ value(struct scan *s, int active, long node)
 		return -1;
 	if (active && s->fast)
 		id = s->f->trie[node].id;
-	else if (active && *s->p != '{')
+	else if (active && (*s->p != '{' || s->inmap))	/* a map's member is a leaf */
 		id = leaf(s);
 	switch (*s->p) {
 	case '{':
 		if (active && s->fast)
 			rc = object(s, s->f->trie[node].child >= 0, node);
 		else {
-			if (active)
+			if (active && !s->inmap)
 				id = jfields_find(s->f, s->path, s->plen);
-			rc = object(s, active && descend(s), -1);
+			rc = object(s, active && !s->inmap && descend(s), -1);
 		}
 		v.type = JV_RAW;
 		break;
@@ -479,11 +571,18 @@ value(struct scan *s, int active, long node)
 	if (rc < 0)
 		return -1;
 	if (id >= 0) {
-		if (start) {
-			v.s = start;
-			v.len = (size_t)(s->p - start);
-		}
-		(*s->v)[id] = v;
+		/*
+		 * member by member: the copy of the whole struct read v back in
+		 * wider loads than its members were written with, a stall that
+		 * cost a report of many records a tenth of its time
+		 */
+		struct jv *o = &(*s->v)[id];
+
+		o->type = v.type;
+		o->esc = v.esc;
+		o->num = v.num;
+		o->s = start ? start : v.s;
+		o->len = start ? (size_t)(s->p - start) : v.len;
 	}
 	return 0;
 }
@@ -503,6 +602,7 @@ jscan(struct jfields *f, const char *line, size_t len, struct jv **v, size_t *ca
 	s.plen = 0;
 	s.path[0] = '\0';
 	s.depth = 0;
+	s.inmap = 0;
 	s.fast = f->nwild == 0;
 	if (s.fast)
 		trie_build(f);

@@ -1,8 +1,13 @@
 /*
  * jscan.h: a lean scanner of one-line JSON records, for reports over many
  * records. It reads only the fields asked for, names nested members by
- * dotted paths ("metrics.acc"), checks the line's syntax as it goes, and
- * allocates nothing per value: strings point into the line.
+ * dotted paths ("parent_script.exit_code"), checks the line's syntax as it
+ * goes, and allocates nothing per value: strings point into the line.
+ *
+ * An object added as a map (jfields_add_map) holds names of their own,
+ * which may have dots: a path below it is the map's path, a dot and one
+ * key, whole ("metrics.accuracy.2.0" is the key "accuracy.2.0" of the
+ * map "metrics"), and its members' values are not searched for members.
  */
 #ifndef XT_JSCAN_H
 #define XT_JSCAN_H
@@ -37,6 +42,8 @@ struct jfields {
 	size_t n, cap;
 	char **wild;
 	size_t nwild, capwild;
+	char **map;		/* the paths of the maps (jfields_add_map) */
+	size_t nmap;
 	struct jnode *trie;	/* the paths as a tree of segments, built by jscan */
 	size_t ntrie, trie_for;
 };
@@ -47,6 +54,8 @@ void jfields_release(struct jfields *f);
 size_t jfields_add(struct jfields *f, const char *path);
 /* Add a wildcard: every field whose path starts with prefix. */
 void jfields_add_wild(struct jfields *f, const char *prefix);
+/* Take the object at path as a map: its keys are whole names (see above). Before jscan. */
+void jfields_add_map(struct jfields *f, const char *path);
 /* The id of path, or -1 when it is not wanted (yet). */
 long jfields_find(const struct jfields *f, const char *path, size_t len);
 

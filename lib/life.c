@@ -18,11 +18,11 @@ life_open(struct life *l, struct store *st, const char *ws, const char *run)
 	l->st = st;
 	l->ws = xstrdup(ws);
 	l->run = xstrdup(run);
-	if (!(l->rec = run_load(st, ws, run, &rc)))
+	if (!(l->rec = run_load_ver(st, ws, run, &rc, l->ver)))
 		return rc;
 	l->base = cJSON_Duplicate(l->rec, 1);
 	if ((job = json_str(l->rec, "job")))
-		l->job = run_job_load(st, ws, job);
+		l->job = run_job_get(st, ws, job);
 	return 0;
 }
 
@@ -31,7 +31,7 @@ life_release(struct life *l)
 {
 	cJSON_Delete(l->rec);
 	cJSON_Delete(l->base);
-	cJSON_Delete(l->job);
+	run_job_put(l->job);
 	free(l->ws);
 	free(l->run);
 	memset(l, 0, sizeof(*l));
@@ -50,15 +50,18 @@ merge_fn(cJSON *rec, void *arg)
 	return 0;
 }
 
-/* Put mine's changes since base into the stored record: the saved record, or NULL. */
+/*
+ * Put mine's changes since base into the stored record: the saved record,
+ * or NULL. ver: base's version, when it is the record as read ("": not).
+ */
 static cJSON *
 save_merged(struct store *st, const char *ws, const char *run, const cJSON *base,
-    const cJSON *mine, int flags, int *rc)
+    const cJSON *mine, int flags, const char *ver, int *rc)
 {
 	struct merge m = { base, mine };
 	cJSON *out = NULL;
 
-	*rc = run_update(st, ws, run, flags, merge_fn, &m, &out);
+	*rc = run_update_from(st, ws, run, flags, merge_fn, &m, &out, base, ver);
 	return out;
 }
 
@@ -68,8 +71,10 @@ life_save(struct life *l, int flags)
 	cJSON *out;
 	int rc;
 
-	if (!(out = save_merged(l->st, l->ws, l->run, l->base, l->rec, flags, &rc)))
+	if (!(out = save_merged(l->st, l->ws, l->run, l->base, l->rec, flags, l->ver, &rc)))
 		return rc;
+	/* what was saved is others' changes merged: its version is not known here */
+	l->ver[0] = '\0';
 	cJSON_Delete(l->base);
 	cJSON_Delete(l->rec);
 	l->base = out;
@@ -115,6 +120,7 @@ life_begin(struct life *l, const char *node)
 	del(rec, "exit_code");
 	del(rec, "error");
 	del(rec, "pid");
+	del(rec, "unstarted");
 }
 
 int
@@ -133,11 +139,39 @@ life_start(struct life *l, long pid, int how)
 	return rc < 0 ? rc : erc;
 }
 
+/*
+ * The end of l as status, its record's other fields set: the record, the
+ * "ended" event (attempt and reason when there is a reason), the parent's
+ * count. LIFE_ENDED or a negative STORE_E* code.
+ */
+static int
+end_record(struct life *l, const char *status, int code, const char *reason, int64_t t0,
+    int64_t t1)
+{
+	cJSON *d = cJSON_CreateObject();
+	int rc, erc;
+
+	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
+	life_set_code(d, "exit_code", code);
+	if (t0)
+		json_set_num(d, "duration", (t1 - t0) / 1000.0);
+	if (reason) {
+		json_set_num(d, "attempt", json_num(l->rec, "attempt", 1));
+		json_set_str(d, "reason", reason);
+	}
+	json_set_str(l->rec, "status", status);
+	rc = life_save(l, RUN_INDEX);
+	erc = run_event(l->st, l->ws, l->run, "ended", -1, d);
+	/* the parent counts what was saved */
+	run_settle_parent(l->st, l->ws, l->rec);
+	return rc < 0 ? rc : erc < 0 ? erc : LIFE_ENDED;
+}
+
 int
 life_end(struct life *l, const char *status, int code, const char *error,
     const char *reason, int64_t t0, int64_t t1)
 {
-	cJSON *rec, *d = cJSON_CreateObject();
+	cJSON *rec, *d;
 	int attempt, retries, base, rc, erc;
 	char t[32];
 
@@ -155,11 +189,21 @@ life_end(struct life *l, const char *status, int code, const char *error,
 	if (error)
 		json_set_str(rec, "error", error);
 	del(rec, "pid");
+	/* requeued by its scheduler (a preemption), which runs it again: queued,
+	 * as a retry that its retries do not count */
+	if (!strcmp(status, "requeued")) {
+		json_set_num(rec, "retry_base", ++base);
+		status = "failed";
+	}
 	if (!strcmp(status, "failed") && attempt - base <= retries) {
+		d = cJSON_CreateObject();
 		json_set_num(d, "attempt", attempt);
 		life_set_code(d, "exit_code", code);
 		if (reason)
 			json_set_str(d, "reason", reason);
+		/* what failed the attempt, when more than its exit code says */
+		if (error && !reason)
+			json_set_str(d, "error", error);
 		json_set_str(rec, "status", "queued");
 		del(rec, "ended");
 		del(rec, "duration");
@@ -167,20 +211,7 @@ life_end(struct life *l, const char *status, int code, const char *error,
 		rc = life_save(l, RUN_INDEX | RUN_RETRY);
 		return rc < 0 ? rc : erc < 0 ? erc : LIFE_RETRY;
 	}
-	json_set_str(d, "status", status);	/* first in the event, as in every "ended" */
-	life_set_code(d, "exit_code", code);
-	if (t0)
-		json_set_num(d, "duration", (t1 - t0) / 1000.0);
-	if (reason) {
-		json_set_num(d, "attempt", attempt);
-		json_set_str(d, "reason", reason);
-	}
-	json_set_str(rec, "status", status);
-	rc = life_save(l, RUN_INDEX);
-	erc = run_event(l->st, l->ws, l->run, "ended", -1, d);
-	/* the parent counts what was saved */
-	run_settle_parent(l->st, l->ws, l->rec);
-	return rc < 0 ? rc : erc < 0 ? erc : LIFE_ENDED;
+	return end_record(l, status, code, reason, t0, t1);
 }
 
 /* 1 when the last line of the run's log is its "ended" event. */
@@ -225,7 +256,7 @@ end_again(struct store *st, const char *ws, const char *run, const cJSON *rec)
 		cJSON *d = cJSON_CreateObject();
 		const cJSON *code = cJSON_GetObjectItemCaseSensitive(rec, "exit_code");
 
-		if ((rc = index_last_status(st, ws, run, last, sizeof(last))) == 0 &&
+		if ((rc = index_last_status(st, ws, run, run_rev(rec), last, sizeof(last))) == 0 &&
 		    !run_status_final(last)) {
 			size_t len;
 			char *line = json_line(rec, &len);
@@ -267,6 +298,44 @@ life_lost(struct store *st, const char *ws, const char *run, const char *why)
 	} else {
 		error = xasprintf("lost: %s", why);
 		rc = life_end(&l, "failed", -1, error, why, 0, 0);
+		free(error);
+	}
+	life_release(&l);
+	return rc;
+}
+
+int
+life_unstarted(struct store *st, const char *ws, const char *run, const char *why, int max)
+{
+	struct life l;
+	const char *status;
+	int rc, n;
+
+	if ((rc = life_open(&l, st, ws, run)) < 0) {
+		life_release(&l);
+		return rc;
+	}
+	status = json_str(l.rec, "status");
+	n = (int)json_num(l.rec, "unstarted", 0) + 1;
+	if (!status || strcmp(status, "queued") != 0) {
+		rc = 0;		/* started or ended since: nothing to send */
+	} else if (n < max) {
+		json_set_num(l.rec, "unstarted", n);
+		rc = life_save(&l, 0);
+		rc = rc < 0 ? rc : 1;
+	} else {
+		char t[32], *reason = xasprintf("%s, %d times before the run started", why, n);
+		char *error = xasprintf("lost: %s", reason);
+		int64_t now = time_now_ms();
+
+		json_set_num(l.rec, "unstarted", n);
+		time_iso(now, t, sizeof(t));
+		json_set_str(l.rec, "ended", t);
+		json_set_str(l.rec, "error", error);
+		life_set_code(l.rec, "exit_code", -1);
+		rc = end_record(&l, "failed", -1, reason, 0, now);
+		rc = rc < 0 ? rc : 0;
+		free(reason);
 		free(error);
 	}
 	life_release(&l);

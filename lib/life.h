@@ -39,7 +39,8 @@ struct life {
 	char *ws, *run;
 	cJSON *rec;		/* the writer's copy: change it, then life_save */
 	cJSON *base;		/* the record as last read or saved */
-	cJSON *job;		/* the run's job record, or NULL */
+	char ver[STORE_VER_MAX];	/* base's version when it was read, else "" */
+	const cJSON *job;	/* the run's job record (run_job_get), or NULL */
 };
 
 /* What life_end did. */
@@ -84,7 +85,9 @@ int life_start(struct life *l, long pid, int how);
 
 /*
  * The attempt ended at t1 (ms; started at t0, 0: unknown) with status
- * (completed, failed, cancelled, pruned), exit code (shell form; -1:
+ * (completed, failed, cancelled, pruned; requeued: by its scheduler,
+ * which runs it again, so queued as a retry its retries do not count),
+ * exit code (shell form; -1:
  * none), error (the record's "error", NULL: none) and reason (said in the
  * event, NULL: none). Retry-or-fail: a failed attempt with retries left
  * goes back to queued, logged as "retry" (LIFE_RETRY: the caller queues it
@@ -108,6 +111,18 @@ int life_end(struct life *l, const char *status, int code, const char *error,
  * STORE_E* code on error.
  */
 int life_lost(struct store *st, const char *ws, const char *run, const char *why);
+
+/*
+ * A queued run whose task its target lost before the run started (a Slurm
+ * task that ended without starting it): counted in the record's
+ * "unstarted", which life_begin clears. Under max losses: 1, the caller
+ * sends it again. The max-th: the run fails, "lost: why, N times before
+ * the run started", without a retry (its retries are for attempts, and it
+ * made none): 0, as when it is no longer queued. A negative STORE_E* code
+ * on error.
+ */
+int life_unstarted(struct store *st, const char *ws, const char *run, const char *why,
+    int max);
 
 /*
  * Cancel a run that is waiting (its queue entry is the caller's): status

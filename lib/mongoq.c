@@ -23,12 +23,15 @@ own_scalar(const char *f)
 	return 0;
 }
 
-/* Can the server take f as a path: no empty part, none starting with '$'? */
+/* Can the server take f as a path: no empty part, none starting with '$', no map's key with a dot? */
 static int
 path_ok(const char *f)
 {
-	const char *p = f, *dot;
+	const char *p = f, *dot = strchr(f, '.');
 
+	/* a map's key with a dot (metrics.accuracy.2.0) would be a nested path to the server */
+	if (dot && expr_is_map(f, (size_t)(dot - f)) && strchr(dot + 1, '.'))
+		return 0;
 	for (;;) {
 		dot = strchr(p, '.');
 		if (p == dot || !*p || *p == '$')
@@ -228,6 +231,17 @@ negated(const struct expr_view *v)
 	return NULL;
 }
 
+/* A comparison or a presence, as where() takes it. */
+static cJSON *
+leaf(const struct expr_view *v, int neg)
+{
+	if (!path_ok(v->field))
+		return NULL;
+	if (neg)
+		return negated(v);
+	return v->kind == EXPR_HAS ? op(v->field, "$exists", cJSON_CreateTrue()) : cmp(v);
+}
+
 /* e as a filter that takes at least what e takes (of its negation when neg); NULL: all. */
 static cJSON *
 where(const struct expr *e, int neg)
@@ -243,11 +257,22 @@ where(const struct expr *e, int neg)
 	case EXPR_NOT:
 		return where(v.a, !neg);
 	default:
-		if (!path_ok(v.field))
-			return NULL;
-		if (neg)
-			return negated(&v);
-		return v.kind == EXPR_HAS ? op(v.field, "$exists", cJSON_CreateTrue()) : cmp(&v);
+		if (!strchr(v.field, '.') && !own_scalar(v.field)) {
+			/* a bare name: the record's own field, or metrics.NAME or hparams.NAME (expr.h) */
+			cJSON *any = leaf(&v, neg);
+			int k;
+
+			for (k = 0; k < 2; k++) {
+				struct expr_view w = v;
+				char *p = xasprintf("%s.%s", k ? "hparams" : "metrics", v.field);
+
+				w.field = p;
+				any = join("$or", any, leaf(&w, neg));
+				free(p);
+			}
+			return any;
+		}
+		return leaf(&v, neg);
 	}
 }
 
@@ -332,6 +357,15 @@ names(const struct report *r)
 			return NULL;
 		} else {
 			cJSON_AddItemToArray(plain, cJSON_CreateString(s));
+			if (!strchr(s, '.')) {	/* a parent's name takes its children */
+				char *g = xasprintf("%s.*", s), *re = glob_re(g);
+
+				cJSON *kids = op("run", "$regex", cJSON_CreateString(re));
+
+				any = any ? join("$or", any, kids) : kids;
+				free(re);
+				free(g);
+			}
 		}
 	}
 	if (cJSON_GetArraySize(plain) == 0) {

@@ -175,6 +175,30 @@ name_resolve(const char *addr, const char *ws, int allow_root, char *err, size_t
 	return out;
 }
 
+char *
+name_resolve_pattern(const char *addr, const char *ws, char *err, size_t errlen)
+{
+	size_t head = strcspn(addr, "/");
+	char why[256], *out;
+
+	if ((strncmp(addr, "run", 3) && strncmp(addr, "job", 3)) ||
+	    strcspn(addr, "*?[") >= head)
+		return name_resolve(addr, ws, 0, err, errlen);
+	if (name_check(ws, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "workspace '%s' %s", ws, why);
+		return NULL;
+	}
+	out = xasprintf("ws/%s/%s/%s", ws, addr[0] == 'r' ? "runs" : "jobs", addr);
+	while (out[strlen(out) - 1] == '/')
+		out[strlen(out) - 1] = '\0';
+	if (name_path_check(out, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "store path '%s' %s", addr, why);
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
 struct maxarg {
 	const char *prefix;
 	size_t plen, dlen;
@@ -198,6 +222,31 @@ find_max(const struct store_entry *e, void *arg)
 	return 0;
 }
 
+/* Set m up for dir/prefix and list lp ("dir/"): the highest N in m->max, 0 for none. */
+static int
+list_max(struct store *st, const char *lp, const char *prefix, struct maxarg *m)
+{
+	int rc;
+
+	m->prefix = prefix;
+	m->plen = strlen(prefix);
+	m->dlen = strlen(lp);
+	m->max = 0;
+	rc = store_list(st, lp, 0, find_max, m);
+	return rc == STORE_ENOENT ? 0 : rc;
+}
+
+long
+name_last(struct store *st, const char *dir, const char *prefix)
+{
+	struct maxarg m;
+	char *lp = xasprintf("%s/", dir);
+	int rc = list_max(st, lp, prefix, &m);
+
+	free(lp);
+	return rc < 0 ? -1 : m.max;
+}
+
 long
 name_alloc(struct store *st, const char *dir, const char *prefix, const char *marker,
     const void *buf, size_t len)
@@ -214,13 +263,8 @@ name_alloc_hook(struct store *st, const char *dir, const char *prefix, const cha
 	int tries = 0, rc;
 	long n;
 
-	m.prefix = prefix;
-	m.plen = strlen(prefix);
-	m.dlen = strlen(lp);
 	for (;;) {
-		m.max = 0;
-		rc = store_list(st, lp, 0, find_max, &m);
-		if (rc < 0 && rc != STORE_ENOENT) {
+		if (list_max(st, lp, prefix, &m) < 0) {
 			free(lp);
 			return -1;
 		}

@@ -35,6 +35,23 @@ int name_parse_job(const char *s, long *n);
 char *name_resolve(const char *addr, const char *ws, int allow_root, char *err, size_t errlen);
 
 /*
+ * name_resolve for a pattern of xt-get's wildcards: a first part that
+ * starts with "run" or "job" and holds a wildcard ('*', '?' or '[', as
+ * "run7.*") resolves as a run's or a job's name does (ws/<ws>/runs/...);
+ * anything else as name_resolve does (no root). Caller frees; NULL with
+ * err set when bad.
+ */
+char *name_resolve_pattern(const char *addr, const char *ws, char *err, size_t errlen);
+
+/*
+ * The highest N among the folders "<prefix>N" of dir, as name_alloc counts
+ * them (e.g. prefix "run", dir "ws/ws1/runs": "run7" but not "run7.2"):
+ * the newest name allocated there. 0 when there is none; -1 with the
+ * store's error.
+ */
+long name_last(struct store *st, const char *dir, const char *prefix);
+
+/*
  * Allocate the next free name "<prefix>N" among the folders of dir (e.g.
  * prefix "job", dir "ws/ws1/jobs") by creating dir/<name>/<marker> with
  * content buf, through create-if-absent: of many racing allocators each

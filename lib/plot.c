@@ -23,15 +23,31 @@
 
 #define MAXTICKS 64
 
-/* Tableau 10, a qualitative palette whose colours stay apart. */
+/*
+ * Tableau 10, a qualitative palette whose colours stay apart, then ten
+ * darker hues apart from them; past these 20, the colours again, dashed.
+ */
 static const char *const svg_colors[] = {
 	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
 	"#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
+	"#1b3a6b", "#a34100", "#7a0c1e", "#00695c", "#2e5e1a",
+	"#8a7300", "#5b2a7e", "#c2185b", "#4e342e", "#37474f",
 };
 #define NSVGCOLORS (sizeof(svg_colors) / sizeof(svg_colors[0]))
 
-/* ANSI foreground colours, the closest to the palette's order. */
-static const int term_colors[] = { 34, 33, 31, 36, 32, 93, 35, 95, 94, 90 };
+/* The dash pattern of series k: solid through the palette, then dashed, dotted, dash-dotted. */
+static const char *
+svg_dash(size_t k)
+{
+	static const char *const dashes[] = {
+		"", " stroke-dasharray=\"7 3\"", " stroke-dasharray=\"2 2\"", " stroke-dasharray=\"8 3 2 3\"",
+	};
+
+	return dashes[k / NSVGCOLORS % (sizeof(dashes) / sizeof(dashes[0]))];
+}
+
+/* ANSI foreground colours, the closest to the palette's order; 12, so that with 10 glyphs series repeat both only every 60. */
+static const int term_colors[] = { 34, 33, 31, 36, 32, 93, 35, 95, 94, 90, 91, 96 };
 #define NTERMCOLORS (sizeof(term_colors) / sizeof(term_colors[0]))
 
 /* Glyphs of series in ASCII mode. */
@@ -45,6 +61,8 @@ struct axis {
 	int n;
 	int decimals;		/* -1: "%g"-like with sig significant digits */
 	int sig;
+	int log;		/* set by the caller: the values are log10s, ticked at lt[] */
+	double lt[MAXTICKS];	/* log: the ticks (log10s of 1, 2, 5 times powers of ten) */
 };
 
 /* ---- numbers and ticks ---- */
@@ -74,9 +92,65 @@ next_step(double step)
 static double
 tick_value(const struct axis *a, int i)
 {
+	if (a->log)
+		return a->lt[i];
 	if (a->step == 0)
 		return i == 0 ? a->lo : a->hi;
 	return (a->i0 + i) * a->step;
+}
+
+/* Tick j of a log axis: m mantissas a decade, a decade every s (in log10). */
+static double
+log_tick(long j, const double *mant, long m, double s)
+{
+	long d = j >= 0 ? j / m : -((-j + m - 1) / m);
+
+	return (double)d * s + log10(mant[j - d * m]);
+}
+
+/*
+ * A log axis over the exponents [lo, hi] (lo <= hi; a lone value is
+ * widened half a decade each side): the finest of ticks at 1, 2 and 5
+ * times the powers of ten, at each power, or at every 2nd, 5th, 10th, ...
+ * that needs at most maxticks ticks once the range is widened to them.
+ */
+static void
+axis_fit_log(struct axis *a, double lo, double hi, int maxticks)
+{
+	static const double m125[] = { 1, 2, 5 }, m1[] = { 1 };
+	const double *mant = m125;
+	long m = 3, j0, j1, i;
+	double s = 1;
+
+	if (lo >= hi) {
+		lo -= 0.5;
+		hi += 0.5;
+	}
+	maxticks = maxticks < 2 ? 2 : maxticks > MAXTICKS ? MAXTICKS : maxticks;
+	for (;;) {
+		j0 = (long)floor(lo / s) * m;
+		while (log_tick(j0 + 1, mant, m, s) <= lo + 1e-9)
+			j0++;
+		for (j1 = j0; j1 - j0 < maxticks && log_tick(j1, mant, m, s) < hi - 1e-9; j1++)
+			;
+		if (j1 - j0 < maxticks || s > 1000)
+			break;
+		if (m == 3) {
+			mant = m1;
+			m = 1;
+		} else {
+			s = next_step(s);
+		}
+	}
+	a->n = (int)(j1 - j0 + 1 < MAXTICKS ? j1 - j0 + 1 : MAXTICKS);
+	for (i = 0; i < a->n; i++)
+		a->lt[i] = log_tick(j0 + i, mant, m, s);
+	a->lo = a->lt[0];
+	a->hi = a->lt[a->n - 1];
+	a->step = s;
+	a->i0 = 0;
+	a->decimals = -1;
+	a->sig = 6;
 }
 
 /*
@@ -93,6 +167,10 @@ axis_fit(struct axis *a, double lo, double hi, int maxticks)
 	if (lo > hi) {
 		lo = 0;
 		hi = 1;
+	}
+	if (a->log) {
+		axis_fit_log(a, lo, hi, maxticks);
+		return;
 	}
 	if (lo == hi) {
 		d = fabs(lo) * 0.1;
@@ -150,7 +228,7 @@ labels:
 int
 plot_ticks(double lo, double hi, int maxticks, double *t, size_t max)
 {
-	struct axis a;
+	struct axis a = { 0 };
 	int i;
 
 	axis_fit(&a, lo, hi, maxticks);
@@ -165,6 +243,10 @@ tick_label(const struct axis *a, int i, char *buf, size_t len)
 {
 	double v = tick_value(a, i);
 
+	if (a->log) {
+		snprintf(buf, len, "%g", pow(10, v));
+		return;
+	}
 	if (a->step > 0 && fabs(v) < a->step * 1e-6)
 		v = 0;		/* not "-0" or "1e-17" */
 	if (a->decimals >= 0)
@@ -241,6 +323,52 @@ panel_range(const struct plot_panel *p, double *x0, double *x1, double *y0, doub
 				*y1 = fmax(*y1, s->hi[i]);
 		}
 	}
+}
+
+static const double *
+log_values(int on, const double *v, size_t n, double **to)
+{
+	double *o = *to;
+	size_t i;
+
+	if (!on || !v)
+		return v;
+	for (i = 0; i < n; i++)
+		o[i] = v[i] > 0 ? log10(v[i]) : NAN;
+	*to += n;
+	return o;
+}
+
+/*
+ * p in *out with the values on its log axes replaced by their log10s (a
+ * value <= 0 by NaN: not drawn), so that the renderers draw it as a linear
+ * panel with axes marked log. Returns the memory to free (NULL: *out is p).
+ */
+static void *
+panel_log(const struct plot_panel *p, struct plot_panel *out)
+{
+	struct plot_series *sv;
+	double *d;
+	size_t k, total = 0;
+
+	*out = *p;
+	if (!p->xlog && !p->ylog)
+		return NULL;
+	for (k = 0; k < p->ns; k++)
+		total += p->s[k].n;
+	sv = xmalloc(p->ns * sizeof(*sv) + 4 * total * sizeof(*d) + 1);
+	d = (double *)(sv + p->ns);
+	for (k = 0; k < p->ns; k++) {
+		sv[k] = p->s[k];
+		if (!sv[k].x || !sv[k].y)
+			continue;
+		sv[k].x = log_values(p->xlog, sv[k].x, sv[k].n, &d);
+		sv[k].y = log_values(p->ylog, sv[k].y, sv[k].n, &d);
+		sv[k].lo = log_values(p->ylog, sv[k].lo, sv[k].n, &d);
+		sv[k].hi = log_values(p->ylog, sv[k].hi, sv[k].n, &d);
+	}
+	out->s = sv;
+	return sv;
 }
 
 /* Rows and columns of the layout: as asked, grown to hold every panel. */
@@ -525,7 +653,8 @@ column_add(struct column *c, size_t i, double x, double y)
  * first, lowest, highest and last points.
  */
 static void
-svg_line(FILE *f, const struct svg_box *b, const struct plot_series *s, const char *color)
+svg_line(FILE *f, const struct svg_box *b, const struct plot_series *s, const char *color,
+    const char *dash)
 {
 	struct pen pen = { f, 0, 0 };
 	struct column col = { 0 };
@@ -533,8 +662,8 @@ svg_line(FILE *f, const struct svg_box *b, const struct plot_series *s, const ch
 	double x, y;
 	size_t i;
 
-	fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" "
-	    "stroke-linejoin=\"round\" stroke-linecap=\"round\" d=\"", color);
+	fprintf(f, "<path class=\"line\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\"%s "
+	    "stroke-linejoin=\"round\" stroke-linecap=\"round\" d=\"", color, dash);
 	for (i = 0; i < s->n; i++) {
 		if (!finite_point(s, i)) {
 			column_flush(&col, &pen);
@@ -596,34 +725,69 @@ labelled(const struct plot_panel *p)
 #define SVG_CHAR 7.4		/* width of a character at 12px, on the wide side (digits of DejaVu Sans are 7.6) */
 #define SVG_LEGEND_ROW 16
 
+/*
+ * Where legend entry i goes (the left of its line, its middle): at the
+ * right of the plot area b, one a row; or, with under (the top of a band
+ * under the plot, from px), in rows of cols entries colw wide.
+ */
+static void
+legend_at(const struct svg_box *b, double under, double px, double colw, int cols, size_t i,
+    double *x, double *y)
+{
+	if (!under) {
+		*x = b->x1 + 12;
+		*y = b->y0 + 8 + (double)i * SVG_LEGEND_ROW;
+	} else {
+		*x = px + 12 + (double)(i % (size_t)cols) * colw;
+		*y = under + 8 + (double)(i / (size_t)cols) * SVG_LEGEND_ROW;
+	}
+}
+
 /* Draw panel number idx of pl in the rectangle at (px, py) of size w x h. */
 static void
 svg_panel(FILE *f, const struct plot_panel *p, size_t idx, double px, double py, double w, double h)
 {
 	struct svg_box b;
-	double dx0, dx1, dy0, dy1, left, right, v, lx, ly;
-	int i, maxc = 0, rows, shown, c;
+	double dx0, dx1, dy0, dy1, left, right, v, lx, ly, colw = 0, below = 0, under;
+	int i, maxc = 0, rows = 0, cols = 1, shown, c;
 	size_t k, nl = labelled(p), drawn;
 	char buf[64];
 	const char *color;
 
 	panel_range(p, &dx0, &dx1, &dy0, &dy1);
+	b.ax.log = p->xlog;
+	b.ay.log = p->ylog;
+	for (k = 0; k < p->ns; k++)
+		if (p->s[k].label && (c = utf8_len(p->s[k].label)) > maxc)
+			maxc = c;
+	/* The legend goes at the right while its longest label fits in a third
+	 * of the panel, else under the plot in as many columns as fit (rows
+	 * up to a third of the panel's height), so that labels are cut only
+	 * when one is wider than the panel. */
+	right = 16;
+	if (nl && 44 + SVG_CHAR * maxc <= w * 0.35) {
+		right = 44 + SVG_CHAR * maxc;
+	} else if (nl) {
+		colw = 34 + SVG_CHAR * maxc;
+		cols = (int)((w - 24) / colw);
+		if (cols < 1) {
+			cols = 1;
+			colw = w - 24;
+		}
+		rows = (int)((nl + (size_t)cols - 1) / (size_t)cols);
+		if (rows > (int)(h / 3 / SVG_LEGEND_ROW))
+			rows = (int)(h / 3 / SVG_LEGEND_ROW);
+		if (rows < 1)
+			rows = 1;
+		below = rows * SVG_LEGEND_ROW + 6;
+	}
 	b.y0 = py + (p->title && *p->title ? 30 : 12);
-	b.y1 = py + h - (p->xlabel && *p->xlabel ? 44 : 26);
+	b.y1 = py + h - (p->xlabel && *p->xlabel ? 44 : 26) - below;
 	if (b.y1 < b.y0 + 10)
 		b.y1 = b.y0 + 10;
 	axis_fit(&b.ay, dy0, dy1, (int)((b.y1 - b.y0) / 50) + 1);
 
 	left = 14 + SVG_CHAR * ticks_width(&b.ay) + (p->ylabel && *p->ylabel ? 20 : 0);
-	right = 16;
-	for (k = 0; k < p->ns; k++)
-		if (p->s[k].label && (c = utf8_len(p->s[k].label)) > maxc)
-			maxc = c;
-	if (nl) {
-		right = 44 + SVG_CHAR * maxc;
-		if (right > w * 0.35)
-			right = w * 0.35;
-	}
 	b.x0 = px + left;
 	b.x1 = px + w - right;
 	if (b.x1 < b.x0 + 10)
@@ -701,45 +865,50 @@ svg_panel(FILE *f, const struct plot_panel *p, size_t idx, double px, double py,
 			if (p->scatter)
 				svg_scatter(f, &b, &none, color);
 			else
-				svg_line(f, &b, &none, color);
+				svg_line(f, &b, &none, color, svg_dash(k));
 		} else if (p->scatter) {
 			svg_scatter(f, &b, &p->s[k], color);
 		} else {
-			svg_line(f, &b, &p->s[k], color);
+			svg_line(f, &b, &p->s[k], color, svg_dash(k));
 		}
 	}
 	fputs("</g>\n", f);
 
-	/* Legend at the right of the plot area; what does not fit is counted. */
+	/* The legend, by its rows (and columns, under the plot); what does not fit is counted. */
 	if (nl) {
-		rows = (int)((b.y1 - b.y0) / SVG_LEGEND_ROW);
-		if (rows < 1)
-			rows = 1;
-		shown = (size_t)rows >= nl ? (int)nl : rows - 1;
-		maxc = (int)((right - 36) / SVG_CHAR);
+		if (!below) {
+			rows = (int)((b.y1 - b.y0) / SVG_LEGEND_ROW);
+			if (rows < 1)
+				rows = 1;
+			colw = right - 2;
+		}
+		shown = (size_t)rows * (size_t)cols >= nl ? (int)nl : rows * cols - 1;
+		maxc = (int)((colw - 34) / SVG_CHAR);
 		if (maxc < 1)
 			maxc = 1;
-		lx = b.x1 + 12;
+		under = below ? py + h - below : 0;
 		fputs("<g class=\"legend\" font-size=\"12\">\n", f);
 		for (k = 0, drawn = 0; k < p->ns && (int)drawn < shown; k++) {
 			if (!p->s[k].label || !*p->s[k].label)
 				continue;
 			color = svg_colors[k % NSVGCOLORS];
-			ly = b.y0 + 8 + drawn * SVG_LEGEND_ROW;
+			legend_at(&b, under, px, colw, cols, drawn, &lx, &ly);
 			if (p->scatter)
 				fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>",
 				    lx + 8, ly, color);
 			else
 				fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-				    "stroke-width=\"3\"/>", lx, ly, lx + 16, ly, color);
+				    "stroke-width=\"3\"%s/>", lx, ly, lx + 16, ly, color, svg_dash(k));
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\">", lx + 22, ly + 4);
 			xml_text(f, p->s[k].label, maxc);
 			fputs("</text>\n", f);
 			drawn++;
 		}
-		if (drawn < nl)
+		if (drawn < nl) {
+			legend_at(&b, under, px, colw, cols, drawn, &lx, &ly);
 			fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#666666\">+%zu more</text>\n",
-			    lx, b.y0 + 12 + drawn * SVG_LEGEND_ROW, nl - drawn);
+			    lx, ly + 4, nl - drawn);
+		}
 		fputs("</g>\n", f);
 	}
 	fputs("</g>\n", f);
@@ -750,6 +919,8 @@ plot_svg(FILE *f, const struct plot *pl)
 {
 	int rows, cols, r, c;
 	double w, h, pw, ph, top;
+	struct plot_panel lp;
+	void *mem;
 	size_t i;
 
 	layout(pl, &rows, &cols);
@@ -772,7 +943,9 @@ plot_svg(FILE *f, const struct plot *pl)
 	for (i = 0; i < pl->np && i < (size_t)rows * cols; i++) {
 		r = (int)(i / cols);
 		c = (int)(i % cols);
-		svg_panel(f, &pl->p[i], i, c * pw, top + r * ph, pw, ph);
+		mem = panel_log(&pl->p[i], &lp);
+		svg_panel(f, &lp, i, c * pw, top + r * ph, pw, ph);
+		free(mem);
 	}
 	fputs("</svg>\n", f);
 	if (fflush(f) || ferror(f))
@@ -961,6 +1134,8 @@ term_panel(struct canvas *cv, const struct plot_panel *p, int X, int Y, int W, i
 	size_t k;
 
 	panel_range(p, &dx0, &dx1, &dy0, &dy1);
+	b.ax.log = p->xlog;
+	b.ay.log = p->ylog;
 	cv->marks = !cv->ascii && !cv->color && p->ns > 1;
 	if (p->title && *p->title)
 		put_centered(cv, X, W, Y + head++, p->title);
@@ -1103,6 +1278,8 @@ plot_term(FILE *f, const struct plot *pl)
 {
 	struct canvas cv;
 	int rows, cols, w, h, top, pw, ph, r, c;
+	struct plot_panel lp;
+	void *mem;
 	size_t i;
 
 	layout(pl, &rows, &cols);
@@ -1129,7 +1306,9 @@ plot_term(FILE *f, const struct plot *pl)
 	for (i = 0; i < pl->np && i < (size_t)rows * cols; i++) {
 		r = (int)(i / cols);
 		c = (int)(i % cols);
-		term_panel(&cv, &pl->p[i], c * pw, top + r * ph, pw - (c + 1 < cols ? 2 : 0), ph);
+		mem = panel_log(&pl->p[i], &lp);
+		term_panel(&cv, &lp, c * pw, top + r * ph, pw - (c + 1 < cols ? 2 : 0), ph);
+		free(mem);
 	}
 	canvas_write(f, &cv);
 	free(cv.c);

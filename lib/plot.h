@@ -28,6 +28,7 @@ struct plot_panel {
 	const struct plot_series *s;
 	size_t ns;
 	int scatter;		/* points, not lines */
+	int xlog, ylog;		/* log10 axes: values <= 0 are not drawn, ticks at powers of ten */
 };
 
 /* A figure: panels laid out rows x cols (0, 0: chosen from np). */
@@ -49,7 +50,10 @@ struct plot {
  *
  * Both renderers: a series' colour (and ASCII glyph) comes from its index
  * in its panel, so a run keeps its colour across panels when it keeps its
- * place. Series with a NULL or empty label are drawn but left out of the
+ * place: in SVG 20 colours, then the same dashed, dotted and dash-dotted;
+ * on a terminal 12 colours and 10 glyphs. A log axis (xlog, ylog) leaves
+ * out values <= 0 and is ticked at 1, 2 and 5 times powers of ten, or at
+ * every power or every Nth when those do not fit. Series with a NULL or empty label are drawn but left out of the
  * legend; a legend that does not fit ends with "+N more". NULL or empty
  * titles and axis labels take no room. The layout has at most 64 columns;
  * panels past rows x cols are not drawn. Labels are UTF-8 (bad bytes are

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -39,6 +40,8 @@ queue_open(struct queue *q, const char *dir)
 	q->batch = 0;
 	q->pend = NULL;
 	q->npend = q->cappend = 0;
+	q->gpus = NULL;
+	q->gdir = path_join(q->dir, "gpus");
 	if (mkdir_p(q->qdir) < 0 || mkdir_p(q->rdir) < 0)
 		die("cannot create the run queue in '%s':", q->dir);
 }
@@ -64,6 +67,76 @@ queue_close(struct queue *q)
 	free(q->qdir);
 	free(q->rdir);
 	free(q->lockpath);
+	free(q->gdir);
+}
+
+void
+queue_use_gpus(struct queue *q, const struct gpu_pool *pool)
+{
+	q->gpus = pool;
+}
+
+cJSON *
+queue_entry_of(const char *url, const char *ws, const char *run, const char *job,
+    const cJSON *rec)
+{
+	cJSON *e = cJSON_CreateObject();
+	double k = json_num(rec, "gpus", 0);
+
+	json_set_str(e, "store", url);
+	json_set_str(e, "ws", ws);
+	json_set_str(e, "run", run);
+	if (job)
+		json_set_str(e, "job", job);
+	if (k > 0)
+		json_set_num(e, "gpus", k);
+	return e;
+}
+
+/* Fill e with a locked entry (consumes data and fd), holding no GPU yet. */
+static void
+entry_set(struct queue_entry *e, const char *name, cJSON *data, int fd)
+{
+	e->name = xstrdup(name);
+	e->data = data;
+	e->fd = fd;
+	e->gpu_fd = NULL;
+	e->ngpu = 0;
+	e->gpus = NULL;
+}
+
+/* Let the entry's GPUs go. */
+static void
+entry_gpus_free(struct queue_entry *e)
+{
+	while (e->ngpu > 0)
+		close(e->gpu_fd[--e->ngpu]);
+	free(e->gpu_fd);
+	free(e->gpus);
+	e->gpu_fd = NULL;
+	e->gpus = NULL;
+}
+
+/*
+ * Take the GPUs that e asks for from q's pool: 0 when it has them (or
+ * asks for none, or for more than the pool has), -1 when not enough are
+ * free now.
+ */
+static int
+entry_gpus(struct queue *q, struct queue_entry *e)
+{
+	double k = json_num(e->data, "gpus", 0);
+
+	if (!q->gpus || !(k > 0) || k > (double)q->gpus->n)
+		return 0;
+	e->gpu_fd = xcalloc((size_t)k, sizeof(*e->gpu_fd));
+	if (gpu_take(q->gpus, q->gdir, (int)k, e->gpu_fd, &e->gpus) != 1) {
+		free(e->gpu_fd);
+		e->gpu_fd = NULL;
+		return -1;
+	}
+	e->ngpu = (int)k;
+	return 0;
 }
 
 int
@@ -294,14 +367,15 @@ take(struct queue *q, const char *name, const cJSON *match, struct queue_entry *
 	cJSON *data;
 
 	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && (data = read_entry(fd))) {
-		if ((!match || same_run(match, data)) && rename(src, dst) == 0) {
-			e->name = xstrdup(name);
-			e->data = data;
-			e->fd = fd;
+		entry_set(e, name, data, fd);
+		/* one that waits for GPUs stays, and the next one may go first */
+		if ((!match || same_run(match, data)) && entry_gpus(q, e) == 0 &&
+		    rename(src, dst) == 0) {
 			fd = -1;
 			ret = 1;
 		} else {
-			cJSON_Delete(data);
+			e->fd = -1;
+			queue_entry_release(e);
 		}
 	}
 	if (fd >= 0)
@@ -366,11 +440,9 @@ queue_orphan(struct queue *q, struct queue_entry *e)
 
 		/* still there under this name once locked: not renamed or removed meanwhile */
 		if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0 && access(p, F_OK) == 0) {
-			e->name = xstrdup(v[i]);
-			e->data = read_entry(fd);
-			if (!e->data)
-				e->data = cJSON_CreateObject();
-			e->fd = fd;
+			cJSON *data = read_entry(fd);
+
+			entry_set(e, v[i], data ? data : cJSON_CreateObject(), fd);
 			fd = -1;
 			ret = 1;
 		}
@@ -405,6 +477,7 @@ queue_ending(struct queue *q, struct queue_entry *e)
 		e->name = name;
 		name = NULL;
 	}
+	entry_gpus_free(e);
 	free(src);
 	free(dst);
 	free(name);
@@ -437,11 +510,138 @@ queue_entry_release(struct queue_entry *e)
 {
 	if (e->fd >= 0)
 		close(e->fd);
+	entry_gpus_free(e);
 	cJSON_Delete(e->data);
 	free(e->name);
 	e->fd = -1;
 	e->data = NULL;
 	e->name = NULL;
+}
+
+/* The most bytes of an entry handed over: its name, a NUL, its content. */
+#define HANDOVER_MAX 16384
+
+/* Room for the one file descriptor of a handover. */
+/* The fds of a handover: the entry's lock, then the locks of its GPUs. */
+#define HANDOVER_FDS 65
+union handover_fd {
+	struct cmsghdr h;
+	char buf[CMSG_SPACE(sizeof(int) * HANDOVER_FDS)];
+};
+
+int
+queue_entry_send(int sock, const struct queue_entry *e)
+{
+	const char *g = e->gpus ? e->gpus : "";
+	size_t nl = strlen(e->name) + 1, gl = strlen(g) + 1, len;
+	char *line, *buf;
+	union handover_fd c;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	ssize_t n;
+
+	if (1 + e->ngpu > HANDOVER_FDS) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	line = json_line(e->data, &len);
+	if (nl + gl + len > HANDOVER_MAX) {
+		free(line);
+		errno = EMSGSIZE;
+		return -1;
+	}
+	/* name, GPU ids ("" for none), content */
+	buf = xmalloc(nl + gl + len);
+	memcpy(buf, e->name, nl);
+	memcpy(buf + nl, g, gl);
+	memcpy(buf + nl + gl, line, len);
+	free(line);
+	memset(&mh, 0, sizeof(mh));
+	memset(&c, 0, sizeof(c));
+	iov.iov_base = buf;
+	iov.iov_len = nl + gl + len;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = c.buf;
+	mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)(1 + e->ngpu));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)(1 + e->ngpu));
+	memcpy(CMSG_DATA(cm), &e->fd, sizeof(int));
+	if (e->ngpu)
+		memcpy(CMSG_DATA(cm) + sizeof(int), e->gpu_fd, sizeof(int) * (size_t)e->ngpu);
+	while ((n = sendmsg(sock, &mh, MSG_NOSIGNAL)) < 0 && errno == EINTR)
+		;
+	free(buf);
+	return n == (ssize_t)iov.iov_len ? 0 : -1;
+}
+
+int
+queue_entry_recv(int sock, struct queue_entry *e)
+{
+	char *buf = xmalloc(HANDOVER_MAX);
+	int fds[HANDOVER_FDS], nfd = 0, i;
+	union handover_fd c;
+	struct msghdr mh;
+	struct iovec iov;
+	struct cmsghdr *cm;
+	ssize_t n;
+	size_t nl, gl;
+
+	memset(&mh, 0, sizeof(mh));
+	memset(&c, 0, sizeof(c));
+	iov.iov_base = buf;
+	iov.iov_len = HANDOVER_MAX;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = c.buf;
+	mh.msg_controllen = sizeof(c.buf);
+	if ((n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC)) <= 0) {
+		free(buf);
+		return n == 0 ? 0 : -1;
+	}
+	for (cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm))
+		if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS && !nfd &&
+		    cm->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			nfd = (int)((cm->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+			memcpy(fds, CMSG_DATA(cm), sizeof(int) * (size_t)nfd);
+		}
+	if (!nfd || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || !memchr(buf, '\0', (size_t)n) ||
+	    (nl = strlen(buf) + 1) >= (size_t)n || !memchr(buf + nl, '\0', (size_t)n - nl) ||
+	    (gl = strlen(buf + nl) + 1) + nl >= (size_t)n ||
+	    !(e->data = cJSON_ParseWithLength(buf + nl + gl, (size_t)n - nl - gl))) {
+		for (i = 0; i < nfd; i++)
+			close(fds[i]);
+		free(buf);
+		errno = EPROTO;
+		return -1;
+	}
+	e->name = xstrdup(buf);
+	e->fd = fds[0];
+	e->ngpu = nfd - 1;
+	e->gpu_fd = NULL;
+	if (e->ngpu) {
+		e->gpu_fd = xcalloc((size_t)e->ngpu, sizeof(int));
+		memcpy(e->gpu_fd, fds + 1, sizeof(int) * (size_t)e->ngpu);
+	}
+	e->gpus = buf[nl] ? xstrdup(buf + nl) : NULL;
+	free(buf);
+	return 1;
+}
+
+unsigned
+queue_token(const char *name)
+{
+	size_t l = strlen(name), i;
+	uint32_t h = 2166136261u;	/* FNV-1a */
+
+	if (has_suffix(name, l, ".end"))
+		l -= 4;
+	for (i = 0; i < l; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h ? h : 1;
 }
 
 int

@@ -8,13 +8,16 @@
  *                                 file system has no user xattrs; else the
  *                                 entry's xattr user.xt.pid holds it
  *   lock                          taken while counting and claiming
+ *   gpus/<id>.lock                held (flock) by the executor of a run
+ *                                 that has GPU <id> (gpu.h)
  *
  * An entry holds {"store":URL,"ws":WS,"run":RUN,"job":JOB}. A claim locks
  * the entry with flock(2) and renames it from queue/ to running/: only one
  * claimer can win the rename. The executor keeps the lock until the run
  * has ended and the entry is removed, so an unlocked entry in running/
  * is an orphan: its executor died. Only the .json entries of running/ count
- * toward a claim's limit: an .end entry's command is gone.
+ * toward a claim's limit: an .end entry's command is gone. An entry of a
+ * run that asks for GPUs has "gpus":K.
  */
 #ifndef XT_QUEUE_H
 #define XT_QUEUE_H
@@ -22,6 +25,8 @@
 #include <sys/types.h>
 
 #include <cjson/cJSON.h>
+
+#include "gpu.h"
 
 struct queue {
 	char *dir, *qdir, *rdir, *lockpath;
@@ -31,18 +36,36 @@ struct queue {
 	int batch;		/* between queue_batch_begin and queue_commit */
 	char **pend;		/* batch: written entries (temporary names) to rename */
 	size_t npend, cappend;
+	const struct gpu_pool *gpus;	/* queue_use_gpus: the pool, or NULL */
+	char *gdir;			/* its locks' folder */
 };
 
 struct queue_entry {
 	char *name;		/* file name in queue/ or running/ (.json or .json.end) */
 	cJSON *data;		/* its content */
 	int fd;			/* the locked file, or -1 */
+	int *gpu_fd, ngpu;	/* the locks of the GPUs it holds */
+	char *gpus;		/* their ids, "0,2", or NULL when it holds none */
 };
 
 /* Open (creating) the spool at $XT_HOME/spool, or at dir when not NULL. Dies on failure. */
 void queue_open(struct queue *q, const char *dir);
 /* Close the queue; the entries of a batch not committed are removed. */
 void queue_close(struct queue *q);
+
+/*
+ * Claims hand out the GPUs of pool (not copied; NULL: none): an entry
+ * with "gpus":K is claimed only with K of them, free, and holds them
+ * (queue_entry's gpus) until queue_ending or queue_entry_release; other
+ * entries may be claimed before it meanwhile. An entry that asks for more
+ * than the pool has is claimed without any. Without a pool, "gpus" is
+ * not looked at.
+ */
+void queue_use_gpus(struct queue *q, const struct gpu_pool *pool);
+
+/* The queue entry of run (of job, NULL for none) in ws of the store url, from its record rec. Caller frees. */
+cJSON *queue_entry_of(const char *url, const char *ws, const char *run, const char *job,
+    const cJSON *rec);
 
 /* Add an entry (data is not consumed). Returns 0 or -1 with errno. */
 int queue_add(struct queue *q, const cJSON *data);
@@ -84,15 +107,34 @@ int queue_orphan(struct queue *q, struct queue_entry *e);
 /*
  * The claimed entry's command has ended and its run is being recorded:
  * rename it to running/<name>.end, so that it no longer counts toward the
- * limit of queue_claim. It stays locked, and an orphan if its executor dies.
+ * limit of queue_claim, and let its GPUs go. It stays locked, and an orphan
+ * if its executor dies.
  */
 int queue_ending(struct queue *q, struct queue_entry *e);
 /* Put a claimed entry back at the end of the queue (it stays locked until released). */
 int queue_requeue(struct queue *q, struct queue_entry *e);
 /* Remove a claimed entry from running/ (and its pid file). */
 int queue_done(struct queue *q, struct queue_entry *e);
-/* Close the entry's lock and free it. */
+/* Close the entry's lock (and its GPUs') and free it. */
 void queue_entry_release(struct queue_entry *e);
+/*
+ * Hand a claimed entry to another process over the unix socket sock (a
+ * SOCK_SEQPACKET one): its name, its content and its locked file go
+ * along, so the lock is held as long as the receiver keeps it, whatever
+ * the sender does. e is left as it is (the caller releases it). 0, or -1
+ * with errno.
+ */
+int queue_entry_send(int sock, const struct queue_entry *e);
+/*
+ * Take an entry that queue_entry_send handed over: 1 with *e (release it),
+ * 0 when the other end is closed, -1 with errno (EINTR: try again).
+ */
+int queue_entry_recv(int sock, struct queue_entry *e);
+/*
+ * A number that names a running entry (name, in running/, with or without
+ * ".end"), never 0: what a kill of its run says it is for (runexec.h).
+ */
+unsigned queue_token(const char *name);
 /* Record the executor's pid for a running entry. */
 int queue_set_pid(struct queue *q, const struct queue_entry *e, long pid);
 

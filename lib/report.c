@@ -4,8 +4,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "expr.h"
+#include "guess.h"
 #include "json.h"
 #include "name.h"
 #include "report.h"
@@ -13,6 +15,29 @@
 
 static const char *statuses[] = { "queued", "running", "completed", "failed", "cancelled", "pruned" };
 #define NSTATUS 6
+
+/* XT's run statuses (xt list runs --status) that are ours under another name */
+static const struct {
+	const char *xt, *ours;
+} xt_statuses[] = {
+	{ "created", "queued" }, { "allocating", "queued" }, { "spawning", "running" },
+	{ "error", "failed" }, { "aborted", "cancelled" },
+};
+
+/* Our status of s (n bytes, any case), one of ours or XT's name of it; NULL if neither. */
+static const char *
+status_of(const char *s, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < NSTATUS; k++)
+		if (strlen(statuses[k]) == n && !strncasecmp(s, statuses[k], n))
+			return statuses[k];
+	for (k = 0; k < sizeof(xt_statuses) / sizeof(xt_statuses[0]); k++)
+		if (strlen(xt_statuses[k].xt) == n && !strncasecmp(s, xt_statuses[k].xt, n))
+			return xt_statuses[k].ours;
+	return NULL;
+}
 
 static const struct {
 	const char *name;
@@ -27,7 +52,11 @@ report_init(struct report *r)
 {
 	memset(r, 0, sizeof(*r));
 	jfields_init(&r->f);
+	jfields_init(&r->seen_names);
+	expr_maps(&r->f);
+	expr_maps(&r->seen_names);
 	hmap_init(&r->gmap);
+	sbuf_init(&r->gkey, (size_t)16 << 20);
 	r->maxwidth = 30;
 	r->precision = 3;
 	r->out = OUT_TABLE;
@@ -41,16 +70,6 @@ row_free(struct report_row *row)
 	free(row->line);
 	free(row->v);
 	free(row);
-}
-
-static void
-strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 void
@@ -90,7 +109,40 @@ report_release(struct report *r)
 	}
 	free(r->groups);
 	hmap_release(&r->gmap);
+	sbuf_release(&r->gkey);
 	jfields_release(&r->f);
+	free(r->uses);
+	free(r->present);
+	jfields_release(&r->seen_names);
+	free(r->seen_v);
+}
+
+/* At a quote ("'`) of a quoted name: where it closes (or the end); else s. */
+static const char *
+skip_quoted(const char *s)
+{
+	char q = *s;
+
+	if (!q || !strchr("\"'`", q))
+		return s;
+	for (s++; *s && *s != q; s++)
+		if (*s == '\\' && s[1])
+			s++;
+	return s;
+}
+
+/* The first of chars in s outside a quoted name (metrics."a,b"), or NULL. */
+static char *
+unquoted_chr(char *s, const char *chars)
+{
+	for (; *s; s++) {
+		s = (char *)skip_quoted(s);
+		if (!*s)
+			break;
+		if (strchr(chars, *s))
+			return s;
+	}
+	return NULL;
 }
 
 /* Split spec at commas into a fresh vector (a comma right after ':' belongs to a format). */
@@ -106,6 +158,8 @@ split(const char *spec, size_t *n)
 		const char *q = p;
 
 		while (*q && (*q != ',' || depth > 0 || (q > p && q[-1] == ':'))) {
+			if (!*(q = skip_quoted(q)))
+				break;
 			depth += *q == '(' ? 1 : *q == ')' ? -1 : 0;
 			q++;
 		}
@@ -117,15 +171,32 @@ split(const char *spec, size_t *n)
 	}
 }
 
-static int
-field_ok(const char *s)
+/*
+ * The dotted path of the field name s as --where reads it (quoted parts
+ * unquoted), "prefix.*" kept when wild; NULL with r->err naming opt.
+ */
+static char *
+field_path(struct report *r, const char *opt, const char *s, int wild)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && !strchr("_.-*", *s))
-			return 0;
-	return 1;
+	char why[300], *path, *pre = NULL;
+	size_t n = strlen(s);
+
+	if (wild && n >= 2 && !strcmp(s + n - 2, ".*")) {
+		if (n == 2)
+			return xstrdup(s);
+		pre = xstrndup(s, n - 2);
+		s = pre;
+	}
+	if (!(path = expr_field(s, why, sizeof(why)))) {
+		snprintf(r->err, sizeof(r->err), "%s: '%s': %s", opt, s, why);
+	} else if (pre) {
+		char *p = xasprintf("%s.*", path);
+
+		free(path);
+		path = p;
+	}
+	free(pre);
+	return path;
 }
 
 static void
@@ -156,12 +227,12 @@ report_add_columns(struct report *r, const char *spec)
 	int rc = 0;
 
 	for (i = 0; i < n && rc == 0; i++) {
-		char *item = v[i], *fmt = NULL, *hdr = NULL, *name, *field, *open;
+		char *item = v[i], *fmt = NULL, *hdr = NULL, *name, *field, *open, *path = NULL;
 		int agg = AGG_NONE;
 
-		if ((fmt = strchr(item, ':')))
+		if ((fmt = unquoted_chr(item, ":")))
 			*fmt++ = '\0';
-		if ((hdr = strchr(item, '=')))
+		if ((hdr = unquoted_chr(item, "=")))
 			*hdr++ = '\0';
 		name = item;
 		field = name;
@@ -183,12 +254,11 @@ report_add_columns(struct report *r, const char *spec)
 			agg = AGG_COUNT;
 			field = NULL;
 		}
-		if (field && !field_ok(field)) {
-			snprintf(r->err, sizeof(r->err), "-c: '%s' is not a field name", field);
+		if (field && !(path = field_path(r, "-c", field, 1)))
 			rc = -1;
-		} else {
-			add_col(r, name, field, hdr && *hdr ? hdr : NULL, fmt && *fmt ? fmt : NULL, agg);
-		}
+		else
+			add_col(r, name, path, hdr && *hdr ? hdr : NULL, fmt && *fmt ? fmt : NULL, agg);
+		free(path);
 		if (field != name)
 			free(field);
 	}
@@ -205,6 +275,7 @@ report_add_sort(struct report *r, const char *spec)
 
 	for (i = 0; i < n; i++) {
 		const char *k = v[i];
+		char why[300], *path;
 		int desc = *k == '-';
 
 		k += desc || *k == '+';
@@ -213,9 +284,12 @@ report_add_sort(struct report *r, const char *spec)
 			rc = -1;
 			break;
 		}
+		/* a field as --where names it, or a group report's column (-mean(metrics.acc)) */
+		path = expr_field(k, why, sizeof(why));
 		r->keys = xrealloc(r->keys, (r->nkeys + 1) * sizeof(*r->keys));
-		r->keys[r->nkeys].id = jfields_add(&r->f, k);
+		r->keys[r->nkeys].id = jfields_add(&r->f, path ? path : k);
 		r->keys[r->nkeys++].desc = desc;
+		free(path);
 	}
 	strv_free(v, n);
 	return rc;
@@ -269,7 +343,7 @@ report_add_names(struct report *r, const char *spec)
 int
 report_add_select(struct report *r, const char *what, const char *spec)
 {
-	size_t before, i, k;
+	size_t before, i;
 
 	if (!strcmp(what, "exp"))
 		return names_add(&r->exps, &r->nexps, spec);
@@ -280,18 +354,16 @@ report_add_select(struct report *r, const char *what, const char *spec)
 	before = r->nstatuses;
 	names_add(&r->statuses, &r->nstatuses, spec);
 	for (i = before; i < r->nstatuses; i++) {
-		if (!strcmp(r->statuses[i], "error")) {	/* XT's name of failed */
-			free(r->statuses[i]);
-			r->statuses[i] = xstrdup("failed");
-		}
-		for (k = 0; k < NSTATUS; k++)
-			if (!strcmp(r->statuses[i], statuses[k]))
-				break;
-		if (k == NSTATUS) {
+		const char *ours = status_of(r->statuses[i], strlen(r->statuses[i]));
+
+		if (!ours) {
 			snprintf(r->err, sizeof(r->err), "--status: unknown status '%s' (queued, "
-			    "running, completed, failed or error, cancelled, pruned)", r->statuses[i]);
+			    "running, completed, failed, cancelled, pruned; XT's created, allocating, "
+			    "spawning, error, aborted)", r->statuses[i]);
 			return -1;
 		}
+		free(r->statuses[i]);
+		r->statuses[i] = xstrdup(ours);
 	}
 	return 0;
 }
@@ -299,12 +371,12 @@ report_add_select(struct report *r, const char *what, const char *spec)
 int
 report_set_group(struct report *r, const char *field)
 {
-	if (!field_ok(field) || strchr(field, '*')) {
-		snprintf(r->err, sizeof(r->err), "--group: '%s' is not a field name", field);
+	char *path = field_path(r, "--group", field, 0);
+
+	if (!path)
 		return -1;
-	}
 	free(r->group_name);
-	r->group_name = xstrdup(field);
+	r->group_name = path;
 	r->group = 1;
 	return 0;
 }
@@ -319,11 +391,173 @@ report_set_jobs(struct report *r, const char *metric, int goal_min)
 	r->goal_min = goal_min;
 }
 
+static struct report_use *
+use(struct report *r, const char *opt, size_t id)
+{
+	size_t i;
+
+	for (i = 0; i < r->nuses; i++)
+		if (r->uses[i].id == id && !strcmp(r->uses[i].opt, opt))
+			return &r->uses[i];
+	r->uses = xrealloc(r->uses, (r->nuses + 1) * sizeof(*r->uses));
+	memset(&r->uses[r->nuses], 0, sizeof(*r->uses));
+	r->uses[r->nuses].opt = opt;
+	r->uses[r->nuses].id = id;
+	return &r->uses[r->nuses++];
+}
+
+/* The id of prefix.name, bound already (expr_bind) */
+static size_t
+alt_id(struct report *r, const char *prefix, const char *name)
+{
+	char *p = xasprintf("%s.%s", prefix, name);
+	size_t id = jfields_add(&r->f, p);
+
+	free(p);
+	return id;
+}
+
+static void
+use_where(struct report *r, const struct expr *e)
+{
+	struct expr_view v;
+
+	expr_view(e, &v);
+	if (v.kind == EXPR_HAS || v.kind == EXPR_CMP) {
+		struct report_use *u = use(r, "--where", jfields_add(&r->f, v.field));
+
+		if (!strchr(v.field, '.')) {	/* as expr.h reads a bare name */
+			u->bare = 1;
+			u->alt[0] = alt_id(r, "metrics", v.field);
+			u->alt[1] = alt_id(r, "hparams", v.field);
+		}
+		return;
+	}
+	use_where(r, v.a);
+	if (v.b)
+		use_where(r, v.b);
+}
+
+/* Note which named fields the record (selected before --where) has; collect its names while one is missing. */
+static void
+note_fields(struct report *r, const char *line, size_t len)
+{
+	size_t i, pos;
+	int missing = 0;
+
+	r->based++;
+	if (r->npresent < r->f.n) {
+		r->present = xrealloc(r->present, r->f.n);
+		memset(r->present + r->npresent, 0, r->f.n - r->npresent);
+		r->npresent = r->f.n;
+	}
+	for (i = 0; i < r->nuses; i++) {
+		const struct report_use *u = &r->uses[i];
+		int k;
+
+		r->present[u->id] |= r->scratch[u->id].type != JV_NONE;
+		for (k = 0; u->bare && k < 2; k++)
+			r->present[u->alt[k]] |= r->scratch[u->alt[k]].type != JV_NONE;
+		missing |= !r->present[u->id] &&
+		    !(u->bare && (r->present[u->alt[0]] || r->present[u->alt[1]]));
+	}
+	if (missing)	/* the line scanned once already */
+		jscan(&r->seen_names, line, len, &r->seen_v, &r->seen_cap, &pos);
+}
+
+/* Warn of each comparison of status with a value that is no status. */
+static void
+check_status(const struct expr *e, char ***warn, size_t *nwarn)
+{
+	struct expr_view v;
+
+	expr_view(e, &v);
+	if (v.kind == EXPR_CMP && !strcmp(v.field, "status") && v.lit == EXPR_STR &&
+	    v.op != EXPR_RE && v.op != EXPR_NRE && !status_of(v.str, v.slen)) {
+		char msg[400], *val = xstrndup(v.str, v.slen);
+		struct guess g;
+		size_t k;
+
+		snprintf(msg, sizeof(msg), "--where: no run has status '%s'", val);
+		guess_init(&g, val);
+		for (k = 0; k < NSTATUS; k++)
+			guess_try(&g, statuses[k], statuses[k]);
+		guess_end(&g, msg, sizeof(msg));
+		free(val);
+		*warn = xrealloc(*warn, (*nwarn + 1) * sizeof(**warn));
+		(*warn)[(*nwarn)++] = xstrdup(msg);
+		return;
+	}
+	if (v.kind == EXPR_OR || v.kind == EXPR_AND || v.kind == EXPR_NOT) {
+		check_status(v.a, warn, nwarn);
+		if (v.b)
+			check_status(v.b, warn, nwarn);
+	}
+}
+
+static int
+was_present(const struct report *r, size_t id)
+{
+	return id < r->npresent && r->present[id];
+}
+
+int
+report_check(struct report *r, char ***warn, size_t *nwarn)
+{
+	size_t i, k;
+
+	*warn = NULL;
+	*nwarn = 0;
+	for (i = 0; i < r->nuses; i++) {
+		const struct report_use *u = &r->uses[i];
+
+		if (u->bare && !was_present(r, u->id) && was_present(r, u->alt[0]) &&
+		    was_present(r, u->alt[1])) {
+			snprintf(r->err, sizeof(r->err), "--where: '%s' is both %s and %s in "
+			    "the selected runs; name one", r->f.path[u->id], r->f.path[u->alt[0]],
+			    r->f.path[u->alt[1]]);
+			return -1;
+		}
+	}
+	for (i = 0; i < r->nwhere; i++)
+		check_status(r->where[i], warn, nwarn);
+	if (!r->based)
+		return 0;
+	for (i = 0; i < r->nuses; i++) {
+		const struct report_use *u = &r->uses[i];
+		const char *path = r->f.path[u->id];
+		char msg[600];
+		struct guess g;
+
+		if (was_present(r, u->id) || (u->bare && (was_present(r, u->alt[0]) ||
+		    was_present(r, u->alt[1]))) || (r->where_done && !strcmp(u->opt, "--where")))
+			continue;
+		snprintf(msg, sizeof(msg), "%s: no selected run has '%s'", r->uses[i].opt, path);
+		guess_init(&g, path);
+		for (k = 0; k < r->seen_names.n; k++) {
+			const char *c = r->seen_names.path[k];
+
+			guess_try(&g, c, c);
+			/* a name without a dot is guessed among metrics' and hparams' names
+			 * too; --where reads them bare, the others want the whole path */
+			if (!strchr(path, '.') && (!strncmp(c, "metrics.", 8) ||
+			    !strncmp(c, "hparams.", 8)))
+				guess_try(&g, c + 8, u->bare ? c + 8 : c);
+		}
+		guess_end(&g, msg, sizeof(msg));
+		*warn = xrealloc(*warn, (*nwarn + 1) * sizeof(**warn));
+		(*warn)[(*nwarn)++] = xstrdup(msg);
+	}
+	return 0;
+}
+
 void
 report_begin(struct report *r)
 {
 	size_t i;
 
+	if (!r->parents)
+		r->no_parents = 1;
 	if (r->ncols == 0 && !r->jobs_report)
 		report_add_columns(r, r->group ? "count,mean(metrics.*)" : "run,job,status,hparams.*,metrics.*");
 	for (i = 0; i < r->nwhere; i++)
@@ -358,6 +592,18 @@ report_begin(struct report *r)
 	}
 	if (r->available)
 		jfields_add_wild(&r->f, "");
+	for (i = 0; i < r->nwhere; i++)
+		use_where(r, r->where[i]);
+	for (i = 0; i < r->ncols; i++)
+		if (r->cols[i].field && !r->cols[i].wild)
+			use(r, "-c", r->cols[i].id);
+	for (i = 0; i < r->nkeys && !r->group; i++)	/* a group's keys name its columns */
+		use(r, "--sort", r->keys[i].id);
+	if (r->group && !r->jobs_report)
+		use(r, "--group", r->group_id);
+	if (r->metric)
+		use(r, "--metric", (size_t)jfields_find(&r->f, r->metric, strlen(r->metric)));
+	jfields_add_wild(&r->seen_names, "");
 }
 
 /* The value as a NUL-terminated name in buf (names are short and unescaped), or NULL. */
@@ -400,6 +646,9 @@ name_match(const char *item, const char *s)
 
 	if (strpbrk(item, "*?["))
 		return fnmatch(item, s, 0) == 0;
+	/* a parent's name takes its children */
+	if (!strchr(item, '.') && !strncmp(item, s, strlen(item)) && s[strlen(item)] == '.')
+		return 1;
 	if ((dash = strchr(item, '-')) && (size_t)(dash - item) < sizeof(lo)) {
 		snprintf(lo, sizeof(lo), "%.*s", (int)(dash - item), item);
 		if (name_parse_run(lo, &a, &ak) && name_parse_run(dash + 1, &b, &bk) &&
@@ -456,9 +705,6 @@ selected(struct report *r, const struct jv *v)
 		if (i == r->nnames)
 			return 0;
 	}
-	for (i = 0; i < r->nwhere; i++)
-		if (!expr_eval(r->where[i], v, r->f.n))
-			return 0;
 	return 1;
 }
 
@@ -531,6 +777,9 @@ rowcmp(const struct report *r, const struct report_row *a, const struct report_r
 	for (i = 0; i < r->nkeys; i++)
 		if ((c = keycmp(rv(a, r->keys[i].id), rv(b, r->keys[i].id), r->keys[i].desc)))
 			return c;
+	/* then in run order, which does not hang on the order records come in */
+	if ((c = keycmp(rv(a, r->id_run), rv(b, r->id_run), 0)))
+		return c;
 	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
@@ -640,18 +889,18 @@ keep(struct report *r, const char *line, size_t len)
 static struct report_group *
 group_of(struct report *r, const struct jv *k)
 {
-	struct sbuf sb;
+	struct sbuf *sb = &r->gkey;
 	size_t *slot;
 	int isnew;
 	struct report_group *g;
 
-	sbuf_init(&sb, (size_t)16 << 20);
-	sbuf_addc(&sb, (char)('0' + k->type));
+	sbuf_reset(sb);
+	sbuf_addc(sb, (char)('0' + k->type));
 	if (k->type == JV_NUM)
-		sbuf_addf(&sb, "%.17g", k->num);
+		sbuf_addf(sb, "%.17g", k->num);
 	else
-		jv_text(k, &sb);
-	slot = hmap_put(&r->gmap, sb.buf, sb.len, r->ngroups, &isnew);
+		jv_text(k, sb);
+	slot = hmap_put(&r->gmap, sb->buf, sb->len, r->ngroups, &isnew);
 	if (isnew) {
 		if (r->ngroups == r->capgroups) {
 			r->capgroups = r->capgroups * 2 + 16;
@@ -661,10 +910,9 @@ group_of(struct report *r, const struct jv *k)
 		memset(g, 0, sizeof(*g));
 		g->keytype = k->type;
 		g->keynum = k->num;
-		g->key = k->type == JV_NONE ? NULL : xstrdup(sb.buf + 1);
+		g->key = k->type == JV_NONE ? NULL : xstrdup(sb->buf + 1);
 	}
 	g = &r->groups[*slot];
-	sbuf_release(&sb);
 	return g;
 }
 
@@ -715,16 +963,20 @@ accumulate(struct report *r, const struct jv *v)
 int
 report_line(struct report *r, const char *line, size_t len)
 {
-	size_t pos;
+	size_t pos, i;
 
 	if (jscan(&r->f, line, len, &r->scratch, &r->scratchcap, &pos) < 0) {
 		snprintf(r->err, sizeof(r->err), "column %zu: not a JSON object", pos + 1);
 		return -1;
 	}
 	r->seq++;
+	if (!selected(r, r->scratch))
+		return 0;
+	note_fields(r, line, len);
+	for (i = 0; i < r->nwhere; i++)
+		if (!expr_eval(r->where[i], r->scratch, r->f.n))
+			return 0;
 	if (r->available) {
-		size_t i;
-
 		if (r->nseen < r->f.n) {
 			r->seen = xrealloc(r->seen, r->f.n);
 			memset(r->seen + r->nseen, 0, r->f.n - r->nseen);
@@ -732,10 +984,8 @@ report_line(struct report *r, const char *line, size_t len)
 		}
 		for (i = 0; i < r->f.n; i++)
 			r->seen[i] |= r->scratch[i].type != JV_NONE;
-		return 0;
+		return 1;
 	}
-	if (!selected(r, r->scratch))
-		return 0;
 	r->matched++;
 	if (r->group)
 		accumulate(r, r->scratch);

@@ -9,6 +9,11 @@
  * Usage: report_init, the report_set_* / report_add_* calls, report_begin,
  * report_line for each record, report_write, report_release. The set and
  * add calls return 0, or -1 with a message in r->err naming the option.
+ *
+ * Rows come in the order of the sort keys, then in run order (run2 before
+ * run10, run7.2 before run7.10); groups in the order of their values.
+ * Parent runs (records with "children") are left out unless r->parents,
+ * and a parent's name among the run names selects its children.
  */
 #ifndef XT_REPORT_H
 #define XT_REPORT_H
@@ -72,7 +77,8 @@ struct report {
 	size_t nnames;
 	char **exps, **jobs, **statuses, **tags;
 	size_t nexps, njobs, nstatuses, ntags;
-	int no_parents;		/* skip records with "children" */
+	int parents;		/* --parents: keep parent runs (records with "children") */
+	int no_parents;		/* skip records with "children" (set by report_begin unless parents) */
 	size_t id_run, id_exp, id_job, id_status, id_children;
 	size_t *id_tags;
 
@@ -92,6 +98,23 @@ struct report {
 	unsigned char *seen;	/* by field id, for --available */
 	size_t nseen;
 
+	/* the fields named by --where, -c, --sort, --group, --metric (report_check) */
+	struct report_use {
+		const char *opt;
+		size_t id;
+		size_t alt[2];	/* a bare name in --where: metrics.NAME, hparams.NAME */
+		int bare;
+	} *uses;
+	size_t nuses;
+	unsigned char *present;	/* by field id: in a record selected before --where */
+	size_t npresent;
+	long based;		/* records selected before --where */
+	int where_done;		/* the records came filtered by --where (a database's query):
+				 * its fields' absence proves nothing */
+	struct jfields seen_names;	/* every field of those records, while one named is missing */
+	struct jv *seen_v;
+	size_t seen_cap;
+
 	/* output */
 	int out;
 	int maxwidth, precision;
@@ -104,6 +127,7 @@ struct report {
 	struct report_row **rows;
 	size_t nrows, caprows;
 	struct hmap gmap;
+	struct sbuf gkey;	/* group_of's key, made again for each record */
 	struct report_group *groups;
 	size_t ngroups, capgroups;
 };
@@ -139,6 +163,19 @@ int report_line(struct report *r, const char *line, size_t len);
  * last N (--last): before each of them, and no record before it.
  */
 int report_past(const struct report *r);
+/*
+ * After the last line: -1 with r->err naming both when a bare name in
+ * --where is metrics.NAME in some selected run and hparams.NAME in
+ * another, and none has NAME of its own; else 0, and a warning for each
+ * field that the report names
+ * (--where, -c, --sort, --group) and that no record selected before
+ * --where has, and for each --where comparison of status with a value
+ * that is no status, with a guess ("did you mean 'metrics.acc'?"), as
+ * lines in *warn (a vector of *nwarn strings, caller frees with
+ * strv_free). Nothing when no record was selected; nothing of --where's
+ * fields when r->where_done.
+ */
+int report_check(struct report *r, char ***warn, size_t *nwarn);
 /* Write the result to fp. 0, or -1 on a write error. */
 int report_write(struct report *r, FILE *fp);
 

@@ -26,13 +26,19 @@ run_index_path(const char *ws)
 cJSON *
 run_load(struct store *st, const char *ws, const char *run, int *rcp)
 {
+	return run_load_ver(st, ws, run, rcp, NULL);
+}
+
+cJSON *
+run_load_ver(struct store *st, const char *ws, const char *run, int *rcp, char ver[STORE_VER_MAX])
+{
 	char *p = run_path(ws, run, "run.json");
 	struct sbuf sb;
 	cJSON *rec = NULL;
 	int rc;
 
 	sbuf_init(&sb, (size_t)16 << 20);
-	rc = store_get(st, p, 0, -1, &sb);
+	rc = ver ? store_get_ver(st, p, &sb, ver) : store_get(st, p, 0, -1, &sb);
 	if (rc == STORE_OK) {
 		rec = cJSON_ParseWithLength(sb.buf, sb.len);
 		if (!cJSON_IsObject(rec)) {
@@ -63,6 +69,52 @@ run_job_load(struct store *st, const char *ws, const char *job)
 	sbuf_release(&sb);
 	free(p);
 	return j;
+}
+
+/*
+ * run_job_get's cache: the bytes of the job record it read last and their
+ * parse, and whether that is lent out now.
+ */
+static struct {
+	char *text;
+	size_t len;
+	cJSON *job;
+	int lent;
+} jobcache;
+
+const cJSON *
+run_job_get(struct store *st, const char *ws, const char *job)
+{
+	char *p = xasprintf("ws/%s/jobs/%s/job.json", ws, job);
+	struct sbuf sb;
+	cJSON *j = NULL;
+
+	sbuf_init(&sb, (size_t)16 << 20);
+	if (store_get(st, p, 0, -1, &sb) < 0) {
+		/* none */
+	} else if (!jobcache.lent && jobcache.job && sb.len == jobcache.len &&
+	    !memcmp(sb.buf, jobcache.text, sb.len)) {
+		j = jobcache.job;
+		jobcache.lent = 1;
+	} else if ((j = cJSON_ParseWithLength(sb.buf, sb.len)) && !jobcache.lent) {
+		cJSON_Delete(jobcache.job);
+		free(jobcache.text);
+		jobcache.text = sbuf_detach(&sb, &jobcache.len);
+		jobcache.job = j;
+		jobcache.lent = 1;
+	}
+	sbuf_release(&sb);
+	free(p);
+	return j;
+}
+
+void
+run_job_put(const cJSON *job)
+{
+	if (job && job == jobcache.job)
+		jobcache.lent = 0;
+	else
+		cJSON_Delete((cJSON *)job);
 }
 
 /* Put a new record's run.json; with index, append its line to the index too. */
@@ -110,43 +162,81 @@ run_status_move_ok(const char *from, const char *to, int flags)
 	return 1;
 }
 
+int64_t
+run_rev_value(double v)
+{
+	return v >= 1 && v <= (double)RUN_REV_MAX ? (int64_t)v : 0;
+}
+
+int64_t
+run_rev(const cJSON *rec)
+{
+	const cJSON *r = cJSON_GetObjectItemCaseSensitive(rec, "rev");
+
+	return cJSON_IsNumber(r) ? run_rev_value(r->valuedouble) : 0;
+}
+
 #define UPDATE_TRIES 1000
 
 int
 run_update(struct store *st, const char *ws, const char *run, int flags,
     int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out)
 {
+	return run_update_from(st, ws, run, flags, fn, arg, out, NULL, "");
+}
+
+int
+run_update_from(struct store *st, const char *ws, const char *run, int flags,
+    int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out, const cJSON *known,
+    const char *known_ver)
+{
 	char *p = run_path(ws, run, "run.json"), ver[STORE_VER_MAX], *line;
 	struct sbuf sb;
 	cJSON *rec = NULL;
 	size_t len;
+	int64_t rev;
 	int rc = STORE_ECONFLICT, tries;
 
 	sbuf_init(&sb, (size_t)16 << 20);
 	for (tries = 0; tries < UPDATE_TRIES && rc == STORE_ECONFLICT; tries++) {
 		char from[32];
+		int as_known = tries == 0 && known && *known_ver;
 
 		cJSON_Delete(rec);
 		rec = NULL;
-		if ((rc = store_get_ver(st, p, &sb, ver)) < 0) {
+		if (as_known) {
+			/* as the caller read it: the put finds out if it is still so */
+			snprintf(ver, sizeof(ver), "%s", known_ver);
+			rec = cJSON_Duplicate(known, 1);
+		} else if ((rc = store_get_ver(st, p, &sb, ver)) < 0) {
 			if (rc == STORE_ENOENT)
 				store_fail(st, rc, "no run '%s' in workspace '%s'", run, ws);
 			break;
+		} else {
+			rec = cJSON_ParseWithLength(sb.buf, sb.len);
 		}
-		rec = cJSON_ParseWithLength(sb.buf, sb.len);
 		if (!cJSON_IsObject(rec)) {
 			rc = store_fail(st, STORE_ECORRUPT, "'%s' is not a JSON object", p);
 			break;
 		}
 		snprintf(from, sizeof(from), "%s", json_str(rec, "status") ? json_str(rec, "status")
 		    : "");
-		if ((rc = fn(rec, arg)) != 0)
+		rev = run_rev(rec);
+		rc = fn(rec, arg);
+		/* only a put is decided on the caller's copy: anything else on the record as it is */
+		if (as_known && (rc != 0 || !run_status_move_ok(from, json_str(rec, "status"), flags))) {
+			rc = STORE_ECONFLICT;
+			continue;
+		}
+		if (rc != 0)
 			break;
 		if (!run_status_move_ok(from, json_str(rec, "status"), flags)) {
 			rc = store_fail(st, STORE_ECONFLICT, "run '%s' is %s: it cannot become %s", run,
 			    from, json_str(rec, "status"));
 			break;
 		}
+		/* one more than the record read: the put_if below makes it the only one */
+		json_set_num(rec, "rev", (double)(rev + 1));
 		line = json_line(rec, &len);
 		rc = store_put_if(st, p, line, len, ver);
 		if (rc == 0 && (flags & RUN_INDEX))
@@ -475,10 +565,12 @@ pend_fn(cJSON *prec, void *arg)
  * or before it was in the index): finish the parent's end with the status
  * and time of the marker. Only the recovery of that child does this, one
  * at a time (its queue entry is locked), and not when the index has the
- * end, so the parent ends once; any other child leaves the parent alone.
+ * end (rev: the parent's record's), so the parent ends once; any other
+ * child leaves the parent alone.
  */
 static void
-finish_parent(struct store *st, const char *ws, const char *parent, const char *child)
+finish_parent(struct store *st, const char *ws, const char *parent, int64_t rev,
+    const char *child)
 {
 	char *mark = run_path(ws, parent, "settled"), last[32];
 	struct sbuf sb;
@@ -491,7 +583,7 @@ finish_parent(struct store *st, const char *ws, const char *parent, const char *
 	    !run_status_final(status = json_str(m, "status")) || !(ended = json_str(m, "ended")))
 		goto out;
 	/* the index has its end: it ended */
-	if (index_last_status(st, ws, parent, last, sizeof(last)) < 0 || run_status_final(last))
+	if (index_last_status(st, ws, parent, rev, last, sizeof(last)) < 0 || run_status_final(last))
 		goto out;
 	{
 		struct pend a = { status, ended };
@@ -535,7 +627,7 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 		/* children still to end */
 	} else if (run_status_final(json_str(prec, "status"))) {
 		/* a recovery of the child that ended it: the index may lack its end */
-		finish_parent(st, ws, parent, run);
+		finish_parent(st, ws, parent, run_rev(prec), run);
 	} else if (store_get(st, p, 0, -1, &sb) == 0 &&
 	    tally_ended(sb.buf, sb.len, &failed, &cancelled) >= n) {
 		/*
@@ -559,7 +651,7 @@ run_settle_parent(struct store *st, const char *ws, const cJSON *child)
 
 			run_update(st, ws, parent, RUN_INDEX, pend_fn, &a, NULL);
 		} else if (rc == STORE_EXIST) {
-			finish_parent(st, ws, parent, run);
+			finish_parent(st, ws, parent, run_rev(prec), run);
 		}
 		free(body);
 		free(mark);

@@ -12,6 +12,8 @@
 #ifndef XT_RUN_H
 #define XT_RUN_H
 
+#include <stdint.h>
+
 #include <cjson/cJSON.h>
 
 #include "store.h"
@@ -23,8 +25,21 @@ char *run_index_path(const char *ws);
 
 /* The run's record, or NULL with the store's error set (STORE_ENOENT: no such run). Caller frees. */
 cJSON *run_load(struct store *st, const char *ws, const char *run, int *rc);
+/* run_load, and the version of the record read into ver (store_get_ver). */
+cJSON *run_load_ver(struct store *st, const char *ws, const char *run, int *rc,
+    char ver[STORE_VER_MAX]);
 /* The record of a job (ws/<ws>/jobs/<job>/job.json), or NULL. Caller frees. */
 cJSON *run_job_load(struct store *st, const char *ws, const char *job);
+/*
+ * The record of a job, as run_job_load reads it, but not parsed again when
+ * its bytes are those it had at the last run_job_get of the process: a
+ * job's record lists all its runs, so parsing it for each of a big job's
+ * runs would cost each run more the more runs the job has. The record
+ * belongs to the process's cache: do not change it, and give it back with
+ * run_job_put (once, NULL is fine). NULL when there is none.
+ */
+const cJSON *run_job_get(struct store *st, const char *ws, const char *job);
+void run_job_put(const cJSON *job);
 
 /*
  * Save a new record: put run.json, then append it to the index. rec must
@@ -58,11 +73,25 @@ enum {
  * RUN_RETRY. A change that breaks this is not saved: STORE_ECONFLICT with
  * a message saying so.
  *
+ * Each save sets the record's "rev" to one more than the record read had
+ * (a record without one counts as 0), so a run's revisions only grow and
+ * no two saves of it share one: readers of the index keep each run's line
+ * of the highest "rev", whatever the order of the lines (index_fold).
+ *
  * *out, when out is not NULL, receives the record as saved, or as found
  * when fn left it (caller frees; NULL on error). 0 or a STORE_E* code.
  */
 int run_update(struct store *st, const char *ws, const char *run, int flags,
     int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out);
+/*
+ * run_update whose first try takes known, the record as the caller read it
+ * at version ver (run_load_ver), instead of reading it again: the put fails
+ * if anybody put the record since, and the next tries read it as
+ * run_update does. known is not consumed; ver "" means unknown (run_update).
+ */
+int run_update_from(struct store *st, const char *ws, const char *run, int flags,
+    int (*fn)(cJSON *rec, void *arg), void *arg, cJSON **out, const cJSON *known,
+    const char *ver);
 
 /*
  * Three-way merge of a run record: apply to theirs (changed in place) what
@@ -72,6 +101,13 @@ int run_update(struct store *st, const char *ws, const char *run, int flags,
  * stays. What mine did not change keeps theirs' value.
  */
 void run_merge(cJSON *theirs, const cJSON *base, const cJSON *mine);
+
+/* The largest "rev": every whole number up to it is exact in a JSON number (a double). */
+#define RUN_REV_MAX ((int64_t)1 << 53)
+/* rec's "rev": a whole number from 1 to RUN_REV_MAX, else 0 (none, as in a new record). */
+int64_t run_rev(const cJSON *rec);
+/* The same of a "rev" that is the number v. */
+int64_t run_rev_value(double v);
 
 /*
  * May a record go from status from to status to (flags of run_update)?

@@ -15,6 +15,8 @@
 #ifndef XT_RUNEXEC_H
 #define XT_RUNEXEC_H
 
+#include <signal.h>
+
 #include <cjson/cJSON.h>
 
 #include "store.h"
@@ -32,6 +34,16 @@ enum runexec_result {
  * period in ms, >= 0, or -1).
  */
 #define RUNEXEC_SIG_STOP (-1000)
+
+/*
+ * The value to send with SIGTERM (sigqueue) to the executor of a run: v as
+ * above, and token, the queue_token of the run's queue entry (0: whatever
+ * run the executor runs). An executor runs one run after another, so a
+ * SIGTERM that names another entry's token came for a run it has finished,
+ * and is ignored. Where a pointer has 32 bits there is no room for the
+ * token, and every SIGTERM counts.
+ */
+union sigval runexec_sigval(int v, unsigned token);
 
 struct runexec_opts {
 	double grace;		/* seconds between TERM and KILL (default 10) */
@@ -54,12 +66,56 @@ struct runexec_opts {
 	void (*progress)(void *arg, const char *what, const cJSON *rec, const cJSON *job,
 	    double secs);
 	void *arg;
+	/*
+	 * The queue_token of the run's queue entry: a SIGTERM sent with another
+	 * token (runexec_sigval) is not for this run. 0: every SIGTERM is.
+	 */
+	unsigned token;
+	/*
+	 * The run's CUDA_VISIBLE_DEVICES: the ids of the GPUs it holds ("0,2"),
+	 * "" for none, or NULL to leave the variable as it is (this machine
+	 * has no pool, or a scheduler gave the GPUs). With gpus_short the run
+	 * asks for more GPUs than this machine's pool has, and fails.
+	 */
+	const char *gpus;
+	int gpus_short;
+	/*
+	 * A run stopped by a plain SIGTERM or SIGINT (not xt-runq's) may have
+	 * been stopped by its scheduler: asked why, this may set *status
+	 * ("cancelled"; "failed": the retry policy applies; "requeued": the
+	 * scheduler runs it again, so it is queued as a retry that its
+	 * retries do not count) and why (len
+	 * bytes: the reason, or the error of a failed run) and return 0; -1
+	 * leaves it cancelled, "interrupted (SIGTERM)". NULL: not asked.
+	 */
+	int (*stopped)(struct store *st, const char *ws, const char *run, const char **status,
+	    char *why, size_t len);
+	/*
+	 * A run over several nodes (its "nodes" > 1) as a scheduler placed
+	 * it: nnodes executors, one a node, this one of node node_rank; the
+	 * ranks meet at addr:port (on node 0). nnodes 0: not placed, and such
+	 * a run fails. Node 0's executor records the run (its start, rank 0's
+	 * metrics, its end, its outputs). Every other one runs its node's
+	 * ranks and adds their consoles to the run's, each line after its
+	 * global rank, and at the end leaves how they ended in the run's
+	 * folder (node-K.json: "attempt", "exit_code", and "rank" when a rank
+	 * failed); node 0's waits for those before it records the end, which
+	 * is failed when a rank of any node failed. An executor that ends
+	 * with a failure must get the others stopped (srun's
+	 * --kill-on-bad-exit): a SIGTERM stops this one's ranks.
+	 */
+	int node_rank, nnodes;
+	const char *addr;
+	int port;
 };
 
 /*
  * Run ws/run from the store. SIGTERM and SIGINT are caught (and unblocked)
  * from the call on, and one that came before the command started leaves the
- * run queued (RUNEXEC_NOTSTARTED). *exit_code receives the run's exit status in
+ * run queued (RUNEXEC_NOTSTARTED). A process may run several runs, one
+ * after another: one that came during an earlier call is forgotten, and
+ * one that came between calls counts for the next unless it named a run
+ * (runexec_sigval). *exit_code receives the run's exit status in
  * the shell's form (126, 127, 128+signal) or -1 when it never ran.
  */
 enum runexec_result runexec(struct store *st, const char *ws, const char *run,

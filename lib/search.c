@@ -1156,15 +1156,83 @@ same_setting(const struct search *s, const double *x, const double *y)
 	return 1;
 }
 
+/*
+ * DGD's view of one searched hparam: for a choice, its settings in
+ * ascending order (hparam_settings) and each list index's place among
+ * them; for a $randint, order is NULL and the settings are its integers.
+ */
+struct dgd_dim {
+	int *order, *place, n;
+};
+
+static struct dgd_dim *
+dgd_dims(const struct search *s, const struct dims *D)
+{
+	struct dgd_dim *g = xcalloc((size_t)D->n + 1, sizeof(*g));
+
+	for (int j = 0; j < D->n; j++) {
+		const struct hparam *h = &s->sp->hp[D->hp[j]];
+
+		if (h->kind != HP_CHOICE)
+			continue;
+		g[j].order = xcalloc((size_t)h->nvalues, sizeof(int));
+		g[j].place = xcalloc((size_t)h->nvalues, sizeof(int));
+		g[j].n = hparam_settings(h, g[j].order);
+		/* A repeated value's place is that of its first occurrence. */
+		for (int p = 0; p < g[j].n; p++)
+			g[j].place[g[j].order[p]] = p;
+		for (int i = 0; i < h->nvalues; i++) {
+			double x;
+
+			hparam_encode(h, cJSON_GetArrayItem(h->values, i), &x);
+			g[j].place[i] = g[j].place[(int)x];
+		}
+	}
+	return g;
+}
+
+static void
+dgd_dims_free(struct dgd_dim *g, int n)
+{
+	for (int j = 0; j < n; j++) {
+		free(g[j].order);
+		free(g[j].place);
+	}
+	free(g);
+}
+
+/* Setting v of dimension j moved dir steps, in *to: 0, or -1 when that is off the end. */
 static int
-dgd_point(struct search *s, const struct dims *D, double *x)
+dgd_step(const struct dims *D, const struct dgd_dim *g, int j, double v, int dir, double *to)
+{
+	if (g[j].order) {
+		int p = g[j].place[(int)round(v)] + dir;
+
+		if (p < 0 || p >= g[j].n)
+			return -1;
+		*to = g[j].order[p];
+		return 0;
+	}
+	v = round(v) + dir;
+	if (v < D->d[j].lo + 0.5 || v > D->d[j].hi - 0.5)
+		return -1;
+	*to = v;
+	return 0;
+}
+
+static int
+dgd_point(struct search *s, const struct dims *D, const struct dgd_dim *g, double *x)
 {
 	double bestmean = DBL_MAX, *best = NULL, *nb;
 	int nn = 0, maxc = 0, total = 0, *count;
 
 	if (s->ndone == 0) {
+		/* Each hparam uniform over its settings, however often a list repeats one. */
 		for (int k = 0; k < s->sp->n; k++)
 			x[k] = hparam_sample(&s->sp->hp[k], &s->rng);
+		for (int j = 0; j < D->n; j++)
+			if (g[j].order)
+				x[D->hp[j]] = g[j].order[rng_below(&s->rng, (uint64_t)g[j].n)];
 		return 0;
 	}
 	/* The best setting by the mean of its results. */
@@ -1187,11 +1255,9 @@ dgd_point(struct search *s, const struct dims *D, double *x)
 	nn = 1;
 	for (int j = 0; j < D->n; j++)
 		for (int dir = -1; dir <= 1; dir += 2) {
-			const struct hp_dim *d = &D->d[j];
-			double v = round(best[D->hp[j]]) + dir;
-			double lo = d->ncat ? 0 : d->lo + 0.5, hi = d->ncat ? d->ncat - 1 : d->hi - 0.5;
+			double v;
 
-			if (v < lo || v > hi)
+			if (dgd_step(D, g, j, best[D->hp[j]], dir, &v) < 0)
 				continue;
 			memcpy(nb + (size_t)nn * (s->sp->n + 1), best, (size_t)s->sp->n * sizeof(double));
 			nb[(size_t)nn * (s->sp->n + 1) + D->hp[j]] = v;
@@ -1223,6 +1289,7 @@ search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char *er
 	struct dims D;
 	double *x = xcalloc((size_t)s->sp->n + 1, sizeof(double));
 	uint64_t gi = 0, gsize = space_grid_size(s->sp);
+	struct dgd_dim *g = NULL;
 	int made = 0;
 
 	dims_init(&D, s->sp);
@@ -1236,6 +1303,8 @@ search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char *er
 				made = -1;
 			}
 		}
+	if (algo == SEARCH_DGD && made == 0)
+		g = dgd_dims(s, &D);
 	while (made >= 0 && made < k) {
 		int rc;
 
@@ -1258,7 +1327,7 @@ search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char *er
 			cJSON_Delete(pt);
 			rc = 0;
 		} else if (algo == SEARCH_DGD) {
-			rc = dgd_point(s, &D, x);
+			rc = dgd_point(s, &D, g, x);
 		} else if (algo == SEARCH_RANDOM || s->ndone < s->startup || D.n == 0) {
 			rc = random_point(s, x);
 		} else if (algo == SEARCH_TPE) {
@@ -1271,6 +1340,8 @@ search_next(struct search *s, enum search_algo algo, int k, cJSON *out, char *er
 		cJSON_AddItemToArray(out, propose(s, x));
 		made++;
 	}
+	if (g)
+		dgd_dims_free(g, D.n);
 	dims_release(&D);
 	free(x);
 	return made;

@@ -12,7 +12,8 @@
  *
  * Algorithms: random, grid (in space_grid_point order), tpe (multivariate
  * Parzen estimators), gp (Gaussian process, Matern 5/2, expected
- * improvement), dgd (XT's distributed grid descent). The Bayesian ones
+ * improvement), dgd (XT's distributed grid descent, stepping through each
+ * list's distinct values in sorted order, hparam_settings). The Bayesian ones
  * sample at random until "startup" observations exist.
  */
 #ifndef XT_SEARCH_H

@@ -194,23 +194,47 @@ searchjob_submit(cJSON *job, int has_hp, long nruns)
 	return nruns < 0 ? 1 : nruns;
 }
 
-cJSON *
-searchjob_names(const cJSON *job)
+/* Load the space of job's search into sp (initialized here): 0, or -1 when it has none. */
+static int
+job_space(const cJSON *job, struct space *sp)
 {
 	const cJSON *s = cJSON_GetObjectItemCaseSensitive(job, "search");
 	const char *text = json_str(s, "space");
 	char err[1024];
+
+	space_init(sp);
+	if (!text || space_load_text(sp, json_str(s, "space_file") ? json_str(s, "space_file") :
+	    "space", text, strlen(text), err, sizeof(err)) < 0) {
+		space_release(sp);
+		return -1;
+	}
+	return 0;
+}
+
+int
+searchjob_log_scale(const cJSON *job, const char *name)
+{
+	struct space sp;
+	int i, log = 0;
+
+	if (!job || job_space(job, &sp) < 0)
+		return 0;
+	for (i = 0; i < sp.n; i++)
+		if (!strcmp(sp.hp[i].name, name))
+			log = sp.hp[i].kind == HP_LOGUNIFORM || sp.hp[i].kind == HP_QLOGUNIFORM ||
+			    sp.hp[i].kind == HP_LOGNORMAL || sp.hp[i].kind == HP_QLOGNORMAL;
+	space_release(&sp);
+	return log;
+}
+
+cJSON *
+searchjob_names(const cJSON *job)
+{
 	struct space sp;
 	cJSON *names;
 
-	if (!text)
+	if (job_space(job, &sp) < 0)
 		return NULL;
-	space_init(&sp);
-	if (space_load_text(&sp, json_str(s, "space_file") ? json_str(s, "space_file") : "space",
-	    text, strlen(text), err, sizeof(err)) < 0) {
-		space_release(&sp);
-		return NULL;
-	}
 	names = cJSON_CreateArray();
 	for (int i = 0; i < sp.n; i++)
 		cJSON_AddItemToArray(names, cJSON_CreateString(sp.hp[i].name));

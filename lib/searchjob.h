@@ -52,6 +52,12 @@ void searchjob_option(const char *name, const char *value);
 long searchjob_submit(cJSON *job, int has_hp, long nruns);
 /* The hparams the job's search sweeps, an array of names (caller frees), or NULL when none. */
 cJSON *searchjob_names(const cJSON *job);
+/*
+ * True when job (NULL: none) searches a space that samples hparam name on
+ * a log scale ($loguniform, $qloguniform, $lognormal, $qlognormal), so a
+ * plot against it wants a log axis.
+ */
+int searchjob_log_scale(const cJSON *job, const char *name);
 
 /*
  * Give rec (a run of job) hparams from the job's search when it was given

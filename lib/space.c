@@ -101,14 +101,15 @@ scalar(const char *t)
 }
 
 /*
- * Split s (without its brackets) at the commas outside quotes into trimmed
- * parts. Returns the count, or -1 for an empty part or too many.
+ * Split s (without its brackets) at the commas outside quotes and
+ * parentheses into trimmed parts, so that "$linspace(.1, .9, 5)" stays
+ * one. Returns the count, or -1 for an empty part or too many.
  * Caller frees parts[i].
  */
 static int
 split(const char *s, char **parts, int max)
 {
-	int n = 0;
+	int n = 0, depth = 0;
 	char quote = 0;
 	const char *start = s, *p;
 
@@ -126,7 +127,8 @@ split(const char *s, char **parts, int max)
 			quote = *p;
 			continue;
 		}
-		if (*p != ',' && *p)
+		depth += *p == '(' ? 1 : *p == ')' && depth > 0 ? -1 : 0;
+		if ((*p != ',' || depth > 0) && *p)
 			continue;
 		if (n == max)
 			break;
@@ -228,6 +230,13 @@ linspace(struct hparam *h, char **parts, int n, const char *spec, char *err, siz
 	return 0;
 }
 
+/* Is the list value t a $distribution (not a quoted string that starts with '$')? */
+static int
+is_dist(const char *t)
+{
+	return t[0] == '$' && strchr(t, '(');
+}
+
 /* A choice of the values parts[0..n). */
 static int
 choice(struct hparam *h, char **parts, int n, const char *spec, char *err, size_t errlen)
@@ -235,6 +244,10 @@ choice(struct hparam *h, char **parts, int n, const char *spec, char *err, size_
 	if (n <= 0)
 		return bad(err, errlen, h, spec, n < 0 ? "an empty value in the list" :
 		    "the list of values is empty");
+	for (int i = 0; i < n; i++)
+		if (is_dist(parts[i]))
+			return bad(err, errlen, h, spec, "'%s' must be alone in '[...]', or be quoted "
+			    "to be a string", parts[i]);
 	h->kind = HP_CHOICE;
 	h->values = must(cJSON_CreateArray());
 	for (int i = 0; i < n; i++)
@@ -242,11 +255,11 @@ choice(struct hparam *h, char **parts, int n, const char *spec, char *err, size_
 	return 0;
 }
 
-/* Parse spec into h (name and where already set). 0 or -1 with err. */
+/* Parse text into h (name and where already set). 0 or -1 with err, which quotes spec. */
 static int
-parse_spec(struct hparam *h, const char *spec, char *err, size_t errlen)
+parse_spec(struct hparam *h, const char *text, const char *spec, char *err, size_t errlen)
 {
-	char *t = trim(spec, strlen(spec)), *parts[SPACE_MAX_ARGS];
+	char *t = trim(text, strlen(text)), *parts[SPACE_MAX_ARGS];
 	size_t len = strlen(t);
 	int n = 0, ret = -1, d;
 
@@ -258,7 +271,11 @@ parse_spec(struct hparam *h, const char *spec, char *err, size_t errlen)
 		} else {
 			t[len - 1] = '\0';
 			n = split(t + 1, parts, SPACE_MAX_ARGS);
-			ret = choice(h, parts, n, spec, err, errlen);
+			/* XT's "[$linspace(a, b, n)]", "[$randint()]": the list is its one distribution. */
+			if (n == 1 && is_dist(parts[0]))
+				ret = parse_spec(h, parts[0], spec, err, errlen);
+			else
+				ret = choice(h, parts, n, spec, err, errlen);
 		}
 	} else if (t[0] == '$') {
 		char *open = strchr(t, '(');
@@ -323,7 +340,7 @@ add(struct space *sp, const char *name, const char *spec, cJSON *values, const c
 		h.kind = HP_CHOICE;
 		h.values = values;
 		h.nvalues = cJSON_GetArraySize(values);
-	} else if (parse_spec(&h, spec, err, errlen) < 0) {
+	} else if (parse_spec(&h, spec, spec, err, errlen) < 0) {
 		free(h.name);
 		free(h.where);
 		cJSON_Delete(h.values);
@@ -360,14 +377,29 @@ space_add_arg(struct space *sp, const char *arg, char *err, size_t errlen)
 	return ret;
 }
 
-/* The hparams of the mapping node m of doc. */
+/* The first plain item of the sequence node v that is a $distribution, or NULL. */
+static yaml_node_t *
+dist_item(yaml_document_t *doc, yaml_node_t *v)
+{
+	for (yaml_node_item_t *it = v->data.sequence.items.start; it < v->data.sequence.items.top;
+	    it++) {
+		yaml_node_t *e = yaml_document_get_node(doc, *it);
+
+		if (e->type == YAML_SCALAR_NODE && e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
+		    is_dist((const char *)e->data.scalar.value))
+			return e;
+	}
+	return NULL;
+}
+
+/* The hparams of the mapping node m of doc, parsed from src. */
 static int
-load_map(struct space *sp, yaml_document_t *doc, yaml_node_t *m, const char *path, char *err,
-    size_t errlen)
+load_map(struct space *sp, yaml_document_t *doc, yaml_node_t *m, const char *src,
+    const char *path, char *err, size_t errlen)
 {
 	for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
 		yaml_node_t *k = yaml_document_get_node(doc, p->key);
-		yaml_node_t *v = yaml_document_get_node(doc, p->value);
+		yaml_node_t *v = yaml_document_get_node(doc, p->value), *d;
 		char where[4200];
 		int ret;
 
@@ -389,6 +421,26 @@ load_map(struct space *sp, yaml_document_t *doc, yaml_node_t *m, const char *pat
 			ret = add(sp, (const char *)k->data.scalar.value, text, one, where, err, errlen);
 			if (ret == 0 && one)
 				sp->hp[sp->n - 1].kind = HP_FIXED;
+		} else if (v->type == YAML_SEQUENCE_NODE && (d = dist_item(doc, v)) != NULL) {
+			/*
+			 * XT's "[$linspace(a, b, n)]": YAML split it at its commas, so the
+			 * spec is the list's own text; or one "- $dist" item.
+			 */
+			char *spec = v->data.sequence.style == YAML_FLOW_SEQUENCE_STYLE ?
+			    xstrndup(src + v->start_mark.index, v->end_mark.index - v->start_mark.index) :
+			    xstrdup((const char *)d->data.scalar.value);
+
+			if (v->data.sequence.style != YAML_FLOW_SEQUENCE_STYLE &&
+			    v->data.sequence.items.top - v->data.sequence.items.start > 1) {
+				snprintf(err, errlen, "%s:%zu: hparam '%s': '%s' must be alone in the list, "
+				    "or be quoted to be a string", path, d->start_mark.line + 1,
+				    k->data.scalar.value, spec);
+				ret = -1;
+			} else {
+				ret = add(sp, (const char *)k->data.scalar.value, spec, NULL, where, err,
+				    errlen);
+			}
+			free(spec);
 		} else if (v->type == YAML_SEQUENCE_NODE) {
 			cJSON *vals = must(cJSON_CreateArray());
 
@@ -460,7 +512,7 @@ space_load_text(struct space *sp, const char *path, const char *text, size_t len
 		snprintf(err, errlen, "%s:%zu: 'hyperparameter-distributions:' must be a mapping", path,
 		    m->start_mark.line + 1);
 	else
-		ret = load_map(sp, &doc, m, path, err, errlen);
+		ret = load_map(sp, &doc, m, text, path, err, errlen);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&yp);
 	return ret;
@@ -632,6 +684,57 @@ hparam_encode(const struct hparam *h, const cJSON *v, double *x)
 	}
 	*x = d;
 	return 0;
+}
+
+struct setting {
+	const cJSON *v;
+	int i;
+};
+
+/* A value's place among the kinds: null, false, true, numbers, strings, the rest. */
+static int
+kind_rank(const cJSON *v)
+{
+	return cJSON_IsNull(v) ? 0 : cJSON_IsFalse(v) ? 1 : cJSON_IsTrue(v) ? 2 :
+	    cJSON_IsNumber(v) ? 3 : cJSON_IsString(v) ? 4 : 5;
+}
+
+/* By value, equal values by their place in the list. */
+static int
+setting_cmp(const void *pa, const void *pb)
+{
+	const struct setting *a = pa, *b = pb;
+	int ra = kind_rank(a->v), rb = kind_rank(b->v), c = 0;
+
+	if (ra != rb)
+		return ra < rb ? -1 : 1;
+	if (ra == 3)
+		c = a->v->valuedouble < b->v->valuedouble ? -1 : a->v->valuedouble >
+		    b->v->valuedouble;
+	else if (ra == 4)
+		c = strcmp(a->v->valuestring, b->v->valuestring);
+	return c ? c : (a->i > b->i) - (a->i < b->i);
+}
+
+int
+hparam_settings(const struct hparam *h, int *order)
+{
+	struct setting *st = xcalloc((size_t)h->nvalues + 1, sizeof(*st));
+	const cJSON *it;
+	int n = 0, k = 0;
+
+	cJSON_ArrayForEach(it, h->values) {
+		st[n].v = it;
+		st[n].i = n;
+		n++;
+	}
+	qsort(st, (size_t)n, sizeof(*st), setting_cmp);
+	/* Each run of equal values starts with its first occurrence. */
+	for (int i = 0; i < n; i++)
+		if (i == 0 || !same(st[i - 1].v, st[i].v))
+			order[k++] = st[i].i;
+	free(st);
+	return k;
 }
 
 cJSON *

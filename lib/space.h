@@ -94,6 +94,15 @@ cJSON *hparam_value(const struct hparam *h, double x);
 /* The internal coordinate of value v: 0, or -1 when v is not in h's space. */
 int hparam_encode(const struct hparam *h, const cJSON *v, double *x);
 
+/*
+ * The settings of a choice h, as DGD steps through them: its distinct
+ * values in ascending order (null, false, true, the numbers, then the
+ * strings in byte order). Writes to order (room for h->nvalues) the list
+ * index of each one's first occurrence, the index hparam_encode gives it,
+ * and returns how many there are.
+ */
+int hparam_settings(const struct hparam *h, int *order);
+
 /* A random configuration: {"name": value, ...} in the space's order. Caller frees. */
 cJSON *space_sample(const struct space *sp, struct rng *r);
 /*

@@ -170,9 +170,12 @@ int store_put_if(struct store *st, const char *path, const void *buf, size_t len
  * store_put_if does, so that it can still be appended to afterwards: the
  * compaction of a log. Same returns and guarantees as store_put_if; an
  * append racing it changed the version compared (a conflict) or lands in
- * the new object. (A store_put would end an Azure object's appends: a put
- * makes a block blob. Azure: the content goes into an append blob under
- * the store's .tmp/, which Copy Blob then puts in place with If-Match.)
+ * the new object, though not always after the lines appended to the new
+ * object meanwhile (Azure, an object of segments: a segment an appender
+ * made in between is moved over last). (A store_put would end an Azure
+ * object's appends: a put makes a block blob. Azure: the content goes into
+ * an append blob under the store's .tmp/, which Copy Blob then puts in
+ * place with If-Match.)
  */
 int store_put_log_if(struct store *st, const char *path, const void *buf, size_t len,
     const char *ver);

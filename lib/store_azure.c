@@ -17,6 +17,24 @@
  *                         content's SHA-256 is metadata "sha256"
  *   list                  List Blobs (prefix, delimiter '/', markers),
  *                         sorted here into the store's order
+ *   put_log_if            a new Append Blob under .tmp/, then Copy Blob
+ *                         over the object (If-Match), so it stays one
+ *                         that takes appends (az_put_log_if)
+ * An appended object past 50,000 appends goes on in a chain of segments
+ * (see seg_name). A chain that another replaced (a put, or put_log_if:
+ * the index's compaction) is deleted by the new chain's first rollover
+ * only once SEG_GRACE_MS (15 minutes, XT_AZURE_SEG_GRACE for the tests)
+ * passed since any of its segments last changed: a reader that began on
+ * the old chain, or a compaction moving its last lines (segs_move), still
+ * finds every segment of it; one still there goes with a later rollover,
+ * or with the object's delete. Lines that an appender put in the old
+ * chain while a compaction replaced it are moved to the new object after
+ * the copy, and until that is done the new object names them in its
+ * metadata "xtmove", so its readers read them and the next compaction
+ * finishes the move should this one die (segs_move): no line is lost at
+ * any point. An object that never rolled over never names a move, and
+ * one whose move is done names it no more (move_done): their readers pay
+ * no request more for it.
  * A request is sent again after a transient failure (az_do); a write
  * whose first try may have been done is checked against what the blob
  * holds (landed). Credentials: see store_azure_open. Secrets never reach
@@ -50,6 +68,8 @@
 #define APPEND_BLOCKS 50000	/* Azure's most blocks in one Append Blob */
 #define SEG_DIR ".tmp/seg/"	/* the continuation blobs of an appended object */
 #define CHAIN_MAX 24		/* room for a chain's name */
+#define MOVE_MAX (CHAIN_MAX + 12)	/* room for a move's CHAIN-K (segs_move) */
+#define SEG_GRACE_MS ((int64_t)15 * 60 * 1000)	/* a superseded chain's life (segs_delete) */
 #define ERRBODY_MAX 8192
 
 struct az {
@@ -79,6 +99,7 @@ struct az {
 	char app_etag0[STORE_VER_MAX];	/* the ETag of its first segment, sealed */
 	int64_t app_pos;
 	int64_t app_blocks;	/* blocks of a segment before the next (XT_AZURE_APPEND_BLOCKS) */
+	int64_t seg_grace_ms;	/* how long a superseded chain stays (XT_AZURE_SEG_GRACE) */
 	struct store **clone;	/* handles of the parts of a big transfer (parts_run) */
 	int nclone;
 };
@@ -112,6 +133,7 @@ struct req {
 	char etag[STORE_VER_MAX], sha[65], code[64], blobtype[32];
 	char copy[16];		/* x-ms-copy-status */
 	char chain[CHAIN_MAX];	/* metadata "xtchain" of an appended object */
+	char move[MOVE_MAX];	/* metadata "xtmove": CHAIN-K of a move not known done */
 	int sealed;		/* x-ms-blob-sealed: true */
 	int64_t blocks;		/* x-ms-blob-committed-block-count, or -1 */
 	int64_t clen, total, mtime_ms;
@@ -219,6 +241,29 @@ cmp_kv(const void *a, const void *b)
 	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
 }
 
+/*
+ * Split move, CHAIN-K (metadata "xtmove", see segs_move), into chain
+ * (CHAIN_MAX) and *k when they are not NULL: 0, or -1 when malformed.
+ */
+static int
+move_split(const char *move, char *chain, unsigned *k)
+{
+	size_t cl = strspn(move, "0123456789abcdef"), dl;
+	unsigned long n;
+
+	if (cl == 0 || cl >= CHAIN_MAX || move[cl] != '-')
+		return -1;
+	dl = strspn(move + cl + 1, "0123456789");
+	if (dl == 0 || dl > 9 || move[cl + 1 + dl])
+		return -1;
+	n = strtoul(move + cl + 1, NULL, 10);
+	if (chain)
+		snprintf(chain, CHAIN_MAX, "%.*s", (int)cl, move);
+	if (k)
+		*k = (unsigned)n;
+	return 0;
+}
+
 static size_t
 on_header(char *data, size_t size, size_t n, void *arg)
 {
@@ -232,7 +277,8 @@ on_header(char *data, size_t size, size_t n, void *arg)
 
 		/* a new response (after a 100 Continue): forget the last one's */
 		r->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = r->copy[0] = r->chain[0] = '\0';
+		r->etag[0] = r->sha[0] = r->code[0] = r->blobtype[0] = r->copy[0] = r->chain[0] =
+		    r->move[0] = '\0';
 		r->clen = r->total = r->retry_after = r->blocks = -1;
 		r->sealed = 0;
 		r->mtime_ms = 0;
@@ -269,6 +315,9 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	else if (!strcasecmp(name, "x-ms-meta-xtchain") && n < sizeof(r->chain) &&
 	    n == strspn(val, "0123456789abcdef"))
 		memcpy(r->chain, val, n + 1);
+	else if (!strcasecmp(name, "x-ms-meta-xtmove") && n < sizeof(r->move) &&
+	    move_split(val, NULL, NULL) == 0)
+		memcpy(r->move, val, n + 1);
 	else if (!strcasecmp(name, "x-ms-blob-sealed"))
 		r->sealed = !strcasecmp(val, "true");
 	else if (!strcasecmp(name, "x-ms-blob-committed-block-count"))
@@ -394,6 +443,25 @@ xml_text(const char *s, const char *end, const char *tag, struct sbuf *out)
 	return 0;
 }
 
+/*
+ * In a child forked from the process that opened the store, the handle's
+ * connections are the parent's sockets too: two processes reading one
+ * answer get each other's bytes. The child makes its own, and draws other
+ * random names than the parent (before any request: a put_log_if's).
+ */
+static void
+az_own(struct az *a)
+{
+	if (a->pid != getpid()) {
+		a->h_parent = a->h;
+		if (!(a->h = a->cu->easy_init()))
+			die("cannot make a libcurl handle");
+		a->pid = getpid();
+		a->conn_open = 0;
+		srandom((unsigned)(getpid() ^ time_now_ms()));
+	}
+}
+
 /* Sign r (Shared Key) or add the SAS, and run it once. 0 with r->status, or STORE_ERR. */
 static int
 az_once(struct store *st, struct req *r)
@@ -409,19 +477,7 @@ az_once(struct store *st, struct req *r)
 	CURLcode rc;
 	int i, nh;
 
-	/*
-	 * In a child forked from the process that opened the store, the
-	 * handle's connections are the parent's sockets too: two processes
-	 * reading one answer get each other's bytes. The child makes its own.
-	 */
-	if (a->pid != getpid()) {
-		a->h_parent = a->h;
-		if (!(a->h = cu->easy_init()))
-			die("cannot make a libcurl handle");
-		a->pid = getpid();
-		a->conn_open = 0;
-		srandom((unsigned)(getpid() ^ time_now_ms()));
-	}
+	az_own(a);
 	r->status = 0;
 	r->clen = r->total = r->retry_after = r->blocks = -1;
 	r->code[0] = r->chain[0] = '\0';
@@ -1151,6 +1207,16 @@ parts_run(struct parts *p)
 	return 0;
 }
 
+/* Forget where the last append to path was: the object is another one now. */
+static void
+app_forget(struct az *a, const char *path)
+{
+	if (a->app_path && !strcmp(a->app_path, path)) {
+		free(a->app_path);
+		a->app_path = NULL;
+	}
+}
+
 /* Put from memory: one Put Blob, or blocks then a list; the conditions apply to the whole. */
 static int
 put_mem(struct store *st, const char *path, const void *buf, size_t len, const char *if_match,
@@ -1162,10 +1228,7 @@ put_mem(struct store *st, const char *path, const void *buf, size_t len, const c
 	int rc;
 
 	/* an object put whole is appended to no more, or anew after a delete */
-	if (a->app_path && !strcmp(a->app_path, path)) {
-		free(a->app_path);
-		a->app_path = NULL;
-	}
+	app_forget(a, path);
 	sha256_buf(buf, len, hex);
 	if ((int64_t)len > a->put_max) {
 		unsigned tag = (unsigned)random(), n = 0;
@@ -1210,30 +1273,79 @@ az_create(struct store *st, const char *path, const void *buf, size_t len)
 
 static int az_stat(struct store *st, const char *path, struct store_stat *sst);
 
+static char *seg_name(const char *path, const char *chain, unsigned k);
+
 /*
- * For put_if of an object of segments (ver ETAG0/CHAIN-K/ETAGK): seal its
- * last segment if it is still as read, so no append lands in it any more,
- * and see that no next one was made. 0, or STORE_ECONFLICT. An append that
- * makes a next segment between this and the put is lost with the chain.
+ * A version split (see seg_name): the first segment's ETag; for an object
+ * of segments (ETAG0/CHAIN-K/ETAGK) also its chain, its last segment K and
+ * that one's ETag (pointing into the version).
+ */
+struct segver {
+	char etag0[STORE_VER_MAX];
+	char chain[CHAIN_MAX];
+	unsigned k;		/* the last segment read */
+	int segs;		/* a version of segments (0: of an object never sealed) */
+	int move;		/* read with a move not known done ('+' before it, segs_move) */
+	const char *etagk;
+};
+
+static int move_finish(struct store *st, const char *path, const struct segver *sv);
+
+/* Split ver, a version of path, into sv: 0, or STORE_EINVAL when it is malformed. */
+static int
+seg_ver_split(struct store *st, const char *path, const char *ver, struct segver *sv)
+{
+	const char *sl, *seg, *dash = NULL;
+	unsigned long k = 0;
+	char *end = NULL;
+
+	memset(sv, 0, sizeof(*sv));
+	if (ver[0] == '+') {
+		sv->move = 1;
+		ver++;
+	}
+	sl = strchr(ver, '/');
+	snprintf(sv->etag0, sizeof(sv->etag0), "%.*s",
+	    (int)(sl ? (size_t)(sl - ver) : strlen(ver)), ver);
+	if (!sl)
+		return 0;
+	seg = sl + 1;
+	if ((sv->etagk = strchr(seg, '/')) && (dash = memchr(seg, '-', (size_t)(sv->etagk - seg))))
+		k = strtoul(dash + 1, &end, 10);
+	if (!dash || dash == seg || (size_t)(dash - seg) >= CHAIN_MAX || k > 1000000000 ||
+	    end != sv->etagk)
+		return store_fail(st, STORE_EINVAL, "cannot put '%s': malformed version '%s'",
+		    path, ver);
+	snprintf(sv->chain, sizeof(sv->chain), "%.*s", (int)(dash - seg), seg);
+	sv->k = (unsigned)k;
+	sv->segs = 1;
+	sv->etagk++;
+	return 0;
+}
+
+/*
+ * For put_if of an object of segments (sv): seal its last segment if it is
+ * still as read, so no append lands in it any more, and see that no next
+ * one was made. 0, or STORE_ECONFLICT. An appender may still make a next
+ * segment between this and the put (it saw the first segment unchanged):
+ * put_if loses its lines with the chain, put_log_if moves them (segs_move).
  */
 static int
-seg_put_if_check(struct store *st, const char *path, const char *ver)
+seg_put_if_check(struct store *st, const char *path, const struct segver *sv)
 {
-	const char *seg = strchr(ver, '/') + 1, *etag = strchr(seg, '/');
-	char *name, *next;
-	const char *dash;
+	char *name = seg_name(path, sv->chain, sv->k), *next = seg_name(path, sv->chain, sv->k + 1);
 	struct req r;
 	int rc;
 
-	if (!etag || !(dash = memchr(seg, '-', (size_t)(etag - seg))))
-		return store_fail(st, STORE_EINVAL, "cannot put '%s': malformed version '%s'",
-		    path, ver);
-	name = xasprintf(SEG_DIR "%s/%.*s", path, (int)(etag - seg), seg);
-	next = xasprintf(SEG_DIR "%s/%.*s-%lu", path, (int)(dash - seg), seg,
-	    strtoul(dash + 1, NULL, 10) + 1);
+	/* a first segment in a version of segments was sealed when read: its
+	 * ETag, compared by the put (If-Match), says whether it still is */
+	if (sv->k == 0) {
+		rc = 0;
+		goto next;
+	}
 	req_init(&r, "PUT", name);
 	req_q(&r, "comp", "seal");
-	r.if_match = etag + 1;
+	r.if_match = sv->etagk;
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
 		/* a 412 on a second try: the first one sealed it, or an append came
 		 * (the first try may never have got there): only a sealed segment
@@ -1252,6 +1364,7 @@ seg_put_if_check(struct store *st, const char *path, const char *ver)
 			    path);
 	}
 	sbuf_release(&r.err);
+next:
 	if (rc == 0) {
 		req_init(&r, "HEAD", next);
 		if ((rc = az_do(st, &r)) == 0 && r.status != 404)
@@ -1264,28 +1377,33 @@ seg_put_if_check(struct store *st, const char *path, const char *ver)
 	return rc;
 }
 
+/* After a conditional put of path that failed (rc): STORE_ENOENT when path is gone, else rc. */
+static int
+put_if_gone(struct store *st, const char *path, int rc)
+{
+	struct store_stat sst;
+	char keep[sizeof(st->err)];
+
+	if (rc != STORE_ECONFLICT)
+		return rc;
+	memcpy(keep, st->err, sizeof(keep));
+	if (az_stat(st, path, &sst) == STORE_ENOENT)
+		return store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path);
+	memcpy(st->err, keep, sizeof(keep));
+	return rc;
+}
+
 static int
 az_put_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
 {
-	const char *sl = strchr(ver, '/');
-	char etag0[STORE_VER_MAX];
+	struct segver sv;
 	int rc;
 
-	snprintf(etag0, sizeof(etag0), "%.*s", (int)(sl ? (size_t)(sl - ver) : strlen(ver)), ver);
-	if (sl && (rc = seg_put_if_check(st, path, ver)) < 0)
+	if ((rc = seg_ver_split(st, path, ver, &sv)) < 0 ||
+	    (sv.move && (rc = move_finish(st, path, &sv)) < 0) ||
+	    (sv.segs && (rc = seg_put_if_check(st, path, &sv)) < 0))
 		return rc;
-	rc = put_mem(st, path, buf, len, etag0, NULL);
-
-	if (rc == STORE_ECONFLICT) {
-		struct store_stat sst;
-		char keep[sizeof(st->err)];
-
-		memcpy(keep, st->err, sizeof(keep));
-		if (az_stat(st, path, &sst) == STORE_ENOENT)
-			return store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path);
-		memcpy(st->err, keep, sizeof(keep));
-	}
-	return rc;
+	return put_if_gone(st, path, put_mem(st, path, buf, len, sv.etag0, NULL));
 }
 
 /* Same size and modification time: the file did not change. */
@@ -1387,10 +1505,20 @@ az_put_file(struct store *st, const char *path, const char *local, char *sha, st
  *   - the segments are under .tmp, the store's own (store_path_reserved):
  *     no path reaches them, listings leave them out, delete removes them;
  *     a put over an appended object makes PATH a block blob, never sealed,
- *     so its old segments are never read again: they go with the next
- *     rollover of a chain of that path, or its delete.
+ *     so its old segments are no longer read by a reader that starts
+ *     after it: they go with the first rollover of a later chain of that
+ *     path that comes after their grace (segs_delete), or its delete.
  * The version of an object of more than one segment is
- * ETAG0/CHAIN-K/ETAGK: the first segment's ETag and the last one's.
+ * ETAG0/CHAIN-K/ETAGK: the first segment's ETag and the last one's; that
+ * of one whose only segment is sealed (its next one not yet made) is
+ * ETAG0/CHAIN-0/ETAG0, so that a put_if or put_log_if of it sees that no
+ * segment 1 was made and put_log_if moves the lines of one made after.
+ * put_if and put_log_if of such a version seal segment K as read, see no
+ * K+1, and replace PATH If-Match ETAG0; put_log_if then moves over the
+ * lines of any K+1, K+2, ... an appender made meanwhile (segs_move).
+ * A version read of an object whose move may not be done has a '+' before
+ * it (ver_moving), so that put_if and put_log_if of it finish the move
+ * first (move_finish).
  */
 static char *
 seg_name(const char *path, const char *chain, unsigned k)
@@ -1419,12 +1547,104 @@ seg_ver(char *ver, const char *etag0, const char *chain, unsigned k, const char 
 	return 0;
 }
 
+/* The name of the mark that segment name's lines were moved (segs_move); caller frees. */
+static char *
+seg_mark(const char *name)
+{
+	return xasprintf("%s.moved", name);
+}
+
+/*
+ * The lines of a move (CHAIN-K, see segs_move) not marked moved yet: those
+ * of the segments K+1, K+2, ... of the chain CHAIN, up to the first that
+ * is missing or not sealed, that come after the object's own bytes (which
+ * end at base). Their size is added to *size and the count of segments
+ * marked moved to *moved; with out, the bytes off.. (len < 0: to the end)
+ * of the object that are theirs are added to it. 0 or an error.
+ */
+static int
+segs_pending(struct store *st, const char *path, const char *move, int64_t base, int64_t off,
+    int64_t len, struct sbuf *out, int64_t *size, int *moved)
+{
+	char chain[CHAIN_MAX];
+	struct sbuf buf;
+	unsigned k;
+	int rc = 0, sealed = 1;
+
+	if (move_split(move, chain, &k) < 0)
+		return 0;
+	sbuf_init(&buf, out ? out->max : 1);
+	while (rc == 0 && sealed) {
+		char *name = seg_name(path, chain, ++k), *mark;
+		struct req r;
+		int64_t n;
+
+		req_init(&r, out ? "GET" : "HEAD", name);
+		sbuf_reset(&buf);
+		r.out = out ? &buf : NULL;
+		rc = az_do(st, &r);
+		if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+			sbuf_release(&r.err);
+			free(name);
+			break;
+		}
+		if (rc == 0 && !ok(&r))
+			rc = az_fail(st, &r, "get", path);
+		else if (rc == 0 && r.sink_failed)
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': %s", path,
+			    strerror(r.sink_errno));
+		n = out ? (int64_t)buf.len : r.clen;
+		sealed = r.sealed;
+		sbuf_release(&r.err);
+		if (rc == 0) {
+			mark = seg_mark(name);
+			req_init(&r, "HEAD", mark);
+			if ((rc = az_do(st, &r)) == 0 && ok(&r)) {
+				(*moved)++;
+				n = -1;
+			} else if (rc == 0 && r.status != 404) {
+				rc = az_fail(st, &r, "get", path);
+			}
+			sbuf_release(&r.err);
+			free(mark);
+		}
+		if (rc == 0 && n > 0) {
+			int64_t from = off > base ? off - base : 0, to = len < 0 ? n : off + len - base;
+
+			if (to > n)
+				to = n;
+			if (out && from < to && sbuf_add(out, buf.buf + from, (size_t)(to - from)) < 0)
+				rc = store_fail(st, STORE_ERR, "cannot get '%s': %s", path,
+				    strerror(EFBIG));
+			base += n;
+			*size += n;
+		}
+		free(name);
+	}
+	sbuf_release(&buf);
+	return rc;
+}
+
+/* ver with '+' before it: read with a move not known done (segs_move). 0, or -1 when too long. */
+static int
+ver_moving(char *ver)
+{
+	size_t n = strlen(ver);
+
+	if (n + 2 > STORE_VER_MAX)
+		return -1;
+	memmove(ver + 1, ver, n + 1);
+	ver[0] = '+';
+	return 0;
+}
+
 static int
 az_stat(struct store *st, const char *path, struct store_stat *sst)
 {
-	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", *name = xstrdup(path);
+	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", move[MOVE_MAX] = "";
+	char *name = xstrdup(path);
 	unsigned k;
-	int rc = 0;
+	int rc = 0, moved = 0;
 
 	for (k = 0; ; k++) {
 		struct req r;
@@ -1435,6 +1655,9 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 			if (k > 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
 				/* a full segment whose next one is being made: the end */
 				sbuf_release(&r.err);
+				if (k == 1 && seg_ver(sst->ver, etag0, chain, 0, etag0) < 0)
+					rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags "
+					    "are too long", path);
 				break;
 			}
 			rc = az_fail(st, &r, "stat", path);
@@ -1449,6 +1672,7 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 		if (k == 0) {
 			snprintf(chain, sizeof(chain), "%s", r.chain);
 			snprintf(etag0, sizeof(etag0), "%s", r.etag);
+			snprintf(move, sizeof(move), "%s", r.move);
 			sst->size = 0;
 			memcpy(sst->sha256, r.sha, sizeof(r.sha));
 			/* the version store_get_ver gives and store_put_if compares (If-Match) */
@@ -1469,16 +1693,23 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 		name = seg_name(path, chain, k + 1);
 	}
 	free(name);
+	if (rc == 0 && move[0] && ((rc = segs_pending(st, path, move, sst->size, 0, -1, NULL,
+	    &sst->size, &moved)) < 0 || ver_moving(sst->ver) < 0))
+		rc = rc < 0 ? rc : store_fail(st, STORE_ERR, "cannot stat '%s': its ETags are too "
+		    "long", path);
 	return rc;
 }
 
 /*
  * Create an empty Append Blob name, segment of chain, unless one exists:
- * 0 or an error (not STORE_EXIST); *made when this call made it.
+ * 0 or an error (not STORE_EXIST); *made when this call made it, or one of
+ * chain's appenders did (a create whose answer was lost, sent again, meets
+ * 409: the segment has our chain, so it is ours), and then *made_ms (when
+ * not NULL) its Last-Modified, the server's time, or 0.
  */
 static int
 append_create(struct store *st, const char *name, const char *path, const char *chain,
-    int *made)
+    int *made, int64_t *made_ms)
 {
 	struct req r;
 	int rc;
@@ -1491,6 +1722,13 @@ append_create(struct store *st, const char *name, const char *path, const char *
 	    !strcmp(r.code, "BlobAlreadyExists")))
 		rc = az_fail(st, &r, "append to", path);
 	*made = rc == 0 && ok(&r);
+	if (rc == 0 && !*made) {
+		sbuf_release(&r.err);
+		req_init(&r, "HEAD", name);
+		*made = az_do(st, &r) == 0 && ok(&r) && chain[0] && !strcmp(r.chain, chain);
+	}
+	if (made_ms)
+		*made_ms = *made ? r.mtime_ms : 0;
 	sbuf_release(&r.err);
 	return rc;
 }
@@ -1516,6 +1754,7 @@ static int list_raw(struct store *st, const char *prefix, int recursive, int own
 
 struct names {
 	char **v;
+	int64_t *mtime;		/* each one's Last-Modified */
 	size_t n;
 };
 
@@ -1526,28 +1765,50 @@ gather_blob(const struct store_entry *e, void *arg)
 
 	if (!e->is_dir) {
 		nm->v = xrealloc(nm->v, (nm->n + 1) * sizeof(*nm->v));
+		nm->mtime = xrealloc(nm->mtime, (nm->n + 1) * sizeof(*nm->mtime));
+		nm->mtime[nm->n] = e->mtime_ms;
 		nm->v[nm->n++] = xstrdup(e->path);
 	}
 	return 0;
 }
 
+/* The length of the chain's name in a segment's name s (CHAIN-K): up to its last '-'. */
+static size_t
+chain_len(const char *s)
+{
+	const char *d = strrchr(s, '-');
+
+	return d ? (size_t)(d - s) : strlen(s);
+}
+
 /*
  * Delete the segments of path's chains but keep's (NULL: all): best
  * effort, as nothing reads them (see seg_name); st's message is kept.
+ * With before > 0, only those of a chain whose every segment was last
+ * changed before it (server time, ms): a chain that a reader may still be
+ * reading, or a compaction moving (segs_move), stays for now.
  */
 static void
-segs_delete(struct store *st, const char *path, const char *keep)
+segs_delete(struct store *st, const char *path, const char *keep, int64_t before)
 {
-	struct names nm = { NULL, 0 };
+	struct names nm = { NULL, NULL, 0 };
 	char *dir = xasprintf(SEG_DIR "%s/", path), keep_err[sizeof(st->err)];
-	size_t i, dl = strlen(dir), kl = keep ? strlen(keep) : 0;
+	size_t i, j, dl = strlen(dir), kl = keep ? strlen(keep) : 0;
 
 	memcpy(keep_err, st->err, sizeof(keep_err));
 	if (list_raw(st, dir, 0, 1, gather_blob, &nm) == 0)
 		for (i = 0; i < nm.n; i++) {
+			const char *c = nm.v[i] + dl;
+			size_t cl = chain_len(c);
+			int young = 0;
 			struct req r;
 
-			if (keep && !strncmp(nm.v[i] + dl, keep, kl) && nm.v[i][dl + kl] == '-')
+			if (keep && cl == kl && !strncmp(c, keep, kl))
+				continue;
+			for (j = 0; before > 0 && j < nm.n && !young; j++)
+				young = chain_len(nm.v[j] + dl) == cl && !strncmp(nm.v[j] + dl, c, cl) &&
+				    nm.mtime[j] >= before;
+			if (young)
 				continue;
 			req_init(&r, "DELETE", nm.v[i]);
 			az_do(st, &r);
@@ -1556,6 +1817,7 @@ segs_delete(struct store *st, const char *path, const char *keep)
 	for (i = 0; i < nm.n; i++)
 		free(nm.v[i]);
 	free(nm.v);
+	free(nm.mtime);
 	free(dir);
 	memcpy(st->err, keep_err, sizeof(keep_err));
 }
@@ -1589,6 +1851,7 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 			req_init(&r, "HEAD", name);
 			rc = az_do(st, &r);
 			if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+				int64_t made_ms = 0;
 				int made = 0;
 
 				sbuf_release(&r.err);
@@ -1603,11 +1866,16 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 				if (seg == 0)
 					snprintf(chain, sizeof(chain), "%08lx%08lx",
 					    (unsigned long)random(), (unsigned long)random());
-				if ((rc = append_create(st, name, path, chain, &made)) < 0)
+				if ((rc = append_create(st, name, path, chain, &made, &made_ms)) < 0)
 					break;
-				/* the first rollover of a chain takes away older chains' segments */
-				if (made && seg == 1)
-					segs_delete(st, path, chain);
+				/*
+				 * the first rollover of a chain takes away older chains'
+				 * segments once their grace is over (a reader may be in
+				 * one); with no grace, all of them
+				 */
+				if (made && seg == 1 && (!a->seg_grace_ms || made_ms > a->seg_grace_ms))
+					segs_delete(st, path, chain,
+					    a->seg_grace_ms ? made_ms - a->seg_grace_ms : 0);
 				continue;
 			}
 			if (rc == 0 && !ok(&r))
@@ -1679,10 +1947,12 @@ az_append(struct store *st, const char *path, const void *buf, size_t len)
 		    landed(st, name, pos, buf, len)) {
 			/*
 			 * the first try was done, its answer lost (and the segment
-			 * maybe sealed since): the bytes are there once
+			 * maybe sealed since): the bytes are there once. Its block
+			 * count was lost too: the next append reads it (HEAD), so a
+			 * segment this filled is sealed then, not appended past
 			 */
 			sbuf_release(&r.err);
-			pos += (int64_t)len;
+			pos = -1;
 			break;
 		}
 		if (rc == 0 && r.status == 409 && !strcmp(r.code, "BlockCountExceedsLimit")) {
@@ -1797,6 +2067,7 @@ seg_get(struct store *st, struct req *r, const char *path, int64_t off, int64_t 
 			rc = az_fail(st, &h, "get", path);
 		r->sealed = h.sealed;
 		memcpy(r->chain, h.chain, sizeof(h.chain));
+		memcpy(r->move, h.move, sizeof(h.move));
 		memcpy(r->blobtype, h.blobtype, sizeof(h.blobtype));
 		memcpy(r->etag, h.etag, sizeof(h.etag));
 		*size = h.clen;
@@ -1812,23 +2083,29 @@ seg_get(struct store *st, struct req *r, const char *path, int64_t off, int64_t 
 }
 
 /*
- * Get len bytes from off (len < 0: to the end) of the object path, joining
- * its segments, into out; its version into ver when not NULL.
+ * One read of len bytes from off (len < 0: to the end) of the object path,
+ * joining its segments, into out; its version into ver when not NULL. A
+ * first segment that names a move (metadata "xtmove") has the lines not
+ * yet moved added after its own (segs_pending): the move into move, the
+ * count of its segments marked moved into *moved.
  */
 static int
-obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out,
-    char *ver)
+obj_get_once(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out,
+    char *ver, char *move, int *moved)
 {
 	char chain[CHAIN_MAX] = "", etag0[STORE_VER_MAX] = "", *name = xstrdup(path);
-	int64_t base = 0;
+	int64_t base = 0, size = 0;
 	unsigned k;
 	int rc = 0;
 
+	move[0] = '\0';
+	*moved = 0;
 	for (k = 0; ; k++) {
 		struct req r;
-		int64_t o = off > base ? off - base : 0, n = -1, size = 0;
+		int64_t o = off > base ? off - base : 0, n = -1;
 		int cont;
 
+		size = 0;
 		if (len >= 0 && (n = off + len - (base + o)) <= 0)
 			break;
 		req_init(&r, "GET", name);
@@ -1838,6 +2115,9 @@ obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbu
 			/* a full segment whose next one is being made: the end */
 			sbuf_release(&r.err);
 			rc = 0;
+			if (k == 1 && ver && seg_ver(ver, etag0, chain, 0, etag0) < 0)
+				rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are "
+				    "too long", path);
 			break;
 		}
 		if (rc == 0 && ver && !r.etag[0])
@@ -1850,6 +2130,7 @@ obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbu
 		if (k == 0) {
 			snprintf(chain, sizeof(chain), "%s", r.chain);
 			snprintf(etag0, sizeof(etag0), "%s", r.etag);
+			snprintf(move, MOVE_MAX, "%s", r.move);
 			if (ver)
 				memcpy(ver, r.etag, sizeof(r.etag));
 		} else if (ver && seg_ver(ver, etag0, chain, k, r.etag) < 0) {
@@ -1860,14 +2141,47 @@ obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbu
 		}
 		cont = seg_continues(&r, chain);
 		sbuf_release(&r.err);
+		base += size;
 		if (!cont)
 			break;
-		base += size;
 		free(name);
 		name = seg_name(path, chain, k + 1);
 	}
 	free(name);
+	if (rc == 0 && move[0] && (len < 0 || base < off + len)) {
+		int64_t more = 0;
+
+		rc = segs_pending(st, path, move, base, off, len, out, &more, moved);
+	}
+	if (rc == 0 && move[0] && ver && ver_moving(ver) < 0)
+		rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are too long", path);
 	return rc;
+}
+
+/*
+ * Get len bytes from off (len < 0: to the end) of the object path into
+ * out (empty), its version into ver when not NULL. A segment of a move
+ * marked moved is left out as its lines are in the object; one marked
+ * since this read began may have had them added after the part already
+ * read, so the read starts again until no new mark comes between.
+ */
+static int
+obj_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf *out,
+    char *ver)
+{
+	char move[MOVE_MAX], seen[MOVE_MAX] = "";
+	int rc, tries, moved, known = 0;
+
+	for (tries = 0; tries < 10; tries++) {
+		if ((rc = obj_get_once(st, path, off, len, out, ver, move, &moved)) < 0 ||
+		    moved == 0 || (moved <= known && !strcmp(move, seen)))
+			return rc;
+		known = moved;
+		memcpy(seen, move, sizeof(seen));
+		sbuf_reset(out);
+	}
+	return store_fail(st, STORE_ERR, "cannot get '%s': lines kept being moved into it while "
+	    "it was read (%d tries)", path, tries);
 }
 
 static int
@@ -2019,6 +2333,22 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 		else
 			rc = segs_to_fd(st, path, &r, fd, &h);
 	}
+	/* the lines of a move not known done, as obj_get adds them (one read, not again) */
+	if (rc == 0 && r.status != 416 && !r.sink_failed && r.move[0]) {
+		struct sbuf more;
+		int64_t n = 0;
+		int moved = 0;
+
+		sbuf_init(&more, SIZE_MAX);
+		if ((rc = segs_pending(st, path, r.move, 0, 0, -1, &more, &n, &moved)) == 0 &&
+		    more.len && ((hashed && lseek(fd, 0, SEEK_END) < 0) ||
+		    write_all(fd, more.buf, more.len) < 0))
+			rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local,
+			    strerror(errno));
+		if (rc == 0 && !hashed)
+			sha256_update(&h, more.buf, more.len);
+		sbuf_release(&more);
+	}
 	if (rc == 0 && hashed && sha256_file(written, hex, NULL) < 0)
 		rc = store_fail(st, STORE_ERR, "cannot read '%s' again: %s", written,
 		    strerror(errno));
@@ -2047,10 +2377,7 @@ az_del(struct store *st, const char *path)
 	struct req r;
 	int rc;
 
-	if (a->app_path && !strcmp(a->app_path, path)) {
-		free(a->app_path);
-		a->app_path = NULL;
-	}
+	app_forget(a, path);
 	req_init(&r, "DELETE", path);
 	/* a 404 on a second try: the first one deleted it */
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r) && !(r.retried && r.status == 404))
@@ -2058,7 +2385,7 @@ az_del(struct store *st, const char *path)
 	sbuf_release(&r.err);
 	/* then the segments of an appended object, which nothing reads now */
 	if (rc == 0)
-		segs_delete(st, path, NULL);
+		segs_delete(st, path, NULL, 0);
 	return rc;
 }
 
@@ -2192,6 +2519,183 @@ out:
 	return rc;
 }
 
+void (*store_azure_put_log_hook)(int stage, void *arg);
+void *store_azure_put_log_arg;
+
+/* The test's hook at stage (store_int.h), when it has one. */
+static void
+put_log_hook(int stage)
+{
+	if (store_azure_put_log_hook)
+		store_azure_put_log_hook(stage, store_azure_put_log_arg);
+}
+
+/*
+ * The move of a put_log_if that replaced an object of segments: the
+ * segments past K (the last read) of the old chain CHAIN that an appender
+ * made in the moment between seg_put_if_check and the copy (it still saw
+ * the old first segment in place) are each sealed, so that nothing more
+ * lands in them, their bytes appended to the new object, whole lines at a
+ * time, and then marked moved (an empty blob, seg_mark). An appender that
+ * meets one sealed makes the next, finds the first segment changed (it
+ * checks before every append past the first) and starts again on the new
+ * object; so one made after this looked is never written to. The moved
+ * lines land after lines appended to the new object meanwhile: the
+ * index's readers go by the records' "rev", not by order (index.h).
+ *
+ * The copy names the move, CHAIN-K, in the new object's metadata
+ * "xtmove", so a move cut short (the process died) loses nothing: a
+ * reader of the object adds the lines of the segments not marked moved
+ * (segs_pending), and a put_if or put_log_if of a version read so (with a
+ * '+' before it) first does the rest of the move (move_finish). A segment
+ * whose lines were appended but which was not marked yet is moved again:
+ * its lines come twice, which the index's fold by "rev" takes. The
+ * metadata is taken away once the move is done (move_done), so a reader
+ * of an object replaced so pays nothing more. The old chain stays for
+ * segs_delete's grace, so no one deletes a segment before it is moved.
+ * 0 or an error; *moved (when not NULL) counts the segments moved here.
+ */
+static int
+segs_move(struct store *st, const char *path, const char *chain, unsigned k, int *moved)
+{
+	struct sbuf buf;
+	int rc = 0;
+
+	if (moved)
+		*moved = 0;
+	sbuf_init(&buf, SIZE_MAX);
+	while (rc == 0) {
+		char *name = seg_name(path, chain, ++k), *mark = seg_mark(name);
+		struct req r;
+		size_t off, n;
+		int marked;
+
+		req_init(&r, "PUT", name);
+		req_q(&r, "comp", "seal");
+		rc = az_do(st, &r);
+		if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
+			sbuf_release(&r.err);
+			free(mark);
+			free(name);
+			break;
+		}
+		if (rc == 0 && !ok(&r) && !(r.status == 409 && !strcmp(r.code, "BlobIsSealed")))
+			rc = az_fail(st, &r, "put", path);
+		sbuf_release(&r.err);
+		if (rc == 0) {
+			req_init(&r, "HEAD", mark);
+			if ((rc = az_do(st, &r)) == 0 && !ok(&r) && r.status != 404)
+				rc = az_fail(st, &r, "put", path);
+			marked = rc == 0 && ok(&r);
+			sbuf_release(&r.err);
+			if (marked) {
+				free(mark);
+				free(name);
+				continue;
+			}
+		}
+		sbuf_reset(&buf);
+		if (rc == 0) {
+			req_init(&r, "GET", name);
+			r.out = &buf;
+			rc = get_into(st, &r, path, 0, -1);
+			sbuf_release(&r.err);
+		}
+		for (off = 0; rc == 0 && off < buf.len; off += n) {
+			n = buf.len - off;
+			if (n > APPEND_MAX) {
+				const char *nl = memrchr(buf.buf + off, '\n', APPEND_MAX);
+
+				n = nl ? (size_t)(nl - (buf.buf + off)) + 1 : APPEND_MAX;
+			}
+			rc = az_append(st, path, buf.buf + off, n);
+		}
+		if (rc == 0) {
+			put_log_hook(2);
+			req_init(&r, "PUT", mark);
+			req_h(&r, "x-ms-blob-type", "BlockBlob");
+			r.if_none_match = "*";
+			if ((rc = az_do(st, &r)) == 0 && !ok(&r) && r.status != 409)
+				rc = az_fail(st, &r, "put", path);
+			sbuf_release(&r.err);
+		}
+		if (rc == 0 && moved)
+			(*moved)++;
+		free(mark);
+		free(name);
+	}
+	sbuf_release(&buf);
+	return rc;
+}
+
+/*
+ * After a move (CHAIN-K) into path, whose chain is now chain, is done:
+ * take its metadata away, if path is still the object it was copied to
+ * (the metadata is set If-Match the ETag just read; an append in between
+ * makes it read again, a few times). One that stays costs the object's
+ * readers a request or two, and a read again when the move marked a
+ * segment, until the object is replaced. Best effort; st's message is
+ * kept.
+ */
+static void
+move_done(struct store *st, const char *path, const char *chain, const char *move)
+{
+	char keep[sizeof(st->err)], etag[STORE_VER_MAX];
+	int tries, again = 1;
+
+	memcpy(keep, st->err, sizeof(keep));
+	for (tries = 0; tries < 5 && again; tries++) {
+		struct req r;
+
+		req_init(&r, "HEAD", path);
+		again = az_do(st, &r) == 0 && ok(&r) && !strcmp(r.chain, chain) &&
+		    !strcmp(r.move, move);
+		memcpy(etag, r.etag, sizeof(etag));
+		sbuf_release(&r.err);
+		if (!again)
+			break;
+		req_init(&r, "PUT", path);
+		req_q(&r, "comp", "metadata");
+		req_h(&r, "x-ms-meta-xtchain", chain);
+		r.if_match = etag;
+		again = az_do(st, &r) == 0 && r.status == 412;
+		sbuf_release(&r.err);
+	}
+	memcpy(st->err, keep, sizeof(keep));
+}
+
+/*
+ * For a put_if or put_log_if of a version of path read with a move not
+ * known done (sv->move): the rest of that move (segs_move) when path is
+ * still as read. 0 when there was none left, else STORE_ECONFLICT (the
+ * object changed since, if only by the lines moved now) or an error.
+ */
+static int
+move_finish(struct store *st, const char *path, const struct segver *sv)
+{
+	char chain[CHAIN_MAX];
+	struct req r;
+	unsigned k;
+	int rc, moved = 0;
+
+	req_init(&r, "HEAD", path);
+	if ((rc = az_do(st, &r)) == 0 && !ok(&r))
+		rc = r.status == 404 && strcmp(r.code, "ContainerNotFound") ?
+		    store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path) :
+		    az_fail(st, &r, "put", path);
+	if (rc == 0 && strcmp(r.etag, sv->etag0))
+		rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile", path);
+	if (rc == 0 && move_split(r.move, chain, &k) == 0 &&
+	    (rc = segs_move(st, path, chain, k, &moved)) == 0 && moved > 0) {
+		/* it changed anyway: the move's metadata can go */
+		move_done(st, path, r.chain, r.move);
+		rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile "
+		    "(the lines of a compaction cut short were moved into it)", path);
+	}
+	sbuf_release(&r.err);
+	return rc;
+}
+
 /*
  * put_log_if: the content goes into a new append blob under the store's
  * .tmp/, which Copy Blob puts in place of the log if the log is still at
@@ -2200,28 +2704,45 @@ out:
  * compared or meets the new blob's size (appendpos) and is sent again at
  * its end. A copy within one account is done when it is answered
  * ("success"); one still "pending" is waited for (a minute at most).
+ * A log of segments (ver ETAG0/CHAIN-K/ETAGK) has its last segment sealed
+ * as read first (seg_put_if_check), its first segment replaced (If-Match
+ * ETAG0) by a copy whose metadata names the move (CHAIN-K), then the
+ * lines of segments appended in between moved over (segs_move) and the
+ * metadata taken away (move_done). A version read with a move not known
+ * done ('+') has the rest of that move done first (move_finish).
  */
 static int
 az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)
 {
 	struct az *a = st->priv;
 	struct sbuf src, full;
-	char tmp[64], keep[sizeof(st->err)], chain[CHAIN_MAX];
+	char tmp[64], keep[sizeof(st->err)], chain[CHAIN_MAX], move[MOVE_MAX];
+	struct segver sv;
 	struct req r;
 	size_t off, k;
 	int rc, tries, made;
 
+	if ((rc = seg_ver_split(st, path, ver, &sv)) < 0 ||
+	    (sv.move && (rc = move_finish(st, path, &sv)) < 0))
+		return rc;
+	snprintf(move, sizeof(move), "%s-%u", sv.chain, sv.k);
+	az_own(a);
 	snprintf(tmp, sizeof(tmp), ".tmp/log-%08lx%08lx", (unsigned long)random(),
 	    (unsigned long)random());
 	snprintf(chain, sizeof(chain), "%08lx%08lx", (unsigned long)random(),
 	    (unsigned long)random());
-	rc = append_create(st, tmp, tmp, chain, &made);
+	rc = append_create(st, tmp, tmp, chain, &made, NULL);
 	for (off = 0; off < len && rc == 0; off += k) {
 		k = len - off < APPEND_MAX ? len - off : APPEND_MAX;
 		rc = az_append(st, tmp, (const char *)buf + off, k);
 	}
+	/* an object of segments: its last sealed as read, then its first replaced */
+	if (rc == 0 && sv.segs)
+		rc = seg_put_if_check(st, path, &sv);
 	if (rc < 0)
 		goto out;
+	if (sv.segs)
+		put_log_hook(0);
 	sbuf_init(&src, 1 << 16);
 	sbuf_init(&full, 1 << 16);
 	sbuf_addf(&src, "%s/%s/", a->endpoint, a->container);
@@ -2232,7 +2753,12 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 		sbuf_addf(&src, "?%s", a->sas);
 	req_init(&r, "PUT", path);
 	req_h(&r, "x-ms-copy-source", src.buf);
-	r.if_match = ver;
+	if (sv.segs) {
+		/* the metadata given replaces the source's */
+		req_h(&r, "x-ms-meta-xtchain", chain);
+		req_h(&r, "x-ms-meta-xtmove", move);
+	}
+	r.if_match = sv.etag0;
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
 		/* a condition that failed on a second try: maybe the first was done */
 		if (r.retried && r.status == 412 && landed(st, path, 0, buf, len))
@@ -2254,21 +2780,16 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 	sbuf_release(&r.err);
 	sbuf_release(&src);
 	sbuf_release(&full);
-	if (rc == STORE_ECONFLICT) {
-		struct store_stat sst;
-
-		memcpy(keep, st->err, sizeof(keep));
-		if (az_stat(st, path, &sst) == STORE_ENOENT)
-			rc = store_fail(st, STORE_ENOENT, "cannot put '%s': it is gone", path);
-		else
-			memcpy(st->err, keep, sizeof(keep));
-	}
-out:
 	/* the size this process last appended at is the old blob's */
-	if (a->app_path && !strcmp(a->app_path, path)) {
-		free(a->app_path);
-		a->app_path = NULL;
+	app_forget(a, path);
+	if (rc == 0 && sv.segs) {
+		put_log_hook(1);
+		if ((rc = segs_move(st, path, sv.chain, sv.k, NULL)) == 0)
+			move_done(st, path, chain, move);
 	}
+	rc = put_if_gone(st, path, rc);
+out:
+	app_forget(a, path);
 	memcpy(keep, st->err, sizeof(keep));
 	az_del(st, tmp);
 	memcpy(st->err, keep, sizeof(keep));
@@ -2720,6 +3241,27 @@ mark_forget(struct store *st)
  * made (with the container) when missing: one round trip when the store
  * exists, and the credential is proven.
  */
+/*
+ * The environment's name, a whole number from lo to hi (>= 0), for the
+ * tests: it, -1 when it is not set (or empty), or -2 with err set ("NAME
+ * 'VALUE': expected UNIT from LO to HI") when it is something else.
+ */
+static int64_t
+env_i64(const char *name, int64_t lo, int64_t hi, const char *unit, char *err, size_t errlen)
+{
+	const char *s = getenv(name);
+	int64_t v;
+
+	if (!s || !*s)
+		return -1;
+	if (parse_i64(s, lo, hi, &v) < 0) {
+		snprintf(err, errlen, "%s '%s': expected %s from %lld to %lld", name, s, unit,
+		    (long long)lo, (long long)hi);
+		return -2;
+	}
+	return v;
+}
+
 struct store *
 store_azure_open(const char *url, char *err, size_t errlen)
 {
@@ -2728,7 +3270,7 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	struct az *a = xcalloc(1, sizeof(*a));
 	const char *p = url + 5, *e;
 	struct sbuf meta;
-	const char *s;
+	int64_t v;
 	size_t n;
 	int rc;
 
@@ -2783,50 +3325,30 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	a->put_max = PUT_MAX;
 	a->block = BLOCK;
 	a->retries = 6;
-	if ((s = getenv("XT_AZURE_RETRIES")) && *s) {
-		int64_t v;
-
-		if (parse_i64(s, 0, 100, &v) < 0) {
-			snprintf(err, errlen, "XT_AZURE_RETRIES '%s': expected a number from 0 to 100",
-			    s);
-			goto fail;
-		}
-		a->retries = (int)v;
-	}
 	a->budget_ms = 60000;
-	if ((s = getenv("XT_AZURE_RETRY_TIME")) && *s) {
-		int64_t v;
-
-		if (parse_i64(s, 0, 86400, &v) < 0) {
-			snprintf(err, errlen, "XT_AZURE_RETRY_TIME '%s': expected seconds from 0 "
-			    "to 86400", s);
-			goto fail;
-		}
-		a->budget_ms = v * 1000;
-	}
 	a->app_blocks = APPEND_BLOCKS;
-	/* for the tests: segments of few appends, to see them roll over */
-	if ((s = getenv("XT_AZURE_APPEND_BLOCKS")) && *s) {
-		int64_t v;
-
-		if (parse_i64(s, 1, APPEND_BLOCKS, &v) < 0) {
-			snprintf(err, errlen, "XT_AZURE_APPEND_BLOCKS '%s': expected a number from "
-			    "1 to %d", s, APPEND_BLOCKS);
-			goto fail;
-		}
+	a->seg_grace_ms = SEG_GRACE_MS;
+	/*
+	 * for the tests: the retries and their time, segments of few appends
+	 * (to see them roll over) and a shorter grace of replaced ones, small
+	 * blocks (to see many of them)
+	 */
+	if ((v = env_i64("XT_AZURE_RETRIES", 0, 100, "a number", err, errlen)) >= 0)
+		a->retries = (int)v;
+	if (v >= -1 && (v = env_i64("XT_AZURE_RETRY_TIME", 0, 86400, "seconds", err,
+	    errlen)) >= 0)
+		a->budget_ms = v * 1000;
+	if (v >= -1 && (v = env_i64("XT_AZURE_APPEND_BLOCKS", 1, APPEND_BLOCKS, "a number",
+	    err, errlen)) >= 0)
 		a->app_blocks = v;
-	}
-	/* for the tests: small blocks, to see many of them */
-	if ((s = getenv("XT_AZURE_BLOCK")) && *s) {
-		int64_t v;
-
-		if (parse_i64(s, 1024, (int64_t)100 << 20, &v) < 0) {
-			snprintf(err, errlen, "XT_AZURE_BLOCK '%s': expected bytes from 1024 to "
-			    "104857600", s);
-			goto fail;
-		}
+	if (v >= -1 && (v = env_i64("XT_AZURE_SEG_GRACE", 0, 86400, "seconds", err,
+	    errlen)) >= 0)
+		a->seg_grace_ms = v * 1000;
+	if (v >= -1 && (v = env_i64("XT_AZURE_BLOCK", 1024, (int64_t)100 << 20, "bytes", err,
+	    errlen)) >= 0)
 		a->put_max = a->block = v;
-	}
+	if (v < -1)
+		goto fail;
 	if (a->sas && a->sas_expiry && a->sas_expiry <= time_now_ms()) {
 		char iso[32];
 

@@ -745,7 +745,8 @@ f_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf 
 		return fd;
 	left = len < 0 ? INT64_MAX : len;
 	while (left > 0) {
-		ssize_t n = pread(fd, buf, left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf), off);
+		size_t want = left < (int64_t)sizeof(buf) ? (size_t)left : sizeof(buf);
+		ssize_t n = pread(fd, buf, want, off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -761,6 +762,9 @@ f_get(struct store *st, const char *path, int64_t off, int64_t len, struct sbuf 
 		}
 		off += n;
 		left -= n;
+		/* a regular file reads short only at its end: no read more to find it */
+		if ((size_t)n < want)
+			break;
 	}
 	close(fd);
 	return 0;
@@ -1197,17 +1201,21 @@ store_file_open(const char *root, char *err, size_t errlen)
 					empty = 0;
 			closedir(d);
 		}
-		if (!empty) {
+		/* what made it not empty may be the marker that another process,
+		 * making the same new store, has just put */
+		if (!empty && (sbuf_reset(&meta), f_get(st, "xt-store.json", 0, -1, &meta)) == 0) {
+			rc = 0;
+		} else if (!empty) {
 			snprintf(err, errlen, "'%s' is not empty and not an xt store (no xt-store.json)",
 			    fs->root);
 			goto fail;
-		}
-		if (f_create(st, "xt-store.json", marker, sizeof(marker) - 1) < 0 &&
+		} else if (f_create(st, "xt-store.json", marker, sizeof(marker) - 1) < 0 &&
 		    strstr(st->err, "exists") == NULL) {
 			snprintf(err, errlen, "cannot create store '%s': %s", fs->root, st->err);
 			goto fail;
 		}
-	} else if (!strstr(meta.buf, "\"format\":1")) {
+	}
+	if (rc == 0 && (!meta.buf || !strstr(meta.buf, "\"format\":1"))) {
 		snprintf(err, errlen, "'%s': unknown store format (this xt reads format 1)", mp);
 		goto fail;
 	}

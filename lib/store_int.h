@@ -58,6 +58,17 @@ struct store {
  * The store's URL is file://ROOT.
  */
 struct store *store_file_open(const char *root, char *err, size_t errlen);
+
+/*
+ * For the tests only: when set, az:// put_log_if of an object of segments
+ * calls it with store_azure_put_log_arg between its checks and its copy
+ * (stage 0), between the copy and the move of the segments appended in
+ * between (stage 1), and in that move between the append of a segment's
+ * lines and its mark (stage 2), so that a test can append there as a
+ * racing appender would, or end the process as a crash would.
+ */
+extern void (*store_azure_put_log_hook)(int stage, void *arg);
+extern void *store_azure_put_log_arg;
 /* The Azure Blob backend (store_azure.c): open az://ACCOUNT/CONTAINER[/PREFIX]. */
 struct store *store_azure_open(const char *url, char *err, size_t errlen);
 

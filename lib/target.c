@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "config.h"
+#include "index.h"
 #include "json.h"
 #include "name.h"
+#include "run.h"
 #include "target_int.h"
 #include "banned.h"
 
 /*
  * The types of target: the backend that runs it, or why this build has
- * none. The Slurm target plugs in here.
+ * none.
  */
 static const struct ttype {
 	const char *type;
@@ -21,7 +23,7 @@ static const struct ttype {
 } types[] = {
 	{ "local", &target_local_ops, NULL },
 	{ "ssh", &target_ssh_ops, NULL },
-	{ "slurm", NULL, "this xt has no slurm target yet" },
+	{ "slurm", &target_slurm_ops, NULL },
 };
 
 int
@@ -33,6 +35,41 @@ target_fail(struct target *t, int code, const char *fmt, ...)
 	vsnprintf(t->err, sizeof(t->err), fmt, ap);
 	va_end(ap);
 	return code;
+}
+
+const char *
+target_conf_str(const struct target *t, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->conf, key);
+	char k[300];
+
+	if (cJSON_IsString(v))
+		return v->valuestring;
+	if (!cJSON_IsNumber(v))
+		return NULL;
+	/* a number as it was written (poll-interval: 5) */
+	snprintf(k, sizeof(k), "targets.%s.%s", t->name, key);
+	return config_str(k, NULL);
+}
+
+void
+target_conf_where(const struct target *t, const char *key, char *buf, size_t len)
+{
+	char k[300];
+	const char *o;
+
+	snprintf(k, sizeof(k), "targets.%s.%s", t->name, key);
+	o = config_origin(k);
+	if (!o || !strcmp(o, "default")) {
+		/* not set: where the target is (its type) */
+		char tk[300];
+
+		snprintf(tk, sizeof(tk), "targets.%s.type", t->name);
+		o = config_origin(tk);
+		if (!o || !strcmp(o, "default"))
+			o = k;
+	}
+	snprintf(buf, len, "%s", o);
 }
 
 int
@@ -229,4 +266,168 @@ target_list(struct target *t, struct store *st, const char *ws, target_list_fn f
 	if (!t->ops->list)
 		return target_fail(t, TARGET_EFAIL, "%s cannot list its runs", t->where);
 	return t->ops->list(t, st, ws, fn, arg);
+}
+
+/*
+ * The folded run index of ws in st: 1 with *sb (to release) and *lines
+ * (to free), n of them; 0 when there is none; -1 with the message in err.
+ */
+static int
+index_read(struct store *st, const char *ws, struct sbuf *sb, struct index_line **lines,
+    size_t *n, char *err, size_t errlen)
+{
+	char *path = run_index_path(ws);
+	size_t nl;
+	int rc;
+
+	*lines = NULL;
+	*n = 0;
+	sbuf_init(sb, (size_t)1 << 30);
+	rc = store_get(st, path, 0, -1, sb);
+	free(path);
+	if (rc == STORE_ENOENT) {
+		sbuf_release(sb);
+		return 0;
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "%s", store_error(st));
+	if (rc < 0 || index_fold(sb->buf, sb->len, "the run index", lines, n, &nl, err, errlen) < 0) {
+		sbuf_release(sb);
+		return -1;
+	}
+	return 1;
+}
+
+/*
+ * Into recs (room for n), the records of the n lines of buf of runs on
+ * target name, not ended, that want(rec, arg) takes: how many.
+ */
+static size_t
+index_runs(const char *buf, const struct index_line *lines, size_t n, const char *name,
+    int (*want)(const cJSON *rec, void *arg), void *arg, cJSON **recs)
+{
+	char key[300];
+	size_t i, k = 0;
+
+	/* the records' own writer puts "target":"NAME" so: other lines are skipped unparsed */
+	snprintf(key, sizeof(key), "\"target\":\"%s\"", name);
+	for (i = 0; i < n; i++) {
+		cJSON *r;
+
+		if (!memmem(buf + lines[i].off, lines[i].len, key, strlen(key)))
+			continue;
+		r = cJSON_ParseWithLength(buf + lines[i].off, lines[i].len);
+		if (r && json_str(r, "run") && json_str(r, "target") &&
+		    !strcmp(json_str(r, "target"), name) &&
+		    !run_status_final(json_str(r, "status")) && want(r, arg))
+			recs[k++] = r;
+		else
+			cJSON_Delete(r);
+	}
+	return k;
+}
+
+/* Poll the k runs of recs (freed) of ws on t. 0 or a TARGET_E* code. */
+static int
+poll_recs(struct target *t, struct store *st, const char *ws, cJSON **recs, size_t k)
+{
+	struct target_status *s = xcalloc(k ? k : 1, sizeof(*s));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < k; i++)
+		s[i].run = json_str(recs[i], "run");
+	rc = k ? target_poll(t, st, ws, s, k) : 0;
+	for (i = 0; i < k; i++)
+		cJSON_Delete(recs[i]);
+	free(s);
+	return rc;
+}
+
+int
+target_settle_index(struct target *t, struct store *st, const char *ws,
+    int (*want)(const cJSON *rec, void *arg), void *arg)
+{
+	struct index_line *lines;
+	cJSON **recs;
+	struct sbuf sb;
+	char err[1024];
+	size_t n;
+	int rc;
+
+	if ((rc = index_read(st, ws, &sb, &lines, &n, err, sizeof(err))) <= 0)
+		return rc < 0 ? target_fail(t, TARGET_EFAIL, "%s", err) : 0;
+	recs = xcalloc(n ? n : 1, sizeof(*recs));
+	rc = poll_recs(t, st, ws, recs, index_runs(sb.buf, lines, n, t->name, want, arg, recs));
+	free(recs);
+	free(lines);
+	sbuf_release(&sb);
+	return rc;
+}
+
+/* A run, not a parent (its children's ends end it). */
+static int
+not_parent(const cJSON *rec, void *arg)
+{
+	(void)arg;
+	return !cJSON_GetObjectItemCaseSensitive(rec, "children");
+}
+
+/* Whether targets.NAME c is of a type whose poll is cheap. */
+static int
+cheap(const cJSON *c)
+{
+	const char *type = json_str(c, "type");
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (type && c->string && types[i].ops && types[i].ops->cheap_poll &&
+		    !strcmp(types[i].type, type))
+			return 1;
+	return 0;
+}
+
+int
+target_settle(struct store *st, const char *ws, target_warn_fn warn, void *arg)
+{
+	struct index_line *lines;
+	const cJSON *c;
+	cJSON **recs;
+	struct sbuf sb;
+	char err[1024];
+	size_t n;
+	int bad = 0, rc;
+
+	/* without such a target the index is not read here (the report reads it) */
+	cJSON_ArrayForEach(c, config_node("targets"))
+		if (cheap(c))
+			break;
+	if (!c || (rc = index_read(st, ws, &sb, &lines, &n, err, sizeof(err))) <= 0)
+		return 0;	/* the report says what is wrong with the index */
+	recs = xcalloc(n ? n : 1, sizeof(*recs));
+	cJSON_ArrayForEach(c, config_node("targets")) {
+		struct target *t;
+		size_t i, k;
+
+		/* a target is opened only when it has runs to poll: one set
+		 * wrong is said by the commands that use it, not by every report */
+		if (!cheap(c) || !(k = index_runs(sb.buf, lines, n, c->string, not_parent, NULL, recs)))
+			continue;
+		if (target_open(c->string, &t, err, sizeof(err)) < 0) {
+			for (i = 0; i < k; i++)
+				cJSON_Delete(recs[i]);
+			warn(c->string, err, arg);
+			bad++;
+			continue;
+		}
+		if (poll_recs(t, st, ws, recs, k) < 0) {
+			warn(c->string, target_error(t), arg);
+			bad++;
+		}
+		target_close(t);
+	}
+	free(recs);
+	free(lines);
+	sbuf_release(&sb);
+	return bad;
 }

@@ -161,4 +161,39 @@ typedef int (*target_list_fn)(const char *state, const cJSON *entry, long pid, v
 int target_list(struct target *t, struct store *st, const char *ws, target_list_fn fn,
     void *arg);
 
+/*
+ * For readers of the store (xt-report) that no poller may have served:
+ * the runs of ws in st on the targets whose poll is cheap (slurm: a
+ * status cache shared by every xt process, one scheduler call a poll
+ * interval) are polled, so that those a target lost (a node that failed,
+ * a task cancelled by hand) are recorded, as xt-runq ls would. warn(name,
+ * message, arg) is called for each target that could not be asked (no
+ * squeue here); the others are still polled. Returns how many could not.
+ */
+typedef void (*target_warn_fn)(const char *target, const char *msg, void *arg);
+int target_settle(struct store *st, const char *ws, target_warn_fn warn, void *arg);
+
+/*
+ * For runexec_opts.stopped, in a run that a Slurm job runs ($SLURM_JOB_ID):
+ * why it was stopped. A "kill" event in its log since it started: by
+ * xt-runq kill (cancelled). Else by Slurm, from the job as scontrol shows
+ * it: its time limit run out (failed, TIMEOUT: the retry policy applies),
+ * another end state (failed: PREEMPTED, NODE_FAIL, ...), or a scancel
+ * (cancelled).
+ */
+int target_slurm_stopped(struct store *st, const char *ws, const char *run,
+    const char **status, char *why, size_t len);
+
+/*
+ * For runexec_opts' node_rank, nnodes, addr and port: where this executor
+ * is in a run over several nodes, when srun started it, one a node, from
+ * the batch script of the slurm target. That script sets XT_MASTER_ADDR
+ * and XT_MASTER_PORT (the first node's address, a port from the job's
+ * id); srun sets SLURM_NODEID and SLURM_NNODES. 1 when set; 0 when there
+ * is no XT_MASTER_ADDR (no such executor; nothing set); -1 with a message
+ * in err (len bytes) when a variable is missing or out of range.
+ */
+int target_slurm_place(int *node_rank, int *nnodes, const char **addr, int *port, char *err,
+    size_t len);
+
 #endif

@@ -29,6 +29,8 @@ struct target_ops {
 	int (*drain)(struct target *t);
 	int (*list)(struct target *t, struct store *st, const char *ws, target_list_fn fn,
 	    void *arg);
+	/* a poll costs no more than a read of a shared status cache: readers poll (target_settle) */
+	int cheap_poll;
 };
 
 struct target {
@@ -43,7 +45,20 @@ struct target {
 /* Set t's message (printf-like); returns code. */
 int target_fail(struct target *t, int code, const char *fmt, ...) PRINTF(3, 4);
 
-/* The local backend (target_local.c) and the ssh one (target_ssh.c). */
-extern const struct target_ops target_local_ops, target_ssh_ops;
+/* targets.NAME.KEY when it is a string or a number (as written), else NULL. */
+const char *target_conf_str(const struct target *t, const char *key);
+/* A setting's place for messages: the configuration's "file:line", else targets.NAME.KEY. */
+void target_conf_where(const struct target *t, const char *key, char *buf, size_t len);
+
+/*
+ * Poll (t's own poll, which settles the lost ones) the runs of ws that
+ * the index has on target t, not ended, that want(rec, arg) takes: for a
+ * list that finds runs the target no longer holds. 0 or a TARGET_E* code.
+ */
+int target_settle_index(struct target *t, struct store *st, const char *ws,
+    int (*want)(const cJSON *rec, void *arg), void *arg);
+
+/* The backends: target_local.c, target_ssh.c, target_slurm.c. */
+extern const struct target_ops target_local_ops, target_ssh_ops, target_slurm_ops;
 
 #endif

@@ -20,6 +20,7 @@
 #include "life.h"
 #include "queue.h"
 #include "run.h"
+#include "runexec.h"
 #include "target_int.h"
 #include "banned.h"
 
@@ -57,14 +58,11 @@ kill_each(const char *state, const cJSON *data, long pid, const char *name, void
 {
 	struct killarg *k = arg;
 
-	(void)name;
 	if (!target_match(data, k->ws, k->names, k->n, k->found))
 		return 0;
 	if (!strcmp(state, "running") && pid > 0) {
-		union sigval v;
-
-		v.sival_int = k->grace_ms;
-		sigqueue((pid_t)pid, SIGTERM, v);
+		/* the entry's token: its executor may have gone on to another run since */
+		sigqueue((pid_t)pid, SIGTERM, runexec_sigval(k->grace_ms, queue_token(name)));
 	} else if (!strcmp(state, "queued")) {
 		cJSON_AddItemToArray(k->queued, cJSON_CreateString(json_str(data, "run")));
 	}
@@ -187,19 +185,12 @@ local_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 static int
 local_drain(struct target *t)
 {
-	char self[4096], *runq;
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *self = self_dir(), *runq = self ? xasprintf("%s/xt-runq", self) : xstrdup("xt-runq");
 	pid_t pid;
 	int status, code, rc = 0;
 
+	free(self);
 	fflush(stdout);
-	if (n > 0) {
-		self[n] = '\0';
-		*strrchr(self, '/') = '\0';
-		runq = xasprintf("%s/xt-runq", self);
-	} else {
-		runq = xstrdup("xt-runq");
-	}
 	if ((pid = fork()) == 0) {
 		dup2(2, 1);
 		execlp(runq, "xt-runq", "-t", t->name, (char *)NULL);
@@ -252,5 +243,5 @@ local_list(struct target *t, struct store *st, const char *ws, target_list_fn fn
 
 const struct target_ops target_local_ops = {
 	"local", local_open, NULL, NULL, local_submit, local_cancel, local_poll, local_drain,
-	local_list,
+	local_list, 0,
 };

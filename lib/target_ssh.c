@@ -98,48 +98,19 @@ expand_dir(const char *fmt, const struct ssh_host *h)
 	return sb.buf ? sb.buf : xstrdup("");
 }
 
-static const char *
-conf_str(const struct target *t, const char *key)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(t->conf, key);
-
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* A setting's place for messages: the configuration's "file:line", else targets.NAME.KEY. */
-static void
-where(const struct target *t, const char *key, char *buf, size_t len)
-{
-	char k[300];
-	const char *o;
-
-	snprintf(k, sizeof(k), "targets.%s.%s", t->name, key);
-	o = config_origin(k);
-	if (!o || !strcmp(o, "default")) {
-		/* not set: where the target is (its type) */
-		char tk[300];
-
-		snprintf(tk, sizeof(tk), "targets.%s.type", t->name);
-		o = config_origin(tk);
-		if (!o || !strcmp(o, "default"))
-			o = k;
-	}
-	snprintf(buf, len, "%s", o);
-}
-
 static int
 ssh_open(struct target *t, char *err, size_t errlen)
 {
 	const cJSON *hosts = cJSON_GetObjectItemCaseSensitive(t->conf, "hosts"), *it;
 	const cJSON *env = cJSON_GetObjectItemCaseSensitive(t->conf, "env");
-	const char *v, *rdir = conf_str(t, "remote-dir");
+	const char *v, *rdir = target_conf_str(t, "remote-dir");
 	struct sshpriv *p;
 	struct sbuf envs;
 	char w[300];
 	int64_t secs;
 	size_t i;
 
-	where(t, "hosts", w, sizeof(w));
+	target_conf_where(t, "hosts", w, sizeof(w));
 	if (cJSON_IsString(hosts) ? !*hosts->valuestring :
 	    !cJSON_IsArray(hosts) || !cJSON_GetArraySize(hosts)) {
 		snprintf(err, errlen, "%s: target '%s' of type ssh needs hosts (a list of names as "
@@ -149,31 +120,31 @@ ssh_open(struct target *t, char *err, size_t errlen)
 	p = t->priv = xcalloc(1, sizeof(*p));
 	p->n = cJSON_IsString(hosts) ? 1 : (size_t)cJSON_GetArraySize(hosts);
 	p->box = xcalloc(p->n, sizeof(*p->box));
-	p->o.config = conf_str(t, "ssh-config");
-	p->o.identity_file = conf_str(t, "identity-file");
-	p->o.known_hosts = conf_str(t, "known-hosts");
+	p->o.config = target_conf_str(t, "ssh-config");
+	p->o.identity_file = target_conf_str(t, "identity-file");
+	p->o.known_hosts = target_conf_str(t, "known-hosts");
 	/* (a name with "key" in it would read as a credential's) */
-	if ((v = conf_str(t, "accept-new-hosts"))) {
+	if ((v = target_conf_str(t, "accept-new-hosts"))) {
 		if (!strcmp(v, "yes") || !strcmp(v, "true"))
 			p->o.strict = SSH_STRICT_ACCEPT_NEW;
 		else if (!strcmp(v, "no") || !strcmp(v, "false"))
 			p->o.strict = SSH_STRICT_YES;
 		else {
-			where(t, "accept-new-hosts", w, sizeof(w));
+			target_conf_where(t, "accept-new-hosts", w, sizeof(w));
 			snprintf(err, errlen, "%s: accept-new-hosts '%s': expected yes or no", w, v);
 			return TARGET_EUSAGE;
 		}
 	}
-	if ((v = conf_str(t, "connect-timeout"))) {
+	if ((v = target_conf_str(t, "connect-timeout"))) {
 		if (parse_i64(v, 1, 3600, &secs) < 0) {
-			where(t, "connect-timeout", w, sizeof(w));
+			target_conf_where(t, "connect-timeout", w, sizeof(w));
 			snprintf(err, errlen, "%s: connect-timeout '%s': expected seconds from 1 to 3600",
 			    w, v);
 			return TARGET_EUSAGE;
 		}
 		p->o.connect_timeout_ms = (int)secs * 1000;
 	}
-	if ((v = conf_str(t, "binaries")))
+	if ((v = target_conf_str(t, "binaries")))
 		p->bindir = xstrdup(v);
 	sbuf_init(&envs, 1 << 16);
 	cJSON_ArrayForEach(it, env) {
@@ -182,7 +153,7 @@ ssh_open(struct target *t, char *err, size_t errlen)
 
 		if (!cJSON_IsString(it) || !k || it->string[k] || (*it->string >= '0' &&
 		    *it->string <= '9')) {
-			where(t, "env", w, sizeof(w));
+			target_conf_where(t, "env", w, sizeof(w));
 			snprintf(err, errlen, "%s: env '%s': expected NAME: VALUE, a name of letters, "
 			    "digits and '_'", w, it->string);
 			sbuf_release(&envs);
@@ -323,20 +294,6 @@ box_runq(struct target *t, struct box *b, struct store *st, const char *args, co
 	ssh_exec_release(&x);
 	sbuf_release(&cmd);
 	return rc;
-}
-
-/* The folder of this program. Caller frees. */
-static char *
-self_dir(void)
-{
-	char self[4096];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-
-	if (n <= 0)
-		return NULL;
-	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
-	return xstrdup(self);
 }
 
 /*
@@ -871,54 +828,19 @@ ssh_cancel(struct target *t, struct store *st, const char *ws, char *const *name
  * records: of this target, on such a box, not ended), settled as a poll
  * settles them. 0 or a TARGET_E* code.
  */
+/* A run on a box that is down. */
+static int
+on_down_box(const cJSON *rec, void *arg)
+{
+	struct box *b = box_named(arg, json_str(rec, "box"));
+
+	return b && b->state == BOX_DOWN;
+}
+
 static int
 settle_down(struct target *t, struct store *st, const char *ws)
 {
-	struct sshpriv *p = priv(t);
-	char *path = run_index_path(ws), err[1024];
-	struct index_line *lines = NULL;
-	struct target_status *s = NULL;
-	cJSON **recs = NULL;
-	struct sbuf sb;
-	size_t n = 0, nl, i, k = 0;
-	int rc;
-
-	sbuf_init(&sb, (size_t)1 << 30);
-	rc = store_get(st, path, 0, -1, &sb);
-	free(path);
-	if (rc == STORE_ENOENT) {
-		sbuf_release(&sb);
-		return 0;
-	}
-	if (rc < 0 || index_fold(sb.buf, sb.len, "the run index", &lines, &n, &nl, err,
-	    sizeof(err)) < 0) {
-		rc = target_fail(t, TARGET_EFAIL, "%s", rc < 0 ? store_error(st) : err);
-		sbuf_release(&sb);
-		return rc;
-	}
-	s = xcalloc(n ? n : 1, sizeof(*s));
-	recs = xcalloc(n ? n : 1, sizeof(*recs));
-	for (i = 0; i < n; i++) {
-		cJSON *r = cJSON_ParseWithLength(sb.buf + lines[i].off, lines[i].len);
-		struct box *b = box_named(p, json_str(r, "box"));
-
-		if (r && b && b->state == BOX_DOWN && json_str(r, "target") &&
-		    !strcmp(json_str(r, "target"), t->name) && !run_status_final(json_str(r,
-		    "status"))) {
-			recs[k] = r;
-			s[k++].run = json_str(r, "run");
-		} else {
-			cJSON_Delete(r);
-		}
-	}
-	rc = k ? target_poll(t, st, ws, s, k) : 0;
-	for (i = 0; i < k; i++)
-		cJSON_Delete(recs[i]);
-	free(recs);
-	free(s);
-	free(lines);
-	sbuf_release(&sb);
-	return rc;
+	return target_settle_index(t, st, ws, on_down_box, priv(t));
 }
 
 static int
@@ -945,4 +867,5 @@ ssh_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, 
 
 const struct target_ops target_ssh_ops = {
 	"ssh", ssh_open, ssh_close, ssh_prepare, ssh_submit, ssh_cancel, ssh_poll, NULL, ssh_list,
+	0,
 };

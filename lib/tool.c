@@ -1,4 +1,5 @@
 /* tool.c: see tool.h. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -6,16 +7,44 @@
 #include "config.h"
 #include "name.h"
 #include "tool.h"
+#include "version.h"
 #include "banned.h"
 
 void
-tool_init(const char *argv0)
+tool_init(int argc, char **argv)
 {
 	char err[1024];
 
-	util_setprog(argv0);
+	util_setprog(argv[0]);
+	version_option(argc, argv);
 	if (config_load(err, sizeof(err)) < 0)
 		die("%s", err);
+}
+
+void
+tool_usage_error(const char *text, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vwarnx(fmt, ap);
+	va_end(ap);
+	tool_usage(text);
+}
+
+void
+tool_usage(const char *text)
+{
+	fputs(text, stderr);
+	exit(EXIT_USAGE);
+}
+
+void
+tool_help(const char *text)
+{
+	fputs(text, stdout);
+	stdout_close();
+	exit(EXIT_OK);
 }
 
 struct store *
@@ -52,6 +81,26 @@ tool_workspace(void)
 	if (name_check(ws, why, sizeof(why)) < 0)
 		die_status(EXIT_USAGE, "workspace '%s' %s", ws, why);
 	return ws;
+}
+
+char *
+tool_name(struct store *st, const char *ws, const char *arg)
+{
+	size_t len = strcspn(arg, "/");
+	int job = len == 8 && !strncmp(arg, "$lastjob", 8);
+	char *dir;
+	long n;
+
+	if (!job && (len != 8 || strncmp(arg, "$lastrun", 8) != 0))
+		return xstrdup(arg);
+	dir = xasprintf("ws/%s/%s", ws, job ? "jobs" : "runs");
+	n = name_last(st, dir, job ? "job" : "run");
+	free(dir);
+	if (n < 0)
+		die("%.8s: %s", arg, store_error(st));
+	if (n == 0)
+		die("%.8s: workspace '%s' has no %s", arg, ws, job ? "jobs" : "runs");
+	return xasprintf("%s%ld%s", job ? "job" : "run", n, arg + len);
 }
 
 void

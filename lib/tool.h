@@ -9,8 +9,21 @@
 #include "store.h"
 #include "target.h"
 
-/* Set the program name and load the configuration; die on a bad config file. */
-void tool_init(const char *argv0);
+/*
+ * Set the program name from argv[0], answer --version as the first
+ * argument (version_option), and load the configuration; die on a bad
+ * config file.
+ */
+void tool_init(int argc, char **argv);
+/*
+ * A usage error: on stderr, "PROG: " and the message (what was wrong, one
+ * line), then the tool's usage text; exit 2. tool_usage prints the text
+ * alone, for getopt's errors, which getopt has told already.
+ */
+void tool_usage_error(const char *text, const char *fmt, ...) PRINTF(2, 3) NORETURN;
+void tool_usage(const char *text) NORETURN;
+/* --help: the tool's usage text on standard output; exit 0. */
+void tool_help(const char *text) NORETURN;
 /* Open the configured store (config "store"); die when it cannot be opened. */
 struct store *tool_store(void);
 /*
@@ -20,6 +33,18 @@ struct store *tool_store(void);
 struct target *tool_target(const char *name);
 /* The configured workspace, checked as a name; die (status 2) when it is not one. */
 const char *tool_workspace(void);
+
+/*
+ * An operand that names a run or a job, or a path that starts with one,
+ * with XT's symbols expanded: "$lastjob" and "$lastrun", as the whole of
+ * arg or before its first '/', become the newest job and the newest run of
+ * workspace ws in st: the highest jobN and runN there (name_last). A
+ * parent run is the newest run of a job of several runs, not its last
+ * child, as XT's $lastrun is the run its last submit made. Anything else
+ * is copied. Caller frees. Dies (1) when the workspace has no job or run,
+ * or the store cannot be listed.
+ */
+char *tool_name(struct store *st, const char *ws, const char *arg);
 
 /* Transfer progress on stderr, shown only when stderr is a terminal and
  * the transfer has gone on for more than half a second. */

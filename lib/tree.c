@@ -134,15 +134,25 @@ refuse(struct tree *t, const char *rel, const char *why)
 	t->refused[t->nrefused++].why = why;
 }
 
-/* Beneath: the link full, named rel, in the tree whose resolved root is realroot. */
+/*
+ * The root of a tree_scan_beneath, resolved when a link needs it: most
+ * trees have none, and a path's resolution reads every folder on the way.
+ */
+struct beneath {
+	const char *root;
+	char *real;
+};
+
+/* Beneath: the link full, named rel, in the tree b. */
 static void
-link_beneath(struct tree *t, const char *full, const char *rel, const char *realroot)
+link_beneath(struct tree *t, const char *full, const char *rel, struct beneath *b)
 {
-	size_t len = strlen(realroot);
 	char *res = realpath(full, NULL);
+	const char *realroot = b->real ? b->real : (b->real = realpath(b->root, NULL));
+	size_t len = realroot ? strlen(realroot) : 0;
 	struct stat tb;
 
-	if (!res || stat(res, &tb) < 0)
+	if (!res || !realroot || stat(res, &tb) < 0)
 		refuse(t, rel, "a dangling link, not followed");
 	else if (strncmp(res, realroot, len) != 0 || res[len] != '/')
 		refuse(t, rel, "a link to outside the folder, not followed");
@@ -159,10 +169,10 @@ link_beneath(struct tree *t, const char *full, const char *rel, const char *real
 
 /*
  * Walk dir, whose path under the tree's root is rel; files are named
- * prefix/rel/... realroot: the resolved root of a tree_scan_beneath, else NULL.
+ * prefix/rel/... realroot: the root of a tree_scan_beneath, else NULL.
  */
 static int
-scan(struct tree *t, const char *dir, const char *rel, const char *prefix, const char *realroot)
+scan(struct tree *t, const char *dir, const char *rel, const char *prefix, struct beneath *realroot)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -234,15 +244,11 @@ int
 tree_scan_beneath(struct tree *t, const char *root)
 {
 	size_t first = t->n;
-	char *realroot = realpath(root, NULL);
+	struct beneath b = { root, NULL };
 	int ret;
 
-	if (!realroot) {
-		warnx("cannot open folder '%s':", root);
-		return -1;
-	}
-	ret = scan(t, root, "", "", realroot);
-	free(realroot);
+	ret = scan(t, root, "", "", &b);
+	free(b.real);
 	if (t->n > first)
 		qsort(t->files + first, t->n - first, sizeof(*t->files), cmprel);
 	return ret;

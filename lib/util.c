@@ -637,6 +637,54 @@ tmp_sweep(const char *dir, int (*orphan)(const char *name, const void *arg), con
 	close(fd);
 }
 
+int
+file_replace(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char *tmp = xasprintf("%s.%d.tmp", path, (int)getpid()), *dir = xstrdup(path), *slash;
+	int fd = -1, ret = -1, e;
+
+	if ((slash = strrchr(dir, '/')) && slash != dir)
+		*slash = '\0';
+	if ((!slash || slash == dir || mkdir_p(dir) == 0) &&
+	    (fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)) >= 0 &&
+	    write_all(fd, buf, len) == 0 && close(fd) == 0) {
+		fd = -1;
+		ret = rename(tmp, path);
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (ret < 0)
+		unlink(tmp);
+	free(tmp);
+	free(dir);
+	errno = e;
+	return ret;
+}
+
+char *
+self_dir(void)
+{
+	char self[4096];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return NULL;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	return xstrdup(self);
+}
+
+void
+strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 char *
 path_join(const char *a, const char *b)
 {
@@ -683,6 +731,14 @@ int
 stderr_isatty(void)
 {
 	return isatty(2);
+}
+
+int
+color_tty(int fd)
+{
+	const char *term = getenv("TERM"), *no = getenv("NO_COLOR");
+
+	return isatty(fd) && term && *term && strcmp(term, "dumb") && !(no && *no);
 }
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define NORETURN __attribute__((noreturn))
@@ -136,6 +137,16 @@ int write_all(int fd, const void *buf, size_t len);
 int file_read(const char *path, struct sbuf *sb);
 /* Join a and b with one '/'. Caller frees. */
 char *path_join(const char *a, const char *b);
+/* Free the n strings of v, then v. */
+void strv_free(char **v, size_t n);
+/*
+ * Replace the file path with len bytes of buf whole (a temporary file of
+ * this process beside it, renamed over it; its folder made): readers see
+ * the old file or the new one. 0, or -1 with errno (nothing left behind).
+ */
+int file_replace(const char *path, const void *buf, size_t len, mode_t mode);
+/* The folder of this program (/proc/self/exe), or NULL. Caller frees. */
+char *self_dir(void);
 /*
  * True when the len digits at pid name a process that is gone (on this
  * machine). Not digits, or a process by that number (maybe one that
@@ -166,5 +177,10 @@ void stdout_close(void);
 
 /* True when stderr is a terminal (progress is shown only then). */
 int stderr_isatty(void);
+/*
+ * True when fd is a terminal that shows colours: a tty, TERM set and not
+ * "dumb", and NO_COLOR unset or empty (no-color.org).
+ */
+int color_tty(int fd);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -138,21 +139,32 @@ spare_path(const char *dir, int i)
 	    xasprintf("%s%d", WORK_SPARE, i);
 }
 
+/* The umask, read once: xt never changes it, and reading it takes two system calls. */
+static mode_t
+mask(void)
+{
+	static mode_t m = (mode_t)-1;
+
+	if (m == (mode_t)-1) {
+		m = umask(0);
+		umask(m);
+	}
+	return m;
+}
+
 /* A folder of ours as mkdir makes it: not a link, its mode the default. */
 static int
 plain_dir(int fd)
 {
 	struct stat sb;
-	mode_t m = umask(0);
 
-	umask(m);
 	return fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode) && sb.st_uid == geteuid() &&
-	    (sb.st_mode & 07777) == (0777 & ~m);
+	    (sb.st_mode & 07777) == (0777 & ~mask());
 }
 
-/* Remove what is in the folder fd, but the entry keep (NULL: none). */
+/* Remove what is in the folder fd, but the entries keep and keep2 (NULL: none). */
 static int
-empty_at(int fd, const char *keep)
+empty_at(int fd, const char *keep, const char *keep2)
 {
 	int lfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
 	struct dirent *de;
@@ -165,20 +177,49 @@ empty_at(int fd, const char *keep)
 	}
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
-		    (!keep || strcmp(de->d_name, keep)) && rm_at(fd, de->d_name, 1) < 0)
+		    (!keep || strcmp(de->d_name, keep)) && (!keep2 || strcmp(de->d_name, keep2)) &&
+		    rm_at(fd, de->d_name, 1) < 0)
 			ret = -1;
 	closedir(d);
 	return ret;
 }
 
-/* Make a new, empty code/ and log.jsonl in the emptied folder fd. 0 or -1. */
+/*
+ * The run's log.jsonl in the folder fd, emptied for the next run if
+ * nobody can reach what it held: a plain file of ours with no other link,
+ * which no process has open (a write lease is granted only then; a process
+ * a run left behind holding it keeps it from being used again). 1 when it
+ * was emptied, else 0 (the caller makes a new one). Making a file and
+ * freeing one costs more on some file systems (ext4 without a journal
+ * skips inodes freed in the last minutes) than this.
+ */
 static int
-fresh_at(int fd)
+log_reuse(int fd)
+{
+	int lfd = openat(fd, "log.jsonl", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), ok = 0;
+	struct stat sb;
+
+	if (lfd < 0)
+		return 0;
+	if (fstat(lfd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_nlink == 1 &&
+	    sb.st_uid == geteuid() && fcntl(lfd, F_SETLEASE, F_WRLCK) == 0) {
+		ok = ftruncate(lfd, 0) == 0 && fchmod(lfd, 0644) == 0;
+		fcntl(lfd, F_SETLEASE, F_UNLCK);
+	}
+	close(lfd);
+	return ok;
+}
+
+/* Make a new, empty code/ and, unless kept_log, log.jsonl in the emptied folder fd. 0 or -1. */
+static int
+fresh_at(int fd, int kept_log)
 {
 	int lfd;
 
 	if (mkdirat(fd, "code", 0777) < 0)
 		return -1;
+	if (kept_log)
+		return 0;
 	if ((lfd = openat(fd, "log.jsonl", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0644)) < 0)
 		return -1;
@@ -186,27 +227,41 @@ fresh_at(int fd)
 	return 0;
 }
 
+/* Tag the folder fd with tag: its attribute, else its file. 0 or -1. */
+static int
+tag_set(int fd, const char *tag)
+{
+	size_t n = strlen(tag);
+	int tfd, ret;
+
+	if (fsetxattr(fd, WORK_CODE_XATTR, tag, n, 0) == 0)
+		return 0;
+	if (errno != ENOTSUP && errno != EOPNOTSUPP)
+		return -1;
+	if ((tfd = openat(fd, WORK_CODE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0644)) < 0)
+		return -1;
+	ret = write(tfd, tag, n) == (ssize_t)n && write(tfd, "\n", 1) == 1 ? 0 : -1;
+	close(tfd);
+	if (ret < 0)
+		unlinkat(fd, WORK_CODE, 0);
+	return ret;
+}
+
 /* Ready the emptied folder dir (fd) with prep's code and its tag; else leave code/ empty. */
 static void
 ready(int fd, const char *dir, const struct work_prep *prep)
 {
 	char *code = path_join(dir, "code");
-	int cfd, tfd = -1;
-	size_t n = strlen(prep->tag);
+	int cfd;
 
-	if (strchr(prep->tag, '\n') || prep->fill(prep->arg, code) < 0 ||
-	    (tfd = openat(fd, WORK_CODE, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    0644)) < 0 || write(tfd, prep->tag, n) != (ssize_t)n || write(tfd, "\n", 1) != 1) {
-		if (tfd >= 0)
-			unlinkat(fd, WORK_CODE, 0);
+	if (strchr(prep->tag, '\n') || prep->fill(prep->arg, code) < 0 || tag_set(fd, prep->tag) < 0) {
 		/* what a fill left: it was never a run's, so the folder stays */
 		if ((cfd = openat(fd, "code", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-			empty_at(cfd, NULL);
+			empty_at(cfd, NULL, NULL);
 			close(cfd);
 		}
 	}
-	if (tfd >= 0)
-		close(tfd);
 	free(code);
 }
 
@@ -220,11 +275,13 @@ static int
 recycle(const char *dir, const struct work_prep *prep)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), ofd = -1, i, ret = -1;
+	int kept_log = 0;
 
 	if (fd >= 0 && plain_dir(fd) &&
 	    (ofd = openat(fd, "output", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0 &&
-	    plain_dir(ofd) && empty_at(ofd, NULL) == 0 && empty_at(fd, "output") == 0 &&
-	    fresh_at(fd) == 0) {
+	    plain_dir(ofd) && empty_at(ofd, NULL, NULL) == 0 &&
+	    empty_at(fd, "output", (kept_log = log_reuse(fd)) ? "log.jsonl" : NULL) == 0 &&
+	    fresh_at(fd, kept_log) == 0) {
 		if (prep)
 			ready(fd, dir, prep);
 		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
@@ -242,20 +299,43 @@ recycle(const char *dir, const struct work_prep *prep)
 	return ret;
 }
 
-/* Does the tag file path hold tag (one line)? */
-static int
-tag_is(const char *path, const char *tag)
-{
-	char buf[1024];
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+/* How a folder is tagged: not, by its attribute, by its file. */
+enum { TAG_NONE, TAG_XATTR, TAG_FILE };
 
+/* The tag of the folder dir into buf (len bytes): TAG_*. */
+static int
+tag_get(const char *dir, char *buf, size_t len)
+{
+	char *p;
+	ssize_t n = getxattr(dir, WORK_CODE_XATTR, buf, len - 1);
+	int fd;
+
+	if (n >= 0) {
+		buf[n] = '\0';
+		return TAG_XATTR;
+	}
+	/* the file also where attributes work: a spare an older xt left */
+	p = path_join(dir, WORK_CODE);
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	free(p);
+	n = fd >= 0 ? read(fd, buf, len - 1) : -1;
 	if (fd >= 0)
 		close(fd);
-	if (n <= 0 || buf[n - 1] != '\n')
-		return 0;
+	if (n <= 0 || buf[n - 1] != '\n') {
+		buf[0] = '\0';
+		return fd >= 0 ? TAG_FILE : TAG_NONE;
+	}
 	buf[n - 1] = '\0';
-	return !strcmp(buf, tag);
+	return TAG_FILE;
+}
+
+/* Is the folder dir tagged with tag? */
+static int
+tag_is(const char *dir, const char *tag)
+{
+	char buf[1024];
+
+	return tag_get(dir, buf, sizeof(buf)) != TAG_NONE && !strcmp(buf, tag);
 }
 
 /*
@@ -265,18 +345,25 @@ tag_is(const char *path, const char *tag)
 static int
 taken(const char *dir, const char *tag)
 {
-	char *t = path_join(dir, WORK_CODE), *code;
-	int ready = tag && tag_is(t, tag), fd;
+	char buf[1024], *t, *code;
+	int how = tag_get(dir, buf, sizeof(buf)), ready = how != TAG_NONE && tag &&
+	    !strcmp(buf, tag), fd;
 
-	if (unlink(t) == 0 && !ready) {
+	if (how == TAG_XATTR) {
+		removexattr(dir, WORK_CODE_XATTR);
+	} else if (how == TAG_FILE) {
+		t = path_join(dir, WORK_CODE);
+		unlink(t);
+		free(t);
+	}
+	if (how != TAG_NONE && !ready) {
 		code = path_join(dir, "code");
 		if ((fd = open(code, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0) {
-			empty_at(fd, NULL);
+			empty_at(fd, NULL, NULL);
 			close(fd);
 		}
 		free(code);
 	}
-	free(t);
 	return ready ? 2 : 1;
 }
 
@@ -289,11 +376,10 @@ work_make(const char *dir, const char *tag)
 	/* first a spare readied with tag's code, then any */
 	for (pass = tag ? 0 : 1; pass < 2 && ret < 0; pass++)
 		for (i = 0; i < WORK_SPARES && ret < 0; i++) {
-			char *sp = spare_path(dir, i), *t = path_join(sp, WORK_CODE);
+			char *sp = spare_path(dir, i);
 
-			if ((pass == 1 || tag_is(t, tag)) && rename(sp, dir) == 0)
+			if ((pass == 1 || tag_is(sp, tag)) && rename(sp, dir) == 0)
 				ret = taken(dir, tag);
-			free(t);
 			free(sp);
 		}
 	if (ret < 0 && mkdir_p(dir) == 0 && (mkdir(out, 0777) == 0 || errno == EEXIST))

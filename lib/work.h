@@ -26,25 +26,34 @@
 /* The end mark of a kept folder, in the folder. */
 #define WORK_ENDED ".xt-ended"
 /*
- * WSDIR/WORK_SPARE0 .. WORK_SPARE3 (at most WORK_SPARES): the folders of
+ * WSDIR/WORK_SPARE0 .. WORK_SPARE7 (at most WORK_SPARES): the folders of
  * runs that completed, emptied but for an empty output/, which the next
  * runs' folders are made from (a rename, cheaper than making folders on
- * a file system such as ext4). Nothing in them is kept: code/ and
- * log.jsonl are made afresh for each run, so that a process a run left
- * behind, holding them, cannot reach a later run's. The run that leaves
- * a spare makes them, empty, once its own are removed: so the next run
- * finds them made, and starts sooner.
+ * a file system such as ext4). Enough of them for the runs whose end is
+ * being recorded while the next ones start: with four, one run in ten of
+ * a drain of short runs, 2 at once, found none and made its folder anew,
+ * and as many removed theirs. Nothing in them is kept: code/ is made
+ * afresh for each run, and so is log.jsonl unless no process has it open
+ * (then it is emptied instead; a file made and one freed cost ext4
+ * without a journal more than that), so that a process a run left behind,
+ * holding them, cannot reach a later run's. The run that leaves a spare
+ * makes them, empty, once its own are removed: so the next run finds them
+ * made, and starts sooner.
  */
 #define WORK_SPARE ".xt-spare."
-#define WORK_SPARES 4
+#define WORK_SPARES 8
 /* In $XT_HOME/work: its mtime is the last sweep at a run's end. */
 #define WORK_SWEPT ".xt-swept"
 #define WORK_SWEEP_EVERY 60
 
 /*
- * In a spare whose code/ was made ready for a later run: the tag of whose
- * code it is (struct work_prep), one line.
+ * On a spare whose code/ was made ready for a later run: the tag of whose
+ * code it is (struct work_prep), the extended attribute WORK_CODE_XATTR of
+ * the spare's folder; where the file system has no user extended
+ * attributes, the file WORK_CODE in it, one line. An attribute costs the
+ * file system no file to make and remove for every run.
  */
+#define WORK_CODE_XATTR "user.xt.code"
 #define WORK_CODE ".xt-code"
 
 /*

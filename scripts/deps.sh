@@ -10,6 +10,9 @@ check="$build mandoc python3 jq libxml2-utils"
 # the Slurm target's tests: a private single-node cluster (scripts/slurm-up.sh)
 slurm="slurmctld slurmd slurm-client munge"
 check="$check $slurm"
+# t4240: a real torch.distributed job (gloo) across the ranks of one run;
+# big (about 1 GB with its libraries), for /usr/bin/python3
+check="$check python3-torch"
 demo="$build python3 python3-sklearn"
 bench="$check parallel task-spooler miller hyperfine python3-optuna curl"
 # make fuzz: clang with its libFuzzer, ASan and UBSan runtimes

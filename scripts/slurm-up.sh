@@ -1,10 +1,11 @@
 #!/bin/sh
-# A private single-node Slurm cluster, for the tests of the slurm target:
-# munged, slurmctld and slurmd of Debian's slurm-wlm 22.05 (scripts/deps.sh
-# check installs them), without systemd. Its config, state, spool, logs,
-# sockets and PID files are all in DIR, it listens on two free ports, and
-# the system's /etc/slurm, /etc/munge and /run/munge are never used. Each
-# DIR is one cluster: two DIRs give two clusters.
+# A private Slurm cluster on this machine (one node, or SLURM_NODES), for
+# the tests of the slurm target: munged, slurmctld and slurmd of Debian's
+# slurm-wlm 22.05 (scripts/deps.sh check installs them), without systemd.
+# Its config, state, spool, logs, sockets and PID files are all in DIR,
+# it listens on free ports (slurmctld's, one a slurmd), and the system's
+# /etc/slurm, /etc/munge and /run/munge are never used. Each DIR is one
+# cluster: two DIRs give two clusters.
 #
 #   scripts/slurm-up.sh start DIR   start it; prints the client's
 #                                   environment (see env) once the node
@@ -31,6 +32,10 @@
 #
 # SLURM_CPUS (default 8) is how many CPUs the node claims, whatever the
 # machine has: a job of one CPU each, so up to that many run at once.
+# SLURM_NODES (default 1) is how many nodes: 1 is "localhost"; more are
+# n1, n2, ... on this machine, a slurmd each on its own port (Debian's
+# build runs several), with the files of each named after it
+# (DIR/run/slurmd-n1.pid, DIR/log/slurmd-n1.log, DIR/spool/n1).
 # SLURM_EXTRA_CONF, lines appended to slurm.conf (a key given twice takes
 # the later value), e.g. MaxArraySize=101 (default 1001).
 #
@@ -56,12 +61,12 @@ say() { echo "slurm-up: $*" >&2; }
 sbin=/usr/sbin
 export SLURM_CONF="$conf"
 
-# alive PID NAME: PID runs program NAME with DIR's files on its command
-# line. A zombie (stopped, not yet reaped by init, which here takes a
+# alive PID NAME: PID runs program NAME (slurmd for slurmd-n1) with DIR's
+# files on its command line. A zombie (stopped, not yet reaped by init, which here takes a
 # second or two) has an empty command line: it is not alive.
 alive() {
 	_c=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
-	case $_c in "$sbin/$2 "*"$dir/"*) return 0 ;; esac
+	case $_c in "$sbin/${2%%-*} "*"$dir/"*) return 0 ;; esac
 	return 1
 }
 
@@ -100,14 +105,14 @@ halt() {
 }
 
 # the slurmstepd processes of this cluster's jobs: they write to its
-# slurmd's log (their environment is no help: their process title
+# slurmds' logs (their environment is no help: their process title
 # overwrites it)
 stepds() {
 	_exe=$(readlink -f "$sbin/slurmstepd")
 	for _e in $(find /proc -mindepth 2 -maxdepth 2 -name exe -lname "$_exe" 2>/dev/null); do
 		_p=${_e#/proc/}
 		_p=${_p%/exe}
-		[ -z "$(find "/proc/$_p/fd" -lname "$dir/log/slurmd.log" 2>/dev/null)" ] ||
+		[ -z "$(find "/proc/$_p/fd" -lname "$dir/log/slurmd*.log" 2>/dev/null)" ] ||
 		    echo "$_p"
 	done
 }
@@ -126,13 +131,13 @@ stop() {
 		_j=$(squeue -h -o %F 2>/dev/null | sort -u) || :
 		[ -z "$_j" ] || scancel $_j 2>/dev/null || :
 		_i=0
-		while pid_of slurmd >/dev/null && [ $_i -lt 100 ] &&
+		while slurmd_up && [ $_i -lt 100 ] &&
 		    { [ -n "$(squeue -h -o %i 2>/dev/null)" ] || [ -n "$(stepds)" ]; }; do
 			sleep 0.1
 			_i=$((_i + 1))
 		done
 	fi
-	halt slurmd slurmctld
+	halt $slurmds slurmctld
 	halt munged
 	# a job's slurmstepd outlives a slurmd that was killed
 	for _p in $(stepds); do
@@ -148,17 +153,48 @@ stop() {
 		_i=$((_i + 1))
 	done
 	_left=""
-	for _n in slurmd slurmctld munged; do
+	for _n in $slurmds slurmctld munged; do
 		pid_of "$_n" >/dev/null && _left="$_left $_n"
 	done
 	[ -z "$(stepds)" ] || _left="$_left slurmstepd"
 	[ -z "$_left" ] || { say "still running:$_left"; return 1; }
 }
 
-running() {
-	pid_of munged >/dev/null && pid_of slurmctld >/dev/null &&
-	    pid_of slurmd >/dev/null
+# slurmd_up: one of the slurmds runs
+slurmd_up() {
+	for _n in $slurmds; do
+		pid_of "$_n" >/dev/null && return 0
+	done
+	return 1
 }
+
+# running: every daemon runs
+running() {
+	pid_of munged >/dev/null && pid_of slurmctld >/dev/null || return 1
+	for _n in $slurmds; do
+		pid_of "$_n" >/dev/null || return 1
+	done
+}
+
+# use_nodes N: the names of N nodes and of their slurmds
+use_nodes() {
+	nodes=$1
+	if [ "$nodes" -eq 1 ]; then
+		names=localhost
+		slurmds=slurmd
+	else
+		names=$(seq -f 'n%g' 1 "$nodes" | tr '\n' ' ')
+		slurmds=$(seq -f 'slurmd-n%g' 1 "$nodes" | tr '\n' ' ')
+	fi
+}
+# a cluster started before has the nodes its slurm.conf names
+want=${SLURM_NODES:-1}
+case $want in '' | *[!0-9]* | 0*) say "SLURM_NODES must be a number from 1: '$want'"; exit 2 ;; esac
+if [ -s "$conf" ]; then
+	use_nodes "$(grep -c '^NodeName=' "$conf")"
+else
+	use_nodes "$want"
+fi
 
 case $cmd in
 stop) [ -d "$dir" ] || exit 0; stop; exit ;;
@@ -203,6 +239,7 @@ if [ ! -d "$dir" ]; then
 fi
 # a cluster half up (a daemon died, or a start that failed): stop what is left
 stop >/dev/null 2>&1 || :
+use_nodes "$want"
 
 mem=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
 user=$(id -un)
@@ -215,11 +252,12 @@ if [ ! -s "$dir/munge/munge.key" ]; then
 fi
 chmod 400 "$dir/munge/munge.key"
 
+# freeports N: N free TCP ports of 127.0.0.1
 freeports() {
-	python3 -c 'import socket
-a, b = socket.socket(), socket.socket()
-a.bind(("127.0.0.1", 0)); b.bind(("127.0.0.1", 0))
-print(a.getsockname()[1], b.getsockname()[1])'
+	python3 -c 'import socket, sys
+s = [socket.socket() for i in range(int(sys.argv[1]))]
+for a in s: a.bind(("127.0.0.1", 0))
+print(" ".join(str(a.getsockname()[1]) for a in s))' "$1"
 }
 
 # the log files whose ends explain a start that failed
@@ -231,27 +269,49 @@ tails() {
 	done
 }
 
-# idle: the node answers, idle (or busy with a job from before a restart)
+# idle: every node answers, idle (or busy with a job from before a restart)
 idle() {
-	_s=$(sinfo -h -N -n localhost -o %T 2>/dev/null) || return 1
-	case $_s in
-	idle | mixed | allocated) return 0 ;;
-	# a node left drained by a job that could not be killed, before a stop
-	*drain*) scontrol update NodeName=localhost State=RESUME >/dev/null 2>&1 || : ;;
-	esac
-	return 1
+	for _n in $names; do
+		_s=$(sinfo -h -N -n "$_n" -o %T 2>/dev/null) || return 1
+		case $_s in
+		idle | mixed | allocated) ;;
+		# a node left drained by a job that could not be killed, before a stop
+		*drain*) scontrol update NodeName="$_n" State=RESUME >/dev/null 2>&1 || :
+			return 1 ;;
+		*) return 1 ;;
+		esac
+	done
 }
 
 cd "$dir"	# the daemons' folder: not the caller's, which may go
 tries=0
 while :; do
-	set -- $(freeports)
+	set -- $(freeports $((nodes + 1)))
+	ctlport=$1
+	shift
+	if [ "$nodes" -eq 1 ]; then
+		nodeconf="SlurmdPort=$1
+SlurmdSpoolDir=$dir/spool
+SlurmdPidFile=$dir/run/slurmd.pid
+SlurmdLogFile=$dir/log/slurmd.log
+NodeName=localhost CPUs=$cpus RealMemory=$mem State=UNKNOWN"
+	else
+		# %n: the node's name, for the slurmd of each node
+		nodeconf="SlurmdSpoolDir=$dir/spool/%n
+SlurmdPidFile=$dir/run/slurmd-%n.pid
+SlurmdLogFile=$dir/log/slurmd-%n.log"
+		for n in $names; do
+			mkdir -p "$dir/spool/$n"
+			nodeconf="$nodeconf
+NodeName=$n NodeHostname=localhost NodeAddr=localhost Port=$1 CPUs=$cpus RealMemory=$mem State=UNKNOWN"
+			shift
+		done
+	fi
 	cat >"$conf" <<EOF
-# written by scripts/slurm-up.sh: a private single-node cluster
+# written by scripts/slurm-up.sh: a private cluster on this machine
 ClusterName=xttest
 SlurmctldHost=localhost
-SlurmctldPort=$1
-SlurmdPort=$2
+SlurmctldPort=$ctlport
 SlurmUser=$user
 SlurmdUser=$user
 AuthType=auth/munge
@@ -259,11 +319,8 @@ CredType=cred/munge
 # clients and daemons reach this cluster's munged, not /run/munge's
 AuthInfo=socket=$dir/munge/munge.socket
 StateSaveLocation=$dir/state
-SlurmdSpoolDir=$dir/spool
 SlurmctldPidFile=$dir/run/slurmctld.pid
-SlurmdPidFile=$dir/run/slurmd.pid
 SlurmctldLogFile=$dir/log/slurmctld.log
-SlurmdLogFile=$dir/log/slurmd.log
 # no systemd, no cgroup hierarchy to delegate: jobs are tracked by their
 # process tree, and nothing is bound to CPUs
 ProctrackType=proctrack/linuxproc
@@ -287,8 +344,8 @@ JobCompLoc=$dir/log/jobcomp.txt
 AccountingStorageType=accounting_storage/none
 # no mail here (the default, /bin/mail, is missing)
 MailProg=/bin/true
-NodeName=localhost CPUs=$cpus RealMemory=$mem State=UNKNOWN
-PartitionName=debug Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+$nodeconf
+PartitionName=debug Nodes=$(echo $names | tr ' ' ,) Default=YES MaxTime=INFINITE State=UP
 ${SLURM_EXTRA_CONF:-}
 EOF
 
@@ -312,8 +369,12 @@ EOF
 	# file), which also has what it says before its log is open
 	pidf=$dir/run/slurmctld.pid
 	svc_start "$dir/log/slurmctld.out" "$sbin/slurmctld" -D -f "$conf"
-	pidf=$dir/run/slurmd.pid
-	svc_start "$dir/log/slurmd.out" "$sbin/slurmd" -D -f "$conf" -N localhost
+	for n in $names; do
+		d=slurmd
+		[ "$nodes" -eq 1 ] || d=slurmd-$n
+		pidf=$dir/run/$d.pid
+		svc_start "$dir/log/$d.out" "$sbin/slurmd" -D -f "$conf" -N "$n"
+	done
 	# the node is idle within a second or so; 30 s at most
 	i=0
 	while ! idle && running && [ $i -lt 300 ]; do
@@ -327,14 +388,14 @@ EOF
 	tries=$((tries + 1))
 	# another program may have taken a free port first: pick others
 	if [ $tries -lt 3 ] && grep -qs 'Address already in use' \
-	    "$dir/log/slurmctld.out" "$dir/log/slurmd.out"; then
-		halt slurmd slurmctld
-		say "a port was taken; trying two others"
+	    "$dir/log/slurmctld.out" "$dir/log/slurmd"*.out; then
+		halt $slurmds slurmctld
+		say "a port was taken; trying others"
 		continue
 	fi
 	say "the cluster did not start (node state: '$(sinfo -h -N -o %T 2>/dev/null || :)')"
 	tails "$dir/log/slurmctld.out" "$dir/log/slurmctld.log" \
-	    "$dir/log/slurmd.out" "$dir/log/slurmd.log"
+	    "$dir/log/slurmd"*.out "$dir/log/slurmd"*.log
 	stop >/dev/null 2>&1 || :
 	exit 1
 done

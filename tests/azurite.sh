@@ -126,11 +126,56 @@ index_race() {
 		for (k = 0; k < w - 1; k++) for (i = 0; i < n; i++)
 			printf "{\"ws\":\"ws1\",\"run\":\"w%dx%d\",\"status\":\"queued\"}\n", k, i > ("w" k)
 		for (i = 0; i < n; i++) printf "{\"ws\":\"ws1\",\"run\":\"dup\",\"seq\":%d}\n", i > ("w" (w - 1)) }'
+	race_files "$1" "$3"
+}
+
+# rev_race W S IDX TAG: as index_race, but each of the W writers saves S
+# states of 10 runs of its own (TAGwKxJ), round after round, each state's
+# line with its "rev" (1 to S; running, then completed with the last) as
+# run_update writes them; wantTAG gets what a fold of the index ends with:
+# "run status rev" of each, the last state; a pause after every 2 lines,
+# so that the compactions meet many rollovers
+rev_race() {
+	awk -v w="$1" -v s="$2" -v tag="$4" 'BEGIN {
+		for (k = 0; k < w; k++) for (r = 1; r <= s; r++) for (j = 0; j < 10; j++)
+			printf "{\"ws\":\"ws1\",\"run\":\"%sw%dx%d\",\"rev\":%d,\"status\":\"%s\"}\n",
+			    tag, k, j, r, r < s ? "running" : "completed" > ("w" k)
+		for (k = 0; k < w; k++) for (j = 0; j < 10; j++)
+			printf "%sw%dx%d\tcompleted\t%d\n", tag, k, j, s > ("want" tag) }'
+	race_files "$1" "$3" 2
+}
+
+# rev_done IDX TAG RUNS: after rev_race, a report of the index IDX has every
+# run of the writers at its last state, and RUNS runs in all; compacted,
+# it has one line a run; no temporary copy of it is left
+rev_done() {
+	t_run xt-report -c run,status,rev --sort run --tsv
+	t_status 0 "a report of the index that rolled over"
+	grep "^$2w" "$T/out" >got
+	t_ok "every run of every writer there, at its last state" cmp -s "want$2" got
+	diff "want$2" got | head -n 5 | sed 's/^/#   /'
+	t_ok "... and every run before them ($3 runs and a header)" \
+	    [ "$(grep -c . "$T/out")" -eq $(($3 + 1)) ]
+	t_run xt-report --compact -c run
+	t_status 0 "xt-report --compact of it"
+	t_err_empty "... without a word"
+	t_run xt-get -c ":$1"
+	t_ok "... compacted, though it rolled over: one line a run" [ "$(grep -c . "$T/out")" -eq "$3" ]
+	t_run xt-get -l -r :.tmp/
+	t_ok "no copy of the index is left behind (a replaced index's segments stay a while)" \
+	    sh -c '! grep -q "log-" "$1"' sh "$T/out"
+}
+
+# race_files W IDX [E]: the writers of index_race and rev_race, appending
+# the files w0 .. w(W-1) to IDX, E lines (10) then a pause, while xt-report
+# --compact compacts it again and again; checks that every writer and
+# every compaction succeeded
+race_files() {
 	ir_pids=""
 	ir_w=0
 	while [ $ir_w -lt "$1" ]; do
-		sh -c 'awk "{ print; fflush() } NR % 10 == 0 { system(\"sleep 0.02\") }" "w$1" |
-		    xt-put -a ":$2" >/dev/null 2>"err$1"; echo $? >"st$1"' sh $ir_w "$3" &
+		sh -c 'awk -v e="$3" "{ print; fflush() } NR % e == 0 { system(\"sleep 0.02\") }" "w$1" |
+		    xt-put -a ":$2" >/dev/null 2>"err$1"; echo $? >"st$1"' sh $ir_w "$2" "${3:-10}" &
 		ir_pids="$ir_pids $!"
 		ir_w=$((ir_w + 1))
 	done

@@ -106,7 +106,7 @@ run_one() { # name command...
 		printf '%-44s %4d ok %17s\n' "$name" "$p" "$secs"
 	else
 		printf '%-44s %4d ok %3d FAILED %6s\n' "$name" "$p" "$f" "$secs"
-		grep -E '^(not ok|#)' "$log" | head -n 20 | sed 's/^/    /'
+		grep -E '^(not ok|#)' "$log" | head -n 40 | sed 's/^/    /'
 	fi
 	grep -E '^# (SKIP|INFO)' "$log" | sed 's/^/    /'
 }

@@ -80,10 +80,10 @@ sweep() {
 	    cmp -s "$w/outjob" "$w/follow.sorted"
 	t_ok "$w: ... and said nothing" [ ! -s "$w/follow.err" ]
 
-	t_run xt-report -c run,status,hparams.lr,hparams.bs,hparams.arch,metrics.acc,metrics.loss,step,tags --sort run
+	t_run xt-report --parents -c run,status,hparams.lr,hparams.bs,hparams.arch,metrics.acc,metrics.loss,step,tags --sort run
 	t_status 0 "$w: xt-report, a table"
 	cp "$T/out" "$w/table"
-	t_run xt-report --json --sort run
+	t_run xt-report --parents --json --sort run
 	t_status 0 "$w: xt-report --json"
 	mask "$T/out" >"$w/json"
 	t_run xt-report plot acc loss -o "$w/plot.svg" --legend '{run} lr={hparams.lr} bs={hparams.bs}' \

@@ -39,7 +39,8 @@ restart() {
 # the put of big, its Azurite killed once its first blocks are stored
 # and started again; xt-put's status in $st, its stderr in put.err. A put
 # that was not caught mid-upload (done before the first look) is tried
-# again, up to 3 times: $caught is 0 once one was
+# again, up to 3 times, after the object it replaced is put back: FILE, or
+# none (removed); $caught is 0 once one was.   put_killed FILE|none
 put_killed() {
 	for _try in 1 2 3; do
 		xt-put -q big :m/big >put.out 2>put.err &
@@ -47,7 +48,18 @@ put_killed() {
 		az_rest GET "$cont/m/big?comp=blocklist&blocklisttype=uncommitted" \
 		    "<UncommittedBlocks><Block>" >/dev/null
 		caught=$?
-		[ $caught -eq 0 ] || { wait $pid; echo "# INFO a put not caught mid-upload (try $_try)"; continue; }
+		if [ $caught -ne 0 ]; then
+			wait $pid
+			echo "# INFO a put not caught mid-upload (try $_try)"
+			# it put the new object whole: the one before it is put back
+			# (or removed), so that the next try starts where this one did
+			if [ "$1" = none ]; then
+				env -u XT_AZURE_RETRIES xt-put -q -d :m/big 2>/dev/null
+			else
+				env -u XT_AZURE_RETRIES xt-put -q "$1" :m/big
+			fi
+			continue
+		fi
 		restart kill
 		restarted=$?
 		wait $pid
@@ -82,7 +94,7 @@ t_run xt-get -c :m/big
 t_out_is old "... still has the old object"
 
 # no retries: the put fails as Azurite goes, and the old object stays
-XT_AZURE_RETRIES=0 put_killed
+XT_AZURE_RETRIES=0 put_killed old
 t_ok "Azurite killed mid-upload (blocks stored, none committed)" [ $caught -eq 0 ]
 t_ok "... and started again at the same endpoint" [ $restarted -eq 0 ]
 t_ok "xt-put fails" [ $st -eq 1 ]
@@ -97,7 +109,7 @@ else
 fi
 
 # with retries: Azurite is back before they run out, or not
-put_killed
+put_killed old
 t_ok "killed mid-upload again, with retries" test $caught -eq 0 -a $restarted -eq 0
 t_ok "the object is the old one, or the new one whole" is_old_or_new old
 
@@ -105,7 +117,7 @@ t_ok "the object is the old one, or the new one whole" is_old_or_new old
 t_run xt-put -d :m/big
 t_status 0 "delete the object"
 t_ok "Azurite stopped and started again (it keeps the delete)" restart
-XT_AZURE_RETRIES=0 put_killed
+XT_AZURE_RETRIES=0 put_killed none
 t_ok "killed mid-upload, no old object" test $caught -eq 0 -a $restarted -eq 0 -a $st -eq 1
 t_run xt-get -c :m/big
 t_status 1 "there is no object, not a part"

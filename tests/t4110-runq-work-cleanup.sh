@@ -88,10 +88,25 @@ t_run xt-runq
 t_ok "the next xt-runq fails the lost run" [ "$(rec run8 error)" = "lost: its executor died" ]
 t_ok "and keeps its folder, marked" test -d "$W/run8/code" -a -f "$W/run8/.xt-ended"
 
+# code_tag DIR: the tag of whose code a spare's code/ holds: its attribute
+# user.xt.code, else (a file system without user attributes) its file .xt-code
+code_tag() {
+	python3 - "$1" <<'EOP'
+import os, sys
+try:
+    print(os.getxattr(sys.argv[1], "user.xt.code").decode())
+except OSError:
+    try:
+        sys.stdout.write(open(sys.argv[1] + "/.xt-code").read())
+    except OSError:
+        sys.exit(1)
+EOP
+}
+
 # a completed run's folder is kept as a spare, emptied, for a later run's:
 # what the earlier run left there (outputs, files, modes) is gone, and its
 # code/ and log.jsonl are new ones, made as it was left, code/ holding its
-# job's code again (for the job's next run), named in .xt-code
+# job's code again (for the job's next run), named in its tag
 cat >code/spare.sh <<'EOS'
 ls -A "$XT_OUTPUT_DIR" ..
 echo out >"$XT_OUTPUT_DIR/o.txt"; echo left >../left.txt; mkdir ../d; touch ../d/f
@@ -103,11 +118,13 @@ t_status 0 "three runs, one after the other"
 t_ok "their folders are gone" test ! -e "$XT_HOME/work/ws2/run1.1" -a ! -e "$XT_HOME/work/ws2/run1.3"
 t_ok "kept as spares" test -d "$XT_HOME/work/ws2/.xt-spare.0/output"
 t_run ls -A "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output"
-printf '%s:\n.xt-code\ncode\nlog.jsonl\noutput\n\n%s:\n' "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
-t_out_is want "holding an empty output/, a code/, a log.jsonl and .xt-code"
+if [ -e "$XT_HOME/work/ws2/.xt-spare.0/.xt-code" ]; then tagfile='.xt-code\n'; else tagfile=; fi
+printf "%s:\n${tagfile}code\nlog.jsonl\noutput\n\n%s:\n" "$XT_HOME/work/ws2/.xt-spare.0" "$XT_HOME/work/ws2/.xt-spare.0/output" >want
+t_out_is want "holding an empty output/, a code/ and a log.jsonl (and the tag's file where there are no attributes)"
 t_ok "log.jsonl empty" [ ! -s "$XT_HOME/work/ws2/.xt-spare.0/log.jsonl" ]
 t_ok "code/ the job's snapshot again" diff -r code "$XT_HOME/work/ws2/.xt-spare.0/code"
-t_ok ".xt-code names the store, workspace and job" grep -q "^file://$XT_STORE ws2 job[0-9]* " "$XT_HOME/work/ws2/.xt-spare.0/.xt-code"
+code_tag "$XT_HOME/work/ws2/.xt-spare.0" >tag
+t_ok "its tag names the store, workspace and job" grep -q "^file://$XT_STORE ws2 job[0-9]* " tag
 # a process that a run left behind (out of its group), in its code/ and
 # holding its log open, reaches nothing of the next run's, whose folder is
 # that spare
@@ -146,9 +163,23 @@ t_out_is code.list "the next run's code/ holds its own job's snapshot alone"
 t_run xt-log -w ws3 show run2
 t_ok "and its log has none of the process's lines" [ "$(grep -c intruder "$T/out")" -eq 0 ]
 kill "$(cat "$GATES/pid")" 2>/dev/null
-t_ok "the spare now holds run2's job's code" \
-    grep -q " ws3 job2 " "$XT_HOME/work/ws3/.xt-spare.0/.xt-code"
+code_tag "$XT_HOME/work/ws3/.xt-spare.0" >tag
+t_ok "the spare now holds run2's job's code" grep -q " ws3 job2 " tag
 t_ok "its snapshot" diff -r code2 "$XT_HOME/work/ws3/.xt-spare.0/code"
+# a run that made another link to its log: the next run's log is a new file
+# (a spare's log.jsonl is emptied for the next run only when nothing else
+# can reach it)
+mkdir links
+cat >code/link.sh <<'EOS'
+[ -e "$LINKS/l" ] || ln "$XT_LOG" "$LINKS/l"
+echo "{\"event\":\"metrics\",\"data\":{\"run\":\"$XT_RUN\"}}" >>"$XT_LOG"
+EOS
+export LINKS="$T/links"
+xt-submit -w ws6 -C code -n 2 -- sh link.sh >/dev/null
+t_run xt-runq -w ws6 -j 1
+t_status 0 "two runs, the first links its log"
+t_ok "the link has the first run's line alone" [ "$(cat links/l)" = '{"event":"metrics","data":{"run":"run1.1"}}' ]
+t_ok "the second logged into its own" grep -q '"metrics":{"run":"run1.2"}' "$XT_STORE/ws/ws6/runs/run1.2/run.json"
 # a big snapshot (over 64 MiB) is not copied ahead for a run that may not come
 mkdir big
 truncate -s 65M big/big.bin
@@ -157,11 +188,27 @@ xt-submit -w ws4 -C big -- sh run.sh >/dev/null
 t_run xt-runq -w ws4
 t_status 0 "a run with 65 MiB of code"
 t_ok "leaves a spare" test -d "$XT_HOME/work/ws4/.xt-spare.0"
-t_ok "with an empty code/ and no .xt-code" [ -z "$(ls -A "$XT_HOME/work/ws4/.xt-spare.0/code")" ] &&
-    [ ! -e "$XT_HOME/work/ws4/.xt-spare.0/.xt-code" ]
+t_ok "with an empty code/ and no tag" [ -z "$(ls -A "$XT_HOME/work/ws4/.xt-spare.0/code")" ] &&
+    ! code_tag "$XT_HOME/work/ws4/.xt-spare.0" >/dev/null
 printf '%s:\ncode\nlog.jsonl\noutput\n\n%s:\n' .. "$XT_HOME/work/ws2/run1.3/output" >want
 t_run xt-get -w ws2 -c run1.3/output.txt
 t_out_is want "a later run's folder has nothing of an earlier run's"
+# a spare an older xt left, tagged by its file: its code is another job's,
+# and a run takes the spare without it
+rm -rf "$XT_HOME/work/ws5"
+mkdir -p "$XT_HOME/work/ws5/.xt-spare.0/code" "$XT_HOME/work/ws5/.xt-spare.0/output"
+: >"$XT_HOME/work/ws5/.xt-spare.0/log.jsonl"
+echo stale >"$XT_HOME/work/ws5/.xt-spare.0/code/stale.txt"
+echo "file://$XT_STORE ws5 job9 vm.1.1" >"$XT_HOME/work/ws5/.xt-spare.0/.xt-code"
+echo 'ls -A' >code5.sh
+mkdir code5
+mv code5.sh code5/run.sh
+xt-submit -w ws5 -C code5 -- sh run.sh >/dev/null
+t_run xt-runq -w ws5
+t_status 0 "a run in a spare tagged by a file"
+printf 'run.sh\n' >want
+t_run xt-get -w ws5 -c run1/output.txt
+t_out_is want "has its own job's code alone"
 
 # a bad value is refused before anything runs, naming where it was set
 xt-submit -C code -- sh run.sh 0 >/dev/null

@@ -46,8 +46,8 @@ t_run xt-submit -t lab -C code -- true
 t_status 1 "submit to an ssh target whose box is down"
 t_err_has "xt-submit: target 'lab': no box can take runs: me@127.0.0.1:$dead: cannot connect" "names the target and the box"
 t_run xt-submit -t hpc -C code -- true
-t_status 1 "submit to a slurm target"
-t_err_has "xt-submit: target 'hpc' is of type 'slurm': this xt has no slurm target yet" "says so"
+t_status 1 "submit to a slurm target whose cluster cannot be reached"
+t_err_has "xt-submit: target 'hpc': scontrol show config: " "says so, in Slurm's words"
 t_run xt-submit -t odd -C code -- true
 t_status 1 "submit to a target of an unknown type"
 t_err_has "xt-submit: target 'odd' is of type 'cloud': no such type (local, ssh, slurm)" "says so"

@@ -46,7 +46,7 @@ masked "$run/log.jsonl"
 t_out_is want "log.jsonl holds one line per call, with a time"
 
 cat >want <<'EOF'
-{"ws":"ws1","run":"run1","status":"running","cmd":"python train.py","metrics":{"acc":0.8,"loss":1.25},"step":2,"hparams":{"lr":0.01,"opt":"adam","layers":[1,2],"flag":true,"name":"x y"},"tags":{"top5":true,"note":"hello"}}
+{"ws":"ws1","run":"run1","status":"running","cmd":"python train.py","metrics":{"acc":0.8,"loss":1.25},"step":2,"rev":5,"hparams":{"lr":0.01,"opt":"adam","layers":[1,2],"flag":true,"name":"x y"},"tags":{"top5":true,"note":"hello"}}
 EOF
 t_run cat "$run/run.json"
 t_out_is want "the record has the last metrics, the last step, hparams and tags"

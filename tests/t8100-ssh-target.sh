@@ -208,11 +208,11 @@ t_status 0 "xt-runq ls with a box that died"
 t_err_has "box $B: $B: cannot connect" "says the box does not answer"
 t_err_has "its box $B cannot be reached" "and that its runs are lost"
 i=0
-while [ "$(xt-report -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 5 ] && [ $i -lt 200 ]; do
+while [ "$(xt-report --parents -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 5 ] && [ $i -lt 200 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-t_run xt-report -c run,job,status,attempt,box
+t_run xt-report --parents -c run,job,status,attempt,box
 t_ok "every run of the job completed" test "$(grep -c "$job .*completed" out)" -eq 5
 t_ok "the 2 lost ones on the other box, attempt 2" test "$(grep -c "$job .*completed *2 *$A" out)" -eq 2
 t_ok "their log says why they were retried" sh -c 'cat "$1"/store/ws/ws1/runs/run*/log.jsonl | grep "\"retry\"" | grep -q "its box $2 cannot be reached"' - "$T" "$B"
@@ -326,11 +326,11 @@ t_run xt-runq -t one ls
 t_status 0 "the next xt-runq ls"
 t_err_has "$job: finished what xt-submit" "hands them over"
 i=0
-while [ "$(xt-report -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 3 ] && [ $i -lt 100 ]; do
+while [ "$(xt-report --parents -c job,status 2>/dev/null | grep -c "$job .*completed")" -lt 3 ] && [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
-t_ok "and they complete" test "$(xt-report -c job,status | grep -c "$job .*completed")" -eq 3
+t_ok "and they complete" test "$(xt-report --parents -c job,status | grep -c "$job .*completed")" -eq 3
 
 # ---- a hand-over finished while the box it named is down: the runs go to another
 qdirb=$(getent passwd "$user" | cut -d: -f6)/.xt-$pb/spool/queue

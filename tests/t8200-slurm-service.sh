@@ -10,17 +10,10 @@
 R=$(cd "$(dirname "$0")/.." && pwd)
 tdir=$R/tests
 . "$tdir/lib.sh"
-up=$R/scripts/slurm-up.sh
-for p in munged slurmctld slurmd; do
-	if [ ! -x /usr/sbin/$p ]; then
-		echo "# SKIP no /usr/sbin/$p here (scripts/deps.sh check installs the Slurm packages)"
-		t_done
-		exit
-	fi
-done
-# the cluster's own defaults, and no job's environment (a suite run
-# inside a Slurm job) leaking into sbatch
-unset $(env | sed -n 's/^\(SLURM_[A-Z_]*\)=.*/\1/p')
+# (the cluster's own defaults, and no job's environment, of a suite run
+# inside a Slurm job, leaking into sbatch)
+. "$tdir/slurm.sh"
+slurm_need
 mkdir slurm work outs pids
 S=$(cd slurm && pwd -P)
 stop_slurm() { "$up" stop "$S"; }
@@ -133,8 +126,15 @@ while ! gone $(cat long.pids) && [ $i -lt 100 ]; do
 	i=$((i + 1))
 done
 t_ok "ends its script and its slurmstepd" gone $(cat long.pids)
-t_run scontrol show job "$id"
+# (COMPLETING until slurmd has told slurmctld, a moment after)
+i=0
+while t_run scontrol show job "$id" && ! grep -q 'JobState=CANCELLED ' "$T/out" && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 t_ok "scontrol: the job is CANCELLED" grep -q 'JobState=CANCELLED ' "$T/out"
+grep -q 'JobState=CANCELLED ' "$T/out" || grep -o 'JobState=[^ ]*' "$T/out" | sed 's/^/# /'
+
 
 # sacct -c reads the file of finished jobs (a line a job, array tasks under
 # their own job ids); it warns about the array fields it does not know

@@ -20,6 +20,7 @@ t_ok "make a test CA and a server certificate" make_certs
 # the static build's objects, all but ca.o, which embeds the bundle
 mkdir -p b
 cp -rp "$sb/obj" b/
+cp -p "$sb/version" b/	# the version stamp that version.o is built from
 rm -f b/obj/ca.o
 t_run make -C "$src" --no-print-directory static-bins SP="$sp" SO="$T/b" \
     CA_BUNDLE="$T/ca.pem" TOOLS=xt-get

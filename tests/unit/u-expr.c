@@ -128,6 +128,64 @@ field_is(const char *line, const char *path, const char *want)
 	return 1;
 }
 
+/* Does the scanner read the number text as strtod does, to the bit? */
+static int
+num_is_strtod(const char *text)
+{
+	struct jfields f;
+	struct jv *v = NULL;
+	size_t cap = 0, pos;
+	char line[128];
+	double want = strtod(text, NULL);
+	int ok;
+
+	snprintf(line, sizeof(line), "{\"a\":%s}", text);
+	jfields_init(&f);
+	jfields_add(&f, "a");
+	ok = jscan(&f, line, strlen(line), &v, &cap, &pos) == 0 && v[0].type == JV_NUM &&
+	    !memcmp(&v[0].num, &want, sizeof(want));
+	if (!ok)
+		printf("# %s: not read as strtod reads it\n", text);
+	free(v);
+	jfields_release(&f);
+	return ok;
+}
+
+/*
+ * Scan line with metrics a map (expr_maps), path wanted, and with wild a
+ * wildcard for every field too: is path's text want?
+ */
+static int
+map_is(const char *line, const char *path, int wild, const char *want)
+{
+	struct jfields f;
+	struct jv *v = NULL;
+	size_t cap = 0, pos;
+	struct sbuf sb;
+	long id;
+	int ok;
+
+	jfields_init(&f);
+	expr_maps(&f);
+	jfields_add(&f, path);
+	if (wild)
+		jfields_add_wild(&f, "");
+	sbuf_init(&sb, 4096);
+	ok = jscan(&f, line, strlen(line), &v, &cap, &pos) == 0 &&
+	    (id = jfields_find(&f, path, strlen(path))) >= 0;
+	if (ok && v[id].type == JV_NONE)
+		sbuf_adds(&sb, "<none>");
+	else if (ok)
+		jv_text(&v[id], &sb);
+	ok = ok && !strcmp(sb.buf, want);
+	if (!ok)
+		printf("# %s (wild %d) in %s: got '%s', want '%s'\n", path, wild, line, sb.buf, want);
+	sbuf_release(&sb);
+	free(v);
+	jfields_release(&f);
+	return ok;
+}
+
 int
 main(void)
 {
@@ -137,6 +195,15 @@ main(void)
 	CHECK(eval("nan < 1") == 0 && eval("nan > 1") == 0 && eval("nan == 1") == 0);
 	CHECK(eval("nan <= 1") == 0 && eval("nan >= 1") == 0 && eval("nan != 1") == 1);
 	CHECK(eval("bare < 1") == 0 && eval("bare >= 1") == 0 && eval("bare != 0") == 1);
+	/* bare names: the record's own field, else metrics.NAME, else hparams.NAME */
+	CHECK(eval("acc > 0.9") == 1 && eval("acc < 0.9") == 0 && eval("opt = adam") == 1);
+	CHECK(eval("lr = 0.01 and loss = 0.1 and not top5") == 1);
+	CHECK(eval_on("acc = 1", "{\"acc\":1,\"metrics\":{\"acc\":2}}") == 1);
+	CHECK(eval_on("acc = 2", "{\"hparams\":{\"acc\":1},\"metrics\":{\"acc\":2}}") == 1);
+	CHECK(eval("nest = 3") == 0 && eval("d") == 0);
+	/* keywords in any case; MLflow's backquotes */
+	CHECK(eval("acc > 0.9 AND NOT opt = sgd Or n = 1") == 1);
+	CHECK(eval("metrics.`test-acc` = 0.9 and metrics.`acc` > 0.9") == 1);
 	CHECK(eval("not nan < 1") == 1);
 	CHECK(eval("inf > 1e308") == 1 && eval("inf == 1") == 0 && eval("inf < 0") == 0);
 	CHECK(eval("ninf < -1e308") == 1 && eval("ninf > 0") == 0);
@@ -280,5 +347,30 @@ main(void)
 	CHECK(field("[1]", "a", out, sizeof(out)) < 0);
 	CHECK(field("{\"a\":1} x", "a", out, sizeof(out)) < 0);
 	CHECK(field("{\"b\":{\"c\":[{\"d\":1,}]}}", "a", out, sizeof(out)) < 0);
+
+	/* numbers read without strtod (up to 2^53 as digits, 22 after the point) or with it: the same doubles */
+	{
+		static const char *nums[] = { "0", "-0", "1", "-1", "0.1", "0.3", "-0.7", "123456",
+		    "0.123456", "1.5", "999999999999999", "99999999999999.9", "0.000000000000001",
+		    "0.999999999999999", "9007199254740993", "9007199254740992", "-9007199254740991",
+		    "0.9007199254740992", "0.1234567890123456", "0.0000000000000000000001",
+		    "0.00000000000000000000001", "9999999999999999999", "0.30978089073197024",
+		    "1e5", "1.5E-3",
+		    "-2.5e+10", "12345678901234567890", "0.1000000000000000055511151231257827" };
+
+		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+			CHECK(num_is_strtod(nums[i]));
+	}
+
+	/* below a map (metrics) the rest of a path is one key; elsewhere a dot steps into an object */
+	for (int w = 0; w < 2; w++) {
+		const char *m = "{\"metrics\":{\"a.b\":1,\"a\":{\"b\":2},\"c\":{\"d\":3}},"
+		    "\"x\":{\"y.z\":4,\"y\":{\"z\":5}}}";
+
+		CHECK(map_is(m, "metrics.a.b", w, "1"));
+		CHECK(map_is(m, "metrics.a", w, "{\"b\":2}"));
+		CHECK(map_is(m, "metrics.c.d", w, "<none>"));
+		CHECK(map_is(m, "x.y.z", w, "5"));
+	}
 	return check_done();
 }

@@ -83,6 +83,22 @@ main(void)
 	p = name_resolve("", "w", 1, err, sizeof(err));
 	CHECK(p && !*p);
 	free(p);
+	/* patterns: a run's or job's name with a wildcard resolves as the name would */
+	p = name_resolve_pattern("run7.*/output/model.pkl", "w", err, sizeof(err));
+	CHECK(p && !strcmp(p, "ws/w/runs/run7.*/output/model.pkl"));
+	free(p);
+	p = name_resolve_pattern("job[12]/code/", "w", err, sizeof(err));
+	CHECK(p && !strcmp(p, "ws/w/jobs/job[12]/code"));
+	free(p);
+	p = name_resolve_pattern("@data/*.csv", "w", err, sizeof(err));
+	CHECK(p && !strcmp(p, "shares/data/*.csv"));
+	free(p);
+	p = name_resolve_pattern("run7/x*", "w", err, sizeof(err));
+	CHECK(p && !strcmp(p, "ws/w/runs/run7/x*"));
+	free(p);
+	CHECK(name_resolve_pattern("run*/../x", "w", err, sizeof(err)) == NULL);
+	CHECK(name_resolve_pattern("run*", "bad/ws", err, sizeof(err)) == NULL &&
+	    strstr(err, "workspace"));
 
 	/* PROCS processes allocate EACH job names each, at once: all distinct */
 	CHECK(mkdtemp(dir) != NULL);
@@ -116,6 +132,13 @@ main(void)
 	CHECK(name_alloc(st, "ws/w/runs", "run5.", "run.json", "{}\n", 3) == 1);
 	CHECK(name_alloc(st, "ws/w/runs", "run5.", "run.json", "{}\n", 3) == 2);
 	CHECK(name_alloc(st, "ws/w/runs", "run", "run.json", "{}\n", 3) == 1);
+	/* the newest: the highest number, not a child's, not the last in name order */
+	CHECK(name_last(st, "ws/w/runs", "run") == 1);
+	CHECK(name_last(st, "ws/w/jobs", "job") == PROCS * EACH);
+	CHECK(store_put(st, "ws/w/runs/run10/run.json", "{}\n", 3) == 0);
+	CHECK(store_put(st, "ws/w/runs/run9/run.json", "{}\n", 3) == 0);
+	CHECK(name_last(st, "ws/w/runs", "run") == 10);
+	CHECK(name_last(st, "ws/none/runs", "run") == 0);
 	store_close(st);
 	p = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(p) == 0);

@@ -270,8 +270,8 @@ test_svg(void)
 		{ "bad \xff\xc3 utf8 \x01", gx, ga, NULL, NULL, 1 },
 	};
 	struct plot_panel p[] = {
-		{ "loss <train>", "step", "loss & more", s, 3, 0 },
-		{ "acc vs lr", "lr", "acc", s, 2, 1 },
+		{ "loss <train>", "step", "loss & more", s, 3, 0, 0, 0 },
+		{ "acc vs lr", "lr", "acc", s, 2, 1, 0, 0 },
 	};
 	struct plot pl = { "sweep \"A&B\"", p, 2, 0, 0, 0, 0, 0, 0 };
 	char *svg, *shape, *d;
@@ -325,7 +325,7 @@ test_svg_long(void)
 	size_t n = 200000, i;
 	double *x = xmalloc(n * sizeof(*x)), *y = xmalloc(n * sizeof(*y));
 	struct plot_series s = { "long", x, y, NULL, NULL, n };
-	struct plot_panel p = { NULL, NULL, NULL, &s, 1, 0 };
+	struct plot_panel p = { NULL, NULL, NULL, &s, 1, 0, 0, 0 };
 	struct plot pl = { NULL, &p, 1, 0, 0, 0, 0, 0, 0 };
 	char *svg, *shape, *d;
 	int rc = -1;
@@ -382,7 +382,7 @@ test_term(void)
 		{ "train", gx, ga, NULL, NULL, 8 },
 		{ "valid", gx, gb, glo, ghi, 8 },
 	};
-	struct plot_panel p = { "loss", "step", NULL, s, 2, 0 };
+	struct plot_panel p = { "loss", "step", NULL, s, 2, 0, 0, 0 };
 	struct plot pl = { NULL, &p, 1, 0, 0, 40, 14, 0, 0 };
 	char *out;
 	int rc = -1;
@@ -443,16 +443,16 @@ test_degenerate(void)
 		{ "", NULL, NULL, NULL, NULL, 5 },
 	};
 	struct plot_panel p[] = {
-		{ NULL, NULL, NULL, s, 1, 0 },		/* 0 points */
-		{ "", "", "", s + 1, 1, 0 },		/* 1 point */
-		{ "eq", "x", "y", s + 2, 1, 0 },		/* equal values */
-		{ "NaN", NULL, NULL, s + 3, 1, 0 },	/* all NaN */
-		{ "Inf", NULL, NULL, s + 4, 1, 1 },	/* infinities */
-		{ "big", NULL, NULL, s + 5, 1, 0 },	/* +-DBL_MAX */
-		{ "tiny", NULL, NULL, s + 6, 1, 0 },	/* subnormals */
-		{ "none", NULL, NULL, s + 7, 1, 0 },	/* no arrays */
-		{ "empty", NULL, NULL, NULL, 0, 0 },	/* no series */
-		{ "all", NULL, NULL, s, 8, 0 },
+		{ NULL, NULL, NULL, s, 1, 0, 0, 0 },		/* 0 points */
+		{ "", "", "", s + 1, 1, 0, 0, 0 },		/* 1 point */
+		{ "eq", "x", "y", s + 2, 1, 0, 0, 0 },		/* equal values */
+		{ "NaN", NULL, NULL, s + 3, 1, 0, 0, 0 },	/* all NaN */
+		{ "Inf", NULL, NULL, s + 4, 1, 1, 0, 0 },	/* infinities */
+		{ "big", NULL, NULL, s + 5, 1, 0, 0, 0 },	/* +-DBL_MAX */
+		{ "tiny", NULL, NULL, s + 6, 1, 0, 0, 0 },	/* subnormals */
+		{ "none", NULL, NULL, s + 7, 1, 0, 0, 0 },	/* no arrays */
+		{ "empty", NULL, NULL, NULL, 0, 0, 0, 0 },	/* no series */
+		{ "all", NULL, NULL, s, 8, 0, 0, 0 },
 	};
 	struct plot pl = { NULL, p, 10, 0, 0, 0, 0, 0, 0 };
 	static const int sizes[][2] = { { 0, 0 }, { 1, 1 }, { 20, 8 }, { 100000, 5 }, { -5, -5 } };
@@ -506,6 +506,90 @@ test_degenerate(void)
 	free(shape);
 }
 
+/*
+ * Series styles: 24 series of one panel, each its own stroke (colour and
+ * dash) in SVG, the first 20 solid and of 20 colours, 1 and 11 apart (a
+ * run7.1 and run7.11); 12 series on a colour terminal, 12 colours.
+ */
+static void
+test_styles(void)
+{
+	static double x[] = { 0, 1 }, y[24][2];
+	struct plot_series s[24];
+	struct plot_panel p = { "many", "step", "acc", s, 24, 0, 0, 0 };
+	struct plot pl = { NULL, &p, 1, 0, 0, 0, 0, 0, 0 };
+	char *svg, *q, *strokes[24], *term;
+	int rc = -1, n = 0, i, j, distinct = 1, solid = 0, codes = 0;
+
+	for (i = 0; i < 24; i++) {
+		y[i][0] = y[i][1] = i;
+		s[i] = (struct plot_series){ NULL, x, y[i], NULL, NULL, 2 };
+	}
+	svg = render(&pl, 1, &rc);
+	CHECK(svg && rc == 0);
+	for (q = svg; q && (q = strstr(q, "<path class=\"line\"")) && n < 24; q++) {
+		char *st = strstr(q, "stroke=\""), *end = strstr(q, " stroke-linejoin");
+
+		strokes[n++] = st && end > st ? xstrndup(st, (size_t)(end - st)) : xstrdup("");
+	}
+	CHECK(n == 24);
+	for (i = 0; i < n; i++) {
+		solid += !strstr(strokes[i], "dasharray");
+		for (j = 0; j < i; j++)
+			distinct &= strcmp(strokes[i], strokes[j]) != 0;
+	}
+	CHECK(distinct);
+	CHECK(solid == 20);
+	CHECK(n == 24 && strncmp(strokes[1], strokes[11], 17) != 0);	/* their colours */
+	for (i = 0; i < n; i++)
+		free(strokes[i]);
+	free(svg);
+
+	p.ns = 12;
+	pl.color = 1;
+	pl.width = 60;
+	pl.height = 20;
+	term = render(&pl, 0, &rc);
+	CHECK(term && rc == 0);
+	for (i = 30; i < 100; i++) {
+		char code[16];
+
+		snprintf(code, sizeof(code), "\033[%dm", i);
+		codes += term && strstr(term, code) != NULL;
+	}
+	CHECK(codes == 12);
+	free(term);
+}
+
+/*
+ * Log axes: ticks at 1, 2 and 5 times the powers of ten over the data's
+ * range, values <= 0 left out; the terminal ticks the same.
+ */
+static void
+test_log(void)
+{
+	static double x[] = { 0.001, 0.01, 0.1, 0, -1 }, y[] = { 1, 10, 100, 5, 5 };
+	struct plot_series s = { "a", x, y, NULL, NULL, 5 };
+	struct plot_panel p = { NULL, "lr", "loss", &s, 1, 1, 1, 1 };
+	struct plot pl = { NULL, &p, 1, 0, 0, 0, 0, 0, 0 };
+	char *svg, *term;
+	int rc = -1;
+
+	svg = render(&pl, 1, &rc);
+	CHECK(svg && rc == 0);
+	CHECK(svg && strstr(svg, ">0.001</text>") && strstr(svg, ">0.01</text>") &&
+	    strstr(svg, ">0.1</text>") && strstr(svg, ">0.002</text>") && !strstr(svg, ">0.04</text>"));
+	CHECK(svg && strstr(svg, ">1</text>") && strstr(svg, ">10</text>") && strstr(svg, ">100</text>"));
+	CHECK(svg && count(svg, "<circle ") == 3 + 1);	/* 0 and -1 are not drawn; the legend has one */
+	free(svg);
+	pl.ascii = 1;
+	pl.width = 40;
+	pl.height = 12;
+	term = render(&pl, 0, &rc);
+	CHECK(term && rc == 0 && strstr(term, "100+") && strstr(term, "0.001"));
+	free(term);
+}
+
 int
 main(void)
 {
@@ -516,5 +600,7 @@ main(void)
 	test_svg_long();
 	test_term();
 	test_degenerate();
+	test_styles();
+	test_log();
 	return check_done();
 }

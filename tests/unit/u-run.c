@@ -218,7 +218,7 @@ test_store(const char *root)
 	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\"}\n"));
 	back = run_load(st, "ws1", "run1", &rc);
 	CHECK(back && rc == 0 && same(back,
-	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\",\"step\":3}"));
+	    "{\"ws\":\"ws1\",\"run\":\"run1\",\"status\":\"running\",\"step\":3,\"rev\":1}"));
 	cJSON_Delete(back);
 	cJSON_Delete(rec);
 
@@ -458,6 +458,53 @@ test_end(const char *root)
 	store_close(st);
 }
 
+/* The name of the second run of a job's record, or "". */
+static const char *
+second_run(const cJSON *job)
+{
+	const cJSON *r = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(job, "runs"), 1);
+
+	return cJSON_IsString(r) ? r->valuestring : "";
+}
+
+/* run_job_get: a job's record read again unchanged is the same parse; lent once at a time. */
+static void
+test_job_get(const char *root)
+{
+	struct store *st = store_open(root, err, sizeof(err));
+	const char *a = "{\"job\":\"job1\",\"runs\":[\"run1.1\",\"run1.2\"]}\n";
+	const char *b = "{\"job\":\"job1\",\"runs\":[\"run1.1\",\"run1.3\"]}\n";
+	const cJSON *j1, *j2, *j3;
+
+	CHECK(st != NULL);
+	if (!st)
+		return;
+	CHECK(store_put(st, "ws/ws1/jobs/job1/job.json", a, strlen(a)) == 0);
+	CHECK(store_put(st, "ws/ws1/jobs/job2/job.json", b, strlen(b)) == 0);
+	j1 = run_job_get(st, "ws1", "job1");
+	CHECK(j1 && !strcmp(second_run(j1), "run1.2"));
+	/* lent: another get parses its own, given back freed */
+	j2 = run_job_get(st, "ws1", "job1");
+	CHECK(j2 && j2 != j1 && cJSON_Compare(j1, j2, 1));
+	run_job_put(j2);
+	run_job_put(j1);
+	/* back: the same bytes are the same parse */
+	j2 = run_job_get(st, "ws1", "job1");
+	CHECK(j2 == j1);
+	run_job_put(j2);
+	/* other bytes (another job, or a record changed) are parsed */
+	j3 = run_job_get(st, "ws1", "job2");
+	CHECK(j3 && !strcmp(second_run(j3), "run1.3"));
+	run_job_put(j3);
+	CHECK(store_put(st, "ws/ws1/jobs/job2/job.json", a, strlen(a)) == 0);
+	j3 = run_job_get(st, "ws1", "job2");
+	CHECK(j3 && !strcmp(second_run(j3), "run1.2"));
+	run_job_put(j3);
+	CHECK(run_job_get(st, "ws1", "job9") == NULL);
+	run_job_put(NULL);
+	store_close(st);
+}
+
 struct race {
 	struct store *st;
 	int calls;
@@ -521,6 +568,8 @@ test_update(const char *root)
 	CHECK(run_update(st, "ws1", "run50", 0, race_fn, &r, &got) == 0);
 	CHECK(r.calls == 2);
 	CHECK(got && !strcmp(json_str(got, "status"), "running"));
+	/* each save's "rev" one more than the record read had: 1 after one save */
+	CHECK(got && run_rev(got) == 1);
 	cJSON_Delete(got);
 	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
 	CHECK(!strcmp(store_error(st), "run 'run50' is running: it cannot become queued"));
@@ -531,6 +580,45 @@ test_update(const char *root)
 	CHECK(run_update(st, "ws1", "run50", 0, to_status, "queued", NULL) == STORE_ECONFLICT);
 	CHECK(run_update(st, "ws1", "run50", RUN_REQUEUE, to_status, "queued", NULL) == 0);
 	CHECK(run_update(st, "ws1", "run51", 0, to_status, "queued", NULL) == STORE_ENOENT);
+	/* three saves since, the refused changes none */
+	c = run_load(st, "ws1", "run50", NULL);
+	CHECK(c && run_rev(c) == 4);
+	cJSON_Delete(c);
+
+	/* run_update_from: the caller's copy, put if nobody put the record since */
+	{
+		char v[STORE_VER_MAX];
+		cJSON *known;
+
+		c = record("run52", NULL, "queued", 0);
+		CHECK(run_save(st, c) == 0);
+		cJSON_Delete(c);
+		known = run_load_ver(st, "ws1", "run52", NULL, v);
+		CHECK(known && v[0]);
+		CHECK(run_update_from(st, "ws1", "run52", 0, to_status, "running", &got, known, v) == 0);
+		CHECK(got && !strcmp(json_str(got, "status"), "running"));
+		cJSON_Delete(got);
+		/* somebody put it since: read again, their change kept */
+		c = run_load(st, "ws1", "run52", NULL);
+		json_set_str(c, "mark", "theirs");
+		CHECK(run_save(st, c) == 0);
+		cJSON_Delete(c);
+		CHECK(run_update_from(st, "ws1", "run52", 0, to_status, "completed", &got, known, v) ==
+		    0);
+		CHECK(got && !strcmp(json_str(got, "status"), "completed") &&
+		    json_str(got, "mark") && !strcmp(json_str(got, "mark"), "theirs"));
+		cJSON_Delete(got);
+		/* a move the copy allows, which the record as it is does not: refused */
+		CHECK(run_update_from(st, "ws1", "run52", 0, to_status, "queued", NULL, known, v) ==
+		    STORE_ECONFLICT);
+		CHECK(!strcmp(store_error(st), "run 'run52' is completed: it cannot become queued"));
+		/* "": unknown, as run_update */
+		CHECK(run_update_from(st, "ws1", "run52", RUN_REQUEUE, to_status, "queued", &got,
+		    known, "") == 0);
+		CHECK(got && !strcmp(json_str(got, "status"), "queued") && json_str(got, "mark"));
+		cJSON_Delete(got);
+		cJSON_Delete(known);
+	}
 
 	/* a three-way merge keeps what the other writer changed */
 	base = cJSON_Parse("{\"status\":\"running\",\"tags\":{\"a\":1},\"pid\":7,\"step\":1}");
@@ -564,6 +652,9 @@ main(void)
 	free(root);
 	root = path_join(dir, "end");
 	test_end(root);
+	free(root);
+	root = path_join(dir, "jobget");
+	test_job_get(root);
 	cmd = xasprintf("rm -rf '%s'", dir);
 	CHECK(system(cmd) == 0);
 	free(cmd);

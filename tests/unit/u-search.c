@@ -284,6 +284,50 @@ test_lucky_result(void)
 	space_release(&sp);
 }
 
+/* How many of the proposals in the JSON text a hold the fragment f. */
+static int
+count_of(const char *a, const char *f)
+{
+	int n = 0;
+
+	for (const char *p = a; (p = strstr(p, f)); p++)
+		n++;
+	return n;
+}
+
+/*
+ * DGD as XT: a list's values sorted and without repeats, neighbours one
+ * step up or down in that order, and with no results a pick uniform over
+ * the distinct values.
+ */
+static void
+test_dgd_order(void)
+{
+	struct space sp;
+	char *a;
+	int made;
+	const char *hist =
+	    "{\"run\":\"run1\",\"status\":\"completed\",\"hparams\":{\"x\":0.1,\"y\":\"a\"},\"metrics\":{\"acc\":0.9}}\n"
+	    "{\"run\":\"run2\",\"status\":\"completed\",\"hparams\":{\"x\":0.3,\"y\":\"c\"},\"metrics\":{\"acc\":0.5}}\n";
+
+	/* In list order 0.1's neighbour would be 0.3 and a's c and b; sorted, they are 0.2 and b. */
+	space_of(&sp, "x=[0.1, 0.3, 0.2, 0.3]", "y=[c, a, b, a]");
+	a = next_line(&sp, hist, SEARCH_DGD, 60, 7, &made);
+	CHECK(made == 60 && count_of(a, "\"x\":0.3") == 0 && count_of(a, "\"y\":\"c\"") == 0);
+	CHECK(count_of(a, "{\"x\":0.2,\"y\":\"a\"}") > 0 && count_of(a, "{\"x\":0.1,\"y\":\"b\"}") > 0);
+	CHECK(count_of(a, "{\"x\":0.2,\"y\":\"b\"}") == 0);
+	free(a);
+	space_release(&sp);
+
+	/* No results: each distinct value equally likely, however often the list repeats it. */
+	space_of(&sp, "x=[1, 1, 1, 2]", NULL);
+	a = next_line(&sp, "", SEARCH_DGD, 400, 3, &made);
+	printf("# dgd with no results: x 2 in %d of 400\n", count_of(a, "\"x\":2"));
+	CHECK(made == 400 && count_of(a, "\"x\":2") > 160 && count_of(a, "\"x\":2") < 240);
+	free(a);
+	space_release(&sp);
+}
+
 int
 main(void)
 {
@@ -341,6 +385,7 @@ main(void)
 	CHECK(strstr(a, "{\"x\":2,\"y\":\"b\"}") && strstr(a, "{\"x\":1,\"y\":\"a\"}"));
 	free(a);
 	space_release(&sp);
+	test_dgd_order();
 	space_of(&sp, "x=$uniform(0,1)", NULL);
 	a = next_line(&sp, "", SEARCH_DGD, 1, 3, &made);
 	CHECK(made == -1);

@@ -1,7 +1,8 @@
 /*
  * Unit tests of search spaces: the generator's stream, each distribution's
  * range and shape by statistics over many samples, grid size and order,
- * reproducibility by seed, and bad specs.
+ * reproducibility by seed, bad specs, XT's list of one distribution, and
+ * DGD's order of a list's settings.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -117,6 +118,27 @@ grid_line(const struct space *sp, uint64_t i)
 	return s;
 }
 
+/* Does loading a file of text fail with an error that says want? */
+static int
+load_fails(const char *path, const char *text, const char *want)
+{
+	struct space sp;
+	char err[512] = "";
+	FILE *fp = fopen(path, "w");
+	int ok;
+
+	if (!fp)
+		return 0;
+	fputs(text, fp);
+	fclose(fp);
+	space_init(&sp);
+	ok = space_load(&sp, path, err, sizeof(err)) < 0 && strstr(err, want);
+	if (!ok)
+		printf("# '%s' gave '%s'\n", text, err);
+	space_release(&sp);
+	return ok;
+}
+
 int
 main(void)
 {
@@ -124,7 +146,7 @@ main(void)
 	struct rng a, b;
 	struct space sp;
 	char err[512], path[] = "/tmp/u-space.XXXXXX", *s;
-	int same = 1, fd;
+	int same = 1, fd, order[9];
 	FILE *fp;
 
 	/* The stream is xoshiro256** seeded by splitmix64: the same on every machine. */
@@ -211,6 +233,12 @@ main(void)
 	space_init(&sp);
 	CHECK(space_add_arg(&sp, "a=[1,2,3]", err, sizeof(err)) == 0);
 	CHECK(space_add_arg(&sp, "a=[4]", err, sizeof(err)) < 0 && strstr(err, "given twice"));
+	/* DGD's settings: sorted, each value once, at its first place in the list. */
+	CHECK(space_add_arg(&sp, "s=[0.3, b, 0.1, true, null, 0.3, a, 3e-1, b]", err,
+	    sizeof(err)) == 0);
+	CHECK(hparam_settings(&sp.hp[1], order) == 6);
+	CHECK(order[0] == 4 && order[1] == 3 && order[2] == 2 && order[3] == 0 && order[4] == 6 &&
+	    order[5] == 1);
 	CHECK(space_add_arg(&sp, "bad/name=1", err, sizeof(err)) < 0 && strstr(err, "bad/name"));
 	CHECK(space_add_arg(&sp, "noequals", err, sizeof(err)) < 0 && strstr(err, "NAME=SPEC"));
 	space_release(&sp);
@@ -230,6 +258,20 @@ main(void)
 	CHECK(bad_spec("[]", "empty"));
 	CHECK(bad_spec("[1,,2]", "an empty value"));
 	CHECK(bad_spec("$choice()", "empty"));
+	CHECK(bad_spec("[1, $linspace(0, 1, 3)]", "'$linspace(0, 1, 3)' must be alone in '[...]'"));
+	CHECK(bad_spec("[$linspace(0, 1)]", "$linspace takes 3 numbers"));
+
+	/* XT's "[$linspace(a, b, n)]": a list whose one value is a distribution is that distribution. */
+	space_init(&sp);
+	CHECK(space_add_arg(&sp, "l=[$linspace(.1, .9, 5)]", err, sizeof(err)) == 0);
+	CHECK(sp.n == 1 && sp.hp[0].kind == HP_CHOICE && sp.hp[0].nvalues == 5);
+	CHECK(sp.n == 1 && cJSON_GetArrayItem(sp.hp[0].values, 2)->valuedouble == 0.5);
+	CHECK(space_add_arg(&sp, "r=[ $randint() ]", err, sizeof(err)) == 0);
+	CHECK(sp.n == 2 && sp.hp[1].kind == HP_RANDINT && sp.hp[1].b == 65535);
+	CHECK(space_add_arg(&sp, "q=['$linspace(1, 2, 3)', \"$x\"]", err, sizeof(err)) == 0);
+	CHECK(sp.n == 3 && sp.hp[2].nvalues == 2 &&
+	    !strcmp(cJSON_GetArrayItem(sp.hp[2].values, 0)->valuestring, "$linspace(1, 2, 3)"));
+	space_release(&sp);
 
 	/* YAML: XT's hp-config, and its errors with FILE:LINE. */
 	fd = mkstemp(path);
@@ -245,26 +287,21 @@ main(void)
 	CHECK(sp.n == 5 && cJSON_IsString(cJSON_GetArrayItem(sp.hp[4].values, 0)));
 	CHECK(space_grid_size(&sp) == 6);
 	space_release(&sp);
+	CHECK(load_fails(path, "hyperparameter-distributions:\n  lr: [1, 2]\n\n  m: $uniform(1, 0)\n",
+	    ":4: hparam 'm': bad spec '$uniform(1, 0)'"));
+	/* The same in YAML, which splits a flow list at its commas. */
 	fp = fopen(path, "w");
-	fputs("hyperparameter-distributions:\n  lr: [1, 2]\n\n  m: $uniform(1, 0)\n", fp);
+	fputs("hyperparameter-distributions:\n  l: [$linspace(.1, .9, 5)]\n  m:\n"
+	    "    - $linspace(1, 2, 3)\n  s: [\"$linspace(1, 2, 3)\", 1]\n", fp);
 	fclose(fp);
 	space_init(&sp);
-	CHECK(space_load(&sp, path, err, sizeof(err)) < 0 && strstr(err, ":4: hparam 'm'") &&
-	    strstr(err, "$uniform(1, 0)"));
+	CHECK(space_load(&sp, path, err, sizeof(err)) == 0);
+	CHECK(sp.n == 3 && sp.hp[0].nvalues == 5 && sp.hp[1].nvalues == 3 && sp.hp[2].nvalues == 2);
 	space_release(&sp);
-	fp = fopen(path, "w");
-	fputs("hyperparameter-distributions:\n  lr: {a: 1}\n", fp);
-	fclose(fp);
-	space_init(&sp);
-	CHECK(space_load(&sp, path, err, sizeof(err)) < 0 && strstr(err, ":2: hparam 'lr'"));
-	space_release(&sp);
-	fp = fopen(path, "w");
-	fputs("hparams:\n  lr: 1\n", fp);
-	fclose(fp);
-	space_init(&sp);
-	CHECK(space_load(&sp, path, err, sizeof(err)) < 0 &&
-	    strstr(err, "no 'hyperparameter-distributions:'"));
-	space_release(&sp);
+	CHECK(load_fails(path, "hyperparameter-distributions:\n  m:\n    - 1\n    - $linspace(1, 2, 3)\n",
+	    ":4: hparam 'm': '$linspace(1, 2, 3)' must be alone in the list"));
+	CHECK(load_fails(path, "hyperparameter-distributions:\n  lr: {a: 1}\n", ":2: hparam 'lr'"));
+	CHECK(load_fails(path, "hparams:\n  lr: 1\n", "no 'hyperparameter-distributions:'"));
 	unlink(path);
 	space_init(&sp);
 	CHECK(space_load(&sp, path, err, sizeof(err)) < 0 && strstr(err, "cannot read"));

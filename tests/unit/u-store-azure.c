@@ -13,8 +13,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "index.h"
 #include "sha256.h"
 #include "store.h"
+#include "store_int.h"
 #include "util.h"
 
 static int
@@ -45,6 +47,18 @@ open_or_die(const char *url)
 		CHECK(st != NULL);
 		exit(check_done());
 	}
+	return st;
+}
+
+/* A store of url whose appended objects go on in a new segment every 5 appends. */
+static struct store *
+open_small(const char *url)
+{
+	struct store *st;
+
+	setenv("XT_AZURE_APPEND_BLOCKS", "5", 1);
+	st = open_or_die(url);
+	unsetenv("XT_AZURE_APPEND_BLOCKS");
 	return st;
 }
 
@@ -342,6 +356,26 @@ t_create_race(const char *url)
 }
 
 /*
+ * Append line to path n times with st; then the listing of its segments
+ * through own, a store on the store's own folder (caller frees), or NULL
+ * when an append failed.
+ */
+static char *
+append_segs(struct store *st, struct store *own, const char *path, const char *line, int n)
+{
+	char *dir = xasprintf("seg/%s/", path), *l;
+	int i, bad = 0;
+
+	for (i = 0; i < n; i++)
+		bad += store_append(st, path, line, strlen(line)) != 0;
+	l = bad ? NULL : list_of(own, dir, 0);
+	if (l)
+		printf("# segments: %s\n", l);
+	free(dir);
+	return l;
+}
+
+/*
  * An appended object of many segments (XT_AZURE_APPEND_BLOCKS: 5 appends
  * a segment) reads as one: whole, every range, stat, list, get_file,
  * versions; a put over it and a delete leave no segment to be seen.
@@ -357,9 +391,7 @@ t_rollover(const char *url)
 	int i, bad = 0;
 	int64_t off, len;
 
-	setenv("XT_AZURE_APPEND_BLOCKS", "5", 1);
-	st = open_or_die(url);
-	unsetenv("XT_AZURE_APPEND_BLOCKS");
+	st = open_small(url);
 	sbuf_init(&want, 1 << 20);
 	sbuf_init(&sb, 1 << 20);
 	for (i = 0; i < 23; i++) {
@@ -454,13 +486,9 @@ t_rollover(const char *url)
 	CHECK(store_put(st, "roll/log", "put\n", 4) == 0);
 	CHECK(store_append(st, "roll/log", "x\n", 2) == STORE_ERR);
 	CHECK(store_delete(st, "roll/log") == 0);
-	for (i = 0; i < 7; i++)
-		bad += store_append(st, "roll/log", "third\n", 6) != 0;
-	CHECK(bad == 0);
+	l = append_segs(st, own, "roll/log", "third\n", 7);
 	CHECK(got_is(st, "roll/log", 0, -1, "third\nthird\nthird\nthird\nthird\nthird\nthird\n"));
-	l = list_of(own, "seg/roll/log/", 0);
-	printf("# segments: %s\n", l);
-	CHECK(!strcmp(strchr(l, '-'), "-1|"));
+	CHECK(l && strchr(l, '-') && !strcmp(strchr(l, '-'), "-1|"));
 	free(l);
 	/* one append above Azure's 4 MiB for one block is refused, nothing written */
 	{
@@ -556,6 +584,356 @@ t_list_pages(const char *url)
 	store_close(st);
 }
 
+/*
+ * The first rollover of a chain leaves the segments of another chain of
+ * the object (one replaced, say) while they are within their grace: a
+ * reader may be in them. With XT_AZURE_SEG_GRACE 0 it takes them.
+ */
+static void
+t_seg_grace(const char *url)
+{
+	static const char *const old = "seg/grace/log/0123456789abcdef-1";
+	struct store *st, *own;
+	char *u = xasprintf("%s/.tmp", url), *l;
+	int g;
+
+	own = open_or_die(u);
+	for (g = 0; g < 2; g++) {
+		setenv("XT_AZURE_APPEND_BLOCKS", "5", 1);
+		if (g)
+			setenv("XT_AZURE_SEG_GRACE", "0", 1);
+		st = open_or_die(url);
+		unsetenv("XT_AZURE_APPEND_BLOCKS");
+		unsetenv("XT_AZURE_SEG_GRACE");
+		CHECK(store_put(own, old, "old\n", 4) == 0);
+		l = append_segs(st, own, "grace/log", "new\n", 6);
+		/*
+		 * the new chain's first segment, and the old one with a grace
+		 * only. Through t1210's faults a retried append may roll over
+		 * once more (the count of the new chain's segments is not
+		 * checked), and the old one may stay past its grace: the delete
+		 * is done once, by the appender that made the new chain's first
+		 * segment, and is not tried again when its listing or a DELETE
+		 * meets a fault, or when the answer to the segment's create was
+		 * lost (the create tried again meets 409 and did not make it).
+		 * It goes with the path's delete below.
+		 */
+		CHECK(l && strstr(l, "-1|"));
+		CHECK(l && (g ? (strstr(l, old) == NULL || getenv("XT_TEST_AZURE_FAULTS")) :
+		    strstr(l, old) != NULL));
+		if (l && strlen(l) != (g ? 1 : 2) * (strlen(old) + 1))
+			printf("# grace %d: segments %s\n", !g, l);
+		free(l);
+		CHECK(store_delete(st, "grace/log") == 0);
+		store_close(st);
+	}
+	l = list_of(own, "seg/grace/", 1);
+	CHECK(!strcmp(l, ""));
+	free(l);
+	store_close(own);
+	free(u);
+}
+
+/* The appender that put_log_if's hook appends with, and its line at each stage. */
+struct racer {
+	struct store *st;
+	const char *path, *line[2];
+	int bad;
+};
+
+static void
+race_hook(int stage, void *arg)
+{
+	struct racer *r = arg;
+
+	if (stage >= 0 && stage < 2 && r->line[stage])
+		r->bad += store_append(r->st, r->path, r->line[stage], strlen(r->line[stage])) != 0;
+}
+
+/*
+ * The segments of path's chain of ver (ETAG0/CHAIN-K/ETAGK) in the listing
+ * l, not counting the marks of segments moved (CHAIN-K.moved).
+ */
+static int
+chain_segs(const char *l, const char *ver)
+{
+	const char *c = strchr(ver, '/'), *p;
+	int n = 0;
+	char *pre;
+
+	if (!c || !strchr(c, '-'))
+		return -1;
+	pre = xasprintf("%.*s-", (int)(strchr(c, '-') - c - 1), c + 1);
+	for (p = l; (p = strstr(p, pre)); p++)
+		n += p[strlen(pre) + strspn(p + strlen(pre), "0123456789")] == '|';
+	free(pre);
+	return n;
+}
+
+/*
+ * The index's compaction (put_log_if) of an appended object that rolled
+ * over (5 appends a segment), while another process appends: a line it
+ * appends between the compaction's checks and its copy lands in a segment
+ * after the last one read, which is moved to the new object after a line
+ * appended since (so the fold, by "rev", still gives the newer); the old
+ * chain stays while the new one rolls over (a reader may be in it), and
+ * goes at a rollover once its grace is over (XT_AZURE_SEG_GRACE 0: now).
+ */
+static void
+t_rolled_compact(const char *url)
+{
+	static const char *const moved = "{\"ws\":\"w\",\"run\":\"r0\",\"rev\":2,"
+	    "\"status\":\"running\"}\n";
+	static const char *const newer = "{\"ws\":\"w\",\"run\":\"r0\",\"rev\":3,"
+	    "\"status\":\"completed\"}\n";
+	struct store *st, *other, *own, *third;
+	struct racer rc;
+	struct sbuf want, sb;
+	struct index_line *keep = NULL;
+	char ver[STORE_VER_MAX], ver2[STORE_VER_MAX], err[256], *l, *u;
+	size_t n = 0, nl = 0, i;
+	int bad = 0;
+
+	st = open_small(url);
+	other = open_small(url);
+	u = xasprintf("%s/.tmp", url);
+	own = open_or_die(u);
+	sbuf_init(&want, 1 << 20);
+	sbuf_init(&sb, 1 << 20);
+	for (i = 0; i < 12; i++) {
+		char line[96];
+		int len = snprintf(line, sizeof(line), "{\"ws\":\"w\",\"run\":\"r%zu\",\"rev\":1,"
+		    "\"status\":\"queued\"}\n", i);
+
+		bad += store_append(other, "roll/idx", line, (size_t)len) != 0;
+		sbuf_add(&want, line, (size_t)len);
+	}
+	CHECK(bad == 0);
+	CHECK(store_get_ver(st, "roll/idx", &sb, ver) == 0 && sb.len == want.len);
+	printf("# version %s\n", ver);
+	CHECK(chain_segs("", ver) == 0);
+	rc = (struct racer){ other, "roll/idx", { moved, newer }, 0 };
+	store_azure_put_log_hook = race_hook;
+	store_azure_put_log_arg = &rc;
+	CHECK(store_put_log_if(st, "roll/idx", want.buf, want.len, ver) == 0);
+	store_azure_put_log_hook = NULL;
+	CHECK(rc.bad == 0);
+	/* the line of the moment before the copy moved after the one since */
+	sbuf_adds(&want, newer);
+	sbuf_adds(&want, moved);
+	CHECK(got_is(st, "roll/idx", 0, -1, want.buf));
+	sbuf_reset(&sb);
+	CHECK(store_get(st, "roll/idx", 0, -1, &sb) == 0);
+	CHECK(index_fold(sb.buf, sb.len, "roll/idx", &keep, &n, &nl, err, sizeof(err)) == 0 &&
+	    n == 12 && nl == 14);
+	for (i = 0; i < n; i++)
+		if (!strncmp(sb.buf + keep[i].off, newer, keep[i].len))
+			break;
+	CHECK(i < n);
+	free(keep);
+	/* the old chain (3 segments: 2 read, 1 moved) outlives the new one's rollover */
+	l = list_of(own, "seg/roll/idx/", 0);
+	CHECK(chain_segs(l, ver) == 3);
+	free(l);
+	l = append_segs(other, own, "roll/idx", "{\"ws\":\"w\",\"run\":\"x\"}\n", 10);
+	CHECK(store_get_ver(st, "roll/idx", &sb, ver2) == 0);
+	printf("# version %s\n", ver2);
+	/* the move done, the new object no longer names it (through faults it may) */
+	CHECK(ver2[0] != '+' || getenv("XT_TEST_AZURE_FAULTS"));
+	CHECK(l && chain_segs(l, ver) == 3 && chain_segs(l, ver2) >= 1);
+	free(l);
+	/* with no grace, the next chain's rollover takes both away */
+	setenv("XT_AZURE_APPEND_BLOCKS", "5", 1);
+	setenv("XT_AZURE_SEG_GRACE", "0", 1);
+	third = open_or_die(url);
+	unsetenv("XT_AZURE_SEG_GRACE");
+	unsetenv("XT_AZURE_APPEND_BLOCKS");
+	CHECK(store_put_log_if(third, "roll/idx", "c\n", 2, ver2) == 0);
+	l = append_segs(third, own, "roll/idx", "d\n", 6);
+	CHECK(got_is(st, "roll/idx", 0, -1, "c\nd\nd\nd\nd\nd\nd\n"));
+	CHECK(l && chain_segs(l, ver) == 0 && chain_segs(l, ver2) == 0 && strchr(l, '-') != NULL);
+	free(l);
+	CHECK(store_delete(st, "roll/idx") == 0);
+	store_close(third);
+	store_close(own);
+	store_close(other);
+	store_close(st);
+	free(u);
+	sbuf_release(&want);
+	sbuf_release(&sb);
+}
+
+/*
+ * The compaction of an object whose only segment is full (sealed) and whose
+ * next one is not made yet, read so: a line appended after the read goes
+ * into segment 1, so the compaction, by the version it read, either refuses
+ * (segment 1 was there before it) or moves the line over (segment 1 was
+ * made between its check and its copy). Before, the version was the plain
+ * ETag of segment 0, which the line did not change: the compaction
+ * replaced the object and the line was lost.
+ */
+static void
+t_sealed_compact(const char *url)
+{
+	struct store *st, *other;
+	struct racer rc;
+	struct sbuf want, sb;
+	char ver[STORE_VER_MAX];
+	int i, bad = 0, r, sealed;
+
+	st = open_small(url);
+	other = open_small(url);
+	sbuf_init(&want, 1 << 10);
+	sbuf_init(&sb, 1 << 10);
+	for (r = 0; r < 2; r++) {
+		const char *path = r ? "sealed/b" : "sealed/a";
+
+		sbuf_reset(&want);
+		for (i = 0; i < 5; i++) {
+			char line[32];
+			int len = snprintf(line, sizeof(line), "line %d\n", i);
+
+			bad += store_append(other, path, line, (size_t)len) != 0;
+			sbuf_add(&want, line, (size_t)len);
+		}
+		CHECK(bad == 0);
+		sbuf_reset(&sb);
+		CHECK(store_get_ver(st, path, &sb, ver) == 0 && sb.len == want.len);
+		/* through t1210's faults the answer to the fifth append may be lost,
+		 * and with it the count that seals the segment: not sealed yet */
+		sealed = strstr(ver, "-0/") != NULL;
+		CHECK(sealed || getenv("XT_TEST_AZURE_FAULTS"));
+		if (r == 0) {
+			/* appended after the read: the compaction is refused, the line stays */
+			CHECK(store_append(other, path, "after\n", 6) == 0);
+			CHECK(store_put_log_if(st, path, "compacted\n", 10, ver) == STORE_ECONFLICT);
+			sbuf_adds(&want, "after\n");
+			CHECK(got_is(st, path, 0, -1, want.buf));
+		} else {
+			/* appended between its check and its copy: moved over */
+			rc = (struct racer){ other, path, { "between\n", NULL }, 0 };
+			store_azure_put_log_hook = race_hook;
+			store_azure_put_log_arg = &rc;
+			CHECK(store_put_log_if(st, path, "compacted\n", 10, ver) == 0);
+			store_azure_put_log_hook = NULL;
+			CHECK(rc.bad == 0);
+			/* (the hook is of a version of segments only) */
+			CHECK(got_is(st, path, 0, -1, sealed ? "compacted\nbetween\n" : "compacted\n"));
+		}
+		CHECK(store_delete(st, path) == 0);
+	}
+	store_close(other);
+	store_close(st);
+	sbuf_release(&want);
+	sbuf_release(&sb);
+}
+
+/* race_hook, then the death of the compacting process at stage die (exit status 3). */
+static int die_at;
+
+static void
+dying_hook(int stage, void *arg)
+{
+	race_hook(stage, arg);
+	if (stage == die_at)
+		_exit(((struct racer *)arg)->bad ? 4 : 3);
+}
+
+/*
+ * A compaction (put_log_if) of an appended object that rolled over dies
+ * after its copy, with a line appended in the moment before the copy in a
+ * segment after the last one read: before its move (die 1), or after the
+ * line was appended to the new object but before the segment was marked
+ * moved (die 2). A reader still sees the line (twice after die 2, which
+ * the fold by "rev" takes), the version read so says the move is not
+ * done ('+'), and the next compaction does the rest of it first (refused
+ * once, as the object changed) and then keeps the line. Before, the line
+ * was left in the old chain, which no reader read, and lost with it.
+ */
+static void
+t_dead_compact(const char *url)
+{
+	static const char *const moved = "{\"ws\":\"w\",\"run\":\"r0\",\"rev\":2,"
+	    "\"status\":\"running\"}\n";
+	struct store *st, *other;
+	struct store_stat sst;
+	struct racer rc;
+	struct sbuf want, sb, got;
+	char ver[STORE_VER_MAX], tmpl[] = "/tmp/u-store-azure.XXXXXX", *path, *dir, *f;
+	int i, bad = 0, status, tries, r;
+	pid_t pid;
+
+	st = open_small(url);
+	other = open_small(url);
+	sbuf_init(&want, 1 << 20);
+	sbuf_init(&sb, 1 << 20);
+	sbuf_init(&got, 1 << 20);
+	CHECK((dir = mkdtemp(tmpl)) != NULL);
+	for (die_at = 1; die_at <= 2; die_at++) {
+		path = xasprintf("dead/idx%d", die_at);
+		sbuf_reset(&want);
+		for (i = 0; i < 12; i++) {
+			char line[96];
+			int len = snprintf(line, sizeof(line), "{\"ws\":\"w\",\"run\":\"r%d\","
+			    "\"rev\":1,\"status\":\"queued\"}\n", i);
+
+			bad += store_append(other, path, line, (size_t)len) != 0;
+			sbuf_add(&want, line, (size_t)len);
+		}
+		CHECK(bad == 0);
+		sbuf_reset(&sb);
+		CHECK(store_get_ver(st, path, &sb, ver) == 0 && sb.len == want.len);
+		CHECK(chain_segs("", ver) == 0);
+		fflush(stdout);
+		if ((pid = fork()) == 0) {
+			rc = (struct racer){ other, path, { moved, NULL }, 0 };
+			store_azure_put_log_hook = dying_hook;
+			store_azure_put_log_arg = &rc;
+			store_put_log_if(st, path, want.buf, want.len, ver);
+			_exit(rc.bad ? 4 : 5);
+		}
+		CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+		    WEXITSTATUS(status) == 3);
+		/* the reader: every line, the moved one after the rest */
+		sbuf_adds(&want, moved);
+		if (die_at == 2)
+			sbuf_adds(&want, moved);
+		CHECK(got_is(st, path, 0, -1, want.buf));
+		CHECK(store_stat(st, path, &sst) == 0 && sst.size == (int64_t)want.len);
+		CHECK(sst.ver[0] == '+');
+		CHECK(got_is(st, path, (int64_t)want.len - 10, 10, want.buf + want.len - 10));
+		f = path_join(dir, "got");
+		sbuf_reset(&got);
+		CHECK(store_get_file(st, path, f, NULL, NULL, NULL) == 0 &&
+		    file_read(f, &got) == 0 && got.len == want.len &&
+		    !memcmp(got.buf, want.buf, want.len));
+		unlink(f);
+		free(f);
+		/* the next compaction: the rest of the move, then its own */
+		for (tries = 0, r = STORE_ECONFLICT; tries < 3 && r == STORE_ECONFLICT; tries++) {
+			sbuf_reset(&sb);
+			CHECK(store_get_ver(st, path, &sb, ver) == 0);
+			printf("# version %s\n", ver);
+			r = store_put_log_if(st, path, sb.buf, sb.len, ver);
+		}
+		CHECK(r == 0 && (tries == 2 || getenv("XT_TEST_AZURE_FAULTS")));
+		sbuf_reset(&got);
+		CHECK(store_get_ver(st, path, &got, ver) == 0 && ver[0] != '+');
+		CHECK(got.len == sb.len && !memcmp(got.buf, sb.buf, sb.len));
+		CHECK(got.len >= want.len && strstr(got.buf, moved) != NULL);
+		if (got.len != sb.len || got.len < want.len || !strstr(got.buf, moved))
+			printf("# got %zu bytes, put %zu, %zu wanted\n", got.len, sb.len, want.len);
+		CHECK(store_delete(st, path) == 0);
+		free(path);
+	}
+	rmdir(dir);
+	store_close(other);
+	store_close(st);
+	sbuf_release(&want);
+	sbuf_release(&sb);
+	sbuf_release(&got);
+}
+
 int
 main(void)
 {
@@ -592,6 +970,10 @@ main(void)
 	t_create_race(url);
 	t_append_race(url, "app/log", lines ? (int)strtol(lines, NULL, 10) : 1000);
 	t_rollover(url);
+	t_seg_grace(url);
+	t_rolled_compact(url);
+	t_sealed_compact(url);
+	t_dead_compact(url);
 	/* the same race across many rollovers: 20 appends a segment */
 	setenv("XT_AZURE_APPEND_BLOCKS", "20", 1);
 	t_append_race(url, "app/rolled", lines ? (int)strtol(lines, NULL, 10) : 300);

@@ -1,6 +1,7 @@
 /*
  * u-target.c: unit tests of the target seam (lib/target.c, the local
- * target) and of the retry-or-fail of a lost run (life_lost), in a
+ * target), of the retry-or-fail of a lost run (life_lost) and of where a
+ * Slurm executor of a run over several nodes is (target_slurm_place), in a
  * temporary directory with its own $XT_HOME, store and ./xt.yaml.
  */
 #include <fcntl.h>
@@ -70,8 +71,9 @@ test_open(void)
 	CHECK(has(err, "accept-new-hosts 'maybe': expected yes or no"));
 	CHECK(target_spools_here("local") && target_spools_here("big") && !target_spools_here("lab"));
 	CHECK(target_spools_here("notconfigured"));
-	CHECK(open_rc("hpc") == TARGET_EFAIL);
-	CHECK(has(err, "target 'hpc' is of type 'slurm': this xt has no slurm target yet"));
+	CHECK(open_rc("hpc") == 0);
+	CHECK(open_rc("hpcpoll") == TARGET_EUSAGE);
+	CHECK(has(err, "poll-interval 'soon': expected seconds from 1 to 86400"));
 	CHECK(open_rc("odd") == TARGET_EFAIL);
 	CHECK(has(err, "target 'odd' is of type 'cloud': no such type"));
 	CHECK(open_rc("big") == TARGET_EUSAGE);
@@ -163,6 +165,27 @@ test_local(struct store *st)
 	target_close(t);
 }
 
+/* Job job of ws1, with retries, and its run, queued. */
+static void
+queued_run(struct store *st, const char *job, int retries, const char *run)
+{
+	char path[64], *text;
+	cJSON *rec;
+
+	snprintf(path, sizeof(path), "ws/ws1/jobs/%s/job.json", job);
+	text = xasprintf("{\"job\":\"%s\",\"retries\":%d}\n", job, retries);
+	CHECK(store_put(st, path, text, strlen(text)) == 0);
+	free(text);
+	rec = cJSON_CreateObject();
+	json_set_str(rec, "ws", "ws1");
+	json_set_str(rec, "run", run);
+	json_set_str(rec, "job", job);
+	json_set_str(rec, "status", "queued");
+	json_set_num(rec, "attempt", 0);
+	CHECK(run_save(st, rec) == 0);
+	cJSON_Delete(rec);
+}
+
 /* A lost run is retried while its job's retries last, then failed, with the reason. */
 static void
 test_retry_or_fail(struct store *st)
@@ -171,17 +194,8 @@ test_retry_or_fail(struct store *st)
 	cJSON *rec;
 	char *log;
 	struct sbuf sb;
-	static const char job[] = "{\"job\":\"job2\",\"retries\":1}\n";
 
-	CHECK(store_put(st, "ws/ws1/jobs/job2/job.json", job, strlen(job)) == 0);
-	rec = cJSON_CreateObject();
-	json_set_str(rec, "ws", "ws1");
-	json_set_str(rec, "run", "run6");
-	json_set_str(rec, "job", "job2");
-	json_set_str(rec, "status", "queued");
-	json_set_num(rec, "attempt", 0);
-	CHECK(run_save(st, rec) == 0);
-	cJSON_Delete(rec);
+	queued_run(st, "job2", 1, "run6");
 
 	/* queued: nothing to record, it goes back to its queue */
 	CHECK(life_lost(st, "ws1", "run6", "its node died") == 1);
@@ -219,6 +233,94 @@ test_retry_or_fail(struct store *st)
 	CHECK(life_lost(st, "ws1", "run6", "its node died") == 0);
 }
 
+/*
+ * A queued run whose task ends before it starts: sent again while its
+ * losses are under max, counted anew after a start, then failed without
+ * a retry (the job's retries are for attempts), saying why.
+ */
+static void
+test_unstarted(struct store *st)
+{
+	struct life l;
+	cJSON *rec;
+	char *log;
+	struct sbuf sb;
+
+	queued_run(st, "job3", 5, "run7");
+
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 1);
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 1);
+	rec = run_load(st, "ws1", "run7", NULL);
+	CHECK(rec && json_num(rec, "unstarted", 0) == 2 && !strcmp(json_str(rec, "status"),
+	    "queued"));
+	cJSON_Delete(rec);
+	/* it starts, and its node dies: retried, its losses before a start counted anew */
+	CHECK(life_open(&l, st, "ws1", "run7") == 0);
+	life_begin(&l, "node1");
+	CHECK(life_start(&l, 0, LIFE_SAVE) == 0);
+	life_release(&l);
+	rec = run_load(st, "ws1", "run7", NULL);
+	CHECK(rec && !cJSON_GetObjectItemCaseSensitive(rec, "unstarted"));
+	cJSON_Delete(rec);
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 0);
+	CHECK(life_lost(st, "ws1", "run7", "its node died") == 1);
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 1);
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 1);
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 0);
+	rec = run_load(st, "ws1", "run7", NULL);
+	CHECK(rec && !strcmp(json_str(rec, "status"), "failed") &&
+	    json_num(rec, "attempt", 0) == 1 && json_num(rec, "unstarted", 0) == 3);
+	CHECK(rec && !strcmp(json_str(rec, "error"),
+	    "lost: its task ended FAILED, 3 times before the run started"));
+	cJSON_Delete(rec);
+	log = run_path("ws1", "run7", "log.jsonl");
+	sbuf_init(&sb, 1 << 20);
+	CHECK(store_get(st, log, 0, -1, &sb) == 0);
+	CHECK(sbuf_addc(&sb, '\0') == 0);
+	CHECK(has(sb.buf, "\"event\":\"ended\",\"data\":{\"status\":\"failed\","
+	    "\"exit_code\":null,\"attempt\":1,\"reason\":\"its task ended FAILED, "
+	    "3 times before the run started\"}"));
+	sbuf_release(&sb);
+	free(log);
+	/* ended: nothing more */
+	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 0);
+}
+
+/* target_slurm_place: where an executor of a run over several nodes is, from its environment. */
+static void
+test_place(void)
+{
+	int k = -1, n = -1, port = -1;
+	const char *addr = NULL;
+
+	unsetenv("XT_MASTER_ADDR");
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == 0 && k == -1 &&
+	    !addr);
+	setenv("XT_MASTER_ADDR", "node07", 1);
+	setenv("XT_MASTER_PORT", "21234", 1);
+	setenv("SLURM_NNODES", "4", 1);
+	setenv("SLURM_NODEID", "3", 1);
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == 1 && k == 3 &&
+	    n == 4 && port == 21234 && addr && !strcmp(addr, "node07"));
+	setenv("SLURM_NODEID", "4", 1);
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == -1 &&
+	    has(err, "SLURM_NODEID is '4', not a number from 0 to 3"));
+	setenv("SLURM_NODEID", "0", 1);
+	unsetenv("XT_MASTER_PORT");
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == -1 &&
+	    has(err, "XT_MASTER_PORT is unset"));
+	setenv("XT_MASTER_PORT", "65536", 1);
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == -1 &&
+	    has(err, "XT_MASTER_PORT is '65536'"));
+	setenv("XT_MASTER_ADDR", "", 1);
+	CHECK(target_slurm_place(&k, &n, &addr, &port, err, sizeof(err)) == -1 &&
+	    has(err, "XT_MASTER_ADDR is empty"));
+	unsetenv("XT_MASTER_ADDR");
+	unsetenv("XT_MASTER_PORT");
+	unsetenv("SLURM_NNODES");
+	unsetenv("SLURM_NODEID");
+}
+
 int
 main(void)
 {
@@ -235,7 +337,8 @@ main(void)
 	    "  badacc: {type: ssh, hosts: [gpu1], accept-new-hosts: maybe}\n"
 	    "  hpc: {type: slurm}\n"
 	    "  big: {type: local, max-runs: 0}\n"
-	    "  odd: {type: cloud}\n";
+	    "  odd: {type: cloud}\n"
+	    "  hpcpoll: {type: slurm, poll-interval: soon}\n";
 
 	if (!mkdtemp(dir) || chdir(dir) < 0)
 		die("cannot make a temporary directory:");
@@ -264,6 +367,8 @@ main(void)
 	test_open();
 	test_local(st);
 	test_retry_or_fail(st);
+	test_unstarted(st);
+	test_place();
 
 	store_close(st);
 	config_release();

@@ -1,0 +1,325 @@
+#!/bin/sh
+# The slurm target on the private cluster of scripts/slurm-up.sh: bad
+# settings refused at submit (a bad partition by sbatch --test-only, with
+# nothing stored); a sweep of 20 runs with max-runs 4 in one sbatch, all
+# completed with their metrics, never more than 4 at once by their
+# records, Slurm's own output in the job's folder; the scheduler asked
+# once a poll interval however many processes look; xt-runq ls and kill
+# of a running and a waiting run; a task cancelled by hand, one whose
+# executor is killed (retried by the policy), one stopped by its time
+# limit (failed as TIMEOUT, then retried); a job of 2,500 runs cut into 3
+# arrays at MaxArraySize 1001, each after the one before; a run lost while
+# only xt-report looks (it polls; where squeue fails it says so and reports
+# the records); a task Slurm requeues (a preemption: run again, not counted
+# as a retry); a task that ends before its run starts (sent three times,
+# then the run fails); a run of 3 ranks and a torch.distributed all-reduce of 4
+# (runs of several nodes: t8220).
+R=$(cd "$(dirname "$0")/.." && pwd)
+tdir=$R/tests
+. "$tdir/lib.sh"
+. "$tdir/slurm.sh"
+. "$tdir/torch.sh"
+slurm_need
+SLURM_CPUS=8 slurm_start slurm
+mkdir work wrap
+# every call of a Slurm command, logged: "TIME COMMAND ARGS"
+for c in sbatch squeue sacct scancel scontrol; do
+	printf '#!/bin/sh\necho "$(date +%%s.%%N) %s $*" >>%s/calls\nexec /usr/bin/%s "$@"\n' \
+	    "$c" "$T" "$c" >"wrap/$c"
+	chmod +x "wrap/$c"
+done
+export PATH="$T/wrap:$PATH"
+calls() { grep -c " $1 " "$T/calls" 2>/dev/null || echo 0; }
+cd work || exit 1
+# started RUN: wait until RUN's command has written its executor's PID and
+# the store has its start (an executor killed or a task cancelled before
+# it saved the start, as under load its command may be quicker, leaves the
+# run queued: sent again as its first attempt, or cancelled before it began)
+started() {
+	_i=0
+	while [ $_i -lt 300 ] && { [ ! -s "$1.pid" ] || [ "$(rec "$1" status)" != running ]; }; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+cat >xt.yaml <<EOF
+targets:
+  hpc: {type: slurm, max-runs: 4, poll-interval: 1, time: "00:10:00"}
+  two: {type: slurm, max-runs: 2, poll-interval: 2}
+  short: {type: slurm, max-runs: 2, poll-interval: 1, time: "00:01:00"}
+  held: {type: slurm, max-runs: 4, sbatch-args: [--hold]}
+  nopart: {type: slurm, partition: nosuch}
+  badpoll: {type: slurm, poll-interval: soon}
+  badrequeue: {type: slurm, requeue: sometimes}
+  badargs: {type: slurm, sbatch-args: "--array=1-3 --quiet"}
+  nobin: {type: slurm, poll-interval: 1, binaries: $T/nosuch}
+EOF
+# the runs write their executor's PID here (the environment reaches them
+# through sbatch --export=ALL)
+export PIDDIR="$T/work"
+cat >train.py <<'EOF'
+import json, os, sys, time
+a = int(os.environ.get("XT_ATTEMPT", "1"))
+mode = sys.argv[1] if len(sys.argv) > 1 else "quick"
+with open(os.environ["XT_LOG"], "a") as f:
+    f.write(json.dumps({"event": "metrics", "data": {"acc": 0.5,
+        "task": int(os.environ.get("SLURM_ARRAY_TASK_ID", "0"))}}) + "\n")
+open(os.environ["PIDDIR"] + "/" + os.environ["XT_RUN"] + ".pid", "w").write(str(os.getppid()))
+if mode == "sleep" or (mode == "first-sleeps" and a == 1):
+    # 300 s, or until its executor is gone (the command of a killed
+    # executor would otherwise hold its Slurm task, completing, for that long)
+    parent = os.getppid()
+    for _ in range(1500):
+        if os.getppid() != parent:
+            sys.exit(1)
+        time.sleep(0.2)
+time.sleep(0.5)
+EOF
+
+# the time limit first, in the background: Slurm checks limits about
+# every 30 s, so it takes a minute or two; the other cases run meanwhile
+xt-submit -t short --retries 1 -- python3 train.py first-sleeps >short.out 2>short.err
+shortrun=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' short.out)
+
+t_run xt-submit -t badpoll -- python3 train.py
+t_status 2 "a bad poll-interval is a usage error"
+t_err_has "xt.yaml:" "naming the configuration's line"
+t_run xt-submit -t badrequeue -- python3 train.py
+t_status 2 "a requeue neither true nor false is a usage error"
+t_err_has "requeue 'sometimes': expected true or false" "saying what it takes"
+t_run xt-submit -t badargs -- python3 train.py
+t_status 2 "--array in sbatch-args is refused: xt sets it"
+t_run xt-submit -t nopart -- python3 train.py
+t_status 1 "a partition the cluster does not have fails the submit"
+t_err_has "sbatch --test-only refused" "saying sbatch refused it"
+t_err_has "artition" "in Slurm's words"
+t_ok "and nothing of the job is stored" test ! -e "$XT_STORE/ws/ws1/jobs/job2"
+
+# the sweep: 20 runs, 4 at once, one array
+before=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+t0=$(date +%s)
+t_run xt-submit -t hpc --runs 20 --wait -- python3 train.py
+t_status 0 "a sweep of 20 runs on Slurm completes (--wait)"
+[ "$rc" -eq 0 ] || sed "s/^/#   /" "$T/err" | head -n 5
+secs=$(( $(date +%s) - t0 + 1 ))
+job=$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")
+after=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+t_ok "in one sbatch call" test $((after - before)) -eq 1
+t_ok "one array recorded" test "$(wc -l <"$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")" -eq 1
+xt-report --where "job==\"$job\" and status==\"completed\" and metrics.acc==0.5" --json >rep 2>&1
+t_ok "all 20 completed with their metrics" test "$(grep -c '"run":"run[0-9]*\.' rep)" -eq 20
+python3 - "$XT_STORE/ws/ws1/runs" >overlap <<'EOF'
+import json, os, sys, datetime
+ev = []
+for d in os.listdir(sys.argv[1]):
+    if "." not in d: continue
+    r = json.load(open(os.path.join(sys.argv[1], d, "run.json")))
+    t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+    ev += [(t(r["started"]), 1), (t(r["ended"]), -1)]
+n = m = 0
+for _, d in sorted(ev, key=lambda e: (e[0], e[1])):
+    n += d; m = max(m, n)
+print(m)
+EOF
+t_ok "never more than 4 at once, by the runs' records ($(cat overlap))" test "$(cat overlap)" -le 4 -a "$(cat overlap)" -ge 2
+t_ok "Slurm's own output is in the job's folder" test -s "$XT_STORE/ws/ws1/jobs/$job/slurm-$(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")_1.out"
+t_ok "and none in the current folder" test -z "$(ls | grep '^slurm-')"
+n=$(calls squeue)
+t_ok "the waits asked squeue at most once a second ($n calls in ${secs}s)" test "$n" -le $((secs + 2))
+
+# four processes look at once for 8 s, with poll-interval 2: squeue at most 6 times
+t_run xt-submit -t two --runs 4 -- python3 train.py sleep
+job=$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")
+sleep 1
+: >"$T/calls.before"
+cp "$T/calls" "$T/calls.before"
+looker() { end=$(($(date +%s) + 8)); while [ "$(date +%s)" -lt $end ]; do xt-runq ls -t two >/dev/null 2>&1; done; }
+looker & l1=$!
+looker & l2=$!
+looker & l3=$!
+looker & l4=$!
+wait $l1 $l2 $l3 $l4
+n=$(( $(calls squeue) - $(grep -c ' squeue ' "$T/calls.before") ))
+t_ok "4 processes polling for 8 s asked squeue $n times (at most 6)" test "$n" -ge 1 -a "$n" -le 6
+t_run xt-runq ls -t two
+t_ok "xt-runq ls shows 2 running and 2 waiting" test "$(grep -c '"state":"running"' "$T/out")" -eq 2 -a "$(grep -c '"state":"queued"' "$T/out")" -eq 2
+t_ok "each with its Slurm task" test "$(grep -c '"slurm":"[0-9]*_[0-9]"' "$T/out")" -eq 4
+run=$(grep '"state":"running"' "$T/out" | head -n 1 | sed 's/.*"run":"\([^"]*\)".*/\1/')
+t_run xt-runq kill -t two "$job"
+t_status 0 "xt-runq kill of the job"
+i=0
+while [ $i -lt 300 ] && [ "$(xt-report --where "job==\"$job\" and status==\"cancelled\"" --json 2>/dev/null | grep -c '"run":"run[0-9]*\.')" -lt 4 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+t_ok "its 4 runs are cancelled, running and waiting" test $i -lt 300
+t_ok "the running one by its executor, saying why" grep -q '"cancelled".*killed with xt-runq kill' "$XT_STORE/ws/ws1/runs/$run/log.jsonl"
+
+# a task cancelled by hand while it runs
+t_run xt-submit -t hpc -- python3 train.py sleep
+run=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+started "$run"
+arr=$(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")/slurm.jsonl")
+scancel "${arr}_1"
+t_ok "a run whose task is cancelled by hand ends cancelled" wait_status "$run" cancelled
+t_ok "saying Slurm cancelled it" grep -q '"cancelled".*was cancelled (scancel)' "$XT_STORE/ws/ws1/runs/$run/log.jsonl"
+
+# a task whose executor is killed: lost, retried, then completed
+t_run xt-submit -t hpc --retries 1 -- python3 train.py first-sleeps
+run=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+started "$run"
+kill -9 "$(cat "$run.pid")"
+i=0
+while [ $i -lt 600 ] && [ "$(rec "$run" status)" != completed ]; do
+	xt-runq ls -t hpc >/dev/null 2>&1	# a poller finds it lost
+	sleep 0.2
+	i=$((i + 1))
+done
+t_ok "a task whose executor was killed is retried and completes" test "$(rec "$run" status)" = completed
+t_ok "on its second attempt" test "$(rec "$run" attempt)" = 2
+t_ok "the retry says how its task ended" sh -c "xt-get -c '$run/log.jsonl' | grep '\"retry\"' | grep -q 'Slurm task ended FAILED'"
+if [ "$(rec "$run" status)" != completed ]; then
+	# what the cluster and the store say of it, for the log of a failed check
+	rjob=$(rec "$run" job)
+	echo "# run $run: status $(rec "$run" status), attempt $(rec "$run" attempt), job $rjob"
+	xt-get -c "$run/log.jsonl" 2>&1 | cut -c 1-160 | sed 's/^/#   log: /'
+	sed 's/^/#   slurm.jsonl: /' "$XT_STORE/ws/ws1/jobs/$rjob/slurm.jsonl"
+	for a in $(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$rjob/slurm.jsonl"); do
+		squeue -h -r -t all -j "$a" -o '%i %T %r %N' 2>&1 | sed 's/^/#   squeue: /'
+		grep "JobId=$a\b\|ArrayJobId=$a\b" "$S/log/jobcomp.txt" | cut -c 1-200 | sed 's/^/#   jobcomp: /'
+	done
+	grep ' sbatch ' "$T/calls" | tail -n 2 | cut -c 1-200 | sed 's/^/#   call: /'
+fi
+
+# a run Slurm loses while no xt-runq looks: xt-report polls, finds it, shows it failed
+t_run xt-submit -t hpc -- python3 train.py sleep
+run=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+started "$run"
+# where squeue fails (a laptop that reads the store), with no cached status: said, and shown as recorded
+mkdir nosq
+printf '#!/bin/sh\necho "squeue: error: Unable to contact slurm controller" >&2\nexit 1\n' >nosq/squeue
+chmod +x nosq/squeue
+t_run env XT_HOME="$T/home2" PATH="$T/work/nosq:$PATH" xt-report "$run" -c status --csv
+t_status 0 "xt-report where Slurm cannot be asked still reports"
+t_ok "the run as recorded" test "$(tail -n 1 "$T/out")" = running
+t_err_has "xt-report: target 'hpc': its runs are shown as last recorded: " "and says why"
+t_run env XT_HOME="$T/home2" PATH="$T/work/nosq:$PATH" xt-report "$run" -c status --csv --no-poll
+t_ok "--no-poll: no question, no warning" test ! -s "$T/err"
+kill -9 "$(cat "$run.pid")"
+i=0
+while [ $i -lt 300 ] && [ "$(xt-report "$run" -c status --csv 2>/dev/null | tail -n 1)" != failed ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+t_ok "xt-report alone finds the run Slurm lost, failed" test "$(xt-report "$run" -c status --csv | tail -n 1)" = failed
+t_ok "as its record says" test "$(rec "$run" status)" = failed
+t_run xt-report "$run" -c status --csv
+t_ok "targets with no runs to poll are not opened: no word of those set wrong" test ! -s "$T/err"
+t_ok "saying how its task ended" sh -c "xt-get -c '$run/log.jsonl' | grep '\"failed\"' | grep -q 'Slurm task ended'"
+
+# a task Slurm requeues (as a preemption does): its run is queued again, a
+# retry its retries (none) do not count, and Slurm's second start runs it
+t_ok "sbatch is asked to requeue preempted tasks" sh -c "grep ' sbatch --parsable' '$T/calls' | tail -n 1 | grep -q -- ' --requeue'"
+t_run xt-submit -t hpc -- python3 train.py first-sleeps
+requeued=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+started "$requeued"
+arr=$(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$(rec "$requeued" job)/slurm.jsonl")
+scontrol requeue "${arr}_1"
+t_ok "a run whose task Slurm requeued is queued again" wait_status "$requeued" queued
+t_ok "as a retry that says why" sh -c "xt-get -c '$requeued/log.jsonl' | grep '\"retry\"' | grep -q 'Slurm requeued its job ${arr}_1'"
+# Slurm holds a requeued task two minutes (its begin time): now, here.
+# A start so forced may come while the old step still ends on the node and
+# fail to launch: then, as for any task gone while its run waits, a poller
+# sends it again
+i=0
+while [ $i -lt 240 ] && [ "$(rec "$requeued" status)" != completed ]; do
+	scontrol update JobId="${arr}_1" StartTime=now >/dev/null 2>&1
+	xt-runq ls -t hpc >/dev/null 2>&1
+	sleep 0.5
+	i=$((i + 1))
+done
+t_ok "it completes when Slurm starts its task again" test "$(rec "$requeued" status)" = completed
+t_ok "as its second attempt" test "$(rec "$requeued" attempt)" = 2
+if [ "$(rec "$requeued" status)" != completed ]; then
+	echo "# run $requeued: status $(rec "$requeued" status), attempt $(rec "$requeued" attempt)"
+	xt-get -c "$requeued/log.jsonl" 2>&1 | cut -c 1-200 | sed 's/^/#   log: /'
+	squeue -h -r -t all -j "$arr" -o '%i %T %r %S' 2>&1 | sed 's/^/#   squeue: /'
+	scontrol -o show job "${arr}_1" 2>&1 | grep -o 'JobState=[^ ]*\|Restarts=[^ ]*\|BeginTime=[^ ]*\|ExitCode=[^ ]*' | sed 's/^/#   scontrol: /'
+	tail -n 5 "$XT_STORE/ws/ws1/jobs/$(rec "$requeued" job)/"*.out 2>/dev/null | sed 's/^/#   out: /'
+fi
+
+# a task that ends before its run starts (its script finds no xt-runq on
+# the node) is sent again, three sends in all; then its run fails, saying so
+before=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+t_run xt-submit -t nobin -- python3 train.py
+t_status 0 "a job whose nodes cannot start its runs is queued"
+unstarted=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+i=0
+while [ $i -lt 200 ] && [ "$(rec "$unstarted" status)" = queued ]; do
+	xt-runq ls -t nobin >/dev/null 2>&1
+	sleep 0.3
+	i=$((i + 1))
+done
+t_ok "its run fails after its task ended unstarted three times" test "$(rec "$unstarted" status)" = failed
+n=$(($(grep " sbatch " "$T/calls" | grep -vc -- --test-only) - before))
+t_ok "sent three times, not once a poll ($n)" test "$n" -eq 3
+t_ok "its error says why" sh -c "xt-get -c '$unstarted/run.json' | grep -q '\"error\":\"lost: its Slurm task ended FAILED, 3 times before the run started\"'"
+t_ok "as its end does" sh -c "xt-get -c '$unstarted/log.jsonl' | grep '\"ended\"' | grep -q 'before the run started'"
+xt-runq ls -t nobin >/dev/null 2>&1
+n=$(($(grep " sbatch " "$T/calls" | grep -vc -- --test-only) - before))
+t_ok "and a later poll sends nothing more" test "$n" -eq 3
+
+# 2,500 runs, MaxArraySize 1001: three arrays, each after the one before
+before=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+t_run xt-submit -t held --runs 2500 -- python3 train.py
+t_status 0 "a job of 2,500 runs is submitted"
+job=$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")
+after=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+t_ok "in 3 sbatch calls" test $((after - before)) -eq 3
+sed 's/"array":[0-9]*,//; s/,"at":[0-9]*//' "$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl" >got
+cat >want <<'EOF'
+{"offset":0,"tasks":"1-1000"}
+{"offset":1000,"tasks":"1-1000"}
+{"offset":2000,"tasks":"1-500"}
+EOF
+t_ok "of 1,000, 1,000 and 500 tasks" cmp -s want got
+set -- $(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")
+t_ok "the second after the first, the third after the second" sh -c \
+    "grep ' sbatch ' '$T/calls' | grep -q 'dependency=afterany:$1' && grep ' sbatch ' '$T/calls' | grep -q 'dependency=afterany:$2'"
+t_ok "task 2,500 runs the job's last run" sh -c "squeue -h -r -j $3 -o '%K' | grep -qx 500"
+scancel "$1" "$2" "$3"
+
+# runs of several processes: P ranks of one node (several nodes: t8220)
+t_run xt-submit -t hpc --procs-per-node 3 --wait -- sh -c 'echo "$RANK $LOCAL_RANK $WORLD_SIZE $MASTER_PORT" >"$PIDDIR/rank.$RANK"'
+t_status 0 "a run of 3 processes on Slurm completes"
+t_ok "each rank with torchrun's variables" test "$(cat rank.0 rank.1 rank.2 2>/dev/null | awk '{ print $1, $2, $3 }' | sort | tr '\n' ' ')" = "0 0 3 1 1 3 2 2 3 "
+t_ok "one port for all" test "$(cat rank.0 rank.1 rank.2 | awk '{ print $4 }' | sort -u | wc -l)" -eq 1
+t_ok "the task asked Slurm for a CPU a rank" sh -c "grep ' sbatch --parsable' '$T/calls' | tail -n 1 | grep -q -- --cpus-per-task=3"
+
+# a real torch.distributed all-reduce of 4 gloo ranks in a Slurm task
+torch_python
+if [ -z "$py" ]; then
+	echo "# SKIP torch with gloo cannot be imported (apt-get install python3-torch): no all-reduce on Slurm"
+else
+	torch_allreduce allreduce.py
+	t_run xt-submit -t hpc --procs-per-node 4 --wait -- "$py" allreduce.py
+	t_status 0 "a torch.distributed run of 4 ranks completes on Slurm"
+	run=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' "$T/out")
+	t_ok "its all-reduced sum of the ranks 0..3 is 6, in a world of 4" \
+	    test "$(rec "$run" metrics.sum) $(rec "$run" metrics.world)" = "6 4"
+fi
+
+t_ok "MaxArraySize asked of scontrol once for every submit (kept an hour)" \
+    test "$(grep -c ' scontrol show config' "$T/calls")" -eq 1
+
+# the time limit (a minute, checked every 30 s or so: bounded here by 4 minutes)
+i=0
+while [ $i -lt 1200 ] && [ "$(rec "$shortrun" status)" != completed ]; do
+	xt-runq ls -t short >/dev/null 2>&1
+	sleep 0.2
+	i=$((i + 1))
+done
+run=$shortrun
+t_ok "the run stopped by its time limit is retried and completes" test "$(rec "$run" status)" = completed
+t_ok "its first attempt failed as Slurm's TIMEOUT" sh -c "xt-get -c '$run/log.jsonl' | grep '\"retry\"' | grep -q TIMEOUT"
+t_done
