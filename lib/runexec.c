@@ -812,8 +812,8 @@ free_port(void)
  * On Slurm, one executor a node (srun --ntasks-per-node=1 xt-runq exec
  * ..., target_slurm.c) calls it with its runexec_opts' node_rank
  * ($SLURM_NODEID), nnodes ($SLURM_NNODES), addr (the first node's) and a
- * port every node derives alike (from $SLURM_JOB_ID, as no node can pick
- * one for the others).
+ * port the batch script picked on the first node (from $SLURM_JOB_ID, the
+ * first free one from there) for every node.
  */
 static int
 launch_node(struct rx *x, char **argv, char **env, size_t nenv, size_t logi, int node_rank,

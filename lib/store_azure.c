@@ -85,6 +85,7 @@ struct az {
 	int64_t put_max, block;
 	int retries;		/* more tries of a request after a transient failure */
 	int64_t budget_ms;	/* the longest run of transient failures (XT_AZURE_RETRY_TIME) */
+	int64_t wait_ms;	/* the wait before the first retry, doubled after (XT_AZURE_RETRY_WAIT) */
 	int64_t busy_since;	/* when the present run of them began, or 0 */
 	int conn_open;		/* the last request left a connection to use again */
 	const struct http_curl *cu;
@@ -719,7 +720,7 @@ az_do(struct store *st, struct req *r)
 		r->spent_ms = now - a->busy_since;
 		if (tries >= a->retries)
 			break;
-		ms = 100L << (tries < 7 ? tries : 7);
+		ms = a->wait_ms << (tries < 7 ? tries : 7);
 		ms = ms / 2 + random() % (ms / 2 + 1);
 		if (r->retry_after >= 0)
 			ms = (r->retry_after < 30 ? r->retry_after : 30) * 1000L;
@@ -3326,10 +3327,11 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	a->block = BLOCK;
 	a->retries = 6;
 	a->budget_ms = 60000;
+	a->wait_ms = 100;
 	a->app_blocks = APPEND_BLOCKS;
 	a->seg_grace_ms = SEG_GRACE_MS;
 	/*
-	 * for the tests: the retries and their time, segments of few appends
+	 * for the tests: the retries, their time and waits, segments of few appends
 	 * (to see them roll over) and a shorter grace of replaced ones, small
 	 * blocks (to see many of them)
 	 */
@@ -3338,6 +3340,9 @@ store_azure_open(const char *url, char *err, size_t errlen)
 	if (v >= -1 && (v = env_i64("XT_AZURE_RETRY_TIME", 0, 86400, "seconds", err,
 	    errlen)) >= 0)
 		a->budget_ms = v * 1000;
+	if (v >= -1 && (v = env_i64("XT_AZURE_RETRY_WAIT", 1, 10000, "milliseconds", err,
+	    errlen)) >= 0)
+		a->wait_ms = v;
 	if (v >= -1 && (v = env_i64("XT_AZURE_APPEND_BLOCKS", 1, APPEND_BLOCKS, "a number",
 	    err, errlen)) >= 0)
 		a->app_blocks = v;

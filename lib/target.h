@@ -189,7 +189,7 @@ int target_slurm_stopped(struct store *st, const char *ws, const char *run,
  * is in a run over several nodes, when srun started it, one a node, from
  * the batch script of the slurm target. That script sets XT_MASTER_ADDR
  * and XT_MASTER_PORT (the first node's address, a port from the job's
- * id); srun sets SLURM_NODEID and SLURM_NNODES. 1 when set; 0 when there
+ * id that is free there); srun sets SLURM_NODEID and SLURM_NNODES. 1 when set; 0 when there
  * is no XT_MASTER_ADDR (no such executor; nothing set); -1 with a message
  * in err (len bytes) when a variable is missing or out of range.
  */

@@ -30,8 +30,9 @@
  * again only when older than poll-interval (default 30 s), under a lock,
  * so that the scheduler is asked once an interval however many runs and
  * processes look; and for tasks squeue no longer shows (it keeps ended
- * jobs for MinJobAge, 300 s by default), one `sacct` of their arrays, at
- * most once an interval too. A task that ended without the run's own end
+ * jobs for MinJobAge, 300 s by default), one `sacct` of their arrays by
+ * the poll that finds them gone, which settles their runs (so they are
+ * not asked of again). A task that ended without the run's own end
  * record (killed, its time limit, its node failed, preempted, out of
  * memory, cancelled by hand) is a lost run: life_lost records it with
  * its Slurm state and fails it or queues it again by the job's retry
@@ -559,6 +560,64 @@ snap_task(const struct snap *s, long array, long index)
 	return i ? &s->t[*i] : NULL;
 }
 
+/*
+ * What Slurm's accounting says of the tasks of the arrays ids[0..n-1]
+ * that squeue no longer shows (it forgets an ended job after MinJobAge):
+ * one sacct, its lines as a snapshot's (the first word of each state:
+ * "CANCELLED by 1000" is CANCELLED). A cluster without accounting (sacct
+ * says it is disabled), or a sacct that fails, gives an empty snapshot:
+ * the tasks are then taken as gone without a state.
+ */
+static void
+sacct(const long *ids, size_t n, struct snap *s)
+{
+	char *argv[] = { "sacct", "-n", "-P", "-X", "-o", "JobID,State,NodeList", "-j", NULL,
+		NULL };
+	struct sbuf list, out, err, text;
+	const char *l, *nl;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	sbuf_init(&list, 1 << 20);
+	for (i = 0; i < n; i++)
+		sbuf_addf(&list, "%s%ld", i ? "," : "", ids[i]);
+	sbuf_addc(&list, '\0');
+	argv[7] = list.buf;
+	sbuf_init(&out, (size_t)64 << 20);
+	sbuf_init(&err, 1 << 16);
+	sbuf_init(&text, (size_t)64 << 20);
+	if (run_cmd(argv, NULL, &out, &err) == 0 && sbuf_addc(&out, '\0') == 0) {
+		/* "ARRAY_INDEX|STATE[ by UID]|NODES" -> "ARRAY|INDEX|STATE|NODES|" */
+		for (l = out.buf; (nl = strchr(l, '\n')); l = nl + 1) {
+			char line[512], *state, *nodes, *index;
+			size_t len = (size_t)(nl - l);
+
+			if (len >= sizeof(line))
+				continue;
+			memcpy(line, l, len);
+			line[len] = '\0';
+			if (!(state = strchr(line, '|')))
+				continue;
+			*state++ = '\0';
+			if ((nodes = strchr(state, '|')))
+				*nodes++ = '\0';
+			else
+				nodes = "";
+			if (!(index = strchr(line, '_')))
+				continue;	/* not an array task */
+			*index++ = '\0';
+			state[strcspn(state, " ")] = '\0';
+			sbuf_addf(&text, "%s|%s|%s|%s|\n", line, index, state, nodes);
+		}
+	}
+	sbuf_addc(&text, '\0');
+	snap_parse(s, text.buf);
+	sbuf_release(&text);
+	sbuf_release(&err);
+	sbuf_release(&out);
+	sbuf_release(&list);
+}
+
 /* Slurm's states of a task that waits, and of one that runs. */
 static int
 state_waits(const char *s)
@@ -757,7 +816,13 @@ srun_lines(struct sbuf *sb, int nodes)
 	    "XT_MASTER_ADDR=$(scontrol -o show node \"$first\" | "
 	    "sed -n 's/.* NodeAddr=\\([^ ]*\\).*/\\1/p')\n"
 	    "export XT_MASTER_ADDR=\"${XT_MASTER_ADDR:-$first}\"\n"
-	    "export XT_MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000))\n");
+	    "# a port from the job's id that no socket of this node (the first) has\n"
+	    "port=$((20000 + SLURM_JOB_ID % 20000))\n"
+	    "while [ $port -lt 65535 ] && grep -q \": [0-9A-F]*:$(printf %04X $port) \" "
+	    "/proc/net/tcp /proc/net/tcp6 2>/dev/null; do\n"
+	    "\tport=$((port + 1))\n"
+	    "done\n"
+	    "export XT_MASTER_PORT=$port\n");
 	sbuf_addf(sb, "srun --ntasks=%d --ntasks-per-node=1 --kill-on-bad-exit=1 "
 	    "--cpus-per-task=$((SLURM_NTASKS_PER_NODE * ${SLURM_CPUS_PER_TASK:-1})) \\\n    ", nodes);
 }
@@ -1101,13 +1166,82 @@ settle_lost(struct target *t, struct store *st, const char *ws, struct target_st
 	return 0;
 }
 
+/* A run polled whose task squeue no longer shows: settled after one sacct for all. */
+struct gone {
+	size_t i, k;		/* the run's place in the poll, its task */
+	char *status, *job;	/* its record's status and job */
+	long array;
+};
+
+/* The arrays of the tasks gone[0..n-1], once each, sorted. */
+static long *
+gone_arrays(const struct gone *g, size_t n, size_t *na)
+{
+	long *a = xcalloc(n ? n : 1, sizeof(*a));
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++)
+		a[i] = g[i].array;
+	qsort(a, n, sizeof(*a), cmp_long);
+	for (i = 0; i < n; i++)
+		if (!m || a[m - 1] != a[i])
+			a[m++] = a[i];
+	*na = m;
+	return a;
+}
+
+/*
+ * Settle the runs gone[0..n-1] whose tasks squeue no longer shows, by the
+ * states sacct gives them (none without accounting). 0 or a TARGET_E* code.
+ */
+static int
+settle_gone(struct target *t, struct store *st, const char *ws, struct target_status *runs,
+    struct gone *gone, size_t n, struct jobs *js)
+{
+	struct snap acct;
+	size_t i, na;
+	long *arrays = gone_arrays(gone, n, &na);
+	int rc = 0;
+
+	sacct(arrays, na, &acct);
+	for (i = 0; i < n && rc == 0; i++) {
+		struct gone *g = &gone[i];
+		struct target_status *r = &runs[g->i];
+		struct sjob *j = jobs_get(t, st, ws, g->job, js);
+		const struct stask *tk;
+
+		if (!j) {
+			rc = TARGET_EFAIL;
+			break;
+		}
+		tk = snap_task(&acct, j->w[g->k].array, j->w[g->k].index);
+		/* accounting a step behind squeue: as a snapshot would show it */
+		if (tk && state_waits(tk->state)) {
+			r->state = TARGET_QUEUED;
+		} else if (tk && state_runs(tk->state)) {
+			r->state = TARGET_RUNNING;
+			snprintf(r->node, sizeof(r->node), "%s", tk->node);
+		} else {
+			rc = settle_lost(t, st, ws, r, g->status, j->rec, g->k, tk ? tk->state : "");
+		}
+	}
+	for (i = 0; i < n; i++) {
+		free(gone[i].status);
+		free(gone[i].job);
+	}
+	snap_release(&acct);
+	free(arrays);
+	return rc;
+}
+
 static int
 slurm_poll(struct target *t, struct store *st, const char *ws, struct target_status *runs,
     size_t n)
 {
 	struct jobs js = { NULL, 0, { 0 } };
+	struct gone *gone = NULL;
 	struct snap s;
-	size_t i;
+	size_t i, ngone = 0;
 	int rc;
 
 	if ((rc = snapshot(t, 0, &s)) < 0)
@@ -1146,11 +1280,29 @@ slurm_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 		} else if (tk && state_runs(tk->state)) {
 			r->state = TARGET_RUNNING;
 			snprintf(r->node, sizeof(r->node), "%s", tk->node);
+		} else if (tk) {
+			rc = settle_lost(t, st, ws, r, status, j->rec, k, tk->state);
 		} else {
-			rc = settle_lost(t, st, ws, r, status, j->rec, k, tk ? tk->state : "");
+			/* gone from squeue: sacct is asked once for all such */
+			gone = xrealloc(gone, (ngone + 1) * sizeof(*gone));
+			gone[ngone].i = i;
+			gone[ngone].k = k;
+			gone[ngone].status = xstrdup(status ? status : "");
+			gone[ngone].job = xstrdup(jname);
+			gone[ngone].array = j->w[k].array;
+			ngone++;
 		}
 		cJSON_Delete(rec);
 	}
+	if (ngone && rc == 0) {
+		rc = settle_gone(t, st, ws, runs, gone, ngone, &js);
+	} else {
+		for (i = 0; i < ngone; i++) {
+			free(gone[i].status);
+			free(gone[i].job);
+		}
+	}
+	free(gone);
 	jobs_release(&js);
 	snap_release(&s);
 	return rc;

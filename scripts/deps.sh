@@ -6,9 +6,11 @@ set -eu
 
 build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
-check="$build mandoc python3 jq libxml2-utils"
+check="$build mandoc python3 jq libxml2-utils librsvg2-bin"
 # the Slurm target's tests: a private single-node cluster (scripts/slurm-up.sh)
 slurm="slurmctld slurmd slurm-client munge"
+# t8230: Slurm accounting (sacct) through slurmdbd and a private MariaDB
+slurm="$slurm slurmdbd mariadb-server mariadb-client"
 check="$check $slurm"
 # t4240: a real torch.distributed job (gloo) across the ranks of one run;
 # big (about 1 GB with its libraries), for /usr/bin/python3

@@ -38,6 +38,12 @@
 # (DIR/run/slurmd-n1.pid, DIR/log/slurmd-n1.log, DIR/spool/n1).
 # SLURM_EXTRA_CONF, lines appended to slurm.conf (a key given twice takes
 # the later value), e.g. MaxArraySize=101 (default 1001).
+# SLURM_DBD=1 adds accounting, so that sacct works: a private MariaDB
+# (mariadbd, its data in DIR/db, on a free port of 127.0.0.1 and the
+# socket DIR/run/mysqld.sock) and slurmdbd (DIR/slurmdbd.conf, mode 600),
+# started before slurmctld and stopped after it (scripts/deps.sh check
+# installs mariadb-server and slurmdbd). Without it, plain sacct says
+# accounting is disabled.
 #
 # A daemon is known by its PID file and its command line, which names
 # DIR's files (a PID reused by another program is not it); a slurmstepd by
@@ -62,12 +68,18 @@ sbin=/usr/sbin
 export SLURM_CONF="$conf"
 
 # alive PID NAME: PID runs program NAME (slurmd for slurmd-n1) with DIR's
-# files on its command line. A zombie (stopped, not yet reaped by init, which here takes a
-# second or two) has an empty command line: it is not alive.
+# files on its command line (slurmdbd, which takes no file, with DIR's
+# SLURM_CONF in its environment). A zombie (stopped, not yet reaped by
+# init, which here takes a second or two) has an empty command line: it
+# is not alive.
 alive() {
 	_c=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
-	case $_c in "$sbin/${2%%-*} "*"$dir/"*) return 0 ;; esac
-	return 1
+	case $2:$_c in
+	slurmdbd:"$sbin/slurmdbd "*)
+		tr '\0' '\n' 2>/dev/null <"/proc/$1/environ" | grep -qx "SLURM_CONF=$conf" ;;
+	*:"$sbin/${2%%-*} "*"$dir/"*) return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
 # pid_of NAME: print the PID of daemon NAME of this cluster, or fail
@@ -138,7 +150,8 @@ stop() {
 		done
 	fi
 	halt $slurmds slurmctld
-	halt munged
+	halt slurmdbd
+	halt mariadbd munged
 	# a job's slurmstepd outlives a slurmd that was killed
 	for _p in $(stepds); do
 		_k=$(descendants "$_p")
@@ -153,7 +166,7 @@ stop() {
 		_i=$((_i + 1))
 	done
 	_left=""
-	for _n in $slurmds slurmctld munged; do
+	for _n in $slurmds slurmctld slurmdbd mariadbd munged; do
 		pid_of "$_n" >/dev/null && _left="$_left $_n"
 	done
 	[ -z "$(stepds)" ] || _left="$_left slurmstepd"
@@ -174,6 +187,9 @@ running() {
 	for _n in $slurmds; do
 		pid_of "$_n" >/dev/null || return 1
 	done
+	if grep -q '^AccountingStorageType=accounting_storage/slurmdbd' "$conf" 2>/dev/null; then
+		pid_of mariadbd >/dev/null && pid_of slurmdbd >/dev/null || return 1
+	fi
 }
 
 # use_nodes N: the names of N nodes and of their slurmds
@@ -215,6 +231,13 @@ for p in sinfo squeue scancel; do
 done
 cpus=${SLURM_CPUS:-8}
 case $cpus in '' | *[!0-9]* | 0*) say "SLURM_CPUS must be a number from 1: '$cpus'"; exit 2 ;; esac
+dbd=${SLURM_DBD:-0}
+case $dbd in 0 | 1) ;; *) say "SLURM_DBD must be 0 or 1: '$dbd'"; exit 2 ;; esac
+if [ "$dbd" = 1 ]; then
+	for p in mariadbd slurmdbd; do
+		[ -x "$sbin/$p" ] || { say "$sbin/$p is missing: scripts/deps.sh check installs mariadb-server and slurmdbd"; exit 1; }
+	done
+fi
 if running; then
 	say "already running (slurmctld pid $(pid_of slurmctld))"
 	echo "SLURM_CONF=$conf"
@@ -283,12 +306,93 @@ idle() {
 	done
 }
 
+# listens PORT: a socket listens on PORT (of any address)
+listens() {
+	grep -q ": [0-9A-F]*:$(printf %04X "$1") [0-9A-F]*:0000 0A " /proc/net/tcp /proc/net/tcp6
+}
+
+# accounting: MariaDB (its data made on first use) with the database and
+# login slurmdbd uses, slurmdbd, and this cluster known to it; false when
+# one of them failed (their logs in DIR/log)
+accounting() {
+	sock=$dir/run/mysqld.sock
+	if ! pid_of mariadbd >/dev/null; then
+		if [ ! -d "$dir/db/mysql" ]; then
+			rm -rf "$dir/db"
+			mariadb-install-db --no-defaults --datadir="$dir/db" --user="$user" \
+			    --auth-root-authentication-method=socket --skip-test-db \
+			    >"$dir/log/mariadb-install.log" 2>&1 || return 1
+		fi
+		pidf=$dir/run/mariadbd.pid
+		# it writes its own PID file too, the same PID (svc_start's exec)
+		svc_start "$dir/log/mariadb.out" "$sbin/mariadbd" --no-defaults --datadir="$dir/db" \
+		    --user="$user" --socket="$sock" --port="$dbport" --bind-address=127.0.0.1 \
+		    --pid-file="$dir/run/mariadbd.pid" --log-error="$dir/log/mariadb.err" \
+		    --skip-name-resolve --innodb-buffer-pool-size=16M --innodb-log-file-size=8M
+		svc_wait 300 mariadb --no-defaults -S "$sock" -u "$user" -e 'SELECT 1' \
+		    >/dev/null 2>&1 || return 1
+	fi
+	[ -s "$dir/run/db.pass" ] ||
+	    (umask 077 && od -An -tx1 -N12 /dev/urandom | tr -d ' \n' >"$dir/run/db.pass")
+	mariadb --no-defaults -S "$sock" -u "$user" -e "
+	    CREATE DATABASE IF NOT EXISTS slurm_acct_db;
+	    CREATE USER IF NOT EXISTS 'slurm'@'127.0.0.1' IDENTIFIED BY '$(cat "$dir/run/db.pass")';
+	    GRANT ALL ON slurm_acct_db.* TO 'slurm'@'127.0.0.1';" \
+	    >>"$dir/log/mariadb.out" 2>&1 || return 1
+	# slurmdbd reads slurmdbd.conf beside $SLURM_CONF, which must be
+	# its user's and mode 600
+	(umask 077 && cat >"$dir/slurmdbd.conf" <<EOF
+# written by scripts/slurm-up.sh
+AuthType=auth/munge
+AuthInfo=socket=$dir/munge/munge.socket
+DbdHost=localhost
+DbdPort=$dbdport
+SlurmUser=$user
+LogFile=$dir/log/slurmdbd.log
+PidFile=$dir/run/slurmdbd.pid
+StorageType=accounting_storage/mysql
+StorageHost=127.0.0.1
+StoragePort=$dbport
+StorageUser=slurm
+StoragePass=$(cat "$dir/run/db.pass")
+StorageLoc=slurm_acct_db
+EOF
+	)
+	if ! pid_of slurmdbd >/dev/null; then
+		pidf=$dir/run/slurmdbd.pid
+		svc_start "$dir/log/slurmdbd.out" "$sbin/slurmdbd" -D
+		svc_wait 300 listens "$dbdport" || return 1
+	fi
+	# this cluster, known to slurmdbd (which may take a moment to answer
+	# once it listens)
+	_i=0
+	until sacctmgr -n -P show cluster format=cluster 2>>"$dir/log/slurmdbd.out" |
+	    grep -qx xttest; do
+		[ $_i -lt 50 ] || return 1
+		sacctmgr -i add cluster xttest >>"$dir/log/slurmdbd.out" 2>&1 || sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 cd "$dir"	# the daemons' folder: not the caller's, which may go
 tries=0
 while :; do
-	set -- $(freeports $((nodes + 1)))
+	set -- $(freeports $((nodes + 3)))
 	ctlport=$1
-	shift
+	dbdport=$2
+	dbport=$3
+	shift 3
+	if [ "$dbd" = 1 ]; then
+		acct="# accounting: slurmdbd on $dbdport, its MariaDB on $dbport
+AccountingStorageType=accounting_storage/slurmdbd
+AccountingStorageHost=localhost
+AccountingStoragePort=$dbdport
+# slurmctld reaches slurmdbd through this cluster's munged (AuthInfo is
+# not used for it)
+AccountingStoragePass=$dir/munge/munge.socket"
+	else
+		acct="AccountingStorageType=accounting_storage/none"
+	fi
 	if [ "$nodes" -eq 1 ]; then
 		nodeconf="SlurmdPort=$1
 SlurmdSpoolDir=$dir/spool
@@ -338,10 +442,10 @@ SlurmdParameters=config_overrides
 ReturnToService=2
 # a job that ignores SIGTERM is killed 2 s after it (default 30 s)
 KillWait=2
-# no slurmdbd: a line a finished job in this file, read by sacct -c
+# a line a finished job in this file, read by sacct -c
 JobCompType=jobcomp/filetxt
 JobCompLoc=$dir/log/jobcomp.txt
-AccountingStorageType=accounting_storage/none
+$acct
 # no mail here (the default, /bin/mail, is missing)
 MailProg=/bin/true
 $nodeconf
@@ -364,6 +468,13 @@ EOF
 			stop >/dev/null 2>&1 || :
 			exit 1
 		fi
+	fi
+	if [ "$dbd" = 1 ] && ! accounting; then
+		say "accounting (SLURM_DBD=1) did not start"
+		tails "$dir/log/mariadb.err" "$dir/log/mariadb-install.log" "$dir/log/mariadb.out" \
+		    "$dir/log/slurmdbd.out"
+		stop >/dev/null 2>&1 || :
+		exit 1
 	fi
 	# -D: in the foreground; its log is copied to its stderr (the .out
 	# file), which also has what it says before its log is open
@@ -389,7 +500,7 @@ EOF
 	# another program may have taken a free port first: pick others
 	if [ $tries -lt 3 ] && grep -qs 'Address already in use' \
 	    "$dir/log/slurmctld.out" "$dir/log/slurmd"*.out; then
-		halt $slurmds slurmctld
+		halt $slurmds slurmctld slurmdbd mariadbd
 		say "a port was taken; trying others"
 		continue
 	fi

@@ -54,18 +54,10 @@ if [ -z "$ep" ] && [ -z "$az_why" ]; then
 	ep=$(cat "$T/out")
 	apid=$(cat "$T/azurite/azurite.pid")
 	t_ok "it runs, its PID in azurite.pid" kill -0 "$apid"
-elif [ -n "$ep" ]; then
-	# the suite's Azurite keeps in memory all that every test gives it (a
-	# pass's worth, 1 GB, slowed it to a crawl): the containers this test
-	# made, named with its PID, go at its end
-	az_drop_own() {
-		az_rest GET "?comp=list" >"$T/containers" 2>/dev/null || return 0
-		for c in $(grep -o '<Name>[^<]*</Name>' "$T/containers" | sed 's/<[^>]*>//g'); do
-			case $c in *-$$ | *-$$-*) az_rest DELETE "$c?restype=container" >/dev/null 2>&1 ;; esac
-		done
-	}
-	t_cleanup_hooks="az_drop_own ${t_cleanup_hooks:-}"
 fi
+# the suite's Azurite keeps what every test gives it, in memory: the
+# containers a test made stay (deleting big ones made it spin for
+# minutes), and tests/run.sh starts it again once it holds too much
 
 az_rest() {
 	python3 - "$key" "$ep" "$1" "$2" "${3:-}" <<'PY'

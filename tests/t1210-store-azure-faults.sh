@@ -17,6 +17,9 @@ export XT_STORE=$S
 # a try fails one time in 4 or so (a 503 or a lost answer): with some
 # 20,000 requests, 7 tries in a row would fail now and then
 export XT_AZURE_RETRIES=20
+# and their waits from 5 ms, not 100: the test is of what is done, not of
+# how long it waits, and some 4,000 retries at 100 ms took minutes
+export XT_AZURE_RETRY_WAIT=5
 
 # the primitives, the create race and 8 appenders in the unit test
 XT_TEST_AZURE_FAULTS=1 XT_TEST_AZURE_QUICK=1 XT_TEST_AZURE_LINES=100 XT_TEST_AZURE_STORE=$S-u \
@@ -112,4 +115,7 @@ t_err_has "cannot get 'xt-store.json': HTTP 503 (1 try in 0.0 s; the retry budge
 XT_AZURE_RETRY_TIME=soon t_run xt-get -l
 t_status 1 "a budget that is not a number"
 t_err_has "XT_AZURE_RETRY_TIME 'soon': expected seconds from 0 to 86400" "... is refused"
+XT_AZURE_RETRY_WAIT=0 t_run xt-get -l
+t_status 1 "a first wait of 0"
+t_err_has "XT_AZURE_RETRY_WAIT '0': expected milliseconds from 1 to 10000" "... is refused"
 t_done

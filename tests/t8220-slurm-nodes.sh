@@ -9,7 +9,8 @@
 # and stops the first node's ranks, and one of the first node's stops the
 # second's; xt-runq kill of such a run, and a scancel of its task by
 # hand, cancel it and stop every rank; its time limit fails it as
-# TIMEOUT; a torch.distributed all-reduce across the two nodes.
+# TIMEOUT; a torch.distributed all-reduce across the two nodes, whose
+# ranks meet on a free port when the one their job's id gives is taken.
 R=$(cd "$(dirname "$0")/.." && pwd)
 tdir=$R/tests
 . "$tdir/lib.sh"
@@ -169,8 +170,32 @@ if [ -z "$py" ]; then
 	echo "# SKIP torch with gloo cannot be imported (apt-get install python3-torch): no all-reduce over 2 nodes"
 else
 	torch_allreduce allreduce.py
+	# the port the next job's id gives (and the two after it) taken on the
+	# first node: the ranks meet on one that is free
+	jid=$(/usr/bin/sbatch --parsable --output=/dev/null --wrap true | cut -d ';' -f 1)
+	python3 -c '
+import socket, sys, time
+held = []
+for j in range(int(sys.argv[1]) + 1, int(sys.argv[1]) + 4):
+    s = socket.socket()
+    try:
+        s.bind(("0.0.0.0", 20000 + j % 20000))
+        s.listen()
+    except OSError:
+        pass
+    held.append(s)
+open(sys.argv[2], "w").write("held\n")
+time.sleep(300)
+' "$jid" "$T/held" &
+	holder=$!
+	i=0
+	while [ $i -lt 100 ] && [ ! -s "$T/held" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
 	t_run timeout 180 xt-submit -t hpc --nodes 2 --procs-per-node 2 --wait -- "$py" allreduce.py
-	t_status 0 "a torch.distributed run of 2 nodes x 2 ranks completes"
+	t_status 0 "a torch.distributed run of 2 nodes x 2 ranks completes, its job id's port taken"
+	kill "$holder"
 	run=$(runof)
 	t_ok "its all-reduced sum of the ranks 0..3 is 6, in a world of 4" \
 	    test "$(rec "$run" metrics.sum) $(rec "$run" metrics.world)" = "6 4"

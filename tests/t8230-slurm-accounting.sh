@@ -1,0 +1,103 @@
+#!/bin/sh
+# The slurm target with Slurm's accounting, on a private cluster with
+# slurmdbd and MariaDB (scripts/slurm-up.sh, SLURM_DBD=1): runs whose
+# tasks ended without their runs' ends, on a controller that has since
+# forgotten them (as squeue does after MinJobAge; here the controller is
+# restarted without its job state), are recorded with the state sacct
+# gives, one sacct for them all, and not asked of again; with slurmdbd
+# down, such a run is settled all the same, as gone from squeue.
+R=$(cd "$(dirname "$0")/.." && pwd)
+tdir=$R/tests
+. "$tdir/lib.sh"
+. "$tdir/slurm.sh"
+slurm_need
+SLURM_DBD=1 SLURM_CPUS=4 slurm_start slurm
+mkdir work wrap
+# every call of a Slurm command, logged: "TIME COMMAND ARGS"
+for c in sbatch squeue sacct scancel scontrol; do
+	printf '#!/bin/sh\necho "$(date +%%s.%%N) %s $*" >>%s/calls\nexec /usr/bin/%s "$@"\n' \
+	    "$c" "$T" "$c" >"wrap/$c"
+	chmod +x "wrap/$c"
+done
+export PATH="$T/wrap:$PATH"
+cd work || exit 1
+cat >xt.yaml <<EOF
+targets:
+  hpc: {type: slurm, max-runs: 4, poll-interval: 1}
+  other: {type: slurm, max-runs: 4, poll-interval: 1}
+EOF
+export PIDDIR="$T/work"
+# the run writes its executor's PID, then waits for its end
+cat >wait.sh <<'EOF'
+#!/bin/sh
+echo "$PPID" >"$PIDDIR/$XT_RUN.pid"
+exec sleep 300
+EOF
+chmod +x wait.sh
+# running RUN: RUN's command wrote its executor's PID and the store has its start
+running() {
+	_i=0
+	while [ $_i -lt 300 ] && { [ ! -s "$1.pid" ] || [ "$(rec "$1" status)" != running ]; }; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ "$(rec "$1" status)" = running ]
+}
+# ended ARRAY N: sacct has the N tasks of ARRAY, ended (within 60 s)
+ended() {
+	_i=0
+	while [ $_i -lt 300 ]; do
+		[ "$(/usr/bin/sacct -n -P -X -j "$1" -o State 2>/dev/null |
+		    grep -cv 'RUNNING\|PENDING')" -eq "$2" ] && return 0
+		sleep 0.2
+		_i=$((_i + 1))
+	done
+	return 1
+}
+arrayof() { sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$1/slurm.jsonl" | tail -n 1; }
+runsof() { sed -n 's/.*"run":"\(run[0-9.]*\)".*/\1/p' "$T/out" | tr '\n' ' '; }
+
+t_ok "sacct answers on this cluster" /usr/bin/sacct -n -X -o JobID
+
+# two runs on hpc, one on other, whose executors are killed: their tasks
+# end FAILED, and nothing is recorded
+t_run xt-submit -t hpc --runs 2 -- ./wait.sh
+t_status 0 "a job of 2 runs is submitted"
+set -- $(runsof)
+r1=$1
+r2=$2
+t_run xt-submit -t other -- ./wait.sh
+set -- $(runsof)
+r3=$1
+t_ok "its first run runs" running "$r1"
+t_ok "its second run runs" running "$r2"
+t_ok "the other job's run runs" running "$r3"
+kill -9 "$(cat "$r1.pid")" "$(cat "$r2.pid")" "$(cat "$r3.pid")"
+t_ok "sacct has both tasks of the first job, ended" ended "$(arrayof "$(rec "$r1" job)")" 2
+t_ok "and the other job's" ended "$(arrayof "$(rec "$r3" job)")" 1
+# the controller forgets them: restarted without its job state (new ids
+# from 1000, so that none is taken again)
+"$up" stop "$S" >/dev/null 2>&1
+rm -f "$S"/state/job_state*
+t_ok "the cluster starts again without its jobs" sh -c 'SLURM_DBD=1 SLURM_CPUS=4 \
+    SLURM_EXTRA_CONF=FirstJobId=1000 "$1" start "$2" >/dev/null' - "$up" "$S"
+t_ok "squeue has forgotten them" test -z "$(/usr/bin/squeue -h -t all -o %i)"
+
+before=$(grep -c ' sacct ' "$T/calls")
+t_run xt-runq ls -t hpc
+t_status 0 "xt-runq ls polls them"
+t_ok "one sacct for both" test "$(($(grep -c ' sacct ' "$T/calls") - before))" -eq 1
+for r in $r1 $r2; do
+	t_ok "$r: failed with the state sacct gives" test "$(rec "$r" status): $(rec "$r" error)" = \
+	    "failed: lost: its Slurm task ended FAILED"
+done
+t_run xt-runq ls -t hpc
+t_ok "a later poll asks sacct nothing" test "$(($(grep -c ' sacct ' "$T/calls") - before))" -eq 1
+
+# slurmdbd down: sacct fails, and the run is settled all the same
+kill "$(cat "$S/run/slurmdbd.pid")"
+t_run xt-runq ls -t other
+t_status 0 "xt-runq ls polls the other run, sacct failing"
+t_ok "it is failed as gone from squeue" test "$(rec "$r3" status): $(rec "$r3" error)" = \
+    "failed: lost: its Slurm task ended and is gone from squeue"
+t_done
