@@ -1290,6 +1290,14 @@ end(struct rx *x, int *exit_code)
 		error = "time limit";
 	} else if (x->pruned) {
 		status = "pruned";
+	} else if (code > 128 && !cancel_req && !x->killed && x->o->stopped &&
+	    x->o->stopped(x->st, x->ws, x->run, &status, why, sizeof(why)) == 0) {
+		/* the command, or a rank here or on another node, was killed by its
+		 * scheduler's signal before (or without) ours: the scheduler's stop */
+		if (!strcmp(status, "requeued") || !strcmp(status, "cancelled"))
+			reason = why;
+		else
+			error = why;
 	} else if (x->failed_rank && !cancel_req) {
 		cJSON *d = cJSON_CreateObject();
 
@@ -1324,7 +1332,7 @@ end(struct rx *x, int *exit_code)
 		status = "cancelled";
 		reason = cancel_why;
 		if (cancel_plain && x->o->stopped && x->o->stopped(x->st, x->ws, x->run, &status, why,
-		    sizeof(why)) == 0) {
+		    sizeof(why)) >= 0) {
 			if (!strcmp(status, "requeued")) {
 				reason = why;	/* life_end queues it again */
 			} else if (strcmp(status, "cancelled")) {

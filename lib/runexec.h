@@ -85,8 +85,12 @@ struct runexec_opts {
 	 * ("cancelled"; "failed": the retry policy applies; "requeued": the
 	 * scheduler runs it again, so it is queued as a retry that its
 	 * retries do not count) and why (len
-	 * bytes: the reason, or the error of a failed run) and return 0; -1
-	 * leaves it cancelled, "interrupted (SIGTERM)". NULL: not asked.
+	 * bytes: the reason, or the error of a failed run) and return 0, or 1
+	 * when the scheduler still shows the job running (taken as a stop
+	 * on its way); -1 leaves it cancelled, "interrupted (SIGTERM)". Also
+	 * asked when the command or a rank was killed by a signal that the
+	 * executor did not get (a scheduler signals every process of a job,
+	 * in no set order): only a 0 makes that a stop. NULL: not asked.
 	 */
 	int (*stopped)(struct store *st, const char *ws, const char *run, const char **status,
 	    char *why, size_t len);
