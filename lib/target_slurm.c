@@ -1225,10 +1225,6 @@ settle_gone(struct target *t, struct store *st, const char *ws, struct target_st
 			rc = settle_lost(t, st, ws, r, g->status, j->rec, g->k, tk ? tk->state : "");
 		}
 	}
-	for (i = 0; i < n; i++) {
-		free(gone[i].status);
-		free(gone[i].job);
-	}
 	snap_release(&acct);
 	free(arrays);
 	return rc;
@@ -1294,13 +1290,11 @@ slurm_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 		}
 		cJSON_Delete(rec);
 	}
-	if (ngone && rc == 0) {
+	if (ngone && rc == 0)
 		rc = settle_gone(t, st, ws, runs, gone, ngone, &js);
-	} else {
-		for (i = 0; i < ngone; i++) {
-			free(gone[i].status);
-			free(gone[i].job);
-		}
+	for (i = 0; i < ngone; i++) {
+		free(gone[i].status);
+		free(gone[i].job);
 	}
 	free(gone);
 	jobs_release(&js);

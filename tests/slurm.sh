@@ -9,6 +9,7 @@
 #                        the environment SLURM_* given before the call, and
 #                        export SLURM_CONF; "# SKIP" and the end of the test
 #                        when it cannot start (why in $T/slurm.why)
+#   slurm_wrap CMD...    log each call of these Slurm commands to $T/calls
 up=$(dirname "$tdir")/scripts/slurm-up.sh
 unset $(env | sed -n 's/^\(SLURM_[A-Z_]*\)=.*/\1/p')
 
@@ -19,6 +20,18 @@ slurm_need() {
 		t_done
 		exit
 	done
+}
+
+# slurm_wrap CMD...: each Slurm command CMD, from here on, through a
+# wrapper in $T/wrap that logs its call to $T/calls ("TIME CMD ARGS")
+slurm_wrap() {
+	mkdir -p "$T/wrap"
+	for _c; do
+		printf '#!/bin/sh\necho "$(date +%%s.%%N) %s $*" >>%s/calls\nexec /usr/bin/%s "$@"\n' \
+		    "$_c" "$T" "$_c" >"$T/wrap/$_c"
+		chmod +x "$T/wrap/$_c"
+	done
+	case :$PATH: in *":$T/wrap:"*) ;; *) export PATH="$T/wrap:$PATH" ;; esac
 }
 
 slurm_stop() { "$up" stop "$S" >/dev/null 2>&1; }

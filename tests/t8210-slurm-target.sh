@@ -21,14 +21,9 @@ tdir=$R/tests
 . "$tdir/torch.sh"
 slurm_need
 SLURM_CPUS=8 slurm_start slurm
-mkdir work wrap
+mkdir work
 # every call of a Slurm command, logged: "TIME COMMAND ARGS"
-for c in sbatch squeue sacct scancel scontrol; do
-	printf '#!/bin/sh\necho "$(date +%%s.%%N) %s $*" >>%s/calls\nexec /usr/bin/%s "$@"\n' \
-	    "$c" "$T" "$c" >"wrap/$c"
-	chmod +x "wrap/$c"
-done
-export PATH="$T/wrap:$PATH"
+slurm_wrap sbatch squeue sacct scancel scontrol
 calls() { grep -c " $1 " "$T/calls" 2>/dev/null || echo 0; }
 cd work || exit 1
 # started RUN: wait until RUN's command has written its executor's PID and

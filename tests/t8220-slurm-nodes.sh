@@ -18,12 +18,9 @@ tdir=$R/tests
 . "$tdir/torch.sh"
 slurm_need
 SLURM_NODES=2 SLURM_CPUS=4 slurm_start slurm
-mkdir work wrap
+mkdir work
 # every sbatch, logged: "TIME sbatch ARGS"
-printf '#!/bin/sh\necho "$(date +%%s.%%N) sbatch $*" >>%s/calls\nexec /usr/bin/sbatch "$@"\n' \
-    "$T" >wrap/sbatch
-chmod +x wrap/sbatch
-export PATH="$T/wrap:$PATH"
+slurm_wrap sbatch
 cd work || exit 1
 cat >xt.yaml <<EOF
 targets:

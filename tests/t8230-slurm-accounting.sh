@@ -12,14 +12,9 @@ tdir=$R/tests
 . "$tdir/slurm.sh"
 slurm_need
 SLURM_DBD=1 SLURM_CPUS=4 slurm_start slurm
-mkdir work wrap
+mkdir work
 # every call of a Slurm command, logged: "TIME COMMAND ARGS"
-for c in sbatch squeue sacct scancel scontrol; do
-	printf '#!/bin/sh\necho "$(date +%%s.%%N) %s $*" >>%s/calls\nexec /usr/bin/%s "$@"\n' \
-	    "$c" "$T" "$c" >"wrap/$c"
-	chmod +x "wrap/$c"
-done
-export PATH="$T/wrap:$PATH"
+slurm_wrap sbatch squeue sacct scancel scontrol
 cd work || exit 1
 cat >xt.yaml <<EOF
 targets:

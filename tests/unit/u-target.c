@@ -165,6 +165,18 @@ test_local(struct store *st)
 	target_close(t);
 }
 
+/* The log of run of ws1 into sb (made here), as a string. */
+static void
+run_log(struct store *st, const char *run, struct sbuf *sb)
+{
+	char *log = run_path("ws1", run, "log.jsonl");
+
+	sbuf_init(sb, 1 << 20);
+	CHECK(store_get(st, log, 0, -1, sb) == 0);
+	CHECK(sbuf_addc(sb, '\0') == 0);
+	free(log);
+}
+
 /* Job job of ws1, with retries, and its run, queued. */
 static void
 queued_run(struct store *st, const char *job, int retries, const char *run)
@@ -192,7 +204,6 @@ test_retry_or_fail(struct store *st)
 {
 	struct life l;
 	cJSON *rec;
-	char *log;
 	struct sbuf sb;
 
 	queued_run(st, "job2", 1, "run6");
@@ -219,16 +230,12 @@ test_retry_or_fail(struct store *st)
 	CHECK(rec && has(json_str(rec, "error"), "lost: its node died"));
 	cJSON_Delete(rec);
 	/* the log says why, at the retry and at the end */
-	log = run_path("ws1", "run6", "log.jsonl");
-	sbuf_init(&sb, 1 << 20);
-	CHECK(store_get(st, log, 0, -1, &sb) == 0);
-	CHECK(sbuf_addc(&sb, '\0') == 0);
+	run_log(st, "run6", &sb);
 	CHECK(has(sb.buf, "\"event\":\"retry\",\"data\":{\"attempt\":1,\"exit_code\":null,"
 	    "\"reason\":\"its node died\"}"));
 	CHECK(has(sb.buf, "\"event\":\"ended\",\"data\":{\"status\":\"failed\",\"exit_code\":null,"
 	    "\"attempt\":2,\"reason\":\"its node died\"}"));
 	sbuf_release(&sb);
-	free(log);
 	/* once failed, lost again changes nothing */
 	CHECK(life_lost(st, "ws1", "run6", "its node died") == 0);
 }
@@ -243,7 +250,6 @@ test_unstarted(struct store *st)
 {
 	struct life l;
 	cJSON *rec;
-	char *log;
 	struct sbuf sb;
 
 	queued_run(st, "job3", 5, "run7");
@@ -273,15 +279,11 @@ test_unstarted(struct store *st)
 	CHECK(rec && !strcmp(json_str(rec, "error"),
 	    "lost: its task ended FAILED, 3 times before the run started"));
 	cJSON_Delete(rec);
-	log = run_path("ws1", "run7", "log.jsonl");
-	sbuf_init(&sb, 1 << 20);
-	CHECK(store_get(st, log, 0, -1, &sb) == 0);
-	CHECK(sbuf_addc(&sb, '\0') == 0);
+	run_log(st, "run7", &sb);
 	CHECK(has(sb.buf, "\"event\":\"ended\",\"data\":{\"status\":\"failed\","
 	    "\"exit_code\":null,\"attempt\":1,\"reason\":\"its task ended FAILED, "
 	    "3 times before the run started\"}"));
 	sbuf_release(&sb);
-	free(log);
 	/* ended: nothing more */
 	CHECK(life_unstarted(st, "ws1", "run7", "its task ended FAILED", 3) == 0);
 }
