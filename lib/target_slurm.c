@@ -121,6 +121,7 @@ run_cmd(char *const argv[], const char *input, struct sbuf *out, struct sbuf *er
 {
 	int in[2], o[2], e[2], st;
 	size_t ilen = input ? strlen(input) : 0, done = 0;
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old;
 	struct pollfd p[3];
 	pid_t pid;
 	char buf[8192];
@@ -164,10 +165,16 @@ run_cmd(char *const argv[], const char *input, struct sbuf *out, struct sbuf *er
 	p[2].fd = in[1];
 	p[0].events = p[1].events = POLLIN;
 	p[2].events = POLLOUT;
+	/* a command that ends without reading all its input is an EPIPE
+	 * here, not a SIGPIPE that kills the tool mid-submit; and a write
+	 * never blocks while the command waits for us to read its output */
 	if (!ilen) {
 		close(in[1]);
 		p[2].fd = -1;
+	} else {
+		fcntl(in[1], F_SETFL, O_NONBLOCK);
 	}
+	sigaction(SIGPIPE, &ign, &old);
 	while (p[0].fd >= 0 || p[1].fd >= 0) {
 		int i;
 
@@ -203,6 +210,7 @@ run_cmd(char *const argv[], const char *input, struct sbuf *out, struct sbuf *er
 	}
 	if (p[2].fd >= 0)
 		close(p[2].fd);
+	sigaction(SIGPIPE, &old, NULL);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
