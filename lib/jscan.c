@@ -262,6 +262,15 @@ string(struct scan *s, const char **text, size_t *len, int *esc)
  * doubles, FLT_EVAL_METHOD 0, as on x86-64 and arm64; elsewhere number()
  * leaves it to strtod). 1 and *out, or 0: strtod's turn. strtod's cost
  * showed in reports of many records.
+ *
+ * Where long double is x87's (a 64-bit significand), the 17 to 19 digits
+ * that Python and NumPy write (0.30978089073197024) are read too: the
+ * integer (below 10^19 < 2^64) and 10^k (k <= 27: 5^27 < 2^64) are exact
+ * long doubles, and their quotient q, rounded once to 64 bits, rounds to
+ * the double nearest the true quotient unless q is exactly halfway
+ * between two doubles (its 11 bits below a double's are 10000000000): a
+ * midpoint nearer the true quotient than q would be a 64-bit value
+ * between them, and none is. A halfway q is left to strtod.
  */
 static int
 exact(const char *p, const char *end, double *out)
@@ -279,9 +288,27 @@ exact(const char *p, const char *end, double *out)
 		m = m * 10 + (uint64_t)(*p - '0');
 		frac += point;
 	}
-	if (m > (uint64_t)1 << 53 || frac > 22)
+	if (m <= (uint64_t)1 << 53 && frac <= 22) {
+		*out = (double)m / tens[frac];
+	} else {
+#if (defined(__x86_64__) || defined(__i386__)) && LDBL_MANT_DIG == 64
+		static const long double ltens[] = { 1e0L, 1e1L, 1e2L, 1e3L, 1e4L, 1e5L, 1e6L,
+		    1e7L, 1e8L, 1e9L, 1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L,
+		    1e18L, 1e19L, 1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L };
+		long double q;
+		uint64_t sig;
+
+		if (frac > 27)
+			return 0;
+		q = (long double)m / ltens[frac];
+		memcpy(&sig, &q, sizeof(sig));	/* the significand, x87's first 8 bytes */
+		if ((sig & 0x7ff) == 0x400)
+			return 0;
+		*out = (double)q;
+#else
 		return 0;
-	*out = (double)m / tens[frac];
+#endif
+	}
 	if (neg)
 		*out = -*out;
 	return 1;

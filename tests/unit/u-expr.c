@@ -356,10 +356,39 @@ main(void)
 		    "0.9007199254740992", "0.1234567890123456", "0.0000000000000000000001",
 		    "0.00000000000000000000001", "9999999999999999999", "0.30978089073197024",
 		    "1e5", "1.5E-3",
-		    "-2.5e+10", "12345678901234567890", "0.1000000000000000055511151231257827" };
+		    "-2.5e+10", "12345678901234567890", "0.1000000000000000055511151231257827",
+		    /* 17 to 19 digits (through a long double where it is x87's) */
+		    "0.12345678901234567", "1234567890.123456789", "-0.00000000012345678901234567",
+		    "0.000000000123456789012345678", "0.0000000001234567890123456789",
+		    /* exactly halfway between two doubles: strtod's turn */
+		    "4503599627370496.5", "4503599627370497.5", "9007199254740995",
+		    "9007199254740997" };
+		uint64_t x = 88172645463325252u;
 
 		for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
 			CHECK(num_is_strtod(nums[i]));
+		/* 100,000 random ones of 15 to 19 digits, the point anywhere */
+		int bad = 0;
+
+		for (int i = 0; i < 100000 && bad < 3; i++) {
+			char d[24], num[48];
+			int nd, k, ip;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			nd = 15 + (int)(x % 5);
+			ip = (int)((x >> 8) % (uint64_t)(nd + 1));
+			for (k = 0; k < nd; k++, x = x * 6364136223846793005u + 1442695040888963407u)
+				d[k] = (char)('0' + (x >> 33) % 10);
+			d[nd] = '\0';
+			d[0] = ip > 0 && d[0] == '0' ? '7' : d[0];
+			snprintf(num, sizeof(num), "%s%.*s%s%s", i % 2 ? "-" : "", ip, d, ip ? "." : "0.",
+			    d + ip);
+			if (ip == nd)
+				num[strlen(num) - 1] = '\0';	/* "123." is not JSON */
+			if (!num_is_strtod(num))
+				bad++;
+		}
+		CHECK(bad == 0);
 	}
 
 	/* below a map (metrics) the rest of a path is one key; elsewhere a dot steps into an object */
