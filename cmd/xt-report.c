@@ -117,15 +117,32 @@ fold_index(struct store *st, const char *path, struct sbuf *sb, size_t *n, size_
 	return l;
 }
 
-/* Feed the workspace's folded index; compact it when it has grown (or when asked). */
 static void
-read_index(struct report *r, struct store *st, const char *ws, int compact)
+poll_warn(const char *target, const char *msg, void *arg)
+{
+	(void)arg;
+	warnx("target '%s': its runs are shown as last recorded: %s", target, msg);
+}
+
+/*
+ * Feed the workspace's folded index; compact it when it has grown (or
+ * when asked). With poll, the runs of Slurm targets in it are polled
+ * first, so that one Slurm lost is shown as it ended although no xt-runq
+ * ls looked; it is read again only when the poll recorded some.
+ */
+static void
+read_index(struct report *r, struct store *st, const char *ws, int compact, int poll)
 {
 	char *path = run_index_path(ws), err[1024];
 	size_t n = 0, nl = 0, i;
 	struct sbuf sb;
 	struct index_line *l = fold_index(st, path, &sb, &n, &nl);
 
+	if (poll && target_settle(st, ws, sb.buf, l, n, poll_warn, NULL) > 0) {
+		free(l);
+		sbuf_release(&sb);
+		l = fold_index(st, path, &sb, &n, &nl);
+	}
 	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
 		warnx("%s", err);	/* the report itself is still right */
 	for (i = 0; i < n; i++)
@@ -256,17 +273,9 @@ read_mongo(struct report *r)
 	return 0;
 }
 
-static void
-poll_warn(const char *target, const char *msg, void *arg)
-{
-	(void)arg;
-	warnx("target '%s': its runs are shown as last recorded: %s", target, msg);
-}
-
 /*
  * The records to report: stdin when "-" is among the names, else the
- * index, after the runs of Slurm targets were polled (unless no_poll), so
- * that one Slurm lost is shown as it ended although no xt-runq ls looked.
+ * index, after the runs of Slurm targets were polled (unless no_poll).
  */
 static void
 read_records(struct report *r, int from_stdin, int compact, int no_poll)
@@ -278,10 +287,15 @@ read_records(struct report *r, int from_stdin, int compact, int no_poll)
 		return;
 	}
 	st = tool_store();
-	if (!no_poll)
-		target_settle(st, tool_workspace(), poll_warn, NULL);
-	if (!mongoidx_url() || read_mongo(r) != 0)
-		read_index(r, st, tool_workspace(), compact);
+	if (!mongoidx_url()) {
+		read_index(r, st, tool_workspace(), compact, !no_poll);
+	} else {
+		/* the runs to poll are in the store's index, which is read for them alone */
+		if (!no_poll)
+			target_settle(st, tool_workspace(), NULL, NULL, 0, poll_warn, NULL);
+		if (read_mongo(r) != 0)
+			read_index(r, st, tool_workspace(), compact, 0);
+	}
 	store_close(st);
 }
 

@@ -214,7 +214,7 @@ template_next(struct chart_opts *co, const char *t, const char **p, char **field
 	return 1;
 }
 
-/* Add each field of a template to the report's fields; -1 on a bad template (co->err). */
+/* Name each field of a template to the report (report_add_name); -1 on a bad template (co->err). */
 static int
 template_fields(struct chart_opts *co, struct report *r, const char *t)
 {
@@ -223,7 +223,7 @@ template_fields(struct chart_opts *co, struct report *r, const char *t)
 	int rc;
 
 	while ((rc = template_next(co, t, &p, &f, &fmt)) > 0) {
-		jfields_add(&r->f, f);
+		report_add_name(r, "--legend", f);
 		free(f);
 		free(fmt);
 	}
@@ -241,7 +241,7 @@ row_value(const struct report *r, const struct report_row *row, const char *fiel
 	return &row->v[id];
 }
 
-/* A --legend field that no row has: -1 with co->err naming it. */
+/* A --legend field that no row has: -1 with co->err naming it, with a guess. */
 static int
 template_check(struct chart_opts *co, const struct report *r)
 {
@@ -255,6 +255,7 @@ template_check(struct chart_opts *co, const struct report *r)
 			;
 		if (k == r->nrows && r->nrows) {
 			snprintf(co->err, sizeof(co->err), "--legend: no selected run has a field '%s'", f);
+			report_guess(r, f, co->err, sizeof(co->err));
 			rc = -1;
 		}
 		free(f);

@@ -607,6 +607,14 @@ expr_is_map(const char *name, size_t len)
 	return 0;
 }
 
+int
+expr_is_bare(const char *field)
+{
+	size_t n = strcspn(field, ".");
+
+	return !field[n] || !expr_is_map(field, n);
+}
+
 void
 expr_maps(struct jfields *f)
 {
@@ -623,7 +631,7 @@ expr_bind(struct expr *e, struct jfields *f)
 		return;
 	if (e->field) {
 		e->id = jfields_add(f, e->field);
-		if ((e->bare = !strchr(e->field, '.'))) {
+		if ((e->bare = expr_is_bare(e->field))) {
 			char *m = xasprintf("metrics.%s", e->field), *h = xasprintf("hparams.%s", e->field);
 
 			e->alt[0] = jfields_add(f, m);

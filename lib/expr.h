@@ -12,19 +12,22 @@
  * metrics.test-acc, metrics.train/loss). Its first segment is a member of
  * the record; below one of the record's maps of names (metrics, hparams,
  * given_hparams, tags) the rest is one key, dots and all:
- * metrics.accuracy.2.0 is the metric "accuracy.2.0". A segment after a
- * dot may be quoted, "...", '...' or `...` (MLflow's), to hold any other
+ * metrics.accuracy.2.0 is the metric "accuracy.2.0". A segment after a dot
+ * may be quoted, "...", '...' or `...` (MLflow's), to hold any other
  * character (metrics."val loss", metrics.`val loss`), a '.' only in a
- * map's key (metrics."accuracy.2.0"). A bare name, with no
- * dot, is the record's own field when it has one, else metrics.NAME,
- * else hparams.NAME, as XT's --filter reads it (val_acc > 0.9); a report
- * says when both of the last are in its records (report_check). A FIELD alone is true when the record has it. Keywords
- * are case-insensitive; "&&", "||" and "!" are accepted for and, or, not.
- * Numbers compare as numbers, strings as strings (bytes); a value of
- * another type is never equal, and never less or greater. A missing
- * field makes every comparison false. "~" matches a POSIX extended
- * regular expression against the field's text (anywhere in it; anchor with
- * ^ and $). A bare WORD as VALUE is a string.
+ * map's key (metrics."accuracy.2.0"). A bare name, one without a dot or
+ * whose first segment is none of those maps (val_acc, eval.loss,
+ * accuracy.2.0), is the record's own field when it has one (a dotted one
+ * steps into its objects), else metrics.NAME, else hparams.NAME, NAME
+ * whole, dots and all, as XT's --filter reads it (val_acc > 0.9); a report
+ * says when both of the last are in its records (report_check). A FIELD
+ * alone is true when the record has it. Keywords are case-insensitive;
+ * "&&", "||" and "!" are accepted for and, or, not. Numbers compare as
+ * numbers, strings as strings (bytes); a value of another type is never
+ * equal, and never less or greater. A missing field makes every comparison
+ * false. "~" matches a POSIX extended regular expression against the
+ * field's text (anywhere in it; anchor with ^ and $). A bare WORD as VALUE
+ * is a string.
  *
  * A regular expression is refused when it is longer than 256 bytes, has
  * more than 1000 parts once its repetitions are expanded ({m,n} counts its
@@ -61,6 +64,12 @@ char *expr_field(const char *src, char *err, size_t errlen);
  * metrics, hparams, given_hparams or tags, whose keys FIELD takes whole?
  */
 int expr_is_map(const char *name, size_t len);
+/*
+ * Is field (a dotted path as expr_field gives it) a bare name, one
+ * without a dot or whose first segment is none of the maps, that --where
+ * reads as the record's own field, else metrics.FIELD, else hparams.FIELD?
+ */
+int expr_is_bare(const char *field);
 /* Tell f each of the record's maps (jfields_add_map), before it scans. */
 void expr_maps(struct jfields *f);
 

@@ -10,6 +10,8 @@
 #include "run.h"
 #include "banned.h"
 
+static unsigned long appended;
+
 int
 index_append(struct store *st, const char *ws, const char *line, size_t len)
 {
@@ -17,9 +19,17 @@ index_append(struct store *st, const char *ws, const char *line, size_t len)
 	int rc = store_append(st, rel, line, len);
 
 	free(rel);
-	if (rc == 0)
+	if (rc == 0) {
+		appended++;
 		mongoidx_outbox(line, len);	/* the shared index's copy, sent later */
+	}
 	return rc;
+}
+
+unsigned long
+index_appended(void)
+{
+	return appended;
 }
 
 #define BACK_CHUNK ((int64_t)64 << 10)

@@ -38,6 +38,12 @@ struct index_line {
 
 /* Append a record's line (ending in '\n') to ws's index. 0 or a STORE_E* code. */
 int index_append(struct store *st, const char *ws, const char *line, size_t len);
+/*
+ * How many lines index_append has appended in this process, to any index:
+ * a reader that holds a copy of an index tells from it whether calls it
+ * made since (a poll that settled runs) wrote to one.
+ */
+unsigned long index_appended(void);
 
 /*
  * The status that ws's index gives run (its line of the highest "rev", as

@@ -257,8 +257,12 @@ where(const struct expr *e, int neg)
 	case EXPR_NOT:
 		return where(v.a, !neg);
 	default:
-		if (!strchr(v.field, '.') && !own_scalar(v.field)) {
-			/* a bare name: the record's own field, or metrics.NAME or hparams.NAME (expr.h) */
+		if (expr_is_bare(v.field) && !own_scalar(v.field)) {
+			/*
+			 * a bare name: the record's own field, or metrics.NAME or
+			 * hparams.NAME (expr.h); those of one with dots (eval.loss)
+			 * are not paths to the server (path_ok), so it is left to xt
+			 */
 			cJSON *any = leaf(&v, neg);
 			int k;
 

@@ -426,7 +426,7 @@ use_where(struct report *r, const struct expr *e)
 	if (v.kind == EXPR_HAS || v.kind == EXPR_CMP) {
 		struct report_use *u = use(r, "--where", jfields_add(&r->f, v.field));
 
-		if (!strchr(v.field, '.')) {	/* as expr.h reads a bare name */
+		if (expr_is_bare(v.field)) {	/* as expr.h reads a bare name */
 			u->bare = 1;
 			u->alt[0] = alt_id(r, "metrics", v.field);
 			u->alt[1] = alt_id(r, "hparams", v.field);
@@ -501,10 +501,45 @@ was_present(const struct report *r, size_t id)
 	return id < r->npresent && r->present[id];
 }
 
+/*
+ * Append "; did you mean 'X'?" to msg for path, a field that no selected
+ * record has, when one of the records' names is close. A bare name is
+ * guessed among the metrics' and hparams' names too; for bare (as --where
+ * reads it) X is that name, else its whole path.
+ */
+static void
+guess_field(const struct report *r, const char *path, int bare, char *msg, size_t len)
+{
+	struct guess g;
+	size_t k;
+
+	guess_init(&g, path);
+	for (k = 0; k < r->seen_names.n; k++) {
+		const char *c = r->seen_names.path[k];
+
+		guess_try(&g, c, c);
+		if (expr_is_bare(path) && (!strncmp(c, "metrics.", 8) || !strncmp(c, "hparams.", 8)))
+			guess_try(&g, c + 8, bare ? c + 8 : c);
+	}
+	guess_end(&g, msg, len);
+}
+
+void
+report_add_name(struct report *r, const char *opt, const char *path)
+{
+	use(r, opt, jfields_add(&r->f, path))->quiet = 1;
+}
+
+void
+report_guess(const struct report *r, const char *path, char *msg, size_t len)
+{
+	guess_field(r, path, 0, msg, len);
+}
+
 int
 report_check(struct report *r, char ***warn, size_t *nwarn)
 {
-	size_t i, k;
+	size_t i;
 
 	*warn = NULL;
 	*nwarn = 0;
@@ -527,24 +562,13 @@ report_check(struct report *r, char ***warn, size_t *nwarn)
 		const struct report_use *u = &r->uses[i];
 		const char *path = r->f.path[u->id];
 		char msg[600];
-		struct guess g;
 
-		if (was_present(r, u->id) || (u->bare && (was_present(r, u->alt[0]) ||
+		if (u->quiet || was_present(r, u->id) || (u->bare && (was_present(r, u->alt[0]) ||
 		    was_present(r, u->alt[1]))) || (r->where_done && !strcmp(u->opt, "--where")))
 			continue;
 		snprintf(msg, sizeof(msg), "%s: no selected run has '%s'", r->uses[i].opt, path);
-		guess_init(&g, path);
-		for (k = 0; k < r->seen_names.n; k++) {
-			const char *c = r->seen_names.path[k];
-
-			guess_try(&g, c, c);
-			/* a name without a dot is guessed among metrics' and hparams' names
-			 * too; --where reads them bare, the others want the whole path */
-			if (!strchr(path, '.') && (!strncmp(c, "metrics.", 8) ||
-			    !strncmp(c, "hparams.", 8)))
-				guess_try(&g, c + 8, u->bare ? c + 8 : c);
-		}
-		guess_end(&g, msg, sizeof(msg));
+		/* --where reads a bare name bare, the others want the whole path */
+		guess_field(r, path, u->bare, msg, sizeof(msg));
 		*warn = xrealloc(*warn, (*nwarn + 1) * sizeof(**warn));
 		(*warn)[(*nwarn)++] = xstrdup(msg);
 	}

@@ -98,12 +98,13 @@ struct report {
 	unsigned char *seen;	/* by field id, for --available */
 	size_t nseen;
 
-	/* the fields named by --where, -c, --sort, --group, --metric (report_check) */
+	/* the fields named by --where, -c, --sort, --group, --metric, --legend (report_check) */
 	struct report_use {
 		const char *opt;
 		size_t id;
 		size_t alt[2];	/* a bare name in --where: metrics.NAME, hparams.NAME */
 		int bare;
+		int quiet;	/* report_add_name's: its caller tells of it */
 	} *uses;
 	size_t nuses;
 	unsigned char *present;	/* by field id: in a record selected before --where */
@@ -165,17 +166,32 @@ int report_line(struct report *r, const char *line, size_t len);
 int report_past(const struct report *r);
 /*
  * After the last line: -1 with r->err naming both when a bare name in
- * --where is metrics.NAME in some selected run and hparams.NAME in
- * another, and none has NAME of its own; else 0, and a warning for each
- * field that the report names
- * (--where, -c, --sort, --group) and that no record selected before
- * --where has, and for each --where comparison of status with a value
- * that is no status, with a guess ("did you mean 'metrics.acc'?"), as
- * lines in *warn (a vector of *nwarn strings, caller frees with
- * strv_free). Nothing when no record was selected; nothing of --where's
- * fields when r->where_done.
+ * --where (expr.h: val_acc, eval.loss) is metrics.NAME in some selected
+ * run and hparams.NAME in another, and none has NAME of its own; else 0,
+ * and a warning for each field that the report names (--where, -c,
+ * --sort, --group) and that no record selected before --where has, and
+ * for each --where comparison of status with a value that is no status,
+ * with a guess ("did you mean 'metrics.acc'?"; a bare name is guessed
+ * among the metrics' and hparams' names too, as --where reads it there,
+ * with its whole path elsewhere), as lines in *warn (a vector of *nwarn
+ * strings, caller frees with strv_free). Nothing when no record was
+ * selected; nothing of --where's fields when r->where_done.
  */
 int report_check(struct report *r, char ***warn, size_t *nwarn);
+
+/*
+ * Before report_begin: path (a field path, as expr_field gives it) is
+ * read for option opt (a string that outlives r), which tells itself when
+ * no record has it: report_check says nothing of it, but keeps the
+ * records' names for report_guess while no selected record has it.
+ */
+void report_add_name(struct report *r, const char *opt, const char *path);
+/*
+ * After report_check: append "; did you mean 'X'?" to msg (len bytes) for
+ * path, named with report_add_name, when one of the records' names is
+ * close; X is a whole path.
+ */
+void report_guess(const struct report *r, const char *path, char *msg, size_t len);
 /* Write the result to fp. 0, or -1 on a write error. */
 int report_write(struct report *r, FILE *fp);
 

@@ -387,23 +387,30 @@ cheap(const cJSON *c)
 	return 0;
 }
 
-int
-target_settle(struct store *st, const char *ws, target_warn_fn warn, void *arg)
+size_t
+target_settle(struct store *st, const char *ws, const char *buf, const struct index_line *lines,
+    size_t n, target_warn_fn warn, void *arg)
 {
-	struct index_line *lines;
+	unsigned long before = index_appended();
+	struct index_line *folded = NULL;
+	int mine = !buf;
 	const cJSON *c;
 	cJSON **recs;
 	struct sbuf sb;
 	char err[1024];
-	size_t n;
-	int bad = 0, rc;
 
 	/* without such a target the index is not read here (the report reads it) */
 	cJSON_ArrayForEach(c, config_node("targets"))
 		if (cheap(c))
 			break;
-	if (!c || (rc = index_read(st, ws, &sb, &lines, &n, err, sizeof(err))) <= 0)
-		return 0;	/* the report says what is wrong with the index */
+	if (!c)
+		return 0;
+	if (mine) {
+		if (index_read(st, ws, &sb, &folded, &n, err, sizeof(err)) <= 0)
+			return 0;	/* the report says what is wrong with the index */
+		buf = sb.buf;
+		lines = folded;
+	}
 	recs = xcalloc(n ? n : 1, sizeof(*recs));
 	cJSON_ArrayForEach(c, config_node("targets")) {
 		struct target *t;
@@ -411,23 +418,22 @@ target_settle(struct store *st, const char *ws, target_warn_fn warn, void *arg)
 
 		/* a target is opened only when it has runs to poll: one set
 		 * wrong is said by the commands that use it, not by every report */
-		if (!cheap(c) || !(k = index_runs(sb.buf, lines, n, c->string, not_parent, NULL, recs)))
+		if (!cheap(c) || !(k = index_runs(buf, lines, n, c->string, not_parent, NULL, recs)))
 			continue;
 		if (target_open(c->string, &t, err, sizeof(err)) < 0) {
 			for (i = 0; i < k; i++)
 				cJSON_Delete(recs[i]);
 			warn(c->string, err, arg);
-			bad++;
 			continue;
 		}
-		if (poll_recs(t, st, ws, recs, k) < 0) {
+		if (poll_recs(t, st, ws, recs, k) < 0)
 			warn(c->string, target_error(t), arg);
-			bad++;
-		}
 		target_close(t);
 	}
 	free(recs);
-	free(lines);
-	sbuf_release(&sb);
-	return bad;
+	if (mine) {
+		free(folded);
+		sbuf_release(&sb);
+	}
+	return index_appended() - before;
 }

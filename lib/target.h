@@ -166,12 +166,19 @@ int target_list(struct target *t, struct store *st, const char *ws, target_list_
  * the runs of ws in st on the targets whose poll is cheap (slurm: a
  * status cache shared by every xt process, one scheduler call a poll
  * interval) are polled, so that those a target lost (a node that failed,
- * a task cancelled by hand) are recorded, as xt-runq ls would. warn(name,
- * message, arg) is called for each target that could not be asked (no
- * squeue here); the others are still polled. Returns how many could not.
+ * a task cancelled by hand) are recorded, as xt-runq ls would. The runs
+ * are found in ws's index folded (index_fold): buf and its n lines, the
+ * caller's copy, or with buf NULL the index read here, and only when such
+ * a target is configured (without one, nothing is read or asked).
+ * warn(name, message, arg) is called for each target that could not be
+ * asked (no squeue here); the others are still polled. Returns how many
+ * records the polls wrote to the index: when not 0, a copy read before is
+ * behind by those.
  */
+struct index_line;
 typedef void (*target_warn_fn)(const char *target, const char *msg, void *arg);
-int target_settle(struct store *st, const char *ws, target_warn_fn warn, void *arg);
+size_t target_settle(struct store *st, const char *ws, const char *buf,
+    const struct index_line *lines, size_t n, target_warn_fn warn, void *arg);
 
 /*
  * For runexec_opts.stopped, in a run that a Slurm job runs ($SLURM_JOB_ID):

@@ -174,6 +174,54 @@ t_run xt-report - -c 'run.`a.b`' <dots.jsonl
 t_status 2 "a quoted name with a dot outside a map: exit 2"
 t_err_has "xt-report: -c: 'run.\`a.b\`': column 5: a quoted name holds a '.' only as a key of" "named"
 
+# a bare name with dots, its first part none of metrics, hparams,
+# given_hparams, tags: the record's own (nested) field, else the metric,
+# else the hparam of that whole name, as a bare name without one
+rows "--where, a bare metric with dots" run1,run3 --where 'eval.loss > 1'
+rows "... with digits" run1,run2 --where 'accuracy.2.0 >= 0.5'
+rows "... a bare hparam with dots" run2,run3 --where 'opt.name = sgd'
+rows "... and alone: the run has it" run1,run2,run3 --where 'opt.name'
+cat >own.jsonl <<'J'
+{"run":"run1","eval":{"loss":0.5},"metrics":{"eval.loss":5}}
+{"run":"run2","metrics":{"eval.loss":5}}
+{"run":"run3","eval":{"loss":7}}
+J
+in=own.jsonl
+rows "the record's own nested field first" run2,run3 --where 'eval.loss > 1'
+rows "... and below it" run1 --where 'eval.loss < 1'
+printf '%s\n' '{"run":"run1","metrics":{"eval.loss":1}}' '{"run":"run2","hparams":{"eval.loss":2}}' \
+    >both.jsonl
+t_run xt-report - --where 'eval.loss > 0' -c run <both.jsonl
+t_status 2 "a bare name with dots that is a metric and an hparam: exit 2"
+t_err_has "xt-report: --where: 'eval.loss' is both metrics.eval.loss and hparams.eval.loss in the selected runs; name one" \
+    "named, both"
+t_out_is /dev/null "... and no report"
+in=dots.jsonl
+t_run xt-report - --where 'eval.los > 1' -c run <dots.jsonl
+t_status 0 "a bare name with dots no run has: exit 0"
+t_err_has "xt-report: --where: no selected run has 'eval.los'; did you mean 'eval.loss'?" \
+    "warned, with a bare guess"
+t_run xt-report - --where 'lr.max > 1' -c run <dots.jsonl
+t_err_has "xt-report: --where: no selected run has 'lr.max'" "one close to nothing: warned"
+t_ok "... with no guess" test "$(grep -c 'did you mean' "$T/err")" = 0
+# -c, --sort and --group want the whole path, and say which
+warns_dots() {
+	desc=$1
+	want=$2
+	shift 2
+	t_run xt-report - -c run "$@" <dots.jsonl
+	t_status 0 "$desc: exit 0"
+	t_err_has "$want" "$desc: warned, with the whole path"
+}
+warns_dots "-c, a bare name with dots" \
+    "xt-report: -c: no selected run has 'eval.loss'; did you mean 'metrics.eval.loss'?" -c eval.loss
+warns_dots "--sort, a bare name with dots" \
+    "xt-report: --sort: no selected run has 'opt.name'; did you mean 'hparams.opt.name'?" \
+    --sort opt.name
+warns_dots "--group, a bare name with dots" \
+    "xt-report: --group: no selected run has 'accuracy.2.0'; did you mean 'metrics.accuracy.2.0'?" \
+    --group accuracy.2.0
+
 # ... and in a plot: the y axis, the legend
 mkdir code
 cat >code/train.sh <<'S'
@@ -188,4 +236,9 @@ t_status 0 "plot of a metric with dots, legend of an hparam with one: exit 0"
 t_ok "... the y axis names the metric" test "$(svg_text dots.svg ylabel)" = "accuracy.2.0"
 t_ok "... the legend its values" test "$(svg_text dots.svg legend)" = "adam|sgd"
 t_ok "... one line for each run" test "$(grep -c 'class="line"' dots.svg)" -eq 2
+t_run xt-report plot accuracy.2.0 --legend '{opt.name}' -o bare.svg
+t_status 2 "a legend of a bare name with dots: exit 2"
+t_err_has "xt-report: --legend: no selected run has a field 'opt.name'; did you mean 'hparams.opt.name'?" \
+    "named, with the whole path"
+t_ok "... and no plot" test ! -e bare.svg
 t_done

@@ -13,9 +13,13 @@ static const char *rec =
     "\"num_str\":\"10\",\"n\":10,\"nan\":\"NaN\",\"inf\":\"Infinity\",\"ninf\":-Infinity,"
     "\"bare\":NaN}";
 
-/* Evaluate src against record: 1, 0, or -1 when it does not parse. */
+/*
+ * Evaluate src against record: 1, 0, or -1 when it does not parse. With
+ * maps, the record's maps are told (expr_maps) as a report tells them:
+ * metrics.a.b is then the metric "a.b".
+ */
 static int
-eval_on(const char *src, const char *record)
+eval_with(const char *src, const char *record, int maps)
 {
 	struct jfields f;
 	struct jv *v = NULL;
@@ -29,6 +33,8 @@ eval_on(const char *src, const char *record)
 		return -1;
 	}
 	jfields_init(&f);
+	if (maps)
+		expr_maps(&f);
 	expr_bind(e, &f);
 	if (jscan(&f, record, strlen(record), &v, &cap, &pos) < 0) {
 		printf("# record does not scan at %zu\n", pos);
@@ -40,6 +46,18 @@ eval_on(const char *src, const char *record)
 	free(v);
 	jfields_release(&f);
 	return r;
+}
+
+static int
+eval_on(const char *src, const char *record)
+{
+	return eval_with(src, record, 0);
+}
+
+static int
+eval_maps(const char *src, const char *record)
+{
+	return eval_with(src, record, 1);
 }
 
 static int
@@ -201,6 +219,26 @@ main(void)
 	CHECK(eval_on("acc = 1", "{\"acc\":1,\"metrics\":{\"acc\":2}}") == 1);
 	CHECK(eval_on("acc = 2", "{\"hparams\":{\"acc\":1},\"metrics\":{\"acc\":2}}") == 1);
 	CHECK(eval("nest = 3") == 0 && eval("d") == 0);
+	/*
+	 * a bare name with dots, its first part no map of names: the record's
+	 * own (nested) field, else the metric, else the hparam of that name
+	 */
+	{
+		const char *m = "{\"metrics\":{\"eval.loss\":1.5,\"accuracy.2.0\":0.5},"
+		    "\"hparams\":{\"opt.name\":\"adam\",\"eval.loss\":9}}";
+		const char *own = "{\"eval\":{\"loss\":0.5},\"metrics\":{\"eval.loss\":5}}";
+
+		CHECK(eval_maps("eval.loss = 1.5", m) == 1 && eval_maps("accuracy.2.0 < 1", m) == 1);
+		CHECK(eval_maps("opt.name = adam", m) == 1 && eval_maps("eval.loss", m) == 1);
+		CHECK(eval_maps("eval.loss = 9", m) == 0 && eval_maps("eval.los", m) == 0);
+		CHECK(eval_maps("eval.loss < 1", own) == 1 && eval_maps("eval.loss = 5", own) == 0);
+		/* below a map it is that map's name, never another's */
+		CHECK(eval_maps("tags.eval.loss", m) == 0 && eval_maps("hparams.eval.loss = 9", m) == 1);
+		CHECK(eval_maps("given_hparams.opt.name", m) == 0);
+		CHECK(!expr_is_bare("metrics.a.b") && !expr_is_bare("tags.x") && !expr_is_bare("hparams.x"));
+		CHECK(expr_is_bare("lr") && expr_is_bare("eval.loss") && expr_is_bare("metric.acc"));
+		CHECK(expr_is_bare("metrics") && expr_is_bare("metricsx.a"));
+	}
 	/* keywords in any case; MLflow's backquotes */
 	CHECK(eval("acc > 0.9 AND NOT opt = sgd Or n = 1") == 1);
 	CHECK(eval("metrics.`test-acc` = 0.9 and metrics.`acc` > 0.9") == 1);

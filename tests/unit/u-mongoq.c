@@ -100,6 +100,13 @@ main(void)
 	CHECK(is("hparams.lr != 0.1", NULL, AND("{\"hparams.lr\":{\"$exists\":true}}")));
 	/* a bare name may be metrics.NAME or hparams.NAME, whose absence is not sure */
 	CHECK(is("not note", NULL, WS));
+	/*
+	 * one with dots may be the metric or hparam of that whole name
+	 * (eval.loss), which the server would read as a path: left to xt
+	 */
+	CHECK(is("eval.loss > 1", NULL, WS));
+	CHECK(is("status = a and accuracy.2.0 = 1", NULL, AND("{\"status\":\"a\"}")));
+	CHECK(is("not eval.loss", NULL, WS));
 	CHECK(is("not tags.x", NULL, WS));
 	/* an or with a part left out is left out whole; an and keeps the rest */
 	CHECK(is("status = a or not hparams.x = 1", NULL, WS));
