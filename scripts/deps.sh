@@ -6,7 +6,8 @@ set -eu
 
 build="gcc make pkg-config libbearssl-dev libcurl4-openssl-dev libyaml-dev
 libcjson-dev libmongoc-dev libbson-dev libssh2-1-dev"
-check="$build mandoc python3 jq libxml2-utils librsvg2-bin"
+# (strace: t6060 counts a report's reads of the index)
+check="$build mandoc python3 jq libxml2-utils librsvg2-bin strace"
 # the Slurm target's tests: a private single-node cluster (scripts/slurm-up.sh)
 slurm="slurmctld slurmd slurm-client munge"
 # t8230: Slurm accounting (sacct) through slurmdbd and a private MariaDB
