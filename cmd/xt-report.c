@@ -440,11 +440,58 @@ warn_fields(struct report *r)
 	strv_free(warn, n);
 }
 
-/* True for an operand that names runs rather than a metric: "runN...", or one with a '/'. */
+/*
+ * True for an operand that names runs rather than a metric: "runN...",
+ * "WS/runN...", "$lastrun", "$lastjob"; a metric may have a '/'
+ * (train/loss, as Hugging Face and TensorBoard name them).
+ */
 static int
 is_run_operand(const char *s)
 {
-	return (!strncmp(s, "run", 3) && isdigit((unsigned char)s[3])) || strchr(s, '/');
+	const char *b = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+
+	return (!strncmp(b, "run", 3) && isdigit((unsigned char)b[3])) ||
+	    !strncmp(s, "$lastrun", 8) || !strncmp(s, "$lastjob", 8);
+}
+
+/*
+ * A name as given, or $lastrun and $lastjob (and "$lastrun/...") as the
+ * workspace's last run and job, read from the store (*st, opened once).
+ */
+static char *
+last_name(struct store **st, const char *arg)
+{
+	if (strncmp(arg, "$last", 5))
+		return xstrdup(arg);
+	if (!*st)
+		*st = tool_store();
+	return tool_name(*st, tool_workspace(), arg);
+}
+
+/*
+ * Selection operand a (runs, jobN, patterns; jobs: jobs) into r; "WS/"
+ * before it names the workspace, which must be the one reported.
+ */
+static void
+add_operand(struct report *r, struct store **st, const char *cmd, const char *a)
+{
+	const char *slash = strchr(a, '/'), *ws;
+	char *name;
+
+	if (slash && strncmp(a, "$last", 5)) {
+		ws = tool_workspace();
+		if (strlen(ws) != (size_t)(slash - a) || strncmp(a, ws, strlen(ws)))
+			die_status(EXIT_USAGE, "'%s': a name in workspace '%.*s', not in '%s' (-w %.*s)",
+			    a, (int)(slash - a), a, ws, (int)(slash - a), a);
+		a = slash + 1;
+	}
+	name = last_name(st, a);
+
+	if (!strcmp(cmd, "jobs") || (!strncmp(a, "$lastjob", 8) && !a[8]))
+		opt_ok(r, report_add_select(r, "job", name));
+	else
+		opt_ok(r, report_add_names(r, name));
+	free(name);
 }
 
 int
@@ -504,19 +551,22 @@ main(int argc, char **argv)
 	};
 	struct report r;
 	struct chart_opts co;
-	const char *cmd = "runs", *metric = NULL, *goal = NULL;
+	struct store *lst = NULL;	/* where $lastrun and $lastjob are read */
+	const char *cmd = "runs", *metric = NULL, *goal = NULL, **jobopts;
 	int c, i, from_stdin = 0, compact = 0, ret = 0, out_set = 0, index_op = 0, no_poll = 0;
+	int njobopts = 0;
 	long lines = 10;
 
 	tool_init(argc, argv);
 	report_init(&r);
 	chart_opts_init(&co);
+	jobopts = xcalloc((size_t)argc + 1, sizeof(*jobopts));
 	while ((c = getopt_long(argc, argv, "s:w:e:j:c:n:o:th", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's': config_set("store", optarg); break;
 		case 'w': config_set("workspace", optarg); break;
 		case 'e': opt_ok(&r, report_add_select(&r, "exp", optarg)); break;
-		case 'j': opt_ok(&r, report_add_select(&r, "job", optarg)); break;
+		case 'j': jobopts[njobopts++] = optarg; break;	/* $lastjob wants the store */
 		case 'S': opt_ok(&r, report_add_select(&r, "status", optarg)); break;
 		case 'T': opt_ok(&r, report_add_select(&r, "tag", optarg)); break;
 		case 'W': opt_ok(&r, report_add_where(&r, optarg)); break;
@@ -592,14 +642,15 @@ main(int argc, char **argv)
 		for (; argc && !is_run_operand(argv[0]) && strcmp(argv[0], "-"); argc--)
 			chart_add_metric(&co, *argv++);
 	}
+	for (i = 0; i < njobopts; i++)
+		add_operand(&r, &lst, "jobs", jobopts[i]);
 	for (i = 0; i < argc; i++) {
 		if (!strcmp(argv[i], "-"))
 			from_stdin = 1;
-		else if (!strcmp(cmd, "jobs"))
-			opt_ok(&r, report_add_select(&r, "job", argv[i]));
 		else
-			opt_ok(&r, report_add_names(&r, argv[i]));
+			add_operand(&r, &lst, cmd, argv[i]);
 	}
+	store_close(lst);
 	if (!strcmp(cmd, "jobs")) {
 		if (r.group || r.ncols)
 			die_status(EXIT_USAGE, "jobs: --group and -c do not apply");
@@ -624,6 +675,7 @@ main(int argc, char **argv)
 		die_status(EXIT_USAGE, "%s", r.err);
 	ret = ret < 0 ? 1 : 0;
 out:
+	free(jobopts);
 	report_release(&r);
 	chart_opts_release(&co);
 	config_release();

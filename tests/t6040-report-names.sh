@@ -226,7 +226,8 @@ warns_dots "--group, a bare name with dots" \
 mkdir code
 cat >code/train.sh <<'S'
 for s in 1 2 3; do
-	printf '{"event":"metrics","step":%d,"data":{"accuracy.2.0":0.%d}}\n' "$s" "$s" >>"$XT_LOG"
+	printf '{"event":"metrics","step":%d,"data":{"accuracy.2.0":0.%d,"train/loss":%d}}\n' \
+	    "$s" "$s" "$((4 - s))" >>"$XT_LOG"
 done
 S
 printf '%s\n' '{"opt.name":"adam"}' '{"opt.name":"sgd"}' >hp.jsonl
@@ -241,4 +242,27 @@ t_status 2 "a legend of a bare name with dots: exit 2"
 t_err_has "xt-report: --legend: no selected run has a field 'opt.name'; did you mean 'hparams.opt.name'?" \
     "named, with the whole path"
 t_ok "... and no plot" test ! -e bare.svg
+# a metric with a '/' is a metric, not a run's address (ws1/run3 is one)
+t_run xt-report plot train/loss accuracy.2.0 --term --ascii --size 40x10
+t_status 0 "plot of a metric with a '/' and another: exit 0"
+t_ok "... it draws train/loss" grep -q 'train/loss' "$T/out"
+t_ok "... and the other" grep -q 'accuracy.2.0' "$T/out"
+t_run xt-report plot train/loss ws1/run1.2 --term --ascii --size 40x10
+t_status 0 "... of one run named by its address: exit 0"
+t_ok "... whose line alone is drawn" sh -c "grep -q 'run1.2' '$T/out' && ! grep -q 'run1.1' '$T/out'"
+t_run xt-report plot train/loss ws2/run1.2 --term --ascii --size 40x10
+t_status 2 "... of a run named in another workspace: exit 2"
+t_err_has "xt-report: 'ws2/run1.2': a name in workspace 'ws2', not in 'ws1' (-w ws2)" "... which says so"
+xt-submit -C code -- sh train.sh >/dev/null && xt-runq 2>/dev/null
+t_run xt-report plot train/loss '$lastrun' --term --ascii --size 40x10
+t_status 0 "... of \$lastrun: exit 0"
+t_ok "... the last run's line alone" sh -c "grep -q 'run2' '$T/out' && ! grep -q 'run1' '$T/out'"
+printf 'run\nrun2\n' >want
+t_run xt-report -j '$lastjob' -c run
+t_status 0 "-j \$lastjob: exit 0"
+t_out_is want "... its run alone"
+t_run xt-report '$lastjob' -c run
+t_out_is want "... and as an operand"
+t_run xt-report jobs '$lastjob'
+t_ok "jobs \$lastjob: the last job alone" sh -c "test \$(grep -c '^job' '$T/out') = 2 && grep -q '^job2 ' '$T/out'"
 t_done
