@@ -22,6 +22,11 @@ t_cleanup() {
 	rm -rf "$T"
 }
 trap t_cleanup EXIT
+# a test stopped by a signal (a suite interrupted, a CI's time limit)
+# still stops its servers and removes its folder: the EXIT trap runs
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export XT_HOME="$T/home" HOME="$T/home"
 export XT_STORE="$T/store"
 unset XT_WORKSPACE XT_EXPERIMENT XT_CONFIG
