@@ -201,18 +201,6 @@ t_status 1 "a malformed container name"
 t_err_has "malformed store URL 'az://devstoreaccount1/No_Such'" "... is said"
 export AZURE_STORAGE_CONNECTION_STRING="$cs"
 
-# throughput of one 100 MB put and get (information, not a limit)
-head -c 100000000 /dev/urandom >hundred
-t0=$(date +%s.%N)
-t_run xt-put -q hundred :hundred
-t1=$(date +%s.%N)
-t_status 0 "xt-put of 100 MB"
-t_run xt-get -q :hundred hundred.back
-t2=$(date +%s.%N)
-t_status 0 "xt-get of 100 MB"
-t_ok "... the same bytes" cmp -s hundred hundred.back
-echo "$t0 $t1 $t2" | awk '{ printf "# INFO 100 MB: put %.0f MB/s, get %.0f MB/s\n", 100 / ($2 - $1), 100 / ($3 - $2) }'
-
 # runs on az://: xt-runq's executors are forked from a process that has
 # spoken to the store; each must not read its parent's answers (3 jobs of 20
 # runs, 2 at a time: every run completes)
