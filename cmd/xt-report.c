@@ -51,11 +51,52 @@ opt_ok(struct report *r, int rc)
 		die_status(EXIT_USAGE, "%s", r->err);
 }
 
+/* Records taken together (report_lines), with their line numbers. */
+struct batch {
+	const char **line;
+	size_t *len, n, cap;
+	long *lineno;
+};
+
+static void
+batch_add(struct batch *b, const char *line, size_t len, long lineno)
+{
+	if (b->n == b->cap) {
+		b->cap = b->cap * 2 + 1024;
+		b->line = xrealloc(b->line, b->cap * sizeof(*b->line));
+		b->len = xrealloc(b->len, b->cap * sizeof(*b->len));
+		b->lineno = xrealloc(b->lineno, b->cap * sizeof(*b->lineno));
+	}
+	b->line[b->n] = line;
+	b->len[b->n] = len;
+	b->lineno[b->n++] = lineno;
+}
+
+/* Feed the batch to the report and empty it; die naming the line of a bad record in name. */
+static void
+batch_feed(struct report *r, struct batch *b, const char *name)
+{
+	size_t bad;
+
+	if (b->n && report_lines(r, b->line, b->len, b->n, &bad) < 0)
+		die("%s:%ld:%s", name, b->lineno[bad], r->err + strlen("column "));
+	b->n = 0;
+}
+
+static void
+batch_release(struct batch *b)
+{
+	free(b->line);
+	free(b->len);
+	free(b->lineno);
+}
+
 /* Feed every line of fp to the report; die naming the line of a bad one. */
 static void
 read_stream(struct report *r, FILE *fp, const char *name)
 {
 	struct sbuf sb;
+	struct batch b = { 0 };
 	size_t start = 0;
 	long lineno = 0;
 
@@ -89,14 +130,16 @@ read_stream(struct report *r, FILE *fp, const char *name)
 				len--;
 			if (strspn(line, " \t") >= len)
 				continue;
-			if (report_line(r, line, len) < 0)
-				die("%s:%ld:%s", name, lineno, r->err + strlen("column "));
+			batch_add(&b, line, len, lineno);
 		}
+		/* the lines read so far, before the buffer moves */
+		batch_feed(r, &b, name);
 		if (got == 0)
 			break;
 	}
 	if (ferror(fp))
 		die("cannot read %s:", name);
+	batch_release(&b);
 	sbuf_release(&sb);
 }
 
@@ -135,6 +178,7 @@ read_index(struct report *r, struct store *st, const char *ws, int compact, int 
 {
 	char *path = run_index_path(ws), err[1024];
 	size_t n = 0, nl = 0, i;
+	struct batch b = { 0 };
 	struct sbuf sb;
 	struct index_line *l = fold_index(st, path, &sb, &n, &nl);
 
@@ -145,9 +189,12 @@ read_index(struct report *r, struct store *st, const char *ws, int compact, int 
 	}
 	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
 		warnx("%s", err);	/* the report itself is still right */
-	for (i = 0; i < n; i++)
-		if (report_line(r, sb.buf + l[i].off, l[i].len) < 0)
-			die("%s:%ld:%s", path, l[i].lineno, r->err + strlen("column "));
+	for (i = 0; i < n; i++) {
+		batch_add(&b, sb.buf + l[i].off, l[i].len, l[i].lineno);
+		if (b.n == 8192 || i + 1 == n)
+			batch_feed(r, &b, path);
+	}
+	batch_release(&b);
 	free(l);
 	sbuf_release(&sb);
 	free(path);

@@ -2,9 +2,11 @@
 #include <ctype.h>
 #include <fnmatch.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "expr.h"
 #include "guess.h"
@@ -984,22 +986,33 @@ accumulate(struct report *r, const struct jv *v)
 	}
 }
 
-int
-report_line(struct report *r, const char *line, size_t len)
+/* Whether the record of values v passes every --where. */
+static int
+passes(const struct report *r, const struct jv *v)
 {
-	size_t pos, i;
+	size_t i;
 
-	if (jscan(&r->f, line, len, &r->scratch, &r->scratchcap, &pos) < 0) {
-		snprintf(r->err, sizeof(r->err), "column %zu: not a JSON object", pos + 1);
-		return -1;
-	}
+	for (i = 0; i < r->nwhere; i++)
+		if (!expr_eval(r->where[i], v, r->f.n))
+			return 0;
+	return 1;
+}
+
+/*
+ * The rest of report_line, for a record scanned into r->scratch, which
+ * the selection options take (sel) and --where passes (pass).
+ */
+static int
+scanned_as(struct report *r, const char *line, size_t len, int sel, int pass)
+{
+	size_t i;
+
 	r->seq++;
-	if (!selected(r, r->scratch))
+	if (!sel)
 		return 0;
 	note_fields(r, line, len);
-	for (i = 0; i < r->nwhere; i++)
-		if (!expr_eval(r->where[i], r->scratch, r->f.n))
-			return 0;
+	if (!pass)
+		return 0;
 	if (r->available) {
 		if (r->nseen < r->f.n) {
 			r->seen = xrealloc(r->seen, r->f.n);
@@ -1016,6 +1029,135 @@ report_line(struct report *r, const char *line, size_t len)
 	else
 		keep(r, line, len);
 	return 1;
+}
+
+int
+report_line(struct report *r, const char *line, size_t len)
+{
+	size_t pos;
+	int sel;
+
+	if (jscan(&r->f, line, len, &r->scratch, &r->scratchcap, &pos) < 0) {
+		snprintf(r->err, sizeof(r->err), "column %zu: not a JSON object", pos + 1);
+		return -1;
+	}
+	sel = selected(r, r->scratch);
+	return scanned_as(r, line, len, sel, sel && passes(r, r->scratch));
+}
+
+/* A share of a batch's lines, scanned and judged by one thread. */
+struct scan_share {
+	struct report *r;	/* read only: its fields, selection and --where */
+	const char *const *line;
+	const size_t *len;
+	size_t from, to, stride;
+	struct jv *v;		/* stride values a line, for the whole batch */
+	size_t *pos;		/* where a line that is not an object went wrong, else -1 */
+	unsigned char *take;	/* 0 not selected, 1 selected, 2 and passes --where */
+};
+
+static void *
+scan_share(void *arg)
+{
+	struct scan_share *sh = arg;
+	size_t i;
+
+	for (i = sh->from; i < sh->to; i++) {
+		struct jv *v = sh->v + i * sh->stride;
+		size_t cap = sh->stride;
+
+		/* cap holds every field: jscan neither grows v nor touches f (no wildcards) */
+		if (jscan(&sh->r->f, sh->line[i], sh->len[i], &v, &cap, &sh->pos[i]) < 0)
+			continue;
+		sh->pos[i] = (size_t)-1;
+		sh->take[i] = selected(sh->r, v) ? 1 + passes(sh->r, v) : 0;
+	}
+	return NULL;
+}
+
+/* Threads that scan a batch: one a CPU, up to 4. */
+static int
+scan_threads(void)
+{
+	static int n;
+
+	if (!n) {
+		long c = sysconf(_SC_NPROCESSORS_ONLN);
+
+		n = c < 1 ? 1 : c > 4 ? 4 : (int)c;
+	}
+	return n;
+}
+
+long
+report_lines(struct report *r, const char *const *line, const size_t *len, size_t n, size_t *bad)
+{
+	struct scan_share sh[4];
+	pthread_t tid[4];
+	struct jv *v, *own;
+	unsigned char *take;
+	size_t i, stride, *pos;
+	long sel = 0;
+	int k, nt = scan_threads(), rc = 0, started[4] = { 0 };
+
+	/*
+	 * the first line alone: it binds the fields' tree (jscan builds it
+	 * once), and a batch too small to share, or fields with wildcards
+	 * (which grow as lines are read), are taken one line at a time
+	 */
+	for (i = 0; i < n && (i == 0 || nt < 2 || n < 64 || r->f.nwild); i++) {
+		if ((rc = report_line(r, line[i], len[i])) < 0) {
+			*bad = i;
+			return -1;
+		}
+		sel += rc;
+	}
+	if (i == n)
+		return sel;
+	stride = r->f.n ? r->f.n : 1;
+	v = xmalloc(n * stride * sizeof(*v));
+	pos = xmalloc(n * sizeof(*pos));
+	take = xmalloc(n);
+	for (k = 0; k < nt; k++) {
+		sh[k].r = r;
+		sh[k].take = take;
+		sh[k].line = line;
+		sh[k].len = len;
+		sh[k].from = i + (n - i) * (size_t)k / (size_t)nt;
+		sh[k].to = i + (n - i) * (size_t)(k + 1) / (size_t)nt;
+		sh[k].stride = stride;
+		sh[k].v = v;
+		sh[k].pos = pos;
+	}
+	for (k = 1; k < nt; k++)
+		started[k] = pthread_create(&tid[k], NULL, scan_share, &sh[k]) == 0;
+	scan_share(&sh[0]);
+	for (k = 1; k < nt; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			scan_share(&sh[k]);	/* no thread: this one does it */
+	}
+	/* the rest in order, as report_line would, each from its scan */
+	own = r->scratch;
+	for (; i < n; i++) {
+		if (pos[i] != (size_t)-1) {
+			snprintf(r->err, sizeof(r->err), "column %zu: not a JSON object", pos[i] + 1);
+			*bad = i;
+			sel = -1;
+			break;
+		}
+		r->scratch = v + i * stride;
+		sel += scanned_as(r, line[i], len[i], take[i] > 0, take[i] > 1);
+	}
+	/* the last line's values stay where report_past looks */
+	if (sel >= 0 && r->scratchcap >= stride)
+		memcpy(own, r->scratch, stride * sizeof(*own));
+	r->scratch = own;
+	free(v);
+	free(pos);
+	free(take);
+	return sel;
 }
 
 int

@@ -158,6 +158,15 @@ void report_begin(struct report *r);
  */
 int report_line(struct report *r, const char *line, size_t len);
 /*
+ * Take n records (line[i], len[i] bytes), as n report_line calls in
+ * order would, with their scans shared among a thread a CPU (up to 4).
+ * Returns how many were selected, or -1 with *bad the first that is not
+ * a JSON object (r->err as report_line says it; the records before it
+ * are taken).
+ */
+long report_lines(struct report *r, const char *const *line, const size_t *len, size_t n,
+    size_t *bad);
+/*
  * 1 when the first N rows of a sort (--first) are kept and the record
  * last given to report_line comes after each of them on the first sort
  * key: no record after it, in that key's order, can be kept. With the
