@@ -1089,16 +1089,18 @@ scan_threads(void)
 	return n;
 }
 
-long
-report_lines(struct report *r, const char *const *line, const size_t *len, size_t n, size_t *bad)
+/* report_lines for a window of at most WINDOW lines. */
+static long
+window(struct report *r, const char *const *line, const size_t *len, size_t n, size_t *bad)
 {
 	struct scan_share sh[4];
+	pthread_attr_t attr;
 	pthread_t tid[4];
 	struct jv *v, *own;
 	unsigned char *take;
 	size_t i, stride, *pos;
 	long sel = 0;
-	int k, nt = scan_threads(), rc = 0, started[4] = { 0 };
+	int k, nt = scan_threads(), rc = 0, started[4] = { 0 }, hasattr;
 
 	/*
 	 * the first line alone: it binds the fields' tree (jscan builds it
@@ -1129,8 +1131,14 @@ report_lines(struct report *r, const char *const *line, const size_t *len, size_
 		sh[k].v = v;
 		sh[k].pos = pos;
 	}
+	/* a stack as a main thread's, not musl's 128 KiB (regexec, deep records) */
+	hasattr = pthread_attr_init(&attr) == 0;
+	if (hasattr)
+		pthread_attr_setstacksize(&attr, (size_t)8 << 20);
 	for (k = 1; k < nt; k++)
-		started[k] = pthread_create(&tid[k], NULL, scan_share, &sh[k]) == 0;
+		started[k] = pthread_create(&tid[k], hasattr ? &attr : NULL, scan_share, &sh[k]) == 0;
+	if (hasattr)
+		pthread_attr_destroy(&attr);
 	scan_share(&sh[0]);
 	for (k = 1; k < nt; k++) {
 		if (started[k])
@@ -1157,6 +1165,26 @@ report_lines(struct report *r, const char *const *line, const size_t *len, size_
 	free(v);
 	free(pos);
 	free(take);
+	return sel;
+}
+
+/* Lines scanned at once: their values (a field of each, 32 bytes) stay in bounds. */
+#define WINDOW 8192
+
+long
+report_lines(struct report *r, const char *const *line, const size_t *len, size_t n, size_t *bad)
+{
+	size_t at, k;
+	long sel = 0, got;
+
+	for (at = 0; at < n; at += k) {
+		k = n - at < WINDOW ? n - at : WINDOW;
+		if ((got = window(r, line + at, len + at, k, bad)) < 0) {
+			*bad += at;
+			return -1;
+		}
+		sel += got;
+	}
 	return sel;
 }
 
