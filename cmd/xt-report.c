@@ -643,6 +643,7 @@ main(int argc, char **argv)
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
+			free(jobopts);
 			report_release(&r);
 			chart_opts_release(&co);
 			config_release();
