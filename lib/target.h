@@ -186,8 +186,9 @@ size_t target_settle(struct store *st, const char *ws, const char *buf,
  * xt-runq kill (cancelled). Else by Slurm, from the job as scontrol shows
  * it: its time limit run out (failed, TIMEOUT: the retry policy applies),
  * another end state (failed: PREEMPTED, NODE_FAIL, ...), or a scancel
- * (cancelled). 0; 1 when the job still shows running or waiting (taken
- * as a scancel on its way: cancelled); -1 when it cannot be told.
+ * (cancelled; the job shows CANCELLED, or COMPLETING while its processes
+ * end). 0; 1 when the job still shows running or waiting (taken as a
+ * scancel on its way: cancelled); -1 when it cannot be told.
  */
 int target_slurm_stopped(struct store *st, const char *ws, const char *run,
     const char **status, char *why, size_t len);

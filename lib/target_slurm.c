@@ -1653,10 +1653,15 @@ target_slurm_stopped(struct store *st, const char *ws, const char *run, const ch
 		*status = "failed";
 		snprintf(why, len, "Slurm stopped its job %s: TIMEOUT (its time limit)", id);
 	} else if (state_runs(state) || state_waits(state) || !strcmp(state, "CANCELLED")) {
-		/* a scancel: the job shows CANCELLED, or still running for a moment (1) */
+		/*
+		 * a scancel: the job shows CANCELLED, or COMPLETING (scontrol shows
+		 * that flag, not the end state under it, until every process of
+		 * the job, this one too, has ended), or still running for a
+		 * moment (1)
+		 */
 		*status = "cancelled";
 		snprintf(why, len, "its Slurm job %s was cancelled (scancel)", id);
-		rc = strcmp(state, "CANCELLED") != 0;
+		rc = strcmp(state, "CANCELLED") && strcmp(state, "COMPLETING");
 	} else {
 		/* PREEMPTED, NODE_FAIL, DEADLINE, OUT_OF_MEMORY... */
 		*status = "failed";

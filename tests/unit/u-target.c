@@ -323,6 +323,72 @@ test_place(void)
 	unsetenv("SLURM_NODEID");
 }
 
+/*
+ * target_slurm_stopped: why Slurm stopped a run, from scontrol (a stand-in
+ * on PATH that prints the line of state; an empty one: scontrol failed).
+ */
+static int
+stopped_as(struct store *st, const char *line, const char **status, char *why)
+{
+	int fd = open("bin/scontrol", O_WRONLY | O_CREAT | O_TRUNC, 0700), rc;
+	char *sh;
+
+	if (!*line)
+		sh = xasprintf("#!/bin/sh\necho 'slurm_load_jobs error' >&2\nexit 1\n");
+	else
+		sh = xasprintf("#!/bin/sh\necho 'JobId=41 ArrayJobId=40 ArrayTaskId=2 JobName=job2 %s'\n",
+		    line);
+	if (fd < 0 || write_all(fd, sh, strlen(sh)) < 0)
+		die("cannot write bin/scontrol:");
+	close(fd);
+	free(sh);
+	*status = "";
+	*why = '\0';
+	rc = target_slurm_stopped(st, "ws1", "run6", status, why, 256);
+	return rc;
+}
+
+static void
+test_stopped(struct store *st)
+{
+	const char *status, *old = getenv("PATH");
+	char *path = xasprintf("%s/bin:%s", dir, old ? old : "/usr/bin:/bin"), *keep = xstrdup(old ? old : "");
+	char why[256];
+
+	mkdir("bin", 0700);
+	setenv("PATH", path, 1);
+	setenv("SLURM_JOB_ID", "41", 1);
+	setenv("SLURM_ARRAY_JOB_ID", "40", 1);
+	setenv("SLURM_ARRAY_TASK_ID", "2", 1);
+	setenv("SLURM_RESTART_COUNT", "0", 1);
+	CHECK(stopped_as(st, "JobState=CANCELLED Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
+	    &status, why) == 0 && !strcmp(status, "cancelled") &&
+	    !strcmp(why, "its Slurm job 40_2 was cancelled (scancel)"));
+	/* a scancel's signals reach the ranks while the job shows COMPLETING */
+	CHECK(stopped_as(st, "JobState=COMPLETING Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
+	    &status, why) == 0 && !strcmp(status, "cancelled"));
+	/* still running: not Slurm's stop yet */
+	CHECK(stopped_as(st, "JobState=RUNNING Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
+	    &status, why) == 1 && !strcmp(status, "cancelled"));
+	CHECK(stopped_as(st, "JobState=COMPLETING Reason=None Restarts=0 RunTime=00:01:00 TimeLimit=00:01:00",
+	    &status, why) == 0 && !strcmp(status, "failed") &&
+	    !strcmp(why, "Slurm stopped its job 40_2: TIMEOUT (its time limit)"));
+	CHECK(stopped_as(st, "JobState=RUNNING Reason=None Restarts=1 RunTime=00:00:03 TimeLimit=00:10:00",
+	    &status, why) == 0 && !strcmp(status, "requeued"));
+	CHECK(stopped_as(st, "JobState=NODE_FAIL Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
+	    &status, why) == 0 && !strcmp(status, "failed") &&
+	    !strcmp(why, "Slurm stopped its job 40_2: NODE_FAIL"));
+	CHECK(stopped_as(st, "", &status, why) == -1);
+	unsetenv("SLURM_JOB_ID");
+	CHECK(stopped_as(st, "JobState=CANCELLED", &status, why) == -1);
+	unsetenv("SLURM_ARRAY_JOB_ID");
+	unsetenv("SLURM_ARRAY_TASK_ID");
+	unsetenv("SLURM_RESTART_COUNT");
+	setenv("PATH", keep, 1);
+	free(keep);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -371,6 +437,7 @@ main(void)
 	test_retry_or_fail(st);
 	test_unstarted(st);
 	test_place();
+	test_stopped(st);
 
 	store_close(st);
 	config_release();
