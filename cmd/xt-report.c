@@ -189,11 +189,9 @@ read_index(struct report *r, struct store *st, const char *ws, int compact, int 
 	}
 	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
 		warnx("%s", err);	/* the report itself is still right */
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
 		batch_add(&b, sb.buf + l[i].off, l[i].len, l[i].lineno);
-		if (b.n == 8192 || i + 1 == n)
-			batch_feed(r, &b, path);
-	}
+	batch_feed(r, &b, path);	/* report_lines takes them a window at a time */
 	batch_release(&b);
 	free(l);
 	sbuf_release(&sb);
@@ -495,7 +493,9 @@ warn_fields(struct report *r)
 static int
 is_run_operand(const char *s)
 {
-	const char *b = strrchr(s, '/') ? strrchr(s, '/') + 1 : s;
+	const char *b = strrchr(s, '/');
+
+	b = b ? b + 1 : s;
 
 	return (!strncmp(b, "run", 3) && isdigit((unsigned char)b[3])) ||
 	    !strncmp(s, "$lastrun", 8) || !strncmp(s, "$lastjob", 8);

@@ -514,13 +514,14 @@ guess_field(const struct report *r, const char *path, int bare, char *msg, size_
 {
 	struct guess g;
 	size_t k;
+	int any = expr_is_bare(path);
 
 	guess_init(&g, path);
 	for (k = 0; k < r->seen_names.n; k++) {
 		const char *c = r->seen_names.path[k];
 
 		guess_try(&g, c, c);
-		if (expr_is_bare(path) && (!strncmp(c, "metrics.", 8) || !strncmp(c, "hparams.", 8)))
+		if (any && (!strncmp(c, "metrics.", 8) || !strncmp(c, "hparams.", 8)))
 			guess_try(&g, c + 8, bare ? c + 8 : c);
 	}
 	guess_end(&g, msg, len);
@@ -1158,8 +1159,9 @@ window(struct report *r, const char *const *line, const size_t *len, size_t n, s
 		r->scratch = v + i * stride;
 		sel += scanned_as(r, line[i], len[i], take[i] > 0, take[i] > 1);
 	}
-	/* the last line's values stay where report_past looks */
-	if (sel >= 0 && r->scratchcap >= stride)
+	/* the last line's values stay where report_past looks (own holds
+	 * every field: the first line grew it) */
+	if (sel >= 0)
 		memcpy(own, r->scratch, stride * sizeof(*own));
 	r->scratch = own;
 	free(v);

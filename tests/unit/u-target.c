@@ -325,35 +325,37 @@ test_place(void)
 
 /*
  * target_slurm_stopped: why Slurm stopped a run, from scontrol (a stand-in
- * on PATH that prints the line of state; an empty one: scontrol failed).
+ * on PATH that shows the task in state, with its restarts, run time and
+ * time limit; state NULL: scontrol fails). True when it returns rc with
+ * status and why (either NULL: not checked).
  */
 static int
-stopped_as(struct store *st, const char *line, const char **status, char *why)
+stopped_is(struct store *st, const char *state, int restarts, const char *runtime,
+    const char *limit, int rc, const char *status, const char *why)
 {
-	int fd = open("bin/scontrol", O_WRONLY | O_CREAT | O_TRUNC, 0700), rc;
-	char *sh;
+	int fd = open("bin/scontrol", O_WRONLY | O_CREAT | O_TRUNC, 0700), got;
+	const char *s = "";
+	char *sh, w[256] = "";
 
-	if (!*line)
+	if (!state)
 		sh = xasprintf("#!/bin/sh\necho 'slurm_load_jobs error' >&2\nexit 1\n");
 	else
-		sh = xasprintf("#!/bin/sh\necho 'JobId=41 ArrayJobId=40 ArrayTaskId=2 JobName=job2 %s'\n",
-		    line);
+		sh = xasprintf("#!/bin/sh\necho 'JobId=41 ArrayJobId=40 ArrayTaskId=2 JobName=job2 "
+		    "JobState=%s Reason=None Restarts=%d RunTime=%s TimeLimit=%s'\n", state, restarts,
+		    runtime, limit);
 	if (fd < 0 || write_all(fd, sh, strlen(sh)) < 0)
 		die("cannot write bin/scontrol:");
 	close(fd);
 	free(sh);
-	*status = "";
-	*why = '\0';
-	rc = target_slurm_stopped(st, "ws1", "run6", status, why, 256);
-	return rc;
+	got = target_slurm_stopped(st, "ws1", "run6", &s, w, sizeof(w));
+	return got == rc && (!status || !strcmp(s, status)) && (!why || !strcmp(w, why));
 }
 
 static void
 test_stopped(struct store *st)
 {
-	const char *status, *old = getenv("PATH");
+	const char *old = getenv("PATH");
 	char *path = xasprintf("%s/bin:%s", dir, old ? old : "/usr/bin:/bin"), *keep = xstrdup(old ? old : "");
-	char why[256];
 
 	mkdir("bin", 0700);
 	setenv("PATH", path, 1);
@@ -361,26 +363,20 @@ test_stopped(struct store *st)
 	setenv("SLURM_ARRAY_JOB_ID", "40", 1);
 	setenv("SLURM_ARRAY_TASK_ID", "2", 1);
 	setenv("SLURM_RESTART_COUNT", "0", 1);
-	CHECK(stopped_as(st, "JobState=CANCELLED Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
-	    &status, why) == 0 && !strcmp(status, "cancelled") &&
-	    !strcmp(why, "its Slurm job 40_2 was cancelled (scancel)"));
+	CHECK(stopped_is(st, "CANCELLED", 0, "00:00:03", "00:10:00", 0, "cancelled",
+	    "its Slurm job 40_2 was cancelled (scancel)"));
 	/* a scancel's signals reach the ranks while the job shows COMPLETING */
-	CHECK(stopped_as(st, "JobState=COMPLETING Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
-	    &status, why) == 0 && !strcmp(status, "cancelled"));
+	CHECK(stopped_is(st, "COMPLETING", 0, "00:00:03", "00:10:00", 0, "cancelled", NULL));
 	/* still running: not Slurm's stop yet */
-	CHECK(stopped_as(st, "JobState=RUNNING Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
-	    &status, why) == 1 && !strcmp(status, "cancelled"));
-	CHECK(stopped_as(st, "JobState=COMPLETING Reason=None Restarts=0 RunTime=00:01:00 TimeLimit=00:01:00",
-	    &status, why) == 0 && !strcmp(status, "failed") &&
-	    !strcmp(why, "Slurm stopped its job 40_2: TIMEOUT (its time limit)"));
-	CHECK(stopped_as(st, "JobState=RUNNING Reason=None Restarts=1 RunTime=00:00:03 TimeLimit=00:10:00",
-	    &status, why) == 0 && !strcmp(status, "requeued"));
-	CHECK(stopped_as(st, "JobState=NODE_FAIL Reason=None Restarts=0 RunTime=00:00:03 TimeLimit=00:10:00",
-	    &status, why) == 0 && !strcmp(status, "failed") &&
-	    !strcmp(why, "Slurm stopped its job 40_2: NODE_FAIL"));
-	CHECK(stopped_as(st, "", &status, why) == -1);
+	CHECK(stopped_is(st, "RUNNING", 0, "00:00:03", "00:10:00", 1, "cancelled", NULL));
+	CHECK(stopped_is(st, "COMPLETING", 0, "00:01:00", "00:01:00", 0, "failed",
+	    "Slurm stopped its job 40_2: TIMEOUT (its time limit)"));
+	CHECK(stopped_is(st, "RUNNING", 1, "00:00:03", "00:10:00", 0, "requeued", NULL));
+	CHECK(stopped_is(st, "NODE_FAIL", 0, "00:00:03", "00:10:00", 0, "failed",
+	    "Slurm stopped its job 40_2: NODE_FAIL"));
+	CHECK(stopped_is(st, NULL, 0, "", "", -1, NULL, NULL));
 	unsetenv("SLURM_JOB_ID");
-	CHECK(stopped_as(st, "JobState=CANCELLED", &status, why) == -1);
+	CHECK(stopped_is(st, "CANCELLED", 0, "00:00:03", "00:10:00", -1, NULL, NULL));
 	unsetenv("SLURM_ARRAY_JOB_ID");
 	unsetenv("SLURM_ARRAY_TASK_ID");
 	unsetenv("SLURM_RESTART_COUNT");
