@@ -527,6 +527,8 @@ add_operand(struct report *r, struct store **st, const char *cmd, const char *a)
 
 	if (slash && strncmp(a, "$last", 5)) {
 		ws = tool_workspace();
+		if (slash == a || !slash[1])
+			die_status(EXIT_USAGE, "'%s': expected WS/NAME, a workspace and a name in it", a);
 		if (strlen(ws) != (size_t)(slash - a) || strncmp(a, ws, strlen(ws)))
 			die_status(EXIT_USAGE, "'%s': a name in workspace '%.*s', not in '%s' (-w %.*s)",
 			    a, (int)(slash - a), a, ws, (int)(slash - a), a);

@@ -253,6 +253,11 @@ t_ok "... whose line alone is drawn" sh -c "grep -q 'run1.2' '$T/out' && ! grep 
 t_run xt-report plot train/loss ws2/run1.2 --term --ascii --size 40x10
 t_status 2 "... of a run named in another workspace: exit 2"
 t_err_has "xt-report: 'ws2/run1.2': a name in workspace 'ws2', not in 'ws1' (-w ws2)" "... which says so"
+for op in ws1/ /run1; do
+	t_run xt-report -c run "$op"
+	t_status 2 "'$op', a workspace or a name missing: exit 2"
+	t_err_has "xt-report: '$op': expected WS/NAME, a workspace and a name in it" "... which says so"
+done
 xt-submit -C code -- sh train.sh >/dev/null && xt-runq 2>/dev/null
 t_run xt-report plot train/loss '$lastrun' --term --ascii --size 40x10
 t_status 0 "... of \$lastrun: exit 0"
