@@ -98,8 +98,9 @@ demo:
 	@scripts/demo.sh build/bin
 
 bench:
-	@scripts/deps.sh build bench
+	@scripts/deps.sh build bench static
 	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory static
 	@bench/run.sh build/bin
 
 lint:

@@ -26,14 +26,7 @@ hmap_release(struct hmap *m)
 static unsigned
 hash(const char *k, size_t n)
 {
-	unsigned h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		h ^= (unsigned char)k[i];
-		h *= 16777619u;
-	}
-	return h;
+	return fnv1a(k, n);
 }
 
 static struct hmap_slot *

@@ -634,13 +634,12 @@ queue_entry_recv(int sock, struct queue_entry *e)
 unsigned
 queue_token(const char *name)
 {
-	size_t l = strlen(name), i;
-	uint32_t h = 2166136261u;	/* FNV-1a */
+	size_t l = strlen(name);
+	uint32_t h;
 
 	if (has_suffix(name, l, ".end"))
 		l -= 4;
-	for (i = 0; i < l; i++)
-		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	h = fnv1a(name, l);
 	return h ? h : 1;
 }
 

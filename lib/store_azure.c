@@ -2272,7 +2272,7 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 	struct req r;
 	char hex[65], *tmp = NULL;
 	const char *written;
-	int fd, rc, ranged = st->parallel > 1, hashed = 0;
+	int fd, rc, ranged = st->parallel > 1, hashed = 0, moving = 0;
 
 	/* as the folder store: a new file in place, an existing one through a temporary */
 	fd = open(local, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
@@ -2307,7 +2307,26 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 	if (rc == 0 && r.clen >= 0 && r.got != r.clen)
 		rc = store_fail(st, STORE_ERR, "cannot get '%s': %lld of %lld bytes came", path,
 		    (long long)r.got, (long long)r.clen);
-	if (rc == 0 && ranged && r.status == 206 && r.total > r.got) {
+	/*
+	 * An object a compaction is moving lines into (metadata "xtmove"):
+	 * read whole as obj_get reads it, again while segments are marked
+	 * moved during the read, and written over what came
+	 */
+	if (rc == 0 && r.status != 416 && !r.sink_failed && r.move[0]) {
+		struct sbuf all;
+
+		moving = 1;
+		sbuf_init(&all, SIZE_MAX);
+		if ((rc = obj_get(st, path, 0, -1, &all, NULL)) == 0 &&
+		    (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0 ||
+		    write_all(fd, all.buf, all.len) < 0))
+			rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local,
+			    strerror(errno));
+		sha256_init(&h);
+		sha256_update(&h, all.buf, all.len);
+		sbuf_release(&all);
+	}
+	if (rc == 0 && !moving && ranged && r.status == 206 && r.total > r.got) {
 		struct parts p;
 
 		memset(&p, 0, sizeof(p));
@@ -2327,28 +2346,13 @@ az_get_file(struct store *st, const char *path, const char *local, char *sha, st
 		hashed = 1;
 	}
 	/* an appended object that rolled over: its other segments after the first */
-	if (rc == 0 && r.status != 416 && !r.sink_failed && seg_continues(&r, r.chain)) {
+	if (rc == 0 && !moving && r.status != 416 && !r.sink_failed &&
+	    seg_continues(&r, r.chain)) {
 		if (hashed && lseek(fd, 0, SEEK_END) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local,
 			    strerror(errno));
 		else
 			rc = segs_to_fd(st, path, &r, fd, &h);
-	}
-	/* the lines of a move not known done, as obj_get adds them (one read, not again) */
-	if (rc == 0 && r.status != 416 && !r.sink_failed && r.move[0]) {
-		struct sbuf more;
-		int64_t n = 0;
-		int moved = 0;
-
-		sbuf_init(&more, SIZE_MAX);
-		if ((rc = segs_pending(st, path, r.move, 0, 0, -1, &more, &n, &moved)) == 0 &&
-		    more.len && ((hashed && lseek(fd, 0, SEEK_END) < 0) ||
-		    write_all(fd, more.buf, more.len) < 0))
-			rc = store_fail(st, STORE_ERR, "cannot write '%s': %s", local,
-			    strerror(errno));
-		if (rc == 0 && !hashed)
-			sha256_update(&h, more.buf, more.len);
-		sbuf_release(&more);
 	}
 	if (rc == 0 && hashed && sha256_file(written, hex, NULL) < 0)
 		rc = store_fail(st, STORE_ERR, "cannot read '%s' again: %s", written,
@@ -2394,7 +2398,8 @@ struct ent {
 	char *path;
 	int64_t size, mtime_ms;
 	int is_dir;
-	int sealed;	/* the first segment of an appended object that goes on */
+	int whole;	/* its size is not the blob's: the first segment of an appended
+			 * object that goes on, or an object a move adds lines to */
 	char sha256[65];	/* metadata "sha256" of a blob put whole */
 };
 
@@ -2426,8 +2431,8 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 		req_init(&r, "GET", NULL);
 		req_q(&r, "restype", "container");
 		req_q(&r, "comp", "list");
-		if (st->sums)
-			req_q(&r, "include", "metadata");
+		/* metadata: the sums, and "xtmove" of an object a move is not done with */
+		req_q(&r, "include", "metadata");
 		if (full.len)
 			req_q(&r, "prefix", full.buf);
 		if (!recursive)
@@ -2473,16 +2478,21 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 			ents[n].is_dir = dir;
 			ents[n].size = 0;
 			ents[n].mtime_ms = 0;
-			ents[n].sealed = !dir && xml_text(s, e, "Sealed", &val) == 0 &&
+			ents[n].whole = !dir && xml_text(s, e, "Sealed", &val) == 0 &&
 			    !strcmp(val.buf, "true");
 			if (!dir && xml_text(s, e, "Content-Length", &val) == 0)
 				ents[n].size = strtoll(val.buf, NULL, 10);
 			if (!dir && xml_text(s, e, "Last-Modified", &val) == 0)
 				ents[n].mtime_ms = http_date(val.buf);
 			ents[n].sha256[0] = '\0';
-			if (!dir && st->sums && (m = memmem(s, (size_t)(e - s), "<Metadata>", 10)) &&
-			    xml_text(m, e, "sha256", &val) == 0 && sha256_valid(val.buf))
-				memcpy(ents[n].sha256, val.buf, 65);
+			if (!dir && (m = memmem(s, (size_t)(e - s), "<Metadata>", 10))) {
+				if (st->sums && xml_text(m, e, "sha256", &val) == 0 &&
+				    sha256_valid(val.buf))
+					memcpy(ents[n].sha256, val.buf, 65);
+				/* lines of a move not done yet come after its own */
+				if (xml_text(m, e, "xtmove", &val) == 0 && val.len)
+					ents[n].whole = 1;
+			}
 			n++;
 		}
 		if (xml_text(body.buf, end, "NextMarker", &marker) < 0)
@@ -2496,7 +2506,7 @@ list_raw(struct store *st, const char *prefix, int recursive, int own, store_lis
 
 		memcpy(e.sha256, ents[i].sha256, sizeof(e.sha256));
 
-		if (ents[i].sealed && !own) {
+		if (ents[i].whole && !own) {
 			if ((rc = az_stat(st, ents[i].path, &sst)) == STORE_ENOENT) {
 				rc = 0;
 				continue;

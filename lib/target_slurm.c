@@ -241,17 +241,6 @@ add_arg(struct slurmpriv *p, char *a)
 	p->args[p->nargs++] = a;
 }
 
-/* A small hash for the cache's name. */
-static unsigned long
-fnv(const char *s)
-{
-	unsigned long h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h & 0xffffffffu;
-}
-
 static int
 slurm_open(struct target *t, char *err, size_t errlen)
 {
@@ -340,7 +329,7 @@ slurm_open(struct target *t, char *err, size_t errlen)
 	}
 	key = xasprintf("%s|%u", getenv("SLURM_CONF") ? getenv("SLURM_CONF") : "",
 	    (unsigned)geteuid());
-	p->cache = xasprintf("%s/cache/slurm/%08lx", home, fnv(key));
+	p->cache = xasprintf("%s/cache/slurm/%08lx", home, (unsigned long)fnv1a(key, strlen(key)));
 	free(key);
 	free(home);
 	return 0;

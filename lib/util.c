@@ -741,6 +741,18 @@ color_tty(int fd)
 	return isatty(fd) && term && *term && strcmp(term, "dumb") && !(no && *no);
 }
 
+uint32_t
+fnv1a(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h;
+}
+
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 size_t

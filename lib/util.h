@@ -82,6 +82,9 @@ char *url_public(const char *url);
 size_t base64_encode(const void *data, size_t len, char *out);
 long base64_decode(const char *s, size_t n, unsigned char *out, size_t cap);
 
+/* The 32-bit FNV-1a hash of the n bytes at p (names of caches, hash maps). */
+uint32_t fnv1a(const void *p, size_t n);
+
 /* Allocation that never fails (dies instead). Caller frees. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

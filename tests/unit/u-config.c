@@ -318,6 +318,16 @@ redacts(const char *s, const char *want)
 	return ok;
 }
 
+/* FNV-1a, 32 bits: the published test vectors (names of caches depend on them) */
+static void
+test_fnv(void)
+{
+	CHECK(fnv1a("", 0) == 0x811c9dc5u);
+	CHECK(fnv1a("a", 1) == 0xe40c292cu);
+	CHECK(fnv1a("foobar", 6) == 0xbf9cf968u);
+	CHECK(fnv1a("foobar", 3) == fnv1a("foo", 3));
+}
+
 static void
 test_secrets(void)
 {
@@ -424,6 +434,7 @@ main(void)
 	test_errors();
 	test_credentials();
 	test_secrets();
+	test_fnv();
 	test_no_home();
 	test_user_paths();
 

@@ -28,6 +28,22 @@ collect(const struct store_entry *e, void *arg)
 	return 0;
 }
 
+/* The size a listing gives the object named in *arg ("?" before it is found). */
+struct sized {
+	const char *path;
+	int64_t size;
+};
+
+static int
+size_of(const struct store_entry *e, void *arg)
+{
+	struct sized *z = arg;
+
+	if (!strcmp(e->path, z->path))
+		z->size = e->size;
+	return 0;
+}
+
 static int
 count(const struct store_entry *e, void *arg)
 {
@@ -858,6 +874,7 @@ t_dead_compact(const char *url)
 	struct store *st, *other;
 	struct store_stat sst;
 	struct racer rc;
+	struct sized z;
 	struct sbuf want, sb, got;
 	char ver[STORE_VER_MAX], tmpl[] = "/tmp/u-store-azure.XXXXXX", *path, *dir, *f;
 	int i, bad = 0, status, tries, r;
@@ -901,6 +918,9 @@ t_dead_compact(const char *url)
 		CHECK(got_is(st, path, 0, -1, want.buf));
 		CHECK(store_stat(st, path, &sst) == 0 && sst.size == (int64_t)want.len);
 		CHECK(sst.ver[0] == '+');
+		/* and a listing, as the stat: the lines not moved yet counted */
+		z = (struct sized){ path, -1 };
+		CHECK(store_list(st, "dead/", 0, size_of, &z) == 0 && z.size == (int64_t)want.len);
 		CHECK(got_is(st, path, (int64_t)want.len - 10, 10, want.buf + want.len - 10));
 		f = path_join(dir, "got");
 		sbuf_reset(&got);
