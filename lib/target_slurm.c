@@ -241,6 +241,41 @@ add_arg(struct slurmpriv *p, char *a)
 	p->args[p->nargs++] = a;
 }
 
+/*
+ * Whether arg is sbatch's option --lng (as getopt_long takes it, any
+ * prefix of at least min letters, with or without "=VALUE") or -c.
+ */
+static int
+is_opt(const char *arg, const char *lng, size_t min, char c)
+{
+	size_t n;
+
+	if (c && arg[0] == '-' && arg[1] == c)
+		return 1;
+	if (strncmp(arg, "--", 2))
+		return 0;
+	n = strcspn(arg += 2, "=");
+	return n >= min && n <= strlen(lng) && !strncmp(arg, lng, n);
+}
+
+/*
+ * The options of sbatch-args that xt sets (the array, the job's name and
+ * the comment that ties a task to its run), or that would send the job to
+ * a cluster other than the one squeue, sacct and scancel then ask (one
+ * target is one cluster: the one SLURM_CONF names); NULL when none is.
+ */
+static const char *
+xts_opt(const char *arg)
+{
+	if (is_opt(arg, "array", 2, 'a') || is_opt(arg, "job-name", 3, 'J') ||
+	    is_opt(arg, "comment", 3, 0))
+		return "is xt's to set";
+	if (is_opt(arg, "clusters", 8, 'M'))
+		return "would send the job to another cluster, which xt would not look at: a "
+		    "target is the cluster of its SLURM_CONF";
+	return NULL;
+}
+
 static int
 slurm_open(struct target *t, char *err, size_t errlen)
 {
@@ -298,11 +333,9 @@ slurm_open(struct target *t, char *err, size_t errlen)
 		return TARGET_EUSAGE;
 	}
 	for (i = 0; i < p->nargs; i++)
-		if (!strncmp(p->args[i], "--array", 7) || !strncmp(p->args[i], "--job-name", 10) ||
-		    !strncmp(p->args[i], "--comment", 9) || !strcmp(p->args[i], "-a") ||
-		    !strcmp(p->args[i], "-J")) {
+		if ((v = xts_opt(p->args[i]))) {
 			target_conf_where(t, "sbatch-args", w, sizeof(w));
-			snprintf(err, errlen, "%s: sbatch-args: '%s' is xt's to set", w, p->args[i]);
+			snprintf(err, errlen, "%s: sbatch-args: '%s' %s", w, p->args[i], v);
 			return TARGET_EUSAGE;
 		}
 	p->interval_ms = 30000;

@@ -74,6 +74,17 @@ test_open(void)
 	CHECK(open_rc("hpc") == 0);
 	CHECK(open_rc("hpcpoll") == TARGET_EUSAGE);
 	CHECK(has(err, "poll-interval 'soon': expected seconds from 1 to 86400"));
+	/* sbatch's options that xt sets, or that leave the cluster xt looks at */
+	CHECK(open_rc("hpcm") == TARGET_EUSAGE);
+	CHECK(has(err, "xt.yaml:12:36:") && has(err, "sbatch-args: '-M' would send the job to "
+	    "another cluster"));
+	CHECK(open_rc("hpcc") == TARGET_EUSAGE);
+	CHECK(has(err, "'--clusters=other' would send the job to another cluster"));
+	CHECK(open_rc("hpcarr") == TARGET_EUSAGE);
+	CHECK(has(err, "sbatch-args: '--arr=1-3' is xt's to set"));
+	CHECK(open_rc("hpcjob") == TARGET_EUSAGE);
+	CHECK(has(err, "sbatch-args: '--job=x' is xt's to set"));
+	CHECK(open_rc("hpcok") == 0);
 	CHECK(open_rc("odd") == TARGET_EFAIL);
 	CHECK(has(err, "target 'odd' is of type 'cloud': no such type"));
 	CHECK(open_rc("big") == TARGET_EUSAGE);
@@ -402,7 +413,13 @@ main(void)
 	    "  hpc: {type: slurm}\n"
 	    "  big: {type: local, max-runs: 0}\n"
 	    "  odd: {type: cloud}\n"
-	    "  hpcpoll: {type: slurm, poll-interval: soon}\n";
+	    "  hpcpoll: {type: slurm, poll-interval: soon}\n"
+	    "  hpcm: {type: slurm, sbatch-args: \"--mail-type=FAIL -M other\"}\n"
+	    "  hpcc: {type: slurm, sbatch-args: [--clusters=other]}\n"
+	    "  hpcarr: {type: slurm, sbatch-args: [--arr=1-3]}\n"
+	    "  hpcjob: {type: slurm, sbatch-args: [--job=x]}\n"
+	    "  hpcok: {type: slurm, sbatch-args: [--mail-type=FAIL, -A, p1, --cluster-constraint=x, "
+	    "--comments-are-not-an-option]}\n";
 
 	if (!mkdtemp(dir) || chdir(dir) < 0)
 		die("cannot make a temporary directory:");
