@@ -259,8 +259,9 @@ is_opt(const char *arg, const char *lng, size_t min, char c)
 }
 
 /*
- * The options of sbatch-args that xt sets (the array, the job's name and
- * the comment that ties a task to its run), or that would send the job to
+ * The options of sbatch-args that xt sets (the array, the job's name, the
+ * comment that ties a task to its run, the batch script and whether it is
+ * only tried), or that would send the job to
  * a cluster other than the one squeue, sacct and scancel then ask (one
  * target is one cluster: the one SLURM_CONF names); NULL when none is.
  */
@@ -268,7 +269,8 @@ static const char *
 xts_opt(const char *arg)
 {
 	if (is_opt(arg, "array", 2, 'a') || is_opt(arg, "job-name", 3, 'J') ||
-	    is_opt(arg, "comment", 3, 0))
+	    is_opt(arg, "comment", 3, 0) || is_opt(arg, "wrap", 2, 0) ||
+	    is_opt(arg, "test-only", 3, 0))
 		return "is xt's to set";
 	if (is_opt(arg, "clusters", 8, 'M'))
 		return "would send the job to another cluster, which xt would not look at: a "

@@ -84,6 +84,10 @@ test_open(void)
 	CHECK(has(err, "sbatch-args: '--arr=1-3' is xt's to set"));
 	CHECK(open_rc("hpcjob") == TARGET_EUSAGE);
 	CHECK(has(err, "sbatch-args: '--job=x' is xt's to set"));
+	CHECK(open_rc("hpcwrap") == TARGET_EUSAGE);
+	CHECK(has(err, "sbatch-args: '--wrap=true' is xt's to set"));
+	CHECK(open_rc("hpctest") == TARGET_EUSAGE);
+	CHECK(has(err, "sbatch-args: '--test-only' is xt's to set"));
 	CHECK(open_rc("hpcok") == 0);
 	CHECK(open_rc("odd") == TARGET_EFAIL);
 	CHECK(has(err, "target 'odd' is of type 'cloud': no such type"));
@@ -418,6 +422,8 @@ main(void)
 	    "  hpcc: {type: slurm, sbatch-args: [--clusters=other]}\n"
 	    "  hpcarr: {type: slurm, sbatch-args: [--arr=1-3]}\n"
 	    "  hpcjob: {type: slurm, sbatch-args: [--job=x]}\n"
+	    "  hpcwrap: {type: slurm, sbatch-args: [--wrap=true]}\n"
+	    "  hpctest: {type: slurm, sbatch-args: [--test-only]}\n"
 	    "  hpcok: {type: slurm, sbatch-args: [--mail-type=FAIL, -A, p1, --cluster-constraint=x, "
 	    "--comments-are-not-an-option]}\n";
 
