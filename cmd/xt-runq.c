@@ -1043,15 +1043,87 @@ do_kill(struct target *t, struct store *st, const char *ws, char **names, int n,
 }
 
 /*
- * Requeue one run: its record, then its queue entry. named: the user named
- * it (else it is one of a job's or a parent's runs, and one that cannot be
- * requeued is passed over). 0, or 1 when it could not be.
+ * The requeued runs of a target that does not spool here (ssh, slurm),
+ * one group a target and job: handed to the target together at the end.
+ */
+struct handoff {
+	struct handoff_group {
+		char *target, *job;
+		cJSON *runs;
+	} *g;
+	size_t n;
+};
+
+static void
+handoff_add(struct handoff *h, const char *target, const char *job, cJSON *rec)
+{
+	size_t i;
+
+	for (i = 0; i < h->n; i++)
+		if (!strcmp(h->g[i].target, target) && !strcmp(h->g[i].job, job))
+			break;
+	if (i == h->n) {
+		h->g = xrealloc(h->g, (h->n + 1) * sizeof(*h->g));
+		h->g[i].target = xstrdup(target);
+		h->g[i].job = xstrdup(job);
+		h->g[i].runs = cJSON_CreateArray();
+		h->n++;
+	}
+	cJSON_AddItemToArray(h->g[i].runs, rec);
+}
+
+/*
+ * Hand each group to its target (a Slurm target sends them as new tasks,
+ * an ssh target places them on its boxes). 0, or 1 when one could not be:
+ * its runs stay queued, for the target's next poll or a requeue again.
  */
 static int
-requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, int named)
+handoff_send(struct handoff *h, struct store *st, const char *ws)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < h->n; i++) {
+		struct handoff_group *g = &h->g[i];
+		struct target *t = NULL;
+		cJSON *job = run_job_load(st, ws, g->job);
+		char err[1024];
+
+		if (!job) {
+			warnx("runs of job %s: no job '%s' in workspace '%s' to send them with", g->job,
+			    g->job, ws);
+			ret = 1;
+		} else if (target_open(g->target, &t, err, sizeof(err)) < 0) {
+			warnx("runs of job %s are queued, not sent: %s", g->job, err);
+			ret = 1;
+		} else if (target_submit(t, st, job, g->runs) < 0) {
+			warnx("runs of job %s are queued, not sent: %s", g->job, target_error(t));
+			ret = 1;
+		}
+		target_close(t);
+		cJSON_Delete(job);
+		cJSON_Delete(g->runs);
+		free(g->target);
+		free(g->job);
+	}
+	free(h->g);
+	return ret;
+}
+
+/*
+ * Requeue one run: its record, then its queue entry, or for a run of a
+ * target that does not spool here, a place among the runs handed to that
+ * target. named: the user named it (else it is one of a job's or a
+ * parent's runs, and one that cannot be requeued is passed over). 0, or 1
+ * when it could not be.
+ */
+static int
+requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, int named,
+    struct handoff *h)
 {
 	cJSON *rec, *e;
-	int rc = life_requeue(st, ws, run);
+	const char *tn;
+	int rc = life_requeue(st, ws, run), was_queued = rc == 1;
 
 	if (rc == STORE_EINVAL && !named)
 		return 0;
@@ -1059,12 +1131,31 @@ requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, 
 		warnx("%s", store_error(st));
 		return 1;
 	}
-	/* queued already: only an entry that is missing is added */
-	if (rc == 1 && queue_find(q, ws, run) != QUEUE_NONE)
-		return 0;
 	if (!(rec = run_load(st, ws, run, NULL))) {
 		warnx("%s", store_error(st));
 		return 1;
+	}
+	tn = json_str(rec, "target");
+	if (tn && !target_spools_here(tn)) {
+		/* queued already: its target has it, or sends it at its next poll */
+		if (was_queued) {
+			cJSON_Delete(rec);
+			return 0;
+		}
+		if (!json_str(rec, "job")) {
+			warnx("run %s has no job: it cannot be sent to target '%s'", run, tn);
+			cJSON_Delete(rec);
+			return 1;
+		}
+		if (!quiet)
+			fprintf(stderr, "xt-runq: %s requeued (target %s)\n", run, tn);
+		handoff_add(h, tn, json_str(rec, "job"), rec);
+		return 0;
+	}
+	/* queued already: only an entry that is missing is added */
+	if (was_queued && queue_find(q, ws, run) != QUEUE_NONE) {
+		cJSON_Delete(rec);
+		return 0;
 	}
 	e = queue_entry_of(store_url(st), ws, run, json_str(rec, "job"), rec);
 	rc = queue_add(q, e);
@@ -1094,6 +1185,7 @@ static int
 do_requeue(struct store *st, const char *ws, char **targets, int n)
 {
 	struct queue q;
+	struct handoff h = { NULL, 0 };
 	int i, ret = 0;
 	long a, b;
 
@@ -1111,7 +1203,7 @@ do_requeue(struct store *st, const char *ws, char **targets, int n)
 			}
 			cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(job, "runs"))
 				if (cJSON_IsString(it))
-					ret |= requeue_one(&q, st, ws, it->valuestring, 0);
+					ret |= requeue_one(&q, st, ws, it->valuestring, 0, &h);
 			cJSON_Delete(job);
 		} else if (name_parse_run(targets[i], &a, &b)) {
 			if (!(rec = run_load(st, ws, targets[i], NULL))) {
@@ -1122,13 +1214,13 @@ do_requeue(struct store *st, const char *ws, char **targets, int n)
 			kids = (long)json_num(rec, "children", 0);
 			cJSON_Delete(rec);
 			if (kids <= 0) {
-				ret |= requeue_one(&q, st, ws, targets[i], 1);
+				ret |= requeue_one(&q, st, ws, targets[i], 1, &h);
 				continue;
 			}
 			for (c = 1; c <= kids; c++) {
 				char *child = xasprintf("%s.%ld", targets[i], c);
 
-				ret |= requeue_one(&q, st, ws, child, 0);
+				ret |= requeue_one(&q, st, ws, child, 0, &h);
 				free(child);
 			}
 		} else {
@@ -1136,7 +1228,7 @@ do_requeue(struct store *st, const char *ws, char **targets, int n)
 		}
 	}
 	queue_close(&q);
-	return ret;
+	return ret | handoff_send(&h, st, ws);
 }
 
 int

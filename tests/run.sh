@@ -20,7 +20,7 @@ done
 # both builds) run once when both builds are tested, in build-san, which
 # also checks their memory (make check: about 10 minutes less);
 # tests/run.sh build alone (make test) runs them there.
-once="t1200 t1210 t1240 t8100 t8210 t8220 t8230"
+once="t1200 t1210 t1240 t8100 t8210 t8220 t8230 t8240"
 case " $builds " in *" build-san "*) ;; *) once="" ;; esac
 passed=0
 failed=0

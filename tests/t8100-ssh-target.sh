@@ -166,6 +166,24 @@ t_ok "its runs are cancelled" test "$(rec run4.1 status)$(rec run4.2 status)$(re
 t_run xt-runq -t lab kill run99
 t_status 1 "a run no box holds"
 t_err_has "'run99': no such run or job in target 'lab'" "is said"
+# requeued, a run goes back to a box, not into this machine's spool
+t_run xt-runq -t lab requeue run4.2
+t_status 0 "xt-runq requeue of a cancelled remote run"
+t_err_has "run4.2 requeued (target lab)" "says where it goes"
+t_run xt-runq ls
+t_ok "this machine's spool holds nothing of it" test ! -s out
+t_run xt-runq -t lab ls
+i=0
+while ! grep -q '"run":"run4.2".*"box"' out && [ $i -lt 100 ]; do
+	sleep 0.1
+	t_run xt-runq -t lab ls
+	i=$((i + 1))
+done
+t_ok "a box holds it again" grep -q '"run":"run4.2".*"box"' out
+t_run xt-runq -t lab kill run4.2
+i=0
+while [ "$(rec run4.2 status)" != cancelled ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+t_ok "and it can be stopped again" test "$(rec run4.2 status)" = cancelled
 
 # ---- the box's xt-runq killed with -9 mid-job
 : >"$TRACE"
