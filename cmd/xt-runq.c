@@ -1090,8 +1090,8 @@ handoff_send(struct handoff *h, struct store *st, const char *ws)
 		char err[1024];
 
 		if (!job) {
-			warnx("runs of job %s: no job '%s' in workspace '%s' to send them with", g->job,
-			    g->job, ws);
+			warnx("runs of job %s are queued, not sent: no job '%s' in workspace '%s'",
+			    g->job, g->job, ws);
 			ret = 1;
 		} else if (target_open(g->target, &t, err, sizeof(err)) < 0) {
 			warnx("runs of job %s are queued, not sent: %s", g->job, err);
@@ -1122,7 +1122,7 @@ requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, 
     struct handoff *h)
 {
 	cJSON *rec, *e;
-	const char *tn;
+	const char *tn, *jn;
 	int rc = life_requeue(st, ws, run), was_queued = rc == 1;
 
 	if (rc == STORE_EINVAL && !named)
@@ -1142,14 +1142,14 @@ requeue_one(struct queue *q, struct store *st, const char *ws, const char *run, 
 			cJSON_Delete(rec);
 			return 0;
 		}
-		if (!json_str(rec, "job")) {
+		if (!(jn = json_str(rec, "job"))) {
 			warnx("run %s has no job: it cannot be sent to target '%s'", run, tn);
 			cJSON_Delete(rec);
 			return 1;
 		}
 		if (!quiet)
 			fprintf(stderr, "xt-runq: %s requeued (target %s)\n", run, tn);
-		handoff_add(h, tn, json_str(rec, "job"), rec);
+		handoff_add(h, tn, jn, rec);
 		return 0;
 	}
 	/* queued already: only an entry that is missing is added */

@@ -261,9 +261,9 @@ is_opt(const char *arg, const char *lng, size_t min, char c)
 /*
  * The options of sbatch-args that xt sets (the array, the job's name, the
  * comment that ties a task to its run, the batch script and whether it is
- * only tried), or that would send the job to
- * a cluster other than the one squeue, sacct and scancel then ask (one
- * target is one cluster: the one SLURM_CONF names); NULL when none is.
+ * only tried), or that would send the job to a cluster other than the one
+ * squeue, sacct and scancel then ask (one target is one cluster: the one
+ * SLURM_CONF names): why it is refused; NULL when none is.
  */
 static const char *
 xts_opt(const char *arg)

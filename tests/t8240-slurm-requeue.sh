@@ -16,6 +16,7 @@ cd work || exit 1
 cat >xt.yaml <<EOF
 targets:
   hpc: {type: slurm, max-runs: 4, poll-interval: 1}
+  held: {type: slurm, max-runs: 4, poll-interval: 1, sbatch-args: [--hold]}
 EOF
 # the first attempt waits to be stopped; the next one ends at once
 cat >flaky.sh <<'EOF'
@@ -66,19 +67,20 @@ t_ok "they run there to the end" test "$(rec run1.1 status)$(rec run1.2 status)$
 t_ok "as their second attempt" test "$(rec run1.2 attempt)" = 2
 t_ok "whose output is kept" grep -q "attempt 2" "$XT_STORE/ws/ws1/runs/run1.2/output.txt"
 
-# a run requeued twice, the second time while it waits in Slurm
-t_run xt-submit -t hpc -- ./flaky.sh
+# a run requeued twice, the second time while it waits in Slurm: its
+# target sends every task held, so that nothing can start it in between
+t_run xt-submit -t held -- ./flaky.sh
 t_status 0 "a job of one run"
+/usr/bin/scontrol release jobname=job2
 t_ok "its run starts" all_running run2
-t_run xt-runq -t hpc kill run2
+t_run xt-runq -t held kill run2
 wait_status run2 cancelled
 t_ok "is cancelled" test "$(rec run2 status)" = cancelled
 before=$(sbatches)
-t_run xt-runq -t hpc requeue run2
+t_run xt-runq -t held requeue run2
 t_status 0 "then requeued"
-# held, so that it still waits at the second requeue
-t_ok "Slurm holds its task" /usr/bin/scontrol hold jobname=job2
-t_run xt-runq -t hpc requeue run2
+t_ok "Slurm holds its task" sh -c '/usr/bin/squeue -h -r -n job2 -o %r | grep -q JobHeld'
+t_run xt-runq -t held requeue run2
 t_status 0 "and requeued again while it waits"
 t_ok "is sent once" test "$(sbatches)" -eq $((before + 1))
 t_ok "and Slurm holds one task of it" test "$(tasks job2)" -eq 1
