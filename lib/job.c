@@ -716,7 +716,8 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 
 /*
  * After the commit: index lines, events, and the queue entries made
- * visible (q), or the runs handed to the target t (q NULL).
+ * visible (q), or the runs handed to the target t (q NULL). 0, -1, or -2
+ * when t refused the runs for good (they are recorded failed).
  */
 static int
 publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
@@ -765,9 +766,9 @@ publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
 			journal_note(j, "logged", k, 0);
 	}
 	if (!q) {
-		if (target_submit(t, st, job, runs) < 0) {
+		if ((rc = target_submit(t, st, job, runs)) < 0) {
 			snprintf(err, errlen, "%s", target_error(t));
-			return -1;
+			return rc == TARGET_EREFUSED ? -2 : -1;
 		}
 		return 0;
 	}
@@ -794,7 +795,7 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 	dev_t dev;
 	size_t len;
 	long n;
-	int nr = cJSON_GetArraySize(runs), k = 0, committed = 0, qopen = 0, synced, ret = -1;
+	int nr = cJSON_GetArraySize(runs), k = 0, committed = 0, qopen = 0, synced, ret = -1, rc;
 
 	node_name(node, sizeof(node));
 	for (char *c = node; *c; c++)
@@ -898,10 +899,13 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 		goto out;
 	}
 	committed = 1;
-	if (publish(st, &j, spool ? &q : NULL, t, job, parent, runs, synced, err, errlen) < 0) {
+	if ((rc = publish(st, &j, spool ? &q : NULL, t, job, parent, runs, synced, err,
+	    errlen)) < 0) {
 		size_t l = strlen(err);
 
-		if (spool)
+		if (rc == -2)
+			snprintf(err + l, errlen - l, " (job %s is stored, its runs failed)", jname);
+		else if (spool)
 			snprintf(err + l, errlen - l, " (job %s is stored: the next xt-runq or "
 			    "xt-submit queues its runs)", jname);
 		else

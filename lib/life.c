@@ -304,6 +304,23 @@ life_lost(struct store *st, const char *ws, const char *run, const char *why)
 	return rc;
 }
 
+/* A queued run failed without an attempt: error "KIND: reason", no retry. 0 or a STORE_E* code. */
+static int
+fail_queued(struct life *l, const char *kind, const char *reason)
+{
+	char t[32], *error = xasprintf("%s: %s", kind, reason);
+	int64_t now = time_now_ms();
+	int rc;
+
+	time_iso(now, t, sizeof(t));
+	json_set_str(l->rec, "ended", t);
+	json_set_str(l->rec, "error", error);
+	life_set_code(l->rec, "exit_code", -1);
+	rc = end_record(l, "failed", -1, reason, 0, now);
+	free(error);
+	return rc < 0 ? rc : 0;
+}
+
 int
 life_unstarted(struct store *st, const char *ws, const char *run, const char *why, int max)
 {
@@ -324,20 +341,29 @@ life_unstarted(struct store *st, const char *ws, const char *run, const char *wh
 		rc = life_save(&l, 0);
 		rc = rc < 0 ? rc : 1;
 	} else {
-		char t[32], *reason = xasprintf("%s, %d times before the run started", why, n);
-		char *error = xasprintf("lost: %s", reason);
-		int64_t now = time_now_ms();
+		char *reason = xasprintf("%s, %d times before the run started", why, n);
 
 		json_set_num(l.rec, "unstarted", n);
-		time_iso(now, t, sizeof(t));
-		json_set_str(l.rec, "ended", t);
-		json_set_str(l.rec, "error", error);
-		life_set_code(l.rec, "exit_code", -1);
-		rc = end_record(&l, "failed", -1, reason, 0, now);
-		rc = rc < 0 ? rc : 0;
+		rc = fail_queued(&l, "lost", reason);
 		free(reason);
-		free(error);
 	}
+	life_release(&l);
+	return rc;
+}
+
+int
+life_refused(struct store *st, const char *ws, const char *run, const char *why)
+{
+	struct life l;
+	const char *status;
+	int rc;
+
+	if ((rc = life_open(&l, st, ws, run)) < 0) {
+		life_release(&l);
+		return rc;
+	}
+	status = json_str(l.rec, "status");
+	rc = status && !strcmp(status, "queued") ? fail_queued(&l, "refused", why) : 1;
 	life_release(&l);
 	return rc;
 }

@@ -125,6 +125,13 @@ int life_unstarted(struct store *st, const char *ws, const char *run, const char
     int max);
 
 /*
+ * A queued run that its target refused for good (Slurm refuses its job's
+ * options): failed, "refused: why", without a retry. 0 when done, 1 when
+ * the run was not queued (left alone), or a STORE_E* code.
+ */
+int life_refused(struct store *st, const char *ws, const char *run, const char *why);
+
+/*
  * Cancel a run that is waiting (its queue entry is the caller's): status
  * cancelled, "cancelled" (with reason) and "ended" logged, the parent
  * told. 0 when done, 1 when the run was not queued (left alone), or a

@@ -23,7 +23,9 @@
  *     (job_create put them there in its commit); another target's are
  *     handed over by job_create after its commit, and again by the
  *     recovery of a submit cut short, so a submit of a run the target holds
- *     already, or has started, does nothing. May block.
+ *     already, or has started, does nothing. Runs the target refuses for
+ *     good are recorded failed (life_refused), with TARGET_EREFUSED; on
+ *     another error they stay queued, to be handed over again. May block.
  *   - cancel: runs named by run, parent run (its children) or job are
  *     stopped: a running one is told to stop and records its own end
  *     (cancelled); a waiting one is taken out and recorded cancelled
@@ -55,8 +57,12 @@
 
 #include "store.h"
 
-/* Error codes: a usage error (bad name, not configured: exit 2) or another failure (exit 1). */
-enum { TARGET_EFAIL = -1, TARGET_EUSAGE = -2 };
+/*
+ * Error codes: a usage error (bad name, not configured: exit 2) or another
+ * failure (exit 1); EREFUSED (submit): the target refused the runs for
+ * good, and they are recorded failed, not left to be sent again.
+ */
+enum { TARGET_EFAIL = -1, TARGET_EUSAGE = -2, TARGET_EREFUSED = -3 };
 
 /* Where a polled run is. */
 enum target_state { TARGET_QUEUED, TARGET_RUNNING, TARGET_ENDED, TARGET_LOST };

@@ -11,7 +11,11 @@
  * (--dependency=afterany), which keeps at most C of the job's runs
  * running at once. Before the job is stored, its options are tried with
  * sbatch --test-only, so a bad partition, account or time fails the
- * submit with Slurm's own words, and nothing is left of it.
+ * submit with Slurm's own words, and nothing is left of it. A pass holds
+ * an hour for the same options (kept beside the status cache), so the
+ * submits after the first ask Slurm once; if Slurm then refuses the
+ * sbatch, the options are tried again, and runs it now refuses fail
+ * (life_refused) rather than wait to be sent again.
  *
  * A run over nodes N > 1 (of P ranks each) is a task of --nodes=N
  * --ntasks-per-node=P whose script, on the first node, sets where the
@@ -102,6 +106,7 @@ struct slurmpriv {
 	long maxarray;		/* the cluster's MaxArraySize, 0 until read */
 	int cpus_set;		/* cpus-per-task is configured */
 	char *cache;		/* the status cache, shared by this user's xt processes */
+	int kept;		/* this submit's check was a pass kept from before (test_only) */
 };
 
 static struct slurmpriv *
@@ -1016,23 +1021,30 @@ send_tasks(struct target *t, struct store *st, const cJSON *job, long *task, siz
 	return rc;
 }
 
+/* How long a passed sbatch --test-only holds for the same options, in seconds. */
+#define CHECK_KEEP 3600
+
 /*
- * Before anything is stored: the options tried with sbatch --test-only on
- * an array as big as the job's first, so that a bad partition, account,
- * time or gres fails the submit with Slurm's own words.
+ * The options of job's runs tried with sbatch --test-only on an array as
+ * big as the job's first, so that a bad partition, account, time or gres
+ * fails with Slurm's own words. A pass is kept beside the status cache
+ * for CHECK_KEEP seconds, under a name from the options (the array's size
+ * aside) holding them whole: with kept, a pass kept for the same options
+ * is taken (*took set) without asking Slurm. 0 or a TARGET_E* code.
  */
 static int
-slurm_prepare(struct target *t, struct store *st, cJSON *runs)
+test_only(struct target *t, const cJSON *runs, int kept, int *took)
 {
 	struct slurmpriv *p = priv(t);
-	char **argv = xcalloc(p->nargs + 10, sizeof(*argv)), *own[4];
+	char **argv = xcalloc(p->nargs + 10, sizeof(*argv)), *own[4], *path;
 	long m = max_array(t), n = cJSON_GetArraySize(runs);
 	const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
 	int gpus = (int)json_num(r0, "gpus", 0), nodes = (int)json_num(r0, "nodes", 1), rc;
-	struct sbuf out, err;
+	struct sbuf out, err, key;
+	struct stat sb;
 	size_t i, a = 0, nown = 0;
 
-	(void)st;
+	*took = 0;
 	if (m < 0) {
 		free(argv);
 		return (int)m;
@@ -1040,8 +1052,6 @@ slurm_prepare(struct target *t, struct store *st, cJSON *runs)
 	argv[a++] = "sbatch";
 	argv[a++] = "--test-only";
 	argv[a++] = "--job-name=xt-check";
-	argv[a++] = own[nown++] = xasprintf("--array=1-%ld%%%d", n < m - 1 ? n : m - 1,
-	    t->max_runs);
 	argv[a++] = "--output=/dev/null";
 	if (gpus > 0)
 		argv[a++] = own[nown++] = xasprintf("--gres=gpu:%d", gpus);
@@ -1053,16 +1063,78 @@ slurm_prepare(struct target *t, struct store *st, cJSON *runs)
 	}
 	for (i = 0; i < p->nargs; i++)
 		argv[a++] = p->args[i];
+	sbuf_init(&key, 1 << 20);
+	for (i = 0; i < a; i++) {
+		sbuf_adds(&key, argv[i]);
+		sbuf_addc(&key, '\n');
+	}
+	path = xasprintf("%s.ok.%08lx", p->cache, (unsigned long)fnv1a(key.buf, key.len));
 	sbuf_init(&out, 1 << 16);
+	if (kept && stat(path, &sb) == 0 && time_now_ms() / 1000 - sb.st_mtime < CHECK_KEEP &&
+	    sb.st_size == (off_t)key.len && file_read(path, &out) == 0 && out.len == key.len &&
+	    !memcmp(out.buf, key.buf, key.len)) {
+		*took = 1;
+		rc = 0;
+		goto out;
+	}
+	argv[a++] = own[nown++] = xasprintf("--array=1-%ld%%%d", n < m - 1 ? n : m - 1,
+	    t->max_runs);
+	sbuf_reset(&out);
 	sbuf_init(&err, 1 << 16);
-	if ((rc = run_cmd(argv, "#!/bin/sh\ntrue\n", &out, &err)) != 0)
+	if ((rc = run_cmd(argv, "#!/bin/sh\ntrue\n", &out, &err)) != 0) {
 		rc = target_fail(t, TARGET_EFAIL, "target '%s': sbatch --test-only refused the job: %s",
 		    t->name, said(&err));
+		(void)unlink(path);
+	} else {
+		(void)file_replace(path, key.buf, key.len, 0600);
+	}
+	sbuf_release(&err);
+out:
 	while (nown > 0)
 		free(own[--nown]);
 	free(argv);
+	free(path);
+	sbuf_release(&key);
 	sbuf_release(&out);
-	sbuf_release(&err);
+	return rc;
+}
+
+/* Before anything is stored: the options checked (test_only, a pass kept taken). */
+static int
+slurm_prepare(struct target *t, struct store *st, cJSON *runs)
+{
+	(void)st;
+	return test_only(t, runs, 1, &priv(t)->kept);
+}
+
+/*
+ * An sbatch of the runs just stored failed, when their check was a pass
+ * kept from before: checked now; if Slurm refuses them now, they fail
+ * with its words (TARGET_EREFUSED) rather than waiting to be sent again.
+ */
+static int
+recheck(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
+{
+	char *first = xstrdup(target_error(t)), *why;
+	const char *ws = json_str(job, "ws");
+	const cJSON *r;
+	int took, rc, nf = 0;
+
+	priv(t)->kept = 0;
+	if (test_only(t, runs, 0, &took) == 0) {
+		target_fail(t, TARGET_EFAIL, "%s", first);
+		free(first);
+		return TARGET_EFAIL;
+	}
+	why = xasprintf("Slurm refused its job: %s", target_error(t));
+	cJSON_ArrayForEach(r, runs)
+		if (json_str(r, "run") && life_refused(st, ws, json_str(r, "run"), why) == 0)
+			nf++;
+	rc = target_fail(t, TARGET_EREFUSED, "%s (sbatch --test-only passed for these options "
+	    "before, and refuses them now: %d of the job's %d runs failed)", first, nf,
+	    cJSON_GetArraySize(runs));
+	free(why);
+	free(first);
 	return rc;
 }
 
@@ -1106,8 +1178,9 @@ slurm_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *
 			continue;
 		task[n++] = (long)k;
 	}
-	if (n)
-		rc = send_tasks(t, st, job, task, n);
+	if (n && (rc = send_tasks(t, st, job, task, n)) < 0 && priv(t)->kept)
+		rc = recheck(t, st, job, runs);
+	priv(t)->kept = 0;
 out:
 	snap_release(&s);
 	sjob_release(&j);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The slurm target on the private cluster of scripts/slurm-up.sh: bad
 # settings refused at submit (a bad partition by sbatch --test-only, with
-# nothing stored); a sweep of 20 runs with max-runs 4 in one sbatch, all
+# nothing stored; a pass kept for the same options, and what happens when
+# the cluster refuses them later); a sweep of 20 runs with max-runs 4 in one sbatch, all
 # completed with their metrics, never more than 4 at once by their
 # records, Slurm's own output in the job's folder; the scheduler asked
 # once a poll interval however many processes look; xt-runq ls and kill
@@ -90,8 +91,43 @@ t_err_has "sbatch --test-only refused" "saying sbatch refused it"
 t_err_has "artition" "in Slurm's words"
 t_ok "and nothing of the job is stored" test ! -e "$XT_STORE/ws/ws1/jobs/job2"
 
+# a pass of sbatch --test-only holds for the same options: the second
+# submit asks Slurm once. When the cluster then refuses them (their
+# partition is gone), the submit tries them again and fails its runs in
+# Slurm's words; the next submit is checked first, and nothing is stored
+checks() { grep -c ' sbatch --test-only' "$T/calls"; }
+sends() { grep ' sbatch ' "$T/calls" | grep -vc -- --test-only; }
+scontrol create PartitionName=p2 Nodes=ALL
+echo '  moved: {type: slurm, partition: p2, max-runs: 2, poll-interval: 1}' >>xt.yaml
+c0=$(checks)
+t_run xt-submit -t moved --wait -- python3 train.py
+t_status 0 "a run on a partition made with scontrol completes"
+t_ok "its options were tried with sbatch --test-only" test $(($(checks) - c0)) -eq 1
+s0=$(sends)
+t_run xt-submit -t moved --runs 2 --wait -- python3 train.py
+t_status 0 "a second job on it completes"
+t_ok "without trying the options again: one sbatch" test "$(($(checks) - c0)) $(($(sends) - s0))" = "1 1"
+scontrol delete PartitionName=p2
+t_run xt-submit -t moved --runs 2 -- python3 train.py
+t_status 1 "a submit whose kept pass Slurm refuses now fails"
+t_err_has "nvalid partition" "in Slurm's words"
+t_err_has "refuses them now: 2 of the job's 2 runs failed" "saying its runs failed"
+t_ok "its options were tried again" test $(($(checks) - c0)) -eq 2
+job=$(ls "$XT_STORE/ws/ws1/jobs" | sort -t b -k 2 -n | tail -n 1)
+run=$(sed -n 's/.*"parent_run":"\(run[0-9]*\)".*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/job.json")
+t_ok "both runs are failed" test "$(rec "$run.1" status) $(rec "$run.2" status)" = "failed failed"
+err=$(rec "$run.2" error)
+t_ok "refused, in Slurm's words" sh -c 'case $1 in "refused: Slurm refused its job: "*"nvalid partition"*) ;; *) exit 1 ;; esac' - "$err"
+t_ok "and the job is settled: its parent failed" test "$(rec "$run" status)" = failed
+njobs=$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)
+t_run xt-submit -t moved -- python3 train.py
+t_status 1 "the next submit to it fails"
+t_err_has "sbatch --test-only refused" "checked first again"
+t_ok "and stores nothing" test "$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)" -eq "$njobs"
+
 # the sweep: 20 runs, 4 at once, one array
 before=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
+q0=$(calls squeue)
 t0=$(date +%s)
 t_run xt-submit -t hpc --runs 20 --wait -- python3 train.py
 t_status 0 "a sweep of 20 runs on Slurm completes (--wait)"
@@ -103,12 +139,13 @@ t_ok "in one sbatch call" test $((after - before)) -eq 1
 t_ok "one array recorded" test "$(wc -l <"$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")" -eq 1
 xt-report --where "job==\"$job\" and status==\"completed\" and metrics.acc==0.5" --json >rep 2>&1
 t_ok "all 20 completed with their metrics" test "$(grep -c '"run":"run[0-9]*\.' rep)" -eq 20
-python3 - "$XT_STORE/ws/ws1/runs" >overlap <<'EOF'
+python3 - "$XT_STORE/ws/ws1/runs" "$job" >overlap <<'EOF'
 import json, os, sys, datetime
 ev = []
 for d in os.listdir(sys.argv[1]):
     if "." not in d: continue
     r = json.load(open(os.path.join(sys.argv[1], d, "run.json")))
+    if r["job"] != sys.argv[2]: continue
     t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
     ev += [(t(r["started"]), 1), (t(r["ended"]), -1)]
 n = m = 0
@@ -119,7 +156,7 @@ EOF
 t_ok "never more than 4 at once, by the runs' records ($(cat overlap))" test "$(cat overlap)" -le 4 -a "$(cat overlap)" -ge 2
 t_ok "Slurm's own output is in the job's folder" test -s "$XT_STORE/ws/ws1/jobs/$job/slurm-$(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")_1.out"
 t_ok "and none in the current folder" test -z "$(ls | grep '^slurm-')"
-n=$(calls squeue)
+n=$(($(calls squeue) - q0))
 t_ok "the waits asked squeue at most once a second ($n calls in ${secs}s)" test "$n" -le $((secs + 2))
 
 # four processes look at once for 8 s, with poll-interval 2: squeue at most 6 times
