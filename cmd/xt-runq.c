@@ -1189,6 +1189,10 @@ do_requeue(struct store *st, const char *ws, char **targets, int n)
 	int i, ret = 0;
 	long a, b;
 
+	/* every name first: a bad one requeues nothing */
+	for (i = 0; i < n; i++)
+		if (!name_parse_job(targets[i], &a) && !name_parse_run(targets[i], &a, &b))
+			die_status(EXIT_USAGE, "'%s' is not a run or job name", targets[i]);
 	queue_open(&q, NULL);
 	for (i = 0; i < n; i++) {
 		cJSON *rec, *job;
@@ -1223,8 +1227,6 @@ do_requeue(struct store *st, const char *ws, char **targets, int n)
 				ret |= requeue_one(&q, st, ws, child, 0, &h);
 				free(child);
 			}
-		} else {
-			die_status(EXIT_USAGE, "'%s' is not a run or job name", targets[i]);
 		}
 	}
 	queue_close(&q);

@@ -88,4 +88,10 @@ t_ok "now the parent completes" [ "$(rec run4 status)" = completed ]
 t_run xt-runq requeue nosuch
 t_status 2 "a name that is no run or job"
 t_err_has "'nosuch' is not a run or job name" "is refused"
+xt-submit -- sh -c 'exit 3' >out
+bad=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' out)
+xt-runq -q
+t_run xt-runq requeue "$bad" nosuch
+t_status 2 "a bad name after a good one is refused"
+t_ok "before the good one is requeued" [ "$(rec "$bad" status)" = failed ]
 t_done
