@@ -28,7 +28,7 @@ collect(const struct store_entry *e, void *arg)
 	return 0;
 }
 
-/* The size a listing gives the object named in *arg ("?" before it is found). */
+/* The size a listing gives the object named in *arg (-1 until it is found). */
 struct sized {
 	const char *path;
 	int64_t size;
