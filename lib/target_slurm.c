@@ -1040,6 +1040,7 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	long m = max_array(t), n = cJSON_GetArraySize(runs);
 	const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
 	int gpus = (int)json_num(r0, "gpus", 0), nodes = (int)json_num(r0, "nodes", 1), rc;
+	int procs = (int)json_num(r0, "procs_per_node", 1);
 	struct sbuf out, err, key;
 	struct stat sb;
 	size_t i, a = 0, nown = 0;
@@ -1055,11 +1056,13 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	argv[a++] = "--output=/dev/null";
 	if (gpus > 0)
 		argv[a++] = own[nown++] = xasprintf("--gres=gpu:%d", gpus);
-	/* more nodes than the partition has is said now */
+	/* more nodes or CPUs than the partition has is said now (sbatch
+	 * itself takes them, to wait for ever) */
 	if (nodes > 1) {
 		argv[a++] = own[nown++] = xasprintf("--nodes=%d", nodes);
-		argv[a++] = own[nown++] = xasprintf("--ntasks-per-node=%d",
-		    (int)json_num(r0, "procs_per_node", 1));
+		argv[a++] = own[nown++] = xasprintf("--ntasks-per-node=%d", procs);
+	} else if (procs > 1 && !p->cpus_set) {
+		argv[a++] = own[nown++] = xasprintf("--cpus-per-task=%d", procs);
 	}
 	for (i = 0; i < p->nargs; i++)
 		argv[a++] = p->args[i];

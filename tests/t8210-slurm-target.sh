@@ -90,6 +90,12 @@ t_status 1 "a partition the cluster does not have fails the submit"
 t_err_has "sbatch --test-only refused" "saying sbatch refused it"
 t_err_has "artition" "in Slurm's words"
 t_ok "and nothing of the job is stored" test ! -e "$XT_STORE/ws/ws1/jobs/job2"
+# a run of more processes than a node has CPUs: sbatch itself would take
+# it, to wait for ever (PartitionConfig)
+t_run xt-submit -t hpc --procs-per-node 64 -- python3 train.py
+t_status 1 "a run of more CPUs than a node has fails the submit"
+t_err_has "sbatch --test-only refused the job: allocation failure: Requested node configuration is not available" "in Slurm's words"
+t_ok "and stores nothing" test ! -e "$XT_STORE/ws/ws1/jobs/job2"
 
 # a pass of sbatch --test-only holds for the same options: the second
 # submit asks Slurm once. When the cluster then refuses them (their
