@@ -1110,10 +1110,20 @@ slurm_prepare(struct target *t, struct store *st, cJSON *runs)
 	return test_only(t, runs, 1, &priv(t)->kept);
 }
 
+/* Does a Slurm command's message say that the controller could not be reached? */
+static int
+unreachable(const char *msg)
+{
+	return strstr(msg, "Unable to contact slurm controller") ||
+	    strstr(msg, "Socket timed out") || strstr(msg, "Zero Bytes were transmitted") ||
+	    strstr(msg, "Communication connection failure");
+}
+
 /*
  * An sbatch of the runs just stored failed, when their check was a pass
  * kept from before: checked now; if Slurm refuses them now, they fail
  * with its words (TARGET_EREFUSED) rather than waiting to be sent again.
+ * A controller that cannot be reached refuses nothing: they stay queued.
  */
 static int
 recheck(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
@@ -1124,7 +1134,8 @@ recheck(struct target *t, struct store *st, const cJSON *job, const cJSON *runs)
 	int took, rc, nf = 0;
 
 	priv(t)->kept = 0;
-	if (test_only(t, runs, 0, &took) == 0) {
+	if (unreachable(first) || test_only(t, runs, 0, &took) == 0 ||
+	    unreachable(target_error(t))) {
 		target_fail(t, TARGET_EFAIL, "%s", first);
 		free(first);
 		return TARGET_EFAIL;

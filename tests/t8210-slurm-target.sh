@@ -2,7 +2,7 @@
 # The slurm target on the private cluster of scripts/slurm-up.sh: bad
 # settings refused at submit (a bad partition by sbatch --test-only, with
 # nothing stored; a pass kept for the same options, and what happens when
-# the cluster refuses them later); a sweep of 20 runs with max-runs 4 in one sbatch, all
+# the cluster refuses them later, or cannot be reached); a sweep of 20 runs with max-runs 4 in one sbatch, all
 # completed with their metrics, never more than 4 at once by their
 # records, Slurm's own output in the job's folder; the scheduler asked
 # once a poll interval however many processes look; xt-runq ls and kill
@@ -360,4 +360,16 @@ done
 run=$shortrun
 t_ok "the run stopped by its time limit is retried and completes" test "$(rec "$run" status)" = completed
 t_ok "its first attempt failed as Slurm's TIMEOUT" sh -c "xt-get -c '$run/log.jsonl' | grep '\"retry\"' | grep -q TIMEOUT"
+
+# last, slurmctld stopped: a submit whose check is a pass kept from before
+# stores its job, and the run stays queued for the next poll to send, not
+# failed as refused
+kill "$(cat "$S/run/slurmctld.pid")"
+t_run xt-submit -t hpc -- python3 train.py
+t_status 1 "a submit while slurmctld is down fails"
+t_err_has "Unable to contact slurm controller" "in Slurm's words"
+t_err_has "is stored: the next xt-submit, or xt-runq ls -t hpc, hands its runs" "saying the job is kept"
+job=$(ls "$XT_STORE/ws/ws1/jobs" | sort -t b -k 2 -n | tail -n 1)
+run=$(sed -n 's/.*"runs":\["\(run[0-9]*\)"\].*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/job.json")
+t_ok "its run stays queued" test -n "$run" -a "$(rec "$run" status)" = queued
 t_done
