@@ -1605,7 +1605,10 @@ slurm_cancel(struct target *t, struct store *st, const char *ws, char *const *na
 struct listarg {
 	target_list_fn fn;
 	void *arg;
-	struct hmap held;	/* the runs listed */
+	struct hmap held;	/* the runs Slurm holds, by the snapshot */
+	struct hmap open;	/* the runs of the index on this target, not ended */
+	cJSON *shown;		/* what the snapshot shows: [state, entry] each */
+	cJSON *later;		/* the open runs it does not show: [run, job] each */
 };
 
 static int
@@ -1613,38 +1616,125 @@ list_one(const struct stask *tk, const cJSON *e, void *arg)
 {
 	struct listarg *l = arg;
 	const char *run = json_str(e, "run");
+	cJSON *pair = cJSON_CreateArray();
 	int isnew;
 
 	hmap_put(&l->held, run, strlen(run), 0, &isnew);
-	return l->fn(state_waits(tk->state) ? "queued" : "running", e, 0, l->arg);
+	cJSON_AddItemToArray(pair, cJSON_CreateString(state_waits(tk->state) ? "queued" :
+	    "running"));
+	cJSON_AddItemToArray(pair, cJSON_Duplicate(e, 1));
+	cJSON_AddItemToArray(l->shown, pair);
+	return 0;
 }
 
-/* A run, not a parent (its children's ends end it), that Slurm does not hold. */
+/*
+ * A run on this target the index has not ended (kept in l->open): polled
+ * if it is not a parent (its children's ends end it) and Slurm does not
+ * hold it.
+ */
 static int
 unheld(const cJSON *rec, void *arg)
 {
+	struct listarg *l = arg;
 	const char *run = json_str(rec, "run");
+	int isnew;
 
-	return !cJSON_GetObjectItemCaseSensitive(rec, "children") && !hmap_get(arg, run,
-	    strlen(run));
+	hmap_put(&l->open, run, strlen(run), 0, &isnew);
+	if (cJSON_GetObjectItemCaseSensitive(rec, "children") || hmap_get(&l->held, run,
+	    strlen(run)))
+		return 0;
+	if (json_str(rec, "job")) {
+		cJSON *pair = cJSON_CreateArray();
+
+		cJSON_AddItemToArray(pair, cJSON_CreateString(run));
+		cJSON_AddItemToArray(pair, cJSON_CreateString(json_str(rec, "job")));
+		cJSON_AddItemToArray(l->later, pair);
+	}
+	return 1;
 }
 
+/*
+ * The open runs that the snapshot did not show (sent after it was taken),
+ * as their records say now, after the poll of them: those still queued or
+ * running.
+ */
+static int
+list_later(struct target *t, struct store *st, const char *ws, struct listarg *l)
+{
+	struct jobs js = { NULL, 0, { 0 } };
+	const cJSON *pair;
+	int rc = 0;
+
+	cJSON_ArrayForEach(pair, l->later) {
+		const char *run = cJSON_GetArrayItem(pair, 0)->valuestring;
+		cJSON *now = run_load(st, ws, run, NULL), *e;
+		const char *status = now ? json_str(now, "status") : NULL;
+		struct sjob *j;
+		size_t k;
+
+		if (status && (!strcmp(status, "queued") || !strcmp(status, "running")) &&
+		    (j = jobs_get(t, st, ws, cJSON_GetArrayItem(pair, 1)->valuestring, &js)) &&
+		    (k = sjob_task(j, run))) {
+			e = entry(st, ws, j, k);
+			rc = l->fn(status, e, 0, l->arg);
+			cJSON_Delete(e);
+		}
+		cJSON_Delete(now);
+		if (rc != 0)
+			break;
+	}
+	jobs_release(&js);
+	return rc;
+}
+
+/*
+ * What Slurm holds by the snapshot, which may be a poll-interval old: its
+ * tasks, but for runs whose records have ended since (a run the index
+ * does not have open is passed over once its own record says it ended);
+ * then the runs the index has open that it does not show, polled (which
+ * settles those Slurm no longer holds), as their records say now.
+ */
 static int
 slurm_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, void *arg)
 {
-	struct listarg l = { fn, arg, { 0 } };
+	struct listarg l = { fn, arg, { 0 }, { 0 }, NULL, NULL };
+	const cJSON *pair;
 	struct snap s;
 	int rc;
 
 	if (!st)
 		return target_fail(t, TARGET_EFAIL, "target '%s': the store is needed", t->name);
 	hmap_init(&l.held);
+	hmap_init(&l.open);
+	l.shown = cJSON_CreateArray();
+	l.later = cJSON_CreateArray();
 	if ((rc = snapshot(t, 0, &s)) == 0)
 		rc = each_task(t, st, ws, &s, list_one, &l);
 	snap_release(&s);
 	if (rc == 0 && ws)
-		rc = target_settle_index(t, st, ws, unheld, &l.held);
+		rc = target_settle_index(t, st, ws, unheld, &l);
+	cJSON_ArrayForEach(pair, l.shown) {
+		const cJSON *e = cJSON_GetArrayItem(pair, 1);
+		const char *run = json_str(e, "run"), *ews = json_str(e, "ws");
+
+		if (rc != 0)
+			break;
+		if (ws && !hmap_get(&l.open, run, strlen(run))) {
+			cJSON *now = run_load(st, ews ? ews : ws, run, NULL);
+			int ended = now && run_status_final(json_str(now, "status"));
+
+			cJSON_Delete(now);
+			if (ended)
+				continue;
+		}
+		rc = fn(cJSON_GetArrayItem(pair, 0)->valuestring, e, 0, arg);
+	}
+	if (rc == 0 && ws)
+		rc = list_later(t, st, ws, &l);
+	cJSON_Delete(l.shown);
+	cJSON_Delete(l.later);
 	hmap_release(&l.held);
+	hmap_release(&l.open);
 	return rc;
 }
 

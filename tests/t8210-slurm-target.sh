@@ -2,7 +2,8 @@
 # The slurm target on the private cluster of scripts/slurm-up.sh: bad
 # settings refused at submit (a bad partition by sbatch --test-only, with
 # nothing stored; a pass kept for the same options, and what happens when
-# the cluster refuses them later, or cannot be reached); a sweep of 20 runs with max-runs 4 in one sbatch, all
+# the cluster refuses them later, or cannot be reached); xt-runq ls on a
+# status snapshot older than the runs' sends and ends; a sweep of 20 runs with max-runs 4 in one sbatch, all
 # completed with their metrics, never more than 4 at once by their
 # records, Slurm's own output in the job's folder; the scheduler asked
 # once a poll interval however many processes look; xt-runq ls and kill
@@ -360,6 +361,34 @@ done
 run=$shortrun
 t_ok "the run stopped by its time limit is retried and completes" test "$(rec "$run" status)" = completed
 t_ok "its first attempt failed as Slurm's TIMEOUT" sh -c "xt-get -c '$run/log.jsonl' | grep '\"retry\"' | grep -q TIMEOUT"
+
+# xt-runq ls on a snapshot a poll-interval old (600 s here): runs sent
+# after it was taken are listed queued, and runs that ended after it are
+# not listed
+echo '  stale: {type: slurm, max-runs: 4, poll-interval: 600}' >>xt.yaml
+xt-runq -t stale ls >/dev/null 2>&1
+t_run xt-submit -t stale --runs 2 -- sh -c 'sleep 5'
+job=$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")
+run=$(sed -n '1s/.*"parent":"\(run[0-9]*\)".*/\1/p' "$T/out")
+t_run xt-runq -t stale ls
+t_ok "runs sent after the snapshot are listed, queued" \
+    test "$(grep -c "\"job\":\"$job\".*\"state\":\"queued\"" "$T/out")" -eq 2
+# a snapshot that shows them running (hpc's poll-interval is 1 s)
+i=0
+while [ $i -lt 100 ] && [ "$(xt-runq -t stale ls 2>/dev/null | grep -c '"state":"running"')" -lt 2 ]; do
+	xt-runq -t hpc ls >/dev/null 2>&1
+	sleep 0.3
+	i=$((i + 1))
+done
+t_ok "a later snapshot shows them running" test $i -lt 100
+i=0
+while [ $i -lt 200 ] && [ "$(rec "$run.1" status)$(rec "$run.2" status)" != completedcompleted ]; do
+	sleep 0.2
+	i=$((i + 1))
+done
+t_run xt-runq -t stale ls
+t_status 0 "ls on that snapshot once they completed"
+t_ok "lists neither: their records say they ended" test "$(grep -c "\"job\":\"$job\"" "$T/out")" -eq 0
 
 # last, slurmctld stopped: a submit whose check is a pass kept from before
 # stores its job, and the run stays queued for the next poll to send, not
