@@ -21,12 +21,7 @@ done
 # also checks their memory (make check: about 10 minutes less);
 # tests/run.sh build alone (make test) runs them there.
 once="t1200 t1210 t1240 t8100 t8210 t8220 t8230 t8240"
-# Of those, the ones that mostly wait on their own services (sshd, a Slurm
-# cluster, each started by the test) run there in a second lane, one after
-# the other, beside the pass's other tests (about 6 minutes less); they
-# use no service of the pass's (its Azurite is restarted when it grows).
-lane="t8100 t8210 t8220 t8230 t8240"
-case " $builds " in *" build-san "*) ;; *) once="" lane="" ;; esac
+case " $builds " in *" build-san "*) ;; *) once="" ;; esac
 passed=0
 failed=0
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/xt-run.XXXXXX")
@@ -139,43 +134,6 @@ run_one() { # name command...
 	grep -E '^# (SKIP|INFO)' "$log" | sed 's/^/    /'
 }
 
-# lane_start BUILD TEST...: run the tests in the background, one after the
-# other, their lines into $logdir/lane.out and "PASSED FAILED" into
-# $logdir/lane.count; lane_end waits for them and prints and counts them.
-lane_pid=
-lane_start() {
-	_lb=$1
-	shift
-	[ $# -gt 0 ] || return 0
-	(
-		unset XT_TEST_AZURE_ENDPOINT XT_TEST_MONGO_DIR
-		passed=0
-		failed=0
-		for _t; do
-			run_one "$_lb/$(basename "$_t" .sh)" env XT_BIN="$_lb/bin" sh "$_t"
-		done >"$logdir/lane.out"
-		echo "$passed $failed" >"$logdir/lane.count"
-	) &
-	lane_pid=$!
-}
-lane_end() {
-	[ -n "$lane_pid" ] || return 0
-	wait "$lane_pid"
-	lane_pid=
-	echo "== $1, in the second lane"
-	cat "$logdir/lane.out"
-	if read -r _p _f <"$logdir/lane.count"; then
-		passed=$((passed + _p))
-		failed=$((failed + _f))
-	else
-		echo "not ok - the second lane of $1 ended before its count"
-		failed=$((failed + 1))
-	fi
-	rm -f "$logdir/lane.out" "$logdir/lane.count"
-}
-trap 'azurite_stop; mongo_stop' EXIT
-trap '[ -n "$lane_pid" ] && kill "$lane_pid" 2>/dev/null; azurite_stop; mongo_stop; exit 130' INT TERM
-
 pass=0
 for b in $builds; do
 	echo "== $b"
@@ -196,15 +154,6 @@ for b in $builds; do
 	[ "${b#*san}" != "$b" ] && export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
-	if [ "$b" = build-san ] && [ -n "$lane" ]; then
-		set --
-		for t in tests/t[0-9]*.sh; do
-			_n=$(basename "$t" .sh)
-			case $t in *"$pat"*) ;; *) continue ;; esac
-			case " $lane " in *" ${_n%%-*} "*) set -- "$@" "$t" ;; esac
-		done
-		lane_start "$b" "$@"
-	fi
 	for u in "$b"/unit/u-*; do
 		[ -x "$u" ] || continue
 		case $u in *"$pat"*) ;; *) continue ;; esac
@@ -229,14 +178,9 @@ for b in $builds; do
 				continue ;;
 			esac
 		fi
-		if [ "$b" = build-san ] && [ -n "$lane" ]; then
-			_n=$(basename "$t" .sh)
-			case " $lane " in *" ${_n%%-*} "*) continue ;; esac
-		fi
 		azurite_trim
 		run_one "$b/$(basename "$t" .sh)" env XT_BIN="$b/bin" sh "$t"
 	done
-	lane_end "$b"
 done
 azurite_stop
 unset XT_TEST_AZURE_ENDPOINT
