@@ -884,6 +884,31 @@ srun_wait(struct sbuf *sb)
 }
 
 /*
+ * The options of what a run of rec takes (GPUs, nodes and their ranks,
+ * or the CPUs of its ranks on one node), as its sbatch and its check
+ * both ask: appended to argv at *a, each also kept in own at *nown (at
+ * most 3) for the caller to free.
+ */
+static void
+resource_args(const struct slurmpriv *p, const cJSON *rec, char **argv, size_t *a, char **own,
+    size_t *nown)
+{
+	int gpus = (int)json_num(rec, "gpus", 0), nodes = (int)json_num(rec, "nodes", 1);
+	int procs = (int)json_num(rec, "procs_per_node", 1);
+
+	if (gpus > 0)
+		argv[(*a)++] = own[(*nown)++] = xasprintf("--gres=gpu:%d", gpus);
+	/* more nodes or CPUs than the partition has is said by the check (sbatch
+	 * itself takes them, to wait for ever) */
+	if (nodes > 1) {
+		argv[(*a)++] = own[(*nown)++] = xasprintf("--nodes=%d", nodes);
+		argv[(*a)++] = own[(*nown)++] = xasprintf("--ntasks-per-node=%d", procs);
+	} else if (procs > 1 && !p->cpus_set) {
+		argv[(*a)++] = own[(*nown)++] = xasprintf("--cpus-per-task=%d", procs);
+	}
+}
+
+/*
  * sbatch one array of job: the tasks idx[0..n-1] (sorted, all within one
  * window of MaxArraySize - 1 from off + 1), after array dep when not 0.
  * The array's id into *id. 0 or a TARGET_E* code.
@@ -899,8 +924,7 @@ sbatch(struct target *t, struct store *st, const cJSON *job, const long *idx, si
 	struct sbuf script, out, err;
 	char *own[8];
 	size_t i, a = 0, nown = 0;
-	int rc = 0, gpus = (int)json_num(job, "gpus", 0), procs = (int)json_num(job,
-	    "procs_per_node", 1), nodes = (int)json_num(job, "nodes", 1);
+	int rc = 0, nodes = (int)json_num(job, "nodes", 1);
 
 	if (store_id(st, sid) < 0) {
 		free(argv);
@@ -947,14 +971,7 @@ sbatch(struct target *t, struct store *st, const cJSON *job, const long *idx, si
 	argv[a++] = "--export=ALL";
 	if (dep)
 		argv[a++] = own[nown++] = xasprintf("--dependency=afterany:%ld", dep);
-	if (gpus > 0)
-		argv[a++] = own[nown++] = xasprintf("--gres=gpu:%d", gpus);
-	if (nodes > 1) {
-		argv[a++] = own[nown++] = xasprintf("--nodes=%d", nodes);
-		argv[a++] = own[nown++] = xasprintf("--ntasks-per-node=%d", procs);
-	} else if (procs > 1 && !p->cpus_set) {
-		argv[a++] = own[nown++] = xasprintf("--cpus-per-task=%d", procs);
-	}
+	resource_args(p, job, argv, &a, own, &nown);
 	for (i = 0; i < p->nargs; i++)
 		argv[a++] = p->args[i];
 	sbuf_init(&out, 1 << 20);
@@ -1039,8 +1056,7 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	char **argv = xcalloc(p->nargs + 10, sizeof(*argv)), *own[4], *path;
 	long m = max_array(t), n = cJSON_GetArraySize(runs);
 	const cJSON *r0 = cJSON_GetArrayItem(runs, 0);
-	int gpus = (int)json_num(r0, "gpus", 0), nodes = (int)json_num(r0, "nodes", 1), rc;
-	int procs = (int)json_num(r0, "procs_per_node", 1);
+	int rc;
 	struct sbuf out, err, key;
 	struct stat sb;
 	size_t i, a = 0, nown = 0;
@@ -1054,16 +1070,7 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	argv[a++] = "--test-only";
 	argv[a++] = "--job-name=xt-check";
 	argv[a++] = "--output=/dev/null";
-	if (gpus > 0)
-		argv[a++] = own[nown++] = xasprintf("--gres=gpu:%d", gpus);
-	/* more nodes or CPUs than the partition has is said now (sbatch
-	 * itself takes them, to wait for ever) */
-	if (nodes > 1) {
-		argv[a++] = own[nown++] = xasprintf("--nodes=%d", nodes);
-		argv[a++] = own[nown++] = xasprintf("--ntasks-per-node=%d", procs);
-	} else if (procs > 1 && !p->cpus_set) {
-		argv[a++] = own[nown++] = xasprintf("--cpus-per-task=%d", procs);
-	}
+	resource_args(p, r0, argv, &a, own, &nown);
 	for (i = 0; i < p->nargs; i++)
 		argv[a++] = p->args[i];
 	sbuf_init(&key, 1 << 20);
