@@ -114,6 +114,19 @@ settle() {
 		rc=$?
 	fi
 }
+# grows FILE N [POLLS]: wait until FILE has N lines (at most POLLS polls of
+# 0.1 s, 600 unless given); true if it did. A file not there yet has none:
+# a follower started with `cmd >FILE &` opens FILE in its own time, so
+# start it as `: >FILE; cmd >>FILE &` (a FILE left from before is then
+# never taken for its output).
+grows() {
+	n=0
+	while [ "$(wc -l <"$1" 2>/dev/null || echo 0)" -lt "$2" ] && [ $n -lt "${3:-600}" ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	[ "$(wc -l <"$1" 2>/dev/null || echo 0)" -ge "$2" ]
+}
 # wait_status RUN STATUS: poll (bounded by a count) until the run's status is STATUS
 wait_status() {
 	i=0

@@ -21,16 +21,6 @@ settle_bg() {
 	bg=""
 }
 
-# grows FILE N: wait (at most 100 polls) until FILE has N lines; true if it did
-grows() {
-	n=0
-	while [ "$(wc -l <"$1")" -lt "$2" ] && [ $n -lt 100 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	[ "$(wc -l <"$1")" -ge "$2" ]
-}
-
 record run1 running
 xt-log -r run1 metric --step 1 acc=0.5 >/dev/null
 xt-log -r run1 hparam lr=0.1 >/dev/null
@@ -102,13 +92,15 @@ t_status 0 "out"
 t_out_is console "prints the console byte for byte"
 
 # follow the log of a running run
-xt-log show -f run2 >fout 2>ferr &
+# the output file is made first (see grows in tests/lib.sh)
+: >fout
+xt-log show -f run2 >>fout 2>ferr &
 bg=$!
 t_run xt-log -r run2 metric --step 1 loss=3
-t_ok "the follower prints a line soon after it is logged" grows fout 1
+t_ok "the follower prints a line soon after it is logged" grows fout 1 100
 t_run xt-log -r run2 metric --step 2 loss=2
 t_run xt-log -r run2 event note text=hi
-t_ok "and the next ones" grows fout 3
+t_ok "and the next ones" grows fout 3 100
 # half a line, straight into the store: only whole lines are printed
 printf '{"event":"half' >half
 xt-put -a run2/log.jsonl <half >/dev/null
@@ -117,7 +109,7 @@ no_half() { [ "$(wc -l <fout)" -eq 3 ] && ! grep -q half fout; }
 t_ok "half a line is not printed" no_half
 printf '","data":{}}\n' >half
 xt-put -a run2/log.jsonl <half >/dev/null
-t_ok "the whole line is" grows fout 4
+t_ok "the whole line is" grows fout 4 100
 t_run xt-log -r run2 metric --step 3 loss=1
 record run2 completed
 settle_bg "$bg"
@@ -144,13 +136,14 @@ t_ok "with the metrics only" cmp -s want got
 
 # follow the console
 record run4 queued
-xt-log out -f run4 >fout 2>ferr &
+: >fout
+xt-log out -f run4 >>fout 2>ferr &
 bg=$!
 sleep 0.3
 record run4 running
 printf 'line 1\n' >c1
 xt-put -a run4/output.txt <c1 >/dev/null
-t_ok "out -f prints the console as it grows" grows fout 1
+t_ok "out -f prints the console as it grows" grows fout 1 100
 printf 'line 2\npartial' >c2
 xt-put -a run4/output.txt <c2 >/dev/null
 record run4 cancelled

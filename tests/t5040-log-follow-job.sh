@@ -8,16 +8,6 @@ bg=""
 kill_bg() { for p in $bg; do kill "$p" 2>/dev/null; done; }
 t_cleanup_hooks="kill_bg"
 
-# grows FILE N: wait until FILE has N lines (a guard against a hang: at most 600 polls); true if it did
-grows() {
-	n=0
-	while [ "$(wc -l <"$1")" -lt "$2" ] && [ $n -lt 600 ]; do
-		sleep 0.1
-		n=$((n + 1))
-	done
-	[ "$(wc -l <"$1")" -ge "$2" ]
-}
-
 # prefixed FILE RUN...: each run's FILE (output.txt, log.jsonl), each line after "RUN: "
 prefixed() {
 	f=$1
@@ -48,9 +38,12 @@ t_status 0 "out of a job none of whose runs has started"
 t_out_is empty "prints nothing"
 t_err_empty "and says nothing"
 
-xt-log out -f job1 >fout 2>ferr &
+# the output files are made first (see grows in tests/lib.sh)
+: >fout
+: >sout
+xt-log out -f job1 >>fout 2>ferr &
 fpid=$!
-xt-log show -f -e metrics run1 >sout 2>serr &
+xt-log show -f -e metrics run1 >>sout 2>serr &
 spid=$!
 bg="$fpid $spid"
 xt-runq -j 3 >runq.out 2>runq.err &
