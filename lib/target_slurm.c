@@ -62,6 +62,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1042,6 +1043,161 @@ send_tasks(struct target *t, struct store *st, const cJSON *job, long *task, siz
 #define CHECK_KEEP 3600
 
 /*
+ * The value of the last of argv's n options --lng or -c (as is_opt takes
+ * them: "--lng=V", "--lng V", "-cV", "-c V"), the one sbatch goes by;
+ * NULL when there is none.
+ */
+static const char *
+opt_value(char *const *argv, size_t n, const char *lng, size_t min, char c)
+{
+	const char *v = NULL;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const char *a = argv[i], *eq;
+
+		if (!is_opt(a, lng, min, c))
+			continue;
+		if (a[1] != '-' && a[2])
+			v = a + 2;
+		else if (a[1] == '-' && (eq = strchr(a, '=')))
+			v = eq + 1;
+		else if (i + 1 < n)
+			v = argv[++i];
+	}
+	return v;
+}
+
+/*
+ * A Slurm time in whole minutes, seconds rounded up as Slurm does:
+ * "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S"; -1 for UNLIMITED or
+ * INFINITE, -2 when s is none of those.
+ */
+static long
+slurm_minutes(const char *s)
+{
+	long f[3], days = -1, secs;
+	int nf = 0;
+	char *e;
+
+	if (!strcasecmp(s, "UNLIMITED") || !strcasecmp(s, "INFINITE"))
+		return -1;
+	if (strchr(s, '-')) {
+		if (*s < '0' || *s > '9' || (days = strtol(s, &e, 10)) > 100000 || *e != '-')
+			return -2;
+		s = e + 1;
+	}
+	for (;;) {
+		if (*s < '0' || *s > '9' || nf == 3)
+			return -2;
+		if ((f[nf++] = strtol(s, &e, 10)) > 1000000000L || (*e != ':' && *e != '\0'))
+			return -2;
+		if (*e == '\0')
+			break;
+		s = e + 1;
+	}
+	if (days >= 0)		/* D-H, D-H:M, D-H:M:S */
+		secs = days * 86400 + f[0] * 3600 + (nf > 1 ? f[1] * 60 : 0) + (nf > 2 ? f[2] : 0);
+	else if (nf == 3)	/* H:M:S */
+		secs = f[0] * 3600 + f[1] * 60 + f[2];
+	else			/* M, M:S */
+		secs = f[0] * 60 + (nf > 1 ? f[1] : 0);
+	return (secs + 59) / 60;
+}
+
+/* Is word one of the comma-separated list's? */
+static int
+in_commas(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+
+	for (const char *s = list; *s; s += strcspn(s, ",") + (s[strcspn(s, ",")] == ',')) {
+		if (!strncmp(s, word, n) && (s[n] == ',' || s[n] == '\0'))
+			return 1;
+	}
+	return 0;
+}
+
+/* The value of field key ("Key=VALUE ...") of a line of scontrol -o, into buf ("" when none). */
+static const char *
+sfield(const char *line, size_t len, const char *key, char *buf, size_t blen)
+{
+	size_t kl = strlen(key), n;
+	const char *s = line, *e = line + len;
+
+	buf[0] = '\0';
+	while (s < e) {
+		n = strcspn(s, " \n");
+		if (s + n > e)
+			n = (size_t)(e - s);
+		if (n > kl && !strncmp(s, key, kl) && s[kl] == '=') {
+			snprintf(buf, blen, "%.*s", (int)(n - kl - 1), s + kl + 1);
+			break;
+		}
+		s += n + 1;
+	}
+	return buf;
+}
+
+/*
+ * The limit of a partition that sbatch --test-only lets by when the
+ * cluster does not enforce it (EnforcePartLimits=NO, Slurm's default):
+ * sbatch then takes a job over its partition's MaxTime and leaves it
+ * pending for ever (PartitionTimeLimit). (Over MaxNodes, the test says
+ * "Requested node configuration is not available".) The time in argv (n
+ * options, as sbatch gets them) against every partition they name (or the
+ * default one): 0 when one of them can run the job, a TARGET_E* code
+ * saying why not otherwise.
+ */
+static int
+part_limits(struct target *t, char *const *argv, size_t n)
+{
+	char *sc[] = { "scontrol", "--oneliner", "show", "partition", NULL };
+	const char *part = opt_value(argv, n, "partition", 4, 'p');
+	const char *tm = opt_value(argv, n, "time", 4, 't');
+	long mins = tm ? slurm_minutes(tm) : -1;
+	char name[128], v[64], why[512] = "";
+	struct sbuf out, err;
+	const char *l, *e;
+	int rc;
+
+	if (mins <= 0)
+		return 0;
+	sbuf_init(&out, 1 << 20);
+	sbuf_init(&err, 1 << 16);
+	if ((rc = run_cmd(sc, NULL, &out, &err)) != 0) {
+		rc = target_fail(t, TARGET_EFAIL, "target '%s': scontrol show partition: %s",
+		    t->name, said(&err));
+		goto out;
+	}
+	for (l = out.buf; l < out.buf + out.len; l = e + 1) {
+		size_t len;
+		long max;
+
+		if (!(e = memchr(l, '\n', (size_t)(out.buf + out.len - l))))
+			e = out.buf + out.len;
+		len = (size_t)(e - l);
+		sfield(l, len, "PartitionName", name, sizeof(name));
+		if (part ? !in_commas(part, name) : strcmp(sfield(l, len, "Default", v, sizeof(v)), "YES"))
+			continue;
+		if ((max = slurm_minutes(sfield(l, len, "MaxTime", v, sizeof(v)))) < 0 || mins <= max) {
+			rc = 0;
+			goto out;
+		}
+		snprintf(why, sizeof(why), "a time limit of %s is over the MaxTime of partition '%s' "
+		    "(%s), so Slurm would take the job and leave it pending for ever "
+		    "(PartitionTimeLimit)", tm, name, v);
+	}
+	/* why none of them can; or none is there, which sbatch has said already
+	 * (unless it is gone since: then the sbatch says it) */
+	rc = why[0] ? target_fail(t, TARGET_EFAIL, "target '%s': %s", t->name, why) : 0;
+out:
+	sbuf_release(&out);
+	sbuf_release(&err);
+	return rc;
+}
+
+/*
  * The options of job's runs tried with sbatch --test-only on an array as
  * big as the job's first, so that a bad partition, account, time or gres
  * fails with Slurm's own words. A pass is kept beside the status cache
@@ -1094,6 +1250,8 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	if ((rc = run_cmd(argv, "#!/bin/sh\ntrue\n", &out, &err)) != 0) {
 		rc = target_fail(t, TARGET_EFAIL, "target '%s': sbatch --test-only refused the job: %s",
 		    t->name, said(&err));
+		(void)unlink(path);
+	} else if ((rc = part_limits(t, argv, a)) < 0) {
 		(void)unlink(path);
 	} else {
 		(void)file_replace(path, key.buf, key.len, 0600);

@@ -132,6 +132,34 @@ t_status 1 "the next submit to it fails"
 t_err_has "sbatch --test-only refused" "checked first again"
 t_ok "and stores nothing" test "$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)" -eq "$njobs"
 
+# a time over the partition's MaxTime: sbatch --test-only lets it by, and
+# sbatch takes the job, to leave it pending for ever (PartitionTimeLimit),
+# where the cluster does not enforce it (EnforcePartLimits=NO, the default)
+scontrol create PartitionName=capped Nodes=ALL MaxTime=5
+cat >>xt.yaml <<'EOF2'
+  capped: {type: slurm, partition: capped, time: "00:10:00", poll-interval: 1}
+  capped5: {type: slurm, partition: capped, time: "5", poll-interval: 1}
+  cappedargs: {type: slurm, poll-interval: 1, sbatch-args: ["--partition=capped", "-t0-0:5:01"]}
+  cappedlist: {type: slurm, poll-interval: 1, sbatch-args: [-p, "capped,debug", --time, "7"]}
+EOF2
+sbatch --test-only -p capped --time=10 --wrap true >/dev/null 2>&1
+t_ok "(sbatch --test-only itself takes the time: the case is real)" [ $? -eq 0 ]
+t_run xt-submit -t capped -- python3 train.py
+t_status 1 "a time over the partition's MaxTime fails the submit"
+t_err_has "target 'capped': a time limit of 00:10:00 is over the MaxTime of partition 'capped' (00:05:00)" \
+    "naming the limit, the partition and its MaxTime"
+t_err_has "Slurm would take the job and leave it pending for ever (PartitionTimeLimit)" \
+    "and why: Slurm's reason it would wait for"
+t_ok "and stores nothing" test "$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)" -eq "$njobs"
+t_run xt-submit -t cappedargs -- python3 train.py
+t_status 1 "the same in sbatch-args (5 minutes and a second: over)"
+t_err_has "a time limit of 0-0:5:01 is over the MaxTime of partition 'capped'" "naming the time as given"
+t_run timeout 300 xt-submit -t capped5 --wait -- python3 train.py
+t_status 0 "a time within the MaxTime: the run completes"
+t_run timeout 300 xt-submit -t cappedlist --wait -- python3 train.py
+t_status 0 "over one partition's MaxTime of a list whose other has none: the run completes there"
+njobs=$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)
+
 # the sweep: 20 runs, 4 at once, one array
 before=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
 q0=$(calls squeue)

@@ -80,6 +80,16 @@ shortrun=$(sed -n '1s/.*"run":"\(run[0-9]*\)".*/\1/p' short.out)
 t_run xt-submit -t hpc --nodes 3 -- ./rank.sh
 t_status 1 "a run over 3 nodes of a partition of 2 fails the submit"
 t_err_has "sbatch --test-only refused" "saying sbatch refused it"
+# more nodes than the partition's MaxNodes: refused by sbatch --test-only
+# (a time over its MaxTime is let by: xt checks that itself, t8210)
+scontrol create PartitionName=one Nodes=ALL MaxNodes=1
+echo '  one: {type: slurm, partition: one, poll-interval: 1}' >>xt.yaml
+t_run xt-submit -t one --nodes 2 -- ./rank.sh
+t_status 1 "a run of more nodes than the partition's MaxNodes fails the submit"
+t_err_has "sbatch --test-only refused the job: allocation failure: Requested node configuration is not available" \
+    "in Slurm's words"
+t_ok "and stores nothing" test ! -e "$XT_STORE/ws/ws1/jobs/job2"
+scontrol delete PartitionName=one
 
 # 2 nodes x 2 ranks
 t_run timeout 120 xt-submit -t hpc --nodes 2 --procs-per-node 2 --wait -- ./rank.sh
