@@ -30,7 +30,8 @@
  * retried after its task died is sent again alone, in a new array).
  *
  * Status: one `squeue -r -t all` of the user's jobs, kept in a file under
- * $XT_HOME/cache/slurm shared by every xt process of the user and taken
+ * $XT_HOME/cache/slurm ("MS SNAP_FORM" and squeue's lines: a file of
+ * another form is taken as stale) shared by every xt process of the user and taken
  * again only when older than poll-interval (default 30 s), under a lock,
  * so that the scheduler is asked once an interval however many runs and
  * processes look; and for tasks squeue no longer shows (it keeps ended
@@ -81,6 +82,9 @@ static const char *const opts[] = { "partition", "time", "account", "qos", "gres
 	"cpus-per-task", "mem", "constraint" };
 #define NOPTS (sizeof(opts) / sizeof(opts[0]))
 
+/* the form of the status cache's lines, after its time on its first line */
+#define SNAP_FORM "2"
+
 /* sends of a run's task that may end before the run starts (life_unstarted) */
 #define UNSTARTED_MAX 3
 
@@ -88,6 +92,7 @@ static const char *const opts[] = { "partition", "time", "account", "qos", "gres
 struct stask {
 	long array, index;
 	char state[32], node[64];
+	char reason[64];	/* why it waits (squeue's %r), "" from sacct */
 	char comment[200];	/* xt:STORE:WS:JOB */
 };
 
@@ -459,7 +464,7 @@ snap_release(struct snap *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* Read the lines "ARRAY|INDEX|STATE|NODE|COMMENT" of text into s. */
+/* Read the lines "ARRAY|INDEX|STATE|NODE|REASON|COMMENT" of text into s. */
 static void
 snap_parse(struct snap *s, const char *text)
 {
@@ -467,7 +472,7 @@ snap_parse(struct snap *s, const char *text)
 
 	hmap_init(&s->m);
 	for (; *l; l = nl + 1) {
-		struct stask k = { 0, 0, "", "", "" };
+		struct stask k = { 0, 0, "", "", "", "" };
 		char key[64], *end;
 		int isnew;
 
@@ -487,6 +492,11 @@ snap_parse(struct snap *s, const char *text)
 			snprintf(k.node, sizeof(k.node), "%.*s", (int)strcspn(l, "|\n"), l);
 			l += strcspn(l, "|\n");
 		}
+		if (*l == '|') {
+			l++;
+			snprintf(k.reason, sizeof(k.reason), "%.*s", (int)strcspn(l, "|\n"), l);
+			l += strcspn(l, "|\n");
+		}
 		if (*l == '|')
 			snprintf(k.comment, sizeof(k.comment), "%.*s", (int)strcspn(l + 1, "\n"), l + 1);
 		s->t = xrealloc(s->t, (s->n + 1) * sizeof(*s->t));
@@ -497,14 +507,15 @@ snap_parse(struct snap *s, const char *text)
 }
 
 /*
- * squeue's lines of the user's xt tasks ("%F|%K|%T|%N|%k": array,
- * index, state, nodes, comment) into text. 0 or a TARGET_E* code.
+ * squeue's lines of the user's xt tasks ("%F|%K|%T|%N|%r|%k": array,
+ * index, state, nodes, the reason it waits, comment) into text. 0 or a
+ * TARGET_E* code.
  */
 static int
 squeue(struct target *t, struct sbuf *text)
 {
 	char user[32], *argv[] = { "squeue", "-h", "-r", "-t", "all", "-u", user, "-o",
-		"%F|%K|%T|%N|%k", NULL };
+		"%F|%K|%T|%N|%r|%k", NULL };
 	struct sbuf out, err;
 	const char *l, *nl;
 	int rc;
@@ -522,10 +533,10 @@ squeue(struct target *t, struct sbuf *text)
 
 			if (!(nl = strchr(l, '\n')))
 				break;
-			for (c = l; c < nl && bars < 4; c++)
+			for (c = l; c < nl && bars < 5; c++)
 				bars += *c == '|';
 			/* a task of xt's, whose index is a number (not "N/A") */
-			if (bars == 4 && nl - c >= 3 && !strncmp(c, "xt:", 3) &&
+			if (bars == 5 && nl - c >= 3 && !strncmp(c, "xt:", 3) &&
 			    strchr("0123456789", *(strchr(l, '|') + 1)))
 				sbuf_add(text, l, (size_t)(nl + 1 - l));
 		}
@@ -562,16 +573,18 @@ snapshot(struct target *t, int force, struct snap *s)
 	}
 	now = time_now_ms();
 	if (!force && file_read(p->cache, &sb) == 0 && sb.len && (sbuf_addc(&sb, '\0'), 1)) {
-		int64_t at = strtoll(sb.buf, NULL, 10);
+		char *end;
+		int64_t at = strtoll(sb.buf, &end, 10);
 
-		if (at <= now && now - at < p->interval_ms) {
+		if (!strncmp(end, " " SNAP_FORM "\n", strlen(SNAP_FORM) + 2) && at <= now &&
+		    now - at < p->interval_ms) {
 			s->at = at;
 			snap_parse(s, strchr(sb.buf, '\n') ? strchr(sb.buf, '\n') + 1 : "");
 			goto out;
 		}
 	}
 	sbuf_reset(&sb);
-	sbuf_addf(&sb, "%lld\n", (long long)now);
+	sbuf_addf(&sb, "%lld " SNAP_FORM "\n", (long long)now);
 	if ((rc = squeue(t, &sb)) < 0)
 		goto out;
 	/* kept or not, the answer is good here; only others ask again */
@@ -625,7 +638,7 @@ sacct(const long *ids, size_t n, struct snap *s)
 	sbuf_init(&err, 1 << 16);
 	sbuf_init(&text, (size_t)64 << 20);
 	if (run_cmd(argv, NULL, &out, &err) == 0 && sbuf_addc(&out, '\0') == 0) {
-		/* "ARRAY_INDEX|STATE[ by UID]|NODES" -> "ARRAY|INDEX|STATE|NODES|" */
+		/* "ARRAY_INDEX|STATE[ by UID]|NODES" -> "ARRAY|INDEX|STATE|NODES||" */
 		for (l = out.buf; (nl = strchr(l, '\n')); l = nl + 1) {
 			char line[512], *state, *nodes, *index;
 			size_t len = (size_t)(nl - l);
@@ -645,7 +658,7 @@ sacct(const long *ids, size_t n, struct snap *s)
 				continue;	/* not an array task */
 			*index++ = '\0';
 			state[strcspn(state, " ")] = '\0';
-			sbuf_addf(&text, "%s|%s|%s|%s|\n", line, index, state, nodes);
+			sbuf_addf(&text, "%s|%s|%s|%s||\n", line, index, state, nodes);
 		}
 	}
 	sbuf_addc(&text, '\0');
@@ -1781,13 +1794,18 @@ list_one(const struct stask *tk, const cJSON *e, void *arg)
 {
 	struct listarg *l = arg;
 	const char *run = json_str(e, "run");
-	cJSON *pair = cJSON_CreateArray();
+	cJSON *pair = cJSON_CreateArray(), *d = cJSON_Duplicate(e, 1);
 	int isnew;
 
 	hmap_put(&l->held, run, strlen(run), 0, &isnew);
 	cJSON_AddItemToArray(pair, cJSON_CreateString(state_waits(tk->state) ? "queued" :
 	    "running"));
-	cJSON_AddItemToArray(pair, cJSON_Duplicate(e, 1));
+	cJSON_AddItemToArray(pair, d);
+	/* where it runs, or why Slurm has it wait ("Priority", "JobArrayTaskLimit") */
+	if (!state_waits(tk->state) && tk->node[0])
+		json_set_str(d, "node", tk->node);
+	else if (state_waits(tk->state) && tk->reason[0] && strcmp(tk->reason, "None"))
+		json_set_str(d, "reason", tk->reason);
 	cJSON_AddItemToArray(l->shown, pair);
 	return 0;
 }

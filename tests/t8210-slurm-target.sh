@@ -211,6 +211,10 @@ t_ok "4 processes polling for 8 s asked squeue $n times (at most 6)" test "$n" -
 t_run xt-runq ls -t two
 t_ok "xt-runq ls shows 2 running and 2 waiting" test "$(grep -c '"state":"running"' "$T/out")" -eq 2 -a "$(grep -c '"state":"queued"' "$T/out")" -eq 2
 t_ok "each with its Slurm task" test "$(grep -c '"slurm":"[0-9]*_[0-9]"' "$T/out")" -eq 4
+t_ok "the running ones with their node" \
+    test "$(grep '"state":"running"' "$T/out" | grep -c '"node":"localhost"')" -eq 2
+t_ok "the waiting ones with Slurm's reason (squeue's: the array's limit of 2 at once)" \
+    test "$(grep '"state":"queued"' "$T/out" | grep -c '"reason":"JobArrayTaskLimit"')" -eq 2
 run=$(grep '"state":"running"' "$T/out" | head -n 1 | sed 's/.*"run":"\([^"]*\)".*/\1/')
 t_run xt-runq kill -t two "$job"
 t_status 0 "xt-runq kill of the job"
