@@ -59,7 +59,7 @@ t_status 0 "a run sent to the stood-in Slurm (array 42)"
 t_run xt-submit -t hpc -C code -- sh train.sh
 t_status 0 "another (array 43)"
 # run1's task waits; run2's is gone, cancelled before it started
-echo "42|1|PENDING||xt:" >squeue.out
+echo "42|1|PENDING||Priority|xt:" >squeue.out
 echo "43_1|CANCELLED by 1000|" >sacct.out
 reads "a poll that records a run" 2 -c run,status --csv
 printf '%s\n' run,status run1,queued run2,cancelled >want
