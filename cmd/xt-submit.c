@@ -258,19 +258,28 @@ print_runs(const cJSON *runs)
 		json_print_line(stdout, r);
 }
 
+/* the ends a wait counts, in the order its summary names them */
+static const char *const ends[] = { "completed", "failed", "cancelled", "pruned" };
+#define NENDS (sizeof(ends) / sizeof(ends[0]))
+
 /*
  * Have the target work its queue (the local one runs xt-runq here), then
- * wait for our runs to end; the worst exit status of the runs.
+ * wait for our runs to end; the worst exit status of the runs. A target
+ * that runs them elsewhere is followed on stderr as xt-runq does here: a
+ * line when a run is seen running and when it ends, then a summary.
  */
 static int
 wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 {
-	int n = cJSON_GetArraySize(runs), left = n, i, worst = 0;
+	int n = cJSON_GetArraySize(runs), left = n, i, worst = 0, say;
 	struct target_status *s = xcalloc((size_t)n, sizeof(*s));
+	char *shown = xcalloc((size_t)n, 1);	/* s[i]'s run was said to be running */
+	int count[NENDS + 1] = { 0 }, nlost = 0;
 	const cJSON *r;
 
 	if (target_drain(t) < 0)
 		die("%s", target_error(t));
+	say = !target_spools_here(target_name(t));
 	i = 0;
 	cJSON_ArrayForEach(r, runs)
 		s[i++].run = json_str(r, "run");
@@ -286,19 +295,42 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 			cJSON *rec;
 
 			if (s[i].state == TARGET_QUEUED || s[i].state == TARGET_RUNNING) {
+				if (say && s[i].state == TARGET_RUNNING && !shown[i]) {
+					fprintf(stderr, "xt-submit: %s running%s%s\n", s[i].run,
+					    s[i].node[0] ? " on " : "", s[i].node);
+					shown[i] = 1;
+				}
+				shown[k] = shown[i];
 				s[k++] = s[i];
 			} else if (s[i].state == TARGET_LOST && s[i].status[0]) {
 				warnx("run '%s' is %s but no longer in %s", s[i].run, s[i].status,
 				    target_where(t));
 				worst = worst ? worst : 1;
+				nlost++;
 			} else if ((rec = run_load(st, ws, s[i].run, NULL))) {
 				const char *status = json_str(rec, "status");
 				int code = (int)json_num(rec, "exit_code", 1);
+				size_t e;
 
 				if ((!status || strcmp(status, "completed") != 0) && code == 0)
 					code = 1;
 				if (code > worst)
 					worst = code;
+				for (e = 0; e < NENDS && (!status || strcmp(status, ends[e])); e++)
+					;
+				count[e]++;
+				if (say) {
+					double d = json_num(rec, "duration", -1);
+
+					fprintf(stderr, "xt-submit: %s %s", s[i].run, status ? status :
+					    "ended");
+					if (code != 0 && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(rec,
+					    "exit_code")))
+						fprintf(stderr, " (exit %d)", code);
+					if (d >= 0)
+						fprintf(stderr, " after %.1fs", d);
+					fputc('\n', stderr);
+				}
 				cJSON_Delete(rec);
 			}
 		}
@@ -306,6 +338,21 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 		if ((left = k) > 0)
 			usleep(target_spools_here(target_name(t)) ? 100000 : 500000);
 	}
+	if (say) {
+		int sep = ':';
+
+		fprintf(stderr, "xt-submit: %d run%s", n, n == 1 ? "" : "s");
+		for (size_t e = 0; e <= NENDS; e++)
+			if (count[e]) {
+				fprintf(stderr, "%c %d %s", sep, count[e], e < NENDS ? ends[e] :
+				    "ended otherwise");
+				sep = ',';
+			}
+		if (nlost)
+			fprintf(stderr, "%c %d lost", sep, nlost);
+		fputc('\n', stderr);
+	}
+	free(shown);
 	free(s);
 	return worst > 255 ? 255 : worst;
 }

@@ -117,6 +117,9 @@ t_run xt-submit -t lab --hp "$hp" -C code --wait -- sh train.sh
 t_status 0 "a sweep of 8 runs on two boxes, --wait: all completed"
 t_ok "each box had the tools staged" test "$(grep -c 'tools staged into' err)" -eq 2
 t_err_has "xt: lab: $A: 8 tools staged into ~/.xt-$pa/bin" "said once a box"
+t_ok "each run's end said on stderr" \
+    test "$(grep -c '^xt-submit: run[0-9]*\.[0-9]* completed after [0-9.]*s$' "$T/err")" -eq 8
+t_ok "and a summary last" test "$(tail -n 1 "$T/err")" = "xt-submit: 8 runs: 8 completed"
 t_run xt-report -c run,status,acc --json
 sweep_sum
 t_ok "8 runs, completed, each with its metric in the store" test "$(cat sum)" = "8 8 8"

@@ -168,6 +168,11 @@ t_run xt-submit -t hpc --runs 20 --wait -- python3 train.py
 t_status 0 "a sweep of 20 runs on Slurm completes (--wait)"
 [ "$rc" -eq 0 ] || sed "s/^/#   /" "$T/err" | head -n 5
 secs=$(( $(date +%s) - t0 + 1 ))
+t_ok "saying on stderr each run it sees running, with its node" \
+    test "$(grep -c '^xt-submit: run[0-9]*\.[0-9]* running on localhost$' "$T/err")" -ge 1
+t_ok "each run's end" \
+    test "$(grep -c '^xt-submit: run[0-9]*\.[0-9]* completed after [0-9.]*s$' "$T/err")" -eq 20
+t_ok "and a summary last" test "$(tail -n 1 "$T/err")" = "xt-submit: 20 runs: 20 completed"
 job=$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")
 after=$(grep " sbatch " "$T/calls" | grep -vc -- --test-only)
 t_ok "in one sbatch call" test $((after - before)) -eq 1
