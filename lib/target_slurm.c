@@ -1165,7 +1165,7 @@ sfield(const char *line, size_t len, const char *key, char *buf, size_t blen)
 static int
 part_limits(struct target *t, char *const *argv, size_t n)
 {
-	char *sc[] = { "scontrol", "--oneliner", "show", "partition", NULL };
+	char *sc[] = { "scontrol", "--all", "--oneliner", "show", "partition", NULL };
 	const char *part = opt_value(argv, n, "partition", 4, 'p');
 	const char *tm = opt_value(argv, n, "time", 4, 't');
 	long mins = tm ? slurm_minutes(tm) : -1;
@@ -1183,12 +1183,14 @@ part_limits(struct target *t, char *const *argv, size_t n)
 		    t->name, said(&err));
 		goto out;
 	}
-	for (l = out.buf; l < out.buf + out.len; l = e + 1) {
+	if (sbuf_addc(&out, '\0') < 0)	/* sfield's strcspn stops there */
+		goto out;		/* over 1 MiB of partitions: not checked */
+	for (l = out.buf; l < out.buf + out.len - 1; l = e + 1) {
 		size_t len;
 		long max;
 
-		if (!(e = memchr(l, '\n', (size_t)(out.buf + out.len - l))))
-			e = out.buf + out.len;
+		if (!(e = memchr(l, '\n', (size_t)(out.buf + out.len - 1 - l))))
+			e = out.buf + out.len - 1;
 		len = (size_t)(e - l);
 		sfield(l, len, "PartitionName", name, sizeof(name));
 		if (part ? !in_commas(part, name) : strcmp(sfield(l, len, "Default", v, sizeof(v)), "YES"))
@@ -1201,8 +1203,9 @@ part_limits(struct target *t, char *const *argv, size_t n)
 		    "(%s), so Slurm would take the job and leave it pending for ever "
 		    "(PartitionTimeLimit)", tm, name, v);
 	}
-	/* why none of them can; or none is there, which sbatch has said already
-	 * (unless it is gone since: then the sbatch says it) */
+	/* why none of them can; or none is there (--all shows the hidden ones
+	 * too), which sbatch has said already, unless it is gone since: then
+	 * the sbatch says it */
 	rc = why[0] ? target_fail(t, TARGET_EFAIL, "target '%s': %s", t->name, why) : 0;
 out:
 	sbuf_release(&out);
