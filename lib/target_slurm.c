@@ -63,7 +63,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1082,40 +1081,33 @@ opt_value(char *const *argv, size_t n, const char *lng, size_t min, char c)
 }
 
 /*
- * A Slurm time in whole minutes, seconds rounded up as Slurm does:
- * "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S"; -1 for UNLIMITED or
- * INFINITE, -2 when s is none of those.
+ * Seconds of a Slurm duration, read up to the first character not of it
+ * (so also one within a line of scontrol): "M", "M:S", "H:M:S" and, after
+ * "D-", "H", "H:M", "H:M:S" (the forms of sbatch --time, and what
+ * scontrol and squeue print); -1 for UNLIMITED, INFINITE and the like.
  */
 static long
-slurm_minutes(const char *s)
+slurm_secs(const char *s)
 {
-	long f[3], days = -1, secs;
-	int nf = 0;
-	char *e;
+	long d = -1, v[3] = { 0, 0, 0 }, n = 0;
+	char *end;
 
-	if (!strcasecmp(s, "UNLIMITED") || !strcasecmp(s, "INFINITE"))
-		return -1;
-	if (strchr(s, '-')) {
-		if (*s < '0' || *s > '9' || (days = strtol(s, &e, 10)) > 100000 || *e != '-')
-			return -2;
-		s = e + 1;
-	}
-	for (;;) {
-		if (*s < '0' || *s > '9' || nf == 3)
-			return -2;
-		if ((f[nf++] = strtol(s, &e, 10)) > 1000000000L || (*e != ':' && *e != '\0'))
-			return -2;
-		if (*e == '\0')
+	if (*s >= '0' && *s <= '9' && (d = strtol(s, &end, 10), *end == '-'))
+		s = end + 1;
+	else
+		d = -1;
+	while (n < 3 && *s >= '0' && *s <= '9') {
+		v[n++] = strtol(s, &end, 10);
+		s = end;
+		if (*s != ':')
 			break;
-		s = e + 1;
+		s++;
 	}
-	if (days >= 0)		/* D-H, D-H:M, D-H:M:S */
-		secs = days * 86400 + f[0] * 3600 + (nf > 1 ? f[1] * 60 : 0) + (nf > 2 ? f[2] : 0);
-	else if (nf == 3)	/* H:M:S */
-		secs = f[0] * 3600 + f[1] * 60 + f[2];
-	else			/* M, M:S */
-		secs = f[0] * 60 + (nf > 1 ? f[1] : 0);
-	return (secs + 59) / 60;
+	if (!n)
+		return -1;
+	if (d >= 0)
+		return d * 86400 + v[0] * 3600 + v[1] * 60 + v[2];
+	return n == 3 ? v[0] * 3600 + v[1] * 60 + v[2] : v[0] * 60 + v[1];
 }
 
 /* Is word one of the comma-separated list's? */
@@ -1168,7 +1160,8 @@ part_limits(struct target *t, char *const *argv, size_t n)
 	char *sc[] = { "scontrol", "--all", "--oneliner", "show", "partition", NULL };
 	const char *part = opt_value(argv, n, "partition", 4, 'p');
 	const char *tm = opt_value(argv, n, "time", 4, 't');
-	long mins = tm ? slurm_minutes(tm) : -1;
+	/* whole minutes, a second over rounded up, as Slurm takes a time */
+	long secs = tm ? slurm_secs(tm) : -1, mins = secs > 0 ? (secs + 59) / 60 : 0;
 	char name[128], v[64], why[512] = "";
 	struct sbuf out, err;
 	const char *l, *e;
@@ -1195,7 +1188,8 @@ part_limits(struct target *t, char *const *argv, size_t n)
 		sfield(l, len, "PartitionName", name, sizeof(name));
 		if (part ? !in_commas(part, name) : strcmp(sfield(l, len, "Default", v, sizeof(v)), "YES"))
 			continue;
-		if ((max = slurm_minutes(sfield(l, len, "MaxTime", v, sizeof(v)))) < 0 || mins <= max) {
+		if ((max = slurm_secs(sfield(l, len, "MaxTime", v, sizeof(v)))) < 0 ||
+		    mins <= (max + 59) / 60) {
 			rc = 0;
 			goto out;
 		}
@@ -1922,30 +1916,6 @@ slurm_list(struct target *t, struct store *st, const char *ws, target_list_fn fn
 	hmap_release(&l.held);
 	hmap_release(&l.open);
 	return rc;
-}
-
-/* Seconds of a Slurm duration, [D-]HH:MM:SS or MM:SS; -1 for UNLIMITED and the like. */
-static long
-slurm_secs(const char *s)
-{
-	long d = 0, v[3] = { 0, 0, 0 }, n = 0;
-	char *end;
-
-	if (strchr(s, '-') && strchr(s, '-') < s + strcspn(s, " \n")) {
-		d = strtol(s, &end, 10);
-		s = end + 1;
-	}
-	while (n < 3 && *s >= '0' && *s <= '9') {
-		v[n++] = strtol(s, &end, 10);
-		s = end;
-		if (*s != ':')
-			break;
-		s++;
-	}
-	if (!n)
-		return -1;
-	return d * 86400 + (n == 3 ? v[0] * 3600 + v[1] * 60 + v[2] : n == 2 ? v[0] * 60 + v[1] :
-	    v[0] * 60);
 }
 
 /* In a job's line of scontrol show job: has it run its time limit? */
