@@ -1290,10 +1290,11 @@ end(struct rx *x, int *exit_code)
 		error = "time limit";
 	} else if (x->pruned) {
 		status = "pruned";
-	} else if (code > 128 && !cancel_req && !x->killed && x->o->stopped &&
-	    x->o->stopped(x->st, x->ws, x->run, &status, why, sizeof(why)) == 0) {
+	} else if (code > 128 && !cancel_req && (!x->killed || x->failed_rank) &&
+	    x->o->stopped && x->o->stopped(x->st, x->ws, x->run, &status, why, sizeof(why)) == 0) {
 		/* the command, or a rank here or on another node, was killed by its
-		 * scheduler's signal before (or without) ours: the scheduler's stop */
+		 * scheduler's signal before (or without) ours: the scheduler's stop;
+		 * also when that rank's death had us stop the others (killed) */
 		if (!strcmp(status, "requeued") || !strcmp(status, "cancelled"))
 			reason = why;
 		else
