@@ -1145,6 +1145,21 @@ sfield(const char *line, size_t len, const char *key, char *buf, size_t blen)
 }
 
 /*
+ * The time limit in argv (n options, as sbatch gets them: the last
+ * --time or -t) in whole minutes, a second over rounded up, as Slurm takes
+ * it; its text into *tm. 0 when none is given (or it is UNLIMITED).
+ */
+static long
+time_mins(char *const *argv, size_t n, const char **tm)
+{
+	long secs;
+
+	*tm = opt_value(argv, n, "time", 4, 't');
+	secs = *tm ? slurm_secs(*tm) : -1;
+	return secs > 0 ? (secs + 59) / 60 : 0;
+}
+
+/*
  * The limit of a partition that sbatch --test-only lets by when the
  * cluster does not enforce it (EnforcePartLimits=NO, Slurm's default):
  * sbatch then takes a job over its partition's MaxTime and leaves it
@@ -1158,10 +1173,8 @@ static int
 part_limits(struct target *t, char *const *argv, size_t n)
 {
 	char *sc[] = { "scontrol", "--all", "--oneliner", "show", "partition", NULL };
-	const char *part = opt_value(argv, n, "partition", 4, 'p');
-	const char *tm = opt_value(argv, n, "time", 4, 't');
-	/* whole minutes, a second over rounded up, as Slurm takes a time */
-	long secs = tm ? slurm_secs(tm) : -1, mins = secs > 0 ? (secs + 59) / 60 : 0;
+	const char *part = opt_value(argv, n, "partition", 4, 'p'), *tm;
+	long mins = time_mins(argv, n, &tm);
 	char name[128], v[64], why[512] = "";
 	struct sbuf out, err;
 	const char *l, *e;
@@ -1201,6 +1214,59 @@ part_limits(struct target *t, char *const *argv, size_t n)
 	 * too), which sbatch has said already, unless it is gone since: then
 	 * the sbatch says it */
 	rc = why[0] ? target_fail(t, TARGET_EFAIL, "target '%s': %s", t->name, why) : 0;
+out:
+	sbuf_release(&out);
+	sbuf_release(&err);
+	return rc;
+}
+
+/*
+ * The MaxWall of the QOS that argv names (--qos, -q), which sbatch
+ * --test-only lets by as it does a partition's MaxTime: a cluster that
+ * enforces limits (AccountingStorageEnforce with limits or safe) takes a
+ * job over it and leaves it pending for ever
+ * (QOSMaxWallDurationPerJobLimit), unless the QOS has the flag
+ * DenyOnLimit (then the test refuses the job itself). 0 when the job can
+ * run, or the cluster has no accounting to ask (sacctmgr fails); a
+ * TARGET_E* code saying why not otherwise. Not looked at: the QOS a job
+ * takes when it names none, a partition's QOS, an association's MaxWall.
+ */
+static int
+qos_limits(struct target *t, char *const *argv, size_t n)
+{
+	char *sa[] = { "sacctmgr", "-n", "-P", "show", "qos", NULL, "format=Name,MaxWall,Flags",
+		NULL };
+	char *sc[] = { "scontrol", "show", "config", NULL };
+	const char *qos = opt_value(argv, n, "qos", 2, 'q'), *tm, *f, *l;
+	long mins = time_mins(argv, n, &tm), max;
+	char enf[256], mw[64];
+	struct sbuf out, err;
+	int rc = 0;
+
+	if (mins <= 0 || !qos || !*qos || strchr(qos, '\n'))
+		return 0;
+	sa[5] = (char *)qos;
+	sbuf_init(&out, 1 << 16);
+	sbuf_init(&err, 1 << 16);
+	/* "NAME|MAXWALL|FLAGS" */
+	if (run_cmd(sa, NULL, &out, &err) != 0 || sbuf_addc(&out, '\0') < 0 ||
+	    !(f = strchr(out.buf, '|')) || (max = slurm_secs(f + 1)) < 0 ||
+	    mins <= (max + 59) / 60 || strstr(f, "DenyOnLimit"))
+		goto out;
+	snprintf(mw, sizeof(mw), "%.*s", (int)strcspn(f + 1, "|\n"), f + 1);
+	/* over it: does the cluster hold jobs to it? */
+	sbuf_reset(&out);
+	if (run_cmd(sc, NULL, &out, &err) != 0 || sbuf_addc(&out, '\0') < 0)
+		goto out;
+	if (!(l = strstr(out.buf, "\nAccountingStorageEnforce")) || !(l = strchr(l, '=')))
+		goto out;
+	l += 1 + strspn(l + 1, " ");
+	snprintf(enf, sizeof(enf), "%.*s", (int)strcspn(l, "\n"), l);
+	if (!in_commas(enf, "limits") && !in_commas(enf, "safe"))
+		goto out;
+	rc = target_fail(t, TARGET_EFAIL, "target '%s': a time limit of %s is over the MaxWall "
+	    "of QOS '%s' (%s), so Slurm would take the job and leave it pending for ever "
+	    "(QOSMaxWallDurationPerJobLimit)", t->name, tm, qos, mw);
 out:
 	sbuf_release(&out);
 	sbuf_release(&err);
@@ -1261,7 +1327,7 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 		rc = target_fail(t, TARGET_EFAIL, "target '%s': sbatch --test-only refused the job: %s",
 		    t->name, said(&err));
 		(void)unlink(path);
-	} else if ((rc = part_limits(t, argv, a)) < 0) {
+	} else if ((rc = part_limits(t, argv, a)) < 0 || (rc = qos_limits(t, argv, a)) < 0) {
 		(void)unlink(path);
 	} else {
 		(void)file_replace(path, key.buf, key.len, 0600);
