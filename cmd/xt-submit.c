@@ -274,7 +274,7 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 	int n = cJSON_GetArraySize(runs), left = n, i, worst = 0, say;
 	struct target_status *s = xcalloc((size_t)n, sizeof(*s));
 	char *shown = xcalloc((size_t)n, 1);	/* s[i]'s run was said to be running */
-	int count[NENDS + 1] = { 0 }, nlost = 0;
+	int count[NENDS + 1] = { 0 }, nlost = 0, nunread = 0;
 	const cJSON *r;
 
 	if (target_drain(t) < 0)
@@ -332,6 +332,12 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 					fputc('\n', stderr);
 				}
 				cJSON_Delete(rec);
+			} else {
+				/* ended, but how is not known: not a success */
+				warnx("run '%s' ended, but its record cannot be read: %s", s[i].run,
+				    store_error(st));
+				worst = worst ? worst : 1;
+				nunread++;
 			}
 		}
 		/* a remote target is asked less often: each look costs a round trip */
@@ -348,8 +354,12 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 				    "ended otherwise");
 				sep = ',';
 			}
-		if (nlost)
+		if (nlost) {
 			fprintf(stderr, "%c %d lost", sep, nlost);
+			sep = ',';
+		}
+		if (nunread)
+			fprintf(stderr, "%c %d unknown", sep, nunread);
 		fputc('\n', stderr);
 	}
 	free(shown);

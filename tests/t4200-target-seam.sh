@@ -12,6 +12,7 @@ rm -f "$XT_HOME"/spool/running/*
 kill -9 $PPID
 sleep 5
 EOS
+echo 'rm "${XT_STORE#file://}/ws/$XT_WS/runs/$XT_RUN/run.json"' >code/gone.sh
 url="file://$XT_STORE"
 
 # submit through the target: the runs are in the local queue
@@ -87,4 +88,9 @@ t_status 0 "--wait of a run that completes"
 t_run xt-submit --wait -C code -- sh lost.sh
 t_status 1 "--wait of a run that is lost"
 t_err_has "xt-submit: run 'run5' is queued but no longer in the local queue" "says so"
+# a run whose record is gone by its end: how it ended is not known, and
+# --wait does not take that for a success
+t_run xt-submit --wait -C code -- sh gone.sh
+t_status 1 "--wait of a run whose record is gone at its end"
+t_err_has "xt-submit: run 'run6' ended, but its record cannot be read" "says so"
 t_done
