@@ -181,6 +181,11 @@ on_progress(void *arg, const char *what, const cJSON *rec, const cJSON *job, dou
 	char extra[64] = "", metric[160] = "";
 
 	(void)arg;
+	/* an end that could not be recorded (said already): the executor's error */
+	if (!strcmp(what, "unrecorded")) {
+		last_ex = EX_ERROR;
+		return;
+	}
 	if (!strcmp(what, "retry"))
 		last_ex = EX_RETRY;
 	else if (!strcmp(what, "ended") && status)

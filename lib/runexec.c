@@ -740,8 +740,12 @@ end_attempt(struct rx *x, const char *status, int code, const char *error, const
 	record_start(x, LIFE_NOSAVE);
 	r = life_end(&x->l, status, code, error, reason, x->t0, x->t1);
 	sync_rec(x);
-	if (r < 0)
+	if (r < 0) {
+		/* how it ended is said here only: not a completion */
 		warnx("run %s: cannot record its end: %s", x->run, store_error(x->st));
+		progress(x, "unrecorded", (x->t1 - x->t0) / 1000.0);
+		return RUNEXEC_ENDED;
+	}
 	progress(x, r == LIFE_RETRY ? "retry" : "ended", (x->t1 - x->t0) / 1000.0);
 	return r == LIFE_RETRY ? RUNEXEC_RETRY : RUNEXEC_ENDED;
 }

@@ -60,8 +60,9 @@ struct runexec_opts {
 	/*
 	 * When not NULL, called as the run goes: what is "started" (its start
 	 * is recorded), "retry" (the attempt failed and the run is queued
-	 * again) or "ended" (rec has its final status); secs is how long the
-	 * attempt ran. rec and job are the run's and its job's records.
+	 * again), "ended" (rec has its final status) or "unrecorded" (the
+	 * attempt ended but its end could not be stored, which was said on
+	 * stderr); secs is how long the attempt ran. rec and job are the run's and its job's records.
 	 */
 	void (*progress)(void *arg, const char *what, const cJSON *rec, const cJSON *job,
 	    double secs);

@@ -93,4 +93,7 @@ t_err_has "xt-submit: run 'run5' is queued but no longer in the local queue" "sa
 t_run xt-submit --wait -C code -- sh gone.sh
 t_status 1 "--wait of a run whose record is gone at its end"
 t_err_has "xt-submit: run 'run6' ended, but its record cannot be read" "says so"
+t_err_has "xt-runq: run run6: cannot record its end" "as xt-runq did, which ran it"
+t_err_has "xt-runq: 0 runs: 1 executor errors" "counting it an error, not a completion"
+t_ok "no line says it completed" test "$(grep -c 'run6 completed' "$T/err")" -eq 0
 t_done
