@@ -281,8 +281,10 @@ wait_runs(struct store *st, struct target *t, const char *ws, const cJSON *runs)
 		die("%s", target_error(t));
 	say = !target_spools_here(target_name(t));
 	i = 0;
-	cJSON_ArrayForEach(r, runs)
+	cJSON_ArrayForEach(r, runs) {
+		s[i].job = json_str(r, "job");
 		s[i++].run = json_str(r, "run");
+	}
 	/* another xt-runq may still be running some: wait for their end, while
 	 * the target holds them */
 	while (left > 0) {

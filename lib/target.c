@@ -335,8 +335,10 @@ poll_recs(struct target *t, struct store *st, const char *ws, cJSON **recs, size
 	size_t i;
 	int rc;
 
-	for (i = 0; i < k; i++)
+	for (i = 0; i < k; i++) {
 		s[i].run = json_str(recs[i], "run");
+		s[i].job = json_str(recs[i], "job");
+	}
 	rc = k ? target_poll(t, st, ws, s, k) : 0;
 	for (i = 0; i < k; i++)
 		cJSON_Delete(recs[i]);

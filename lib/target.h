@@ -72,6 +72,9 @@ struct target;
 /* One run of a poll: run is the caller's; the rest is filled by target_poll. */
 struct target_status {
 	const char *run;		/* in: the run's name (not owned) */
+	const char *job;		/* in, may be NULL: its job, as the caller knows it
+					 * (a backend may then place the run without
+					 * reading its record) */
 	enum target_state state;	/* out */
 	char node[256];			/* out, running: the node it runs on ("" when unknown) */
 	long pid;			/* out, running: its executor's pid (0 when unknown) */

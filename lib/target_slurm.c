@@ -1604,12 +1604,28 @@ slurm_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 		return rc;
 	for (i = 0; i < n && rc == 0; i++) {
 		struct target_status *r = &runs[i];
-		cJSON *rec = run_load(st, ws, r->run, NULL);
-		const char *status = json_str(rec, "status"), *jname = json_str(rec, "job");
+		cJSON *rec;
+		const char *status, *jname;
 		const struct stask *tk = NULL;
 		struct sjob *j;
 		size_t k;
 
+		/*
+		 * A task sent after the snapshot, or that it shows waiting, is
+		 * queued without a read of its run's record (a run ended
+		 * meanwhile, say killed, ends at the next snapshot): of a big
+		 * job, most runs wait, and on az:// each read is a request
+		 */
+		if (r->job && (j = jobs_get(t, st, ws, r->job, &js)) && (k = sjob_task(j, r->run)) &&
+		    j->w[k].array && (j->w[k].at >= s.at || ((tk = snap_task(&s, j->w[k].array,
+		    j->w[k].index)) && state_waits(tk->state)))) {
+			r->state = TARGET_QUEUED;
+			continue;
+		}
+		tk = NULL;
+		rec = run_load(st, ws, r->run, NULL);
+		status = json_str(rec, "status");
+		jname = json_str(rec, "job");
 		r->state = TARGET_LOST;
 		if (!rec) {
 			rc = target_fail(t, TARGET_EFAIL, "%s", store_error(st));

@@ -2,7 +2,8 @@
 # xt-report reads the workspace's index once: with a Slurm target
 # configured, the runs to poll are found in the copy the report reads, and
 # the index is read again only when the poll recorded something (those
-# records are then in the report). Slurm is stood in for by scripts on
+# records are then in the report); the poll reads no record of a run whose
+# task Slurm has waiting. Slurm is stood in for by scripts on
 # PATH (sbatch, squeue, sacct, scontrol: the answers the target parses);
 # the reads are counted as strace sees the index opened for reading.
 tdir=$(cd "$(dirname "$0")" && pwd)
@@ -85,6 +86,23 @@ printf '%s\n' run,status run1,cancelled run2,cancelled run3,cancelled >want
 t_status 0 "a poll that records, untraced: exit 0"
 t_out_is want "... its record in the report"
 t_err_empty "... nothing on stderr"
+# a poll of a big job reads the record of no run whose task Slurm has
+# waiting: of 50 runs, one runs (its record is read) and 49 wait
+t_run xt-submit -t hpc -C code --runs 50 -- sh train.sh
+t_status 0 "a job of 50 runs (array 45)"
+{
+	echo "45|1|RUNNING|localhost|None|xt:"
+	i=2
+	while [ $i -le 50 ]; do
+		echo "45|$i|PENDING||JobArrayTaskLimit|xt:"
+		i=$((i + 1))
+	done
+} >squeue.out
+sleep 1
+reads "a poll of 50 runs, 49 waiting" 1 -c run,status --csv
+t_ok "... the records read: the running run's alone ($(grep -c '"run.json", O_RDONLY' trace))" \
+    test "$(grep -c '"run.json", O_RDONLY' "$T/trace")" -eq 1
+t_ok "... every run in the report" test "$(grep -c '^run4\.[0-9]*,queued$' "$T/out")" -eq 50
 reads "--no-poll" 1 --no-poll -c run
 rm xt.yaml
 reads "no Slurm target" 1 -c run
