@@ -15,7 +15,7 @@
 # the records); a task Slurm requeues (a preemption: run again, not counted
 # as a retry); a task that ends before its run starts (sent three times,
 # then the run fails); a run of 3 ranks and a torch.distributed all-reduce of 4
-# (runs of several nodes: t8220).
+# (runs of several nodes: t8220); a sweep with the store on Azurite.
 R=$(cd "$(dirname "$0")/.." && pwd)
 tdir=$R/tests
 . "$tdir/lib.sh"
@@ -431,6 +431,27 @@ t_ok "they complete" test "$(rec "$run.1" status)$(rec "$run.2" status)" = compl
 t_run xt-runq -t stale ls
 t_status 0 "ls on that snapshot once they completed"
 t_ok "lists neither: their records say they ended" test "$(grep -c "\"job\":\"$job\"" "$T/out")" -eq 0
+
+# the store on Azurite (az://): the tasks reach it with the credentials of
+# the submit's environment (sbatch --export=ALL), whatever XT_STORE says
+az_optional=1
+. "$R/tests/azurite.sh"
+if [ -n "$ep" ]; then
+	export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$ep"
+	AZ=az://$acct/t8210-$$
+	t_run xt-submit -s "$AZ" -t hpc --runs 6 --wait -- python3 train.py
+	t_status 0 "a sweep of 6 runs with the store on Azurite completes (--wait)"
+	t_ok "each run's end said" test "$(grep -c ' completed after ' "$T/err")" -eq 6
+	t_run xt-report -s "$AZ" -c run,status,metrics.acc --csv
+	t_status 0 "xt-report of the Azure store"
+	t_ok "6 runs completed there, each with its metric" \
+	    test "$(grep -c '^run[0-9]*\.[0-9]*,completed,0.5' "$T/out")" -eq 6
+	t_ok "nothing of them in the folder store" \
+	    test "$(grep -rl "t8210-$$" "$XT_STORE/ws/ws1/jobs" 2>/dev/null | wc -l)" -eq 0
+	unset AZURE_STORAGE_CONNECTION_STRING
+else
+	echo "# SKIP the Azure sweep: $az_why"
+fi
 
 # last, slurmctld stopped: a submit whose check is a pass kept from before
 # stores its job, and the run stays queued for the next poll to send, not
