@@ -62,7 +62,8 @@ struct runexec_opts {
 	 * is recorded), "retry" (the attempt failed and the run is queued
 	 * again), "ended" (rec has its final status) or "unrecorded" (the
 	 * attempt ended but its end could not be stored, which was said on
-	 * stderr); secs is how long the attempt ran. rec and job are the run's and its job's records.
+	 * stderr); secs is how long the attempt ran. rec and job are the
+	 * run's and its job's records.
 	 */
 	void (*progress)(void *arg, const char *what, const cJSON *rec, const cJSON *job,
 	    double secs);
