@@ -398,6 +398,30 @@ slurm_close(struct target *t)
 }
 
 /*
+ * The value of key in text, the NUL-ended output of scontrol show config
+ * ("Key = VALUE" lines), into buf; "" when it has none. Returns buf.
+ */
+static const char *
+conf_value(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t kl = strlen(key);
+	const char *l;
+
+	buf[0] = '\0';
+	for (l = text; (l = strstr(l, key)); l += kl) {
+		if ((l == text || l[-1] == '\n') && (l[kl] == ' ' || l[kl] == '=')) {
+			l += kl + strspn(l + kl, " ");
+			if (*l++ != '=')
+				break;
+			l += strspn(l, " ");
+			snprintf(buf, len, "%.*s", (int)strcspn(l, "\n"), l);
+			break;
+		}
+	}
+	return buf;
+}
+
+/*
  * The cluster's MaxArraySize (scontrol show config), or a TARGET_E* code;
  * kept beside the status cache for an hour, so that a submit does not ask
  * the scheduler for its whole configuration each time.
@@ -409,7 +433,6 @@ max_array(struct target *t)
 	char *argv[] = { "scontrol", "show", "config", NULL }, *kept, num[32];
 	struct sbuf out, err;
 	struct stat sb;
-	const char *s;
 	int rc, fd;
 
 	if (p->maxarray)
@@ -433,8 +456,8 @@ max_array(struct target *t)
 	if (rc != 0) {
 		rc = target_fail(t, TARGET_EFAIL, "target '%s': scontrol show config: %s", t->name,
 		    said(&err));
-	} else if (!(s = strstr(out.buf, "\nMaxArraySize")) || !(s = strchr(s, '=')) ||
-	    (p->maxarray = strtol(s + 1, NULL, 10)) < 2) {
+	} else if ((p->maxarray = strtol(conf_value(out.buf, "MaxArraySize", num, sizeof(num)), NULL,
+	    10)) < 2) {
 		p->maxarray = 1001;	/* Slurm's default */
 	}
 	if (rc == 0) {
@@ -790,6 +813,17 @@ sjob_task(const struct sjob *j, const char *run)
 	size_t *i = hmap_get(&j->byrun, run, strlen(run));
 
 	return i ? *i : 0;
+}
+
+/*
+ * Does sent task k of j wait, by s: sent after s was taken, or shown
+ * waiting? *tk gets what s shows of it (NULL when nothing).
+ */
+static int
+task_waits(const struct snap *s, const struct sjob *j, size_t k, const struct stask **tk)
+{
+	*tk = snap_task(s, j->w[k].array, j->w[k].index);
+	return j->w[k].at >= s->at || (*tk && state_waits((*tk)->state));
 }
 
 /* Quote s for sh, into sb. */
@@ -1237,7 +1271,7 @@ qos_limits(struct target *t, char *const *argv, size_t n)
 	char *sa[] = { "sacctmgr", "-n", "-P", "show", "qos", NULL, "format=Name,MaxWall,Flags",
 		NULL };
 	char *sc[] = { "scontrol", "show", "config", NULL };
-	const char *qos = opt_value(argv, n, "qos", 2, 'q'), *tm, *f, *l;
+	const char *qos = opt_value(argv, n, "qos", 2, 'q'), *tm, *f;
 	long mins = time_mins(argv, n, &tm), max;
 	char enf[256], mw[64];
 	struct sbuf out, err;
@@ -1258,10 +1292,7 @@ qos_limits(struct target *t, char *const *argv, size_t n)
 	sbuf_reset(&out);
 	if (run_cmd(sc, NULL, &out, &err) != 0 || sbuf_addc(&out, '\0') < 0)
 		goto out;
-	if (!(l = strstr(out.buf, "\nAccountingStorageEnforce")) || !(l = strchr(l, '=')))
-		goto out;
-	l += 1 + strspn(l + 1, " ");
-	snprintf(enf, sizeof(enf), "%.*s", (int)strcspn(l, "\n"), l);
+	conf_value(out.buf, "AccountingStorageEnforce", enf, sizeof(enf));
 	if (!in_commas(enf, "limits") && !in_commas(enf, "safe"))
 		goto out;
 	rc = target_fail(t, TARGET_EFAIL, "target '%s': a time limit of %s is over the MaxWall "
@@ -1611,18 +1642,15 @@ slurm_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 		size_t k;
 
 		/*
-		 * A task sent after the snapshot, or that it shows waiting, is
-		 * queued without a read of its run's record (a run ended
-		 * meanwhile, say killed, ends at the next snapshot): of a big
-		 * job, most runs wait, and on az:// each read is a request
+		 * A task that waits is queued without a read of its run's record
+		 * (a run ended meanwhile, say killed, ends at the next snapshot):
+		 * of a big job, most runs wait, and on az:// each read is a request
 		 */
 		if (r->job && (j = jobs_get(t, st, ws, r->job, &js)) && (k = sjob_task(j, r->run)) &&
-		    j->w[k].array && (j->w[k].at >= s.at || ((tk = snap_task(&s, j->w[k].array,
-		    j->w[k].index)) && state_waits(tk->state)))) {
+		    j->w[k].array && task_waits(&s, j, k, &tk)) {
 			r->state = TARGET_QUEUED;
 			continue;
 		}
-		tk = NULL;
 		rec = run_load(st, ws, r->run, NULL);
 		status = json_str(rec, "status");
 		jname = json_str(rec, "job");
@@ -1639,8 +1667,7 @@ slurm_poll(struct target *t, struct store *st, const char *ws, struct target_sta
 		} else if (!(k = sjob_task(j, r->run))) {
 			rc = target_fail(t, TARGET_EFAIL, "run '%s' is not a task of job %s", r->run,
 			    jname);
-		} else if (!j->w[k].array || j->w[k].at >= s.at ||
-		    ((tk = snap_task(&s, j->w[k].array, j->w[k].index)) && state_waits(tk->state))) {
+		} else if (!j->w[k].array || task_waits(&s, j, k, &tk)) {
 			/* never sent (a submit cut short: the next submit or poll sends it),
 			 * sent after the snapshot, or waiting */
 			r->state = TARGET_QUEUED;
