@@ -68,6 +68,9 @@ ep=${BENCH_AZURE_ENDPOINT:-${XT_TEST_AZURE_ENDPOINT:-}}
 if [ -z "$ep" ]; then
 	ep=$("$root/scripts/azurite-up.sh" start "$tmp/azurite") || fail "cannot start Azurite"
 	trap '"$root/scripts/azurite-up.sh" stop "$tmp/azurite"; rm -rf "$tmp"' EXIT
+	# a Ctrl-C or a kill exits through the EXIT trap, which stops the servers
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 fi
 export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$ep"
 unset AZURE_STORAGE_KEY AZURE_STORAGE_SAS_TOKEN XT_AZURE_BLOCK XT_WORKSPACE XT_EXPERIMENT

@@ -3,9 +3,10 @@
 # scripts/slurm-up.sh (its own, started here and stopped at the end),
 # side by side:
 #   xt      xt-submit -t hpc --runs N (the slurm target, max-runs C),
-#           durable: every run has its record, its log and its index lines
-#           in the store; done when every record says completed (xt-runq ls
-#           settles what ended, once a second). All rounds submit from one
+#           durable: the job, its runs' records (a Slurm job's children
+#           in its plan until they start, man/xt.7) and their index lines
+#           in the store; done when the index says every run and their
+#           parent completed (xt-runq ls settles what ended, once a second). All rounds submit from one
 #           XT_HOME, as a user does: its first submit (round 0, shown, not
 #           counted in the medians) asks scontrol for MaxArraySize and
 #           sbatch --test-only for the options, which that home then keeps
@@ -41,6 +42,9 @@ up=$root/scripts/slurm-up.sh
 mkdir -p "$tmp/slurm" "$tmp/wrap" "$tmp/code" "$here/out"
 S=$(cd "$tmp/slurm" && pwd -P)
 trap '"$up" stop "$S" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# a Ctrl-C or a kill exits through the EXIT trap, which stops the servers
+trap 'exit 130' INT
+trap 'exit 143' TERM
 SLURM_CPUS=$C "$up" start "$S" >/dev/null 2>"$tmp/up.err" ||
     fail "the Slurm cluster did not start: $(grep -m 1 'slurm-up:' "$tmp/up.err")"
 export SLURM_CONF="$S/slurm.conf"
@@ -71,9 +75,10 @@ side_xt() {
 	XT_HOME="$tmp/xthome" XT_STORE="$d/store" "$bin/xt-submit" -t hpc -C "$tmp/code" --runs "$N" \
 	    -- true >/dev/null 2>"$d/err" || fail "xt-submit failed: $(head -c 300 "$d/err")"
 	t1=$(now)
-	while [ "$(cat "$d"/store/ws/ws1/runs/run1.*/run.json | grep -c '"status":"completed"')" -lt "$N" ]; do
+	# the index has a line a state change: the parent completes after its runs
+	while [ "$(grep -c '"status":"completed"' "$d/store/ws/ws1/index/runs.jsonl")" -le "$N" ]; do
 		XT_HOME="$tmp/xthome" XT_STORE="$d/store" "$bin/xt-runq" -t hpc ls >/dev/null 2>&1
-		n=$(cat "$d"/store/ws/ws1/runs/run1.*/run.json | grep -c '"status":"\(failed\|cancelled\)"')
+		n=$(grep -c '"status":"\(failed\|cancelled\)"' "$d/store/ws/ws1/index/runs.jsonl")
 		[ "$n" -eq 0 ] || fail "xt: $n runs failed or were cancelled"
 		sleep 1
 	done

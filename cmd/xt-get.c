@@ -16,6 +16,7 @@
 #include "http.h"
 #include "json.h"
 #include "name.h"
+#include "run.h"
 #include "sha256.h"
 #include "tool.h"
 #include "tree.h"
@@ -104,6 +105,37 @@ do_list(struct store *st, const char *addr, int recursive)
 	return ret;
 }
 
+/*
+ * The record of a run whose job deferred it (run.h), when p is such a
+ * run's ws/WS/runs/RUN/run.json, which is not stored yet: as its plan
+ * holds it, into sb. 0, or a STORE_E* code (STORE_ENOENT: no such run).
+ */
+static int
+deferred(struct store *st, const char *p, struct sbuf *sb)
+{
+	const char *r = strstr(p, "/runs/"), *e;
+	char *ws, *run, *line;
+	size_t len;
+	cJSON *rec;
+	int rc = STORE_ENOENT;
+
+	if (strncmp(p, "ws/", 3) || !r || !(e = strchr(r + 6, '/')) || strcmp(e, "/run.json") ||
+	    memchr(p + 3, '/', (size_t)(r - p - 3)))
+		return rc;
+	ws = xstrndup(p + 3, (size_t)(r - p - 3));
+	run = xstrndup(r + 6, (size_t)(e - r - 6));
+	if ((rec = run_load(st, ws, run, &rc))) {
+		line = json_line(rec, &len);
+		sbuf_reset(sb);
+		rc = sbuf_add(sb, line, len) < 0 ? STORE_ERR : 0;
+		free(line);
+		cJSON_Delete(rec);
+	}
+	free(ws);
+	free(run);
+	return rc;
+}
+
 static int
 do_cat(struct store *st, char **paths, int n)
 {
@@ -116,7 +148,12 @@ do_cat(struct store *st, char **paths, int n)
 		int64_t off = 0;
 
 		for (;;) {
-			if (store_get(st, p, off, CAT_CHUNK, &sb) < 0) {
+			int rc = store_get(st, p, off, CAT_CHUNK, &sb);
+
+			/* not deferred either: the store's own message again */
+			if (rc == STORE_ENOENT && off == 0 && (rc = deferred(st, p, &sb)) < 0)
+				rc = store_get(st, p, off, CAT_CHUNK, &sb);
+			if (rc < 0) {
 				warnx("%s", store_error(st));
 				ret = 1;
 				break;

@@ -191,13 +191,12 @@ to_store(const char *run, const cJSON *batch, const char *text, size_t len)
 	struct store *st = tool_store();
 	const char *ws = tool_workspace(), *ev;
 	const cJSON *o;
-	cJSON *rec;
 	char *p;
-	int rc, fold = 0, index = 0;
+	int fold = 0, index = 0;
 
-	if (!(rec = run_load(st, ws, run, &rc)))
+	/* a deferred record is made first: its first events come before these */
+	if (run_make(st, ws, run) < 0)
 		die("%s", store_error(st));
-	cJSON_Delete(rec);
 	p = run_path(ws, run, "log.jsonl");
 	if (store_append(st, p, text, len) < 0)
 		die("%s", store_error(st));

@@ -562,6 +562,7 @@ main(int argc, char **argv)
 	if (o.dry_run) {
 		print_runs(runs);
 	} else {
+		struct sbuf lines;
 		int rc;
 
 		if (!st)
@@ -571,9 +572,14 @@ main(int argc, char **argv)
 		/* a remote target gets ready (its boxes) before anything is stored */
 		if ((rc = target_prepare(tg, st, runs)) < 0)
 			die_status(rc == TARGET_EUSAGE ? EXIT_USAGE : 1, "%s", target_error(tg));
-		if (job_create(st, job, runs, &o.tree, from_manifest, tg, why2, sizeof(why2)) < 0)
+		/* the lines are made before the runs go: afterwards only written */
+		sbuf_init(&lines, (size_t)1 << 32);
+		if (job_create(st, job, runs, &o.tree, from_manifest, tg, &lines, why2,
+		    sizeof(why2)) < 0)
 			die("%s", why2);
-		print_runs(runs);
+		if (fwrite(lines.buf, 1, lines.len, stdout) != lines.len)
+			die("error writing to standard output:");
+		sbuf_release(&lines);
 		if (o.wait)
 			ret = wait_runs(st, tg, o.ws, runs);
 	}

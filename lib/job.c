@@ -318,6 +318,10 @@ roll_back(struct store *st, const struct jstate *s, const char *jname)
 		free(rname);
 		free(p);
 	}
+	p = run_plan_path(s->ws, jname);
+	if (rc == 0 && del(st, p) < 0)
+		rc = -1;
+	free(p);
 	p = xasprintf("ws/%s/jobs/%s/code.jsonl", s->ws, jname);
 	if (rc == 0 && del(st, p) < 0)
 		rc = -1;
@@ -465,7 +469,7 @@ roll_forward(struct store *st, const struct jstate *s, const cJSON *job, char *e
 	struct sbuf idx;
 	struct queue q;
 	struct hmap m;
-	int n, i, rc, queued = 0, ret = -1;
+	int n, i, rc, queued = 0, ret = -1, deferred;
 
 	if (parent)
 		cJSON_AddItemToArray(names, cJSON_CreateString(parent));
@@ -523,8 +527,9 @@ roll_forward(struct store *st, const struct jstate *s, const cJSON *job, char *e
 		snprintf(err, errlen, "%s", store_error(st));
 		goto out;
 	}
-	/* the events of runs (not the parent) that have no log yet */
-	for (i = s->logged > 0 ? (int)s->logged : 0; i < n; i++) {
+	/* the events of runs (not the parent) that have no log yet; a deferred run's come later */
+	deferred = parent && cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(rec[0], "deferred"));
+	for (i = deferred ? n : s->logged > 0 ? (int)s->logged : 0; i < n; i++) {
 		struct store_stat sst;
 		char *p;
 
@@ -687,10 +692,14 @@ parent_record(const cJSON *job, const cJSON *first, const char *name, int nr)
 	return p;
 }
 
-/* Put the records (parent first), and write their queue entries hidden. */
+/*
+ * Put the records (parent first), and write their queue entries hidden;
+ * with defer (a parent marked "deferred"), the children's records go into
+ * the job's plan, one object (run.h).
+ */
 static int
 put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, const cJSON *parent,
-    const cJSON *runs, char *err, size_t errlen)
+    const cJSON *runs, int defer, char *err, size_t errlen)
 {
 	const cJSON *r;
 
@@ -698,6 +707,28 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
 		snprintf(err, errlen, "cannot store run '%s': %s", json_str(parent, "run"),
 		    store_error(st));
 		return -1;
+	}
+	if (defer) {
+		struct sbuf plan;
+		char *p = run_plan_path(ws, jname);
+		int rc = 0;
+
+		sbuf_init(&plan, (size_t)1 << 31);
+		cJSON_ArrayForEach(r, runs) {
+			size_t len;
+			char *line = json_line(r, &len);
+
+			if (rc == 0 && sbuf_add(&plan, line, len) < 0)
+				rc = store_fail(st, STORE_ERR, "its records are too long");
+			free(line);
+		}
+		if (rc == 0)
+			rc = store_put(st, p, plan.buf, plan.len);
+		if (rc < 0)
+			snprintf(err, errlen, "cannot store the runs: %s", store_error(st));
+		sbuf_release(&plan);
+		free(p);
+		return rc < 0 ? -1 : 0;
 	}
 	cJSON_ArrayForEach(r, runs) {
 		const char *name = json_str(r, "run");
@@ -721,8 +752,8 @@ put_runs(struct store *st, struct queue *q, const char *ws, const char *jname, c
  */
 static int
 publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
-    const cJSON *job, const cJSON *parent, const cJSON *runs, int synced, char *err,
-    size_t errlen)
+    const cJSON *job, const cJSON *parent, const cJSON *runs, int synced, int defer,
+    struct sbuf *lines, char *err, size_t errlen)
 {
 	const char *ws = json_str(job, "ws");
 	struct sbuf idx;
@@ -736,7 +767,11 @@ publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
 		size_t len;
 
 		line = json_line(r, &len);
-		if (sbuf_add(&idx, line, len) < 0) {
+		if (lines && r != parent && sbuf_add(lines, line, len) < 0) {
+			snprintf(err, errlen, "cannot print run '%s': out of memory",
+			    json_str(r, "run"));
+			rc = -1;
+		} else if (sbuf_add(&idx, line, len) < 0) {
 			snprintf(err, errlen, "cannot index run '%s': out of memory", json_str(r, "run"));
 			rc = -1;
 		}
@@ -755,9 +790,12 @@ publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
 	sbuf_release(&idx);
 	if (rc < 0)
 		return -1;
-	/* a run whose events could not be logged stops the notes: a recovery looks again */
+	/*
+	 * A run whose events could not be logged stops the notes: a recovery
+	 * looks again. A deferred run's are logged when its record is made.
+	 */
 	k = parent ? 1 : 0;
-	cJSON_ArrayForEach(r, runs) {
+	for (r = defer ? NULL : runs->child; r; r = r->next) {
 		if (log_new(st, ws, json_str(r, "run")) < 0) {
 			warnx("run '%s': %s", json_str(r, "run"), store_error(st));
 			rc = -1;
@@ -781,7 +819,7 @@ publish(struct store *st, struct journal *j, struct queue *q, struct target *t,
 
 int
 job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
-    const char *manifest, struct target *t, char *err, size_t errlen)
+    const char *manifest, struct target *t, struct sbuf *lines, char *err, size_t errlen)
 {
 	int spool = !t || target_spools_here(target_name(t));
 	const char *ws = json_str(job, "ws");
@@ -796,6 +834,7 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 	size_t len;
 	long n;
 	int nr = cJSON_GetArraySize(runs), k = 0, committed = 0, qopen = 0, synced, ret = -1, rc;
+	int defer = !spool && nr > 1 && target_defers_records(t);
 
 	node_name(node, sizeof(node));
 	for (char *c = node; *c; c++)
@@ -852,6 +891,8 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 		pname = xasprintf("run%ld", n);
 		parent = parent_record(job, runs->child, pname, nr);
 		json_set_str(parent, "job", jname);
+		if (defer)
+			json_set(parent, "deferred", cJSON_CreateTrue());
 	}
 	cJSON_ArrayForEach(r, runs) {
 		char *name = pname ? xasprintf("%s.%d", pname, ++k) : xasprintf("run%ld", n);
@@ -876,7 +917,7 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 		queue_batch_begin(&q);
 	}
 	store_batch_begin(st);
-	if (put_runs(st, spool ? &q : NULL, ws, jname, parent, runs, err, errlen) < 0) {
+	if (put_runs(st, spool ? &q : NULL, ws, jname, parent, runs, defer, err, errlen) < 0) {
 		store_commit(st);
 		goto out;
 	}
@@ -899,8 +940,8 @@ job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
 		goto out;
 	}
 	committed = 1;
-	if ((rc = publish(st, &j, spool ? &q : NULL, t, job, parent, runs, synced, err,
-	    errlen)) < 0) {
+	if ((rc = publish(st, &j, spool ? &q : NULL, t, job, parent, runs, synced, defer, lines,
+	    err, errlen)) < 0) {
 		size_t l = strlen(err);
 
 		if (rc == -2)

@@ -56,10 +56,13 @@
  * run gets "run", "job" and "parent". 0, or -1 with a message in err:
  * when nothing of the job could be left in the store, it was removed;
  * else the message says that the job was stored and the next recovery
- * queues its runs.
+ * queues its runs. lines, when not NULL, gets the runs' records as JSON
+ * lines (as the index got them), made before the runs go to the target:
+ * a submitter prints them without more work once a scheduler has them,
+ * when their tasks may already be taking the machine's CPUs.
  */
 int job_create(struct store *st, cJSON *job, cJSON *runs, const struct tree *tree,
-    const char *manifest, struct target *t, char *err, size_t errlen);
+    const char *manifest, struct target *t, struct sbuf *lines, char *err, size_t errlen);
 
 /*
  * Settle every submit of $XT_HOME/submit whose submitter died (see

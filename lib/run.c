@@ -23,6 +23,175 @@ run_index_path(const char *ws)
 	return xasprintf("ws/%s/index/runs.jsonl", ws);
 }
 
+char *
+run_plan_path(const char *ws, const char *job)
+{
+	return xasprintf("ws/%s/jobs/%s/runs.jsonl", ws, job);
+}
+
+/*
+ * The plan read last: its store and path, its bytes and where each line
+ * starts. A plan is put once, whole, by its submit, and never changed, so
+ * the process keeps it rather than read it again for each run of its job.
+ */
+static struct {
+	char *key;		/* store URL, '\n', path */
+	struct sbuf text;
+	size_t *line, n;
+	/* the parent looked up last (store URL, ws, name) and its job when deferred, else "" */
+	char *parent, *job;
+} plancache;
+
+/* Line k (from 1) of the plan at path, parsed, or NULL (none). rc: a STORE_E* code on error. */
+static cJSON *
+plan_line(struct store *st, const char *path, long k, int *rc)
+{
+	char *key = xasprintf("%s\n%s", store_url(st), path);
+	const char *b, *nl;
+	size_t n;
+
+	*rc = 0;
+	if (!plancache.key || strcmp(plancache.key, key)) {
+		free(plancache.key);
+		plancache.key = NULL;
+		free(plancache.line);
+		plancache.line = NULL;
+		plancache.n = 0;
+		sbuf_release(&plancache.text);
+		sbuf_init(&plancache.text, (size_t)1 << 30);
+		if ((*rc = store_get(st, path, 0, -1, &plancache.text)) < 0) {
+			free(key);
+			return NULL;
+		}
+		n = 0;
+		for (b = plancache.text.buf; (size_t)(b - plancache.text.buf) < plancache.text.len; b++)
+			n += *b == '\n';
+		plancache.line = xcalloc(n + 1, sizeof(*plancache.line));
+		for (b = plancache.text.buf; b < plancache.text.buf + plancache.text.len; b = nl + 1) {
+			if (!(nl = memchr(b, '\n', plancache.text.buf + plancache.text.len - b)))
+				break;
+			plancache.line[plancache.n++] = (size_t)(b - plancache.text.buf);
+		}
+		plancache.key = key;
+	} else {
+		free(key);
+	}
+	if (k < 1 || (size_t)k > plancache.n)
+		return NULL;
+	b = plancache.text.buf + plancache.line[k - 1];
+	nl = memchr(b, '\n', plancache.text.buf + plancache.text.len - b);
+	return cJSON_ParseWithLength(b, (size_t)(nl - b));
+}
+
+/*
+ * The record of run, a child "P.K" whose job deferred its record, as its
+ * job's plan holds it (line K of the plan of P's job), or NULL: rc
+ * STORE_ENOENT when there is none (the run does not exist), another
+ * STORE_E* code on error.
+ */
+static cJSON *
+planned(struct store *st, const char *ws, const char *run, int *rc)
+{
+	const char *dot = strrchr(run, '.');
+	char *pname, *path, *end;
+	cJSON *prec, *rec;
+	long k;
+
+	*rc = STORE_ENOENT;
+	if (!dot || dot == run || dot[1] < '1' || dot[1] > '9')
+		return NULL;
+	k = strtol(dot + 1, &end, 10);
+	if (*end)
+		return NULL;
+	/* a parent's job, and whether it deferred its children, never change: kept */
+	pname = xasprintf("%s\n%s\n%.*s", store_url(st), ws, (int)(dot - run), run);
+	if (!plancache.parent || strcmp(plancache.parent, pname)) {
+		char *n = xstrndup(run, (size_t)(dot - run));
+
+		prec = run_load_ver(st, ws, n, rc, NULL);
+		free(n);
+		if (!prec) {
+			free(pname);
+			return NULL;
+		}
+		free(plancache.parent);
+		free(plancache.job);
+		plancache.parent = pname;
+		pname = NULL;
+		plancache.job = xstrdup(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(prec,
+		    "deferred")) && json_str(prec, "job") ? json_str(prec, "job") : "");
+		cJSON_Delete(prec);
+	}
+	free(pname);
+	*rc = STORE_ENOENT;
+	if (!*plancache.job)
+		return NULL;
+	path = run_plan_path(ws, plancache.job);
+	if (!(rec = plan_line(st, path, k, rc)) && *rc == 0)
+		*rc = STORE_ENOENT;
+	free(path);
+	/* a line of another run, or of another job: none */
+	if (rec && (!json_str(rec, "run") || strcmp(json_str(rec, "run"), run) ||
+	    !json_str(rec, "job") || strcmp(json_str(rec, "job"), plancache.job))) {
+		cJSON_Delete(rec);
+		rec = NULL;
+		*rc = STORE_ENOENT;
+	}
+	return rec;
+}
+
+/*
+ * Give run, whose job deferred its record, its own record, as its plan
+ * holds it, with its "created" and "queued" events (at the time it was
+ * created) when this call makes it. 1 when the record is there now (made
+ * here or by another meanwhile), 0 when no plan holds the run, or a
+ * STORE_E* code.
+ */
+static int
+materialize(struct store *st, const char *ws, const char *run)
+{
+	cJSON *rec;
+	char *line, *p, t[32];
+	size_t len;
+	int64_t ms;
+	int rc;
+
+	if (!(rec = planned(st, ws, run, &rc)))
+		return rc == STORE_ENOENT ? 0 : rc;
+	line = json_line(rec, &len);
+	p = run_path(ws, run, "run.json");
+	rc = store_create(st, p, line, len);
+	free(line);
+	free(p);
+	if (rc == 0) {
+		if (!json_str(rec, "created") || time_parse_iso(json_str(rec, "created"), &ms) < 0)
+			ms = time_now_ms();
+		time_iso(ms, t, sizeof(t));
+		line = xasprintf("{\"time\":\"%s\",\"event\":\"created\"}\n"
+		    "{\"time\":\"%s\",\"event\":\"queued\"}\n", t, t);
+		p = run_path(ws, run, "log.jsonl");
+		/* the record is made: an event lost here leaves a log without them, nothing worse */
+		store_append(st, p, line, strlen(line));
+		free(p);
+		free(line);
+	}
+	cJSON_Delete(rec);
+	return rc == 0 || rc == STORE_EXIST ? 1 : rc;
+}
+
+int
+run_make(struct store *st, const char *ws, const char *run)
+{
+	char *p = run_path(ws, run, "run.json");
+	struct store_stat sst;
+	int rc = store_stat(st, p, &sst);
+
+	free(p);
+	if (rc == STORE_ENOENT && (rc = materialize(st, ws, run)) >= 0)
+		rc = rc ? 0 : store_fail(st, STORE_ENOENT, "no run '%s' in workspace '%s'", run, ws);
+	return rc;
+}
+
 cJSON *
 run_load(struct store *st, const char *ws, const char *run, int *rcp)
 {
@@ -46,6 +215,10 @@ run_load_ver(struct store *st, const char *ws, const char *run, int *rcp, char v
 			rec = NULL;
 			rc = store_fail(st, STORE_ECORRUPT, "'%s' is not a JSON object", p);
 		}
+	} else if (rc == STORE_ENOENT && (rec = planned(st, ws, run, &rc))) {
+		/* a run whose job deferred its record: the plan's, never stored yet */
+		if (ver)
+			ver[0] = '\0';
 	} else if (rc == STORE_ENOENT) {
 		store_fail(st, rc, "no run '%s' in workspace '%s'", run, ws);
 	}
@@ -195,7 +368,7 @@ run_update_from(struct store *st, const char *ws, const char *run, int flags,
 	cJSON *rec = NULL;
 	size_t len;
 	int64_t rev;
-	int rc = STORE_ECONFLICT, tries;
+	int rc = STORE_ECONFLICT, tries, made = 0;
 
 	sbuf_init(&sb, (size_t)16 << 20);
 	for (tries = 0; tries < UPDATE_TRIES && rc == STORE_ECONFLICT; tries++) {
@@ -209,8 +382,15 @@ run_update_from(struct store *st, const char *ws, const char *run, int flags,
 			snprintf(ver, sizeof(ver), "%s", known_ver);
 			rec = cJSON_Duplicate(known, 1);
 		} else if ((rc = store_get_ver(st, p, &sb, ver)) < 0) {
-			if (rc == STORE_ENOENT)
-				store_fail(st, rc, "no run '%s' in workspace '%s'", run, ws);
+			/* a run whose job deferred its record gets it, then is read again */
+			if (rc == STORE_ENOENT && !made && (rc = materialize(st, ws, run)) > 0) {
+				made = 1;
+				rc = STORE_ECONFLICT;
+				continue;
+			}
+			if (rc == STORE_ENOENT || rc == 0)
+				rc = store_fail(st, STORE_ENOENT, "no run '%s' in workspace '%s'", run,
+				    ws);
 			break;
 		} else {
 			rec = cJSON_ParseWithLength(sb.buf, sb.len);

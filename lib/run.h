@@ -5,6 +5,17 @@
  *   ws/<ws>/runs/<run>/log.jsonl    events, append-only
  *   ws/<ws>/runs/<run>/output.txt   console, append-only
  *   ws/<ws>/index/runs.jsonl        the whole record, appended at each state change
+ *   ws/<ws>/jobs/<job>/runs.jsonl   a job's plan: its runs' first records, one a line
+ *
+ * Deferred records: a job of many runs sent to a scheduler (Slurm) stores
+ * its children's first records in its plan, in order (line K: child
+ * P.K), and marks its parent P "deferred": true, rather than a folder and
+ * a record a run at submit. A child's own run.json (and the "created" and
+ * "queued" events of its log) is made, from its plan's line, by the first
+ * run_update of it: its start, a cancel, a tag. run_load reads the plan's
+ * line for a child that has no run.json yet, so every reader through
+ * run_load and writer through run_update sees a child as if it had been
+ * stored at submit.
  *
  * A log line: {"time":"2026-11-21T18:00:01.234Z","event":"metrics","step":10,
  * "data":{"acc":0.9}}; "step" only on metrics that have one.
@@ -20,9 +31,18 @@
 
 /* Store path of a run's file ("run.json", "log.jsonl", ...). Caller frees. */
 char *run_path(const char *ws, const char *run, const char *file);
+/* Store path of a job's plan (runs.jsonl, see above). Caller frees. */
+char *run_plan_path(const char *ws, const char *job);
 /* Store path of the workspace's run index. Caller frees. */
 char *run_index_path(const char *ws);
 
+/*
+ * Make sure run's record is stored: a run whose job deferred it gets it
+ * now, with its first events, so that what is logged next comes after
+ * them. 0, STORE_ENOENT (no such run) or another STORE_E* code, with the
+ * store's error set.
+ */
+int run_make(struct store *st, const char *ws, const char *run);
 /* The run's record, or NULL with the store's error set (STORE_ENOENT: no such run). Caller frees. */
 cJSON *run_load(struct store *st, const char *ws, const char *run, int *rc);
 /* run_load, and the version of the record read into ver (store_get_ver). */

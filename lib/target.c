@@ -198,6 +198,12 @@ target_submit(struct target *t, struct store *st, const cJSON *job, const cJSON 
 }
 
 int
+target_defers_records(const struct target *t)
+{
+	return t && t->ops->defers_records;
+}
+
+int
 target_spools_here(const char *name)
 {
 	char key[300];

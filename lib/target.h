@@ -123,6 +123,13 @@ int target_prepare(struct target *t, struct store *st, cJSON *runs);
 int target_submit(struct target *t, struct store *st, const cJSON *job, const cJSON *runs);
 
 /*
+ * Whether a job of several runs sent to t stores its children's records
+ * in its plan, each made when the run first changes (run.h: deferred
+ * records): a scheduler's target, whose submit should cost no file a run.
+ */
+int target_defers_records(const struct target *t);
+
+/*
  * Whether the runs of target name go into this machine's spool (its type
  * is local; a target not configured is taken as local, as "local" is).
  */

@@ -31,6 +31,8 @@ struct target_ops {
 	    void *arg);
 	/* a poll costs no more than a read of a shared status cache: readers poll (target_settle) */
 	int cheap_poll;
+	/* a job's runs get their records when they first change (run.h: deferred records) */
+	int defers_records;
 };
 
 struct target {

@@ -243,5 +243,5 @@ local_list(struct target *t, struct store *st, const char *ws, target_list_fn fn
 
 const struct target_ops target_local_ops = {
 	"local", local_open, NULL, NULL, local_submit, local_cancel, local_poll, local_drain,
-	local_list, 0,
+	local_list, 0, 0,
 };

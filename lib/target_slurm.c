@@ -1305,6 +1305,22 @@ out:
 }
 
 /*
+ * Does a Slurm command's message say that the controller could not be
+ * reached, or cannot take a job for now (it holds MaxJobCount jobs:
+ * "Slurm temporarily unable to accept job", "Resource temporarily
+ * unavailable")? Neither refuses the job's options.
+ */
+static int
+unreachable(const char *msg)
+{
+	return strstr(msg, "Unable to contact slurm controller") ||
+	    strstr(msg, "Socket timed out") || strstr(msg, "Zero Bytes were transmitted") ||
+	    strstr(msg, "Communication connection failure") ||
+	    strstr(msg, "temporarily unable to accept job") ||
+	    strstr(msg, "Resource temporarily unavailable");
+}
+
+/*
  * The options of job's runs tried with sbatch --test-only on an array as
  * big as the job's first, so that a bad partition, account, time or gres
  * fails with Slurm's own words. A pass is kept beside the status cache
@@ -1355,8 +1371,11 @@ test_only(struct target *t, const cJSON *runs, int kept, int *took)
 	sbuf_reset(&out);
 	sbuf_init(&err, 1 << 16);
 	if ((rc = run_cmd(argv, "#!/bin/sh\ntrue\n", &out, &err)) != 0) {
-		rc = target_fail(t, TARGET_EFAIL, "target '%s': sbatch --test-only refused the job: %s",
-		    t->name, said(&err));
+		const char *why = said(&err);
+
+		rc = target_fail(t, TARGET_EFAIL, "target '%s': sbatch --test-only %s: %s", t->name,
+		    unreachable(why) ? "could not ask Slurm (nothing is stored; try again)" :
+		    "refused the job", why);
 		(void)unlink(path);
 	} else if ((rc = part_limits(t, argv, a)) < 0 || (rc = qos_limits(t, argv, a)) < 0) {
 		(void)unlink(path);
@@ -1380,15 +1399,6 @@ slurm_prepare(struct target *t, struct store *st, cJSON *runs)
 {
 	(void)st;
 	return test_only(t, runs, 1, &priv(t)->kept);
-}
-
-/* Does a Slurm command's message say that the controller could not be reached? */
-static int
-unreachable(const char *msg)
-{
-	return strstr(msg, "Unable to contact slurm controller") ||
-	    strstr(msg, "Socket timed out") || strstr(msg, "Zero Bytes were transmitted") ||
-	    strstr(msg, "Communication connection failure");
 }
 
 /*
@@ -1864,7 +1874,8 @@ slurm_cancel(struct target *t, struct store *st, const char *ws, char *const *na
 		if (run_event(st, ws, it->valuestring, "kill", -1, NULL) < 0)
 			warnx("run %s: %s", it->valuestring, store_error(st));
 	cJSON_ArrayForEach(it, k.waiting)
-		if (run_event(st, ws, it->valuestring, "kill", -1, NULL) < 0)
+		if (run_make(st, ws, it->valuestring) < 0 ||
+		    run_event(st, ws, it->valuestring, "kill", -1, NULL) < 0)
 			warnx("run %s: %s", it->valuestring, store_error(st));
 	if (rc == 0 && k.nrun)
 		rc = scancel(t, "--batch", "--signal=TERM", k.run, k.nrun);
@@ -2140,7 +2151,7 @@ target_slurm_stopped(struct store *st, const char *ws, const char *run, const ch
 
 const struct target_ops target_slurm_ops = {
 	"slurm", slurm_open, slurm_close, slurm_prepare, slurm_submit, slurm_cancel, slurm_poll, NULL,
-	slurm_list, 1,
+	slurm_list, 1, 1,
 };
 
 /* The number in environment variable name, from min to max, into *v: 0, or -1 with err set. */

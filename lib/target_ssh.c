@@ -867,5 +867,5 @@ ssh_list(struct target *t, struct store *st, const char *ws, target_list_fn fn, 
 
 const struct target_ops target_ssh_ops = {
 	"ssh", ssh_open, ssh_close, ssh_prepare, ssh_submit, ssh_cancel, ssh_poll, NULL, ssh_list,
-	0,
+	0, 0,
 };

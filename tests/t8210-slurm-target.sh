@@ -15,7 +15,10 @@
 # the records); a task Slurm requeues (a preemption: run again, not counted
 # as a retry); a task that ends before its run starts (sent three times,
 # then the run fails); a run of 3 ranks and a torch.distributed all-reduce of 4
-# (runs of several nodes: t8220); a sweep with the store on Azurite.
+# (runs of several nodes: t8220); a sweep with the store on Azurite; a
+# big job's deferred records (its plan; each run's own made by its first
+# change), and submits killed at any point; a controller at MaxJobCount
+# (a busy Slurm, not a refusal).
 R=$(cd "$(dirname "$0")/.." && pwd)
 tdir=$R/tests
 . "$tdir/lib.sh"
@@ -363,7 +366,106 @@ set -- $(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/slur
 t_ok "the second after the first, the third after the second" sh -c \
     "grep ' sbatch ' '$T/calls' | grep -q 'dependency=afterany:$1' && grep ' sbatch ' '$T/calls' | grep -q 'dependency=afterany:$2'"
 t_ok "task 2,500 runs the job's last run" sh -c "squeue -h -r -j $3 -o '%K' | grep -qx 500"
+# its records are deferred: the parent and one plan, no folder a run, until a run changes
+parent=$(sed -n '1s/.*"parent":"\(run[0-9]*\)".*/\1/p' "$T/out")
+t_ok "the submit printed its 2,500 runs" test "$(grep -c "\"parent\":\"$parent\"" "$T/out")" -eq 2500
+t_ok "no run of it has a folder yet" test "$(ls "$XT_STORE/ws/ws1/runs" | grep -c "^$parent\.")" -eq 0
+t_ok "its parent's record is stored, marked deferred" sh -c "grep -q '\"deferred\":true' '$XT_STORE/ws/ws1/runs/$parent/run.json'"
+t_ok "its plan holds the 2,500 records in order" sh -c \
+    "sed -n 's/.*\"run\":\"\\([^\"]*\\)\".*/\\1/p' '$XT_STORE/ws/ws1/jobs/$job/runs.jsonl' >plan.names &&
+    grep '\"parent\":\"$parent\"' '$T/out' | sed -n 's/.*\"run\":\"\\([^\"]*\\)\".*/\\1/p' | cmp -s - plan.names"
+t_run xt-get -c "$parent.1234/run.json"
+t_status 0 "xt-get prints a deferred run's record"
+t_ok "as submitted: queued, its name, its job" sh -c \
+    "grep -q '\"status\":\"queued\"' '$T/out' && grep -q '\"run\":\"$parent.1234\"' '$T/out' && grep -q '\"job\":\"$job\"' '$T/out'"
+t_ok "the same line as the index's" sh -c "grep -F -x -f '$T/out' '$XT_STORE/ws/ws1/index/runs.jsonl' >/dev/null"
+t_run xt-get -c "$parent.2501/run.json"
+t_status 1 "a run beyond the plan is not there"
+t_ok "in the store's words" grep -q "$parent.2501/run.json': No such file" "$T/err"
+t_run xt-runq -t held ls
+t_ok "xt-runq ls lists a deferred run queued" sh -c "grep '\"run\":\"$parent.77\"' '$T/out' | grep -q '\"state\":\"queued\"'"
+t_run xt-log -r "$parent.8" tag later
+t_status 0 "a tag on a deferred run"
+t_ok "makes its record, tagged" sh -c "grep -q '\"tags\":{\"later\":true}' '$XT_STORE/ws/ws1/runs/$parent.8/run.json' && grep -q '\"status\":\"queued\"' '$XT_STORE/ws/ws1/runs/$parent.8/run.json'"
+t_ok "its log: created and queued, at its creation, before the tag" sh -c \
+    "sed -n 's/.*\"event\":\"\\([a-z]*\\)\".*/\\1/p' '$XT_STORE/ws/ws1/runs/$parent.8/log.jsonl' | tr '\\n' ' ' | grep -qx 'created queued tags '"
+created=$(sed -n 's/.*"created":"\([^"]*\)".*/\1/p' "$XT_STORE/ws/ws1/runs/$parent.8/run.json")
+t_ok "at the time the run was created ($created)" test "$(grep -c "\"time\":\"$created\"" "$XT_STORE/ws/ws1/runs/$parent.8/log.jsonl")" -eq 2
+t_run xt-runq -t held kill "$parent.9"
+t_status 0 "xt-runq kill of a deferred run"
+t_ok "its record is made, cancelled" sh -c "grep -q '\"status\":\"cancelled\"' '$XT_STORE/ws/ws1/runs/$parent.9/run.json'"
+t_ok "its log: created, queued, then the kill" sh -c \
+    "sed -n 's/.*\"event\":\"\\([a-z]*\\)\".*/\\1/p' '$XT_STORE/ws/ws1/runs/$parent.9/log.jsonl' | head -n 3 | tr '\\n' ' ' | grep -qx 'created queued kill '"
+t_ok "its task left Slurm's queue" sh -c "! squeue -h -r -j $1 -o '%K' | grep -qx 9"
+t_ok "the other runs are still deferred" test "$(ls "$XT_STORE/ws/ws1/runs" | grep -c "^$parent\.")" -eq 2
 scancel "$1" "$2" "$3"
+
+# SIGKILL of Slurm submits (workspace wsk) at seeded times up to a whole
+# submit's, then the recovery of the next xt-runq: every job is whole
+# (its records, its plan, its index lines) or gone
+now_us() { echo $(($(date +%s%N) / 1000)); }
+t0=$(now_us)
+xt-submit -w wsk -t held --runs 30 -- python3 train.py >/dev/null 2>&1
+whole=$(($(now_us) - t0))
+seed=8210
+i=0
+while [ $i -lt 12 ]; do
+	seed=$(((seed * 1103515245 + 12345) % 2147483648))
+	d=$(((seed / 16) % (whole + 1)))
+	xt-submit -w wsk -t held --runs $((1 + seed % 30)) -- python3 train.py >/dev/null 2>&1 &
+	pid=$!
+	sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
+	kill -KILL $pid 2>/dev/null
+	wait $pid 2>/dev/null
+	i=$((i + 1))
+done
+t_run xt-runq -w wsk -t held ls
+t_status 0 "xt-runq after the killed submits"
+t_run python3 - "$XT_STORE/ws/wsk" <<'EOP'
+import json, os, sys
+d = sys.argv[1]
+bad, owner = [], {}
+indexed = set()
+for l in open(d + "/index/runs.jsonl"):
+    indexed.add(json.loads(l)["run"])
+def load(p):
+    try:
+        return json.load(open(p))
+    except Exception as e:
+        bad.append("%s: %s" % (p[len(d) + 1:], e))
+for j in sorted(os.listdir(d + "/jobs")):
+    job = load("%s/jobs/%s/job.json" % (d, j))
+    if job is None or "status" in job or "runs" not in job:
+        bad.append("%s is not whole" % j)
+        continue
+    plan = "%s/jobs/%s/runs.jsonl" % (d, j)
+    if "parent_run" in job:
+        p = load("%s/runs/%s/run.json" % (d, job["parent_run"]))
+        if not p or p.get("deferred") is not True:
+            bad.append("%s: parent %s is not marked deferred" % (j, job["parent_run"]))
+        lines = [json.loads(l) for l in open(plan)] if os.path.exists(plan) else []
+        if [r["run"] for r in lines] != job["runs"]:
+            bad.append("%s: its plan does not hold its runs" % j)
+        owner[job["parent_run"]] = j
+    elif not os.path.exists("%s/runs/%s/run.json" % (d, job["runs"][0])):
+        bad.append("%s: its run has no record" % j)
+    elif os.path.exists(plan):
+        bad.append("%s: a plan for one run" % j)
+    for r in job["runs"]:
+        owner[r] = j
+        if r not in indexed:
+            bad.append("%s of %s is not in the index" % (r, j))
+for r in sorted(os.listdir(d + "/runs")):
+    if r not in owner:
+        bad.append("runs/%s belongs to no whole job" % r)
+for r in sorted(indexed - set(owner)):
+    bad.append("the index names %s, of no whole job" % r)
+print("\n".join(bad[:20]) or "ok")
+EOP
+echo ok >want
+t_out_is want "every job of the killed submits is whole or gone"
+t_ok "some were whole, with plans" test "$(ls "$XT_STORE"/ws/wsk/jobs/*/runs.jsonl | wc -l)" -ge 2
+scancel $(squeue -h -o '%i %k' | awk '$2 ~ /^xt:.*:wsk:/ { print $1 }') 2>/dev/null
 
 # runs of several processes: P ranks of one node (several nodes: t8220)
 t_run xt-submit -t hpc --procs-per-node 3 --wait -- sh -c 'echo "$RANK $LOCAL_RANK $WORLD_SIZE $MASTER_PORT" >"$PIDDIR/rank.$RANK"'
@@ -453,6 +555,41 @@ if [ -n "$ep" ]; then
 else
 	echo "# SKIP the Azure sweep: $az_why"
 fi
+
+# a controller at its MaxJobCount ("Slurm temporarily unable to accept
+# job") refuses no options: a job whose check was kept is stored, its runs
+# stay queued (its check again, now, is not taken for a refusal either),
+# and the next poll sends them (sbatch here says it at once; the real one
+# first retries for a minute or two)
+mkdir -p "$T/busy"
+cat >"$T/busy/sbatch" <<'EOF2'
+#!/bin/sh
+for a; do [ "$a" = --test-only ] && [ -z "$BUSY_ALL" ] && exec /usr/bin/sbatch "$@"; done
+echo "sbatch: error: Slurm temporarily unable to accept job, sleeping and retrying" >&2
+echo "sbatch: error: Batch job submission failed: Resource temporarily unavailable" >&2
+exit 1
+EOF2
+chmod +x "$T/busy/sbatch"
+t_run env BUSY_ALL=1 PATH="$T/busy:$PATH" xt-submit -t hpc --runs 3 -- python3 train.py
+t_status 1 "a submit while Slurm takes no more jobs fails"
+t_err_has "Resource temporarily unavailable" "in Slurm's words"
+t_err_has "is stored: the next xt-submit, or xt-runq ls -t hpc, hands its runs" "saying the job is kept"
+parent=$(sed -n 's/.*"parent_run":"\(run[0-9]*\)".*/\1/p' "$XT_STORE/ws/ws1/jobs/$(ls "$XT_STORE/ws/ws1/jobs" | sort -t b -k 2 -n | tail -n 1)/job.json")
+t_ok "its runs stay queued, not failed" test "$(rec "$parent.1" status)$(rec "$parent.3" status)" = queuedqueued
+echo '  busy: {type: slurm, max-runs: 2, time: "00:09:00"}' >>xt.yaml
+jobs=$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)
+t_run env BUSY_ALL=1 PATH="$T/busy:$PATH" xt-submit -t busy -- python3 train.py
+t_status 1 "a submit whose check cannot ask Slurm now fails"
+t_err_has "sbatch --test-only could not ask Slurm (nothing is stored; try again): sbatch: error: Slurm temporarily unable" \
+    "saying so, not that Slurm refused the job"
+t_ok "nothing is stored" test "$(ls "$XT_STORE/ws/ws1/jobs" | wc -l)" -eq "$jobs"
+i=0
+while [ $i -lt 300 ] && [ "$(rec "$parent.3" status)" != completed ]; do
+	xt-runq -t hpc ls >/dev/null 2>&1
+	sleep 0.2
+	i=$((i + 1))
+done
+t_ok "the next polls send the kept runs, which complete" test "$(rec "$parent.1" status)$(rec "$parent.3" status)" = completedcompleted
 
 # last, slurmctld stopped: a submit whose check is a pass kept from before
 # stores its job, and the run stays queued for the next poll to send, not
