@@ -20,6 +20,17 @@ life_open(struct life *l, struct store *st, const char *ws, const char *run)
 	l->run = xstrdup(run);
 	if (!(l->rec = run_load_ver(st, ws, run, &rc, l->ver)))
 		return rc;
+	/*
+	 * A deferred record (run.h), read from its plan, has no version: it is
+	 * made now, so that its first events come before all an opener logs
+	 */
+	if (!l->ver[0]) {
+		cJSON_Delete(l->rec);
+		l->rec = NULL;
+		if ((rc = run_make(st, ws, run)) < 0 ||
+		    !(l->rec = run_load_ver(st, ws, run, &rc, l->ver)))
+			return rc;
+	}
 	l->base = cJSON_Duplicate(l->rec, 1);
 	if ((job = json_str(l->rec, "job")))
 		l->job = run_job_get(st, ws, job);

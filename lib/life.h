@@ -47,9 +47,10 @@ struct life {
 enum { LIFE_ENDED = 0, LIFE_RETRY = 1 };
 
 /*
- * Load ws/run's record (and its job's) into l. 0, or a STORE_E* code with
- * the store's error set (STORE_ENOENT: no such run); l is to be released
- * either way.
+ * Load ws/run's record (and its job's) into l; a run whose record is
+ * deferred (run.h) gets it stored first, as the opener is to change it.
+ * 0, or a STORE_E* code with the store's error set (STORE_ENOENT: no such
+ * run); l is to be released either way.
  */
 int life_open(struct life *l, struct store *st, const char *ws, const char *run);
 /* Free l. */

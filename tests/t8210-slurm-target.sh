@@ -199,6 +199,27 @@ EOF
 t_ok "never more than 4 at once, by the runs' records ($(cat overlap))" test "$(cat overlap)" -le 4 -a "$(cat overlap)" -ge 2
 t_ok "Slurm's own output is in the job's folder" test -s "$XT_STORE/ws/ws1/jobs/$job/slurm-$(sed -n 's/.*"array":\([0-9]*\).*/\1/p' "$XT_STORE/ws/ws1/jobs/$job/slurm.jsonl")_1.out"
 t_ok "and none in the current folder" test -z "$(ls | grep '^slurm-')"
+# deferred until they started, each run's log still begins as it was
+# made: runs of 0.5 s, and runs quicker than the executor's first save
+runlogs() {
+python3 - "$XT_STORE/ws/ws1/runs" "$1" <<'EOF'
+import json, os, sys
+bad = 0
+for d in os.listdir(sys.argv[1]):
+    if "." not in d: continue
+    r = json.load(open(os.path.join(sys.argv[1], d, "run.json")))
+    if r["job"] != sys.argv[2]: continue
+    ev = [json.loads(l)["event"] for l in open(os.path.join(sys.argv[1], d, "log.jsonl"))]
+    bad += ev[:3] != ["created", "queued", "started"] or ev[-1] != "ended"
+print(bad)
+EOF
+}
+runlogs "$job" >order
+t_ok "each run's log: created, queued, started first, ended last ($(cat order) not)" test "$(cat order)" = 0
+t_run xt-submit -t hpc --runs 3 --wait -- true
+t_status 0 "3 quick runs complete"
+runlogs "$(sed -n '1s/.*"job":"\(job[0-9]*\)".*/\1/p' "$T/out")" >order
+t_ok "so do their logs ($(cat order) not)" test "$(cat order)" = 0
 n=$(($(calls squeue) - q0))
 t_ok "the waits asked squeue at most once a second ($n calls in ${secs}s)" test "$n" -le $((secs + 2))
 
