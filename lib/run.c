@@ -26,7 +26,7 @@ run_index_path(const char *ws)
 char *
 run_plan_path(const char *ws, const char *job)
 {
-	return xasprintf("ws/%s/jobs/%s/runs.jsonl", ws, job);
+	return xasprintf("ws/%s/jobs/%s/plan.jsonl", ws, job);
 }
 
 /*

@@ -5,7 +5,7 @@
  *   ws/<ws>/runs/<run>/log.jsonl    events, append-only
  *   ws/<ws>/runs/<run>/output.txt   console, append-only
  *   ws/<ws>/index/runs.jsonl        the whole record, appended at each state change
- *   ws/<ws>/jobs/<job>/runs.jsonl   a job's plan: its runs' first records, one a line
+ *   ws/<ws>/jobs/<job>/plan.jsonl   a job's plan: its runs' first records, one a line
  *
  * Deferred records: a job of many runs sent to a scheduler (Slurm) stores
  * its children's first records in its plan, in order (line K: child
@@ -31,7 +31,7 @@
 
 /* Store path of a run's file ("run.json", "log.jsonl", ...). Caller frees. */
 char *run_path(const char *ws, const char *run, const char *file);
-/* Store path of a job's plan (runs.jsonl, see above). Caller frees. */
+/* Store path of a job's plan (plan.jsonl, see above). Caller frees. */
 char *run_plan_path(const char *ws, const char *job);
 /* Store path of the workspace's run index. Caller frees. */
 char *run_index_path(const char *ws);

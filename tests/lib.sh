@@ -48,6 +48,18 @@ t_fail() {
 	if [ -f "$T/err" ]; then sed 's/^/#   stderr: /' "$T/err" | head -n 5; fi
 }
 
+# t_kill_after US CMD...: CMD (its output dropped) in the background,
+# SIGKILLed after US microseconds if it still runs, then waited for
+t_kill_after() {
+	_us=$1
+	shift
+	"$@" >/dev/null 2>&1 &
+	_pid=$!
+	sleep "$(printf '%d.%06d' $((_us / 1000000)) $((_us % 1000000)))"
+	kill -KILL $_pid 2>/dev/null
+	wait $_pid 2>/dev/null
+}
+
 t_run() {
 	"$@" >"$T/out" 2>"$T/err"
 	rc=$?

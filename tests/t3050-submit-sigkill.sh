@@ -46,11 +46,7 @@ while [ $i -lt 40 ]; do
 	eval "d=\$dur_$s"
 	seed=$(((seed * 1103515245 + 12345) % 2147483648))
 	d=$(((seed / 16) % (d + 1)))
-	submit "$s" >/dev/null 2>&1 &
-	pid=$!
-	sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
-	kill -KILL $pid 2>/dev/null
-	wait $pid 2>/dev/null
+	t_kill_after "$d" submit "$s"
 	i=$((i + 1))
 done
 

@@ -393,7 +393,7 @@ t_ok "the submit printed its 2,500 runs" test "$(grep -c "\"parent\":\"$parent\"
 t_ok "no run of it has a folder yet" test "$(ls "$XT_STORE/ws/ws1/runs" | grep -c "^$parent\.")" -eq 0
 t_ok "its parent's record is stored, marked deferred" sh -c "grep -q '\"deferred\":true' '$XT_STORE/ws/ws1/runs/$parent/run.json'"
 t_ok "its plan holds the 2,500 records in order" sh -c \
-    "sed -n 's/.*\"run\":\"\\([^\"]*\\)\".*/\\1/p' '$XT_STORE/ws/ws1/jobs/$job/runs.jsonl' >plan.names &&
+    "sed -n 's/.*\"run\":\"\\([^\"]*\\)\".*/\\1/p' '$XT_STORE/ws/ws1/jobs/$job/plan.jsonl' >plan.names &&
     grep '\"parent\":\"$parent\"' '$T/out' | sed -n 's/.*\"run\":\"\\([^\"]*\\)\".*/\\1/p' | cmp -s - plan.names"
 t_run xt-get -c "$parent.1234/run.json"
 t_status 0 "xt-get prints a deferred run's record"
@@ -433,11 +433,7 @@ i=0
 while [ $i -lt 12 ]; do
 	seed=$(((seed * 1103515245 + 12345) % 2147483648))
 	d=$(((seed / 16) % (whole + 1)))
-	xt-submit -w wsk -t held --runs $((1 + seed % 30)) -- python3 train.py >/dev/null 2>&1 &
-	pid=$!
-	sleep "$(printf '%d.%06d' $((d / 1000000)) $((d % 1000000)))"
-	kill -KILL $pid 2>/dev/null
-	wait $pid 2>/dev/null
+	t_kill_after "$d" xt-submit -w wsk -t held --runs $((1 + seed % 30)) -- python3 train.py
 	i=$((i + 1))
 done
 t_run xt-runq -w wsk -t held ls
@@ -459,7 +455,7 @@ for j in sorted(os.listdir(d + "/jobs")):
     if job is None or "status" in job or "runs" not in job:
         bad.append("%s is not whole" % j)
         continue
-    plan = "%s/jobs/%s/runs.jsonl" % (d, j)
+    plan = "%s/jobs/%s/plan.jsonl" % (d, j)
     if "parent_run" in job:
         p = load("%s/runs/%s/run.json" % (d, job["parent_run"]))
         if not p or p.get("deferred") is not True:
@@ -485,7 +481,7 @@ print("\n".join(bad[:20]) or "ok")
 EOP
 echo ok >want
 t_out_is want "every job of the killed submits is whole or gone"
-t_ok "some were whole, with plans" test "$(ls "$XT_STORE"/ws/wsk/jobs/*/runs.jsonl | wc -l)" -ge 2
+t_ok "some were whole, with plans" test "$(ls "$XT_STORE"/ws/wsk/jobs/*/plan.jsonl | wc -l)" -ge 2
 scancel $(squeue -h -o '%i %k' | awk '$2 ~ /^xt:.*:wsk:/ { print $1 }') 2>/dev/null
 
 # runs of several processes: P ranks of one node (several nodes: t8220)
