@@ -113,13 +113,13 @@ do_list(struct store *st, const char *addr, int recursive)
 static int
 deferred(struct store *st, const char *p, struct sbuf *sb)
 {
-	const char *r = strstr(p, "/runs/"), *e;
+	const char *r = strncmp(p, "ws/", 3) ? NULL : strstr(p + 3, "/runs/"), *e;
 	char *ws, *run, *line;
 	size_t len;
 	cJSON *rec;
 	int rc = STORE_ENOENT;
 
-	if (strncmp(p, "ws/", 3) || !r || !(e = strchr(r + 6, '/')) || strcmp(e, "/run.json") ||
+	if (!r || r == p + 3 || !(e = strchr(r + 6, '/')) || strcmp(e, "/run.json") ||
 	    memchr(p + 3, '/', (size_t)(r - p - 3)))
 		return rc;
 	ws = xstrndup(p + 3, (size_t)(r - p - 3));
