@@ -350,17 +350,13 @@ enqueue(struct queue *q, const char *url, const char *ws, const char *run, const
 static int
 log_new(struct store *st, const char *ws, const char *run)
 {
-	char *p = run_path(ws, run, "log.jsonl"), *l1, *l2;
-	size_t n1, n2;
+	char *p = run_path(ws, run, "log.jsonl"), *l;
+	size_t n;
 	int rc;
 
-	l1 = run_event_line("created", -1, NULL, &n1);
-	l2 = run_event_line("queued", -1, NULL, &n2);
-	l1 = xrealloc(l1, n1 + n2 + 1);
-	memcpy(l1 + n1, l2, n2 + 1);
-	rc = store_append(st, p, l1, n1 + n2);
-	free(l1);
-	free(l2);
+	l = run_new_events(time_now_ms(), &n);
+	rc = store_append(st, p, l, n);
+	free(l);
 	free(p);
 	return rc;
 }

@@ -151,7 +151,7 @@ static int
 materialize(struct store *st, const char *ws, const char *run)
 {
 	cJSON *rec;
-	char *line, *p, t[32];
+	char *line, *p;
 	size_t len;
 	int64_t ms;
 	int rc;
@@ -166,12 +166,10 @@ materialize(struct store *st, const char *ws, const char *run)
 	if (rc == 0) {
 		if (!json_str(rec, "created") || time_parse_iso(json_str(rec, "created"), &ms) < 0)
 			ms = time_now_ms();
-		time_iso(ms, t, sizeof(t));
-		line = xasprintf("{\"time\":\"%s\",\"event\":\"created\"}\n"
-		    "{\"time\":\"%s\",\"event\":\"queued\"}\n", t, t);
+		line = run_new_events(ms, &len);
 		p = run_path(ws, run, "log.jsonl");
 		/* the record is made: an event lost here leaves a log without them, nothing worse */
-		store_append(st, p, line, strlen(line));
+		store_append(st, p, line, len);
 		free(p);
 		free(line);
 	}
@@ -468,13 +466,14 @@ run_merge(cJSON *theirs, const cJSON *base, const cJSON *mine)
 			cJSON_DeleteItemFromObjectCaseSensitive(theirs, it->string);
 }
 
-char *
-run_event_line(const char *event, long step, cJSON *data, size_t *len)
+/* run_event_line at ms */
+static char *
+event_line_at(int64_t ms, const char *event, long step, cJSON *data, size_t *len)
 {
 	cJSON *o = cJSON_CreateObject();
 	char t[32], *line;
 
-	time_iso(time_now_ms(), t, sizeof(t));
+	time_iso(ms, t, sizeof(t));
 	json_set_str(o, "time", t);
 	json_set_str(o, "event", event);
 	if (step >= 0)
@@ -484,6 +483,26 @@ run_event_line(const char *event, long step, cJSON *data, size_t *len)
 	line = json_line(o, len);
 	cJSON_Delete(o);
 	return line;
+}
+
+char *
+run_event_line(const char *event, long step, cJSON *data, size_t *len)
+{
+	return event_line_at(time_now_ms(), event, step, data, len);
+}
+
+char *
+run_new_events(int64_t ms, size_t *len)
+{
+	size_t n1, n2;
+	char *l1 = event_line_at(ms, "created", -1, NULL, &n1);
+	char *l2 = event_line_at(ms, "queued", -1, NULL, &n2);
+
+	l1 = xrealloc(l1, n1 + n2 + 1);
+	memcpy(l1 + n1, l2, n2 + 1);
+	free(l2);
+	*len = n1 + n2;
+	return l1;
 }
 
 int

@@ -143,6 +143,12 @@ int run_status_move_ok(const char *from, const char *to, int flags);
 int run_event(struct store *st, const char *ws, const char *run, const char *event, long step,
     cJSON *data);
 
+/*
+ * The "created" and "queued" lines of a new run's log, both at ms (caller
+ * frees; *len their length).
+ */
+char *run_new_events(int64_t ms, size_t *len);
+
 /* One log line for run_event, '\n' included (caller frees); data is consumed. */
 char *run_event_line(const char *event, long step, cJSON *data, size_t *len);
 
