@@ -173,6 +173,8 @@ poll_warn(const char *target, const char *msg, void *arg)
  * first, so that one Slurm lost is shown as it ended although no xt-runq
  * ls looked; it is read again only when the poll recorded some.
  */
+static int compact_failed;	/* a --compact asked for did not succeed */
+
 static void
 read_index(struct report *r, struct store *st, const char *ws, int compact, int poll)
 {
@@ -187,8 +189,11 @@ read_index(struct report *r, struct store *st, const char *ws, int compact, int 
 		sbuf_release(&sb);
 		l = fold_index(st, path, &sb, &n, &nl);
 	}
-	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0)
-		warnx("%s", err);	/* the report itself is still right */
+	/* the report itself is still right; a --compact that failed fails the tool */
+	if ((compact || index_grown(nl, n)) && index_compact(st, ws, err, sizeof(err)) < 0) {
+		warnx("%s", err);
+		compact_failed = compact;
+	}
 	for (i = 0; i < n; i++)
 		batch_add(&b, sb.buf + l[i].off, l[i].len, l[i].lineno);
 	batch_feed(r, &b, path);	/* report_lines takes them a window at a time */
@@ -725,6 +730,8 @@ main(int argc, char **argv)
 		die_status(EXIT_USAGE, "%s", r.err);
 	ret = ret < 0 ? 1 : 0;
 out:
+	if (compact_failed && ret == 0)
+		ret = 1;
 	free(jobopts);
 	report_release(&r);
 	chart_opts_release(&co);

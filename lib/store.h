@@ -49,7 +49,7 @@ enum {
 };
 
 /* Room for an object's version (store_get_ver), '\0' included. */
-#define STORE_VER_MAX 80
+#define STORE_VER_MAX 128
 
 struct store;
 

@@ -1278,13 +1278,14 @@ static char *seg_name(const char *path, const char *chain, unsigned k);
 
 /*
  * A version split (see seg_name): the first segment's ETag; for an object
- * of segments (ETAG0/CHAIN-K/ETAGK) also its chain, its last segment K and
- * that one's ETag (pointing into the version).
+ * of segments (ETAG0/CHAIN-K.SIZEK/ETAGK) also its chain, its last segment
+ * K, that one's size and its ETag (pointing into the version).
  */
 struct segver {
 	char etag0[STORE_VER_MAX];
 	char chain[CHAIN_MAX];
 	unsigned k;		/* the last segment read */
+	int64_t size;		/* its size as read (K > 0), else -1 */
 	int segs;		/* a version of segments (0: of an object never sealed) */
 	int move;		/* read with a move not known done ('+' before it, segs_move) */
 	const char *etagk;
@@ -1301,6 +1302,7 @@ seg_ver_split(struct store *st, const char *path, const char *ver, struct segver
 	char *end = NULL;
 
 	memset(sv, 0, sizeof(*sv));
+	sv->size = -1;
 	if (ver[0] == '+') {
 		sv->move = 1;
 		ver++;
@@ -1313,8 +1315,10 @@ seg_ver_split(struct store *st, const char *path, const char *ver, struct segver
 	seg = sl + 1;
 	if ((sv->etagk = strchr(seg, '/')) && (dash = memchr(seg, '-', (size_t)(sv->etagk - seg))))
 		k = strtoul(dash + 1, &end, 10);
+	if (k > 0 && end && *end == '.' && isdigit((unsigned char)end[1]))
+		sv->size = strtoll(end + 1, &end, 10);
 	if (!dash || dash == seg || (size_t)(dash - seg) >= CHAIN_MAX || k > 1000000000 ||
-	    end != sv->etagk)
+	    end != sv->etagk || (k > 0 && sv->size < 0))
 		return store_fail(st, STORE_EINVAL, "cannot put '%s': malformed version '%s'",
 		    path, ver);
 	snprintf(sv->chain, sizeof(sv->chain), "%.*s", (int)(dash - seg), seg);
@@ -1348,19 +1352,23 @@ seg_put_if_check(struct store *st, const char *path, const struct segver *sv)
 	req_q(&r, "comp", "seal");
 	r.if_match = sv->etagk;
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
-		/* a 412 on a second try: the first one sealed it, or an append came
-		 * (the first try may never have got there): only a sealed segment
-		 * says which */
-		int sealed = 0;
+		/*
+		 * a 412 on a second try: the first may have sealed it (Azurite
+		 * gives a sealed blob a new ETag; Azure keeps it), or an append
+		 * came in between, which its appender may have sealed, the
+		 * segment being full: sealed is not enough, only sealed at the
+		 * size read says that it is still as read
+		 */
+		int as_read = 0;
 
 		if (r.retried && r.status == 412) {
 			struct req h;
 
 			req_init(&h, "HEAD", name);
-			sealed = az_do(st, &h) == 0 && ok(&h) && h.sealed;
+			as_read = az_do(st, &h) == 0 && ok(&h) && h.sealed && h.clen == sv->size;
 			sbuf_release(&h.err);
 		}
-		if (!sealed)
+		if (!as_read)
 			rc = store_fail(st, STORE_ECONFLICT, "cannot put '%s': it changed meanwhile",
 			    path);
 	}
@@ -1510,10 +1518,14 @@ az_put_file(struct store *st, const char *path, const char *local, char *sha, st
  *     after it: they go with the first rollover of a later chain of that
  *     path that comes after their grace (segs_delete), or its delete.
  * The version of an object of more than one segment is
- * ETAG0/CHAIN-K/ETAGK: the first segment's ETag and the last one's; that
- * of one whose only segment is sealed (its next one not yet made) is
- * ETAG0/CHAIN-0/ETAG0, so that a put_if or put_log_if of it sees that no
- * segment 1 was made and put_log_if moves the lines of one made after.
+ * ETAG0/CHAIN-K.SIZEK/ETAGK: the first segment's ETag, the last one's size
+ * and ETag (a seal sent again finds it sealed, by whom it may not say:
+ * at the size read, it is as read); that
+ * of one of one segment (sealed, its next one not yet made, or not sealed:
+ * Azure keeps an ETag through a seal, so an appender may seal it and go
+ * on unseen by If-Match) is ETAG0/CHAIN-0/ETAG0, so that a put_if or
+ * put_log_if of it sees that no segment 1 was made and put_log_if moves
+ * the lines of one made after.
  * put_if and put_log_if of such a version seal segment K as read, see no
  * K+1, and replace PATH If-Match ETAG0; put_log_if then moves over the
  * lines of any K+1, K+2, ... an appender made meanwhile (segs_move).
@@ -1535,13 +1547,35 @@ seg_continues(const struct req *r, const char *chain)
 	    !strcmp(r->blobtype, "AppendBlob");
 }
 
-/* The version ETAG0/CHAIN-K/ETAGK into ver (STORE_VER_MAX): 0, or -1 when too long. */
+/*
+ * Whether r's answer is of the first segment of an appended object of
+ * chain, not sealed: its version is ETAG0/CHAIN-0/ETAG0 too, not its ETag
+ * alone. Azure keeps a blob's ETag when it is sealed, so a put If-Match
+ * that ETag still succeeds after an appender sealed it as full and went
+ * on in CHAIN-1: put_log_if then moves that segment's lines over
+ * (segs_move), as for an object read with its first segment sealed.
+ */
 static int
-seg_ver(char *ver, const char *etag0, const char *chain, unsigned k, const char *etag)
+appended_unsealed(const struct req *r, const char *chain)
 {
-	char v[2 * STORE_VER_MAX + CHAIN_MAX + 16];
+	return !r->sealed && chain[0] && !strcmp(r->chain, chain) &&
+	    !strcmp(r->blobtype, "AppendBlob");
+}
 
-	snprintf(v, sizeof(v), "%s/%s-%u/%s", etag0, chain, k, etag);
+/*
+ * The version ETAG0/CHAIN-K.SIZE/ETAGK (K > 0) or ETAG0/CHAIN-0/ETAG0 into
+ * ver (STORE_VER_MAX): 0, or -1 when too long.
+ */
+static int
+seg_ver(char *ver, const char *etag0, const char *chain, unsigned k, int64_t size,
+    const char *etag)
+{
+	char v[2 * STORE_VER_MAX + CHAIN_MAX + 40];
+
+	if (k > 0)
+		snprintf(v, sizeof(v), "%s/%s-%u.%lld/%s", etag0, chain, k, (long long)size, etag);
+	else
+		snprintf(v, sizeof(v), "%s/%s-0/%s", etag0, chain, etag);
 	if (strlen(v) >= STORE_VER_MAX)
 		return -1;
 	memcpy(ver, v, strlen(v) + 1);
@@ -1656,7 +1690,7 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 			if (k > 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
 				/* a full segment whose next one is being made: the end */
 				sbuf_release(&r.err);
-				if (k == 1 && seg_ver(sst->ver, etag0, chain, 0, etag0) < 0)
+				if (k == 1 && seg_ver(sst->ver, etag0, chain, 0, 0, etag0) < 0)
 					rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags "
 					    "are too long", path);
 				break;
@@ -1678,7 +1712,7 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 			memcpy(sst->sha256, r.sha, sizeof(r.sha));
 			/* the version store_get_ver gives and store_put_if compares (If-Match) */
 			memcpy(sst->ver, r.etag, sizeof(r.etag));
-		} else if (seg_ver(sst->ver, etag0, chain, k, r.etag) < 0) {
+		} else if (seg_ver(sst->ver, etag0, chain, k, r.clen, r.etag) < 0) {
 			rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags are too long",
 			    path);
 			sbuf_release(&r.err);
@@ -1687,8 +1721,12 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 		sst->size += r.clen;
 		sst->mtime_ms = r.mtime_ms;
 		cont = seg_continues(&r, chain);
+		if (k == 0 && !cont && appended_unsealed(&r, chain) &&
+		    seg_ver(sst->ver, etag0, chain, 0, 0, etag0) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags are too long",
+			    path);
 		sbuf_release(&r.err);
-		if (!cont)
+		if (!cont || rc < 0)
 			break;
 		free(name);
 		name = seg_name(path, chain, k + 1);
@@ -2116,7 +2154,7 @@ obj_get_once(struct store *st, const char *path, int64_t off, int64_t len, struc
 			/* a full segment whose next one is being made: the end */
 			sbuf_release(&r.err);
 			rc = 0;
-			if (k == 1 && ver && seg_ver(ver, etag0, chain, 0, etag0) < 0)
+			if (k == 1 && ver && seg_ver(ver, etag0, chain, 0, 0, etag0) < 0)
 				rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are "
 				    "too long", path);
 			break;
@@ -2134,16 +2172,20 @@ obj_get_once(struct store *st, const char *path, int64_t off, int64_t len, struc
 			snprintf(move, MOVE_MAX, "%s", r.move);
 			if (ver)
 				memcpy(ver, r.etag, sizeof(r.etag));
-		} else if (ver && seg_ver(ver, etag0, chain, k, r.etag) < 0) {
+		} else if (ver && seg_ver(ver, etag0, chain, k, size, r.etag) < 0) {
 			rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are too long",
 			    path);
 			sbuf_release(&r.err);
 			break;
 		}
 		cont = seg_continues(&r, chain);
+		if (k == 0 && !cont && ver && appended_unsealed(&r, chain) &&
+		    seg_ver(ver, etag0, chain, 0, 0, etag0) < 0)
+			rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are too long",
+			    path);
 		sbuf_release(&r.err);
 		base += size;
-		if (!cont)
+		if (!cont || rc < 0)
 			break;
 		free(name);
 		name = seg_name(path, chain, k + 1);
@@ -2581,8 +2623,12 @@ segs_move(struct store *st, const char *path, const char *chain, unsigned k, int
 		size_t off, n;
 		int marked;
 
-		req_init(&r, "PUT", name);
-		req_q(&r, "comp", "seal");
+		/*
+		 * one not there is the end: an appender that makes it after this
+		 * (after the copy) finds the object replaced before it appends;
+		 * a HEAD first, as Azurite answers a seal under a SAS 500
+		 */
+		req_init(&r, "HEAD", name);
 		rc = az_do(st, &r);
 		if (rc == 0 && r.status == 404 && strcmp(r.code, "ContainerNotFound")) {
 			sbuf_release(&r.err);
@@ -2590,9 +2636,17 @@ segs_move(struct store *st, const char *path, const char *chain, unsigned k, int
 			free(name);
 			break;
 		}
-		if (rc == 0 && !ok(&r) && !(r.status == 409 && !strcmp(r.code, "BlobIsSealed")))
+		if (rc == 0 && !ok(&r))
 			rc = az_fail(st, &r, "put", path);
 		sbuf_release(&r.err);
+		if (rc == 0) {
+			req_init(&r, "PUT", name);
+			req_q(&r, "comp", "seal");
+			if ((rc = az_do(st, &r)) == 0 && !ok(&r) &&
+			    !(r.status == 409 && !strcmp(r.code, "BlobIsSealed")))
+				rc = az_fail(st, &r, "put", path);
+			sbuf_release(&r.err);
+		}
 		if (rc == 0) {
 			req_init(&r, "HEAD", mark);
 			if ((rc = az_do(st, &r)) == 0 && !ok(&r) && r.status != 404)
@@ -2715,11 +2769,11 @@ move_finish(struct store *st, const char *path, const struct segver *sv)
  * compared or meets the new blob's size (appendpos) and is sent again at
  * its end. A copy within one account is done when it is answered
  * ("success"); one still "pending" is waited for (a minute at most).
- * A log of segments (ver ETAG0/CHAIN-K/ETAGK) has its last segment sealed
- * as read first (seg_put_if_check), its first segment replaced (If-Match
- * ETAG0) by a copy whose metadata names the move (CHAIN-K), then the
- * lines of segments appended in between moved over (segs_move) and the
- * metadata taken away (move_done). A version read with a move not known
+ * A log of segments (ver ETAG0/CHAIN-K.SIZEK/ETAGK) has its last segment
+ * sealed as read first (seg_put_if_check), its first segment replaced
+ * (If-Match ETAG0) by a copy whose metadata names the move (CHAIN-K), then
+ * the lines of segments appended in between moved over (segs_move) and
+ * the metadata taken away (move_done). A version read with a move not known
  * done ('+') has the rest of that move done first (move_finish).
  */
 static int

@@ -67,4 +67,114 @@ rev_done "$idx" r 491
 read -r nreq nbusy nlost _ <"$T/pport.port.count"
 echo "# INFO the proxy: $nreq requests, $nbusy answered 503, $nlost answers lost"
 t_ok "the proxy made faults" [ "$nbusy" -gt 5 ] && [ "$nlost" -gt 5 ]
+
+# Two compactions stopped in a wait of 3 to 6 s before a request is sent
+# again, while an appender goes on, through a proxy of rules:
+t_ok "a proxy of rules starts" az_proxy rp rules=1 unmatch=1 key="$key" log=1
+export AZURE_STORAGE_CONNECTION_STRING="DefaultEndpointsProtocol=http;AccountName=$acct;AccountKey=$key;BlobEndpoint=$pep_rp"
+# appends TAG N: N appends of runs TAG1 .. TAGN, each its own
+appends() {
+	: >"$1.err"
+	k=1
+	while [ $k -le "$2" ]; do
+		echo "{\"ws\":\"ws1\",\"run\":\"$1$k\",\"rev\":1}" | xt-put -a ":$idx" >/dev/null ||
+		    echo "$1$k" >>"$1.err"
+		k=$((k + 1))
+	done
+	[ ! -s "$1.err" ]
+}
+# stall N RULE WHAT [lost]: a compaction in the background ($cpid, its
+# stderr in compact.err) whose request matching RULE is answered 503 (the
+# Nth of the proxy), or with lost done and its answer lost (the Nth so);
+# once it was, the rule is taken away
+stall() {
+	f=2
+	[ "${4:-}" = lost ] && f=3
+	echo "$2 0 ${4:-}" >"$T/rp.port.rules"
+	XT_AZURE_RETRY_WAIT=6000 xt-report --compact -c run >/dev/null 2>compact.err &
+	cpid=$!
+	n=0
+	while [ "$(cut -d' ' -f$f "$T/rp.port.count" 2>/dev/null)" != "$1" ] && [ $n -lt 600 ] &&
+	    kill -0 $cpid 2>/dev/null; do
+		sleep 0.05
+		n=$((n + 1))
+	done
+	: >"$T/rp.port.rules"
+	t_ok "the compaction's $3 was ${4:-answered 503}" \
+	    [ "$(cut -d' ' -f$f "$T/rp.port.count")" = "$1" ]
+}
+# compacted TAG RUNS: the compaction ended well and lost no line: the
+# index has the runs RUNS (TAG1TAG2...), one line each
+compacted() {
+	settle $cpid
+	t_ok "the compaction succeeds, without a word" \
+	    sh -c '[ "$1" -eq 0 ] && [ ! -s "$2" ]' sh "$rc" compact.err
+	sed 's/^/#   /' compact.err
+	t_run xt-get -c ":$idx"
+	t_ok "no line is lost" [ "$(grep -o "\"$1[0-9]\"" "$T/out" | sort | tr -d '\n"')" = "$2" ]
+	t_ok "... and the index was compacted: one line a run" \
+	    [ "$(grep -c . "$T/out")" -eq $((${#2} / 2)) ]
+}
+
+# A compaction seals the last segment it read before it replaces the
+# index: a seal answered 503, and in the wait before it is sent again an
+# append fills that segment, whose appender seals it. The seal sent again
+# meets a sealed segment that is no longer as read (412): a conflict, read
+# again, never "sealed, so as read" (which lost the line appended)
+export XT_STORE=az://$acct/t1233s-$$
+export XT_AZURE_APPEND_BLOCKS=3
+t_ok "5 appends: the index is its first segment (3 appends, sealed) and 2 appends of a second" \
+    appends s 5
+stall 1 'PUT [^ ]*-1[?]comp=seal' "seal of the second segment"
+echo '{"ws":"ws1","run":"s6","rev":1}' >s6
+t_run xt-put -a ":$idx" <s6
+t_status 0 "meanwhile an append fills the second segment (its appender seals it)"
+unset XT_AZURE_APPEND_BLOCKS
+compacted s s1s2s3s4s5s6
+
+# Azure keeps a blob's ETag when it is sealed (Azurite gives it a new
+# one, which the proxy takes back: it sends the copy without its
+# If-Match). A compaction reads an index of one segment, not full of
+# appends by the count of the next appender, which seals it, unchanged,
+# and goes on in a second segment before the compaction's copy: the
+# copy succeeds, and the line of the second segment is moved over
+export XT_STORE=az://$acct/t1233u-$$
+t_ok "3 appends: an index of one segment" appends u 3
+stall 2 'PUT [^ ?]*/runs[.]jsonl range=' "copy over the index"
+echo 'PUT [^ ?]*/runs[.]jsonl$' >"$T/rp.port.unmatch"
+echo '{"ws":"ws1","run":"u4","rev":1}' >u4
+export XT_AZURE_APPEND_BLOCKS=3
+t_run xt-put -a ":$idx" <u4
+unset XT_AZURE_APPEND_BLOCKS
+t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, and goes on"
+compacted u u1u2u3u4
+: >"$T/rp.port.unmatch"
+
+# A seal whose answer was lost, sent again, meets 412 (Azurite gave the
+# sealed segment a new ETag); sealed at the size read, the segment is as
+# read: the compaction goes on, at its first try (one copy made)
+export XT_STORE=az://$acct/t1233l-$$
+export XT_AZURE_APPEND_BLOCKS=3
+t_ok "5 appends: the index is its first segment (3 appends, sealed) and 2 appends of a second" \
+    appends l 5
+unset XT_AZURE_APPEND_BLOCKS
+: >"$T/rp.port.log"
+stall 1 'PUT [^ ]*-1[?]comp=seal' "seal of the second segment" lost
+compacted l l1l2l3l4l5
+t_ok "... at its first try: the seal sent again found the segment sealed at the size read" \
+    [ "$(grep -c '^PUT [^ ]*/[.]tmp/log-[0-9a-f]* 201$' "$T/rp.port.log")" -eq 1 ]
+
+# a --compact that cannot replace the index (every copy over it answered
+# 503): the report is still written, from the index as it was, and the
+# tool fails, saying why; the index is whole
+export XT_STORE=az://$acct/t1233u-$$
+echo 'PUT [^ ?]*/runs[.]jsonl range= 0' >"$T/rp.port.rules"
+t_run env XT_AZURE_RETRY_TIME=1 XT_AZURE_RETRY_WAIT=50 xt-report --compact -c run --sort run --tsv
+: >"$T/rp.port.rules"
+t_status 1 "xt-report --compact that cannot replace the index fails"
+t_err_has "cannot rewrite 'ws/ws1/index/runs.jsonl'" "... saying so"
+t_ok "... after the report" [ "$(tr '\n' ' ' <"$T/out")" = "run u1 u2 u3 u4 " ]
+t_run xt-get -c ":$idx"
+t_ok "the index is whole" \
+    [ "$(grep -o '"u[0-9]"' "$T/out" | sort | tr -d '\n"')" = u1u2u3u4 ]
 t_done

@@ -667,7 +667,7 @@ race_hook(int stage, void *arg)
 }
 
 /*
- * The segments of path's chain of ver (ETAG0/CHAIN-K/ETAGK) in the listing
+ * The segments of path's chain of ver (ETAG0/CHAIN-K.SIZE/ETAGK) in the listing
  * l, not counting the marks of segments moved (CHAIN-K.moved).
  */
 static int
@@ -780,8 +780,9 @@ t_rolled_compact(const char *url)
 }
 
 /*
- * The compaction of an object whose only segment is full (sealed) and whose
- * next one is not made yet, read so: a line appended after the read goes
+ * The compaction of an object whose only segment is full (sealed, or not
+ * yet: its next appender seals it) and whose next one is not made yet,
+ * read so: a line appended after the read goes
  * into segment 1, so the compaction, by the version it read, either refuses
  * (segment 1 was there before it) or moves the line over (segment 1 was
  * made between its check and its copy). Before, the version was the plain
@@ -795,7 +796,7 @@ t_sealed_compact(const char *url)
 	struct racer rc;
 	struct sbuf want, sb;
 	char ver[STORE_VER_MAX];
-	int i, bad = 0, r, sealed;
+	int i, bad = 0, r, n;
 
 	st = open_small(url);
 	other = open_small(url);
@@ -815,10 +816,7 @@ t_sealed_compact(const char *url)
 		CHECK(bad == 0);
 		sbuf_reset(&sb);
 		CHECK(store_get_ver(st, path, &sb, ver) == 0 && sb.len == want.len);
-		/* through t1210's faults the answer to the fifth append may be lost,
-		 * and with it the count that seals the segment: not sealed yet */
-		sealed = strstr(ver, "-0/") != NULL;
-		CHECK(sealed || getenv("XT_TEST_AZURE_FAULTS"));
+		CHECK(strstr(ver, "-0/") != NULL);
 		if (r == 0) {
 			/* appended after the read: the compaction is refused, the line stays */
 			CHECK(store_append(other, path, "after\n", 6) == 0);
@@ -830,11 +828,22 @@ t_sealed_compact(const char *url)
 			rc = (struct racer){ other, path, { "between\n", NULL }, 0 };
 			store_azure_put_log_hook = race_hook;
 			store_azure_put_log_arg = &rc;
-			CHECK(store_put_log_if(st, path, "compacted\n", 10, ver) == 0);
+			n = store_put_log_if(st, path, "compacted\n", 10, ver);
 			store_azure_put_log_hook = NULL;
 			CHECK(rc.bad == 0);
-			/* (the hook is of a version of segments only) */
-			CHECK(got_is(st, path, 0, -1, sealed ? "compacted\nbetween\n" : "compacted\n"));
+			/*
+			 * through t1210's faults the answer to the fifth append may
+			 * be lost, and with it the count that seals the segment: the
+			 * hook's append seals it, which gives it a new ETag on
+			 * Azurite (not on Azure), so the copy meets a conflict
+			 */
+			CHECK(n == 0 || (n == STORE_ECONFLICT && getenv("XT_TEST_AZURE_FAULTS")));
+			if (n == 0) {
+				CHECK(got_is(st, path, 0, -1, "compacted\nbetween\n"));
+			} else {
+				sbuf_adds(&want, "between\n");
+				CHECK(got_is(st, path, 0, -1, want.buf));
+			}
 		}
 		CHECK(store_delete(st, path) == 0);
 	}
