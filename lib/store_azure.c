@@ -2583,6 +2583,19 @@ put_log_hook(int stage)
 		store_azure_put_log_hook(stage, store_azure_put_log_arg);
 }
 
+/* Whether path's first segment is of chain (a HEAD). */
+static int
+has_chain(struct store *st, const char *path, const char *chain)
+{
+	struct req r;
+	int same;
+
+	req_init(&r, "HEAD", path);
+	same = az_do(st, &r) == 0 && ok(&r) && !strcmp(r.chain, chain);
+	sbuf_release(&r.err);
+	return same;
+}
+
 /*
  * The move of a put_log_if that replaced an object of segments: the
  * segments past K (the last read) of the old chain CHAIN that an appender
@@ -2611,6 +2624,7 @@ put_log_hook(int stage)
 static int
 segs_move(struct store *st, const char *path, const char *chain, unsigned k, int *moved)
 {
+	struct az *a = st->priv;
 	struct sbuf buf;
 	int rc = 0;
 
@@ -2674,6 +2688,10 @@ segs_move(struct store *st, const char *path, const char *chain, unsigned k, int
 				n = nl ? (size_t)(nl - (buf.buf + off)) + 1 : APPEND_MAX;
 			}
 			rc = az_append(st, path, buf.buf + off, n);
+			/* never into the chain moved: each move would make a next segment to move */
+			if (rc == 0 && !strcmp(a->app_chain, chain))
+				rc = store_fail(st, STORE_ERR, "cannot move the lines of '%s' into it: "
+				    "it is still the object whose segments they are", path);
 		}
 		if (rc == 0) {
 			put_log_hook(2);
@@ -2825,8 +2843,12 @@ az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, c
 	}
 	r.if_match = sv.etag0;
 	if ((rc = az_do(st, &r)) == 0 && !ok(&r)) {
-		/* a condition that failed on a second try: maybe the first was done */
-		if (r.retried && r.status == 412 && landed(st, path, 0, buf, len))
+		/*
+		 * a condition that failed on a second try: maybe the first was
+		 * done, if the object has the new chain, which no other has (its
+		 * content may well be the same: a compaction of one compacted)
+		 */
+		if (r.retried && r.status == 412 && has_chain(st, path, chain))
 			rc = 0;
 		else
 			rc = az_fail(st, &r, "put", path);

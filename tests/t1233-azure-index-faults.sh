@@ -150,6 +150,23 @@ t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, a
 compacted u u1u2u3u4
 : >"$T/rp.port.unmatch"
 
+# A compaction of an index already compacted (its fold is its content)
+# whose copy is answered 503, and in the wait an appender seals the index
+# (full to it) and goes on in a second segment: the copy sent again meets
+# 412, and the index, though it begins with the very lines of the copy, is
+# not the copy (it is not of the copy's chain): a conflict, read again.
+# (Taken for the copy, the index's own second segment was "moved" into it,
+# which made a third, moved in turn, and so on without end.)
+export XT_STORE=az://$acct/t1233c-$$
+t_ok "3 appends of 3 runs: an index of one segment, compacted as it is" appends c 3
+stall 3 'PUT [^ ?]*/runs[.]jsonl range=' "copy over the index"
+echo '{"ws":"ws1","run":"c4","rev":1}' >c4
+export XT_AZURE_APPEND_BLOCKS=3
+t_run xt-put -a ":$idx" <c4
+unset XT_AZURE_APPEND_BLOCKS
+t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, and goes on"
+compacted c c1c2c3c4
+
 # A seal whose answer was lost, sent again, meets 412 (Azurite gave the
 # sealed segment a new ETag); sealed at the size read, the segment is as
 # read: the compaction goes on, at its first try (one copy made)
