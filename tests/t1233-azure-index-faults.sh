@@ -103,6 +103,15 @@ stall() {
 	t_ok "the compaction's $3 was ${4:-answered 503}" \
 	    [ "$(cut -d' ' -f$f "$T/rp.port.count")" = "$1" ]
 }
+# seal_and_go RUN: meanwhile an appender of the run RUN, to which 3
+# appends fill a segment, seals the index of 3 and goes on in a second
+seal_and_go() {
+	echo "{\"ws\":\"ws1\",\"run\":\"$1\",\"rev\":1}" >"$1"
+	export XT_AZURE_APPEND_BLOCKS=3
+	t_run xt-put -a ":$idx" <"$1"
+	unset XT_AZURE_APPEND_BLOCKS
+	t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, and goes on"
+}
 # compacted TAG RUNS: the compaction ended well and lost no line: the
 # index has the runs RUNS (TAG1TAG2...), one line each
 compacted() {
@@ -142,11 +151,7 @@ export XT_STORE=az://$acct/t1233u-$$
 t_ok "3 appends: an index of one segment" appends u 3
 stall 2 'PUT [^ ?]*/runs[.]jsonl range=' "copy over the index"
 echo 'PUT [^ ?]*/runs[.]jsonl$' >"$T/rp.port.unmatch"
-echo '{"ws":"ws1","run":"u4","rev":1}' >u4
-export XT_AZURE_APPEND_BLOCKS=3
-t_run xt-put -a ":$idx" <u4
-unset XT_AZURE_APPEND_BLOCKS
-t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, and goes on"
+seal_and_go u4
 compacted u u1u2u3u4
 : >"$T/rp.port.unmatch"
 
@@ -160,11 +165,7 @@ compacted u u1u2u3u4
 export XT_STORE=az://$acct/t1233c-$$
 t_ok "3 appends of 3 runs: an index of one segment, compacted as it is" appends c 3
 stall 3 'PUT [^ ?]*/runs[.]jsonl range=' "copy over the index"
-echo '{"ws":"ws1","run":"c4","rev":1}' >c4
-export XT_AZURE_APPEND_BLOCKS=3
-t_run xt-put -a ":$idx" <c4
-unset XT_AZURE_APPEND_BLOCKS
-t_status 0 "meanwhile an appender seals the index, 3 appends being full to it, and goes on"
+seal_and_go c4
 compacted c c1c2c3c4
 
 # A seal whose answer was lost, sent again, meets 412 (Azurite gave the
