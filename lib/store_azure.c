@@ -1519,13 +1519,12 @@ az_put_file(struct store *st, const char *path, const char *local, char *sha, st
  *     path that comes after their grace (segs_delete), or its delete.
  * The version of an object of more than one segment is
  * ETAG0/CHAIN-K.SIZEK/ETAGK: the first segment's ETag, the last one's size
- * and ETag (a seal sent again finds it sealed, by whom it may not say:
- * at the size read, it is as read); that
- * of one of one segment (sealed, its next one not yet made, or not sealed:
- * Azure keeps an ETag through a seal, so an appender may seal it and go
- * on unseen by If-Match) is ETAG0/CHAIN-0/ETAG0, so that a put_if or
- * put_log_if of it sees that no segment 1 was made and put_log_if moves
- * the lines of one made after.
+ * and ETag (a seal sent again finds it sealed, by whom it may not say: at
+ * the size read, it is as read). That of an object of one segment (sealed,
+ * its next one not yet made, or not sealed: Azure keeps an ETag through a
+ * seal, so an appender may seal it and go on unseen by If-Match) is
+ * ETAG0/CHAIN-0/ETAG0, so that a put_if or put_log_if of it sees that no
+ * segment 1 was made and put_log_if moves the lines of one made after.
  * put_if and put_log_if of such a version seal segment K as read, see no
  * K+1, and replace PATH If-Match ETAG0; put_log_if then moves over the
  * lines of any K+1, K+2, ... an appender made meanwhile (segs_move).
@@ -1548,18 +1547,17 @@ seg_continues(const struct req *r, const char *chain)
 }
 
 /*
- * Whether r's answer is of the first segment of an appended object of
- * chain, not sealed: its version is ETAG0/CHAIN-0/ETAG0 too, not its ETag
- * alone. Azure keeps a blob's ETag when it is sealed, so a put If-Match
- * that ETag still succeeds after an appender sealed it as full and went
- * on in CHAIN-1: put_log_if then moves that segment's lines over
+ * Whether r's answer is of the first segment of an appended object (it
+ * has a chain), not sealed: its version is ETAG0/CHAIN-0/ETAG0 too, not
+ * its ETag alone. Azure keeps a blob's ETag when it is sealed, so a put
+ * If-Match that ETag still succeeds after an appender sealed it as full
+ * and went on in CHAIN-1: put_log_if then moves that segment's lines over
  * (segs_move), as for an object read with its first segment sealed.
  */
 static int
-appended_unsealed(const struct req *r, const char *chain)
+appended_unsealed(const struct req *r)
 {
-	return !r->sealed && chain[0] && !strcmp(r->chain, chain) &&
-	    !strcmp(r->blobtype, "AppendBlob");
+	return !r->sealed && r->chain[0] && !strcmp(r->blobtype, "AppendBlob");
 }
 
 /*
@@ -1721,7 +1719,7 @@ az_stat(struct store *st, const char *path, struct store_stat *sst)
 		sst->size += r.clen;
 		sst->mtime_ms = r.mtime_ms;
 		cont = seg_continues(&r, chain);
-		if (k == 0 && !cont && appended_unsealed(&r, chain) &&
+		if (k == 0 && appended_unsealed(&r) &&
 		    seg_ver(sst->ver, etag0, chain, 0, 0, etag0) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot stat '%s': its ETags are too long",
 			    path);
@@ -2179,7 +2177,7 @@ obj_get_once(struct store *st, const char *path, int64_t off, int64_t len, struc
 			break;
 		}
 		cont = seg_continues(&r, chain);
-		if (k == 0 && !cont && ver && appended_unsealed(&r, chain) &&
+		if (k == 0 && ver && appended_unsealed(&r) &&
 		    seg_ver(ver, etag0, chain, 0, 0, etag0) < 0)
 			rc = store_fail(st, STORE_ERR, "cannot get '%s': its ETags are too long",
 			    path);
@@ -2791,8 +2789,8 @@ move_finish(struct store *st, const char *path, const struct segver *sv)
  * sealed as read first (seg_put_if_check), its first segment replaced
  * (If-Match ETAG0) by a copy whose metadata names the move (CHAIN-K), then
  * the lines of segments appended in between moved over (segs_move) and
- * the metadata taken away (move_done). A version read with a move not known
- * done ('+') has the rest of that move done first (move_finish).
+ * the metadata taken away (move_done). A version read with a move not
+ * known done ('+') has the rest of that move done first (move_finish).
  */
 static int
 az_put_log_if(struct store *st, const char *path, const void *buf, size_t len, const char *ver)

@@ -16,13 +16,13 @@
 # one alone, as curl sends a request again at once on a connection closed
 # without an answer).
 # With unmatch=1, PORTFILE.unmatch (read at each request) holds REGEXes:
-# a request whose "METHOD PATH" matches one
-# goes to Azurite without its If-Match, signed again with key=KEY (the
-# account's Shared Key), as if the ETag it compares were still current
-# (Azure keeps a blob's ETag through Append Blob Seal; Azurite gives the
-# blob a new one). With max=1, PORTFILE.max holds the most
-# requests seen at once: "ALL BLOCKS RANGES" (Put Block; a ranged Get Blob
-# not from byte 0); a test starts the proxy anew to forget them.
+# a request whose "METHOD PATH" matches one goes to Azurite without its
+# If-Match, signed again with key=KEY (the account's Shared Key), as if
+# the ETag it compares were still current (Azure keeps a blob's ETag
+# through Append Blob Seal; Azurite gives the blob a new one). With max=1,
+# PORTFILE.max holds the most requests seen at once: "ALL BLOCKS RANGES"
+# (Put Block; a ranged Get Blob not from byte 0); a test starts the proxy
+# anew to forget them.
 import http.client, http.server, os, random, re, sys, threading, urllib.parse
 up = urllib.parse.urlsplit(sys.argv[1])
 opt = dict(a.split("=", 1) for a in sys.argv[3:])

@@ -667,8 +667,8 @@ race_hook(int stage, void *arg)
 }
 
 /*
- * The segments of path's chain of ver (ETAG0/CHAIN-K.SIZE/ETAGK) in the listing
- * l, not counting the marks of segments moved (CHAIN-K.moved).
+ * The segments of path's chain of ver (ETAG0/CHAIN-K.SIZE/ETAGK) in the
+ * listing l, not counting the marks of segments moved (CHAIN-K.moved).
  */
 static int
 chain_segs(const char *l, const char *ver)
@@ -782,10 +782,10 @@ t_rolled_compact(const char *url)
 /*
  * The compaction of an object whose only segment is full (sealed, or not
  * yet: its next appender seals it) and whose next one is not made yet,
- * read so: a line appended after the read goes
- * into segment 1, so the compaction, by the version it read, either refuses
- * (segment 1 was there before it) or moves the line over (segment 1 was
- * made between its check and its copy). Before, the version was the plain
+ * read so: a line appended after the read goes into segment 1, so the
+ * compaction, by the version it read, either refuses (segment 1 was there
+ * before it) or moves the line over (segment 1 was made between its check
+ * and its copy). Before, the version was the plain
  * ETag of segment 0, which the line did not change: the compaction
  * replaced the object and the line was lost.
  */
