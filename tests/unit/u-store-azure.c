@@ -467,6 +467,12 @@ t_rollover(const char *url)
 	free(l);
 	/* a put_if of the version read replaces it whole: no segment read any more */
 	CHECK(store_get_ver(st, "roll/log", &sb, ver2) == 0 && sb.len == want.len);
+	/* its last segment's size is in it; a version without it, or with a bad one, is refused */
+	CHECK(strstr(ver2, "-4.") != NULL);
+	CHECK(store_put_if(st, "roll/log", "x", 1, "\"e0\"/abc-4/\"e4\"") == STORE_EINVAL);
+	CHECK(store_put_if(st, "roll/log", "x", 1, "\"e0\"/abc-4.x/\"e4\"") == STORE_EINVAL);
+	CHECK(store_put_log_if(st, "roll/log", "x", 1, "\"e0\"/abc-4./\"e4\"") == STORE_EINVAL);
+	CHECK(got_is(st, "roll/log", 0, -1, want.buf));
 	CHECK(store_put_if(st, "roll/log", "whole\n", 6, ver2) == 0);
 	CHECK(got_is(st, "roll/log", 0, -1, "whole\n"));
 	CHECK(got_is(st, "roll/log", 3, 100, "le\n"));
